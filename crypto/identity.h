@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * identity: a node's Ed25519 key pair (node.key in the data dir, mode
+ * 0600, made at first start), the cluster's 32-byte network key, the
+ * printable form of node ids, and the optional trusted-keys file.
+ * Knows nothing of sockets or CBOR.
+ */
+#ifndef RUMOR_CRYPTO_IDENTITY_H
+#define RUMOR_CRYPTO_IDENTITY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/err.h"
+
+#define IDENTITY_PUBLIC_BYTES 32
+#define IDENTITY_SECRET_BYTES 64
+#define IDENTITY_ID_STRLEN 44           /* base64url, no padding, + NUL */
+#define NETWORK_KEY_BYTES 32
+#define IDENTITY_FILE "node.key"
+
+struct identity {
+	uint8_t public_key[IDENTITY_PUBLIC_BYTES];
+	uint8_t secret_key[IDENTITY_SECRET_BYTES];
+};
+
+/* Loads dir/node.key, or creates it (mode 0600) when absent. Refuses with
+ * RUMOR_EKEYFILE (message naming the file and the fault) a file that is
+ * group/world readable, has the wrong size or format, or whose public
+ * half does not match its secret. */
+int identity_load_or_create(struct identity *id, const char *dir,
+			    struct err *err);
+/* Zeroes the secret key. */
+void identity_wipe(struct identity *id);
+
+/* Printable id of a public key: base64url without padding. */
+void identity_id_string(const uint8_t pk[static IDENTITY_PUBLIC_BYTES],
+			char out[static IDENTITY_ID_STRLEN]);
+/* Parses a printable id; RUMOR_EINVAL when s is not one. */
+int identity_id_parse(const char *s,
+		      uint8_t pk[static IDENTITY_PUBLIC_BYTES]);
+
+/* The built-in network key of open, zero-config clusters. */
+extern const uint8_t identity_default_network_key[NETWORK_KEY_BYTES];
+
+/* Writes a fresh random network key to path (mode 0600, refuses to
+ * overwrite an existing file). */
+int network_key_generate(const char *path, struct err *err);
+/* Loads a network key file (32 raw bytes, or 64 hex digits and an
+ * optional newline); refuses a group/world readable or malformed file. */
+int network_key_load(const char *path, uint8_t key[static NETWORK_KEY_BYTES],
+		     struct err *err);
+
+/* A trusted-keys file: one printable id per line, '#' comments and blank
+ * lines allowed. Any malformed line fails the whole load (with its line
+ * number). */
+struct trusted_keys {
+	size_t n;
+	uint8_t (*keys)[IDENTITY_PUBLIC_BYTES];
+};
+int trusted_keys_load(struct trusted_keys *tk, const char *path,
+		      struct err *err);
+int trusted_keys_contains(const struct trusted_keys *tk,
+			  const uint8_t pk[static IDENTITY_PUBLIC_BYTES]);
+void trusted_keys_free(struct trusted_keys *tk);
+
+#endif

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rumor.h: librumor, a peer-to-peer gossip replicator for LevelDB.
+ *
+ * Conventions:
+ *  1. Functions that can fail return 0 or a negative RUMOR_E* code;
+ *     rumor_strerror() names a code, rumor_errmsg() gives the detail of the
+ *     last failure on a node (valid until the next call on that node).
+ *  2. Memory returned through a void ** or a struct rumor_record * is the
+ *     caller's, freed with rumor_free() / rumor_record_free().
+ *  3. Pointers passed in (keys, values, options) are only read during the
+ *     call; the library keeps copies of what it needs.
+ *  4. A node lives on one libuv loop and is not thread-safe: call it from
+ *     the thread that runs its loop. There is no global state: several
+ *     nodes may live in one process, on one loop or on several.
+ *  5. Keys and values are arbitrary bytes (NUL included). A key is 1 to
+ *     RUMOR_KEY_MAX bytes, a value 0 to RUMOR_VALUE_MAX bytes.
+ *  6. Fields are only ever added at the end of the structs below; always
+ *     start from rumor_options_init().
+ */
+#ifndef RUMOR_H
+#define RUMOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rumor/resolver.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && defined(RUMOR_BUILDING)
+#define RUMOR_API __attribute__((visibility("default")))
+#else
+#define RUMOR_API
+#endif
+#if defined(__GNUC__)
+#define RUMOR_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define RUMOR_MUST_CHECK
+#endif
+
+/* ------------------------------------------------------------ limits */
+
+#define RUMOR_KEY_MAX 4096u            /* bytes in a key */
+#define RUMOR_VALUE_MAX (1u << 20)      /* bytes in a value: 1 MiB */
+#define RUMOR_NODE_ID_BYTES 32          /* an Ed25519 public key */
+#define RUMOR_NODE_ID_STRLEN 44         /* printable id (base64url) + NUL */
+#define RUMOR_NETWORK_KEY_BYTES 32
+#define RUMOR_ERRMSG_MAX 256
+
+/* ------------------------------------------------------------ errors */
+
+#define RUMOR_ERRORS(X)                                                  \
+	X(RUMOR_EINVAL, -1, "invalid argument")                          \
+	X(RUMOR_ENOMEM, -2, "out of memory")                             \
+	X(RUMOR_EIO, -3, "input/output error")                           \
+	X(RUMOR_ECORRUPT, -4, "stored data is corrupt")                  \
+	X(RUMOR_ENOTFOUND, -5, "not found")                              \
+	X(RUMOR_ETOOBIG, -6, "key or value too large")                   \
+	X(RUMOR_EBUSY, -7, "data directory in use")                      \
+	X(RUMOR_EKEYFILE, -8, "key file unusable")                       \
+	X(RUMOR_ERESOLVER, -9, "resolver object unusable")               \
+	X(RUMOR_EPROTO, -10, "peer broke the protocol")                  \
+	X(RUMOR_EAUTH, -11, "authentication failed")                     \
+	X(RUMOR_ECLOSED, -12, "connection closed")                       \
+	X(RUMOR_EREFUSED, -13, "write refused")                          \
+	X(RUMOR_ETIMEDOUT, -14, "timed out")                             \
+	X(RUMOR_ENET, -15, "network error")                              \
+	X(RUMOR_ECONFIG, -16, "bad configuration")
+
+enum rumor_error {
+#define RUMOR__ENUM(name, value, text) name = value,
+	RUMOR_ERRORS(RUMOR__ENUM)
+#undef RUMOR__ENUM
+};
+
+/* A static string naming the code; never NULL. */
+RUMOR_API const char *rumor_strerror(int code);
+
+/* ------------------------------------------------------------ node */
+
+struct rumor;
+struct uv_loop_s;
+
+enum rumor_log_level {
+	RUMOR_LOG_ERROR = 0,
+	RUMOR_LOG_WARN = 1,
+	RUMOR_LOG_INFO = 2,
+	RUMOR_LOG_DEBUG = 3,
+};
+
+enum rumor_mode {
+	RUMOR_MODE_PEER = 0,    /* accepts writes */
+	RUMOR_MODE_REPLICA = 1, /* serves and forwards, never originates */
+};
+
+/* Called for every change applied to the store, local or remote, in
+ * apply order, after it is durable. v's pointers are valid only during
+ * the call. */
+typedef void (*rumor_change_cb)(void *arg, const struct rumor_version *v,
+				int local);
+
+typedef void (*rumor_log_cb)(void *arg, int level, const char *msg);
+
+struct rumor_options {
+	const char *data_dir;        /* required; created if missing */
+	struct uv_loop_s *loop;      /* NULL: the node owns a loop (rumor_run) */
+	int mode;                    /* enum rumor_mode */
+
+	rumor_resolve_fn resolve;    /* in-process resolver, or NULL */
+	const char *resolver_path;   /* resolver .so to dlopen, or NULL */
+
+	rumor_change_cb on_change;
+	void *change_arg;
+	rumor_log_cb log;            /* NULL: no logs */
+	void *log_arg;
+	int log_level;               /* enum rumor_log_level */
+
+	/* Network (see rumord(8)); ignored by storage-only builds. */
+	const char *listen;          /* "HOST:PORT"; NULL: 0.0.0.0 port 0 */
+	const char *const *peers;    /* seed "HOST:PORT" list */
+	size_t n_peers;
+	const char *multicast;       /* "GROUP:PORT"; NULL: the default group */
+	int no_multicast;
+	const char *network_key_path;/* NULL: built-in open key (warned) */
+	const char *trusted_keys_path;
+	uint32_t interval_min_ms;    /* fastest reconciliation interval */
+	uint32_t interval_max_ms;    /* slowest (idle) interval */
+	uint32_t catchup_wait_ms;    /* bound on catch-up before writes */
+
+	/* Tests: a wall clock in milliseconds since the epoch. */
+	uint64_t (*wall_clock_ms)(void *arg);
+	void *clock_arg;
+};
+
+/* Fills o with defaults; always call before setting fields. */
+RUMOR_API void rumor_options_init(struct rumor_options *o);
+
+/* Opens (creating on first use) the node whose state lives in
+ * o->data_dir. On failure returns a negative code, writes a message into
+ * errmsg (if not NULL) and leaves *out untouched. */
+RUMOR_API RUMOR_MUST_CHECK int rumor_open(struct rumor **out,
+					  const struct rumor_options *o,
+					  char *errmsg, size_t errlen);
+
+/* Runs the node's own loop until rumor_stop(); only for nodes opened
+ * without o->loop. */
+RUMOR_API int rumor_run(struct rumor *n);
+RUMOR_API void rumor_stop(struct rumor *n);
+
+/* Closes the node. Every handle is closed and memory freed once cb (if
+ * not NULL) fires. A node that owns its loop is closed before this
+ * returns; with an external loop the caller keeps running that loop. */
+RUMOR_API void rumor_close(struct rumor *n, void (*cb)(void *arg), void *arg);
+
+/* Detail of the last failed call on n. */
+RUMOR_API const char *rumor_errmsg(const struct rumor *n);
+
+/* The printable node id (base64url, no padding), NUL-terminated. */
+RUMOR_API void rumor_node_id(const struct rumor *n,
+			     char out[RUMOR_NODE_ID_STRLEN]);
+
+/* ------------------------------------------------------------ data */
+
+/* Writes a key: one durable, logged change. RUMOR_EREFUSED on a replica
+ * or while the node is still catching up. */
+RUMOR_API RUMOR_MUST_CHECK int rumor_put(struct rumor *n, const void *key,
+					 size_t key_len, const void *value,
+					 size_t value_len);
+
+/* Deletes a key (a tombstone is kept until every member has seen it).
+ * Deleting an absent key still logs the deletion. */
+RUMOR_API RUMOR_MUST_CHECK int rumor_del(struct rumor *n, const void *key,
+					 size_t key_len);
+
+/* Reads a live value into a buffer the caller frees with rumor_free().
+ * RUMOR_ENOTFOUND for an absent or deleted key. */
+RUMOR_API RUMOR_MUST_CHECK int rumor_get(struct rumor *n, const void *key,
+					 size_t key_len, void **value,
+					 size_t *value_len);
+
+/* A stored version, tombstones included. */
+struct rumor_record {
+	struct rumor_version v;      /* pointers into this record */
+};
+/* RUMOR_ENOTFOUND if the key was never written (or its tombstone was
+ * collected). Free *rec with rumor_record_free(). */
+RUMOR_API RUMOR_MUST_CHECK int rumor_get_version(struct rumor *n,
+						 const void *key,
+						 size_t key_len,
+						 struct rumor_record **rec);
+RUMOR_API void rumor_record_free(struct rumor_record *rec);
+
+/* Calls cb for each live key starting with prefix, in key order; cb
+ * returns nonzero to stop (rumor_scan then returns 0). */
+typedef int (*rumor_scan_cb)(void *arg, const void *key, size_t key_len,
+			     const void *value, size_t value_len);
+RUMOR_API int rumor_scan(struct rumor *n, const void *prefix,
+			 size_t prefix_len, rumor_scan_cb cb, void *arg);
+
+RUMOR_API void rumor_free(void *p);
+
+/* ------------------------------------------------------------ stats */
+
+struct rumor_stats {
+	uint64_t local_writes;         /* puts and deletes on this node */
+	uint64_t remote_applied;       /* remote versions that won and were stored */
+	uint64_t remote_stale;         /* remote versions the stored one beat */
+	uint64_t remote_identical;     /* remote versions already held */
+	uint64_t conflicts_default;    /* same-clock conflicts, default order */
+	uint64_t conflicts_resolver;   /* same-clock conflicts, user resolver */
+	uint64_t symmetry_violations;  /* resolver answered differently by order */
+	uint64_t keys;                 /* live keys (approximate) */
+	uint64_t tombstones;           /* deletions still kept */
+	uint64_t entries_sent;
+	uint64_t entries_received;
+	uint64_t bytes_in;
+	uint64_t bytes_out;
+	uint64_t announcements_dropped;
+	double velocity;               /* writes per second, moving average */
+	uint32_t interval_ms;          /* current reconciliation interval */
+	uint32_t peers_alive;
+	int catching_up;               /* writes refused until catch-up ends */
+	int open_network;              /* using the built-in network key */
+};
+
+RUMOR_API int rumor_stats(struct rumor *n, struct rumor_stats *st);
+
+/* The library version, e.g. "0.1.0". */
+RUMOR_API const char *rumor_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RUMOR_H */

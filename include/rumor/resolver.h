@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rumor/resolver.h: the ABI of a conflict resolver loaded as a shared object.
+ *
+ * When two versions of one key carry the same logical clock and come from
+ * different origins, the node asks the resolver which one wins.
+ *
+ * Conventions:
+ *  1. A resolver .so exports
+ *       const unsigned rumor_resolver_abi;      (must equal RUMOR_RESOLVER_ABI)
+ *       int rumor_resolve(const struct rumor_version *a,
+ *                         const struct rumor_version *b);
+ *     and may export
+ *       const char *rumor_resolver_name;
+ *  2. rumor_resolve returns a negative number to keep a, a positive number
+ *     to keep b. Zero means "no opinion": the node then uses its default
+ *     order (wall_ms, then origin bytes).
+ *  3. It must be deterministic and symmetric: every node must pick the same
+ *     winner whatever the argument order. The node calls it both ways; when
+ *     resolve(a,b) and resolve(b,a) pick different versions it counts a
+ *     symmetry violation and uses the default order.
+ *  4. All pointers are valid only during the call. value is NULL and
+ *     value_len 0 for a deletion (deleted != 0). The resolver must not
+ *     keep them, must not block, and must be safe to call from any thread.
+ *
+ * Build one with:  cc -shared -fPIC -o my.so my.c $(pkg-config --cflags librumor)
+ */
+#ifndef RUMOR_RESOLVER_H
+#define RUMOR_RESOLVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RUMOR_RESOLVER_ABI 1
+
+struct rumor_version {
+	const void *key;
+	size_t key_len;
+	const void *value;
+	size_t value_len;
+	int deleted;
+	uint64_t clock;
+	uint64_t wall_ms;
+	const uint8_t *origin;
+	size_t origin_len;
+	uint64_t seq;
+};
+
+/* The signature of rumor_resolve, also used for in-process resolvers. */
+typedef int (*rumor_resolve_fn)(const struct rumor_version *a,
+				const struct rumor_version *b);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RUMOR_RESOLVER_H */

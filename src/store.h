@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store: one LevelDB holding a node's data, the index of versions, the
+ * compacted write log, the high-water marks and node singletons
+ * (DESIGN section 2). The only file that includes leveldb/c.h.
+ *
+ *   d | key                    -> value                  (absent when deleted)
+ *   m | key                    -> meta: clock, origin, seq, wall_ms, flags
+ *   l | origin(32) | seq(8 BE) -> log entry: clock, wall_ms, flags, key
+ *   h | origin(32)             -> HWM: highest seq of origin seen (8 BE)
+ *   s | name                   -> singletons: "schema", "seq" (local counter)
+ *
+ * Contracts:
+ *  - Every change, local or remote, is one LevelDB WriteBatch: data, meta,
+ *    the new log entry, the deletion of the key's previous log entry, and
+ *    the HWM (local writes) or the HWMs the caller asks to raise (remote
+ *    batches). A crash at any instant leaves a consistent store
+ *    (store_check() proves it).
+ *  - The log holds exactly one entry per key: the entry of its stored
+ *    version.
+ *  - Versions are struct rumor_version (include/rumor/resolver.h); origin
+ *    is always STORE_ORIGIN_BYTES long.
+ *  - Not thread-safe; one store per node; no global state.
+ */
+#ifndef RUMOR_STORE_H
+#define RUMOR_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rumor/resolver.h"
+#include "lib/err.h"
+
+#define STORE_ORIGIN_BYTES 32
+#define STORE_SCHEMA_VERSION 1
+
+struct store;
+struct resolver;
+struct store_snapshot;
+
+struct store_hooks {
+	/* Wall clock in ms since the epoch; NULL: the system clock. */
+	uint64_t (*now_ms)(void *arg);
+	/* Called after each applied change is durable, in apply order. */
+	void (*on_change)(void *arg, const struct rumor_version *v, int local);
+	/* Fault injection for tests: called just before a WriteBatch is
+	 * written, after it is complete. A nonzero return makes the store drop
+	 * the batch and fail with RUMOR_EIO (as if the write failed). Tests also
+	 * _exit() here to simulate a crash. */
+	int (*before_commit)(void *arg, const char *what);
+	void *arg;
+};
+
+struct store_options {
+	const uint8_t *origin;           /* this node's origin, 32 bytes */
+	struct resolver *resolver;       /* conflict order; not owned */
+	struct store_hooks hooks;
+	int sync_writes;                 /* fsync each WriteBatch (default 0:
+					    LevelDB's log write without fsync) */
+	size_t cache_bytes;              /* LevelDB block cache; 0: default */
+};
+
+/* Opens or creates the store in dir (a directory; created if missing).
+ * RUMOR_EBUSY if another process holds it, RUMOR_ECORRUPT when the schema
+ * is unknown. */
+int store_open(struct store **out, const char *dir,
+	       const struct store_options *opt, struct err *err);
+void store_close(struct store *s);
+
+/* ------------------------------------------------------------ local writes */
+
+/* A local put: clock = stored clock + 1, seq = next local seq, wall_ms =
+ * now. On success *out_seq (if not NULL) is the new seq. */
+int store_put(struct store *s, const void *key, size_t key_len,
+	      const void *value, size_t value_len, uint64_t *out_seq,
+	      struct err *err);
+/* A local delete: a tombstone version (deleted = 1, no value). */
+int store_del(struct store *s, const void *key, size_t key_len,
+	      uint64_t *out_seq, struct err *err);
+
+/* ------------------------------------------------------------ reads */
+
+/* A live value (malloc'd, caller frees). RUMOR_ENOTFOUND when absent or
+ * deleted. */
+int store_get(struct store *s, const void *key, size_t key_len,
+	      void **value, size_t *value_len, struct err *err);
+
+/* A stored version with its value; pointers in rec->v point into rec.
+ * RUMOR_ENOTFOUND when the key has no version. */
+struct store_record {
+	struct rumor_version v;
+	/* followed by key, origin and value bytes */
+};
+int store_get_version(struct store *s, const void *key, size_t key_len,
+		      struct store_record **rec, struct err *err);
+void store_record_free(struct store_record *rec);
+
+/* Calls cb for each live key beginning with prefix in key order until cb
+ * returns nonzero. */
+typedef int (*store_scan_cb)(void *arg, const void *key, size_t key_len,
+			     const void *value, size_t value_len);
+int store_scan(struct store *s, const void *prefix, size_t prefix_len,
+	       store_scan_cb cb, void *arg, struct err *err);
+
+/* ------------------------------------------------------------ remote writes */
+
+enum store_outcome {
+	STORE_APPLIED = 1,      /* the remote version won and is stored */
+	STORE_STALE = 2,        /* the stored version wins; nothing written */
+	STORE_IDENTICAL = 3,    /* the same version is stored already */
+};
+
+struct store_hwm {
+	uint8_t origin[STORE_ORIGIN_BYTES];
+	uint64_t seq;
+};
+
+/* Applies remote versions (value present unless deleted) and raises the
+ * listed HWMs (never lowers them), all in ONE WriteBatch. Versions are
+ * applied in order; a later version of the same key in the batch is
+ * judged against the earlier one. outcomes (if not NULL) gets one
+ * enum store_outcome per version. On error nothing is written.
+ * Versions with an origin equal to this node's own are accepted (a node
+ * restored from an old copy relearns its own writes) and raise its local
+ * seq counter past them. */
+int store_apply_batch(struct store *s, const struct rumor_version *vs,
+		      size_t n, const struct store_hwm *raise, size_t n_raise,
+		      int *outcomes, struct err *err);
+
+/* ------------------------------------------------------------ HWMs and log */
+
+/* HWM of origin (0 when never seen). */
+uint64_t store_hwm(struct store *s, const uint8_t origin[STORE_ORIGIN_BYTES]);
+/* The local seq counter: the highest seq this node wrote. */
+uint64_t store_local_seq(struct store *s);
+const uint8_t *store_origin(const struct store *s);
+
+/* Calls cb for every HWM in origin order (reads snap if not NULL). */
+typedef int (*store_hwm_cb)(void *arg, const uint8_t *origin, uint64_t seq);
+int store_hwms(struct store *s, const struct store_snapshot *snap,
+	       store_hwm_cb cb, void *arg, struct err *err);
+
+/* Calls cb for each log entry of origin with seq > after_seq, in seq
+ * order, with its value (NULL for a deletion), until cb returns nonzero or
+ * max entries were given (0: no bound). *last_seq (if not NULL) gets
+ * the seq of the last entry given. Reads snap if not NULL. */
+typedef int (*store_log_cb)(void *arg, const struct rumor_version *v);
+int store_log_scan(struct store *s, const struct store_snapshot *snap,
+		   const uint8_t origin[STORE_ORIGIN_BYTES], uint64_t after_seq,
+		   size_t max, store_log_cb cb, void *arg, uint64_t *last_seq,
+		   struct err *err);
+
+/* A consistent read view for streaming while writes go on. */
+struct store_snapshot *store_snapshot_new(struct store *s);
+void store_snapshot_free(struct store *s, struct store_snapshot *snap);
+
+/* ------------------------------------------------------------ tombstones */
+
+/* Removes tombstones (meta, log entry) whose (origin, seq) every member
+ * has seen: covered(arg, origin, seq) returns nonzero when that is so.
+ * At most max per call (bounded work on the loop); *removed gets the
+ * count. */
+typedef int (*store_covered_cb)(void *arg, const uint8_t *origin,
+				uint64_t seq);
+int store_collect_tombstones(struct store *s, store_covered_cb covered,
+			     void *arg, size_t max, size_t *removed,
+			     struct err *err);
+
+/* ------------------------------------------------------------ checks, stats */
+
+/* Walks the whole store and verifies its invariants: every m entry has
+ * its log entry and (unless deleted) its data; every d has an m; every l
+ * entry is the one its key's meta names; every origin's HWM covers its
+ * log entries; the local seq counter covers the node's own entries.
+ * RUMOR_ECORRUPT with the first violation found. */
+int store_check(struct store *s, struct err *err);
+
+struct store_stats {
+	uint64_t local_writes;
+	uint64_t applied;
+	uint64_t stale;
+	uint64_t identical;
+	uint64_t keys;          /* live keys, counted at open and kept */
+	uint64_t tombstones;    /* ditto */
+	uint64_t log_entries;   /* ditto */
+};
+void store_get_stats(const struct store *s, struct store_stats *st);
+
+#endif

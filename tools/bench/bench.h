@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/* bench: the modes of tools/rumor-bench, one file each in tools/bench/. */
+#ifndef RUMOR_BENCH_H
+#define RUMOR_BENCH_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+struct bench_mode {
+	const char *name;
+	int (*main)(int argc, char **argv);
+	const char *help;
+};
+
+int bench_store_main(int argc, char **argv);
+int bench_crypto_main(int argc, char **argv);
+
+static inline double bench_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One line a figure: name, value, unit; and a ratio line with its target. */
+static inline void bench_report(const char *name, double value,
+				const char *unit)
+{
+	printf("  %-44s %14.1f %s\n", name, value, unit);
+}
+
+static inline int bench_ratio(const char *name, double ratio, double target)
+{
+	int ok = ratio >= target;
+
+	printf("  %-44s %13.2fx  (target >= %.2fx: %s)\n", name, ratio, target,
+	       ok ? "met" : "NOT met");
+	return ok;
+}
+
+#endif

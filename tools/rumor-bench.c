@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rumor-bench: benchmarks, not tests. Each mode measures rumor beside the
+ * limit it stands on (raw LevelDB, raw libsodium, ...) in the same run and
+ * prints the ratios with their targets.
+ *
+ *   rumor-bench MODE [options]      rumor-bench --help
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "bench/bench.h"
+
+static const struct bench_mode modes[] = {
+	{"store", bench_store_main,
+	 "local puts and remote applies against raw LevelDB writes"},
+	{"crypto", bench_crypto_main,
+	 "handshakes per second and sealed-frame throughput against raw secretstream"},
+};
+
+static void usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "usage: rumor-bench MODE [options]   (MODE --help for its options)\n\nmodes:\n");
+	for (i = 0; i < sizeof modes / sizeof modes[0]; i++)
+		fprintf(out, "  %-10s %s\n", modes[i].name, modes[i].help);
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	for (i = 0; i < sizeof modes / sizeof modes[0]; i++)
+		if (strcmp(argv[1], modes[i].name) == 0)
+			return modes[i].main(argc - 1, argv + 1);
+	fprintf(stderr, "rumor-bench: unknown mode '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
