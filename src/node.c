@@ -1,0 +1,424 @@
+/* SPDX-License-Identifier: MIT */
+/* node: the librumor API over one store, one resolver, one identity. */
+#include "node.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "config.h"
+
+/* ------------------------------------------------------------ helpers */
+
+void node_log(struct rumor *n, int level, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (n->opt.log == NULL || level > n->opt.log_level)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	n->opt.log(n->opt.log_arg, level, msg);
+}
+
+/* Records the failure of a public call so rumor_errmsg() can tell it. */
+static int node_fail(struct rumor *n, const struct err *e)
+{
+	n->last_err = *e;
+	return e->code;
+}
+
+static int mkdir_p(const char *path, struct err *err)
+{
+	char buf[4096];
+	size_t len = strlen(path);
+	size_t i;
+
+	if (len == 0 || len >= sizeof buf)
+		return err_set(err, RUMOR_EINVAL, "data dir path is empty or too long");
+	memcpy(buf, path, len + 1);
+	for (i = 1; i <= len; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+			return err_set(err, RUMOR_EIO, "cannot create %s: %s",
+				       buf, strerror(errno));
+		buf[i] = path[i];
+	}
+	return 0;
+}
+
+static uint64_t node_now_ms(void *arg)
+{
+	struct rumor *n = arg;
+	struct timespec ts;
+
+	if (n->opt.wall_clock_ms != NULL)
+		return n->opt.wall_clock_ms(n->opt.clock_arg);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void node_on_change(void *arg, const struct rumor_version *v, int local)
+{
+	struct rumor *n = arg;
+
+	if (n->opt.on_change != NULL)
+		n->opt.on_change(n->opt.change_arg, v, local);
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+void rumor_options_init(struct rumor_options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->mode = RUMOR_MODE_PEER;
+	o->log_level = RUMOR_LOG_INFO;
+	o->interval_min_ms = 50;
+	o->interval_max_ms = 5000;
+	o->catchup_wait_ms = 3000;
+}
+
+static int node_open_resolver(struct rumor *n, struct err *err)
+{
+	if (n->opt.resolve != NULL && n->opt.resolver_path != NULL)
+		return err_set(err, RUMOR_EINVAL,
+			       "give either a resolver function or a resolver path, not both");
+	if (n->opt.resolver_path != NULL)
+		return resolver_load(&n->resolver, n->opt.resolver_path, err);
+	return resolver_new_fn(&n->resolver, n->opt.resolve, NULL, err);
+}
+
+static int node_load_network_key(struct rumor *n, struct err *err)
+{
+	if (n->opt.network_key_path == NULL) {
+		memcpy(n->network_key, identity_default_network_key,
+		       NETWORK_KEY_BYTES);
+		n->open_network = 1;
+		return 0;
+	}
+	n->open_network = 0;
+	return network_key_load(n->opt.network_key_path, n->network_key, err);
+}
+
+int rumor_open(struct rumor **out, const struct rumor_options *o,
+	       char *errmsg, size_t errlen)
+{
+	struct store_options so;
+	struct err err;
+	struct rumor *n;
+	char *db;
+	int rv;
+
+	err_clear(&err);
+	if (out == NULL || o == NULL || o->data_dir == NULL ||
+	    o->data_dir[0] == '\0') {
+		rv = err_set(&err, RUMOR_EINVAL, "a data dir is required");
+		goto err;
+	}
+	if (o->mode != RUMOR_MODE_PEER && o->mode != RUMOR_MODE_REPLICA) {
+		rv = err_set(&err, RUMOR_EINVAL, "unknown mode %d", o->mode);
+		goto err;
+	}
+	n = calloc(1, sizeof *n);
+	if (n == NULL) {
+		rv = err_set(&err, RUMOR_ENOMEM, "out of memory");
+		goto err;
+	}
+	n->opt = *o;
+	n->data_dir = strdup(o->data_dir);
+	if (n->data_dir == NULL) {
+		rv = err_set(&err, RUMOR_ENOMEM, "out of memory");
+		goto err_after_alloc;
+	}
+	/* Borrowed strings are not kept: the caller may free its options. */
+	n->opt.data_dir = n->data_dir;
+	n->opt.resolver_path = NULL;
+	n->opt.network_key_path = NULL;
+	n->opt.trusted_keys_path = NULL;
+	n->opt.listen = NULL;
+	n->opt.multicast = NULL;
+	n->opt.peers = NULL;
+	n->opt.n_peers = 0;
+
+	rv = mkdir_p(n->data_dir, &err);
+	if (rv != 0)
+		goto err_after_alloc;
+	rv = identity_load_or_create(&n->id, n->data_dir, &err);
+	if (rv != 0)
+		goto err_after_alloc;
+	identity_id_string(n->id.public_key, n->id_str);
+
+	n->opt.network_key_path = o->network_key_path;
+	rv = node_load_network_key(n, &err);
+	n->opt.network_key_path = NULL;
+	if (rv != 0)
+		goto err_after_identity;
+
+	n->opt.resolver_path = o->resolver_path;
+	rv = node_open_resolver(n, &err);
+	n->opt.resolver_path = NULL;
+	if (rv != 0)
+		goto err_after_identity;
+
+	db = malloc(strlen(n->data_dir) + sizeof "/" NODE_DB_DIR);
+	if (db == NULL) {
+		rv = err_set(&err, RUMOR_ENOMEM, "out of memory");
+		goto err_after_resolver;
+	}
+	sprintf(db, "%s/%s", n->data_dir, NODE_DB_DIR);
+	memset(&so, 0, sizeof so);
+	so.origin = n->id.public_key;
+	so.resolver = n->resolver;
+	so.hooks.now_ms = node_now_ms;
+	so.hooks.on_change = node_on_change;
+	so.hooks.arg = n;
+	rv = store_open(&n->store, db, &so, &err);
+	free(db);
+	if (rv != 0)
+		goto err_after_resolver;
+
+	if (o->loop != NULL) {
+		n->loop = o->loop;
+	} else {
+		if (uv_loop_init(&n->own_loop) != 0) {
+			rv = err_set(&err, RUMOR_ENOMEM, "cannot make a loop");
+			goto err_after_store;
+		}
+		n->loop = &n->own_loop;
+		n->owns_loop = 1;
+	}
+
+	node_log(n, RUMOR_LOG_INFO, "node %s open on %s (resolver: %s)",
+		 n->id_str, n->data_dir, resolver_name(n->resolver));
+	if (n->open_network)
+		node_log(n, RUMOR_LOG_WARN,
+			 "using the built-in network key: this cluster is OPEN to anyone on the network; give --network-key to close it");
+	*out = n;
+	return 0;
+
+err_after_store:
+	store_close(n->store);
+err_after_resolver:
+	resolver_free(n->resolver);
+err_after_identity:
+	identity_wipe(&n->id);
+err_after_alloc:
+	free(n->data_dir);
+	free(n);
+err:
+	if (errmsg != NULL && errlen > 0)
+		snprintf(errmsg, errlen, "%s", err.msg[0] ? err.msg
+					      : rumor_strerror(rv));
+	return rv;
+}
+
+int rumor_run(struct rumor *n)
+{
+	if (!n->owns_loop)
+		return RUMOR_EINVAL;
+	return uv_run(n->loop, UV_RUN_DEFAULT) < 0 ? RUMOR_EIO : 0;
+}
+
+void rumor_stop(struct rumor *n)
+{
+	uv_stop(n->loop);
+}
+
+static void node_free(struct rumor *n)
+{
+	void (*cb)(void *) = n->close_cb;
+	void *arg = n->close_arg;
+
+	store_close(n->store);
+	resolver_free(n->resolver);
+	identity_wipe(&n->id);
+	sodium_memzero(n->network_key, sizeof n->network_key);
+	free(n->data_dir);
+	free(n);
+	if (cb != NULL)
+		cb(arg);
+}
+
+void rumor_close(struct rumor *n, void (*cb)(void *arg), void *arg)
+{
+	if (n == NULL) {
+		if (cb != NULL)
+			cb(arg);
+		return;
+	}
+	assert(!n->closing);
+	n->closing = 1;
+	n->close_cb = cb;
+	n->close_arg = arg;
+	if (n->owns_loop) {
+		/* Let every closing handle's callback run, then the loop is
+		 * empty and can be closed. */
+		uv_run(n->loop, UV_RUN_DEFAULT);
+		uv_loop_close(n->loop);
+	}
+	node_free(n);
+}
+
+const char *rumor_errmsg(const struct rumor *n)
+{
+	if (n == NULL)
+		return "no node";
+	return n->last_err.msg[0] ? n->last_err.msg
+				  : rumor_strerror(n->last_err.code);
+}
+
+void rumor_node_id(const struct rumor *n, char out[RUMOR_NODE_ID_STRLEN])
+{
+	memcpy(out, n->id_str, RUMOR_NODE_ID_STRLEN);
+}
+
+const char *rumor_version(void)
+{
+	return PACKAGE_VERSION;
+}
+
+void rumor_free(void *p)
+{
+	free(p);
+}
+
+/* ------------------------------------------------------------ data */
+
+static int node_check_writable(struct rumor *n, struct err *err)
+{
+	if (n->opt.mode == RUMOR_MODE_REPLICA)
+		return err_set(err, RUMOR_EREFUSED,
+			       "this node is a replica: it never originates writes");
+	return 0;
+}
+
+int rumor_put(struct rumor *n, const void *key, size_t key_len,
+	      const void *value, size_t value_len)
+{
+	struct err err;
+	int rv;
+
+	err_clear(&err);
+	rv = node_check_writable(n, &err);
+	if (rv == 0)
+		rv = store_put(n->store, key, key_len, value, value_len, NULL,
+			       &err);
+	return rv == 0 ? 0 : node_fail(n, &err);
+}
+
+int rumor_del(struct rumor *n, const void *key, size_t key_len)
+{
+	struct err err;
+	int rv;
+
+	err_clear(&err);
+	rv = node_check_writable(n, &err);
+	if (rv == 0)
+		rv = store_del(n->store, key, key_len, NULL, &err);
+	return rv == 0 ? 0 : node_fail(n, &err);
+}
+
+int rumor_get(struct rumor *n, const void *key, size_t key_len, void **value,
+	      size_t *value_len)
+{
+	struct err err;
+	int rv;
+
+	err_clear(&err);
+	if (value == NULL || value_len == NULL)
+		return node_fail(n, &(struct err){RUMOR_EINVAL,
+						  "value and value_len are required"});
+	rv = store_get(n->store, key, key_len, value, value_len, &err);
+	return rv == 0 ? 0 : node_fail(n, &err);
+}
+
+int rumor_get_version(struct rumor *n, const void *key, size_t key_len,
+		      struct rumor_record **out)
+{
+	struct store_record *sr;
+	struct rumor_record *rec;
+	struct err err;
+	uint8_t *p;
+	int rv;
+
+	err_clear(&err);
+	if (out == NULL)
+		return node_fail(n, &(struct err){RUMOR_EINVAL, "rec is required"});
+	rv = store_get_version(n->store, key, key_len, &sr, &err);
+	if (rv != 0)
+		return node_fail(n, &err);
+	rec = malloc(sizeof *rec + sr->v.key_len + sr->v.origin_len +
+		     sr->v.value_len);
+	if (rec == NULL) {
+		store_record_free(sr);
+		return node_fail(n, &(struct err){RUMOR_ENOMEM, "out of memory"});
+	}
+	rec->v = sr->v;
+	p = (uint8_t *)(rec + 1);
+	memcpy(p, sr->v.key, sr->v.key_len);
+	rec->v.key = p;
+	p += sr->v.key_len;
+	memcpy(p, sr->v.origin, sr->v.origin_len);
+	rec->v.origin = p;
+	p += sr->v.origin_len;
+	if (sr->v.value != NULL) {
+		memcpy(p, sr->v.value, sr->v.value_len);
+		rec->v.value = p;
+	}
+	store_record_free(sr);
+	*out = rec;
+	return 0;
+}
+
+void rumor_record_free(struct rumor_record *rec)
+{
+	free(rec);
+}
+
+int rumor_scan(struct rumor *n, const void *prefix, size_t prefix_len,
+	       rumor_scan_cb cb, void *arg)
+{
+	struct err err;
+	int rv;
+
+	err_clear(&err);
+	if (cb == NULL)
+		return node_fail(n, &(struct err){RUMOR_EINVAL, "a callback is required"});
+	rv = store_scan(n->store, prefix, prefix_len, cb, arg, &err);
+	return rv == 0 ? 0 : node_fail(n, &err);
+}
+
+/* ------------------------------------------------------------ stats */
+
+int rumor_stats(struct rumor *n, struct rumor_stats *st)
+{
+	struct store_stats ss;
+	struct resolver_stats rs;
+
+	if (n == NULL || st == NULL)
+		return RUMOR_EINVAL;
+	memset(st, 0, sizeof *st);
+	store_get_stats(n->store, &ss);
+	resolver_get_stats(n->resolver, &rs);
+	st->local_writes = ss.local_writes;
+	st->remote_applied = ss.applied;
+	st->remote_stale = ss.stale;
+	st->remote_identical = ss.identical;
+	st->keys = ss.keys;
+	st->tombstones = ss.tombstones;
+	st->conflicts_default = rs.decided_default;
+	st->conflicts_resolver = rs.decided_user;
+	st->symmetry_violations = rs.symmetry_violations;
+	st->open_network = n->open_network;
+	return 0;
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * node: one rumor node on one libuv loop: the store, the resolver, the
+ * identity, and (as they land) the transport, discovery and the
+ * reconciliation scheduler. Implements include/rumor.h.
+ */
+#ifndef RUMOR_NODE_H
+#define RUMOR_NODE_H
+
+#include <stdarg.h>
+#include <uv.h>
+
+#include "rumor.h"
+#include "crypto/identity.h"
+#include "lib/err.h"
+#include "resolver.h"
+#include "store.h"
+
+#define NODE_DB_DIR "db"
+
+struct rumor {
+	uv_loop_t *loop;
+	uv_loop_t own_loop;          /* used when the caller gave no loop */
+	int owns_loop;
+
+	char *data_dir;
+	struct rumor_options opt;    /* copy; string fields point into strs */
+	struct identity id;
+	char id_str[IDENTITY_ID_STRLEN];
+	uint8_t network_key[NETWORK_KEY_BYTES];
+	int open_network;
+
+	struct resolver *resolver;
+	struct store *store;
+
+	struct err last_err;
+	int closing;
+	void (*close_cb)(void *arg);
+	void *close_arg;
+};
+
+/* Logs through the user's callback when level <= the node's level. */
+void node_log(struct rumor *n, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

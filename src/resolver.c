@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: MIT */
+/* resolver: the conflict order (see resolver.h). */
+#include "resolver.h"
+
+#include <assert.h>
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct resolver {
+	rumor_resolve_fn fn;      /* NULL: default order only */
+	void *dl;                 /* dlopen handle, or NULL */
+	char *name;
+	struct resolver_stats stats;
+};
+
+static int resolver_alloc(struct resolver **out, rumor_resolve_fn fn,
+			  const char *name, struct err *err)
+{
+	struct resolver *r = calloc(1, sizeof *r);
+
+	if (r == NULL)
+		return err_set(err, RUMOR_ENOMEM, "resolver: out of memory");
+	r->fn = fn;
+	r->name = strdup(name);
+	if (r->name == NULL) {
+		free(r);
+		return err_set(err, RUMOR_ENOMEM, "resolver: out of memory");
+	}
+	*out = r;
+	return 0;
+}
+
+int resolver_new_default(struct resolver **out, struct err *err)
+{
+	return resolver_alloc(out, NULL, "default", err);
+}
+
+int resolver_new_fn(struct resolver **out, rumor_resolve_fn fn,
+		    const char *name, struct err *err)
+{
+	return resolver_alloc(out, fn,
+			      name != NULL ? name : (fn ? "function" : "default"),
+			      err);
+}
+
+int resolver_load(struct resolver **out, const char *path, struct err *err)
+{
+	const unsigned *abi;
+	const char *const *name;
+	rumor_resolve_fn fn;
+	void *dl;
+	int rv;
+
+	if (path == NULL || path[0] == '\0')
+		return err_set(err, RUMOR_EINVAL, "resolver: no path given");
+	/* RTLD_LOCAL: a resolver's symbols never leak into another's. A path
+	 * without a slash would be searched for in the library path; make the
+	 * user say ./x.so so that the file loaded is the file named. */
+	if (strchr(path, '/') == NULL)
+		return err_set(err, RUMOR_ERESOLVER,
+			       "resolver %s: give a path with a '/' (e.g. ./%s)",
+			       path, path);
+	dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (dl == NULL) {
+		const char *why = dlerror();
+		return err_set(err, RUMOR_ERESOLVER,
+			       "resolver %s: not a loadable shared object: %s",
+			       path, why != NULL ? why : "unknown reason");
+	}
+	abi = dlsym(dl, "rumor_resolver_abi");
+	if (abi == NULL) {
+		rv = err_set(err, RUMOR_ERESOLVER,
+			     "resolver %s: missing symbol rumor_resolver_abi",
+			     path);
+		goto err_after_dlopen;
+	}
+	if (*abi != RUMOR_RESOLVER_ABI) {
+		rv = err_set(err, RUMOR_ERESOLVER,
+			     "resolver %s: ABI %u, this node speaks ABI %u",
+			     path, *abi, (unsigned)RUMOR_RESOLVER_ABI);
+		goto err_after_dlopen;
+	}
+	/* POSIX guarantees that a function pointer round-trips through
+	 * dlsym's void *. */
+	*(void **)&fn = dlsym(dl, "rumor_resolve");
+	if (fn == NULL) {
+		rv = err_set(err, RUMOR_ERESOLVER,
+			     "resolver %s: missing function rumor_resolve",
+			     path);
+		goto err_after_dlopen;
+	}
+	name = dlsym(dl, "rumor_resolver_name");
+	rv = resolver_alloc(out, fn,
+			    name != NULL && *name != NULL ? *name : path, err);
+	if (rv != 0)
+		goto err_after_dlopen;
+	(*out)->dl = dl;
+	return 0;
+
+err_after_dlopen:
+	dlclose(dl);
+	return rv;
+}
+
+void resolver_free(struct resolver *r)
+{
+	if (r == NULL)
+		return;
+	if (r->dl != NULL)
+		dlclose(r->dl);
+	free(r->name);
+	free(r);
+}
+
+const char *resolver_name(const struct resolver *r)
+{
+	return r->name;
+}
+
+static int origin_cmp(const struct rumor_version *a,
+		      const struct rumor_version *b)
+{
+	size_t n = a->origin_len < b->origin_len ? a->origin_len
+						   : b->origin_len;
+	int c = memcmp(a->origin, b->origin, n);
+
+	if (c != 0)
+		return c;
+	return (a->origin_len > b->origin_len) - (a->origin_len < b->origin_len);
+}
+
+static int u64_cmp(uint64_t a, uint64_t b)
+{
+	return (a > b) - (a < b);
+}
+
+int resolver_default_order(const struct rumor_version *a,
+			   const struct rumor_version *b)
+{
+	int c;
+
+	/* The greater wins, so a wins (negative) when a > b. */
+	c = u64_cmp(a->wall_ms, b->wall_ms);
+	if (c == 0)
+		c = origin_cmp(a, b);
+	if (c == 0)
+		c = u64_cmp(a->seq, b->seq);
+	return -c;
+}
+
+/* Which version fn keeps: -1 for a, 1 for b, 0 for no opinion. */
+static int ask(rumor_resolve_fn fn, const struct rumor_version *a,
+	       const struct rumor_version *b)
+{
+	int r = fn(a, b);
+
+	return (r > 0) - (r < 0);
+}
+
+int resolver_order(struct resolver *r, const struct rumor_version *a,
+		   const struct rumor_version *b, enum resolver_via *via)
+{
+	int c, ab, ba;
+
+	if (via != NULL)
+		*via = RESOLVER_VIA_NONE;
+	c = u64_cmp(a->clock, b->clock);
+	if (c != 0)
+		return -c;
+	c = origin_cmp(a, b);
+	if (c == 0)
+		return -u64_cmp(a->seq, b->seq);
+
+	/* Same clock, different origins: a real conflict. */
+	if (r != NULL && r->fn != NULL) {
+		ab = ask(r->fn, a, b);
+		ba = ask(r->fn, b, a);
+		/* Consistent when both pick the same version: ab keeps a (-1)
+		 * exactly when ba keeps a (+1). */
+		if (ab != 0 && ab == -ba) {
+			r->stats.decided_user++;
+			if (via != NULL)
+				*via = RESOLVER_VIA_USER;
+			return ab;
+		}
+		if (ab == 0 && ba == 0)
+			r->stats.no_opinion++;
+		else
+			r->stats.symmetry_violations++;
+	}
+	if (r != NULL)
+		r->stats.decided_default++;
+	if (via != NULL)
+		*via = RESOLVER_VIA_DEFAULT;
+	c = resolver_default_order(a, b);
+	assert(c != 0);
+	return c;
+}
+
+void resolver_get_stats(const struct resolver *r, struct resolver_stats *st)
+{
+	*st = r->stats;
+}
