@@ -90,4 +90,8 @@ int channel_error(const struct channel *ch);
  * boundary); lets a transport tell a clean end of stream from a cut one. */
 size_t channel_pending(const struct channel *ch);
 
+/* Heap bytes the channel holds (its receive buffer): grows with the bytes
+ * that really arrive, never with a declared length alone. */
+size_t channel_memory(const struct channel *ch);
+
 #endif

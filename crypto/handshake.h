@@ -42,6 +42,10 @@ struct handshake_config {
 
 struct handshake;   /* opaque; handshake_size() bytes, no allocation */
 
+/* The storage must be aligned like malloc's result. *_init() copies the
+ * network key and the expected server key; cfg->identity and cfg->trusted
+ * are used by pointer and must outlive the handshake. */
+
 size_t handshake_size(void);
 void handshake_client_init(struct handshake *hs,
 			   const struct handshake_config *cfg);

@@ -27,7 +27,9 @@ struct identity {
 /* Loads dir/node.key, or creates it (mode 0600) when absent. Refuses with
  * RUMOR_EKEYFILE (message naming the file and the fault) a file that is
  * group/world readable, has the wrong size or format, or whose public
- * half does not match its secret. */
+ * half does not match its secret. Creation never replaces an existing
+ * file and a crash never leaves half a key (format: crypto/README.md);
+ * a failure to create is RUMOR_EIO. */
 int identity_load_or_create(struct identity *id, const char *dir,
 			    struct err *err);
 /* Zeroes the secret key. */
@@ -36,24 +38,28 @@ void identity_wipe(struct identity *id);
 /* Printable id of a public key: base64url without padding. */
 void identity_id_string(const uint8_t pk[static IDENTITY_PUBLIC_BYTES],
 			char out[static IDENTITY_ID_STRLEN]);
-/* Parses a printable id; RUMOR_EINVAL when s is not one. */
+/* Parses a printable id; RUMOR_EINVAL when s is not one (only the
+ * canonical 43-character spelling is accepted). */
 int identity_id_parse(const char *s,
 		      uint8_t pk[static IDENTITY_PUBLIC_BYTES]);
 
 /* The built-in network key of open, zero-config clusters. */
 extern const uint8_t identity_default_network_key[NETWORK_KEY_BYTES];
 
-/* Writes a fresh random network key to path (mode 0600, refuses to
- * overwrite an existing file). */
+/* Writes a fresh random network key to path as 64 hex digits and a
+ * newline (mode 0600). An existing file is never overwritten:
+ * RUMOR_EKEYFILE. */
 int network_key_generate(const char *path, struct err *err);
 /* Loads a network key file (32 raw bytes, or 64 hex digits and an
- * optional newline); refuses a group/world readable or malformed file. */
+ * optional newline); refuses (RUMOR_EKEYFILE) a missing, group/world
+ * readable or malformed file. */
 int network_key_load(const char *path, uint8_t key[static NETWORK_KEY_BYTES],
 		     struct err *err);
 
 /* A trusted-keys file: one printable id per line, '#' comments and blank
- * lines allowed. Any malformed line fails the whole load (with its line
- * number). */
+ * lines allowed. Any malformed line fails the whole load with
+ * RUMOR_EKEYFILE (its line number in the message) and leaves tk empty.
+ * An empty file trusts nobody. Free with trusted_keys_free(). */
 struct trusted_keys {
 	size_t n;
 	uint8_t (*keys)[IDENTITY_PUBLIC_BYTES];

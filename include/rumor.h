@@ -118,12 +118,15 @@ struct rumor_options {
 	void *log_arg;
 	int log_level;               /* enum rumor_log_level */
 
-	/* Network (see rumord(8)); ignored by storage-only builds. */
-	const char *listen;          /* "HOST:PORT"; NULL: 0.0.0.0 port 0 */
+	/* Network (see rumord(8)). A node with neither listen nor peers is
+	 * storage-only: it opens no socket. */
+	const char *listen;          /* numeric "HOST:PORT" to accept peers on
+					(port 0: any, see rumorctl status) and,
+					with multicast, to announce; NULL: none */
 	const char *const *peers;    /* seed "HOST:PORT" list */
 	size_t n_peers;
 	const char *multicast;       /* "GROUP:PORT"; NULL: the default group */
-	int no_multicast;
+	int no_multicast;            /* no announcements even when listening */
 	const char *network_key_path;/* NULL: built-in open key (warned) */
 	const char *trusted_keys_path;
 	uint32_t interval_min_ms;    /* fastest reconciliation interval */
@@ -133,6 +136,10 @@ struct rumor_options {
 	/* Tests: a wall clock in milliseconds since the epoch. */
 	uint64_t (*wall_clock_ms)(void *arg);
 	void *clock_arg;
+
+	int control_socket;          /* serve DATA/control.sock (rumorctl) */
+	uint32_t suspect_after_ms;   /* member suspect after this silence; 0: 15 s */
+	uint32_t gone_after_ms;      /* member gone after this silence; 0: 60 s */
 };
 
 /* Fills o with defaults; always call before setting fields. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* node: the librumor API over one store, one resolver, one identity. */
 #include "node.h"
+#include "node_ctl.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -68,23 +69,65 @@ static uint64_t node_now_ms(void *arg)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+struct node_watch {
+	rumor_change_cb cb;
+	void *arg;
+	struct node_watch *next;
+};
+
 static void node_on_change(void *arg, const struct rumor_version *v, int local)
 {
 	struct rumor *n = arg;
+	struct node_watch *w, *next;
 
 	if (n->opt.on_change != NULL)
 		n->opt.on_change(n->opt.change_arg, v, local);
+	/* A watcher may remove itself from its callback. */
+	for (w = n->watches; w != NULL; w = next) {
+		next = w->next;
+		w->cb(w->arg, v, local);
+	}
+}
+
+struct node_watch *node_watch_add(struct rumor *n, rumor_change_cb cb,
+				  void *arg)
+{
+	struct node_watch *w = calloc(1, sizeof *w);
+
+	if (w == NULL)
+		return NULL;
+	w->cb = cb;
+	w->arg = arg;
+	w->next = n->watches;
+	n->watches = w;
+	return w;
+}
+
+void node_watch_remove(struct rumor *n, struct node_watch *w)
+{
+	struct node_watch **pp;
+
+	for (pp = &n->watches; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			free(w);
+			return;
+		}
+	}
 }
 
 /* ------------------------------------------------------------ lifecycle */
+
+static void node_free(struct rumor *n);
+static void node_free_after_net(struct rumor *n);
 
 void rumor_options_init(struct rumor_options *o)
 {
 	memset(o, 0, sizeof *o);
 	o->mode = RUMOR_MODE_PEER;
 	o->log_level = RUMOR_LOG_INFO;
-	o->interval_min_ms = 50;
-	o->interval_max_ms = 5000;
+	o->interval_min_ms = 100;
+	o->interval_max_ms = 10000;
 	o->catchup_wait_ms = 3000;
 }
 
@@ -198,6 +241,13 @@ int rumor_open(struct rumor **out, const struct rumor_options *o,
 		n->owns_loop = 1;
 	}
 
+	rv = node_net_start(n, o, &err);
+	if (rv != 0) {
+		if (n->net != NULL)
+			goto err_after_net;
+		goto err_after_loop;
+	}
+
 	node_log(n, RUMOR_LOG_INFO, "node %s open on %s (resolver: %s)",
 		 n->id_str, n->data_dir, resolver_name(n->resolver));
 	if (n->open_network)
@@ -206,6 +256,20 @@ int rumor_open(struct rumor **out, const struct rumor_options *o,
 	*out = n;
 	return 0;
 
+err_after_net:
+	/* Half-started networking closes through the loop; the node is
+	 * freed when it has. */
+	n->closing = 1;
+	node_net_close(n, node_free_after_net);
+	if (n->owns_loop) {
+		uv_run(n->loop, UV_RUN_DEFAULT);
+		uv_loop_close(n->loop);
+		node_free(n);
+	}
+	goto err;
+err_after_loop:
+	if (n->owns_loop)
+		uv_loop_close(n->loop);
 err_after_store:
 	store_close(n->store);
 err_after_resolver:
@@ -236,9 +300,12 @@ void rumor_stop(struct rumor *n)
 
 static void node_free(struct rumor *n)
 {
+	assert(n->net == NULL);
 	void (*cb)(void *) = n->close_cb;
 	void *arg = n->close_arg;
 
+	while (n->watches != NULL)
+		node_watch_remove(n, n->watches);
 	store_close(n->store);
 	resolver_free(n->resolver);
 	identity_wipe(&n->id);
@@ -247,6 +314,13 @@ static void node_free(struct rumor *n)
 	free(n);
 	if (cb != NULL)
 		cb(arg);
+}
+
+static void node_free_after_net(struct rumor *n)
+{
+	/* A node that owns its loop closes the loop after this returns. */
+	if (!n->owns_loop)
+		node_free(n);
 }
 
 void rumor_close(struct rumor *n, void (*cb)(void *arg), void *arg)
@@ -260,13 +334,20 @@ void rumor_close(struct rumor *n, void (*cb)(void *arg), void *arg)
 	n->closing = 1;
 	n->close_cb = cb;
 	n->close_arg = arg;
+	if (n->net == NULL) {
+		if (n->owns_loop)
+			uv_loop_close(n->loop);
+		node_free(n);
+		return;
+	}
+	node_net_close(n, node_free_after_net);
 	if (n->owns_loop) {
 		/* Let every closing handle's callback run, then the loop is
 		 * empty and can be closed. */
 		uv_run(n->loop, UV_RUN_DEFAULT);
 		uv_loop_close(n->loop);
+		node_free(n);
 	}
-	node_free(n);
 }
 
 const char *rumor_errmsg(const struct rumor *n)
@@ -299,7 +380,7 @@ static int node_check_writable(struct rumor *n, struct err *err)
 	if (n->opt.mode == RUMOR_MODE_REPLICA)
 		return err_set(err, RUMOR_EREFUSED,
 			       "this node is a replica: it never originates writes");
-	return 0;
+	return node_net_refuses_writes(n, err);
 }
 
 int rumor_put(struct rumor *n, const void *key, size_t key_len,
@@ -313,7 +394,10 @@ int rumor_put(struct rumor *n, const void *key, size_t key_len,
 	if (rv == 0)
 		rv = store_put(n->store, key, key_len, value, value_len, NULL,
 			       &err);
-	return rv == 0 ? 0 : node_fail(n, &err);
+	if (rv != 0)
+		return node_fail(n, &err);
+	node_net_note_writes(n, 1, 1);
+	return 0;
 }
 
 int rumor_del(struct rumor *n, const void *key, size_t key_len)
@@ -325,7 +409,10 @@ int rumor_del(struct rumor *n, const void *key, size_t key_len)
 	rv = node_check_writable(n, &err);
 	if (rv == 0)
 		rv = store_del(n->store, key, key_len, NULL, &err);
-	return rv == 0 ? 0 : node_fail(n, &err);
+	if (rv != 0)
+		return node_fail(n, &err);
+	node_net_note_writes(n, 1, 1);
+	return 0;
 }
 
 int rumor_get(struct rumor *n, const void *key, size_t key_len, void **value,
@@ -420,5 +507,139 @@ int rumor_stats(struct rumor *n, struct rumor_stats *st)
 	st->conflicts_resolver = rs.decided_user;
 	st->symmetry_violations = rs.symmetry_violations;
 	st->open_network = n->open_network;
+	node_net_stats(n, st);
 	return 0;
+}
+
+/* ------------------------------------------------------------ control */
+
+int node_get_status(struct rumor *n, struct node_status *st)
+{
+	memset(st, 0, sizeof *st);
+	memcpy(st->id, n->id_str, sizeof st->id);
+	st->mode = n->opt.mode;
+	snprintf(st->data_dir, sizeof st->data_dir, "%s", n->data_dir);
+	st->open_network = n->open_network;
+	snprintf(st->resolver, sizeof st->resolver, "%s",
+		 resolver_name(n->resolver));
+	st->local_seq = store_local_seq(n->store);
+	rumor_stats(n, &st->stats);
+	st->velocity = st->stats.velocity;
+	st->interval_ms = st->stats.interval_ms;
+	st->catching_up = st->stats.catching_up;
+	node_net_status(n, st);
+	return 0;
+}
+
+struct hwm_forward {
+	node_hwm_cb cb;
+	void *arg;
+};
+
+static int hwm_forward(void *arg, const uint8_t *origin, uint64_t seq)
+{
+	struct hwm_forward *f = arg;
+
+	return f->cb(f->arg, origin, seq);
+}
+
+int node_hwms(struct rumor *n, node_hwm_cb cb, void *arg)
+{
+	struct hwm_forward f = {cb, arg};
+	struct err err;
+	int rv;
+
+	err_clear(&err);
+	rv = store_hwms(n->store, NULL, hwm_forward, &f, &err);
+	return rv == 0 ? 0 : node_fail(n, &err);
+}
+
+/* The last max entries of one origin's log, kept in a ring while the
+ * log is scanned forward (the store has no reverse scan). */
+struct log_ring {
+	struct rumor_version *v;   /* max slots; key bytes copied */
+	uint8_t **keys;
+	size_t max, count, next;
+};
+
+static int log_ring_add(void *arg, const struct rumor_version *v)
+{
+	struct log_ring *r = arg;
+	size_t i = r->next;
+	uint8_t *key = realloc(r->keys[i], v->key_len);
+
+	if (key == NULL)
+		return 1;
+	memcpy(key, v->key, v->key_len);
+	r->keys[i] = key;
+	r->v[i] = *v;
+	r->v[i].key = key;
+	r->v[i].value = NULL;      /* sizes only: values are not kept */
+	r->next = (i + 1) % r->max;
+	if (r->count < r->max)
+		r->count++;
+	return 0;
+}
+
+struct log_origins {
+	uint8_t (*origins)[STORE_ORIGIN_BYTES];
+	size_t n, cap;
+};
+
+static int log_collect_origin(void *arg, const uint8_t *origin, uint64_t seq)
+{
+	struct log_origins *o = arg;
+
+	(void)seq;
+	if (o->n == o->cap) {
+		size_t cap = o->cap ? 2 * o->cap : 16;
+		void *p = realloc(o->origins, cap * sizeof *o->origins);
+		if (p == NULL)
+			return 1;
+		o->origins = p;
+		o->cap = cap;
+	}
+	memcpy(o->origins[o->n++], origin, STORE_ORIGIN_BYTES);
+	return 0;
+}
+
+int node_log_entries(struct rumor *n, size_t max_per_origin, node_log_cb cb,
+		     void *arg)
+{
+	struct log_origins origins = {0};
+	struct log_ring ring = {0};
+	struct err err;
+	size_t i, k;
+	int rv = 0;
+
+	err_clear(&err);
+	if (max_per_origin == 0)
+		return 0;
+	ring.max = max_per_origin;
+	ring.v = calloc(ring.max, sizeof *ring.v);
+	ring.keys = calloc(ring.max, sizeof *ring.keys);
+	if (ring.v == NULL || ring.keys == NULL) {
+		rv = err_set(&err, RUMOR_ENOMEM, "out of memory");
+		goto out;
+	}
+	rv = store_hwms(n->store, NULL, log_collect_origin, &origins, &err);
+	if (rv != 0)
+		goto out;
+	for (i = 0; i < origins.n && rv == 0; i++) {
+		ring.count = ring.next = 0;
+		rv = store_log_scan(n->store, NULL, origins.origins[i], 0, 0,
+				    log_ring_add, &ring, NULL, &err);
+		for (k = 0; k < ring.count && rv == 0; k++) {
+			size_t at = (ring.next + ring.max - 1 - k) % ring.max;
+			if (cb(arg, &ring.v[at]) != 0)
+				goto out;
+		}
+	}
+out:
+	for (i = 0; ring.keys != NULL && i < ring.max; i++)
+		free(ring.keys[i]);
+	free(ring.keys);
+	free(ring.v);
+	free(origins.origins);
+	return rv == 0 ? 0 : node_fail(n, &err);
 }

@@ -15,6 +15,7 @@
 #include "lib/err.h"
 #include "resolver.h"
 #include "store.h"
+#include "node_net.h"
 
 #define NODE_DB_DIR "db"
 
@@ -32,6 +33,10 @@ struct rumor {
 
 	struct resolver *resolver;
 	struct store *store;
+	struct node_net *net;        /* NULL while closed */
+
+	/* Change subscribers (rumorctl watch), besides opt.on_change. */
+	struct node_watch *watches;
 
 	struct err last_err;
 	int closing;

@@ -54,31 +54,40 @@ int resolver_load(struct resolver **out, const char *path, struct err *err)
 
 	if (path == NULL || path[0] == '\0')
 		return err_set(err, RUMOR_EINVAL, "resolver: no path given");
-	/* RTLD_LOCAL: a resolver's symbols never leak into another's. A path
+	/* Messages say the problem before the path: err cuts them at
+	 * RUMOR_ERRMSG_MAX, and a long path must not cut the reason off.
+	 *
+	 * RTLD_LOCAL: a resolver's symbols never leak into another's. A path
 	 * without a slash would be searched for in the library path; make the
 	 * user say ./x.so so that the file loaded is the file named. */
 	if (strchr(path, '/') == NULL)
 		return err_set(err, RUMOR_ERESOLVER,
-			       "resolver %s: give a path with a '/' (e.g. ./%s)",
-			       path, path);
+			       "resolver: give a path with a '/' (e.g. ./%s)",
+			       path);
 	dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (dl == NULL) {
 		const char *why = dlerror();
+
+		/* glibc's reason starts with the path; say it only once. */
+		if (why != NULL && strstr(why, path) != NULL)
+			return err_set(err, RUMOR_ERESOLVER,
+				       "resolver: not a loadable shared object: %s",
+				       why);
 		return err_set(err, RUMOR_ERESOLVER,
-			       "resolver %s: not a loadable shared object: %s",
-			       path, why != NULL ? why : "unknown reason");
+			       "resolver: not a loadable shared object: %s: %s",
+			       why != NULL ? why : "unknown reason", path);
 	}
 	abi = dlsym(dl, "rumor_resolver_abi");
 	if (abi == NULL) {
 		rv = err_set(err, RUMOR_ERESOLVER,
-			     "resolver %s: missing symbol rumor_resolver_abi",
+			     "resolver: missing symbol rumor_resolver_abi in %s",
 			     path);
 		goto err_after_dlopen;
 	}
 	if (*abi != RUMOR_RESOLVER_ABI) {
 		rv = err_set(err, RUMOR_ERESOLVER,
-			     "resolver %s: ABI %u, this node speaks ABI %u",
-			     path, *abi, (unsigned)RUMOR_RESOLVER_ABI);
+			     "resolver: ABI %u, this node speaks ABI %u: %s",
+			     *abi, (unsigned)RUMOR_RESOLVER_ABI, path);
 		goto err_after_dlopen;
 	}
 	/* POSIX guarantees that a function pointer round-trips through
@@ -86,7 +95,7 @@ int resolver_load(struct resolver **out, const char *path, struct err *err)
 	*(void **)&fn = dlsym(dl, "rumor_resolve");
 	if (fn == NULL) {
 		rv = err_set(err, RUMOR_ERESOLVER,
-			     "resolver %s: missing function rumor_resolve",
+			     "resolver: missing function rumor_resolve in %s",
 			     path);
 		goto err_after_dlopen;
 	}

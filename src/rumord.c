@@ -34,6 +34,8 @@ struct daemon_conf {
 	char *resolver;
 	int mode;
 	int log_level;
+	uint32_t interval_min_ms, interval_max_ms, catchup_wait_ms;
+	uint32_t suspect_after_ms, gone_after_ms;
 	char *config;
 	/* Which fields the command line set: those win over the config. */
 	unsigned set;
@@ -43,7 +45,28 @@ enum {
 	SET_DATA = 1u << 0, SET_LISTEN = 1u << 1, SET_PEERS = 1u << 2,
 	SET_MULTICAST = 1u << 3, SET_NETKEY = 1u << 4, SET_TRUSTED = 1u << 5,
 	SET_RESOLVER = 1u << 6, SET_MODE = 1u << 7, SET_LOGLEVEL = 1u << 8,
+	SET_IMIN = 1u << 9, SET_IMAX = 1u << 10, SET_CATCHUP = 1u << 11,
+	SET_SUSPECT = 1u << 12, SET_GONE = 1u << 13,
 };
+
+/* Milliseconds: a decimal number, optionally followed by ms or s. */
+static int parse_ms(const char *s, uint32_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	v = strtoull(s, &end, 10);
+	if (strcmp(end, "s") == 0)
+		v *= 1000;
+	else if (*end != '\0' && strcmp(end, "ms") != 0)
+		return -1;
+	if (v > 86400000ull)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
 
 struct daemon {
 	uv_loop_t loop;
@@ -70,6 +93,12 @@ static const char usage_text[] =
 	"  --config FILE          INI-style file with the same names as these flags;\n"
 	"                         flags given on the command line win\n"
 	"  --log-level LEVEL      error, warn, info (default) or debug\n"
+	"  --interval-min MS      fastest reconciliation interval (default 100)\n"
+	"  --interval-max MS      idle reconciliation interval (default 10000)\n"
+	"  --catchup-wait MS      at start, reconcile this long at most before\n"
+	"                         accepting writes (default 3000; 0: do not wait)\n"
+	"  --suspect-after MS     a silent member turns suspect (default 15000)\n"
+	"  --gone-after MS        a silent member is gone (default 60000)\n"
 	"  --foreground           stay in the foreground (the default; accepted for scripts)\n"
 	"  --help                 this text\n"
 	"  --version              the version\n"
@@ -227,6 +256,34 @@ static int conf_set(struct daemon_conf *c, const char *name, const char *value,
 		}
 		SKIP_IF(SET_LOGLEVEL)
 		c->log_level = l;
+	} else if (strcmp(name, "interval-min") == 0 ||
+		   strcmp(name, "interval-max") == 0 ||
+		   strcmp(name, "catchup-wait") == 0 ||
+		   strcmp(name, "suspect-after") == 0 ||
+		   strcmp(name, "gone-after") == 0) {
+		uint32_t ms;
+		NEED_VALUE
+		if (parse_ms(value, &ms) != 0) {
+			fprintf(stderr, "rumord: %s: %s takes a duration in ms (e.g. 250 or 2s), not '%s'\n",
+				where, name, value);
+			return -1;
+		}
+		if (name[0] == 'i' && name[9] == 'i') {
+			SKIP_IF(SET_IMIN)
+			c->interval_min_ms = ms;
+		} else if (name[0] == 'i') {
+			SKIP_IF(SET_IMAX)
+			c->interval_max_ms = ms;
+		} else if (name[0] == 'c') {
+			SKIP_IF(SET_CATCHUP)
+			c->catchup_wait_ms = ms;
+		} else if (name[0] == 's') {
+			SKIP_IF(SET_SUSPECT)
+			c->suspect_after_ms = ms;
+		} else {
+			SKIP_IF(SET_GONE)
+			c->gone_after_ms = ms;
+		}
 	} else if (strcmp(name, "foreground") == 0) {
 		/* Always in the foreground. */
 	} else {
@@ -344,6 +401,11 @@ static int parse_args(struct daemon_conf *c, int argc, char **argv)
 		{"mode", required_argument, NULL, 'o'},
 		{"config", required_argument, NULL, 'c'},
 		{"log-level", required_argument, NULL, 'L'},
+		{"interval-min", required_argument, NULL, 'i'},
+		{"interval-max", required_argument, NULL, 'I'},
+		{"catchup-wait", required_argument, NULL, 'w'},
+		{"suspect-after", required_argument, NULL, 's'},
+		{"gone-after", required_argument, NULL, 'g'},
 		{"foreground", no_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -386,6 +448,8 @@ static int parse_args(struct daemon_conf *c, int argc, char **argv)
 	}
 	if (c->config != NULL && conf_load(c, c->config) != 0)
 		return -1;
+	if (c->listen == NULL)
+		c->listen = strdup("0.0.0.0:0");
 	if (c->data == NULL) {
 		const char *env = getenv("RUMOR_DATA");
 		c->data = strdup(env != NULL && env[0] ? env : "./rumor-data");
@@ -428,6 +492,7 @@ int main(int argc, char **argv)
 
 	memset(&conf, 0, sizeof conf);
 	conf.log_level = RUMOR_LOG_INFO;
+	conf.catchup_wait_ms = UINT32_MAX;     /* unset: the library default */
 	rv = parse_args(&conf, argc, argv);
 	if (rv != 0) {
 		if (rv < 0)
@@ -455,6 +520,15 @@ int main(int argc, char **argv)
 	o.no_multicast = conf.no_multicast;
 	o.network_key_path = conf.network_key;
 	o.trusted_keys_path = conf.trusted_keys;
+	if (conf.interval_min_ms)
+		o.interval_min_ms = conf.interval_min_ms;
+	if (conf.interval_max_ms)
+		o.interval_max_ms = conf.interval_max_ms;
+	if (conf.catchup_wait_ms != UINT32_MAX)
+		o.catchup_wait_ms = conf.catchup_wait_ms;
+	o.suspect_after_ms = conf.suspect_after_ms;
+	o.gone_after_ms = conf.gone_after_ms;
+	o.control_socket = 1;
 	o.log = node_log_cb;
 	o.log_level = conf.log_level;
 

@@ -1,0 +1,2003 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store: one LevelDB per node (layout and contracts in store.h).
+ *
+ * Encodings (all integers big-endian, fixed width):
+ *   m value:  format(1) flags(1) clock(8) seq(8) wall_ms(8) origin(32)
+ *   l value:  format(1) flags(1) clock(8) wall_ms(8) key(1..RUMOR_KEY_MAX)
+ *   h value:  seq(8)
+ *   s|schema: version(4)          s|seq: seq counter(8), see below
+ *   d value:  the user value, raw (its format is the meta's)
+ * The format bytes let a later schema read older entries.
+ *
+ * The local seq counter is max(s|seq, h|own origin): a local write raises
+ * both to its seq, so it writes only the HWM (one entry fewer on the
+ * hottest path); s|seq is written only when a remote batch must move the
+ * counter past the own HWM (own-origin versions, see store_apply_batch).
+ *
+ * Memory beside LevelDB: the local seq counter and, per origin, its HWM
+ * and the highest seq of its log entries ever written (log_max). log_max
+ * tells a remote apply when a (origin, seq) might already be taken by
+ * another key, so that the common case (a seq above everything held)
+ * needs no extra read.
+ */
+#include "store.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <leveldb/c.h>
+
+#include "resolver.h"
+
+#define PFX_DATA 'd'
+#define PFX_HWM 'h'
+#define PFX_LOG 'l'
+#define PFX_META 'm'
+#define PFX_SINGLE 's'
+
+#define META_FORMAT 1
+#define LOG_FORMAT 1
+#define FLAG_DELETED 0x01u
+#define FLAGS_KNOWN FLAG_DELETED
+
+#define META_BYTES (2 + 8 + 8 + 8 + STORE_ORIGIN_BYTES)
+#define LOG_HEAD_BYTES (2 + 8 + 8)
+#define LOG_KEY_BYTES (1 + STORE_ORIGIN_BYTES + 8)
+#define HWM_KEY_BYTES (1 + STORE_ORIGIN_BYTES)
+
+#define SINGLE_SCHEMA "sschema"
+#define SINGLE_SEQ "sseq"
+
+
+struct meta {
+	uint64_t clock;
+	uint64_t seq;
+	uint64_t wall_ms;
+	uint8_t origin[STORE_ORIGIN_BYTES];
+	int deleted;
+};
+
+struct origin_state {
+	uint8_t origin[STORE_ORIGIN_BYTES];
+	uint64_t hwm;           /* committed */
+	uint64_t log_max;       /* highest seq ever logged (an upper bound) */
+	uint64_t gen;           /* batch generation of the pend_* fields */
+	uint64_t pend_hwm;      /* values inside the batch being built */
+	uint64_t pend_log_max;
+};
+
+/* A version of an apply batch, for sorting the batch by key. */
+struct batch_ref {
+	const struct rumor_version *v;
+	size_t idx;             /* its place in the caller's array */
+};
+
+/* The key being decided in an apply batch: its stored meta and the batch's
+ * winner so far. */
+struct batch_key {
+	const struct rumor_version *winner;     /* NULL: the stored version */
+	int found;
+	struct meta stored;
+};
+
+struct store_snapshot {
+	const leveldb_snapshot_t *snap;
+	leveldb_readoptions_t *ropts;
+};
+
+struct store {
+	leveldb_t *db;
+	leveldb_options_t *options;
+	leveldb_cache_t *cache;
+	leveldb_filterpolicy_t *filter;
+	leveldb_readoptions_t *ropts;
+	leveldb_writeoptions_t *wopts;
+	leveldb_writebatch_t *batch;
+	char *dir;
+	uint8_t origin[STORE_ORIGIN_BYTES];
+	struct resolver *resolver;
+	struct store_hooks hooks;
+	int in_hook;
+
+	uint64_t local_seq;
+	struct origin_state *origins;   /* sorted by origin */
+	size_t n_origins;
+	size_t cap_origins;
+	uint64_t gen;
+
+	struct store_stats stats;
+
+	char *collect_cursor;           /* m key to resume collection at */
+	size_t collect_cursor_len;
+
+	/* Scratch reused by every call so that hot paths do not allocate. */
+	char kbuf[1 + RUMOR_KEY_MAX];           /* prefix + user key */
+	char lbuf[LOG_HEAD_BYTES + RUMOR_KEY_MAX]; /* a log value */
+	struct batch_ref *refs;         /* apply: the batch in key order */
+	int *outs;
+	size_t cap_batch;
+};
+
+/* ------------------------------------------------------------ encodings */
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+static uint64_t get_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static void meta_encode(uint8_t out[META_BYTES], const struct meta *m)
+{
+	out[0] = META_FORMAT;
+	out[1] = m->deleted ? FLAG_DELETED : 0;
+	put_be64(out + 2, m->clock);
+	put_be64(out + 10, m->seq);
+	put_be64(out + 18, m->wall_ms);
+	memcpy(out + 26, m->origin, STORE_ORIGIN_BYTES);
+}
+
+/* 0, or -1 when buf is not a meta this build can read. */
+static int meta_decode(const void *buf, size_t len, struct meta *m)
+{
+	const uint8_t *p = buf;
+
+	if (len != META_BYTES || p[0] != META_FORMAT ||
+	    (p[1] & ~FLAGS_KNOWN) != 0)
+		return -1;
+	m->deleted = (p[1] & FLAG_DELETED) != 0;
+	m->clock = get_be64(p + 2);
+	m->seq = get_be64(p + 10);
+	m->wall_ms = get_be64(p + 18);
+	memcpy(m->origin, p + 26, STORE_ORIGIN_BYTES);
+	if (m->clock == 0 || m->seq == 0)
+		return -1;
+	return 0;
+}
+
+/* Writes a log value into out (LOG_HEAD_BYTES + key_len); returns its size. */
+static size_t log_encode(char *out, uint64_t clock, uint64_t wall_ms,
+			 int deleted, const void *key, size_t key_len)
+{
+	uint8_t *p = (uint8_t *)out;
+
+	p[0] = LOG_FORMAT;
+	p[1] = deleted ? FLAG_DELETED : 0;
+	put_be64(p + 2, clock);
+	put_be64(p + 10, wall_ms);
+	memcpy(p + LOG_HEAD_BYTES, key, key_len);
+	return LOG_HEAD_BYTES + key_len;
+}
+
+struct log_value {
+	uint64_t clock;
+	uint64_t wall_ms;
+	int deleted;
+	const void *key;
+	size_t key_len;
+};
+
+static int log_decode(const void *buf, size_t len, struct log_value *lv)
+{
+	const uint8_t *p = buf;
+
+	if (len < LOG_HEAD_BYTES + 1 || len > LOG_HEAD_BYTES + RUMOR_KEY_MAX ||
+	    p[0] != LOG_FORMAT || (p[1] & ~FLAGS_KNOWN) != 0)
+		return -1;
+	lv->deleted = (p[1] & FLAG_DELETED) != 0;
+	lv->clock = get_be64(p + 2);
+	lv->wall_ms = get_be64(p + 10);
+	lv->key = p + LOG_HEAD_BYTES;
+	lv->key_len = len - LOG_HEAD_BYTES;
+	return lv->clock == 0 ? -1 : 0;
+}
+
+static void log_key(char out[LOG_KEY_BYTES], const uint8_t *origin,
+		    uint64_t seq)
+{
+	out[0] = PFX_LOG;
+	memcpy(out + 1, origin, STORE_ORIGIN_BYTES);
+	put_be64((uint8_t *)out + 1 + STORE_ORIGIN_BYTES, seq);
+}
+
+static void hwm_key(char out[HWM_KEY_BYTES], const uint8_t *origin)
+{
+	out[0] = PFX_HWM;
+	memcpy(out + 1, origin, STORE_ORIGIN_BYTES);
+}
+
+/* Puts prefix + key into s->kbuf; returns the length. */
+static size_t kbuf_set(struct store *s, char prefix, const void *key,
+		       size_t key_len)
+{
+	assert(key_len <= RUMOR_KEY_MAX);
+	s->kbuf[0] = prefix;
+	memcpy(s->kbuf + 1, key, key_len);
+	return 1 + key_len;
+}
+
+/* A printable start of a key for messages (hex, truncated). */
+static const char *key_hex(const void *key, size_t len, char out[41])
+{
+	static const char digits[] = "0123456789abcdef";
+	const uint8_t *p = key;
+	size_t i, n = len < 20 ? len : 20;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+	return out;
+}
+
+/* ------------------------------------------------------------ origins */
+
+static size_t origin_lower_bound(const struct store *s, const uint8_t *origin)
+{
+	size_t lo = 0, hi = s->n_origins;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (memcmp(s->origins[mid].origin, origin,
+			   STORE_ORIGIN_BYTES) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static struct origin_state *origin_find(const struct store *s,
+					const uint8_t *origin)
+{
+	size_t i = origin_lower_bound(s, origin);
+
+	if (i < s->n_origins &&
+	    memcmp(s->origins[i].origin, origin, STORE_ORIGIN_BYTES) == 0)
+		return &s->origins[i];
+	return NULL;
+}
+
+/* The entry of origin, inserted (zeroed) if missing; NULL when out of
+ * memory. Moves other entries: pointers from origin_find() go stale. */
+static struct origin_state *origin_get(struct store *s, const uint8_t *origin)
+{
+	size_t i = origin_lower_bound(s, origin);
+	struct origin_state *os;
+
+	if (i < s->n_origins &&
+	    memcmp(s->origins[i].origin, origin, STORE_ORIGIN_BYTES) == 0)
+		return &s->origins[i];
+	if (s->n_origins == s->cap_origins) {
+		size_t cap = s->cap_origins ? 2 * s->cap_origins : 8;
+
+		os = realloc(s->origins, cap * sizeof *os);
+		if (os == NULL)
+			return NULL;
+		s->origins = os;
+		s->cap_origins = cap;
+	}
+	os = &s->origins[i];
+	memmove(os + 1, os, (s->n_origins - i) * sizeof *os);
+	s->n_origins++;
+	memset(os, 0, sizeof *os);
+	memcpy(os->origin, origin, STORE_ORIGIN_BYTES);
+	return os;
+}
+
+/* The batch-local view of os (pend_* valid for this generation). */
+static void origin_touch(struct store *s, struct origin_state *os)
+{
+	if (os->gen != s->gen) {
+		os->gen = s->gen;
+		os->pend_hwm = os->hwm;
+		os->pend_log_max = os->log_max;
+	}
+}
+
+/* ------------------------------------------------------------ small helpers */
+
+static uint64_t store_now_ms(struct store *s)
+{
+	struct timespec ts;
+
+	if (s->hooks.now_ms != NULL)
+		return s->hooks.now_ms(s->hooks.arg);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static int db_error(struct store *s, char *lerr, const char *what,
+		    struct err *err)
+{
+	int rv = err_set(err, RUMOR_EIO, "store %s: %s: %s", s->dir, what,
+			 lerr);
+
+	leveldb_free(lerr);
+	return rv;
+}
+
+/* Reads the meta of key (in s->kbuf as 'm' + key, length klen). *found = 0
+ * when there is none. */
+static int meta_read(struct store *s, const leveldb_readoptions_t *ro,
+		     size_t klen, struct meta *m, int *found, struct err *err)
+{
+	char *lerr = NULL, *val;
+	size_t vlen;
+	char hex[41];
+
+	assert(s->kbuf[0] == PFX_META);
+	val = leveldb_get(s->db, ro, s->kbuf, klen, &vlen, &lerr);
+	if (lerr != NULL)
+		return db_error(s, lerr, "reading a meta entry", err);
+	if (val == NULL) {
+		*found = 0;
+		return 0;
+	}
+	*found = 1;
+	if (meta_decode(val, vlen, m) != 0) {
+		leveldb_free(val);
+		return err_set(err, RUMOR_ECORRUPT,
+			       "store %s: unreadable meta for key %s", s->dir,
+			       key_hex(s->kbuf + 1, klen - 1, hex));
+	}
+	leveldb_free(val);
+	return 0;
+}
+
+/* Writes s->batch (then empties it). The before_commit hook may refuse. */
+static int commit(struct store *s, const char *what, struct err *err)
+{
+	char *lerr = NULL;
+	int refused;
+
+	if (s->hooks.before_commit != NULL) {
+		s->in_hook++;
+		refused = s->hooks.before_commit(s->hooks.arg, what);
+		s->in_hook--;
+		if (refused) {
+			leveldb_writebatch_clear(s->batch);
+			return err_set(err, RUMOR_EIO,
+				       "store %s: %s: the before_commit hook refused the write",
+				       s->dir, what);
+		}
+	}
+	leveldb_write(s->db, s->wopts, s->batch, &lerr);
+	leveldb_writebatch_clear(s->batch);
+	if (lerr != NULL)
+		return db_error(s, lerr, what, err);
+	return 0;
+}
+
+static void notify(struct store *s, const struct rumor_version *v, int local)
+{
+	if (s->hooks.on_change == NULL)
+		return;
+	s->in_hook++;
+	s->hooks.on_change(s->hooks.arg, v, local);
+	s->in_hook--;
+}
+
+static int check_writable(struct store *s, const char *what, struct err *err)
+{
+	if (s->in_hook)
+		return err_set(err, RUMOR_EINVAL,
+			       "store: %s called from inside a store hook", what);
+	return 0;
+}
+
+static int check_key(const void *key, size_t key_len, struct err *err)
+{
+	if (key == NULL || key_len == 0)
+		return err_set(err, RUMOR_EINVAL, "store: empty key");
+	if (key_len > RUMOR_KEY_MAX)
+		return err_set(err, RUMOR_ETOOBIG,
+			       "store: key of %zu bytes (at most %u)", key_len,
+			       RUMOR_KEY_MAX);
+	return 0;
+}
+
+static int check_value(const void *value, size_t value_len, struct err *err)
+{
+	if (value_len > RUMOR_VALUE_MAX)
+		return err_set(err, RUMOR_ETOOBIG,
+			       "store: value of %zu bytes (at most %u)",
+			       value_len, RUMOR_VALUE_MAX);
+	if (value == NULL && value_len > 0)
+		return err_set(err, RUMOR_EINVAL, "store: value is NULL");
+	return 0;
+}
+
+/* ------------------------------------------------------------ open, close */
+
+static int write_u64_single(struct store *s, const char *name, uint64_t v)
+{
+	uint8_t buf[8];
+
+	put_be64(buf, v);
+	leveldb_writebatch_put(s->batch, name, strlen(name), (const char *)buf,
+			       sizeof buf);
+	return 0;
+}
+
+/* A fresh store: the singletons, in one batch. */
+static int store_init_fresh(struct store *s, struct err *err)
+{
+	uint8_t schema[4] = {0, 0, 0, STORE_SCHEMA_VERSION};
+	char *lerr = NULL;
+
+	leveldb_writebatch_clear(s->batch);
+	leveldb_writebatch_put(s->batch, SINGLE_SCHEMA, strlen(SINGLE_SCHEMA),
+			       (const char *)schema, sizeof schema);
+	write_u64_single(s, SINGLE_SEQ, 0);
+	leveldb_write(s->db, s->wopts, s->batch, &lerr);
+	leveldb_writebatch_clear(s->batch);
+	if (lerr != NULL)
+		return db_error(s, lerr, "writing the schema", err);
+	return 0;
+}
+
+static int load_single(struct store *s, const char *k, size_t klen,
+		       const uint8_t *v, size_t vlen, int *have_schema,
+		       int *have_seq, struct err *err)
+{
+	uint32_t schema;
+
+	if (klen == strlen(SINGLE_SCHEMA) &&
+	    memcmp(k, SINGLE_SCHEMA, klen) == 0) {
+		if (vlen != 4)
+			return err_set(err, RUMOR_ECORRUPT,
+				       "store %s: unreadable schema entry",
+				       s->dir);
+		schema = (uint32_t)v[0] << 24 | (uint32_t)v[1] << 16 |
+			 (uint32_t)v[2] << 8 | v[3];
+		if (schema != STORE_SCHEMA_VERSION)
+			return err_set(err, RUMOR_ECORRUPT,
+				       "store %s: schema %u, this build reads schema %u",
+				       s->dir, (unsigned)schema,
+				       (unsigned)STORE_SCHEMA_VERSION);
+		*have_schema = 1;
+	} else if (klen == strlen(SINGLE_SEQ) &&
+		   memcmp(k, SINGLE_SEQ, klen) == 0) {
+		if (vlen != 8)
+			return err_set(err, RUMOR_ECORRUPT,
+				       "store %s: unreadable seq counter",
+				       s->dir);
+		s->local_seq = get_be64(v);
+		*have_seq = 1;
+	} else {
+		return err_set(err, RUMOR_ECORRUPT,
+			       "store %s: unknown singleton '%.*s'", s->dir,
+			       (int)(klen > 32 ? 32 : klen - 1), k + 1);
+	}
+	return 0;
+}
+
+/* One scan at open: singletons, HWMs, per-origin log_max, counts. The d
+ * keyspace (the bulk of the bytes) is skipped. */
+static int store_load(struct store *s, struct err *err)
+{
+	leveldb_iterator_t *it;
+	const char *k, *v;
+	size_t klen, vlen;
+	int have_schema = 0, have_seq = 0, empty, rv = 0;
+	struct origin_state *os;
+	struct meta m;
+	char *lerr = NULL;
+	char hex[41];
+
+	it = leveldb_create_iterator(s->db, s->ropts);
+	leveldb_iter_seek_to_first(it);
+	empty = !leveldb_iter_valid(it);
+	if (!empty)
+		leveldb_iter_seek(it, "h", 1);
+	for (; leveldb_iter_valid(it); leveldb_iter_next(it)) {
+		k = leveldb_iter_key(it, &klen);
+		v = leveldb_iter_value(it, &vlen);
+		switch (k[0]) {
+		case PFX_HWM:
+			if (klen != HWM_KEY_BYTES || vlen != 8) {
+				rv = err_set(err, RUMOR_ECORRUPT,
+					     "store %s: unreadable HWM entry",
+					     s->dir);
+				goto done;
+			}
+			os = origin_get(s, (const uint8_t *)k + 1);
+			if (os == NULL)
+				goto nomem;
+			os->hwm = get_be64((const uint8_t *)v);
+			break;
+		case PFX_LOG:
+			if (klen != LOG_KEY_BYTES) {
+				rv = err_set(err, RUMOR_ECORRUPT,
+					     "store %s: unreadable log key",
+					     s->dir);
+				goto done;
+			}
+			os = origin_get(s, (const uint8_t *)k + 1);
+			if (os == NULL)
+				goto nomem;
+			/* Entries of one origin come in seq order. */
+			os->log_max = get_be64((const uint8_t *)k + 1 +
+					       STORE_ORIGIN_BYTES);
+			s->stats.log_entries++;
+			break;
+		case PFX_META:
+			if (meta_decode(v, vlen, &m) != 0) {
+				rv = err_set(err, RUMOR_ECORRUPT,
+					     "store %s: unreadable meta for key %s",
+					     s->dir, key_hex(k + 1, klen - 1, hex));
+				goto done;
+			}
+			if (m.deleted)
+				s->stats.tombstones++;
+			else
+				s->stats.keys++;
+			break;
+		case PFX_SINGLE:
+			rv = load_single(s, k, klen, (const uint8_t *)v, vlen,
+					 &have_schema, &have_seq, err);
+			if (rv != 0)
+				goto done;
+			break;
+		default:
+			rv = err_set(err, RUMOR_ECORRUPT,
+				     "store %s: entry with unknown prefix 0x%02x",
+				     s->dir, (unsigned)(uint8_t)k[0]);
+			goto done;
+		}
+	}
+	leveldb_iter_get_error(it, &lerr);
+	if (lerr != NULL) {
+		rv = db_error(s, lerr, "scanning at open", err);
+		goto done;
+	}
+	if (empty) {
+		rv = store_init_fresh(s, err);
+	} else if (!have_schema || !have_seq) {
+		rv = err_set(err, RUMOR_ECORRUPT,
+			     "store %s: not a rumor store (no %s entry)",
+			     s->dir, have_schema ? "seq" : "schema");
+	}
+	goto done;
+nomem:
+	rv = err_set(err, RUMOR_ENOMEM, "store %s: out of memory", s->dir);
+done:
+	leveldb_iter_destroy(it);
+	return rv;
+}
+
+int store_open(struct store **out, const char *dir,
+	       const struct store_options *opt, struct err *err)
+{
+	struct origin_state *own;
+	struct store *s;
+	char *lerr = NULL;
+	int rv;
+
+	if (out == NULL || dir == NULL || dir[0] == '\0' || opt == NULL ||
+	    opt->origin == NULL)
+		return err_set(err, RUMOR_EINVAL,
+			       "store_open: missing directory, options or origin");
+	s = calloc(1, sizeof *s);
+	if (s == NULL)
+		return err_set(err, RUMOR_ENOMEM, "store %s: out of memory", dir);
+	s->dir = strdup(dir);
+	if (s->dir == NULL) {
+		rv = err_set(err, RUMOR_ENOMEM, "store %s: out of memory", dir);
+		goto err_after_alloc;
+	}
+	memcpy(s->origin, opt->origin, STORE_ORIGIN_BYTES);
+	s->resolver = opt->resolver;
+	s->hooks = opt->hooks;
+
+	/* leveldb_*_create abort on allocation failure (C++ new). */
+	s->options = leveldb_options_create();
+	leveldb_options_set_create_if_missing(s->options, 1);
+	leveldb_options_set_write_buffer_size(s->options,
+		opt->write_buffer_bytes ? opt->write_buffer_bytes
+					: STORE_DEFAULT_WRITE_BUFFER_BYTES);
+	s->cache = leveldb_cache_create_lru(opt->cache_bytes ? opt->cache_bytes
+							     : STORE_DEFAULT_CACHE_BYTES);
+	leveldb_options_set_cache(s->options, s->cache);
+	/* Most reads of a put are misses on new keys: a Bloom filter spares
+	 * them a block read per table. */
+	s->filter = leveldb_filterpolicy_create_bloom(STORE_BLOOM_BITS_PER_KEY);
+	leveldb_options_set_filter_policy(s->options, s->filter);
+	s->ropts = leveldb_readoptions_create();
+	s->wopts = leveldb_writeoptions_create();
+	leveldb_writeoptions_set_sync(s->wopts, opt->sync_writes ? 1 : 0);
+	s->batch = leveldb_writebatch_create();
+
+	s->db = leveldb_open(s->options, dir, &lerr);
+	if (lerr != NULL) {
+		/* LevelDB's posix env says "lock <dir>/LOCK: ..." when the
+		 * file lock is held (by this or another process). */
+		if (strstr(lerr, "IO error: lock ") != NULL)
+			rv = err_set(err, RUMOR_EBUSY,
+				     "store %s: the directory is in use by another store (%s)",
+				     dir, lerr);
+		else
+			rv = err_set(err, RUMOR_EIO, "store %s: cannot open: %s",
+				     dir, lerr);
+		leveldb_free(lerr);
+		goto err_after_options;
+	}
+	rv = store_load(s, err);
+	if (rv != 0)
+		goto err_after_db;
+	own = origin_get(s, s->origin);
+	if (own == NULL) {
+		rv = err_set(err, RUMOR_ENOMEM, "store %s: out of memory", dir);
+		goto err_after_db;
+	}
+	if (own->hwm > s->local_seq)
+		s->local_seq = own->hwm;
+	*out = s;
+	return 0;
+
+err_after_db:
+	leveldb_close(s->db);
+err_after_options:
+	leveldb_writebatch_destroy(s->batch);
+	leveldb_writeoptions_destroy(s->wopts);
+	leveldb_readoptions_destroy(s->ropts);
+	leveldb_options_destroy(s->options);
+	leveldb_filterpolicy_destroy(s->filter);
+	leveldb_cache_destroy(s->cache);
+	free(s->origins);
+err_after_alloc:
+	free(s->dir);
+	free(s);
+	return rv;
+}
+
+void store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	leveldb_close(s->db);
+	leveldb_writebatch_destroy(s->batch);
+	leveldb_writeoptions_destroy(s->wopts);
+	leveldb_readoptions_destroy(s->ropts);
+	leveldb_options_destroy(s->options);
+	leveldb_filterpolicy_destroy(s->filter);
+	leveldb_cache_destroy(s->cache);
+	free(s->origins);
+	free(s->collect_cursor);
+	free(s->refs);
+	free(s->outs);
+	free(s->dir);
+	free(s);
+}
+
+/* ------------------------------------------------------------ local writes */
+
+static int local_write(struct store *s, const void *key, size_t key_len,
+		       const void *value, size_t value_len, int deleted,
+		       uint64_t *out_seq, struct err *err)
+{
+	struct origin_state *own;
+	struct meta old, m;
+	uint8_t mbuf[META_BYTES], seqbuf[8];
+	char lk[LOG_KEY_BYTES], hk[HWM_KEY_BYTES];
+	struct rumor_version v;
+	size_t klen, llen;
+	int found, rv;
+
+	if (s == NULL)
+		return err_set(err, RUMOR_EINVAL, "store: no store");
+	rv = check_writable(s, deleted ? "store_del" : "store_put", err);
+	if (rv == 0)
+		rv = check_key(key, key_len, err);
+	if (rv == 0 && !deleted)
+		rv = check_value(value, value_len, err);
+	if (rv != 0)
+		return rv;
+
+	klen = kbuf_set(s, PFX_META, key, key_len);
+	rv = meta_read(s, s->ropts, klen, &old, &found, err);
+	if (rv != 0)
+		return rv;
+	if (found && old.clock == UINT64_MAX)
+		return err_set(err, RUMOR_EINVAL, "store: clock exhausted");
+	if (s->local_seq == UINT64_MAX)
+		return err_set(err, RUMOR_EINVAL, "store: seq exhausted");
+	own = origin_find(s, s->origin);
+	assert(own != NULL && own->hwm <= s->local_seq &&
+	       own->log_max <= s->local_seq);
+
+	m.clock = found ? old.clock + 1 : 1;
+	m.seq = s->local_seq + 1;
+	m.wall_ms = store_now_ms(s);
+	m.deleted = deleted;
+	memcpy(m.origin, s->origin, STORE_ORIGIN_BYTES);
+
+	leveldb_writebatch_clear(s->batch);
+	if (found) {
+		log_key(lk, old.origin, old.seq);
+		leveldb_writebatch_delete(s->batch, lk, sizeof lk);
+	}
+	s->kbuf[0] = PFX_DATA;
+	if (deleted)
+		leveldb_writebatch_delete(s->batch, s->kbuf, klen);
+	else
+		leveldb_writebatch_put(s->batch, s->kbuf, klen, value,
+				       value_len);
+	s->kbuf[0] = PFX_META;
+	meta_encode(mbuf, &m);
+	leveldb_writebatch_put(s->batch, s->kbuf, klen, (const char *)mbuf,
+			       sizeof mbuf);
+	log_key(lk, s->origin, m.seq);
+	llen = log_encode(s->lbuf, m.clock, m.wall_ms, deleted, key, key_len);
+	leveldb_writebatch_put(s->batch, lk, sizeof lk, s->lbuf, llen);
+	/* The HWM carries the seq counter too (see the top of the file). */
+	put_be64(seqbuf, m.seq);
+	hwm_key(hk, s->origin);
+	leveldb_writebatch_put(s->batch, hk, sizeof hk, (const char *)seqbuf,
+			       sizeof seqbuf);
+	rv = commit(s, deleted ? "local delete" : "local put", err);
+	if (rv != 0)
+		return rv;
+
+	s->local_seq = m.seq;
+	own->hwm = m.seq;
+	own->log_max = m.seq;
+	s->stats.local_writes++;
+	if (!found)
+		s->stats.log_entries++;
+	else if (old.deleted)
+		s->stats.tombstones--;
+	else
+		s->stats.keys--;
+	if (deleted)
+		s->stats.tombstones++;
+	else
+		s->stats.keys++;
+	if (out_seq != NULL)
+		*out_seq = m.seq;
+
+	if (s->hooks.on_change != NULL) {
+		v.key = key;
+		v.key_len = key_len;
+		v.value = deleted ? NULL : value;
+		v.value_len = deleted ? 0 : value_len;
+		v.deleted = deleted;
+		v.clock = m.clock;
+		v.wall_ms = m.wall_ms;
+		v.origin = s->origin;
+		v.origin_len = STORE_ORIGIN_BYTES;
+		v.seq = m.seq;
+		notify(s, &v, 1);
+	}
+	return 0;
+}
+
+int store_put(struct store *s, const void *key, size_t key_len,
+	      const void *value, size_t value_len, uint64_t *out_seq,
+	      struct err *err)
+{
+	return local_write(s, key, key_len, value, value_len, 0, out_seq, err);
+}
+
+int store_del(struct store *s, const void *key, size_t key_len,
+	      uint64_t *out_seq, struct err *err)
+{
+	return local_write(s, key, key_len, NULL, 0, 1, out_seq, err);
+}
+
+/* ------------------------------------------------------------ reads */
+
+int store_get(struct store *s, const void *key, size_t key_len,
+	      void **value, size_t *value_len, struct err *err)
+{
+	char *lerr = NULL, *val;
+	struct meta m;
+	size_t klen, vlen;
+	int rv, found;
+
+	if (s == NULL || value == NULL || value_len == NULL)
+		return err_set(err, RUMOR_EINVAL, "store_get: NULL argument");
+	rv = check_key(key, key_len, err);
+	if (rv != 0)
+		return rv;
+	klen = kbuf_set(s, PFX_DATA, key, key_len);
+	val = leveldb_get(s->db, s->ropts, s->kbuf, klen, &vlen, &lerr);
+	if (lerr != NULL)
+		return db_error(s, lerr, "reading a value", err);
+	if (val == NULL) {
+		/* An empty value may come back as NULL where malloc(0)
+		 * returns NULL; the meta says whether the key is live. */
+		s->kbuf[0] = PFX_META;
+		rv = meta_read(s, s->ropts, klen, &m, &found, err);
+		if (rv != 0)
+			return rv;
+		if (!found || m.deleted)
+			return err_set(err, RUMOR_ENOTFOUND, "store: no such key");
+		val = malloc(1);
+		if (val == NULL)
+			return err_set(err, RUMOR_ENOMEM, "store: out of memory");
+		vlen = 0;
+	}
+	*value = val;
+	*value_len = vlen;
+	return 0;
+}
+
+static int record_build(struct store *s, const void *key, size_t key_len,
+			const struct meta *m, const void *value,
+			size_t value_len, struct store_record **out,
+			struct err *err)
+{
+	struct store_record *rec;
+	uint8_t *p;
+
+	rec = malloc(sizeof *rec + key_len + STORE_ORIGIN_BYTES + value_len + 1);
+	if (rec == NULL)
+		return err_set(err, RUMOR_ENOMEM, "store %s: out of memory",
+			       s->dir);
+	p = (uint8_t *)(rec + 1);
+	memcpy(p, key, key_len);
+	rec->v.key = p;
+	rec->v.key_len = key_len;
+	p += key_len;
+	memcpy(p, m->origin, STORE_ORIGIN_BYTES);
+	rec->v.origin = p;
+	rec->v.origin_len = STORE_ORIGIN_BYTES;
+	p += STORE_ORIGIN_BYTES;
+	if (m->deleted) {
+		rec->v.value = NULL;
+		rec->v.value_len = 0;
+	} else {
+		if (value_len > 0)
+			memcpy(p, value, value_len);
+		rec->v.value = p;
+		rec->v.value_len = value_len;
+	}
+	rec->v.deleted = m->deleted;
+	rec->v.clock = m->clock;
+	rec->v.wall_ms = m->wall_ms;
+	rec->v.seq = m->seq;
+	*out = rec;
+	return 0;
+}
+
+/* Reads the live value of the key in s->kbuf (any prefix); ECORRUPT when
+ * the meta says live but there is no data. */
+static int data_read(struct store *s, const leveldb_readoptions_t *ro,
+		     const void *key, size_t key_len, char **val,
+		     size_t *vlen, struct err *err)
+{
+	char *lerr = NULL;
+	char hex[41];
+
+	kbuf_set(s, PFX_DATA, key, key_len);
+	*val = leveldb_get(s->db, ro, s->kbuf, 1 + key_len, vlen, &lerr);
+	if (lerr != NULL)
+		return db_error(s, lerr, "reading a value", err);
+	if (*val == NULL) {
+		/* See store_get: where malloc(0) is NULL, tell an empty value
+		 * from a missing one by looking again with an iterator. */
+		leveldb_iterator_t *it = leveldb_create_iterator(s->db, ro);
+		const char *k;
+		size_t kl;
+		int present = 0;
+
+		leveldb_iter_seek(it, s->kbuf, 1 + key_len);
+		if (leveldb_iter_valid(it)) {
+			k = leveldb_iter_key(it, &kl);
+			present = kl == 1 + key_len &&
+				  memcmp(k, s->kbuf, kl) == 0;
+		}
+		leveldb_iter_destroy(it);
+		if (!present)
+			return err_set(err, RUMOR_ECORRUPT,
+				       "store %s: live key %s has no value",
+				       s->dir, key_hex(key, key_len, hex));
+		*val = NULL;
+		*vlen = 0;
+	}
+	return 0;
+}
+
+int store_get_version(struct store *s, const void *key, size_t key_len,
+		      struct store_record **rec, struct err *err)
+{
+	struct meta m;
+	char *val = NULL;
+	size_t klen, vlen = 0;
+	int rv, found;
+
+	if (s == NULL || rec == NULL)
+		return err_set(err, RUMOR_EINVAL,
+			       "store_get_version: NULL argument");
+	rv = check_key(key, key_len, err);
+	if (rv != 0)
+		return rv;
+	klen = kbuf_set(s, PFX_META, key, key_len);
+	rv = meta_read(s, s->ropts, klen, &m, &found, err);
+	if (rv != 0)
+		return rv;
+	if (!found)
+		return err_set(err, RUMOR_ENOTFOUND, "store: no such key");
+	if (!m.deleted) {
+		rv = data_read(s, s->ropts, key, key_len, &val, &vlen, err);
+		if (rv != 0)
+			return rv;
+	}
+	rv = record_build(s, key, key_len, &m, val, vlen, rec, err);
+	leveldb_free(val);
+	return rv;
+}
+
+void store_record_free(struct store_record *rec)
+{
+	free(rec);
+}
+
+int store_scan(struct store *s, const void *prefix, size_t prefix_len,
+	       store_scan_cb cb, void *arg, struct err *err)
+{
+	leveldb_iterator_t *it;
+	char start[1 + RUMOR_KEY_MAX];
+	const char *k, *v;
+	size_t klen, vlen;
+	char *lerr = NULL;
+
+	if (s == NULL || cb == NULL || (prefix == NULL && prefix_len > 0))
+		return err_set(err, RUMOR_EINVAL, "store_scan: NULL argument");
+	if (prefix_len > RUMOR_KEY_MAX)
+		return 0;       /* no key is that long */
+	start[0] = PFX_DATA;
+	if (prefix_len > 0)
+		memcpy(start + 1, prefix, prefix_len);
+	it = leveldb_create_iterator(s->db, s->ropts);
+	for (leveldb_iter_seek(it, start, 1 + prefix_len);
+	     leveldb_iter_valid(it); leveldb_iter_next(it)) {
+		k = leveldb_iter_key(it, &klen);
+		if (klen < 1 + prefix_len || memcmp(k, start, 1 + prefix_len))
+			break;
+		v = leveldb_iter_value(it, &vlen);
+		if (cb(arg, k + 1, klen - 1, v, vlen) != 0)
+			break;
+	}
+	leveldb_iter_get_error(it, &lerr);
+	leveldb_iter_destroy(it);
+	if (lerr != NULL)
+		return db_error(s, lerr, "scanning", err);
+	return 0;
+}
+
+/* ------------------------------------------------------------ remote writes */
+
+static int key_cmp(const void *a, size_t alen, const void *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	return c != 0 ? c : (alen > blen) - (alen < blen);
+}
+
+/* Key order, then batch order: versions of one key stay in the order the
+ * caller gave them. */
+static int batch_ref_cmp(const void *pa, const void *pb)
+{
+	const struct batch_ref *a = pa, *b = pb;
+	int c = key_cmp(a->v->key, a->v->key_len, b->v->key, b->v->key_len);
+
+	return c != 0 ? c : (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+static int batch_scratch(struct store *s, size_t n, struct err *err)
+{
+	void *p;
+
+	if (n > s->cap_batch) {
+		p = realloc(s->refs, n * sizeof *s->refs);
+		if (p == NULL)
+			goto nomem;
+		s->refs = p;
+		p = realloc(s->outs, n * sizeof *s->outs);
+		if (p == NULL)
+			goto nomem;
+		s->outs = p;
+		s->cap_batch = n;
+	}
+	return 0;
+nomem:
+	return err_set(err, RUMOR_ENOMEM, "store %s: out of memory", s->dir);
+}
+
+static int validate_version(const struct rumor_version *v, size_t i,
+			    struct err *err)
+{
+	int rv = check_key(v->key, v->key_len, err);
+
+	if (rv == 0)
+		rv = check_value(v->value, v->value_len, err);
+	if (rv == 0 && (v->origin == NULL ||
+			v->origin_len != STORE_ORIGIN_BYTES))
+		rv = err_set(err, RUMOR_EINVAL, "store: origin of %zu bytes",
+			     v->origin == NULL ? 0 : v->origin_len);
+	if (rv == 0 && v->deleted && (v->value != NULL || v->value_len != 0))
+		rv = err_set(err, RUMOR_EINVAL, "store: a deletion with a value");
+	if (rv == 0 && (v->clock == 0 || v->seq == 0))
+		rv = err_set(err, RUMOR_EINVAL, "store: clock and seq start at 1");
+	if (rv != 0)
+		err_wrap(err, "store_apply_batch: version %zu", i);
+	return rv;
+}
+
+/* Whether (v->origin, v->seq) already names the write of another key, in
+ * the store or among the winners of this batch so far. Only asked when
+ * v->seq is not above every seq logged for the origin (rare: a stream
+ * gives each origin's entries in seq order), so a linear look at the
+ * batch is fine. */
+static int seq_taken(struct store *s, const struct rumor_version *vs,
+		     size_t n, const struct rumor_version *v,
+		     const struct origin_state *os, int *taken, struct err *err)
+{
+	struct log_value lv;
+	char lk[LOG_KEY_BYTES];
+	char *lerr = NULL, *val;
+	size_t vlen, j;
+
+	*taken = 0;
+	for (j = 0; j < n; j++) {
+		if (s->outs[j] == STORE_APPLIED && vs[j].seq == v->seq &&
+		    memcmp(vs[j].origin, v->origin, STORE_ORIGIN_BYTES) == 0 &&
+		    (vs[j].key_len != v->key_len ||
+		     memcmp(vs[j].key, v->key, v->key_len) != 0)) {
+			*taken = 1;
+			return 0;
+		}
+	}
+	if (v->seq > os->log_max)
+		return 0;
+	log_key(lk, v->origin, v->seq);
+	val = leveldb_get(s->db, s->ropts, lk, sizeof lk, &vlen, &lerr);
+	if (lerr != NULL)
+		return db_error(s, lerr, "reading a log entry", err);
+	if (val == NULL)
+		return 0;
+	if (log_decode(val, vlen, &lv) != 0) {
+		leveldb_free(val);
+		return err_set(err, RUMOR_ECORRUPT,
+			       "store %s: unreadable log entry", s->dir);
+	}
+	*taken = lv.key_len != v->key_len ||
+		 memcmp(lv.key, v->key, v->key_len) != 0;
+	leveldb_free(val);
+	return 0;
+}
+
+/* Decides vs[i] against the current version of its key (bk: the stored
+ * one, or an earlier winner of this batch) and, when it wins, adds its
+ * writes to s->batch. d_* get the changes of the counts. */
+static int apply_one(struct store *s, const struct rumor_version *vs,
+		     size_t n, size_t i, struct batch_key *bk, int64_t *d_keys,
+		     int64_t *d_tombs, int64_t *d_log, struct err *err)
+{
+	const struct rumor_version *v = &vs[i];
+	struct rumor_version cur;
+	struct origin_state *os;
+	struct meta m;
+	uint8_t mbuf[META_BYTES];
+	char lk[LOG_KEY_BYTES];
+	char *stored_val = NULL;
+	size_t klen, llen, stored_len = 0;
+	int have_cur, c, rv, taken;
+
+	klen = kbuf_set(s, PFX_META, v->key, v->key_len);
+	if (bk->winner != NULL) {
+		cur = *bk->winner;
+		have_cur = 1;
+	} else {
+		have_cur = bk->found;
+		if (have_cur) {
+			memset(&cur, 0, sizeof cur);
+			cur.key = v->key;
+			cur.key_len = v->key_len;
+			cur.deleted = bk->stored.deleted;
+			cur.clock = bk->stored.clock;
+			cur.wall_ms = bk->stored.wall_ms;
+			cur.origin = bk->stored.origin;
+			cur.origin_len = STORE_ORIGIN_BYTES;
+			cur.seq = bk->stored.seq;
+			/* Only a same-clock conflict between origins reaches
+			 * the resolver, which may look at values. */
+			if (!cur.deleted && cur.clock == v->clock &&
+			    memcmp(cur.origin, v->origin,
+				   STORE_ORIGIN_BYTES) != 0) {
+				rv = data_read(s, s->ropts, v->key, v->key_len,
+					       &stored_val, &stored_len, err);
+				if (rv != 0)
+					return rv;
+				/* A live value is never NULL (resolver ABI). */
+				cur.value = stored_val != NULL ? stored_val : "";
+				cur.value_len = stored_len;
+				kbuf_set(s, PFX_META, v->key, v->key_len);
+			}
+		}
+	}
+	if (have_cur) {
+		c = resolver_order(s->resolver, v, &cur, NULL);
+		leveldb_free(stored_val);
+		if (c == 0) {
+			s->outs[i] = STORE_IDENTICAL;
+			return 0;
+		}
+		if (c > 0) {
+			s->outs[i] = STORE_STALE;
+			return 0;
+		}
+	}
+
+	os = origin_find(s, v->origin);
+	assert(os != NULL);
+	origin_touch(s, os);
+	if (v->seq <= os->pend_log_max) {
+		rv = seq_taken(s, vs, n, v, os, &taken, err);
+		if (rv != 0)
+			return rv;
+		if (taken) {
+			s->outs[i] = STORE_STALE;
+			s->stats.seq_conflicts++;
+			return 0;
+		}
+	} else {
+		os->pend_log_max = v->seq;
+	}
+
+	/* The previous log entry goes first: it may be the very slot the new
+	 * entry takes (same origin and seq, another clock). */
+	if (have_cur) {
+		log_key(lk, cur.origin, cur.seq);
+		leveldb_writebatch_delete(s->batch, lk, sizeof lk);
+	}
+	s->kbuf[0] = PFX_DATA;
+	if (v->deleted)
+		leveldb_writebatch_delete(s->batch, s->kbuf, klen);
+	else
+		leveldb_writebatch_put(s->batch, s->kbuf, klen, v->value,
+				       v->value_len);
+	s->kbuf[0] = PFX_META;
+	m.clock = v->clock;
+	m.seq = v->seq;
+	m.wall_ms = v->wall_ms;
+	m.deleted = v->deleted != 0;
+	memcpy(m.origin, v->origin, STORE_ORIGIN_BYTES);
+	meta_encode(mbuf, &m);
+	leveldb_writebatch_put(s->batch, s->kbuf, klen, (const char *)mbuf,
+			       sizeof mbuf);
+	log_key(lk, v->origin, v->seq);
+	llen = log_encode(s->lbuf, v->clock, v->wall_ms, m.deleted, v->key,
+			  v->key_len);
+	leveldb_writebatch_put(s->batch, lk, sizeof lk, s->lbuf, llen);
+
+	if (!have_cur)
+		(*d_log)++;
+	else if (cur.deleted)
+		(*d_tombs)--;
+	else
+		(*d_keys)--;
+	if (m.deleted)
+		(*d_tombs)++;
+	else
+		(*d_keys)++;
+	bk->winner = v;
+	s->outs[i] = STORE_APPLIED;
+	return 0;
+}
+
+int store_apply_batch(struct store *s, const struct rumor_version *vs,
+		      size_t n, const struct store_hwm *raise, size_t n_raise,
+		      int *outcomes, struct err *err)
+{
+	int64_t d_keys = 0, d_tombs = 0, d_log = 0;
+	uint64_t local_seq, conflicts0;
+	struct origin_state *os;
+	uint8_t seqbuf[8];
+	char hk[HWM_KEY_BYTES];
+	struct batch_key bk;
+	size_t i, r, applied = 0, stale = 0, identical = 0;
+	int rv, dirty = 0;
+
+	if (s == NULL || (vs == NULL && n > 0) ||
+	    (raise == NULL && n_raise > 0))
+		return err_set(err, RUMOR_EINVAL,
+			       "store_apply_batch: NULL argument");
+	rv = check_writable(s, "store_apply_batch", err);
+	if (rv != 0)
+		return rv;
+	if (n > STORE_APPLY_MAX)
+		return err_set(err, RUMOR_ETOOBIG,
+			       "store_apply_batch: %zu versions (at most %u)",
+			       n, STORE_APPLY_MAX);
+	for (i = 0; i < n; i++) {
+		rv = validate_version(&vs[i], i, err);
+		if (rv != 0)
+			return rv;
+	}
+	/* Every origin gets its entry now, so that the pointers of the
+	 * decision pass stay put. */
+	for (i = 0; i < n; i++)
+		if (origin_get(s, vs[i].origin) == NULL)
+			goto nomem;
+	for (i = 0; i < n_raise; i++)
+		if (origin_get(s, raise[i].origin) == NULL)
+			goto nomem;
+	rv = batch_scratch(s, n, err);
+	if (rv != 0)
+		return rv;
+
+	/* Deciding in key order keeps the reads and the memtable inserts of
+	 * one batch near each other in LevelDB (warm caches), and puts the
+	 * versions of one key side by side. Versions of different keys are
+	 * independent, so the order between them changes no outcome. */
+	for (i = 0; i < n; i++) {
+		s->refs[i].v = &vs[i];
+		s->refs[i].idx = i;
+		s->outs[i] = 0;
+	}
+	qsort(s->refs, n, sizeof *s->refs, batch_ref_cmp);
+
+	s->gen++;
+	conflicts0 = s->stats.seq_conflicts;
+	local_seq = s->local_seq;
+	leveldb_writebatch_clear(s->batch);
+	for (r = 0; r < n; r++) {
+		i = s->refs[r].idx;
+		if (r == 0 || key_cmp(vs[i].key, vs[i].key_len,
+				      s->refs[r - 1].v->key,
+				      s->refs[r - 1].v->key_len) != 0) {
+			bk.winner = NULL;
+			kbuf_set(s, PFX_META, vs[i].key, vs[i].key_len);
+			rv = meta_read(s, s->ropts, 1 + vs[i].key_len,
+				       &bk.stored, &bk.found, err);
+			if (rv != 0)
+				goto err_after_batch;
+		}
+		rv = apply_one(s, vs, n, i, &bk, &d_keys, &d_tombs, &d_log,
+			       err);
+		if (rv != 0)
+			goto err_after_batch;
+		if (s->outs[i] == STORE_APPLIED)
+			applied++;
+		else if (s->outs[i] == STORE_STALE)
+			stale++;
+		else
+			identical++;
+		/* Even a losing version of ours proves that seq was used. */
+		if (memcmp(vs[i].origin, s->origin, STORE_ORIGIN_BYTES) == 0 &&
+		    vs[i].seq > local_seq)
+			local_seq = vs[i].seq;
+	}
+	for (i = 0; i < n_raise; i++) {
+		os = origin_find(s, raise[i].origin);
+		assert(os != NULL);
+		origin_touch(s, os);
+		if (raise[i].seq > os->pend_hwm)
+			os->pend_hwm = raise[i].seq;
+		if (memcmp(raise[i].origin, s->origin, STORE_ORIGIN_BYTES) == 0 &&
+		    raise[i].seq > local_seq)
+			local_seq = raise[i].seq;
+	}
+	for (i = 0; i < s->n_origins; i++) {
+		os = &s->origins[i];
+		if (os->gen != s->gen || os->pend_hwm <= os->hwm)
+			continue;
+		hwm_key(hk, os->origin);
+		put_be64(seqbuf, os->pend_hwm);
+		leveldb_writebatch_put(s->batch, hk, sizeof hk,
+				       (const char *)seqbuf, sizeof seqbuf);
+		dirty = 1;
+	}
+	os = origin_find(s, s->origin);
+	assert(os != NULL);
+	if (local_seq > s->local_seq &&
+	    (os->gen != s->gen || local_seq > os->pend_hwm)) {
+		put_be64(seqbuf, local_seq);
+		leveldb_writebatch_put(s->batch, SINGLE_SEQ, strlen(SINGLE_SEQ),
+				       (const char *)seqbuf, sizeof seqbuf);
+		dirty = 1;
+	}
+	if (applied > 0 || dirty) {
+		rv = commit(s, "remote apply", err);
+		if (rv != 0)
+			goto err_after_batch;
+	}
+
+	/* Durable: the memory view follows. */
+	for (i = 0; i < s->n_origins; i++) {
+		os = &s->origins[i];
+		if (os->gen != s->gen)
+			continue;
+		if (os->pend_hwm > os->hwm)
+			os->hwm = os->pend_hwm;
+		if (os->pend_log_max > os->log_max)
+			os->log_max = os->pend_log_max;
+	}
+	s->local_seq = local_seq;
+	s->stats.applied += applied;
+	s->stats.stale += stale;
+	s->stats.identical += identical;
+	s->stats.keys = (uint64_t)((int64_t)s->stats.keys + d_keys);
+	s->stats.tombstones = (uint64_t)((int64_t)s->stats.tombstones + d_tombs);
+	s->stats.log_entries = (uint64_t)((int64_t)s->stats.log_entries + d_log);
+	if (outcomes != NULL)
+		memcpy(outcomes, s->outs, n * sizeof *outcomes);
+	for (i = 0; i < n; i++)
+		if (s->outs[i] == STORE_APPLIED)
+			notify(s, &vs[i], 0);
+	return 0;
+
+err_after_batch:
+	leveldb_writebatch_clear(s->batch);
+	s->stats.seq_conflicts = conflicts0;
+	/* A later generation makes the pend_* values of this one void. */
+	return rv;
+nomem:
+	return err_set(err, RUMOR_ENOMEM, "store %s: out of memory", s->dir);
+}
+
+/* ------------------------------------------------------------ HWMs and log */
+
+uint64_t store_hwm(struct store *s, const uint8_t origin[STORE_ORIGIN_BYTES])
+{
+	const struct origin_state *os = origin_find(s, origin);
+
+	return os != NULL ? os->hwm : 0;
+}
+
+uint64_t store_local_seq(struct store *s)
+{
+	return s->local_seq;
+}
+
+const uint8_t *store_origin(const struct store *s)
+{
+	return s->origin;
+}
+
+static const leveldb_readoptions_t *snap_ropts(struct store *s,
+					       const struct store_snapshot *snap)
+{
+	return snap != NULL ? snap->ropts : s->ropts;
+}
+
+int store_hwms(struct store *s, const struct store_snapshot *snap,
+	       store_hwm_cb cb, void *arg, struct err *err)
+{
+	leveldb_iterator_t *it;
+	const char *k, *v;
+	size_t klen, vlen;
+	char *lerr = NULL;
+	int rv = 0;
+
+	if (s == NULL || cb == NULL)
+		return err_set(err, RUMOR_EINVAL, "store_hwms: NULL argument");
+	it = leveldb_create_iterator(s->db, snap_ropts(s, snap));
+	for (leveldb_iter_seek(it, "h", 1); leveldb_iter_valid(it);
+	     leveldb_iter_next(it)) {
+		k = leveldb_iter_key(it, &klen);
+		if (k[0] != PFX_HWM)
+			break;
+		v = leveldb_iter_value(it, &vlen);
+		if (klen != HWM_KEY_BYTES || vlen != 8) {
+			rv = err_set(err, RUMOR_ECORRUPT,
+				     "store %s: unreadable HWM entry", s->dir);
+			break;
+		}
+		if (cb(arg, (const uint8_t *)k + 1,
+		       get_be64((const uint8_t *)v)) != 0)
+			break;
+	}
+	leveldb_iter_get_error(it, &lerr);
+	leveldb_iter_destroy(it);
+	if (lerr != NULL)
+		return db_error(s, lerr, "scanning HWMs", err);
+	return rv;
+}
+
+int store_log_scan(struct store *s, const struct store_snapshot *snap,
+		   const uint8_t origin[STORE_ORIGIN_BYTES], uint64_t after_seq,
+		   size_t max, store_log_cb cb, void *arg, uint64_t *last_seq,
+		   struct err *err)
+{
+	const leveldb_readoptions_t *ro;
+	leveldb_iterator_t *it;
+	struct rumor_version v;
+	struct log_value lv;
+	char start[LOG_KEY_BYTES];
+	uint8_t origin_copy[STORE_ORIGIN_BYTES];
+	const char *k, *val;
+	char *lerr = NULL, *data = NULL;
+	size_t klen, vlen, dlen, given = 0;
+	uint64_t last = after_seq;
+	int rv = 0, stop;
+
+	if (s == NULL || origin == NULL || cb == NULL)
+		return err_set(err, RUMOR_EINVAL,
+			       "store_log_scan: NULL argument");
+	if (last_seq != NULL)
+		*last_seq = after_seq;
+	if (after_seq == UINT64_MAX)
+		return 0;
+	/* The callback may write to the store; keep our own copy. */
+	memcpy(origin_copy, origin, sizeof origin_copy);
+	ro = snap_ropts(s, snap);
+	log_key(start, origin_copy, after_seq + 1);
+	it = leveldb_create_iterator(s->db, ro);
+	for (leveldb_iter_seek(it, start, sizeof start);
+	     leveldb_iter_valid(it) && (max == 0 || given < max);
+	     leveldb_iter_next(it)) {
+		k = leveldb_iter_key(it, &klen);
+		if (klen != LOG_KEY_BYTES ||
+		    memcmp(k, start, 1 + STORE_ORIGIN_BYTES) != 0)
+			break;
+		val = leveldb_iter_value(it, &vlen);
+		if (log_decode(val, vlen, &lv) != 0) {
+			rv = err_set(err, RUMOR_ECORRUPT,
+				     "store %s: unreadable log entry", s->dir);
+			break;
+		}
+		v.key = lv.key;
+		v.key_len = lv.key_len;
+		v.deleted = lv.deleted;
+		v.clock = lv.clock;
+		v.wall_ms = lv.wall_ms;
+		v.origin = origin_copy;
+		v.origin_len = STORE_ORIGIN_BYTES;
+		v.seq = get_be64((const uint8_t *)k + 1 + STORE_ORIGIN_BYTES);
+		v.value = NULL;
+		v.value_len = 0;
+		if (!lv.deleted) {
+			rv = data_read(s, ro, lv.key, lv.key_len, &data, &dlen,
+				       err);
+			if (rv != 0)
+				break;
+			v.value = data != NULL ? data : "";
+			v.value_len = dlen;
+		}
+		given++;
+		last = v.seq;
+		stop = cb(arg, &v);
+		leveldb_free(data);
+		data = NULL;
+		if (stop)
+			break;
+	}
+	leveldb_iter_get_error(it, &lerr);
+	leveldb_iter_destroy(it);
+	if (last_seq != NULL)
+		*last_seq = last;
+	if (lerr != NULL)
+		return db_error(s, lerr, "scanning the log", err);
+	return rv;
+}
+
+struct store_snapshot *store_snapshot_new(struct store *s)
+{
+	struct store_snapshot *snap = malloc(sizeof *snap);
+
+	if (snap == NULL)
+		return NULL;
+	snap->snap = leveldb_create_snapshot(s->db);
+	snap->ropts = leveldb_readoptions_create();
+	leveldb_readoptions_set_snapshot(snap->ropts, snap->snap);
+	return snap;
+}
+
+void store_snapshot_free(struct store *s, struct store_snapshot *snap)
+{
+	if (snap == NULL)
+		return;
+	leveldb_readoptions_destroy(snap->ropts);
+	leveldb_release_snapshot(s->db, snap->snap);
+	free(snap);
+}
+
+/* ------------------------------------------------------------ tombstones */
+
+int store_collect_tombstones(struct store *s, store_covered_cb covered,
+			     void *arg, size_t max, size_t *removed,
+			     struct err *err)
+{
+	leveldb_iterator_t *it;
+	const char *k, *v;
+	size_t klen, vlen, examined = 0, n = 0;
+	char *lerr = NULL, *cursor = NULL;
+	size_t cursor_len = 0;
+	char lk[LOG_KEY_BYTES];
+	struct meta m;
+	int rv = 0, at_end = 0;
+	char hex[41];
+
+	if (removed != NULL)
+		*removed = 0;
+	if (s == NULL || covered == NULL)
+		return err_set(err, RUMOR_EINVAL,
+			       "store_collect_tombstones: NULL argument");
+	rv = check_writable(s, "store_collect_tombstones", err);
+	if (rv != 0)
+		return rv;
+
+	leveldb_writebatch_clear(s->batch);
+	it = leveldb_create_iterator(s->db, s->ropts);
+	if (s->collect_cursor != NULL)
+		leveldb_iter_seek(it, s->collect_cursor, s->collect_cursor_len);
+	else
+		leveldb_iter_seek(it, "m", 1);
+	/* covered() must not write: the batch is being built. */
+	s->in_hook++;
+	for (;; leveldb_iter_next(it)) {
+		if (!leveldb_iter_valid(it)) {
+			at_end = 1;
+			break;
+		}
+		k = leveldb_iter_key(it, &klen);
+		if (k[0] != PFX_META) {
+			at_end = 1;
+			break;
+		}
+		if ((max != 0 && n >= max) || examined >= STORE_COLLECT_SCAN_MAX) {
+			cursor = malloc(klen);
+			if (cursor == NULL) {
+				rv = err_set(err, RUMOR_ENOMEM,
+					     "store %s: out of memory", s->dir);
+				break;
+			}
+			memcpy(cursor, k, klen);
+			cursor_len = klen;
+			break;
+		}
+		examined++;
+		v = leveldb_iter_value(it, &vlen);
+		if (meta_decode(v, vlen, &m) != 0) {
+			rv = err_set(err, RUMOR_ECORRUPT,
+				     "store %s: unreadable meta for key %s",
+				     s->dir, key_hex(k + 1, klen - 1, hex));
+			break;
+		}
+		if (!m.deleted || !covered(arg, m.origin, m.seq))
+			continue;
+		leveldb_writebatch_delete(s->batch, k, klen);
+		log_key(lk, m.origin, m.seq);
+		leveldb_writebatch_delete(s->batch, lk, sizeof lk);
+		n++;
+	}
+	s->in_hook--;
+	leveldb_iter_get_error(it, &lerr);
+	leveldb_iter_destroy(it);
+	if (lerr != NULL && rv == 0)
+		rv = db_error(s, lerr, "scanning tombstones", err);
+	else
+		leveldb_free(lerr);
+	if (rv == 0 && n > 0)
+		rv = commit(s, "tombstone collection", err);
+	leveldb_writebatch_clear(s->batch);
+	if (rv != 0) {
+		free(cursor);
+		return rv;
+	}
+	free(s->collect_cursor);
+	s->collect_cursor = at_end ? NULL : cursor;
+	s->collect_cursor_len = at_end ? 0 : cursor_len;
+	if (at_end)
+		free(cursor);
+	s->stats.tombstones -= n;
+	s->stats.log_entries -= n;
+	s->stats.collected += n;
+	if (removed != NULL)
+		*removed = n;
+	return 0;
+}
+
+/* ------------------------------------------------------------ check */
+
+/* A sorted list of the HWMs found by the check walk. */
+struct check_hwm {
+	uint8_t origin[STORE_ORIGIN_BYTES];
+	uint64_t seq;
+};
+
+static const struct check_hwm *check_hwm_find(const struct check_hwm *h,
+					      size_t n, const uint8_t *origin)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(h[mid].origin, origin, STORE_ORIGIN_BYTES);
+
+		if (c == 0)
+			return &h[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+struct check {
+	struct store *s;
+	leveldb_readoptions_t *ro;
+	struct check_hwm *hwms;
+	size_t n_hwms, cap_hwms;
+	uint64_t keys, tombstones, log_entries;
+	int have_schema, have_seq;
+	uint64_t stored_seq;
+};
+
+static int corrupt(struct check *c, struct err *err, const char *fmt,
+		   const void *key, size_t key_len)
+{
+	char hex[41];
+	char what[160];
+
+	snprintf(what, sizeof what, fmt, key_hex(key, key_len, hex));
+	return err_set(err, RUMOR_ECORRUPT, "store %s: check: %s", c->s->dir,
+		       what);
+}
+
+/* Reads raw key k (of the check's read options); *val NULL when absent. */
+static int check_get(struct check *c, const char *k, size_t klen,
+		     char **val, size_t *vlen, struct err *err)
+{
+	char *lerr = NULL;
+
+	*val = leveldb_get(c->s->db, c->ro, k, klen, vlen, &lerr);
+	if (lerr != NULL)
+		return db_error(c->s, lerr, "check read", err);
+	return 0;
+}
+
+static int check_data(struct check *c, const char *k, size_t klen,
+		      size_t vlen, struct err *err)
+{
+	struct meta m;
+	char *val;
+	size_t mlen;
+	int rv;
+
+	if (klen < 2 || klen > 1 + RUMOR_KEY_MAX)
+		return corrupt(c, err, "data key of bad length (%s)", k, klen);
+	if (vlen > RUMOR_VALUE_MAX)
+		return corrupt(c, err, "value too large for key %s", k + 1,
+			       klen - 1);
+	kbuf_set(c->s, PFX_META, k + 1, klen - 1);
+	rv = check_get(c, c->s->kbuf, klen, &val, &mlen, err);
+	if (rv != 0)
+		return rv;
+	if (val == NULL)
+		return corrupt(c, err, "data without meta for key %s", k + 1,
+			       klen - 1);
+	rv = meta_decode(val, mlen, &m);
+	leveldb_free(val);
+	if (rv != 0)
+		return corrupt(c, err, "unreadable meta for key %s", k + 1,
+			       klen - 1);
+	if (m.deleted)
+		return corrupt(c, err, "data under a tombstone for key %s",
+			       k + 1, klen - 1);
+	return 0;
+}
+
+static int check_hwm_entry(struct check *c, const char *k, size_t klen,
+			   const char *v, size_t vlen, struct err *err)
+{
+	const struct origin_state *os;
+	struct check_hwm *h;
+	uint64_t seq;
+
+	if (klen != HWM_KEY_BYTES || vlen != 8)
+		return corrupt(c, err, "HWM entry of bad size (%s)", k, klen);
+	seq = get_be64((const uint8_t *)v);
+	os = origin_find(c->s, (const uint8_t *)k + 1);
+	if (os == NULL || os->hwm != seq)
+		return corrupt(c, err, "stored HWM differs from memory (%s)",
+			       k + 1, STORE_ORIGIN_BYTES);
+	if (c->n_hwms == c->cap_hwms) {
+		size_t cap = c->cap_hwms ? 2 * c->cap_hwms : 16;
+
+		h = realloc(c->hwms, cap * sizeof *h);
+		if (h == NULL)
+			return err_set(err, RUMOR_ENOMEM, "store: out of memory");
+		c->hwms = h;
+		c->cap_hwms = cap;
+	}
+	/* The walk gives origins in order: the list stays sorted. */
+	h = &c->hwms[c->n_hwms++];
+	memcpy(h->origin, k + 1, STORE_ORIGIN_BYTES);
+	h->seq = seq;
+	return 0;
+}
+
+static int check_log(struct check *c, const char *k, size_t klen,
+		     const char *v, size_t vlen, struct err *err)
+{
+	const uint8_t *origin = (const uint8_t *)k + 1;
+	const struct check_hwm *h;
+	const struct origin_state *os;
+	struct log_value lv;
+	struct meta m;
+	uint64_t seq;
+	char *val;
+	size_t mlen;
+	int rv;
+
+	if (klen != LOG_KEY_BYTES)
+		return corrupt(c, err, "log key of bad length (%s)", k, klen);
+	seq = get_be64(origin + STORE_ORIGIN_BYTES);
+	if (seq == 0)
+		return corrupt(c, err, "log entry with seq 0 (origin %s)",
+			       origin, STORE_ORIGIN_BYTES);
+	if (log_decode(v, vlen, &lv) != 0)
+		return corrupt(c, err, "unreadable log entry (origin %s)",
+			       origin, STORE_ORIGIN_BYTES);
+	c->log_entries++;
+	h = check_hwm_find(c->hwms, c->n_hwms, origin);
+	if (h == NULL || h->seq < seq)
+		return corrupt(c, err, "HWM below a log entry of origin %s",
+			       origin, STORE_ORIGIN_BYTES);
+	if (memcmp(origin, c->s->origin, STORE_ORIGIN_BYTES) == 0 &&
+	    c->s->local_seq < seq)
+		return corrupt(c, err, "local seq below an own log entry (%s)",
+			       origin, STORE_ORIGIN_BYTES);
+	os = origin_find(c->s, origin);
+	if (os == NULL || os->log_max < seq)
+		return corrupt(c, err, "log entry above the known log_max (%s)",
+			       origin, STORE_ORIGIN_BYTES);
+	kbuf_set(c->s, PFX_META, lv.key, lv.key_len);
+	rv = check_get(c, c->s->kbuf, 1 + lv.key_len, &val, &mlen, err);
+	if (rv != 0)
+		return rv;
+	if (val == NULL)
+		return corrupt(c, err, "log entry of a key without meta (%s)",
+			       lv.key, lv.key_len);
+	rv = meta_decode(val, mlen, &m);
+	leveldb_free(val);
+	if (rv != 0)
+		return corrupt(c, err, "unreadable meta for key %s", lv.key,
+			       lv.key_len);
+	if (m.seq != seq || memcmp(m.origin, origin, STORE_ORIGIN_BYTES) != 0)
+		return corrupt(c, err, "log entry not the one its meta names (key %s)",
+			       lv.key, lv.key_len);
+	if (m.clock != lv.clock || m.wall_ms != lv.wall_ms ||
+	    m.deleted != lv.deleted)
+		return corrupt(c, err, "log entry and meta disagree (key %s)",
+			       lv.key, lv.key_len);
+	return 0;
+}
+
+static int check_meta(struct check *c, const char *k, size_t klen,
+		      const char *v, size_t vlen, struct err *err)
+{
+	char lk[LOG_KEY_BYTES];
+	struct log_value lv;
+	struct meta m;
+	char *val;
+	size_t len;
+	int rv;
+
+	if (klen < 2 || klen > 1 + RUMOR_KEY_MAX)
+		return corrupt(c, err, "meta key of bad length (%s)", k, klen);
+	if (meta_decode(v, vlen, &m) != 0)
+		return corrupt(c, err, "unreadable meta for key %s", k + 1,
+			       klen - 1);
+	if (m.deleted)
+		c->tombstones++;
+	else
+		c->keys++;
+	log_key(lk, m.origin, m.seq);
+	rv = check_get(c, lk, sizeof lk, &val, &len, err);
+	if (rv != 0)
+		return rv;
+	if (val == NULL)
+		return corrupt(c, err, "meta without its log entry (key %s)",
+			       k + 1, klen - 1);
+	rv = log_decode(val, len, &lv);
+	if (rv == 0 && (lv.key_len != klen - 1 ||
+			memcmp(lv.key, k + 1, klen - 1) != 0))
+		rv = 1;
+	leveldb_free(val);
+	if (rv < 0)
+		return corrupt(c, err, "unreadable log entry of key %s", k + 1,
+			       klen - 1);
+	if (rv > 0)
+		return corrupt(c, err, "meta names another key's log entry (key %s)",
+			       k + 1, klen - 1);
+	/* The d entry (skip its value copy where we can: only presence
+	 * matters here; check_data looked at the values). */
+	kbuf_set(c->s, PFX_DATA, k + 1, klen - 1);
+	{
+		leveldb_iterator_t *it = leveldb_create_iterator(c->s->db, c->ro);
+		const char *dk;
+		size_t dklen;
+		int present = 0;
+
+		leveldb_iter_seek(it, c->s->kbuf, klen);
+		if (leveldb_iter_valid(it)) {
+			dk = leveldb_iter_key(it, &dklen);
+			present = dklen == klen &&
+				  memcmp(dk, c->s->kbuf, klen) == 0;
+		}
+		leveldb_iter_destroy(it);
+		if (!present && !m.deleted)
+			return corrupt(c, err, "live key without data (%s)",
+				       k + 1, klen - 1);
+		if (present && m.deleted)
+			return corrupt(c, err, "tombstone with data (key %s)",
+				       k + 1, klen - 1);
+	}
+	return 0;
+}
+
+static int check_single(struct check *c, const char *k, size_t klen,
+			const char *v, size_t vlen, struct err *err)
+{
+	const uint8_t *p = (const uint8_t *)v;
+
+	if (klen == strlen(SINGLE_SCHEMA) &&
+	    memcmp(k, SINGLE_SCHEMA, klen) == 0) {
+		if (vlen != 4 || p[0] || p[1] || p[2] ||
+		    p[3] != STORE_SCHEMA_VERSION)
+			return corrupt(c, err, "bad schema entry%s", "", 0);
+		c->have_schema = 1;
+	} else if (klen == strlen(SINGLE_SEQ) &&
+		   memcmp(k, SINGLE_SEQ, klen) == 0) {
+		if (vlen != 8)
+			return corrupt(c, err, "bad seq entry%s", "", 0);
+		c->stored_seq = get_be64(p);
+		c->have_seq = 1;
+	} else {
+		return corrupt(c, err, "unknown singleton %s", k + 1, klen - 1);
+	}
+	return 0;
+}
+
+int store_check(struct store *s, struct err *err)
+{
+	struct check c;
+	leveldb_iterator_t *it;
+	const struct origin_state *own;
+	const struct check_hwm *h;
+	const char *k, *v;
+	size_t klen, vlen, i;
+	char *lerr = NULL;
+	int rv = 0;
+
+	if (s == NULL)
+		return err_set(err, RUMOR_EINVAL, "store_check: no store");
+	memset(&c, 0, sizeof c);
+	c.s = s;
+	c.ro = leveldb_readoptions_create();
+	leveldb_readoptions_set_verify_checksums(c.ro, 1);
+	leveldb_readoptions_set_fill_cache(c.ro, 0);
+	it = leveldb_create_iterator(s->db, c.ro);
+	/* One walk in key order: d, h, l, m, s. HWMs come before the log
+	 * entries they must cover. */
+	for (leveldb_iter_seek_to_first(it); rv == 0 && leveldb_iter_valid(it);
+	     leveldb_iter_next(it)) {
+		k = leveldb_iter_key(it, &klen);
+		v = leveldb_iter_value(it, &vlen);
+		switch (klen > 0 ? k[0] : 0) {
+		case PFX_DATA:
+			rv = check_data(&c, k, klen, vlen, err);
+			break;
+		case PFX_HWM:
+			rv = check_hwm_entry(&c, k, klen, v, vlen, err);
+			break;
+		case PFX_LOG:
+			rv = check_log(&c, k, klen, v, vlen, err);
+			break;
+		case PFX_META:
+			rv = check_meta(&c, k, klen, v, vlen, err);
+			break;
+		case PFX_SINGLE:
+			rv = check_single(&c, k, klen, v, vlen, err);
+			break;
+		default:
+			rv = corrupt(&c, err, "entry with unknown prefix (%s)",
+				     k, klen);
+			break;
+		}
+	}
+	leveldb_iter_get_error(it, &lerr);
+	leveldb_iter_destroy(it);
+	if (lerr != NULL) {
+		rv = err_set(err, RUMOR_ECORRUPT, "store %s: check: %s", s->dir,
+			     lerr);
+		leveldb_free(lerr);
+	}
+	if (rv != 0)
+		goto done;
+
+	if (!c.have_schema || !c.have_seq) {
+		rv = corrupt(&c, err, "missing singleton%s", "", 0);
+		goto done;
+	}
+	own = origin_find(s, s->origin);
+	h = check_hwm_find(c.hwms, c.n_hwms, s->origin);
+	if (own == NULL || (h != NULL && h->seq > s->local_seq)) {
+		rv = corrupt(&c, err, "own HWM above the local seq counter%s",
+			     "", 0);
+		goto done;
+	}
+	/* The counter is max(s|seq, own HWM). */
+	if (c.stored_seq > s->local_seq ||
+	    (c.stored_seq < s->local_seq && (h == NULL || h->seq != s->local_seq))) {
+		rv = corrupt(&c, err, "stored seq counter differs from memory%s",
+			     "", 0);
+		goto done;
+	}
+	for (i = 0; i < s->n_origins; i++) {
+		h = check_hwm_find(c.hwms, c.n_hwms, s->origins[i].origin);
+		if (s->origins[i].hwm != (h != NULL ? h->seq : 0)) {
+			rv = corrupt(&c, err, "HWM in memory not stored (%s)",
+				     s->origins[i].origin, STORE_ORIGIN_BYTES);
+			goto done;
+		}
+	}
+	if (c.log_entries != c.keys + c.tombstones) {
+		rv = corrupt(&c, err, "log entries are not one per key%s", "", 0);
+		goto done;
+	}
+	if (c.keys != s->stats.keys || c.tombstones != s->stats.tombstones ||
+	    c.log_entries != s->stats.log_entries)
+		rv = corrupt(&c, err, "counts differ from the kept stats%s", "",
+			     0);
+done:
+	free(c.hwms);
+	leveldb_readoptions_destroy(c.ro);
+	return rv;
+}
+
+/* ------------------------------------------------------------ stats, debug */
+
+void store_get_stats(const struct store *s, struct store_stats *st)
+{
+	*st = s->stats;
+}
+
+int store_debug_raw_put(struct store *s, const void *key, size_t key_len,
+			const void *value, size_t value_len, struct err *err)
+{
+	char *lerr = NULL;
+
+	leveldb_put(s->db, s->wopts, key, key_len, value, value_len, &lerr);
+	if (lerr != NULL)
+		return db_error(s, lerr, "raw put", err);
+	return 0;
+}
+
+int store_debug_raw_del(struct store *s, const void *key, size_t key_len,
+			struct err *err)
+{
+	char *lerr = NULL;
+
+	leveldb_delete(s->db, s->wopts, key, key_len, &lerr);
+	if (lerr != NULL)
+		return db_error(s, lerr, "raw delete", err);
+	return 0;
+}

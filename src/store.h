@@ -33,6 +33,16 @@
 
 #define STORE_ORIGIN_BYTES 32
 #define STORE_SCHEMA_VERSION 1
+/* Most versions store_apply_batch takes in one call (RUMOR_ETOOBIG above). */
+#define STORE_APPLY_MAX (1u << 20)
+/* Most meta entries store_collect_tombstones examines in one call. */
+#define STORE_COLLECT_SCAN_MAX 16384u
+/* LevelDB tuning (tools/bench/store.c gives raw LevelDB the same). Each
+ * write is several entries, so the memtable is larger than LevelDB's 4 MiB
+ * default: fewer level-0 tables for the read every write does. */
+#define STORE_DEFAULT_CACHE_BYTES (8u << 20)
+#define STORE_DEFAULT_WRITE_BUFFER_BYTES (16u << 20)
+#define STORE_BLOOM_BITS_PER_KEY 10
 
 struct store;
 struct resolver;
@@ -58,11 +68,14 @@ struct store_options {
 	int sync_writes;                 /* fsync each WriteBatch (default 0:
 					    LevelDB's log write without fsync) */
 	size_t cache_bytes;              /* LevelDB block cache; 0: default */
+	size_t write_buffer_bytes;       /* LevelDB memtable; 0: default */
 };
 
 /* Opens or creates the store in dir (a directory; created if missing).
  * RUMOR_EBUSY if another process holds it, RUMOR_ECORRUPT when the schema
- * is unknown. */
+ * is unknown. opt->resolver may be NULL (default order only).
+ * The hooks must not write to the store (put, del, apply, collect return
+ * RUMOR_EINVAL when called from inside a hook); reading is fine. */
 int store_open(struct store **out, const char *dir,
 	       const struct store_options *opt, struct err *err);
 void store_close(struct store *s);
@@ -122,7 +135,15 @@ struct store_hwm {
  * enum store_outcome per version. On error nothing is written.
  * Versions with an origin equal to this node's own are accepted (a node
  * restored from an old copy relearns its own writes) and raise its local
- * seq counter past them. */
+ * seq counter past them; so does a listed HWM of the node's own origin.
+ * A version whose (origin, seq) already names a write of ANOTHER key (a
+ * reused seq: a buggy peer, or a node restored from an old copy that
+ * wrote before catching up) cannot be logged without breaking the log;
+ * it is refused as STORE_STALE and counted in stats.seq_conflicts.
+ * RUMOR_EINVAL / RUMOR_ETOOBIG for any invalid version (key 1..
+ * RUMOR_KEY_MAX bytes, value <= RUMOR_VALUE_MAX, origin_len ==
+ * STORE_ORIGIN_BYTES, clock >= 1, seq >= 1, a deletion has value NULL and
+ * value_len 0) or n > STORE_APPLY_MAX. */
 int store_apply_batch(struct store *s, const struct rumor_version *vs,
 		      size_t n, const struct store_hwm *raise, size_t n_raise,
 		      int *outcomes, struct err *err);
@@ -143,14 +164,17 @@ int store_hwms(struct store *s, const struct store_snapshot *snap,
 /* Calls cb for each log entry of origin with seq > after_seq, in seq
  * order, with its value (NULL for a deletion), until cb returns nonzero or
  * max entries were given (0: no bound). *last_seq (if not NULL) gets
- * the seq of the last entry given. Reads snap if not NULL. */
+ * the seq of the last entry given (after_seq when none was). Reads snap if
+ * not NULL. The callback may write to the store; a scan without snap sees
+ * the state when it began. */
 typedef int (*store_log_cb)(void *arg, const struct rumor_version *v);
 int store_log_scan(struct store *s, const struct store_snapshot *snap,
 		   const uint8_t origin[STORE_ORIGIN_BYTES], uint64_t after_seq,
 		   size_t max, store_log_cb cb, void *arg, uint64_t *last_seq,
 		   struct err *err);
 
-/* A consistent read view for streaming while writes go on. */
+/* A consistent read view for streaming while writes go on. NULL when out
+ * of memory. Free every snapshot before store_close(). */
 struct store_snapshot *store_snapshot_new(struct store *s);
 void store_snapshot_free(struct store *s, struct store_snapshot *snap);
 
@@ -158,8 +182,12 @@ void store_snapshot_free(struct store *s, struct store_snapshot *snap);
 
 /* Removes tombstones (meta, log entry) whose (origin, seq) every member
  * has seen: covered(arg, origin, seq) returns nonzero when that is so.
- * At most max per call (bounded work on the loop); *removed gets the
- * count. */
+ * At most max per call (0: no bound on removals), and at most
+ * STORE_COLLECT_SCAN_MAX tombstone candidates examined per call (bounded
+ * work on the loop): a call that stops early remembers where, and the next
+ * call goes on from there (after the last key it starts again at the
+ * first). *removed (if not NULL) gets the count. All removals of one call
+ * are one WriteBatch. */
 typedef int (*store_covered_cb)(void *arg, const uint8_t *origin,
 				uint64_t seq);
 int store_collect_tombstones(struct store *s, store_covered_cb covered,
@@ -183,7 +211,20 @@ struct store_stats {
 	uint64_t keys;          /* live keys, counted at open and kept */
 	uint64_t tombstones;    /* ditto */
 	uint64_t log_entries;   /* ditto */
+	uint64_t seq_conflicts; /* remote versions refused: their (origin,
+				   seq) names a write of another key */
+	uint64_t collected;     /* tombstones removed */
 };
 void store_get_stats(const struct store *s, struct store_stats *st);
+
+/* ------------------------------------------------------------ test only */
+
+/* TEST ONLY: writes or deletes one raw LevelDB entry, bypassing every
+ * rule of the store, so that tests can corrupt a store on purpose and see
+ * store_check() find it. Never call this from rumor itself. */
+int store_debug_raw_put(struct store *s, const void *key, size_t key_len,
+			const void *value, size_t value_len, struct err *err);
+int store_debug_raw_del(struct store *s, const void *key, size_t key_len,
+			struct err *err);
 
 #endif

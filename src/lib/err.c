@@ -20,17 +20,19 @@ int err_set(struct err *e, int code, const char *fmt, ...)
 
 void err_wrap(struct err *e, const char *fmt, ...)
 {
-	char prefix[ERR_MSG_MAX];
-	char old[ERR_MSG_MAX];
+	char joined[2 * ERR_MSG_MAX + 2];
+	size_t n;
 	va_list ap;
 
 	if (e == NULL)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof prefix, fmt, ap);
+	vsnprintf(joined, ERR_MSG_MAX, fmt, ap);
 	va_end(ap);
-	memcpy(old, e->msg, sizeof old);
-	snprintf(e->msg, sizeof e->msg, "%s: %s", prefix, old);
+	n = strlen(joined);
+	snprintf(joined + n, sizeof joined - n, ": %s", e->msg);
+	/* Too long: keep the start, which says where it failed. */
+	snprintf(e->msg, sizeof e->msg, "%.*s", (int)(sizeof e->msg - 1), joined);
 }
 
 void err_clear(struct err *e)

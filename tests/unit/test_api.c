@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "rumor.h"
-#include "testutil.h"
+#include "tests/lib/testutil.h"
 
 struct changes {
 	int count;

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * members: the member table. Who is in the cluster, where each member
+ * can be dialed, how we learned of it, whether it is alive, when we last
+ * heard from it and last reconciled with it. Pure: no I/O, no clock (the
+ * caller passes now in milliseconds on a monotonic clock).
+ *
+ * Rules the table keeps:
+ *  - Only direct contact (an accepted announcement, a handshake, a frame
+ *    from the member) makes a member alive or refreshes its timers.
+ *  - Gossip may add a member we have never heard of, and addresses of a
+ *    member, but never refreshes timers, never changes a state, never
+ *    outranks an address learned directly, never adds our own id, and is
+ *    ignored for a member that is gone. So gossip cannot keep a dead node
+ *    alive by echo between nodes, nor bring a gone node back.
+ *  - States move alive -> suspect -> gone -> forgotten (removed) as time
+ *    passes without contact; contact brings any state back to alive.
+ */
+#ifndef RUMOR_DISCOVERY_MEMBERS_H
+#define RUMOR_DISCOVERY_MEMBERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rumor.h"
+#include "lib/err.h"
+
+#define MEMBER_ID_BYTES RUMOR_NODE_ID_BYTES
+#define MEMBER_HOST_MAX 64      /* a numeric IPv4/IPv6 address, or a name */
+#define MEMBER_ADDRS_MAX 4      /* addresses kept per member */
+
+#define MEMBERS_SUSPECT_AFTER_MS_DEFAULT 15000u
+#define MEMBERS_GONE_AFTER_MS_DEFAULT 60000u
+#define MEMBERS_FORGET_AFTER_MS_DEFAULT 600000u
+#define MEMBERS_MAX_DEFAULT 1024u
+
+enum member_state {
+	MEMBER_ALIVE = 0,
+	MEMBER_SUSPECT = 1,
+	MEMBER_GONE = 2,
+};
+
+/* How an address or a member was learned. Direct sources outrank
+ * gossip. */
+enum member_source {
+	MEMBER_VIA_MULTICAST = 0,  /* an accepted announcement */
+	MEMBER_VIA_SEED = 1,       /* dialed from the seed list */
+	MEMBER_VIA_PEER = 2,       /* it connected to us / we to it */
+	MEMBER_VIA_GOSSIP = 3,     /* another member's MEMBERS list */
+};
+
+const char *member_state_name(enum member_state s);
+const char *member_source_name(enum member_source s);
+
+struct member_addr {
+	char host[MEMBER_HOST_MAX];
+	uint16_t port;
+	enum member_source source;
+	uint64_t learned_ms;       /* last time this address was stated */
+};
+
+struct member {
+	uint8_t id[MEMBER_ID_BYTES];
+	enum member_state state;
+	enum member_source learned_via;  /* how we first heard of it */
+	/* Best first: direct before gossip, then most recently stated. */
+	struct member_addr addrs[MEMBER_ADDRS_MAX];
+	size_t n_addrs;
+	uint64_t first_heard_ms;
+	uint64_t last_contact_ms;  /* last direct contact; 0: never */
+	uint64_t last_sync_ms;     /* last complete reconciliation; 0: never */
+	uint64_t state_since_ms;   /* when the current state began */
+	uint64_t lag;              /* entries it is behind us (from digests) */
+	uint64_t chosen_round;     /* round it was last chosen; 0: never */
+	bool connected;
+};
+
+/* Called on every state change (old -> m->state), and with
+ * forgotten=true just before m is removed. m is valid only during the
+ * call; the callback must not modify the table. */
+typedef void (*members_change_cb)(void *arg, const struct member *m,
+				  enum member_state old, bool forgotten);
+
+struct members_config {
+	uint64_t suspect_after_ms; /* 0: default; without contact */
+	uint64_t gone_after_ms;    /* 0: default; > suspect_after */
+	uint64_t forget_after_ms;  /* 0: default; > gone_after */
+	size_t max_members;        /* 0: default */
+	members_change_cb on_change;
+	void *change_arg;
+};
+
+struct members {
+	uint8_t self_id[MEMBER_ID_BYTES];
+	struct members_config cfg;
+	struct member *v;          /* array of n, capacity cap */
+	size_t n, cap;
+	uint64_t round;            /* members_choose calls so far */
+};
+
+/* Prepares an empty table for the node self_id. cfg may be NULL (all
+ * defaults). RUMOR_EINVAL if the timeouts are not increasing. Nothing
+ * to free on error. */
+int members_init(struct members *t,
+		 const uint8_t self_id[static MEMBER_ID_BYTES],
+		 const struct members_config *cfg, struct err *err);
+void members_free(struct members *t);
+
+/* Result of an upsert. */
+enum members_upsert_result {
+	MEMBERS_ADDED = 1,       /* a new member */
+	MEMBERS_UPDATED = 2,     /* known: contact and/or address recorded */
+	MEMBERS_IGNORED = 3,     /* our own id, or gossip about a gone node */
+};
+
+/* Records that id was learned from source at host:port (host NULL: no
+ * address, e.g. contact only). A direct source also counts as contact
+ * (see members_mark_contact). Gossip follows the rules at the top of
+ * this file. Returns a members_upsert_result, or RUMOR_EINVAL (host too
+ * long, port 0 with a host) or RUMOR_ENOMEM (table full: max_members
+ * reached and no gone member to evict; or allocation failed); on error
+ * the table is unchanged. */
+int members_upsert(struct members *t,
+		   const uint8_t id[static MEMBER_ID_BYTES], const char *host,
+		   uint16_t port, enum member_source source, uint64_t now_ms,
+		   struct err *err);
+
+/* Direct contact with a known member: alive, last_contact = now. Returns
+ * 0, or RUMOR_ENOTFOUND when id is not in the table. */
+int members_mark_contact(struct members *t,
+			 const uint8_t id[static MEMBER_ID_BYTES],
+			 uint64_t now_ms);
+/* A complete reconciliation with id finished at now (also a contact). */
+int members_mark_sync(struct members *t,
+		      const uint8_t id[static MEMBER_ID_BYTES], uint64_t now_ms);
+int members_set_connected(struct members *t,
+			  const uint8_t id[static MEMBER_ID_BYTES],
+			  bool connected);
+int members_set_lag(struct members *t,
+		    const uint8_t id[static MEMBER_ID_BYTES], uint64_t lag);
+
+/* Advances states by elapsed time since the last contact (or since we
+ * first heard, for a member never contacted): suspect after
+ * suspect_after, gone after gone_after, removed after forget_after.
+ * Returns how many members changed state or were removed. */
+size_t members_tick(struct members *t, uint64_t now_ms);
+
+/* Lookup and iteration. Pointers and indexes stay valid until the next
+ * call that modifies the table (upsert, tick). */
+const struct member *members_find(const struct members *t,
+				  const uint8_t id[static MEMBER_ID_BYTES]);
+static inline size_t members_count(const struct members *t)
+{
+	return t->n;
+}
+static inline const struct member *members_at(const struct members *t,
+					      size_t i)
+{
+	return i < t->n ? &t->v[i] : NULL;
+}
+/* How many members are in state s. */
+size_t members_count_state(const struct members *t, enum member_state s);
+
+/* Chooses up to k members (alive or suspect, with an address or a live
+ * connection) to reconcile with this round and writes their ids to out.
+ * Picks those chosen longest ago (never chosen first; ties by id), so
+ * with n eligible members each is chosen at least once in every
+ * ceil(n / k) consecutive rounds. Returns how many were written. */
+size_t members_choose(struct members *t, size_t k,
+		      uint8_t (*out)[MEMBER_ID_BYTES]);
+
+/* One entry of a MEMBERS gossip message. */
+struct member_gossip {
+	uint8_t id[MEMBER_ID_BYTES];
+	char host[MEMBER_HOST_MAX];
+	uint16_t port;
+};
+
+/* Writes up to max entries for alive and suspect members that have an
+ * address (their best one) to out; returns how many. Gone members are
+ * never exported, so gossip cannot spread them. */
+size_t members_export(const struct members *t, struct member_gossip *out,
+		      size_t max);
+
+/* Simultaneous dials: when two nodes dial each other, both must keep the
+ * same one connection. Rule: keep the connection dialed by the node with
+ * the smaller id (memcmp order). Returns true if the connection between
+ * self and peer that `we_dialed` describes is the one to keep. Symmetric:
+ * both ends reach the same answer for the same connection. */
+bool members_keep_connection(const uint8_t self[static MEMBER_ID_BYTES],
+			     const uint8_t peer[static MEMBER_ID_BYTES],
+			     bool we_dialed);
+
+#endif

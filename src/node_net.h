@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * node_net: the network side of a node (connections, reconciliation
+ * rounds, discovery, catch-up). Internal to src/node*.c.
+ */
+#ifndef RUMOR_NODE_NET_H
+#define RUMOR_NODE_NET_H
+
+#include <stdint.h>
+
+#include "rumor.h"
+#include "lib/err.h"
+
+struct node_net;
+struct node_status;
+
+/* Starts listening (o->listen), multicast (when listening and not
+ * o->no_multicast), seeds (o->peers) and the round and tick timers. On
+ * failure with n->net set, the caller closes it with node_net_close(). */
+int node_net_start(struct rumor *n, const struct rumor_options *o,
+		   struct err *err);
+/* Closes everything; done(n) fires once from the loop when all handles
+ * are closed, after n->net is freed and set to NULL. */
+void node_net_close(struct rumor *n, void (*done)(struct rumor *n));
+void node_net_handle_closed(struct node_net *net);
+
+/* count writes happened (local: this node's own), for the velocity and
+ * the fast path. */
+void node_net_note_writes(struct rumor *n, uint64_t count, int local);
+/* RUMOR_EREFUSED while catching up. */
+int node_net_refuses_writes(struct rumor *n, struct err *err);
+
+void node_net_stats(struct rumor *n, struct rumor_stats *st);
+void node_net_status(struct rumor *n, struct node_status *st);
+
+#endif

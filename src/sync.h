@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sync: scuttlebutt reconciliation over one connection (DESIGN 4).
+ * Transport-agnostic: includes neither uv.h nor leveldb; a session talks
+ * to its connection through struct sync_transport, so tests run whole
+ * clusters in one process over an in-memory transport.
+ *
+ * One exchange ("round"), symmetric over one connection:
+ *   1. Each side sends DIGEST(exchange_id, its HWM for every origin).
+ *      sync_session_start() sends ours; a peer's DIGEST arriving while we
+ *      have not sent ours makes us send it (so one side may start alone).
+ *   2. On the peer's DIGEST we take a store snapshot and stream, origin by
+ *      origin in seq order, every log entry with seq above the peer's HWM
+ *      (from 0 for origins it lacks) as BATCH frames of at most
+ *      cfg.batch_bytes (a single entry of maximum size always fits), under
+ *      a credit window of cfg.credit_bytes payload bytes that the peer's
+ *      ACKs replenish, and only while transport.writable() says so. Then
+ *      DONE(exchange_id, the snapshot's HWMs).
+ *   3. We apply each peer BATCH with one store_apply_batch() (atomic)
+ *      without raising HWMs, then ACK its payload bytes. On DONE we raise
+ *      our HWMs to its values. A stream cut before DONE leaves HWMs as
+ *      they were; the next exchange sends the same entries again.
+ *   4. When our DONE is sent and fully ACKed and the peer's DONE is
+ *      applied, the round is complete: cb.on_complete() gets its figures
+ *      and the session is idle; either side may start the next round.
+ *
+ * Protocol rules enforced on the peer (violation: RUMOR_EPROTO): BATCH,
+ * DONE only for our open exchange id; entries of a BATCH in strictly
+ * increasing seq, seq >= 1, clock >= 1; ACK only for our stream and never
+ * for more bytes than were sent; no new DIGEST while we still stream or
+ * wait for ACKs for the previous one; no duplicate origins in a DIGEST or
+ * DONE; only DIGEST, BATCH, ACK and DONE reach a session.
+ *
+ * Conventions:
+ *  1. Every entry point returns 0 or a negative RUMOR_E* code with err
+ *     filled. After an error the session is failed: every later call
+ *     returns the same code. The caller then drops the connection and
+ *     frees the session. Nothing from a frame that fails is applied.
+ *  2. Work per call is bounded (cfg.pump_frames frames, cfg.scan_max log
+ *     entries per store scan). When a call stops with more to send and
+ *     nothing blocking it, sync_session_pending() is nonzero: the caller
+ *     schedules sync_session_pump() (e.g. on the next loop turn). When the
+ *     transport drains below its high watermark, the caller calls
+ *     sync_session_pump() too. ACKs resume the stream inside
+ *     sync_session_receive().
+ *  3. transport.send() must take (copy or queue) the frame before it
+ *     returns; a nonzero return fails the session with that code.
+ *  4. Callbacks run inside session calls; they may read accessors but
+ *     must not call other session functions or free the session.
+ *  5. A session holds a store snapshot while it streams: free every
+ *     session before store_close(). The store must outlive the session.
+ *  6. Not thread-safe; no global state.
+ */
+#ifndef RUMOR_SYNC_H
+#define RUMOR_SYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/err.h"
+#include "store.h"
+#include "wire.h"
+
+#define SYNC_BATCH_BYTES (256u * 1024u)         /* default frame bound */
+#define SYNC_FRAME_MAX (2u * 1024u * 1024u)     /* == CHANNEL_FRAME_MAX */
+#define SYNC_CREDIT_BYTES (4u * 1024u * 1024u)  /* default credit window */
+#define SYNC_SCAN_MAX 1024u                     /* log entries per scan */
+#define SYNC_PUMP_FRAMES 4u                     /* BATCH frames per call */
+
+struct sync_transport {
+	/* Takes one frame; 0 or a negative RUMOR_E* code. */
+	int (*send)(void *arg, const uint8_t *frame, size_t len);
+	/* Nonzero while the write queue is below its high watermark. NULL:
+	 * always writable. */
+	int (*writable)(void *arg);
+	/* Monotonic ms, for the figures only. NULL: 0. */
+	uint64_t (*now_ms)(void *arg);
+	void *arg;
+};
+
+/* Figures of one complete round, as seen by this side. Payload bytes
+ * count key + value bytes (wire convention 5); wire bytes whole frames. */
+struct sync_round_stats {
+	uint64_t exchange_id;         /* our DIGEST's id */
+	uint64_t started_ms;
+	uint64_t finished_ms;
+	uint64_t entries_sent;
+	uint64_t payload_sent;
+	uint64_t frames_sent;         /* every frame, DIGEST to ACKs */
+	uint64_t wire_bytes_sent;
+	uint64_t entries_received;
+	uint64_t entries_applied;     /* STORE_APPLIED */
+	uint64_t entries_stale;       /* STORE_STALE */
+	uint64_t entries_identical;   /* STORE_IDENTICAL */
+	uint64_t payload_received;
+	uint64_t frames_received;
+	uint64_t wire_bytes_received;
+};
+
+struct sync_callbacks {
+	/* The peer's DIGEST arrived (its HWMs, sorted by origin). */
+	void (*on_peer_digest)(void *arg, const struct store_hwm *hwms,
+			       size_t n);
+	/* A round completed in both directions. */
+	void (*on_complete)(void *arg, const struct sync_round_stats *st);
+	/* After each applied BATCH: how many versions were STORE_APPLIED
+	 * (for the write velocity). */
+	void (*on_applied)(void *arg, uint64_t n);
+	void *arg;
+};
+
+struct sync_config {
+	size_t batch_bytes;       /* BATCH frame bound; 0: SYNC_BATCH_BYTES;
+				     at most SYNC_FRAME_MAX */
+	uint64_t credit_bytes;    /* payload in flight; 0: SYNC_CREDIT_BYTES */
+	size_t scan_max;          /* entries per store scan; 0: SYNC_SCAN_MAX */
+	unsigned pump_frames;     /* BATCH frames per call; 0: default */
+	uint64_t first_exchange_id; /* ids count up from here; 0: 1 */
+};
+
+struct sync_session;
+
+/* A session for one connection over store s. cfg and cb may be NULL.
+ * RUMOR_EINVAL for a bad config, RUMOR_ENOMEM. */
+int sync_session_new(struct sync_session **out, struct store *s,
+		     const struct sync_transport *t,
+		     const struct sync_config *cfg,
+		     const struct sync_callbacks *cb, struct err *err);
+/* Releases the snapshot and all memory. NULL is fine. */
+void sync_session_free(struct sync_session *ss);
+
+/* Begins a round by sending our DIGEST. A round already in progress
+ * counts: 0 and nothing sent. */
+int sync_session_start(struct sync_session *ss, struct err *err);
+
+/* Handles one frame from the peer (decoded here with wire_decode). */
+int sync_session_receive(struct sync_session *ss, const uint8_t *frame,
+			 size_t len, struct err *err);
+/* The same for a message the caller decoded already (its pointers into
+ * the frame must stay valid during the call): lets the node decode once
+ * and pass DIGEST, BATCH, ACK and DONE here. */
+int sync_session_receive_msg(struct sync_session *ss,
+			     const struct wire_msg *m, struct err *err);
+/* Whether a message type belongs to sync (DIGEST, BATCH, ACK, DONE). */
+int sync_is_sync_type(int type);
+
+/* Continues streaming: up to cfg.pump_frames BATCH frames (and DONE),
+ * stopping early when credit runs out or the transport is not writable. */
+int sync_session_pump(struct sync_session *ss, struct err *err);
+/* Nonzero when there is more to send and neither credit nor writable()
+ * blocks it: call sync_session_pump() soon. */
+int sync_session_pending(const struct sync_session *ss);
+
+/* Nonzero while a round is in progress. */
+int sync_session_busy(const struct sync_session *ss);
+/* Rounds completed on this session. */
+uint64_t sync_session_rounds(const struct sync_session *ss);
+/* The peer's last DIGEST (sorted by origin); NULL and 0 before one. */
+const struct store_hwm *sync_session_peer_hwms(const struct sync_session *ss,
+					       size_t *n);
+/* Payload bytes sent and not yet ACKed. */
+uint64_t sync_session_unacked(const struct sync_session *ss);
+/* The figures of the round in progress (or of the last one). */
+const struct sync_round_stats *
+sync_session_stats(const struct sync_session *ss);
+
+#endif

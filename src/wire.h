@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wire: the versioned CBOR messages peers speak, one message per channel
+ * frame, and a strict decoder for them. The only files that include
+ * cbor.h are wire.c and its tests. Pure: no I/O, no clocks.
+ *
+ * Every message is one definite-length CBOR array whose first item is
+ * the message type (an unsigned int):
+ *
+ *   HELLO   [1, proto_version, listen_port, mode, wall_ms, flags]
+ *   DIGEST  [2, exchange_id, [[origin bstr(32), hwm], ...]]
+ *   BATCH   [3, exchange_id, origin bstr(32),
+ *            [[seq, clock, wall_ms, flags, key bstr, value bstr|null], ...]]
+ *   ACK     [4, exchange_id, bytes]
+ *   DONE    [5, exchange_id, [[origin bstr(32), hwm], ...]]
+ *   MEMBERS [6, [[node_id bstr(32), host tstr, port, state, age_ms], ...]]
+ *   PING    [7, nonce]
+ *   PONG    [8, nonce]
+ *   BYE     [9, reason]
+ *
+ * Conventions:
+ *  1. Encoders append exactly one frame to a struct wire_buf (growing it)
+ *     and return 0, RUMOR_EINVAL for arguments outside the limits below
+ *     (nothing appended) or RUMOR_ENOMEM (nothing appended).
+ *  2. The decoder is strict: anything but the exact shapes above (unknown
+ *     type, wrong item type, wrong array length, trailing bytes,
+ *     indefinite lengths, tags, floats, maps, negative ints, out-of-range
+ *     values, oversize strings) fails with RUMOR_EPROTO and an err message
+ *     naming the field and byte offset. Integers with a longer head than
+ *     needed (non-minimal) are accepted. It never reads outside the input.
+ *  3. Decoding is zero-copy: origins, keys, values and hosts in a decoded
+ *     message point into the input buffer, which the caller keeps alive
+ *     (and unchanged) while it uses the message. Lists of hwms, entries and
+ *     members live in a reusable struct wire_decoder and stay valid until
+ *     the next wire_decode() on that decoder or wire_decoder_free().
+ *  4. Allocation is bounded: a list's count is checked against its limit
+ *     and against what the remaining input could hold before any memory
+ *     is allocated for it.
+ *  5. Payload bytes (flow control, ACK) of an entry are key_len +
+ *     value_len; of a batch, the sum over its entries. Both sides compute
+ *     them the same way: wire_entry_payload(), batch.payload_bytes,
+ *     wire_batch_payload().
+ *  6. Compatibility: HELLO keeps exactly this shape in every protocol
+ *     version (new capabilities go in its flags), so peers of different
+ *     versions can always read each other's HELLO and part with BYE
+ *     (WIRE_BYE_VERSION). Other messages may change with the version;
+ *     this decoder speaks version 1 only (the caller checks HELLO's
+ *     proto_version before anything else).
+ *  7. Nothing here is thread-safe; there is no global state.
+ */
+#ifndef RUMOR_WIRE_H
+#define RUMOR_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rumor.h"
+#include "rumor/resolver.h"
+#include "lib/err.h"
+
+/* ------------------------------------------------------------ limits */
+
+#define WIRE_PROTO_VERSION 1
+
+#define WIRE_ORIGIN_BYTES 32             /* == STORE_ORIGIN_BYTES */
+#define WIRE_NODE_ID_BYTES RUMOR_NODE_ID_BYTES
+#define WIRE_KEY_MAX RUMOR_KEY_MAX       /* keys are 1..WIRE_KEY_MAX bytes */
+#define WIRE_VALUE_MAX RUMOR_VALUE_MAX   /* values 0..WIRE_VALUE_MAX bytes */
+#define WIRE_HOST_MAX 255                /* member host: 1..255 bytes, no NUL */
+#define WIRE_DIGEST_MAX 65536u           /* hwms in one DIGEST or DONE */
+#define WIRE_BATCH_MAX 65536u            /* entries in one BATCH */
+#define WIRE_MEMBERS_MAX 4096u           /* members in one MEMBERS */
+#define WIRE_DEPTH_MAX 3                 /* message > list > entry */
+#define WIRE_PORT_MAX 65535u
+
+/* Bytes of a BATCH frame before its first entry (worst case), and of one
+ * entry's encoding beyond key and value (worst case). Senders use these to
+ * keep frames under the channel's bound; see also wire_entry_size(). */
+#define WIRE_BATCH_HEAD_MAX (1 + 1 + 9 + 2 + WIRE_ORIGIN_BYTES + 5)
+#define WIRE_ENTRY_OVERHEAD_MAX (1 + 4 * 9 + 3 + 5)
+
+enum wire_type {
+	WIRE_HELLO = 1,
+	WIRE_DIGEST = 2,
+	WIRE_BATCH = 3,
+	WIRE_ACK = 4,
+	WIRE_DONE = 5,
+	WIRE_MEMBERS = 6,
+	WIRE_PING = 7,
+	WIRE_PONG = 8,
+	WIRE_BYE = 9,
+};
+#define WIRE_TYPE_MAX WIRE_BYE
+
+/* HELLO mode: the values of enum rumor_mode. */
+#define WIRE_MODE_PEER 0
+#define WIRE_MODE_REPLICA 1
+
+/* Entry flags. A deleted entry carries null instead of a value. Other
+ * bits are rejected in protocol version 1. */
+#define WIRE_ENTRY_DELETED 0x1u
+#define WIRE_ENTRY_FLAGS_KNOWN WIRE_ENTRY_DELETED
+
+/* Member states. */
+enum wire_member_state {
+	WIRE_MEMBER_ALIVE = 0,
+	WIRE_MEMBER_SUSPECT = 1,
+	WIRE_MEMBER_GONE = 2,
+};
+
+/* BYE reasons (any uint decodes; these are the ones we send). */
+enum wire_bye_reason {
+	WIRE_BYE_NORMAL = 0,       /* closing, nothing wrong */
+	WIRE_BYE_VERSION = 1,      /* protocol versions incompatible */
+	WIRE_BYE_PROTOCOL = 2,     /* the peer broke the protocol */
+	WIRE_BYE_SHUTDOWN = 3,     /* this node is stopping */
+	WIRE_BYE_MODE = 4,         /* modes incompatible (e.g. replica-replica) */
+};
+
+/* ------------------------------------------------------------ messages */
+
+struct wire_hello {
+	uint64_t proto_version;
+	uint16_t listen_port;      /* 0: not listening */
+	int mode;                  /* WIRE_MODE_* */
+	uint64_t wall_ms;          /* sender's wall clock, for skew warnings */
+	uint64_t flags;            /* capabilities; unknown bits are ignored */
+};
+
+/* One high-water mark: the highest seq of origin the sender holds. */
+struct wire_hwm {
+	const uint8_t *origin;     /* WIRE_ORIGIN_BYTES */
+	uint64_t hwm;
+};
+
+/* DIGEST and DONE. Duplicate origins are not rejected here. */
+struct wire_digest {
+	uint64_t exchange_id;
+	const struct wire_hwm *hwms;
+	size_t n;
+};
+
+/* One log entry of a BATCH; mirrors struct rumor_version without the
+ * origin (which the batch carries once). */
+struct wire_entry {
+	uint64_t seq;
+	uint64_t clock;
+	uint64_t wall_ms;
+	int deleted;               /* flags bit 0; then value NULL, value_len 0 */
+	const void *key;           /* 1..WIRE_KEY_MAX bytes */
+	size_t key_len;
+	const void *value;         /* 0..WIRE_VALUE_MAX bytes */
+	size_t value_len;
+};
+
+struct wire_batch {
+	uint64_t exchange_id;
+	const uint8_t *origin;     /* WIRE_ORIGIN_BYTES */
+	const struct wire_entry *entries;
+	size_t n;
+	uint64_t payload_bytes;    /* sum of key_len + value_len */
+};
+
+struct wire_ack {
+	uint64_t exchange_id;
+	uint64_t bytes;            /* payload bytes applied since the last ACK */
+};
+
+struct wire_member {
+	const uint8_t *node_id;    /* WIRE_NODE_ID_BYTES */
+	const char *host;          /* host_len bytes, NOT NUL-terminated */
+	size_t host_len;           /* 1..WIRE_HOST_MAX, no NUL inside */
+	uint16_t port;
+	int state;                 /* enum wire_member_state */
+	uint64_t age_ms;           /* time since the sender last heard of it */
+};
+
+struct wire_members {
+	const struct wire_member *members;
+	size_t n;
+};
+
+struct wire_msg {
+	enum wire_type type;
+	union {
+		struct wire_hello hello;       /* WIRE_HELLO */
+		struct wire_digest digest;     /* WIRE_DIGEST and WIRE_DONE */
+		struct wire_batch batch;       /* WIRE_BATCH */
+		struct wire_ack ack;           /* WIRE_ACK */
+		struct wire_members members;   /* WIRE_MEMBERS */
+		uint64_t nonce;                /* WIRE_PING, WIRE_PONG */
+		uint64_t reason;               /* WIRE_BYE */
+	} u;
+};
+
+/* A static name for a message type ("HELLO", ...; "?" when unknown). */
+const char *wire_type_name(int type);
+
+/* Payload bytes of one entry (convention 5). */
+static inline uint64_t wire_entry_payload(const struct wire_entry *e)
+{
+	return (uint64_t)e->key_len + e->value_len;
+}
+
+/* Fills v from a decoded entry and its batch's origin. v's pointers
+ * point where the entry's and origin point (into the input frame). */
+void wire_entry_to_version(const uint8_t *origin, const struct wire_entry *e,
+			   struct rumor_version *v);
+
+/* ------------------------------------------------------------ buffers */
+
+/* A growable byte buffer; frames are appended at data[len]. */
+struct wire_buf {
+	uint8_t *data;
+	size_t len;
+	size_t cap;
+};
+
+void wire_buf_init(struct wire_buf *b);
+/* Forgets the contents (len = 0) but keeps the memory for reuse. */
+void wire_buf_reset(struct wire_buf *b);
+void wire_buf_free(struct wire_buf *b);
+
+/* ------------------------------------------------------------ encoding */
+
+int wire_encode_hello(struct wire_buf *out, const struct wire_hello *m,
+		      struct err *err);
+int wire_encode_digest(struct wire_buf *out, uint64_t exchange_id,
+		       const struct wire_hwm *hwms, size_t n, struct err *err);
+int wire_encode_ack(struct wire_buf *out, uint64_t exchange_id,
+		    uint64_t bytes, struct err *err);
+int wire_encode_done(struct wire_buf *out, uint64_t exchange_id,
+		     const struct wire_hwm *hwms, size_t n, struct err *err);
+int wire_encode_members(struct wire_buf *out, const struct wire_member *m,
+			size_t n, struct err *err);
+int wire_encode_ping(struct wire_buf *out, uint64_t nonce, struct err *err);
+int wire_encode_pong(struct wire_buf *out, uint64_t nonce, struct err *err);
+int wire_encode_bye(struct wire_buf *out, uint64_t reason, struct err *err);
+
+/* Encodes any decoded (or hand-built) message, BATCH included; the
+ * round-trip partner of wire_decode(). */
+int wire_encode_msg(struct wire_buf *out, const struct wire_msg *m,
+		    struct err *err);
+
+/* Encoded size of one entry inside a BATCH, for sizing frames. */
+size_t wire_entry_size(const struct wire_entry *e);
+
+/*
+ * Streaming BATCH builder:
+ *
+ *   struct wire_batch_builder b;
+ *   wire_batch_begin(&b, &buf, exchange_id, origin, &err);
+ *   while (... && wire_batch_bytes(&b) + wire_entry_size(&e) <= limit)
+ *           wire_batch_add(&b, &e, &err);
+ *   wire_batch_end(&b);       frame = buf.data[b.start .. buf.len)
+ *
+ * The entry count is written when the batch ends, into a head reserved
+ * at begin in its 4-byte form (so entries are never moved; it costs at
+ * most 4 bytes per batch over the shortest form). Until wire_batch_end()
+ * the frame in out is incomplete and out must not be touched by anything
+ * else. A failed add leaves the batch as it was before the call.
+ */
+struct wire_batch_builder {
+	struct wire_buf *out;
+	size_t start;              /* offset of the frame in out->data */
+	size_t count_at;           /* offset of the reserved count head */
+	size_t n;                  /* entries added */
+	uint64_t payload_bytes;
+	uint8_t origin[WIRE_ORIGIN_BYTES];
+	int open;
+};
+
+int wire_batch_begin(struct wire_batch_builder *b, struct wire_buf *out,
+		     uint64_t exchange_id,
+		     const uint8_t origin[static WIRE_ORIGIN_BYTES],
+		     struct err *err);
+/* RUMOR_EINVAL when the key or value breaks the limits, a deleted entry
+ * has a value, or the batch already holds WIRE_BATCH_MAX entries. */
+int wire_batch_add(struct wire_batch_builder *b, const struct wire_entry *e,
+		   struct err *err);
+/* The same from a stored version; RUMOR_EINVAL also when v->origin is
+ * not the batch's origin. */
+int wire_batch_add_version(struct wire_batch_builder *b,
+			   const struct rumor_version *v, struct err *err);
+/* Entries, frame bytes so far (as if ended now) and payload bytes. */
+size_t wire_batch_count(const struct wire_batch_builder *b);
+size_t wire_batch_bytes(const struct wire_batch_builder *b);
+uint64_t wire_batch_payload(const struct wire_batch_builder *b);
+/* Completes the frame: out->data[b->start .. out->len). Cannot fail. */
+void wire_batch_end(struct wire_batch_builder *b);
+/* Drops an open batch: out is as it was before wire_batch_begin(). */
+void wire_batch_cancel(struct wire_batch_builder *b);
+
+/* ------------------------------------------------------------ decoding */
+
+/* Reusable storage for decoded lists; grows up to the limits above. */
+struct wire_decoder {
+	struct wire_hwm *hwms;
+	size_t hwms_cap;
+	struct wire_entry *entries;
+	size_t entries_cap;
+	struct wire_member *members;
+	size_t members_cap;
+};
+
+void wire_decoder_init(struct wire_decoder *d);
+void wire_decoder_free(struct wire_decoder *d);
+
+/* Decodes exactly one message from buf[0..len) into *out (see conventions
+ * 2-4). Returns 0, RUMOR_EPROTO (malformed; err says what and where) or
+ * RUMOR_ENOMEM. On failure *out is unspecified. */
+int wire_decode(struct wire_decoder *d, const uint8_t *buf, size_t len,
+		struct wire_msg *out, struct err *err);
+
+#endif

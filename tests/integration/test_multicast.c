@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Multicast discovery over real sockets: several endpoints on one loop
+ * hear each other. Runs only inside a private network namespace that it
+ * creates for itself (only a loopback interface exists there), so no
+ * datagram can leave the machine; when it may not create one it exits
+ * 77 (skipped) before opening any socket.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE    /* unshare, CLONE_NEWNET */
+#endif
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <net/route.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <uv.h>
+
+#include "discovery/multicast.h"
+#include "tests/lib/testutil.h"
+
+#define SKIP 77
+#define GROUP "239.193.7.42:17947"
+#define N_NODES 3
+
+/* ------------------------------------------------ private namespace */
+
+/* Writes s to path (for uid_map and friends); 0 or -1. */
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t w;
+
+	if (fd < 0)
+		return -1;
+	w = write(fd, s, strlen(s));
+	close(fd);
+	return w == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+/* Moves this (still single-threaded) process into a new network
+ * namespace, as root or else through a new user namespace. */
+static int unshare_net(void)
+{
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	char map[64];
+
+	if (unshare(CLONE_NEWNET) == 0)
+		return 0;
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0)
+		return -1;
+	/* Map ourselves to root inside, so the namespace is usable. */
+	write_str("/proc/self/setgroups", "deny");
+	snprintf(map, sizeof map, "0 %u 1", (unsigned)uid);
+	write_str("/proc/self/uid_map", map);
+	snprintf(map, sizeof map, "0 %u 1", (unsigned)gid);
+	write_str("/proc/self/gid_map", map);
+	return 0;
+}
+
+/* The new namespace must hold nothing but lo: that is what makes it safe
+ * to send multicast here. */
+static int only_loopback_exists(void)
+{
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	int ok = 1;
+
+	if (ifs == NULL)
+		return 0;
+	for (i = ifs; i->if_index != 0; i++)
+		if (strcmp(i->if_name, "lo") != 0)
+			ok = 0;
+	if_freenameindex(ifs);
+	return ok;
+}
+
+/* lo up with multicast on, and a route for 224.0.0.0/4 through it. */
+static int setup_loopback(void)
+{
+	struct ifreq ifr;
+	struct rtentry rt;
+	struct sockaddr_in *sin;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (fd < 0)
+		return -1;
+	memset(&ifr, 0, sizeof ifr);
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) != 0)
+		goto fail;
+	ifr.ifr_flags |= IFF_UP | IFF_MULTICAST;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) != 0)
+		goto fail;
+	memset(&rt, 0, sizeof rt);
+	sin = (struct sockaddr_in *)&rt.rt_dst;
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(0xe0000000u);
+	sin = (struct sockaddr_in *)&rt.rt_genmask;
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(0xf0000000u);
+	rt.rt_flags = RTF_UP;
+	rt.rt_dev = "lo";
+	if (ioctl(fd, SIOCADDRT, &rt) != 0 && errno != EEXIST)
+		goto fail;
+	close(fd);
+	return 0;
+fail:
+	perror("test_multicast: loopback setup");
+	close(fd);
+	return -1;
+}
+
+/* ------------------------------------------------ endpoints */
+
+struct node {
+	struct multicast *m;
+	uint8_t id[ANNOUNCE_ID_BYTES];
+	uint16_t port;
+	unsigned heard;          /* bit i: heard node i */
+	int peers;               /* on_peer calls */
+	int bad_source;          /* callbacks with a wrong address */
+	int closed;
+	struct node *all;        /* the array, to map ids to bits */
+};
+
+struct world {
+	uv_loop_t loop;
+	struct node nodes[N_NODES + 1];   /* the last is in another cluster */
+};
+
+static void on_peer(void *arg, const struct announce *a,
+		    const struct sockaddr *from)
+{
+	struct node *n = arg;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)from;
+
+	n->peers++;
+	if (sin->sin_family != AF_INET ||
+	    sin->sin_addr.s_addr != htonl(INADDR_LOOPBACK) ||
+	    ntohs(sin->sin_port) != a->port)
+		n->bad_source++;
+	for (int i = 0; i < N_NODES + 1; i++)
+		if (memcmp(n->all[i].id, a->node_id, ANNOUNCE_ID_BYTES) == 0 &&
+		    n->all[i].port == a->port)
+			n->heard |= 1u << i;
+}
+
+static void on_closed(void *arg)
+{
+	((struct node *)arg)->closed++;
+}
+
+static void run_once(void *arg)
+{
+	/* Blocks until the next datagram or timer (at most one
+	 * announcement interval), so the poll neither spins nor sleeps. */
+	uv_run(&((struct world *)arg)->loop, UV_RUN_ONCE);
+}
+
+static int all_heard_each_other(void *arg)
+{
+	struct world *w = arg;
+	unsigned cluster = (1u << N_NODES) - 1;
+	struct multicast_stats st;
+
+	for (int i = 0; i < N_NODES; i++)
+		if (w->nodes[i].heard != (cluster & ~(1u << i)))
+			return 0;
+	/* And the stranger's announcements were seen and refused. */
+	multicast_stats(w->nodes[0].m, &st);
+	return st.dropped[ANNOUNCE_FOREIGN] > 0 && st.dropped[ANNOUNCE_SELF] > 0;
+}
+
+static int all_closed(void *arg)
+{
+	struct world *w = arg;
+
+	for (int i = 0; i < N_NODES + 1; i++)
+		if (w->nodes[i].closed == 0)
+			return 0;
+	return 1;
+}
+
+static void start_node(struct world *w, int i, const uint8_t *netkey)
+{
+	struct node *n = &w->nodes[i];
+	struct multicast_config c;
+	struct err e;
+	int rv;
+
+	memset(n->id, 0x10 + i, sizeof n->id);
+	n->port = (uint16_t)(7001 + i);
+	n->all = w->nodes;
+	multicast_config_init(&c);
+	c.group = GROUP;
+	c.interface = "127.0.0.1";
+	c.ttl = 0;  /* never past this host, even if something were wrong */
+	c.interval_ms = 100;
+	memcpy(c.node_id, n->id, sizeof c.node_id);
+	c.listen_port = n->port;
+	c.network_key = netkey;
+	c.on_peer = on_peer;
+	c.arg = n;
+	rv = multicast_start(&n->m, &w->loop, &c, &e);
+	if (rv != 0)
+		fail_msg("node %d: %s", i, e.msg);
+}
+
+static void test_nodes_on_one_host_hear_each_other(void **state)
+{
+	struct world *w = calloc(1, sizeof *w);
+	uint8_t netkey[ANNOUNCE_NETKEY_BYTES], other[ANNOUNCE_NETKEY_BYTES];
+	struct multicast_stats st;
+
+	(void)state;
+	assert_non_null(w);
+	memset(netkey, 0xaa, sizeof netkey);
+	memset(other, 0xbb, sizeof other);
+	assert_int_equal(uv_loop_init(&w->loop), 0);
+	for (int i = 0; i < N_NODES; i++)
+		start_node(w, i, netkey);
+	start_node(w, N_NODES, other);
+
+	if (!tu_wait_for(all_heard_each_other, run_once, w, 8000))
+		fail_msg("heard: %x %x %x", w->nodes[0].heard,
+			 w->nodes[1].heard, w->nodes[2].heard);
+	for (int i = 0; i < N_NODES; i++)
+		assert_int_equal(w->nodes[i].bad_source, 0);
+	/* The stranger hears everyone and accepts no one. */
+	multicast_stats(w->nodes[N_NODES].m, &st);
+	assert_int_equal(w->nodes[N_NODES].peers, 0);
+	assert_true(st.dropped[ANNOUNCE_FOREIGN] > 0);
+	assert_int_equal(st.accepted, 0);
+	multicast_stats(w->nodes[0].m, &st);
+	assert_true(st.sent > 0);
+	assert_int_equal(st.dropped[ANNOUNCE_FORGED], 0);
+	assert_int_equal(st.accepted, st.dropped[ANNOUNCE_OK]);
+
+	for (int i = 0; i < N_NODES + 1; i++)
+		multicast_close(w->nodes[i].m, on_closed, &w->nodes[i]);
+	assert_true(tu_wait_for(all_closed, run_once, w, 5000));
+	uv_run(&w->loop, UV_RUN_DEFAULT);
+	for (int i = 0; i < N_NODES + 1; i++)
+		assert_int_equal(w->nodes[i].closed, 1);
+	assert_int_equal(uv_loop_close(&w->loop), 0);
+	free(w);
+}
+
+static void test_bad_configurations_are_refused(void **state)
+{
+	static const struct {
+		const char *group;
+		int ttl;
+		const char *says;
+	} bad[] = {
+		{ "10.0.0.1:7947", 1, "not in 224.0.0.0/4" },
+		{ "[ff12::1]:7947", 1, "only IPv4" },
+		{ "239.193.7.42", 1, "missing ':PORT'" },
+		{ "239.193.7.42:7947", 256, "TTL" },
+	};
+	uint8_t netkey[ANNOUNCE_NETKEY_BYTES] = { 0 };
+	struct multicast_config c;
+	struct multicast *m = NULL;
+	struct err e;
+	uv_loop_t loop;
+
+	(void)state;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		multicast_config_init(&c);
+		c.group = bad[i].group;
+		c.ttl = bad[i].ttl;
+		c.listen_port = 7000;
+		c.network_key = netkey;
+		c.on_peer = on_peer;
+		err_clear(&e);
+		assert_int_equal(multicast_start(&m, &loop, &c, &e),
+				 RUMOR_EINVAL);
+		if (strstr(e.msg, bad[i].says) == NULL)
+			fail_msg("%s: message \"%s\" lacks \"%s\"",
+				 bad[i].group, e.msg, bad[i].says);
+	}
+	assert_null(m);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_nodes_on_one_host_hear_each_other),
+		cmocka_unit_test(test_bad_configurations_are_refused),
+	};
+
+	if (unshare_net() != 0) {
+		fprintf(stderr, "test_multicast: skipped: cannot create a "
+				"network namespace (%s)\n", strerror(errno));
+		return SKIP;
+	}
+	if (!only_loopback_exists()) {
+		fprintf(stderr, "test_multicast: refusing to run: the new "
+				"namespace has interfaces other than lo\n");
+		return 99;
+	}
+	if (setup_loopback() != 0)
+		return 1;
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

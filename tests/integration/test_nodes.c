@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Several whole nodes (the public API) in one process on one loop, joined
+ * over TCP on 127.0.0.1 by seed lists (no multicast): they connect,
+ * reconcile, converge, resolve conflicts alike, and catch up.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <uv.h>
+
+#include "rumor.h"
+#include "node_ctl.h"
+#include "tests/lib/testutil.h"
+
+#define MAX_NODES 5
+#define DEADLINE_MS 15000
+
+struct cluster {
+	uv_loop_t loop;
+	char *dirs[MAX_NODES];
+	struct rumor *nodes[MAX_NODES];
+	char addrs[MAX_NODES][64];
+	int n;
+};
+
+static void run_once(struct cluster *c)
+{
+	uv_run(&c->loop, UV_RUN_ONCE);
+}
+
+/* Keeps the loop from blocking forever in UV_RUN_ONCE while we poll. */
+static uv_timer_t ticker;
+static void tick(uv_timer_t *t)
+{
+	(void)t;
+}
+
+static int open_node(struct cluster *c, int i, const char *const *peers,
+		     size_t n_peers)
+{
+	struct rumor_options o;
+	struct node_status st;
+	char msg[RUMOR_ERRMSG_MAX];
+	int rv;
+
+	rumor_options_init(&o);
+	o.data_dir = c->dirs[i];
+	o.loop = &c->loop;
+	o.listen = "127.0.0.1:0";
+	o.no_multicast = 1;
+	o.peers = peers;
+	o.n_peers = n_peers;
+	o.interval_min_ms = 20;
+	o.interval_max_ms = 200;
+	o.catchup_wait_ms = 0;
+	rv = rumor_open(&c->nodes[i], &o, msg, sizeof msg);
+	if (rv != 0) {
+		print_error("open node %d: %s\n", i, msg);
+		return rv;
+	}
+	node_get_status(c->nodes[i], &st);
+	snprintf(c->addrs[i], sizeof c->addrs[i], "%.63s", st.listen);
+	return 0;
+}
+
+static void close_node(struct cluster *c, int i)
+{
+	rumor_close(c->nodes[i], NULL, NULL);
+	c->nodes[i] = NULL;
+	/* Let the handles close. */
+	uv_run(&c->loop, UV_RUN_NOWAIT);
+	uv_run(&c->loop, UV_RUN_NOWAIT);
+}
+
+/* Node 0 first; every other node has node 0 (and, for a chain, its
+ * predecessor) as seed. */
+static void cluster_start(struct cluster *c, int n)
+{
+	const char *seed[1];
+	int i;
+
+	memset(c, 0, sizeof *c);
+	assert_int_equal(uv_loop_init(&c->loop), 0);
+	uv_timer_init(&c->loop, &ticker);
+	uv_timer_start(&ticker, tick, 5, 5);
+	c->n = n;
+	for (i = 0; i < n; i++)
+		c->dirs[i] = tu_tmpdir("nodes");
+	assert_int_equal(open_node(c, 0, NULL, 0), 0);
+	for (i = 1; i < n; i++) {
+		seed[0] = c->addrs[0];
+		assert_int_equal(open_node(c, i, seed, 1), 0);
+	}
+}
+
+static void cluster_stop(struct cluster *c)
+{
+	int i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->nodes[i] != NULL)
+			rumor_close(c->nodes[i], NULL, NULL);
+	uv_close((uv_handle_t *)&ticker, NULL);
+	uv_run(&c->loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&c->loop), 0);
+	for (i = 0; i < c->n; i++) {
+		tu_rmrf(c->dirs[i]);
+		free(c->dirs[i]);
+	}
+}
+
+struct want {
+	struct cluster *c;
+	const char *key;
+	const char *value;     /* NULL: absent */
+};
+
+static void step(void *arg)
+{
+	struct want *w = arg;
+
+	run_once(w->c);
+}
+
+static int everyone_has(void *arg)
+{
+	struct want *w = arg;
+	int i;
+
+	for (i = 0; i < w->c->n; i++) {
+		void *v = NULL;
+		size_t len;
+		int rv = rumor_get(w->c->nodes[i], w->key, strlen(w->key), &v,
+				   &len);
+		int ok = w->value == NULL
+				 ? rv == RUMOR_ENOTFOUND
+				 : rv == 0 && len == strlen(w->value) &&
+					   memcmp(v, w->value, len) == 0;
+		rumor_free(v);
+		if (!ok)
+			return 0;
+	}
+	return 1;
+}
+
+static void wait_everyone_has(struct cluster *c, const char *key,
+			      const char *value)
+{
+	struct want w = {c, key, value};
+
+	if (!tu_wait_for(everyone_has, step, &w, DEADLINE_MS))
+		fail_msg("key %s did not reach every node as %s", key,
+			 value ? value : "(absent)");
+}
+
+static void test_a_write_on_one_node_reaches_the_other(void **state)
+{
+	struct cluster c;
+
+	(void)state;
+	cluster_start(&c, 2);
+	assert_int_equal(rumor_put(c.nodes[0], "k", 1, "v0", 2), 0);
+	wait_everyone_has(&c, "k", "v0");
+	assert_int_equal(rumor_put(c.nodes[1], "k", 1, "v1", 2), 0);
+	wait_everyone_has(&c, "k", "v1");
+	assert_int_equal(rumor_del(c.nodes[0], "k", 1), 0);
+	wait_everyone_has(&c, "k", NULL);
+	cluster_stop(&c);
+}
+
+static void test_five_nodes_converge_after_writes_everywhere(void **state)
+{
+	struct cluster c;
+	char key[32], val[32];
+	int i, k;
+
+	(void)state;
+	cluster_start(&c, 5);
+	for (i = 0; i < 5; i++) {
+		for (k = 0; k < 20; k++) {
+			snprintf(key, sizeof key, "n%d-k%d", i, k);
+			snprintf(val, sizeof val, "v%d", k);
+			assert_int_equal(rumor_put(c.nodes[i], key, strlen(key),
+						   val, strlen(val)), 0);
+		}
+		/* The same key everywhere: a conflict at clock 1. */
+		assert_int_equal(rumor_put(c.nodes[i], "shared", 6, "x", 1), 0);
+	}
+	for (i = 0; i < 5; i++) {
+		snprintf(key, sizeof key, "n%d-k19", i);
+		wait_everyone_has(&c, key, "v19");
+	}
+	/* Everyone holds the same version of the conflicted key. */
+	{
+		struct rumor_record *first = NULL, *r;
+		for (i = 0; i < 5; i++) {
+			struct want w = {&c, "n4-k0", "v0"};
+			assert_true(tu_wait_for(everyone_has, step, &w, DEADLINE_MS));
+		}
+		/* Wait until all agree on the origin of "shared". */
+		for (int tries = 0; tries < 2000; tries++) {
+			int agree = 1;
+			assert_int_equal(rumor_get_version(c.nodes[0], "shared", 6, &first), 0);
+			for (i = 1; i < 5 && agree; i++) {
+				assert_int_equal(rumor_get_version(c.nodes[i], "shared", 6, &r), 0);
+				agree = memcmp(r->v.origin, first->v.origin, 32) == 0;
+				rumor_record_free(r);
+			}
+			rumor_record_free(first);
+			if (agree)
+				break;
+			run_once(&c);
+			assert_true(tries < 1999);
+		}
+	}
+	cluster_stop(&c);
+}
+
+static void test_a_node_that_was_away_catches_up(void **state)
+{
+	struct cluster c;
+	const char *seed[1];
+	char key[32];
+	int k;
+
+	(void)state;
+	cluster_start(&c, 2);
+	close_node(&c, 1);
+	for (k = 0; k < 500; k++) {
+		snprintf(key, sizeof key, "k%03d", k);
+		assert_int_equal(rumor_put(c.nodes[0], key, strlen(key), key,
+					   strlen(key)), 0);
+	}
+	seed[0] = c.addrs[0];
+	assert_int_equal(open_node(&c, 1, seed, 1), 0);
+	wait_everyone_has(&c, "k499", "k499");
+	wait_everyone_has(&c, "k000", "k000");
+	cluster_stop(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_a_write_on_one_node_reaches_the_other),
+		cmocka_unit_test(test_five_nodes_converge_after_writes_everywhere),
+		cmocka_unit_test(test_a_node_that_was_away_catches_up),
+	};
+
+	return cmocka_run_group_tests_name("nodes", tests, NULL, NULL);
+}

@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: MIT */
+/* Tests of discovery/members: the member table, on a fake clock. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "discovery/members.h"
+
+#define T0 1000000ull
+#define SUSPECT 1000u
+#define GONE 3000u
+#define FORGET 10000u
+
+struct fixture {
+	struct members t;
+	uint8_t self[MEMBER_ID_BYTES];
+	int changes;
+	int forgotten;
+};
+
+static void on_change(void *arg, const struct member *m,
+		      enum member_state old, bool forgotten)
+{
+	struct fixture *f = arg;
+
+	(void)m;
+	(void)old;
+	f->changes++;
+	f->forgotten += forgotten;
+}
+
+static void id_of(uint8_t id[MEMBER_ID_BYTES], int n)
+{
+	memset(id, 0, MEMBER_ID_BYTES);
+	id[0] = (uint8_t)(n >> 8);
+	id[1] = (uint8_t)n;
+	id[31] = 0x5a;
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	struct members_config c = {
+		.suspect_after_ms = SUSPECT,
+		.gone_after_ms = GONE,
+		.forget_after_ms = FORGET,
+		.on_change = on_change,
+	};
+
+	assert_non_null(f);
+	c.change_arg = f;
+	id_of(f->self, 500);
+	assert_int_equal(members_init(&f->t, f->self, &c, NULL), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	members_free(&f->t);
+	free(f);
+	return 0;
+}
+
+static enum member_state state_of(struct fixture *f, int n)
+{
+	uint8_t id[MEMBER_ID_BYTES];
+	const struct member *m;
+
+	id_of(id, n);
+	m = members_find(&f->t, id);
+	assert_non_null(m);
+	return m->state;
+}
+
+static void add(struct fixture *f, int n, enum member_source src,
+		uint64_t now)
+{
+	uint8_t id[MEMBER_ID_BYTES];
+	char host[32];
+	int rv;
+
+	id_of(id, n);
+	snprintf(host, sizeof host, "10.0.%d.%d", n / 256, n % 256);
+	rv = members_upsert(&f->t, id, host, 7000, src, now, NULL);
+	assert_true(rv == MEMBERS_ADDED || rv == MEMBERS_UPDATED);
+}
+
+static void test_member_moves_alive_suspect_gone_forgotten(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t id[MEMBER_ID_BYTES];
+
+	add(f, 1, MEMBER_VIA_MULTICAST, T0);
+	assert_int_equal(state_of(f, 1), MEMBER_ALIVE);
+	assert_int_equal(members_tick(&f->t, T0 + SUSPECT - 1), 0);
+	assert_int_equal(state_of(f, 1), MEMBER_ALIVE);
+	assert_int_equal(members_tick(&f->t, T0 + SUSPECT), 1);
+	assert_int_equal(state_of(f, 1), MEMBER_SUSPECT);
+	assert_int_equal(members_tick(&f->t, T0 + GONE - 1), 0);
+	assert_int_equal(members_tick(&f->t, T0 + GONE), 1);
+	assert_int_equal(state_of(f, 1), MEMBER_GONE);
+	assert_int_equal(members_count_state(&f->t, MEMBER_GONE), 1);
+	assert_int_equal(members_tick(&f->t, T0 + FORGET - 1), 0);
+	assert_int_equal(members_tick(&f->t, T0 + FORGET), 1);
+	id_of(id, 1);
+	assert_null(members_find(&f->t, id));
+	assert_int_equal(members_count(&f->t), 0);
+	assert_int_equal(f->changes, 3);
+	assert_int_equal(f->forgotten, 1);
+}
+
+static void test_a_long_silence_skips_straight_to_gone(void **state)
+{
+	struct fixture *f = *state;
+
+	add(f, 1, MEMBER_VIA_SEED, T0);
+	assert_int_equal(members_tick(&f->t, T0 + GONE + 5), 1);
+	assert_int_equal(state_of(f, 1), MEMBER_GONE);
+}
+
+static void test_contact_brings_any_state_back_alive(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t id[MEMBER_ID_BYTES];
+
+	id_of(id, 1);
+	add(f, 1, MEMBER_VIA_MULTICAST, T0);
+	members_tick(&f->t, T0 + SUSPECT);
+	assert_int_equal(members_mark_contact(&f->t, id, T0 + SUSPECT + 1), 0);
+	assert_int_equal(state_of(f, 1), MEMBER_ALIVE);
+	/* The timers restart from the contact. */
+	assert_int_equal(members_tick(&f->t, T0 + 2 * SUSPECT), 0);
+	members_tick(&f->t, T0 + SUSPECT + 1 + GONE);
+	assert_int_equal(state_of(f, 1), MEMBER_GONE);
+	add(f, 1, MEMBER_VIA_MULTICAST, T0 + 9000);
+	assert_int_equal(state_of(f, 1), MEMBER_ALIVE);
+	assert_int_equal(members_find(&f->t, id)->last_contact_ms, T0 + 9000);
+	assert_int_equal(members_mark_contact(&f->t, (uint8_t[32]){ 9 }, T0),
+			 RUMOR_ENOTFOUND);
+}
+
+static void test_sync_records_time_and_counts_as_contact(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t id[MEMBER_ID_BYTES];
+	const struct member *m;
+
+	id_of(id, 1);
+	add(f, 1, MEMBER_VIA_MULTICAST, T0);
+	members_tick(&f->t, T0 + SUSPECT);
+	assert_int_equal(members_mark_sync(&f->t, id, T0 + 1500), 0);
+	assert_int_equal(members_set_lag(&f->t, id, 42), 0);
+	assert_int_equal(members_set_connected(&f->t, id, true), 0);
+	m = members_find(&f->t, id);
+	assert_int_equal(m->state, MEMBER_ALIVE);
+	assert_int_equal(m->last_sync_ms, T0 + 1500);
+	assert_int_equal(m->lag, 42);
+	assert_true(m->connected);
+	/* Gone also means not connected any more. */
+	members_tick(&f->t, T0 + 1500 + GONE);
+	assert_false(members_find(&f->t, id)->connected);
+}
+
+static void test_gossip_cannot_resurrect_a_gone_member(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t id[MEMBER_ID_BYTES];
+
+	id_of(id, 1);
+	add(f, 1, MEMBER_VIA_MULTICAST, T0);
+	members_tick(&f->t, T0 + GONE);
+	assert_int_equal(members_upsert(&f->t, id, "10.9.9.9", 7001,
+					MEMBER_VIA_GOSSIP, T0 + GONE + 1, NULL),
+			 MEMBERS_IGNORED);
+	assert_int_equal(state_of(f, 1), MEMBER_GONE);
+	assert_int_equal(members_find(&f->t, id)->n_addrs, 1);
+}
+
+static void test_gossip_does_not_refresh_timers(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t id[MEMBER_ID_BYTES];
+
+	id_of(id, 1);
+	add(f, 1, MEMBER_VIA_MULTICAST, T0);
+	members_tick(&f->t, T0 + SUSPECT);
+	/* Another node says it is alive, over and over: still suspect,
+	 * then gone on our own clock. */
+	for (uint64_t t = T0 + SUSPECT; t < T0 + GONE; t += 100)
+		assert_int_equal(members_upsert(&f->t, id, "10.0.0.1", 7000,
+						MEMBER_VIA_GOSSIP, t, NULL),
+				 MEMBERS_UPDATED);
+	assert_int_equal(state_of(f, 1), MEMBER_SUSPECT);
+	assert_int_equal(members_find(&f->t, id)->last_contact_ms, T0);
+	members_tick(&f->t, T0 + GONE);
+	assert_int_equal(state_of(f, 1), MEMBER_GONE);
+}
+
+static void test_gossip_never_outranks_a_direct_address(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t id[MEMBER_ID_BYTES];
+	const struct member *m;
+
+	id_of(id, 1);
+	assert_int_equal(members_upsert(&f->t, id, "192.0.2.1", 7000,
+					MEMBER_VIA_MULTICAST, T0, NULL),
+			 MEMBERS_ADDED);
+	for (int i = 0; i < 2 * MEMBER_ADDRS_MAX; i++) {
+		char host[32];
+
+		snprintf(host, sizeof host, "198.51.100.%d", i);
+		members_upsert(&f->t, id, host, 7000, MEMBER_VIA_GOSSIP,
+			       T0 + 100 + (uint64_t)i, NULL);
+	}
+	/* Gossip restating the direct address does not freshen it either. */
+	members_upsert(&f->t, id, "192.0.2.1", 7000, MEMBER_VIA_GOSSIP,
+		       T0 + 500, NULL);
+	m = members_find(&f->t, id);
+	assert_int_equal(m->n_addrs, MEMBER_ADDRS_MAX);
+	assert_string_equal(m->addrs[0].host, "192.0.2.1");
+	assert_int_equal(m->addrs[0].source, MEMBER_VIA_MULTICAST);
+	assert_int_equal(m->addrs[0].learned_ms, T0);
+	/* The freshest gossip came next. */
+	assert_string_equal(m->addrs[1].host, "198.51.100.7");
+	/* A newer direct address goes first. */
+	members_upsert(&f->t, id, "192.0.2.2", 7000, MEMBER_VIA_PEER,
+		       T0 + 600, NULL);
+	assert_string_equal(m->addrs[0].host, "192.0.2.2");
+	assert_string_equal(m->addrs[1].host, "192.0.2.1");
+}
+
+static void test_gossip_never_adds_our_own_id(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(members_upsert(&f->t, f->self, "10.0.0.1", 7000,
+					MEMBER_VIA_GOSSIP, T0, NULL),
+			 MEMBERS_IGNORED);
+	assert_int_equal(members_upsert(&f->t, f->self, "10.0.0.1", 7000,
+					MEMBER_VIA_MULTICAST, T0, NULL),
+			 MEMBERS_IGNORED);
+	assert_int_equal(members_count(&f->t), 0);
+}
+
+static void test_gossip_learned_member_times_out_unless_contacted(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t id[MEMBER_ID_BYTES];
+	const struct member *m;
+
+	id_of(id, 7);
+	assert_int_equal(members_upsert(&f->t, id, "10.0.0.7", 7000,
+					MEMBER_VIA_GOSSIP, T0, NULL),
+			 MEMBERS_ADDED);
+	m = members_find(&f->t, id);
+	assert_int_equal(m->learned_via, MEMBER_VIA_GOSSIP);
+	assert_int_equal(m->last_contact_ms, 0);
+	members_tick(&f->t, T0 + GONE);
+	assert_int_equal(state_of(f, 7), MEMBER_GONE);
+}
+
+static void test_bad_addresses_are_refused_and_change_nothing(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t id[MEMBER_ID_BYTES];
+	char longhost[MEMBER_HOST_MAX + 1];
+	struct err e;
+
+	id_of(id, 1);
+	memset(longhost, 'a', sizeof longhost - 1);
+	longhost[sizeof longhost - 1] = '\0';
+	assert_int_equal(members_upsert(&f->t, id, longhost, 7000,
+					MEMBER_VIA_SEED, T0, &e),
+			 RUMOR_EINVAL);
+	assert_int_equal(members_upsert(&f->t, id, "", 7000, MEMBER_VIA_SEED,
+					T0, &e),
+			 RUMOR_EINVAL);
+	assert_int_equal(members_upsert(&f->t, id, "10.0.0.1", 0,
+					MEMBER_VIA_SEED, T0, &e),
+			 RUMOR_EINVAL);
+	assert_int_equal(members_count(&f->t), 0);
+}
+
+static void test_full_table_evicts_gone_members_only(void **state)
+{
+	struct fixture *f = *state;
+	struct members t;
+	struct members_config c = { .max_members = 3,
+				    .suspect_after_ms = SUSPECT,
+				    .gone_after_ms = GONE,
+				    .forget_after_ms = FORGET };
+	uint8_t id[MEMBER_ID_BYTES];
+
+	assert_int_equal(members_init(&t, f->self, &c, NULL), 0);
+	for (int i = 1; i <= 3; i++) {
+		id_of(id, i);
+		assert_int_equal(members_upsert(&t, id, "10.0.0.1", 7000,
+						MEMBER_VIA_GOSSIP, T0, NULL),
+				 MEMBERS_ADDED);
+	}
+	id_of(id, 4);
+	assert_int_equal(members_upsert(&t, id, "10.0.0.1", 7000,
+					MEMBER_VIA_GOSSIP, T0, NULL),
+			 RUMOR_ENOMEM);
+	assert_int_equal(members_count(&t), 3);
+	id_of(id, 2);
+	assert_int_equal(members_mark_contact(&t, id, T0 + GONE - 1), 0);
+	members_tick(&t, T0 + GONE);    /* 1 and 3 gone */
+	id_of(id, 4);
+	assert_int_equal(members_upsert(&t, id, "10.0.0.1", 7000,
+					MEMBER_VIA_MULTICAST, T0 + GONE, NULL),
+			 MEMBERS_ADDED);
+	assert_int_equal(members_count(&t), 3);
+	id_of(id, 2);
+	assert_non_null(members_find(&t, id));
+	members_free(&t);
+}
+
+static void test_timeouts_must_increase(void **state)
+{
+	struct fixture *f = *state;
+	struct members t;
+	struct members_config c = { .suspect_after_ms = 5000,
+				    .gone_after_ms = 5000 };
+	struct err e;
+
+	assert_int_equal(members_init(&t, f->self, &c, &e), RUMOR_EINVAL);
+	assert_non_null(strstr(e.msg, "increase"));
+}
+
+static void test_choice_covers_every_alive_member_within_n_rounds(void **state)
+{
+	struct fixture *f = *state;
+	enum { N = 10, K = 3, ROUNDS = (N + K - 1) / K };
+	uint8_t out[K][MEMBER_ID_BYTES];
+
+	for (int i = 1; i <= N; i++)
+		add(f, i, MEMBER_VIA_MULTICAST, T0);
+	/* One more, gone: never chosen. */
+	add(f, 99, MEMBER_VIA_MULTICAST, T0 - GONE);
+	members_tick(&f->t, T0);
+	assert_int_equal(state_of(f, 99), MEMBER_GONE);
+
+	for (int pass = 0; pass < 5; pass++) {
+		int seen[N + 1] = { 0 };
+
+		for (int r = 0; r < ROUNDS; r++) {
+			size_t n = members_choose(&f->t, K, out);
+
+			assert_true(n == K || (r == ROUNDS - 1 && n > 0));
+			for (size_t j = 0; j < n; j++) {
+				int who = out[j][0] << 8 | out[j][1];
+
+				assert_true(who >= 1 && who <= N);
+				seen[who]++;
+			}
+		}
+		/* Rounds 1..ROUNDS pick K each; the last one may wrap into
+		 * the next cycle, so check coverage, not exact counts. */
+		for (int i = 1; i <= N; i++)
+			if (seen[i] == 0)
+				fail_msg("pass %d: member %d not chosen in %d "
+					 "rounds", pass, i, ROUNDS);
+	}
+}
+
+static void test_choice_never_repeats_within_a_round(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t out[8][MEMBER_ID_BYTES];
+
+	add(f, 1, MEMBER_VIA_MULTICAST, T0);
+	add(f, 2, MEMBER_VIA_MULTICAST, T0);
+	assert_int_equal(members_choose(&f->t, 8, out), 2);
+	assert_memory_not_equal(out[0], out[1], MEMBER_ID_BYTES);
+	assert_int_equal(members_choose(&f->t, 0, out), 0);
+}
+
+static void test_export_lists_alive_and_suspect_only(void **state)
+{
+	struct fixture *f = *state;
+	struct member_gossip g[8];
+	uint8_t id[MEMBER_ID_BYTES];
+	size_t n;
+
+	add(f, 1, MEMBER_VIA_MULTICAST, T0);            /* alive */
+	add(f, 2, MEMBER_VIA_MULTICAST, T0 - SUSPECT);  /* suspect */
+	add(f, 3, MEMBER_VIA_MULTICAST, T0 - GONE);     /* gone */
+	members_tick(&f->t, T0);
+	n = members_export(&f->t, g, 8);
+	assert_int_equal(n, 2);
+	for (size_t i = 0; i < n; i++) {
+		int who = g[i].id[0] << 8 | g[i].id[1];
+
+		assert_true(who == 1 || who == 2);
+		assert_int_equal(g[i].port, 7000);
+	}
+	assert_int_equal(members_export(&f->t, g, 1), 1);
+	id_of(id, 3);
+	assert_int_equal(members_find(&f->t, id)->state, MEMBER_GONE);
+}
+
+static void test_simultaneous_dial_rule_is_symmetric(void **state)
+{
+	uint8_t a[MEMBER_ID_BYTES], b[MEMBER_ID_BYTES];
+
+	(void)state;
+	for (int i = 0; i < 64; i++) {
+		/* b differs from a in one byte, above or below it. */
+		for (int j = 0; j < MEMBER_ID_BYTES; j++)
+			a[j] = b[j] = (uint8_t)(i * 31 + j * 7);
+		b[i % MEMBER_ID_BYTES] = (uint8_t)(a[i % MEMBER_ID_BYTES] +
+						   1 + i % 200);
+		/* Connection dialed by a: seen by a as dialed, by b as
+		 * accepted. Both ends must agree, for both connections. */
+		bool keep_ab_at_a = members_keep_connection(a, b, true);
+		bool keep_ab_at_b = members_keep_connection(b, a, false);
+		bool keep_ba_at_a = members_keep_connection(a, b, false);
+		bool keep_ba_at_b = members_keep_connection(b, a, true);
+
+		assert_true(keep_ab_at_a == keep_ab_at_b);
+		assert_true(keep_ba_at_a == keep_ba_at_b);
+		/* Exactly one of the two survives: the smaller id's dial. */
+		assert_true(keep_ab_at_a != keep_ba_at_a);
+		assert_true(keep_ab_at_a ==
+			    (memcmp(a, b, MEMBER_ID_BYTES) < 0));
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+		T(test_member_moves_alive_suspect_gone_forgotten),
+		T(test_a_long_silence_skips_straight_to_gone),
+		T(test_contact_brings_any_state_back_alive),
+		T(test_sync_records_time_and_counts_as_contact),
+		T(test_gossip_cannot_resurrect_a_gone_member),
+		T(test_gossip_does_not_refresh_timers),
+		T(test_gossip_never_outranks_a_direct_address),
+		T(test_gossip_never_adds_our_own_id),
+		T(test_gossip_learned_member_times_out_unless_contacted),
+		T(test_bad_addresses_are_refused_and_change_nothing),
+		T(test_full_table_evicts_gone_members_only),
+		T(test_timeouts_must_increase),
+		T(test_choice_covers_every_alive_member_within_n_rounds),
+		T(test_choice_never_repeats_within_a_round),
+		T(test_export_lists_alive_and_suspect_only),
+		T(test_simultaneous_dial_rule_is_symmetric),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
