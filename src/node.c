@@ -2,6 +2,7 @@
 /* node: the librumor API over one store, one resolver, one identity. */
 #include "node.h"
 #include "node_ctl.h"
+#include "control.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -120,6 +121,7 @@ void node_watch_remove(struct rumor *n, struct node_watch *w)
 
 static void node_free(struct rumor *n);
 static void node_free_after_net(struct rumor *n);
+static void node_close_parts(struct rumor *n);
 
 void rumor_options_init(struct rumor_options *o)
 {
@@ -248,6 +250,19 @@ int rumor_open(struct rumor **out, const struct rumor_options *o,
 		goto err_after_loop;
 	}
 
+	if (o->control_socket) {
+		char *path = malloc(strlen(n->data_dir) + sizeof "/" NODE_CTL_SOCKET);
+		if (path == NULL) {
+			rv = err_set(&err, RUMOR_ENOMEM, "out of memory");
+			goto err_after_net;
+		}
+		sprintf(path, "%s/%s", n->data_dir, NODE_CTL_SOCKET);
+		rv = control_start(&n->control, n->loop, n, path, &err);
+		free(path);
+		if (rv != 0)
+			goto err_after_net;
+	}
+
 	node_log(n, RUMOR_LOG_INFO, "node %s open on %s (resolver: %s)",
 		 n->id_str, n->data_dir, resolver_name(n->resolver));
 	if (n->open_network)
@@ -257,10 +272,10 @@ int rumor_open(struct rumor **out, const struct rumor_options *o,
 	return 0;
 
 err_after_net:
-	/* Half-started networking closes through the loop; the node is
-	 * freed when it has. */
+	/* Half-started parts close through the loop; the node is freed when
+	 * they have. */
 	n->closing = 1;
-	node_net_close(n, node_free_after_net);
+	node_close_parts(n);
 	if (n->owns_loop) {
 		uv_run(n->loop, UV_RUN_DEFAULT);
 		uv_loop_close(n->loop);
@@ -316,11 +331,43 @@ static void node_free(struct rumor *n)
 		cb(arg);
 }
 
+/* One part (network, control socket) finished closing. */
+static void node_part_closed(struct rumor *n)
+{
+	assert(n->pending_closes > 0);
+	/* A node that owns its loop is freed by rumor_close() once the
+	 * loop has run dry. */
+	if (--n->pending_closes == 0 && !n->owns_loop)
+		node_free(n);
+}
+
 static void node_free_after_net(struct rumor *n)
 {
-	/* A node that owns its loop closes the loop after this returns. */
-	if (!n->owns_loop)
-		node_free(n);
+	node_part_closed(n);
+}
+
+static void node_control_closed(void *arg)
+{
+	struct rumor *n = arg;
+
+	n->control = NULL;
+	node_part_closed(n);
+}
+
+/* Starts closing every part; node_free() runs when the last is closed. */
+static void node_close_parts(struct rumor *n)
+{
+	/* Counts itself, so no part can finish the node half-way. */
+	n->pending_closes = 1;
+	if (n->control != NULL) {
+		n->pending_closes++;
+		control_close(n->control, node_control_closed, n);
+	}
+	if (n->net != NULL) {
+		n->pending_closes++;
+		node_net_close(n, node_free_after_net);
+	}
+	node_part_closed(n);
 }
 
 void rumor_close(struct rumor *n, void (*cb)(void *arg), void *arg)
@@ -334,13 +381,7 @@ void rumor_close(struct rumor *n, void (*cb)(void *arg), void *arg)
 	n->closing = 1;
 	n->close_cb = cb;
 	n->close_arg = arg;
-	if (n->net == NULL) {
-		if (n->owns_loop)
-			uv_loop_close(n->loop);
-		node_free(n);
-		return;
-	}
-	node_net_close(n, node_free_after_net);
+	node_close_parts(n);
 	if (n->owns_loop) {
 		/* Let every closing handle's callback run, then the loop is
 		 * empty and can be closed. */

@@ -34,6 +34,8 @@ struct rumor {
 	struct resolver *resolver;
 	struct store *store;
 	struct node_net *net;        /* NULL while closed */
+	struct control *control;     /* the control socket, or NULL */
+	int pending_closes;          /* parts still closing in rumor_close */
 
 	/* Change subscribers (rumorctl watch), besides opt.on_change. */
 	struct node_watch *watches;

@@ -223,6 +223,7 @@ static void pump_cb(uv_idle_t *h)
 
 static void request_peer_ended(struct node_net *net, const uint8_t *id,
 			       const struct sync_round_stats *st);
+static void catchup_check(struct node_net *net);
 
 static void on_sync_complete(void *arg, const struct sync_round_stats *st)
 {
@@ -237,6 +238,7 @@ static void on_sync_complete(void *arg, const struct sync_round_stats *st)
 		 (unsigned long long)st->entries_received,
 		 (unsigned long long)st->entries_applied);
 	request_peer_ended(net, p->id, st);
+	catchup_check(net);
 }
 
 struct lag_ctx {

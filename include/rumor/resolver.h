@@ -54,6 +54,13 @@ struct rumor_version {
 typedef int (*rumor_resolve_fn)(const struct rumor_version *a,
 				const struct rumor_version *b);
 
+/* What a resolver .so defines (declared here so that the compiler checks
+ * a resolver's definitions against the ABI). */
+extern const unsigned rumor_resolver_abi;
+extern const char *rumor_resolver_name;
+int rumor_resolve(const struct rumor_version *a,
+		  const struct rumor_version *b);
+
 #ifdef __cplusplus
 }
 #endif

@@ -329,6 +329,16 @@ static void test_same_network_key_connects_and_exchanges_both_ways(void **state)
 	assert_memory_equal(w->server.conn->peer_key, w->client_id.public_key,
 			    32);
 	assert_true(w->server.conn->inbound);
+	{
+		char host[64];
+
+		assert_int_equal(io_uv_peer_host(w->client.conn, host,
+						 sizeof host), 0);
+		assert_string_equal(host, "127.0.0.1");
+		assert_int_equal(io_uv_peer_host(w->server.conn, host,
+						 sizeof host), 0);
+		assert_string_equal(host, "127.0.0.1");
+	}
 	assert_false(w->client.conn->inbound);
 	assert_int_equal(send_msg(w->client.conn,
 				  (const uint8_t *)"\0\0\0\0hello", 9), 0);
@@ -573,6 +583,13 @@ static int cond_client_closed(void *arg)
 	return w->client.closed;
 }
 
+static int cond_client_released(void *arg)
+{
+	struct world *w = arg;
+
+	return w->client.close_cbs == 1;
+}
+
 static int cond_server_gone(void *arg)
 {
 	struct world *w = arg;
@@ -780,6 +797,81 @@ static void test_listener_close_frees_connections_mid_handshake(void **state)
 	free(r);
 }
 
+/* A raw server: accepts one connection and never says a word. */
+struct mute {
+	uv_tcp_t listener;
+	uv_tcp_t conn;
+	int accepted;
+	int closed;
+};
+
+static void mute_connection(uv_stream_t *s, int status)
+{
+	struct mute *m = s->data;
+
+	assert_int_equal(status, 0);
+	assert_int_equal(uv_tcp_init(s->loop, &m->conn), 0);
+	m->conn.data = m;
+	assert_int_equal(uv_accept(s, (uv_stream_t *)&m->conn), 0);
+	m->accepted = 1;
+}
+
+static void mute_closed(uv_handle_t *h)
+{
+	struct mute *m = h->data;
+
+	m->closed++;
+}
+
+static void test_silent_server_is_closed_by_the_dialer_timeout(void **state)
+{
+	struct world *w = *state;
+	struct mute *m = calloc(1, sizeof *m);
+	struct sockaddr_in bound;
+	int namelen = sizeof bound;
+	uint64_t start;
+
+	assert_non_null(m);
+	m->listener.data = m;
+	assert_int_equal(uv_tcp_init(&w->loop, &m->listener), 0);
+	assert_int_equal(uv_ip4_addr("127.0.0.1", 0, &w->addr), 0);
+	assert_int_equal(uv_tcp_bind(&m->listener,
+				     (const struct sockaddr *)&w->addr, 0), 0);
+	assert_int_equal(uv_listen((uv_stream_t *)&m->listener, 8,
+				   mute_connection), 0);
+	assert_int_equal(uv_tcp_getsockname(&m->listener,
+					    (struct sockaddr *)&bound,
+					    &namelen), 0);
+	w->addr = bound;
+	w->client_cfg.handshake_timeout_ms = 200;
+	start = tu_now_ms();
+	dial(w, NULL);
+	assert_true(wait_for(w, cond_client_closed, WAIT_MS));
+	assert_true(tu_now_ms() - start >= 150);
+	assert_int_equal(w->client.closed_reason, RUMOR_ETIMEDOUT);
+	assert_int_equal(w->client.opened, 0);
+	assert_true(m->accepted);
+	uv_close((uv_handle_t *)&m->listener, mute_closed);
+	uv_close((uv_handle_t *)&m->conn, mute_closed);
+	while (m->closed < 2)
+		uv_run(&w->loop, UV_RUN_ONCE);
+	free(m);
+}
+
+static void test_closing_a_dial_before_it_connects_fires_only_the_close_cb(void **state)
+{
+	struct world *w = *state;
+
+	start_listener(w);
+	dial(w, NULL);
+	io_conn_close(w->client.conn, side_close_cb);
+	assert_int_equal(w->client.close_cbs, 0);
+	assert_true(wait_for(w, cond_client_released, WAIT_MS));
+	assert_int_equal(w->client.close_cbs, 1);
+	assert_int_equal(w->client.opened, 0);
+	assert_int_equal(w->client.closed, 0);
+}
+
 /* ------------------------------------------------------------ endings */
 
 static int cond_server_closed(void *arg)
@@ -789,12 +881,6 @@ static int cond_server_closed(void *arg)
 	return w->server.closed;
 }
 
-static int cond_client_released(void *arg)
-{
-	struct world *w = arg;
-
-	return w->client.close_cbs == 1;
-}
 
 static void test_peer_close_is_reported_once_and_close_cb_fires_once(void **state)
 {
@@ -906,6 +992,8 @@ int main(void)
 		T(test_silent_client_is_closed_by_the_handshake_timeout),
 		T(test_garbage_after_connect_is_closed),
 		T(test_listener_close_frees_connections_mid_handshake),
+		T(test_silent_server_is_closed_by_the_dialer_timeout),
+		T(test_closing_a_dial_before_it_connects_fires_only_the_close_cb),
 		T(test_peer_close_is_reported_once_and_close_cb_fires_once),
 		T(test_close_inside_the_message_handler_stops_delivery),
 		T(test_close_while_paused_delivers_nothing_more),

@@ -626,6 +626,8 @@ static void test_own_origin_remote_versions_raise_local_seq(void **state)
 	assert_int_equal(out[1], STORE_STALE);
 	assert_int_equal(store_local_seq(f->s), 12);
 	assert_int_equal(store_hwm(f->s, f->a), 2);   /* as listed: not raised */
+	fx_reopen(f);                               /* the counter is durable */
+	assert_int_equal(store_local_seq(f->s), 12);
 	assert_int_equal(store_put(f->s, "n", 1, "v", 1, &seq, NULL), 0);
 	assert_int_equal(seq, 13);
 	/* A listed HWM of our own origin says peers saw seqs up to it. */

@@ -1,0 +1,585 @@
+/* SPDX-License-Identifier: MIT */
+/* test_wire_ctl: control protocol round trips and malformed input. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "wire_ctl.h"
+
+/* The body of the single frame in b, checking its header. */
+static const uint8_t *only_frame(const struct ctl_buf *b, size_t *len)
+{
+	assert_true(b->len >= CTL_FRAME_HEADER);
+	*len = ctl_frame_length(b->data);
+	assert_int_equal(*len + CTL_FRAME_HEADER, b->len);
+	return b->data + CTL_FRAME_HEADER;
+}
+
+static void request_round_trip(const struct ctl_request *in,
+			       struct ctl_request *out, struct ctl_buf *b)
+{
+	struct err err;
+	const uint8_t *body;
+	size_t len, cut;
+
+	ctl_buf_init(b);
+	assert_int_equal(ctl_encode_request(b, in, &err), 0);
+	body = only_frame(b, &len);
+	/* Every strict prefix of a valid body is refused. */
+	for (cut = 0; cut < len; cut++) {
+		struct ctl_request rq;
+
+		assert_int_equal(ctl_decode_request(body, cut, &rq, &err),
+				 RUMOR_EPROTO);
+	}
+	assert_int_equal(ctl_decode_request(body, len, out, &err), 0);
+	assert_int_equal(out->cmd, in->cmd);
+}
+
+static void test_every_request_round_trips(void **state)
+{
+	static const uint8_t key[] = {'k', 0, 0xff};
+	static const uint8_t value[] = "the value";
+	struct ctl_request in, out;
+	struct ctl_buf b;
+	int cmd;
+
+	for (cmd = 1; cmd <= CTL_CMD_MAX; cmd++) {
+		memset(&in, 0, sizeof(in));
+		in.cmd = cmd;
+		in.key = key;
+		in.key_len = sizeof(key);
+		in.value = value;
+		in.value_len = sizeof(value);
+		in.limit = cmd == CTL_CMD_SCAN ? 0 : 7;
+		in.timeout_ms = 1234;
+		request_round_trip(&in, &out, &b);
+		switch (cmd) {
+		case CTL_CMD_GET:
+		case CTL_CMD_DEL:
+		case CTL_CMD_VERSION:
+		case CTL_CMD_WATCH:
+		case CTL_CMD_SCAN:
+		case CTL_CMD_PUT:
+			assert_int_equal(out.key_len, sizeof(key));
+			assert_memory_equal(out.key, key, sizeof(key));
+			break;
+		default:
+			assert_null(out.key);
+		}
+		if (cmd == CTL_CMD_PUT) {
+			assert_int_equal(out.value_len, sizeof(value));
+			assert_memory_equal(out.value, value, sizeof(value));
+		}
+		if (cmd == CTL_CMD_LOG)
+			assert_int_equal(out.limit, 7);
+		if (cmd == CTL_CMD_SCAN)
+			assert_int_equal(out.limit, 0);
+		if (cmd == CTL_CMD_SYNC)
+			assert_int_equal(out.timeout_ms, 1234);
+		ctl_buf_free(&b);
+	}
+}
+
+static void test_empty_prefix_and_empty_value_round_trip(void **state)
+{
+	struct ctl_request in = {.cmd = CTL_CMD_SCAN, .limit = 5}, out;
+	struct ctl_buf b;
+
+	request_round_trip(&in, &out, &b);
+	assert_int_equal(out.key_len, 0);
+	assert_non_null(out.key);
+	assert_int_equal(out.limit, 5);
+	ctl_buf_free(&b);
+
+	in = (struct ctl_request){.cmd = CTL_CMD_PUT, .key = (const uint8_t *)"k",
+				  .key_len = 1};
+	request_round_trip(&in, &out, &b);
+	assert_int_equal(out.value_len, 0);
+	ctl_buf_free(&b);
+}
+
+static void test_largest_put_round_trips(void **state)
+{
+	uint8_t *key = malloc(RUMOR_KEY_MAX), *value = malloc(RUMOR_VALUE_MAX);
+	struct ctl_request in = {.cmd = CTL_CMD_PUT}, out;
+	struct ctl_buf b;
+	struct err err;
+	size_t len;
+	const uint8_t *body;
+
+	memset(key, 'k', RUMOR_KEY_MAX);
+	memset(value, 0xab, RUMOR_VALUE_MAX);
+	in.key = key;
+	in.key_len = RUMOR_KEY_MAX;
+	in.value = value;
+	in.value_len = RUMOR_VALUE_MAX;
+	ctl_buf_init(&b);
+	assert_int_equal(ctl_encode_request(&b, &in, &err), 0);
+	body = only_frame(&b, &len);
+	assert_true(len <= CTL_REQUEST_MAX);
+	assert_int_equal(ctl_decode_request(body, len, &out, &err), 0);
+	assert_int_equal(out.value_len, RUMOR_VALUE_MAX);
+	assert_memory_equal(out.value, value, RUMOR_VALUE_MAX);
+	ctl_buf_free(&b);
+	free(key);
+	free(value);
+}
+
+static void test_encoder_refuses_bad_requests_and_appends_nothing(void **state)
+{
+	static uint8_t big[RUMOR_KEY_MAX + 1];
+	const struct ctl_request bad[] = {
+		{.cmd = CTL_CMD_GET},                          /* empty key */
+		{.cmd = CTL_CMD_GET, .key = big, .key_len = sizeof(big)},
+		{.cmd = CTL_CMD_SCAN, .key = big, .key_len = sizeof(big)},
+		{.cmd = CTL_CMD_PUT, .key = big, .key_len = 1,
+		 .value = big, .value_len = RUMOR_VALUE_MAX + 1},
+		{.cmd = CTL_CMD_LOG, .limit = 0},
+		{.cmd = CTL_CMD_LOG, .limit = CTL_LOG_LIMIT_MAX + 1},
+		{.cmd = CTL_CMD_SYNC, .timeout_ms = 0},
+		{.cmd = 0},
+		{.cmd = CTL_CMD_MAX + 1},
+	};
+	struct ctl_buf b;
+	struct err err;
+	size_t i;
+
+	ctl_buf_init(&b);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int rv = ctl_encode_request(&b, &bad[i], &err);
+
+		assert_true(rv == RUMOR_EINVAL || rv == RUMOR_ETOOBIG);
+		assert_int_equal(b.len, 0);
+		assert_true(strlen(err.msg) > 0);
+	}
+	ctl_buf_free(&b);
+}
+
+struct malformed {
+	const char *why;
+	size_t len;
+	uint8_t bytes[16];
+};
+
+#define M(why, ...)                                                    \
+	{why, sizeof((uint8_t[]){__VA_ARGS__}), {__VA_ARGS__}}
+
+static const struct malformed bad_requests[] = {
+	{"empty body", 0, {0}},
+	M("not an array", 0x01),
+	M("a map", 0xa0),
+	M("an empty array", 0x80),
+	M("an indefinite array", 0x9f, 0x01, 0xff),
+	M("an array claiming 2^64-1 items", 0x9b, 0xff, 0xff, 0xff, 0xff,
+	  0xff, 0xff, 0xff, 0xff),
+	M("too many items", 0x84, 0x04, 0x41, 'a', 0x41, 'b', 0x00),
+	M("command zero", 0x81, 0x00),
+	M("unknown command", 0x81, 0x0b),
+	M("huge command", 0x81, 0x1b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	  0xff, 0xff),
+	M("negative command", 0x81, 0x20),
+	M("command as text", 0x81, 0x61, '1'),
+	M("tagged request", 0xc0, 0x81, 0x01),
+	M("GET without key", 0x81, 0x03),
+	M("GET with a text key", 0x82, 0x03, 0x61, 'a'),
+	M("GET with an empty key", 0x82, 0x03, 0x40),
+	M("GET with an indefinite key", 0x82, 0x03, 0x5f, 0x41, 'a', 0xff),
+	M("GET with a truncated key", 0x82, 0x03, 0x45, 'a'),
+	M("GET with a key of 2^64-1 bytes", 0x82, 0x03, 0x5b, 0xff, 0xff,
+	  0xff, 0xff, 0xff, 0xff, 0xff, 0xff),
+	M("GET with an extra item", 0x83, 0x03, 0x41, 'a', 0x00),
+	M("PUT with a null value", 0x83, 0x04, 0x41, 'a', 0xf6),
+	M("PUT with a key of 4097 bytes", 0x83, 0x04, 0x59, 0x10, 0x01),
+	M("STATUS with trailing bytes", 0x81, 0x01, 0x00),
+	M("SCAN with a negative limit", 0x83, 0x06, 0x40, 0x20),
+	M("SCAN with a boolean limit", 0x83, 0x06, 0x40, 0xf5),
+	M("LOG with limit zero", 0x82, 0x08, 0x00),
+	M("LOG with a limit over the bound", 0x82, 0x08, 0x19, 0xff, 0xff),
+	M("SYNC with a float timeout", 0x82, 0x0a, 0xf9, 0x3c, 0x00),
+	M("SYNC with timeout zero", 0x82, 0x0a, 0x00),
+	M("reserved additional info", 0x1c),
+	M("a lone break", 0xff),
+};
+
+static void test_malformed_requests_are_refused(void **state)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(bad_requests) / sizeof(bad_requests[0]); i++) {
+		const struct malformed *m = &bad_requests[i];
+		struct ctl_request rq;
+		struct err err;
+		int rv;
+
+		err_clear(&err);
+		rv = ctl_decode_request(m->bytes, m->len, &rq, &err);
+		if (rv != RUMOR_EPROTO)
+			fail_msg("%s: decoded (rv %d)", m->why, rv);
+		assert_true(strncmp(err.msg, "control: ", 9) == 0);
+		assert_int_equal(rq.cmd, 0);
+	}
+}
+
+static void decode_only(const struct ctl_buf *b, struct ctl_reply *r)
+{
+	struct err err;
+	const uint8_t *body;
+	size_t len, cut;
+
+	body = only_frame(b, &len);
+	for (cut = 0; cut < len; cut++) {
+		struct ctl_reply tmp;
+
+		assert_int_equal(ctl_decode_reply(body, cut, &tmp, &err),
+				 RUMOR_EPROTO);
+	}
+	assert_int_equal(ctl_decode_reply(body, len, r, &err), 0);
+}
+
+static void test_simple_replies_round_trip(void **state)
+{
+	struct ctl_buf b;
+	struct ctl_reply r;
+	struct node_sync_report s = {3, 2, 10, 11, 12, 13, 14};
+
+	ctl_buf_init(&b);
+	assert_int_equal(ctl_encode_ok(&b), 0);
+	decode_only(&b, &r);
+	assert_int_equal(r.type, CTL_R_OK);
+	b.len = 0;
+
+	assert_int_equal(ctl_encode_error(&b, RUMOR_ENOTFOUND, "no such key"),
+			 0);
+	decode_only(&b, &r);
+	assert_int_equal(r.type, CTL_R_ERROR);
+	assert_int_equal(r.code, RUMOR_ENOTFOUND);
+	assert_string_equal(r.message, "no such key");
+	b.len = 0;
+
+	assert_int_equal(ctl_encode_value(&b, "", 0), 0);
+	decode_only(&b, &r);
+	assert_int_equal(r.type, CTL_R_VALUE);
+	assert_int_equal(r.rec.value_len, 0);
+	b.len = 0;
+
+	assert_int_equal(ctl_encode_item(&b, "k", 1, "v\0w", 3), 0);
+	decode_only(&b, &r);
+	assert_int_equal(r.type, CTL_R_ITEM);
+	assert_int_equal(r.rec.key_len, 1);
+	assert_memory_equal(r.rec.value, "v\0w", 3);
+	b.len = 0;
+
+	assert_int_equal(ctl_encode_end(&b, 42, 1), 0);
+	decode_only(&b, &r);
+	assert_int_equal(r.type, CTL_R_END);
+	assert_int_equal(r.count, 42);
+	assert_int_equal(r.truncated, 1);
+	b.len = 0;
+
+	assert_int_equal(ctl_encode_gap(&b, 9), 0);
+	decode_only(&b, &r);
+	assert_int_equal(r.type, CTL_R_GAP);
+	assert_int_equal(r.count, 9);
+	b.len = 0;
+
+	assert_int_equal(ctl_encode_sync(&b, &s), 0);
+	decode_only(&b, &r);
+	assert_int_equal(r.type, CTL_R_SYNC);
+	assert_memory_equal(&r.sync, &s, sizeof(s));
+	ctl_buf_free(&b);
+}
+
+static void test_long_error_message_is_cut_on_a_character(void **state)
+{
+	char msg[600];
+	struct ctl_buf b;
+	struct ctl_reply r;
+	size_t i;
+
+	/* "é" is two bytes: 254 bytes of 'a' put one across byte 255. */
+	memset(msg, 'a', 254);
+	for (i = 254; i + 2 < sizeof(msg); i += 2)
+		memcpy(msg + i, "\xc3\xa9", 2);
+	msg[i] = '\0';
+	ctl_buf_init(&b);
+	assert_int_equal(ctl_encode_error(&b, RUMOR_EIO, msg), 0);
+	decode_only(&b, &r);
+	assert_int_equal(strlen(r.message), 254);
+	assert_int_equal(ctl_encode_error(&b, 0, "not an error"),
+			 RUMOR_EINVAL);
+	ctl_buf_free(&b);
+}
+
+static void test_records_round_trip_with_value_deleted_or_left_out(void **state)
+{
+	uint8_t origin[32];
+	struct rumor_version v = {
+		.key = "key", .key_len = 3, .value = "value", .value_len = 5,
+		.clock = 7, .wall_ms = 1700000000123ull, .origin = origin,
+		.origin_len = sizeof(origin), .seq = 99,
+	};
+	struct ctl_buf b;
+	struct ctl_reply r;
+
+	memset(origin, 0x5a, sizeof(origin));
+	ctl_buf_init(&b);
+	assert_int_equal(ctl_encode_record(&b, &v, 1), 0);
+	decode_only(&b, &r);
+	assert_int_equal(r.type, CTL_R_RECORD);
+	assert_int_equal(r.local, 1);
+	assert_int_equal(r.rec.deleted, 0);
+	assert_memory_equal(r.rec.value, "value", 5);
+	assert_int_equal(r.rec.clock, 7);
+	assert_int_equal(r.rec.wall_ms, 1700000000123ull);
+	assert_int_equal(r.rec.seq, 99);
+	assert_memory_equal(r.rec.origin, origin, 32);
+	b.len = 0;
+
+	/* Left out (as in LOG): null value, the size still told. */
+	v.value = NULL;
+	assert_int_equal(ctl_encode_record(&b, &v, 0), 0);
+	decode_only(&b, &r);
+	assert_null(r.rec.value);
+	assert_int_equal(r.rec.value_len, 5);
+	assert_int_equal(r.local, 0);
+	b.len = 0;
+
+	v.deleted = 1;
+	v.value_len = 0;
+	assert_int_equal(ctl_encode_record(&b, &v, 0), 0);
+	decode_only(&b, &r);
+	assert_int_equal(r.rec.deleted, 1);
+	assert_null(r.rec.value);
+	assert_int_equal(r.rec.value_len, 0);
+	ctl_buf_free(&b);
+}
+
+static void test_status_round_trips_with_counters_and_hwms(void **state)
+{
+	struct node_status st;
+	uint8_t origins[3][32];
+	struct ctl_hwm hwm[3];
+	struct ctl_buf b;
+	struct ctl_reply r;
+	int i;
+
+	memset(&st, 0, sizeof(st));
+	strcpy(st.id, "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG");
+	st.mode = RUMOR_MODE_REPLICA;
+	strcpy(st.listen, "127.0.0.1:7000");
+	strcpy(st.data_dir, "/var/lib/rumor");
+	strcpy(st.resolver, "larger_value");
+	st.open_network = 1;
+	st.catching_up = 1;
+	st.catchup_left_ms = 1500;
+	st.velocity = 12.5;
+	st.interval_ms = 250;
+	st.local_seq = 77;
+	st.peers_known = 5;
+	st.peers_alive = 4;
+	st.peers_suspect = 1;
+	st.peers_connected = 2;
+	i = 1;
+#define SET(name) st.stats.name = (uint64_t)i++ * 1000;
+	CTL_COUNTERS(SET)
+#undef SET
+	for (i = 0; i < 3; i++) {
+		memset(origins[i], i + 1, 32);
+		hwm[i].origin = origins[i];
+		hwm[i].origin_len = 32;
+		hwm[i].seq = 100u + (unsigned)i;
+	}
+	ctl_buf_init(&b);
+	assert_int_equal(ctl_encode_status(&b, &st, 5, hwm, 3), 0);
+	decode_only(&b, &r);
+	assert_int_equal(r.type, CTL_R_STATUS);
+	assert_string_equal(r.status.id, st.id);
+	assert_int_equal(r.status.mode, RUMOR_MODE_REPLICA);
+	assert_string_equal(r.status.listen, "127.0.0.1:7000");
+	assert_string_equal(r.status.data_dir, "/var/lib/rumor");
+	assert_string_equal(r.status.resolver, "larger_value");
+	assert_int_equal(r.status.open_network, 1);
+	assert_int_equal(r.status.catching_up, 1);
+	assert_int_equal(r.status.catchup_left_ms, 1500);
+	assert_true(r.status.velocity == 12.5);
+	assert_int_equal(r.status.interval_ms, 250);
+	assert_int_equal(r.status.local_seq, 77);
+	assert_int_equal(r.status.peers_known, 5);
+	assert_int_equal(r.status.peers_connected, 2);
+#define CHECK(name) assert_int_equal(r.status.stats.name, st.stats.name);
+	CTL_COUNTERS(CHECK)
+#undef CHECK
+	assert_int_equal(r.hwm_total, 5);
+	assert_int_equal(r.n_hwm, 3);
+	for (i = 0; i < 3; i++) {
+		assert_memory_equal(r.hwm[i].origin, origins[i], 32);
+		assert_int_equal(r.hwm[i].seq, 100u + (unsigned)i);
+	}
+	ctl_reply_free(&r);
+	/* More HWMs than the total is a lie the encoder refuses. */
+	assert_int_equal(ctl_encode_status(&b, &st, 2, hwm, 3), RUMOR_EINVAL);
+	ctl_buf_free(&b);
+}
+
+static void test_peer_round_trips(void **state)
+{
+	struct node_peer_info p;
+	struct ctl_buf b;
+	struct ctl_reply r;
+
+	memset(&p, 0, sizeof(p));
+	memset(p.id, 0x11, sizeof(p.id));
+	strcpy(p.address, "10.0.0.2:7000");
+	p.learned = "multicast";
+	p.state = "suspect";
+	p.connected = 1;
+	p.last_contact_ago_ms = 1234;
+	p.last_sync_ago_ms = UINT64_MAX;
+	p.lag = 17;
+	ctl_buf_init(&b);
+	assert_int_equal(ctl_encode_peer(&b, &p), 0);
+	decode_only(&b, &r);
+	assert_int_equal(r.type, CTL_R_PEER);
+	assert_memory_equal(r.peer.info.id, p.id, sizeof(p.id));
+	assert_string_equal(r.peer.info.address, "10.0.0.2:7000");
+	assert_string_equal(r.peer.info.learned, "multicast");
+	assert_string_equal(r.peer.info.state, "suspect");
+	assert_int_equal(r.peer.info.connected, 1);
+	assert_int_equal(r.peer.info.last_contact_ago_ms, 1234);
+	assert_true(r.peer.info.last_sync_ago_ms == UINT64_MAX);
+	assert_int_equal(r.peer.info.lag, 17);
+	ctl_buf_free(&b);
+}
+
+static const struct malformed bad_replies[] = {
+	M("unknown type", 0x81, 0x0a),
+	M("OK with an extra item", 0x82, 0x00, 0x00),
+	M("ERROR with a positive code", 0x83, 0x01, 0x05, 0x60),
+	M("ERROR with a huge code", 0x83, 0x01, 0x39, 0x03, 0xe8, 0x60),
+	M("ERROR with a byte message", 0x83, 0x01, 0x20, 0x40),
+	M("ERROR with a NUL in the message", 0x83, 0x01, 0x20, 0x61, 0x00),
+	M("END with truncated 2", 0x83, 0x05, 0x00, 0x02),
+	M("VALUE as text", 0x82, 0x02, 0x61, 'v'),
+	M("GAP with a negative count", 0x82, 0x09, 0x20),
+	M("RECORD cut short", 0x89, 0x03, 0x41, 'k', 0xf6, 0x00, 0x01),
+	/* Deleted (flag 1) but carries a value. */
+	M("RECORD deletion with a value", 0x89, 0x03, 0x41, 'k', 0x41, 'v',
+	  0x01, 0x01, 0x01, 0x00, 0x40, 0x01),
+	/* value_len 2 for a one-byte value. */
+	M("RECORD with a wrong value_len", 0x89, 0x03, 0x41, 'k', 0x41, 'v',
+	  0x02, 0x00, 0x01, 0x00, 0x40, 0x01),
+	M("RECORD with unknown flags", 0x89, 0x03, 0x41, 'k', 0xf6, 0x00,
+	  0x04, 0x01, 0x00, 0x40, 0x01),
+};
+
+static void test_malformed_replies_are_refused(void **state)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(bad_replies) / sizeof(bad_replies[0]); i++) {
+		const struct malformed *m = &bad_replies[i];
+		struct ctl_reply r;
+		struct err err;
+		int rv;
+
+		rv = ctl_decode_reply(m->bytes, m->len, &r, &err);
+		if (rv != RUMOR_EPROTO)
+			fail_msg("%s: decoded (rv %d)", m->why, rv);
+		assert_null(r.hwm);
+	}
+}
+
+static void test_status_with_more_hwms_than_its_total_is_refused(void **state)
+{
+	struct node_status st;
+	uint8_t origin[32] = {1};
+	struct ctl_hwm hwm = {origin, 32, 5};
+	struct ctl_buf b;
+	struct ctl_reply r;
+	struct err err;
+	uint8_t *p;
+	size_t len, i;
+
+	memset(&st, 0, sizeof(st));
+	ctl_buf_init(&b);
+	assert_int_equal(ctl_encode_status(&b, &st, 1, &hwm, 1), 0);
+	p = b.data + CTL_FRAME_HEADER;
+	len = b.len - CTL_FRAME_HEADER;
+	/* hwm_total is the uint just before the hwm array (0x81): make it
+	 * 0. */
+	for (i = len - 1; i > 0; i--)
+		if (p[i] == 0x81 && p[i - 1] == 0x01 && p[i + 1] == 0x82)
+			break;
+	assert_true(i > 0);
+	p[i - 1] = 0x00;
+	assert_int_equal(ctl_decode_reply(p, len, &r, &err), RUMOR_EPROTO);
+	assert_null(r.hwm);
+	ctl_buf_free(&b);
+}
+
+static void test_random_bytes_never_decode_out_of_bounds(void **state)
+{
+	uint8_t buf[64];
+	unsigned seed = 12345;
+	int round;
+
+	/* Under ASan, an out-of-bounds read here fails the test. */
+	for (round = 0; round < 20000; round++) {
+		size_t len = (size_t)(rand_r(&seed) % sizeof(buf)), i;
+		struct ctl_request rq;
+		struct ctl_reply r;
+		struct err err;
+		uint8_t *copy;
+
+		for (i = 0; i < len; i++)
+			buf[i] = (uint8_t)rand_r(&seed);
+		/* Bias towards plausible heads. */
+		if (len > 0 && round % 2)
+			buf[0] = (uint8_t)(0x81 + rand_r(&seed) % 9);
+		if (len > 1 && round % 4 == 1)
+			buf[1] = (uint8_t)(rand_r(&seed) % 11);
+		copy = malloc(len ? len : 1);
+		memcpy(copy, buf, len);
+		(void)ctl_decode_request(copy, len, &rq, &err);
+		if (ctl_decode_reply(copy, len, &r, &err) == 0)
+			ctl_reply_free(&r);
+		free(copy);
+	}
+}
+
+static void test_frame_length_reads_big_endian(void **state)
+{
+	const uint8_t hdr[4] = {0x01, 0x02, 0x03, 0x04};
+
+	assert_int_equal(ctl_frame_length(hdr), 0x01020304u);
+	assert_string_equal(ctl_cmd_name(CTL_CMD_SCAN), "SCAN");
+	assert_string_equal(ctl_cmd_name(99), "?");
+	assert_string_equal(ctl_reply_name(CTL_R_GAP), "GAP");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_request_round_trips),
+		cmocka_unit_test(test_empty_prefix_and_empty_value_round_trip),
+		cmocka_unit_test(test_largest_put_round_trips),
+		cmocka_unit_test(test_encoder_refuses_bad_requests_and_appends_nothing),
+		cmocka_unit_test(test_malformed_requests_are_refused),
+		cmocka_unit_test(test_simple_replies_round_trip),
+		cmocka_unit_test(test_long_error_message_is_cut_on_a_character),
+		cmocka_unit_test(test_records_round_trip_with_value_deleted_or_left_out),
+		cmocka_unit_test(test_status_round_trips_with_counters_and_hwms),
+		cmocka_unit_test(test_peer_round_trips),
+		cmocka_unit_test(test_malformed_replies_are_refused),
+		cmocka_unit_test(test_status_with_more_hwms_than_its_total_is_refused),
+		cmocka_unit_test(test_random_bytes_never_decode_out_of_bounds),
+		cmocka_unit_test(test_frame_length_reads_big_endian),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
