@@ -162,6 +162,13 @@ RUMOR_API void rumor_stop(struct rumor *n);
  * returns; with an external loop the caller keeps running that loop. */
 RUMOR_API void rumor_close(struct rumor *n, void (*cb)(void *arg), void *arg);
 
+/* Applies what can change while running, from o: log_level, log and
+ * log_arg, the seed list (peers, n_peers: replaces the old one) and the
+ * trusted-keys file (re-read; only when the node was opened with one).
+ * Other fields are ignored. On error nothing changes. Connections to
+ * identities no longer trusted are closed. */
+RUMOR_API int rumor_reload(struct rumor *n, const struct rumor_options *o);
+
 /* Detail of the last failed call on n. */
 RUMOR_API const char *rumor_errmsg(const struct rumor *n);
 

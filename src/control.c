@@ -15,6 +15,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -161,12 +162,19 @@ static void reply_error(struct client *c, int code, const char *msg)
 		client_encode_failed(c, rv);
 }
 
-/* The node's detail for a failed call, or the code's name. */
+/* The code's name and the node's detail for the failed call: "not
+ * found: store: no such key". */
 static void reply_node_error(struct client *c, int code)
 {
-	const char *msg = rumor_errmsg(c->ctl->node);
+	const char *detail = rumor_errmsg(c->ctl->node);
+	char msg[CTL_MESSAGE_MAX + 1];
 
-	reply_error(c, code, msg != NULL && msg[0] ? msg : rumor_strerror(code));
+	if (detail != NULL && detail[0])
+		snprintf(msg, sizeof(msg), "%s: %s", rumor_strerror(code),
+			 detail);
+	else
+		snprintf(msg, sizeof(msg), "%s", rumor_strerror(code));
+	reply_error(c, code, msg);
 }
 
 /* A request broke the protocol: say why, then hang up once it is sent.
@@ -845,7 +853,9 @@ static void on_connection(uv_stream_t *server, int status)
 	struct client *c;
 	uv_pipe_t *reject;
 
-	if (status < 0 || ctl->closing) {
+	if (ctl->closing)
+		return;
+	if (status < 0) {
 		node_log(ctl->node, RUMOR_LOG_WARN, "control: accept: %s",
 			 uv_strerror(status));
 		return;

@@ -391,6 +391,25 @@ void rumor_close(struct rumor *n, void (*cb)(void *arg), void *arg)
 	}
 }
 
+int rumor_reload(struct rumor *n, const struct rumor_options *o)
+{
+	struct err err;
+	int rv;
+
+	err_clear(&err);
+	if (n == NULL || o == NULL)
+		return RUMOR_EINVAL;
+	if (o->log_level < RUMOR_LOG_ERROR || o->log_level > RUMOR_LOG_DEBUG)
+		return node_fail(n, &(struct err){RUMOR_EINVAL, "unknown log level"});
+	rv = node_net_reload(n, o, &err);
+	if (rv != 0)
+		return node_fail(n, &err);
+	n->opt.log = o->log;
+	n->opt.log_arg = o->log_arg;
+	n->opt.log_level = o->log_level;
+	return 0;
+}
+
 const char *rumor_errmsg(const struct rumor *n)
 {
 	if (n == NULL)
@@ -672,6 +691,10 @@ int node_log_entries(struct rumor *n, size_t max_per_origin, node_log_cb cb,
 				    log_ring_add, &ring, NULL, &err);
 		for (k = 0; k < ring.count && rv == 0; k++) {
 			size_t at = (ring.next + ring.max - 1 - k) % ring.max;
+			/* The scan's origin pointer died with its iterator;
+			 * every entry of this pass has this origin. */
+			ring.v[at].origin = origins.origins[i];
+			ring.v[at].origin_len = STORE_ORIGIN_BYTES;
 			if (cb(arg, &ring.v[at]) != 0)
 				goto out;
 		}

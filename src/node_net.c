@@ -1112,6 +1112,72 @@ int node_net_refuses_writes(struct rumor *n, struct err *err)
 	return 0;
 }
 
+/* ------------------------------------------------------------ reload */
+
+static void old_seeds_closed(void *arg)
+{
+	node_net_handle_closed(arg);
+}
+
+int node_net_reload(struct rumor *n, const struct rumor_options *o,
+		    struct err *err)
+{
+	struct node_net *net = n->net;
+	struct trusted_keys tk;
+	struct seeds *seeds = NULL;
+	struct peer *p;
+	int have_tk = 0, rv;
+
+	if (net == NULL)
+		return 0;
+	if ((o->trusted_keys_path != NULL) != net->have_trusted)
+		return err_set(err, RUMOR_ECONFIG,
+			       "turning trusted keys on or off needs a restart");
+	if (o->trusted_keys_path != NULL) {
+		rv = trusted_keys_load(&tk, o->trusted_keys_path, err);
+		if (rv != 0)
+			return rv;
+		have_tk = 1;
+	}
+	if (o->n_peers > 0) {
+		struct seeds_config sc;
+
+		memset(&sc, 0, sizeof sc);
+		sc.on_resolved = on_seed_resolved;
+		sc.arg = net;
+		rv = seeds_create(&seeds, n->loop, o->peers, o->n_peers, &sc,
+				  err);
+		if (rv != 0) {
+			err_wrap(err, "peers");
+			if (have_tk)
+				trusted_keys_free(&tk);
+			return RUMOR_ECONFIG;
+		}
+	}
+	/* Nothing can fail from here on. */
+	if (have_tk) {
+		/* Handshakes read the table through net->io.trusted, which
+		 * points here: swap the contents in place. */
+		trusted_keys_free(&net->trusted);
+		net->trusted = tk;
+		for (p = net->peers; p != NULL; p = p->next)
+			if (p->open && !p->closed &&
+			    !trusted_keys_contains(&net->trusted, p->id))
+				peer_close(p, RUMOR_EAUTH,
+					   "no longer in the trusted keys");
+	}
+	for (p = net->peers; p != NULL; p = p->next)
+		p->seed = -1;       /* indexes of the old list */
+	if (net->seeds != NULL)
+		seeds_close(net->seeds, old_seeds_closed, net);
+	net->seeds = seeds;
+	if (seeds != NULL) {
+		net->open_handles++;
+		seeds_start(seeds);
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ lifecycle */
 
 void node_net_handle_closed(struct node_net *net)

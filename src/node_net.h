@@ -30,6 +30,10 @@ void node_net_note_writes(struct rumor *n, uint64_t count, int local);
 /* RUMOR_EREFUSED while catching up. */
 int node_net_refuses_writes(struct rumor *n, struct err *err);
 
+/* See rumor_reload(). */
+int node_net_reload(struct rumor *n, const struct rumor_options *o,
+		    struct err *err);
+
 void node_net_stats(struct rumor *n, struct rumor_stats *st);
 void node_net_status(struct rumor *n, struct node_status *st);
 

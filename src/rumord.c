@@ -69,6 +69,8 @@ static int parse_ms(const char *s, uint32_t *out)
 }
 
 struct daemon {
+	int argc;
+	char **argv;
 	uv_loop_t loop;
 	uv_signal_t sigterm, sigint, sighup;
 	struct rumor *node;
@@ -459,12 +461,49 @@ static int parse_args(struct daemon_conf *c, int argc, char **argv)
 
 /* ------------------------------------------------------------ signals */
 
+static void fill_options(struct rumor_options *o, struct daemon_conf *conf);
+
+/* SIGHUP: the command line and the config file are read again; the log
+ * level, the seed list and the trusted keys take effect. A bad config
+ * changes nothing and says why. */
+static void reload(struct daemon *d)
+{
+	struct daemon_conf conf;
+	struct rumor_options o;
+	int rv;
+
+	memset(&conf, 0, sizeof conf);
+	conf.log_level = RUMOR_LOG_INFO;
+	conf.catchup_wait_ms = UINT32_MAX;
+	optind = 0;     /* glibc: start getopt over */
+	rv = parse_args(&conf, d->argc, d->argv);
+	if (rv != 0) {
+		logf_(d, RUMOR_LOG_ERROR, "SIGHUP: configuration refused; nothing changed");
+		conf_free(&conf);
+		return;
+	}
+	rumor_options_init(&o);
+	fill_options(&o, &conf);
+	rv = rumor_reload(d->node, &o);
+	if (rv != 0) {
+		logf_(d, RUMOR_LOG_ERROR, "SIGHUP: %s; nothing changed",
+		      rumor_errmsg(d->node));
+	} else {
+		d->log_level = conf.log_level;
+		logf_(d, RUMOR_LOG_INFO,
+		      "SIGHUP: reloaded (log level %s, %zu peers%s)",
+		      level_names[conf.log_level], conf.n_peers,
+		      conf.trusted_keys ? ", trusted keys" : "");
+	}
+	conf_free(&conf);
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
 	struct daemon *d = h->data;
 
 	if (signum == SIGHUP) {
-		logf_(d, RUMOR_LOG_INFO, "SIGHUP: reloading");
+		reload(d);
 		return;
 	}
 	if (d->stopping)
@@ -479,6 +518,31 @@ static void on_signal(uv_signal_t *h, int signum)
 	uv_close((uv_handle_t *)&d->sighup, NULL);
 	rumor_close(d->node, NULL, NULL);
 	d->node = NULL;
+}
+
+static void fill_options(struct rumor_options *o, struct daemon_conf *conf)
+{
+	o->data_dir = conf->data;
+	o->mode = conf->mode;
+	o->resolver_path = conf->resolver;
+	o->listen = conf->listen;
+	o->peers = (const char *const *)conf->peers;
+	o->n_peers = conf->n_peers;
+	o->multicast = conf->multicast;
+	o->no_multicast = conf->no_multicast;
+	o->network_key_path = conf->network_key;
+	o->trusted_keys_path = conf->trusted_keys;
+	if (conf->interval_min_ms)
+		o->interval_min_ms = conf->interval_min_ms;
+	if (conf->interval_max_ms)
+		o->interval_max_ms = conf->interval_max_ms;
+	if (conf->catchup_wait_ms != UINT32_MAX)
+		o->catchup_wait_ms = conf->catchup_wait_ms;
+	o->suspect_after_ms = conf->suspect_after_ms;
+	o->gone_after_ms = conf->gone_after_ms;
+	o->control_socket = 1;
+	o->log = node_log_cb;
+	o->log_level = conf->log_level;
 }
 
 int main(int argc, char **argv)
@@ -509,28 +573,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	rumor_options_init(&o);
-	o.data_dir = conf.data;
+	fill_options(&o, &conf);
 	o.loop = &d.loop;
-	o.mode = conf.mode;
-	o.resolver_path = conf.resolver;
-	o.listen = conf.listen;
-	o.peers = (const char *const *)conf.peers;
-	o.n_peers = conf.n_peers;
-	o.multicast = conf.multicast;
-	o.no_multicast = conf.no_multicast;
-	o.network_key_path = conf.network_key;
-	o.trusted_keys_path = conf.trusted_keys;
-	if (conf.interval_min_ms)
-		o.interval_min_ms = conf.interval_min_ms;
-	if (conf.interval_max_ms)
-		o.interval_max_ms = conf.interval_max_ms;
-	if (conf.catchup_wait_ms != UINT32_MAX)
-		o.catchup_wait_ms = conf.catchup_wait_ms;
-	o.suspect_after_ms = conf.suspect_after_ms;
-	o.gone_after_ms = conf.gone_after_ms;
-	o.control_socket = 1;
-	o.log = node_log_cb;
-	o.log_level = conf.log_level;
+	d.argc = argc;
+	d.argv = argv;
 
 	rv = rumor_open(&d.node, &o, msg, sizeof msg);
 	if (rv != 0) {

@@ -10,10 +10,11 @@
  *   d value:  the user value, raw (its format is the meta's)
  * The format bytes let a later schema read older entries.
  *
- * The local seq counter is max(s|seq, h|own origin): a local write raises
- * both to its seq, so it writes only the HWM (one entry fewer on the
- * hottest path); s|seq is written only when a remote batch must move the
- * counter past the own HWM (own-origin versions, see store_apply_batch).
+ * The local seq counter is max(s|seq, h|own origin, own log entries): a
+ * local write moves the counter and the own HWM together, so it writes
+ * only h|own (one entry fewer on the hottest path); s|seq is written only
+ * when a remote batch moves the counter past the own HWM (own-origin
+ * versions, see store_apply_batch).
  *
  * Memory beside LevelDB: the local seq counter and, per origin, its HWM
  * and the highest seq of its log entries ever written (log_max). log_max
@@ -652,6 +653,10 @@ int store_open(struct store **out, const char *dir,
 	}
 	if (own->hwm > s->local_seq)
 		s->local_seq = own->hwm;
+	/* Never behind our own log (store_check would call that corrupt):
+	 * a counter that were would hand out a seq a second time. */
+	if (own->log_max > s->local_seq)
+		s->local_seq = own->log_max;
 	*out = s;
 	return 0;
 

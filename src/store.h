@@ -8,7 +8,9 @@
  *   m | key                    -> meta: clock, origin, seq, wall_ms, flags
  *   l | origin(32) | seq(8 BE) -> log entry: clock, wall_ms, flags, key
  *   h | origin(32)             -> HWM: highest seq of origin seen (8 BE)
- *   s | name                   -> singletons: "schema", "seq" (local counter)
+ *   s | name                   -> singletons: "schema", "seq" (local counter;
+ *                                 the counter is max(s|seq, own HWM), see
+ *                                 store.c)
  *
  * Contracts:
  *  - Every change, local or remote, is one LevelDB WriteBatch: data, meta,

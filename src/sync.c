@@ -23,6 +23,14 @@
  * has a log entry in the snapshot: either its seq is above our digest's
  * HWM for its origin, and it was streamed, or it is not, and by our own
  * invariant we hold V' or newer already.
+ *
+ * Why we stream entries above our own HWM, and need every origin of the
+ * log: a cut stream leaves us log entries above our HWM for their origin
+ * (or of an origin we have no HWM for at all). Such an entry may be the
+ * V' that supersedes a version our DONE claims, so for every origin with
+ * log entries we send everything above the PEER's HWM, whatever our own
+ * HWM says. store_hwms() lists every origin that has an HWM or log
+ * entries (hwm 0 for the latter); that is what makes this complete.
  */
 #include "sync.h"
 
@@ -365,9 +373,11 @@ static int push_begin(struct sync_session *ss, uint64_t exchange_id,
 	}
 	ss->po_n = 0;
 	for (i = 0; i < ss->snap_hwms.n; i++) {
+		/* Even when our HWM is not above theirs: a cut stream may
+		 * have left us log entries above our own HWM (see the top of
+		 * this file). Scanning an origin with nothing to send costs
+		 * one seek. */
 		theirs = hwm_list_find(&ss->peer, ss->snap_hwms.v[i].origin);
-		if (theirs >= ss->snap_hwms.v[i].seq)
-			continue;
 		memcpy(ss->po[ss->po_n].origin, ss->snap_hwms.v[i].origin,
 		       STORE_ORIGIN_BYTES);
 		ss->po[ss->po_n].cursor = theirs;

@@ -50,6 +50,14 @@
  *  5. A session holds a store snapshot while it streams: free every
  *     session before store_close(). The store must outlive the session.
  *  6. Not thread-safe; no global state.
+ *  7. What sync needs of the store: store_hwms() lists every origin that
+ *     has an HWM or log entries (the latter with hwm 0), because a cut
+ *     stream leaves applied log entries above (or without) their
+ *     origin's HWM until a DONE covers them; such entries are streamed
+ *     onwards like any other (see the top of sync.c).
+ *  8. sync_session_receive_msg() does not know the frame's size: the
+ *     wire_bytes_received figure counts only frames given to
+ *     sync_session_receive().
  */
 #ifndef RUMOR_SYNC_H
 #define RUMOR_SYNC_H

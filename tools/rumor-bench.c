@@ -16,6 +16,8 @@ static const struct bench_mode modes[] = {
 	 "local puts and remote applies against raw LevelDB writes"},
 	{"crypto", bench_crypto_main,
 	 "handshakes per second and sealed-frame throughput against raw secretstream"},
+	{"sync", bench_sync_main,
+	 "catch-up, steady replication, latency and wire bytes over loopback"},
 };
 
 static void usage(FILE *out)

@@ -12,7 +12,7 @@
  * resolver_order of all versions ever written, with store_check passing.
  *
  * Environment:
- *   RUMOR_SCHEDULES=N   schedules to run (default 1000; 200 under ASan)
+ *   RUMOR_SCHEDULES=N   schedules to run (default 1000; 500 under ASan)
  *   RUMOR_SEED=S        seed of the first schedule (default 1); schedule
  *                       i runs with seed S + i
  * A failure prints the seed and the command that replays that schedule.
@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "resolver.h"
 #include "store.h"
@@ -33,7 +34,7 @@
 #define KEYS 6
 
 #if defined(__SANITIZE_ADDRESS__)
-#define DEFAULT_SCHEDULES 200
+#define DEFAULT_SCHEDULES 500
 #else
 #define DEFAULT_SCHEDULES 1000
 #endif
@@ -62,6 +63,9 @@ struct sched {
 
 static const char *prog;
 static char *base;
+static int trace;   /* RUMOR_TRACE=1: print every step */
+
+#define TRACE(...) do { if (trace) fprintf(stderr, __VA_ARGS__); } while (0)
 
 static void sched_fail(struct sched *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
@@ -75,7 +79,8 @@ static void sched_fail(struct sched *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nreproduce: RUMOR_SEED=%llu RUMOR_SCHEDULES=1 %s\n",
+	fprintf(stderr, "\nreproduce: RUMOR_SEED=%llu RUMOR_SCHEDULES=1 %s "
+		"(RUMOR_TRACE=1 prints every step)\n",
 		(unsigned long long)s->seed, prog);
 	tu_rmrf(base);
 	exit(1);
@@ -208,6 +213,8 @@ static void write_one(struct sched *s, int i)
 	}
 	if (rv != 0)
 		sched_fail(s, "write on node %d: %s", i, err.msg);
+	TRACE("  write node %d key %c wall %llu\n", i, key[2],
+	      (unsigned long long)s->wall);
 	if (s->n_all == s->cap_all) {
 		s->cap_all = s->cap_all ? 2 * s->cap_all : 64;
 		s->all = realloc(s->all, s->cap_all * sizeof(*s->all));
@@ -221,14 +228,18 @@ static void write_one(struct sched *s, int i)
 	s->writes++;
 }
 
-static void check_invariant(struct sched *s, int i, const char *when)
+/* The HWM invariant always; store_check only when full (a cut stream
+ * leaves applied log entries above the HWMs until a DONE covers them,
+ * which store_check counts as a violation). */
+static void check_invariant(struct sched *s, int i, const char *when,
+			    int full)
 {
 	struct err err = { 0 };
 
 	if (simnet_check_hwm_invariant(s->nodes[i].store, s->nodes[i].res,
 				       s->all, s->n_all, &err) != 0)
 		sched_fail(s, "%s: node %d: %s", when, i, err.msg);
-	if (store_check(s->nodes[i].store, &err) != 0)
+	if (full && store_check(s->nodes[i].store, &err) != 0)
 		sched_fail(s, "%s: store_check node %d: %s", when, i,
 			   err.msg);
 }
@@ -299,19 +310,23 @@ static void exchange(struct sched *s, int a, int b, int may_cut)
 			   "(%llu/%llu rounds)", a, b,
 			   (unsigned long long)l->end[0].rounds,
 			   (unsigned long long)l->end[1].rounds);
+	TRACE("  exchange %d-%d%s (%llu frames)\n", a, b,
+	      l->cut ? (cp.partial ? " cut, partial frame" : " cut") : "",
+	      (unsigned long long)l->delivered);
 	if (l->cut)
 		s->cuts++;
 	s->exchanges++;
 	simnet_link_free(l);
-	check_invariant(s, a, "after an exchange");
-	check_invariant(s, b, "after an exchange");
+	check_invariant(s, a, "after an exchange", 0);
+	check_invariant(s, b, "after an exchange", 0);
 }
 
 static void restart(struct sched *s, int i)
 {
+	TRACE("  restart node %d\n", i);
 	store_close(s->nodes[i].store);
 	node_open(s, i);
-	check_invariant(s, i, "after a restart");
+	check_invariant(s, i, "after a restart", 0);
 	s->restarts++;
 }
 
@@ -354,7 +369,7 @@ static void check_model(struct sched *s)
 	int i, rv;
 
 	for (i = 0; i < s->n; i++) {
-		check_invariant(s, i, "at the end");
+		check_invariant(s, i, "at the end", 1);
 		for (k = 0; k < KEYS; k++) {
 			key_name(key, k);
 			want = model_winner(s, key);
@@ -435,12 +450,17 @@ int main(int argc, char **argv)
 
 	(void)argc;
 	prog = argv[0];
+	trace = getenv("RUMOR_TRACE") != NULL;
 	env = getenv("RUMOR_SEED");
 	if (env != NULL && *env != '\0')
 		first = strtoull(env, NULL, 0);
 	env = getenv("RUMOR_SCHEDULES");
 	if (env != NULL && *env != '\0')
 		count = strtoull(env, NULL, 0);
+	/* Stores are made and dropped by the thousand: on tmpfs that is
+	 * ten times faster than on a disk. TMPDIR, when set, wins. */
+	if (getenv("TMPDIR") == NULL && access("/dev/shm", W_OK) == 0)
+		setenv("TMPDIR", "/dev/shm", 0);
 	base = tu_tmpdir("schedules");
 	t0 = tu_now_ms();
 	for (i = 0; i < count; i++) {

@@ -522,6 +522,45 @@ static void test_log_scan_of_a_snapshot_sees_the_old_state(void **state)
 	assert_int_equal(l.seqs[0], 2);
 }
 
+static int stop_at_second(void *arg, const struct rumor_version *v)
+{
+	int *n = arg;
+
+	(void)v;
+	return ++*n == 2;
+}
+
+static int scan_stop_at_second(void *arg, const void *key, size_t key_len,
+			       const void *value, size_t value_len)
+{
+	int *n = arg;
+
+	(void)key;
+	(void)key_len;
+	(void)value;
+	(void)value_len;
+	return ++*n == 2;
+}
+
+static void test_scans_stop_when_the_callback_says_so(void **state)
+{
+	struct fx *f = *state;
+	uint64_t last = 0;
+	int n = 0;
+
+	put(f, "a", "1");
+	put(f, "b", "1");
+	put(f, "c", "1");
+	assert_int_equal(store_log_scan(f->s, NULL, f->a, 0, 0, stop_at_second,
+					&n, &last, NULL), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(last, 2);
+	n = 0;
+	assert_int_equal(store_scan(f->s, "", 0, scan_stop_at_second, &n, NULL),
+			 0);
+	assert_int_equal(n, 2);
+}
+
 /* ------------------------------------------------------------ HWMs */
 
 struct hwm_list {
@@ -1358,6 +1397,7 @@ int main(void)
 		T(test_same_key_twice_in_one_batch_keeps_one_log_entry),
 		T(test_log_holds_one_entry_per_key_after_overwrites),
 		T(test_log_scan_of_a_snapshot_sees_the_old_state),
+		T(test_scans_stop_when_the_callback_says_so),
 		T(test_hwms_rise_only_as_listed_and_never_fall),
 		T(test_hwms_of_a_snapshot_are_the_old_ones),
 		T(test_own_origin_remote_versions_raise_local_seq),

@@ -15,6 +15,7 @@ struct bench_mode {
 
 int bench_store_main(int argc, char **argv);
 int bench_crypto_main(int argc, char **argv);
+int bench_sync_main(int argc, char **argv);
 
 static inline double bench_now(void)
 {

@@ -77,7 +77,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 	o->key_bytes = DEFAULT_KEY_BYTES;
 	o->batch = DEFAULT_BATCH;
 	o->rounds = DEFAULT_ROUNDS;
-	for (i = 1; i < argc; i++) {
+	for (i = 1; i < argc; i += 2) {
 		const char *a = argv[i];
 		size_t *dst = NULL, min = 1, max = 0;
 
@@ -110,7 +110,6 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 			usage(stderr);
 			return -1;
 		}
-		i++;
 	}
 	return 0;
 }
