@@ -17,6 +17,9 @@
  *     RUMOR_KEY_MAX bytes, a value 0 to RUMOR_VALUE_MAX bytes.
  *  6. Fields are only ever added at the end of the structs below; always
  *     start from rumor_options_init().
+ *  7. A node that listens or dials sets SIGPIPE to SIG_IGN when it is at
+ *     its default (a peer closing mid-write would otherwise end the
+ *     process); a handler the program installed is left alone.
  */
 #ifndef RUMOR_H
 #define RUMOR_H

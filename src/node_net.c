@@ -8,6 +8,7 @@
 #include "node_net.h"
 
 #include <assert.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,7 @@ struct peer {
 	int closed;                   /* io_conn_close called */
 	int hello;                    /* its HELLO arrived */
 	int in_pump_list;
+	int want_round;               /* local writes arrived mid-round */
 	uint64_t last_heard_ms;       /* last message from it */
 	uint64_t last_ping_ms;
 	struct peer *next;            /* all peers */
@@ -176,6 +178,7 @@ static uint64_t sync_now(void *arg)
 }
 
 static void pump_cb(uv_idle_t *h);
+static void start_round(struct peer *p);
 
 static void schedule_pump(struct peer *p)
 {
@@ -216,6 +219,10 @@ static void pump_cb(uv_idle_t *h)
 			continue;
 		err_clear(&err);
 		after_sync_call(p, sync_session_pump(p->sync, &err), &err);
+		if (!p->closed && p->want_round && !sync_session_busy(p->sync)) {
+			p->want_round = 0;
+			start_round(p);
+		}
 	}
 	if (net->pump_list == NULL)
 		uv_idle_stop(&net->pump_idle);
@@ -239,6 +246,11 @@ static void on_sync_complete(void *arg, const struct sync_round_stats *st)
 		 (unsigned long long)st->entries_applied);
 	request_peer_ended(net, p->id, st);
 	catchup_check(net);
+	/* Writes made while this round streamed from its snapshot go now,
+	 * not at the next paced round: from the pump, since a session
+	 * callback must not start a round itself (sync.h convention 4). */
+	if (p->want_round)
+		schedule_pump(p);
 }
 
 struct lag_ctx {
@@ -761,10 +773,14 @@ static void round_cb(uv_timer_t *t)
 	 * than when its turn comes: one hop for a connected cluster. */
 	if (net->local_writes_since_round) {
 		net->local_writes_since_round = 0;
-		for (p = net->peers; p != NULL; p = p->next)
-			if (p->open && !p->closed && p->sync != NULL &&
-			    !sync_session_busy(p->sync))
+		for (p = net->peers; p != NULL; p = p->next) {
+			if (!p->open || p->closed || p->sync == NULL)
+				continue;
+			if (sync_session_busy(p->sync))
+				p->want_round = 1;
+			else
 				start_round(p);
+		}
 	}
 	schedule_round(net);
 }
@@ -1225,6 +1241,18 @@ int node_net_start(struct rumor *n, const struct rumor_options *o,
 	if (net == NULL)
 		return err_set(err, RUMOR_ENOMEM, "out of memory");
 	net->n = n;
+	/* A peer that closes while we write raises SIGPIPE (libuv writes
+	 * without MSG_NOSIGNAL), whose default action ends the process. A
+	 * networked node needs it ignored; a program that installed its own
+	 * handler keeps it. */
+	if (o->listen != NULL || o->n_peers > 0) {
+		struct sigaction sa;
+
+		if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
+			sa.sa_handler = SIG_IGN;
+			sigaction(SIGPIPE, &sa, NULL);
+		}
+	}
 	wire_decoder_init(&net->dec);
 	wire_buf_init(&net->out);
 	if (o->trusted_keys_path != NULL) {

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -565,6 +566,8 @@ int main(int argc, char **argv)
 		return rv < 0 ? 2 : 0;
 	}
 
+	/* Writes to a peer that has gone must fail with EPIPE, not end us. */
+	signal(SIGPIPE, SIG_IGN);
 	memset(&d, 0, sizeof d);
 	d.log_level = conf.log_level;
 	if (uv_loop_init(&d.loop) != 0) {

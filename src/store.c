@@ -4,11 +4,13 @@
  *
  * Encodings (all integers big-endian, fixed width):
  *   m value:  format(1) flags(1) clock(8) seq(8) wall_ms(8) origin(32)
+ *             value(0..RUMOR_VALUE_MAX; none when deleted)
  *   l value:  format(1) flags(1) clock(8) wall_ms(8) key(1..RUMOR_KEY_MAX)
  *   h value:  seq(8)
  *   s|schema: version(4)          s|seq: seq counter(8), see below
- *   d value:  the user value, raw (its format is the meta's)
- * The format bytes let a later schema read older entries.
+ * The format bytes let a later schema read older entries. The value lives
+ * in its meta entry (schema 2; schema 1 had a separate d entry): a change
+ * writes two entries instead of three, and a read is one lookup.
  *
  * The local seq counter is max(s|seq, h|own origin, own log entries): a
  * local write moves the counter and the own HWM together, so it writes
@@ -20,7 +22,15 @@
  * and the highest seq of its log entries ever written (log_max). log_max
  * tells a remote apply when a (origin, seq) might already be taken by
  * another key, so that the common case (a seq above everything held)
- * needs no extra read.
+ * needs no extra read. And the key filter (a Bloom filter over the user
+ * keys, below): a write of a key the store cannot hold skips the meta
+ * read, so a fresh node catching up, or a put of a new key, reads nothing.
+ *
+ * Cost of a change (rumor-bench store, 100-byte values, 2 cores): two
+ * LevelDB entries (m, l) plus h per batch; new keys read nothing. A remote
+ * apply costs about what raw LevelDB takes for those two entries (~1.3 us
+ * against ~0.8 us for one raw entry); an overwrite adds a point read
+ * (several us once the data outgrows the block cache).
  */
 #include "store.h"
 
@@ -34,18 +44,17 @@
 
 #include "resolver.h"
 
-#define PFX_DATA 'd'
 #define PFX_HWM 'h'
 #define PFX_LOG 'l'
 #define PFX_META 'm'
 #define PFX_SINGLE 's'
 
-#define META_FORMAT 1
+#define META_FORMAT 2
 #define LOG_FORMAT 1
 #define FLAG_DELETED 0x01u
 #define FLAGS_KNOWN FLAG_DELETED
 
-#define META_BYTES (2 + 8 + 8 + 8 + STORE_ORIGIN_BYTES)
+#define META_HEAD_BYTES (2 + 8 + 8 + 8 + STORE_ORIGIN_BYTES)
 #define LOG_HEAD_BYTES (2 + 8 + 8)
 #define LOG_KEY_BYTES (1 + STORE_ORIGIN_BYTES + 8)
 #define HWM_KEY_BYTES (1 + STORE_ORIGIN_BYTES)
@@ -60,6 +69,10 @@ struct meta {
 	uint64_t wall_ms;
 	uint8_t origin[STORE_ORIGIN_BYTES];
 	int deleted;
+	/* The live value: points into the buffer the meta was decoded from
+	 * (valid as long as it is); NULL and 0 for a tombstone. */
+	const char *value;
+	size_t value_len;
 };
 
 struct origin_state {
@@ -71,10 +84,17 @@ struct origin_state {
 	uint64_t pend_log_max;
 };
 
+/* Flags of the versions of an apply batch (store.vflags). */
+#define VF_SHARED_SEQ 0x01u     /* another version has its (origin, seq) */
+#define VF_LOGGED 0x02u         /* the last winner of its key: logged */
+
 /* A version of an apply batch, for sorting the batch by key. */
 struct batch_ref {
 	const struct rumor_version *v;
 	size_t idx;             /* its place in the caller's array */
+	uint64_t hash;          /* kf_hash of its key */
+	int kf_add;             /* a new key: add it to the filter once the
+				   batch is durable */
 };
 
 /* The key being decided in an apply batch: its stored meta and the batch's
@@ -83,6 +103,29 @@ struct batch_key {
 	const struct rumor_version *winner;     /* NULL: the stored version */
 	int found;
 	struct meta stored;
+	char *raw;              /* what stored.value points into, or NULL */
+};
+
+/* The key filter: a Bloom filter over every user key with an m entry
+ * (tombstones included), so that a write of a key the store cannot hold
+ * skips the meta read. It only ever says "maybe" or "certainly not";
+ * keys are never removed (a collected tombstone only costs a read).
+ * Blocked: the probes of a key fall into one 512-bit block (one cache
+ * line), so a lookup is one cache miss per layer. Scalable: when the newest
+ * layer holds the keys it was sized for, a layer KF_GROWTH times larger is
+ * added (bounded work: no rescan of the store on the loop); store_open
+ * builds a single layer sized for twice the keys it finds, so layers pile
+ * up only within one run. */
+struct kf_layer {
+	uint64_t *words;
+	uint64_t block_mask;    /* blocks - 1; blocks is a power of two */
+	uint64_t cap;           /* keys it was sized for */
+	uint64_t n;             /* keys added */
+};
+
+struct keyfilter {
+	struct kf_layer *layers;
+	size_t n_layers;
 };
 
 struct store_snapshot {
@@ -111,6 +154,7 @@ struct store {
 	uint64_t gen;
 
 	struct store_stats stats;
+	struct keyfilter kf;
 
 	char *collect_cursor;           /* m key to resume collection at */
 	size_t collect_cursor_len;
@@ -118,9 +162,14 @@ struct store {
 	/* Scratch reused by every call so that hot paths do not allocate. */
 	char kbuf[1 + RUMOR_KEY_MAX];           /* prefix + user key */
 	char lbuf[LOG_HEAD_BYTES + RUMOR_KEY_MAX]; /* a log value */
+	char *mbuf;                     /* an m value: head and value */
+	size_t cap_mbuf;
 	struct batch_ref *refs;         /* apply: the batch in key order */
 	int *outs;
+	unsigned char *vflags;          /* apply: VF_* per version */
 	size_t cap_batch;
+	uint32_t *seqtab;               /* apply: hash table for seqdup */
+	size_t cap_seqtab;
 };
 
 /* ------------------------------------------------------------ encodings */
@@ -145,7 +194,7 @@ static uint64_t get_be64(const uint8_t *p)
 	return v;
 }
 
-static void meta_encode(uint8_t out[META_BYTES], const struct meta *m)
+static void meta_encode(uint8_t out[META_HEAD_BYTES], const struct meta *m)
 {
 	out[0] = META_FORMAT;
 	out[1] = m->deleted ? FLAG_DELETED : 0;
@@ -155,13 +204,14 @@ static void meta_encode(uint8_t out[META_BYTES], const struct meta *m)
 	memcpy(out + 26, m->origin, STORE_ORIGIN_BYTES);
 }
 
-/* 0, or -1 when buf is not a meta this build can read. */
+/* 0, or -1 when buf is not a meta this build can read (a tombstone with
+ * value bytes included). m->value points into buf. */
 static int meta_decode(const void *buf, size_t len, struct meta *m)
 {
 	const uint8_t *p = buf;
 
-	if (len != META_BYTES || p[0] != META_FORMAT ||
-	    (p[1] & ~FLAGS_KNOWN) != 0)
+	if (len < META_HEAD_BYTES || len - META_HEAD_BYTES > RUMOR_VALUE_MAX ||
+	    p[0] != META_FORMAT || (p[1] & ~FLAGS_KNOWN) != 0)
 		return -1;
 	m->deleted = (p[1] & FLAG_DELETED) != 0;
 	m->clock = get_be64(p + 2);
@@ -170,6 +220,15 @@ static int meta_decode(const void *buf, size_t len, struct meta *m)
 	memcpy(m->origin, p + 26, STORE_ORIGIN_BYTES);
 	if (m->clock == 0 || m->seq == 0)
 		return -1;
+	if (m->deleted) {
+		if (len != META_HEAD_BYTES)
+			return -1;
+		m->value = NULL;
+		m->value_len = 0;
+	} else {
+		m->value = (const char *)p + META_HEAD_BYTES;
+		m->value_len = len - META_HEAD_BYTES;
+	}
 	return 0;
 }
 
@@ -315,6 +374,122 @@ static void origin_touch(struct store *s, struct origin_state *os)
 	}
 }
 
+/* ------------------------------------------------------------ key filter */
+
+#define KF_BLOCK_WORDS 8u       /* 512 bits: one cache line */
+#define KF_BITS_PER_KEY 10u     /* ~1% false positives at capacity */
+#define KF_PROBES 7u            /* 7 x 9 bits of the second hash */
+#define KF_MIN_KEYS 65536u
+#define KF_GROWTH 4u
+
+static uint64_t kf_mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
+/* A 64-bit hash of a user key (memory only: byte order does not matter). */
+static uint64_t kf_hash(const void *key, size_t len)
+{
+	const uint8_t *p = key;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ len, w;
+
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&w, p, 8);
+		h ^= kf_mix(w);
+		h = (h << 27 | h >> 37) * 5 + 0x52dce729u;
+	}
+	w = 0;
+	memcpy(&w, p, len);
+	return kf_mix(h ^ kf_mix(w ^ 0x2545f4914f6cdd1dull));
+}
+
+/* Adds a layer for cap keys; -1 when out of memory. */
+static int kf_add_layer(struct keyfilter *kf, uint64_t cap)
+{
+	struct kf_layer *layers, *l;
+	uint64_t blocks = 1, want;
+
+	want = (cap * KF_BITS_PER_KEY + KF_BLOCK_WORDS * 64 - 1) /
+	       (KF_BLOCK_WORDS * 64);
+	while (blocks < want)
+		blocks <<= 1;
+	layers = realloc(kf->layers, (kf->n_layers + 1) * sizeof *layers);
+	if (layers == NULL)
+		return -1;
+	kf->layers = layers;
+	l = &layers[kf->n_layers];
+	l->words = calloc(blocks * KF_BLOCK_WORDS, sizeof *l->words);
+	if (l->words == NULL)
+		return -1;
+	l->block_mask = blocks - 1;
+	l->cap = cap;
+	l->n = 0;
+	kf->n_layers++;
+	return 0;
+}
+
+static void kf_free(struct keyfilter *kf)
+{
+	size_t i;
+
+	for (i = 0; i < kf->n_layers; i++)
+		free(kf->layers[i].words);
+	free(kf->layers);
+	kf->layers = NULL;
+	kf->n_layers = 0;
+}
+
+/* Whether key hash h may have been added (0: certainly not). */
+static int kf_maybe(const struct keyfilter *kf, uint64_t h)
+{
+	uint64_t g = kf_mix(h ^ 0x6a09e667f3bcc909ull), pos;
+	const uint64_t *block;
+	size_t i;
+	unsigned j;
+
+	for (i = 0; i < kf->n_layers; i++) {
+		block = kf->layers[i].words +
+			(h & kf->layers[i].block_mask) * KF_BLOCK_WORDS;
+		for (j = 0; j < KF_PROBES; j++) {
+			pos = (g >> (9 * j)) & 511u;
+			if ((block[pos >> 6] & (1ull << (pos & 63))) == 0)
+				break;
+		}
+		if (j == KF_PROBES)
+			return 1;
+	}
+	return 0;
+}
+
+/* Adds key hash h. Never fails: when the newest layer is full and a
+ * larger one cannot be had, it takes more keys than it was sized for
+ * (more false positives, never a wrong "certainly not"). */
+static void kf_add(struct keyfilter *kf, uint64_t h)
+{
+	uint64_t g = kf_mix(h ^ 0x6a09e667f3bcc909ull), pos, *block;
+	struct kf_layer *l;
+	unsigned j;
+
+	assert(kf->n_layers > 0);
+	l = &kf->layers[kf->n_layers - 1];
+	if (l->n >= l->cap && l->cap <= UINT64_MAX / KF_GROWTH) {
+		(void)kf_add_layer(kf, l->cap * KF_GROWTH);
+		/* kf->layers may have moved, failure or not. */
+		l = &kf->layers[kf->n_layers - 1];
+	}
+	block = l->words + (h & l->block_mask) * KF_BLOCK_WORDS;
+	for (j = 0; j < KF_PROBES; j++) {
+		pos = (g >> (9 * j)) & 511u;
+		block[pos >> 6] |= 1ull << (pos & 63);
+	}
+	l->n++;
+}
+
 /* ------------------------------------------------------------ small helpers */
 
 static uint64_t store_now_ms(struct store *s)
@@ -338,15 +513,20 @@ static int db_error(struct store *s, char *lerr, const char *what,
 }
 
 /* Reads the meta of key (in s->kbuf as 'm' + key, length klen). *found = 0
- * when there is none. */
+ * when there is none. With raw not NULL, *raw gets the buffer m->value
+ * points into (the caller leveldb_free()s it; NULL when not found);
+ * without, m->value must not be used. */
 static int meta_read(struct store *s, const leveldb_readoptions_t *ro,
-		     size_t klen, struct meta *m, int *found, struct err *err)
+		     size_t klen, struct meta *m, int *found, char **raw,
+		     struct err *err)
 {
 	char *lerr = NULL, *val;
 	size_t vlen;
 	char hex[41];
 
 	assert(s->kbuf[0] == PFX_META);
+	if (raw != NULL)
+		*raw = NULL;
 	val = leveldb_get(s->db, ro, s->kbuf, klen, &vlen, &lerr);
 	if (lerr != NULL)
 		return db_error(s, lerr, "reading a meta entry", err);
@@ -361,7 +541,40 @@ static int meta_read(struct store *s, const leveldb_readoptions_t *ro,
 			       "store %s: unreadable meta for key %s", s->dir,
 			       key_hex(s->kbuf + 1, klen - 1, hex));
 	}
-	leveldb_free(val);
+	if (raw != NULL) {
+		*raw = val;
+	} else {
+		leveldb_free(val);
+		m->value = NULL;
+		m->value_len = 0;
+	}
+	return 0;
+}
+
+/* Adds the m entry of the key in s->kbuf (length klen) to s->batch: the
+ * head of m, then value (ignored for a tombstone). */
+static int meta_put(struct store *s, size_t klen, const struct meta *m,
+		    const void *value, size_t value_len, struct err *err)
+{
+	size_t len;
+	char *p;
+
+	assert(s->kbuf[0] == PFX_META);
+	if (m->deleted)
+		value_len = 0;
+	len = META_HEAD_BYTES + value_len;
+	if (len > s->cap_mbuf) {
+		p = realloc(s->mbuf, len);
+		if (p == NULL)
+			return err_set(err, RUMOR_ENOMEM,
+				       "store %s: out of memory", s->dir);
+		s->mbuf = p;
+		s->cap_mbuf = len;
+	}
+	meta_encode((uint8_t *)s->mbuf, m);
+	if (value_len > 0)
+		memcpy(s->mbuf + META_HEAD_BYTES, value, value_len);
+	leveldb_writebatch_put(s->batch, s->kbuf, klen, s->mbuf, len);
 	return 0;
 }
 
@@ -493,8 +706,9 @@ static int load_single(struct store *s, const char *k, size_t klen,
 	return 0;
 }
 
-/* One scan at open: singletons, HWMs, per-origin log_max, counts. The d
- * keyspace (the bulk of the bytes) is skipped. */
+/* At open: the schema first (an older layout must be refused by name, not
+ * stumbled over), then one scan of everything: singletons, HWMs,
+ * per-origin log_max, counts. */
 static int store_load(struct store *s, struct err *err)
 {
 	leveldb_iterator_t *it;
@@ -505,12 +719,36 @@ static int store_load(struct store *s, struct err *err)
 	struct meta m;
 	char *lerr = NULL;
 	char hex[41];
+	/* The key filter is sized once the keys are counted: their hashes
+	 * wait here (8 bytes a key, for the time of the open). */
+	uint64_t *hashes = NULL, *grown;
+	size_t n_hashes = 0, cap_hashes = 0, i;
 
 	it = leveldb_create_iterator(s->db, s->ropts);
 	leveldb_iter_seek_to_first(it);
 	empty = !leveldb_iter_valid(it);
-	if (!empty)
-		leveldb_iter_seek(it, "h", 1);
+	if (!empty) {
+		leveldb_iter_seek(it, SINGLE_SCHEMA, strlen(SINGLE_SCHEMA));
+		if (leveldb_iter_valid(it)) {
+			k = leveldb_iter_key(it, &klen);
+			v = leveldb_iter_value(it, &vlen);
+			if (klen == strlen(SINGLE_SCHEMA) &&
+			    memcmp(k, SINGLE_SCHEMA, klen) == 0) {
+				rv = load_single(s, k, klen, (const uint8_t *)v,
+						 vlen, &have_schema, &have_seq,
+						 err);
+				if (rv != 0)
+					goto done;
+			}
+		}
+		if (!have_schema) {
+			rv = err_set(err, RUMOR_ECORRUPT,
+				     "store %s: not a rumor store (no schema entry)",
+				     s->dir);
+			goto done;
+		}
+		leveldb_iter_seek_to_first(it);
+	}
 	for (; leveldb_iter_valid(it); leveldb_iter_next(it)) {
 		k = leveldb_iter_key(it, &klen);
 		v = leveldb_iter_value(it, &vlen);
@@ -553,6 +791,15 @@ static int store_load(struct store *s, struct err *err)
 				s->stats.tombstones++;
 			else
 				s->stats.keys++;
+			if (n_hashes == cap_hashes) {
+				cap_hashes = cap_hashes ? 2 * cap_hashes : 1024;
+				grown = realloc(hashes,
+						cap_hashes * sizeof *hashes);
+				if (grown == NULL)
+					goto nomem;
+				hashes = grown;
+			}
+			hashes[n_hashes++] = kf_hash(k + 1, klen - 1);
 			break;
 		case PFX_SINGLE:
 			rv = load_single(s, k, klen, (const uint8_t *)v, vlen,
@@ -579,10 +826,18 @@ static int store_load(struct store *s, struct err *err)
 			     "store %s: not a rumor store (no %s entry)",
 			     s->dir, have_schema ? "seq" : "schema");
 	}
+	if (rv != 0)
+		goto done;
+	if (kf_add_layer(&s->kf, n_hashes > KF_MIN_KEYS / 2 ? 2 * n_hashes
+							    : KF_MIN_KEYS) != 0)
+		goto nomem;
+	for (i = 0; i < n_hashes; i++)
+		kf_add(&s->kf, hashes[i]);
 	goto done;
 nomem:
 	rv = err_set(err, RUMOR_ENOMEM, "store %s: out of memory", s->dir);
 done:
+	free(hashes);
 	leveldb_iter_destroy(it);
 	return rv;
 }
@@ -669,6 +924,7 @@ err_after_options:
 	leveldb_options_destroy(s->options);
 	leveldb_filterpolicy_destroy(s->filter);
 	leveldb_cache_destroy(s->cache);
+	kf_free(&s->kf);
 	free(s->origins);
 err_after_alloc:
 	free(s->dir);
@@ -687,10 +943,14 @@ void store_close(struct store *s)
 	leveldb_options_destroy(s->options);
 	leveldb_filterpolicy_destroy(s->filter);
 	leveldb_cache_destroy(s->cache);
+	kf_free(&s->kf);
 	free(s->origins);
 	free(s->collect_cursor);
 	free(s->refs);
 	free(s->outs);
+	free(s->vflags);
+	free(s->seqtab);
+	free(s->mbuf);
 	free(s->dir);
 	free(s);
 }
@@ -703,7 +963,8 @@ static int local_write(struct store *s, const void *key, size_t key_len,
 {
 	struct origin_state *own;
 	struct meta old, m;
-	uint8_t mbuf[META_BYTES], seqbuf[8];
+	uint64_t hash;
+	uint8_t seqbuf[8];
 	char lk[LOG_KEY_BYTES], hk[HWM_KEY_BYTES];
 	struct rumor_version v;
 	size_t klen, llen;
@@ -720,9 +981,13 @@ static int local_write(struct store *s, const void *key, size_t key_len,
 		return rv;
 
 	klen = kbuf_set(s, PFX_META, key, key_len);
-	rv = meta_read(s, s->ropts, klen, &old, &found, err);
-	if (rv != 0)
-		return rv;
+	hash = kf_hash(key, key_len);
+	found = 0;
+	if (kf_maybe(&s->kf, hash)) {
+		rv = meta_read(s, s->ropts, klen, &old, &found, NULL, err);
+		if (rv != 0)
+			return rv;
+	}
 	if (found && old.clock == UINT64_MAX)
 		return err_set(err, RUMOR_EINVAL, "store: clock exhausted");
 	if (s->local_seq == UINT64_MAX)
@@ -742,16 +1007,11 @@ static int local_write(struct store *s, const void *key, size_t key_len,
 		log_key(lk, old.origin, old.seq);
 		leveldb_writebatch_delete(s->batch, lk, sizeof lk);
 	}
-	s->kbuf[0] = PFX_DATA;
-	if (deleted)
-		leveldb_writebatch_delete(s->batch, s->kbuf, klen);
-	else
-		leveldb_writebatch_put(s->batch, s->kbuf, klen, value,
-				       value_len);
-	s->kbuf[0] = PFX_META;
-	meta_encode(mbuf, &m);
-	leveldb_writebatch_put(s->batch, s->kbuf, klen, (const char *)mbuf,
-			       sizeof mbuf);
+	rv = meta_put(s, klen, &m, value, value_len, err);
+	if (rv != 0) {
+		leveldb_writebatch_clear(s->batch);
+		return rv;
+	}
 	log_key(lk, s->origin, m.seq);
 	llen = log_encode(s->lbuf, m.clock, m.wall_ms, deleted, key, key_len);
 	leveldb_writebatch_put(s->batch, lk, sizeof lk, s->lbuf, llen);
@@ -767,6 +1027,8 @@ static int local_write(struct store *s, const void *key, size_t key_len,
 	s->local_seq = m.seq;
 	own->hwm = m.seq;
 	own->log_max = m.seq;
+	if (!found)
+		kf_add(&s->kf, hash);
 	s->stats.local_writes++;
 	if (!found)
 		s->stats.log_entries++;
@@ -815,9 +1077,9 @@ int store_del(struct store *s, const void *key, size_t key_len,
 int store_get(struct store *s, const void *key, size_t key_len,
 	      void **value, size_t *value_len, struct err *err)
 {
-	char *lerr = NULL, *val;
 	struct meta m;
-	size_t klen, vlen;
+	char *raw;
+	size_t klen;
 	int rv, found;
 
 	if (s == NULL || value == NULL || value_len == NULL)
@@ -825,26 +1087,20 @@ int store_get(struct store *s, const void *key, size_t key_len,
 	rv = check_key(key, key_len, err);
 	if (rv != 0)
 		return rv;
-	klen = kbuf_set(s, PFX_DATA, key, key_len);
-	val = leveldb_get(s->db, s->ropts, s->kbuf, klen, &vlen, &lerr);
-	if (lerr != NULL)
-		return db_error(s, lerr, "reading a value", err);
-	if (val == NULL) {
-		/* An empty value may come back as NULL where malloc(0)
-		 * returns NULL; the meta says whether the key is live. */
-		s->kbuf[0] = PFX_META;
-		rv = meta_read(s, s->ropts, klen, &m, &found, err);
-		if (rv != 0)
-			return rv;
-		if (!found || m.deleted)
-			return err_set(err, RUMOR_ENOTFOUND, "store: no such key");
-		val = malloc(1);
-		if (val == NULL)
-			return err_set(err, RUMOR_ENOMEM, "store: out of memory");
-		vlen = 0;
+	klen = kbuf_set(s, PFX_META, key, key_len);
+	rv = meta_read(s, s->ropts, klen, &m, &found, &raw, err);
+	if (rv != 0)
+		return rv;
+	if (!found || m.deleted) {
+		leveldb_free(raw);
+		return err_set(err, RUMOR_ENOTFOUND, "store: no such key");
 	}
-	*value = val;
-	*value_len = vlen;
+	/* LevelDB's buffer is malloc'd and at least the meta head long, so
+	 * it becomes the caller's value (never NULL, even when empty) without
+	 * another allocation. */
+	memmove(raw, m.value, m.value_len);
+	*value = raw;
+	*value_len = m.value_len;
 	return 0;
 }
 
@@ -886,50 +1142,12 @@ static int record_build(struct store *s, const void *key, size_t key_len,
 	return 0;
 }
 
-/* Reads the live value of the key in s->kbuf (any prefix); ECORRUPT when
- * the meta says live but there is no data. */
-static int data_read(struct store *s, const leveldb_readoptions_t *ro,
-		     const void *key, size_t key_len, char **val,
-		     size_t *vlen, struct err *err)
-{
-	char *lerr = NULL;
-	char hex[41];
-
-	kbuf_set(s, PFX_DATA, key, key_len);
-	*val = leveldb_get(s->db, ro, s->kbuf, 1 + key_len, vlen, &lerr);
-	if (lerr != NULL)
-		return db_error(s, lerr, "reading a value", err);
-	if (*val == NULL) {
-		/* See store_get: where malloc(0) is NULL, tell an empty value
-		 * from a missing one by looking again with an iterator. */
-		leveldb_iterator_t *it = leveldb_create_iterator(s->db, ro);
-		const char *k;
-		size_t kl;
-		int present = 0;
-
-		leveldb_iter_seek(it, s->kbuf, 1 + key_len);
-		if (leveldb_iter_valid(it)) {
-			k = leveldb_iter_key(it, &kl);
-			present = kl == 1 + key_len &&
-				  memcmp(k, s->kbuf, kl) == 0;
-		}
-		leveldb_iter_destroy(it);
-		if (!present)
-			return err_set(err, RUMOR_ECORRUPT,
-				       "store %s: live key %s has no value",
-				       s->dir, key_hex(key, key_len, hex));
-		*val = NULL;
-		*vlen = 0;
-	}
-	return 0;
-}
-
 int store_get_version(struct store *s, const void *key, size_t key_len,
 		      struct store_record **rec, struct err *err)
 {
 	struct meta m;
-	char *val = NULL;
-	size_t klen, vlen = 0;
+	char *raw;
+	size_t klen;
 	int rv, found;
 
 	if (s == NULL || rec == NULL)
@@ -939,18 +1157,13 @@ int store_get_version(struct store *s, const void *key, size_t key_len,
 	if (rv != 0)
 		return rv;
 	klen = kbuf_set(s, PFX_META, key, key_len);
-	rv = meta_read(s, s->ropts, klen, &m, &found, err);
+	rv = meta_read(s, s->ropts, klen, &m, &found, &raw, err);
 	if (rv != 0)
 		return rv;
 	if (!found)
 		return err_set(err, RUMOR_ENOTFOUND, "store: no such key");
-	if (!m.deleted) {
-		rv = data_read(s, s->ropts, key, key_len, &val, &vlen, err);
-		if (rv != 0)
-			return rv;
-	}
-	rv = record_build(s, key, key_len, &m, val, vlen, rec, err);
-	leveldb_free(val);
+	rv = record_build(s, key, key_len, &m, m.value, m.value_len, rec, err);
+	leveldb_free(raw);
 	return rv;
 }
 
@@ -966,13 +1179,16 @@ int store_scan(struct store *s, const void *prefix, size_t prefix_len,
 	char start[1 + RUMOR_KEY_MAX];
 	const char *k, *v;
 	size_t klen, vlen;
+	struct meta m;
 	char *lerr = NULL;
+	char hex[41];
+	int rv = 0;
 
 	if (s == NULL || cb == NULL || (prefix == NULL && prefix_len > 0))
 		return err_set(err, RUMOR_EINVAL, "store_scan: NULL argument");
 	if (prefix_len > RUMOR_KEY_MAX)
 		return 0;       /* no key is that long */
-	start[0] = PFX_DATA;
+	start[0] = PFX_META;
 	if (prefix_len > 0)
 		memcpy(start + 1, prefix, prefix_len);
 	it = leveldb_create_iterator(s->db, s->ropts);
@@ -982,14 +1198,22 @@ int store_scan(struct store *s, const void *prefix, size_t prefix_len,
 		if (klen < 1 + prefix_len || memcmp(k, start, 1 + prefix_len))
 			break;
 		v = leveldb_iter_value(it, &vlen);
-		if (cb(arg, k + 1, klen - 1, v, vlen) != 0)
+		if (meta_decode(v, vlen, &m) != 0) {
+			rv = err_set(err, RUMOR_ECORRUPT,
+				     "store %s: unreadable meta for key %s",
+				     s->dir, key_hex(k + 1, klen - 1, hex));
+			break;
+		}
+		if (m.deleted)
+			continue;
+		if (cb(arg, k + 1, klen - 1, m.value, m.value_len) != 0)
 			break;
 	}
 	leveldb_iter_get_error(it, &lerr);
 	leveldb_iter_destroy(it);
 	if (lerr != NULL)
 		return db_error(s, lerr, "scanning", err);
-	return 0;
+	return rv;
 }
 
 /* ------------------------------------------------------------ remote writes */
@@ -1024,7 +1248,22 @@ static int batch_scratch(struct store *s, size_t n, struct err *err)
 		if (p == NULL)
 			goto nomem;
 		s->outs = p;
+		p = realloc(s->vflags, n);
+		if (p == NULL)
+			goto nomem;
+		s->vflags = p;
 		s->cap_batch = n;
+	}
+	if (2 * n > s->cap_seqtab) {
+		size_t cap = 16;
+
+		while (cap < 2 * n)
+			cap <<= 1;
+		p = realloc(s->seqtab, cap * sizeof *s->seqtab);
+		if (p == NULL)
+			goto nomem;
+		s->seqtab = p;
+		s->cap_seqtab = cap;
 	}
 	return 0;
 nomem:
@@ -1051,11 +1290,47 @@ static int validate_version(const struct rumor_version *v, size_t i,
 	return rv;
 }
 
+/* Marks (VF_SHARED_SEQ) in s->vflags the versions whose (origin, seq) another version of
+ * the batch carries too: only those need seq_taken's look at the batch.
+ * One pass over a hash table of at least 2n slots (n <= STORE_APPLY_MAX
+ * fits the uint32_t slots). */
+static void mark_shared_seqs(struct store *s, const struct rumor_version *vs,
+			     size_t n)
+{
+	size_t mask, slot, i, j;
+	uint64_t o;
+
+	assert(2 * n <= s->cap_seqtab);
+	mask = s->cap_seqtab - 1;
+	memset(s->seqtab, 0, s->cap_seqtab * sizeof *s->seqtab);
+	memset(s->vflags, 0, n);
+	for (i = 0; i < n; i++) {
+		memcpy(&o, vs[i].origin, sizeof o);
+		slot = kf_mix(vs[i].seq ^ o) & mask;
+		for (;; slot = (slot + 1) & mask) {
+			if (s->seqtab[slot] == 0) {
+				s->seqtab[slot] = (uint32_t)i + 1;
+				break;
+			}
+			j = s->seqtab[slot] - 1;
+			if (vs[j].seq == vs[i].seq &&
+			    memcmp(vs[j].origin, vs[i].origin,
+				   STORE_ORIGIN_BYTES) == 0) {
+				s->vflags[i] |= VF_SHARED_SEQ;
+				s->vflags[j] |= VF_SHARED_SEQ;
+				break;
+			}
+		}
+	}
+}
+
 /* Whether (v->origin, v->seq) already names the write of another key, in
  * the store or among the winners of this batch so far. Only asked when
- * v->seq is not above every seq logged for the origin (rare: a stream
- * gives each origin's entries in seq order), so a linear look at the
- * batch is fine. */
+ * v->seq is not above every seq logged for the origin or decided in this
+ * batch (the batch is decided in key order, so that is common); the batch
+ * is looked at only when another version shares the (origin, seq) (rare:
+ * a buggy or restored peer), the store only when the seq is not above
+ * every one logged. */
 static int seq_taken(struct store *s, const struct rumor_version *vs,
 		     size_t n, const struct rumor_version *v,
 		     const struct origin_state *os, int *taken, struct err *err)
@@ -1066,7 +1341,7 @@ static int seq_taken(struct store *s, const struct rumor_version *vs,
 	size_t vlen, j;
 
 	*taken = 0;
-	for (j = 0; j < n; j++) {
+	for (j = 0; (s->vflags[v - vs] & VF_SHARED_SEQ) && j < n; j++) {
 		if (s->outs[j] == STORE_APPLIED && vs[j].seq == v->seq &&
 		    memcmp(vs[j].origin, v->origin, STORE_ORIGIN_BYTES) == 0 &&
 		    (vs[j].key_len != v->key_len ||
@@ -1105,10 +1380,8 @@ static int apply_one(struct store *s, const struct rumor_version *vs,
 	struct rumor_version cur;
 	struct origin_state *os;
 	struct meta m;
-	uint8_t mbuf[META_BYTES];
 	char lk[LOG_KEY_BYTES];
-	char *stored_val = NULL;
-	size_t klen, llen, stored_len = 0;
+	size_t klen;
 	int have_cur, c, rv, taken;
 
 	klen = kbuf_set(s, PFX_META, v->key, v->key_len);
@@ -1127,25 +1400,18 @@ static int apply_one(struct store *s, const struct rumor_version *vs,
 			cur.origin = bk->stored.origin;
 			cur.origin_len = STORE_ORIGIN_BYTES;
 			cur.seq = bk->stored.seq;
-			/* Only a same-clock conflict between origins reaches
-			 * the resolver, which may look at values. */
-			if (!cur.deleted && cur.clock == v->clock &&
-			    memcmp(cur.origin, v->origin,
-				   STORE_ORIGIN_BYTES) != 0) {
-				rv = data_read(s, s->ropts, v->key, v->key_len,
-					       &stored_val, &stored_len, err);
-				if (rv != 0)
-					return rv;
-				/* A live value is never NULL (resolver ABI). */
-				cur.value = stored_val != NULL ? stored_val : "";
-				cur.value_len = stored_len;
-				kbuf_set(s, PFX_META, v->key, v->key_len);
+			/* The resolver may look at the value (in a
+			 * same-clock conflict); it came with the meta. A live
+			 * value is never NULL (resolver ABI). */
+			if (!cur.deleted) {
+				assert(bk->stored.value != NULL);
+				cur.value = bk->stored.value;
+				cur.value_len = bk->stored.value_len;
 			}
 		}
 	}
 	if (have_cur) {
 		c = resolver_order(s->resolver, v, &cur, NULL);
-		leveldb_free(stored_val);
 		if (c == 0) {
 			s->outs[i] = STORE_IDENTICAL;
 			return 0;
@@ -1172,31 +1438,23 @@ static int apply_one(struct store *s, const struct rumor_version *vs,
 		os->pend_log_max = v->seq;
 	}
 
-	/* The previous log entry goes first: it may be the very slot the new
-	 * entry takes (same origin and seq, another clock). */
-	if (have_cur) {
+	/* The stored version's log entry goes. An earlier winner of this
+	 * batch has none to delete: log entries are added after the decisions,
+	 * for the last winner of each key only (see store_apply_batch). The
+	 * deletion comes before that put, which may take the very slot (same
+	 * origin and seq, another clock). */
+	if (have_cur && bk->winner == NULL) {
 		log_key(lk, cur.origin, cur.seq);
 		leveldb_writebatch_delete(s->batch, lk, sizeof lk);
 	}
-	s->kbuf[0] = PFX_DATA;
-	if (v->deleted)
-		leveldb_writebatch_delete(s->batch, s->kbuf, klen);
-	else
-		leveldb_writebatch_put(s->batch, s->kbuf, klen, v->value,
-				       v->value_len);
-	s->kbuf[0] = PFX_META;
 	m.clock = v->clock;
 	m.seq = v->seq;
 	m.wall_ms = v->wall_ms;
 	m.deleted = v->deleted != 0;
 	memcpy(m.origin, v->origin, STORE_ORIGIN_BYTES);
-	meta_encode(mbuf, &m);
-	leveldb_writebatch_put(s->batch, s->kbuf, klen, (const char *)mbuf,
-			       sizeof mbuf);
-	log_key(lk, v->origin, v->seq);
-	llen = log_encode(s->lbuf, v->clock, v->wall_ms, m.deleted, v->key,
-			  v->key_len);
-	leveldb_writebatch_put(s->batch, lk, sizeof lk, s->lbuf, llen);
+	rv = meta_put(s, klen, &m, v->value, v->value_len, err);
+	if (rv != 0)
+		return rv;
 
 	if (!have_cur)
 		(*d_log)++;
@@ -1223,8 +1481,10 @@ int store_apply_batch(struct store *s, const struct rumor_version *vs,
 	uint8_t seqbuf[8];
 	char hk[HWM_KEY_BYTES];
 	struct batch_key bk;
-	size_t i, r, applied = 0, stale = 0, identical = 0;
-	int rv, dirty = 0;
+	uint64_t hash = 0;
+	char lk[LOG_KEY_BYTES];
+	size_t i, r, llen, applied = 0, stale = 0, identical = 0;
+	int rv, dirty = 0, key_pending = 0;
 
 	if (s == NULL || (vs == NULL && n > 0) ||
 	    (raise == NULL && n_raise > 0))
@@ -1262,12 +1522,17 @@ int store_apply_batch(struct store *s, const struct rumor_version *vs,
 	for (i = 0; i < n; i++) {
 		s->refs[i].v = &vs[i];
 		s->refs[i].idx = i;
+		s->refs[i].kf_add = 0;
 		s->outs[i] = 0;
 	}
 	if (n > 1)
 		qsort(s->refs, n, sizeof *s->refs, batch_ref_cmp);
+	if (n > 0)
+		mark_shared_seqs(s, vs, n);
 
 	s->gen++;
+	bk.winner = NULL;
+	bk.raw = NULL;
 	conflicts0 = s->stats.seq_conflicts;
 	local_seq = s->local_seq;
 	leveldb_writebatch_clear(s->batch);
@@ -1276,17 +1541,35 @@ int store_apply_batch(struct store *s, const struct rumor_version *vs,
 		if (r == 0 || key_cmp(vs[i].key, vs[i].key_len,
 				      s->refs[r - 1].v->key,
 				      s->refs[r - 1].v->key_len) != 0) {
+			if (r > 0 && bk.winner != NULL)
+				s->vflags[bk.winner - vs] |= VF_LOGGED;
 			bk.winner = NULL;
-			kbuf_set(s, PFX_META, vs[i].key, vs[i].key_len);
-			rv = meta_read(s, s->ropts, 1 + vs[i].key_len,
-				       &bk.stored, &bk.found, err);
-			if (rv != 0)
-				goto err_after_batch;
+			bk.found = 0;
+			key_pending = 0;
+			leveldb_free(bk.raw);
+			bk.raw = NULL;
+			hash = kf_hash(vs[i].key, vs[i].key_len);
+			if (kf_maybe(&s->kf, hash)) {
+				kbuf_set(s, PFX_META, vs[i].key,
+					 vs[i].key_len);
+				rv = meta_read(s, s->ropts, 1 + vs[i].key_len,
+					       &bk.stored, &bk.found, &bk.raw,
+					       err);
+				if (rv != 0)
+					goto err_after_batch;
+			}
 		}
 		rv = apply_one(s, vs, n, i, &bk, &d_keys, &d_tombs, &d_log,
 			       err);
 		if (rv != 0)
 			goto err_after_batch;
+		/* The first winner of a key not stored yet adds it. */
+		if (!bk.found && s->outs[i] == STORE_APPLIED &&
+		    bk.winner == &vs[i] && !key_pending) {
+			s->refs[r].hash = hash;
+			s->refs[r].kf_add = 1;
+			key_pending = 1;
+		}
 		if (s->outs[i] == STORE_APPLIED)
 			applied++;
 		else if (s->outs[i] == STORE_STALE)
@@ -1297,6 +1580,22 @@ int store_apply_batch(struct store *s, const struct rumor_version *vs,
 		if (memcmp(vs[i].origin, s->origin, STORE_ORIGIN_BYTES) == 0 &&
 		    vs[i].seq > local_seq)
 			local_seq = vs[i].seq;
+	}
+	leveldb_free(bk.raw);
+	bk.raw = NULL;
+	if (n > 0 && bk.winner != NULL)
+		s->vflags[bk.winner - vs] |= VF_LOGGED;
+	/* The log entries, in the caller's order: a stream gives each
+	 * origin's entries in seq order, so they go into LevelDB's memtable
+	 * as appends rather than at random places (measured: ~10% of an
+	 * apply at 100-byte values). */
+	for (i = 0; i < n; i++) {
+		if (!(s->vflags[i] & VF_LOGGED))
+			continue;
+		log_key(lk, vs[i].origin, vs[i].seq);
+		llen = log_encode(s->lbuf, vs[i].clock, vs[i].wall_ms,
+				  vs[i].deleted != 0, vs[i].key, vs[i].key_len);
+		leveldb_writebatch_put(s->batch, lk, sizeof lk, s->lbuf, llen);
 	}
 	for (i = 0; i < n_raise; i++) {
 		os = origin_find(s, raise[i].origin);
@@ -1334,6 +1633,9 @@ int store_apply_batch(struct store *s, const struct rumor_version *vs,
 	}
 
 	/* Durable: the memory view follows. */
+	for (r = 0; r < n; r++)
+		if (s->refs[r].kf_add)
+			kf_add(&s->kf, s->refs[r].hash);
 	for (i = 0; i < s->n_origins; i++) {
 		os = &s->origins[i];
 		if (os->gen != s->gen)
@@ -1358,6 +1660,7 @@ int store_apply_batch(struct store *s, const struct rumor_version *vs,
 	return 0;
 
 err_after_batch:
+	leveldb_free(bk.raw);
 	leveldb_writebatch_clear(s->batch);
 	s->stats.seq_conflicts = conflicts0;
 	/* A later generation makes the pend_* values of this one void. */
@@ -1396,14 +1699,19 @@ int store_hwms(struct store *s, const struct store_snapshot *snap,
 {
 	leveldb_iterator_t *it;
 	const char *k, *v;
-	size_t klen, vlen;
+	size_t klen, vlen, oi = 0;
 	char *lerr = NULL;
-	int rv = 0;
+	int rv = 0, stop = 0;
 
 	if (s == NULL || cb == NULL)
 		return err_set(err, RUMOR_EINVAL, "store_hwms: NULL argument");
+	/* Origins with log entries but no HWM are listed too, with seq 0: a
+	 * cut stream leaves applied entries whose HWM was never raised, and a
+	 * node must still pass them on (its peers' digests decide what it
+	 * sends). They are merged in, in origin order, from the in-memory
+	 * table, which is sorted. */
 	it = leveldb_create_iterator(s->db, snap_ropts(s, snap));
-	for (leveldb_iter_seek(it, "h", 1); leveldb_iter_valid(it);
+	for (leveldb_iter_seek(it, "h", 1); leveldb_iter_valid(it) && !stop;
 	     leveldb_iter_next(it)) {
 		k = leveldb_iter_key(it, &klen);
 		if (k[0] != PFX_HWM)
@@ -1414,14 +1722,25 @@ int store_hwms(struct store *s, const struct store_snapshot *snap,
 				     "store %s: unreadable HWM entry", s->dir);
 			break;
 		}
-		if (cb(arg, (const uint8_t *)k + 1,
-		       get_be64((const uint8_t *)v)) != 0)
-			break;
+		for (; oi < s->n_origins && !stop; oi++) {
+			int c = memcmp(s->origins[oi].origin, k + 1,
+				       STORE_ORIGIN_BYTES);
+			if (c > 0)
+				break;
+			if (c < 0 && s->origins[oi].log_max > 0)
+				stop = cb(arg, s->origins[oi].origin, 0) != 0;
+		}
+		if (!stop)
+			stop = cb(arg, (const uint8_t *)k + 1,
+				  get_be64((const uint8_t *)v)) != 0;
 	}
 	leveldb_iter_get_error(it, &lerr);
 	leveldb_iter_destroy(it);
 	if (lerr != NULL)
 		return db_error(s, lerr, "scanning HWMs", err);
+	for (; rv == 0 && oi < s->n_origins && !stop; oi++)
+		if (s->origins[oi].log_max > 0)
+			stop = cb(arg, s->origins[oi].origin, 0) != 0;
 	return rv;
 }
 
@@ -1430,17 +1749,21 @@ int store_log_scan(struct store *s, const struct store_snapshot *snap,
 		   size_t max, store_log_cb cb, void *arg, uint64_t *last_seq,
 		   struct err *err)
 {
+	struct store_snapshot *own_snap = NULL;
 	const leveldb_readoptions_t *ro;
 	leveldb_iterator_t *it;
 	struct rumor_version v;
 	struct log_value lv;
+	struct meta m;
 	char start[LOG_KEY_BYTES];
+	char mkey[1 + RUMOR_KEY_MAX];
 	uint8_t origin_copy[STORE_ORIGIN_BYTES];
 	const char *k, *val;
-	char *lerr = NULL, *data = NULL;
-	size_t klen, vlen, dlen, given = 0;
+	char *lerr = NULL, *raw = NULL;
+	size_t klen, vlen, rlen, given = 0;
 	uint64_t last = after_seq;
 	int rv = 0, stop;
+	char hex[41];
 
 	if (s == NULL || origin == NULL || cb == NULL)
 		return err_set(err, RUMOR_EINVAL,
@@ -1451,7 +1774,17 @@ int store_log_scan(struct store *s, const struct store_snapshot *snap,
 		return 0;
 	/* The callback may write to the store; keep our own copy. */
 	memcpy(origin_copy, origin, sizeof origin_copy);
-	ro = snap_ropts(s, snap);
+	/* The values are point reads beside the iterator: without a snapshot
+	 * of the caller's, they would see the callback's writes, so take one
+	 * (the scan "sees the state when it began"). */
+	if (snap == NULL) {
+		own_snap = store_snapshot_new(s);
+		if (own_snap == NULL)
+			return err_set(err, RUMOR_ENOMEM,
+				       "store %s: out of memory", s->dir);
+		snap = own_snap;
+	}
+	ro = snap->ropts;
 	log_key(start, origin_copy, after_seq + 1);
 	it = leveldb_create_iterator(s->db, ro);
 	for (leveldb_iter_seek(it, start, sizeof start);
@@ -1478,23 +1811,40 @@ int store_log_scan(struct store *s, const struct store_snapshot *snap,
 		v.value = NULL;
 		v.value_len = 0;
 		if (!lv.deleted) {
-			rv = data_read(s, ro, lv.key, lv.key_len, &data, &dlen,
-				       err);
-			if (rv != 0)
+			/* The value is in the key's meta, which must name
+			 * this very entry. */
+			mkey[0] = PFX_META;
+			memcpy(mkey + 1, lv.key, lv.key_len);
+			raw = leveldb_get(s->db, ro, mkey, 1 + lv.key_len,
+					  &rlen, &lerr);
+			if (lerr != NULL)
 				break;
-			v.value = data != NULL ? data : "";
-			v.value_len = dlen;
+			if (raw == NULL || meta_decode(raw, rlen, &m) != 0 ||
+			    m.deleted || m.seq != v.seq ||
+			    memcmp(m.origin, origin_copy,
+				   STORE_ORIGIN_BYTES) != 0) {
+				rv = err_set(err, RUMOR_ECORRUPT,
+					     "store %s: log entry of key %s without its meta",
+					     s->dir, key_hex(lv.key, lv.key_len,
+							     hex));
+				break;
+			}
+			v.value = m.value;
+			v.value_len = m.value_len;
 		}
 		given++;
 		last = v.seq;
 		stop = cb(arg, &v);
-		leveldb_free(data);
-		data = NULL;
+		leveldb_free(raw);
+		raw = NULL;
 		if (stop)
 			break;
 	}
-	leveldb_iter_get_error(it, &lerr);
+	leveldb_free(raw);
+	if (lerr == NULL)
+		leveldb_iter_get_error(it, &lerr);
 	leveldb_iter_destroy(it);
+	store_snapshot_free(s, own_snap);
 	if (last_seq != NULL)
 		*last_seq = last;
 	if (lerr != NULL)
@@ -1651,7 +2001,7 @@ struct check {
 	leveldb_readoptions_t *ro;
 	struct check_hwm *hwms;
 	size_t n_hwms, cap_hwms;
-	uint64_t keys, tombstones, log_entries, values;
+	uint64_t keys, tombstones, log_entries;
 	int have_schema, have_seq;
 	uint64_t stored_seq;
 };
@@ -1676,38 +2026,6 @@ static int check_get(struct check *c, const char *k, size_t klen,
 	*val = leveldb_get(c->s->db, c->ro, k, klen, vlen, &lerr);
 	if (lerr != NULL)
 		return db_error(c->s, lerr, "check read", err);
-	return 0;
-}
-
-static int check_data(struct check *c, const char *k, size_t klen,
-		      size_t vlen, struct err *err)
-{
-	struct meta m;
-	char *val;
-	size_t mlen;
-	int rv;
-
-	if (klen < 2 || klen > 1 + RUMOR_KEY_MAX)
-		return corrupt(c, err, "data key of bad length (%s)", k, klen);
-	c->values++;
-	if (vlen > RUMOR_VALUE_MAX)
-		return corrupt(c, err, "value too large for key %s", k + 1,
-			       klen - 1);
-	kbuf_set(c->s, PFX_META, k + 1, klen - 1);
-	rv = check_get(c, c->s->kbuf, klen, &val, &mlen, err);
-	if (rv != 0)
-		return rv;
-	if (val == NULL)
-		return corrupt(c, err, "data without meta for key %s", k + 1,
-			       klen - 1);
-	rv = meta_decode(val, mlen, &m);
-	leveldb_free(val);
-	if (rv != 0)
-		return corrupt(c, err, "unreadable meta for key %s", k + 1,
-			       klen - 1);
-	if (m.deleted)
-		return corrupt(c, err, "data under a tombstone for key %s",
-			       k + 1, klen - 1);
 	return 0;
 }
 
@@ -1745,7 +2063,6 @@ static int check_log(struct check *c, const char *k, size_t klen,
 		     const char *v, size_t vlen, struct err *err)
 {
 	const uint8_t *origin = (const uint8_t *)k + 1;
-	const struct check_hwm *h;
 	const struct origin_state *os;
 	struct log_value lv;
 	struct meta m;
@@ -1764,10 +2081,12 @@ static int check_log(struct check *c, const char *k, size_t klen,
 		return corrupt(c, err, "unreadable log entry (origin %s)",
 			       origin, STORE_ORIGIN_BYTES);
 	c->log_entries++;
-	h = check_hwm_find(c->hwms, c->n_hwms, origin);
-	if (h == NULL || h->seq < seq)
-		return corrupt(c, err, "HWM below a log entry of origin %s",
-			       origin, STORE_ORIGIN_BYTES);
+	/* No rule ties a log entry to its origin's HWM: the sync layer
+	 * applies a stream's versions without raising HWMs and raises them
+	 * when the stream completes (README, design notes), so after a cut
+	 * stream a node holds entries above HWM[O] -- of its own origin too,
+	 * when a restored node relearns its writes. What must hold is that
+	 * the local counter never hands out a seq already logged. */
 	if (memcmp(origin, c->s->origin, STORE_ORIGIN_BYTES) == 0 &&
 	    c->s->local_seq < seq)
 		return corrupt(c, err, "local seq below an own log entry (%s)",
@@ -1785,9 +2104,10 @@ static int check_log(struct check *c, const char *k, size_t klen,
 			       lv.key, lv.key_len);
 	rv = meta_decode(val, mlen, &m);
 	leveldb_free(val);
+	/* check_meta reports an unreadable meta when the walk reaches it,
+	 * with the precise reason. */
 	if (rv != 0)
-		return corrupt(c, err, "unreadable meta for key %s", lv.key,
-			       lv.key_len);
+		return 0;
 	if (m.seq != seq || memcmp(m.origin, origin, STORE_ORIGIN_BYTES) != 0)
 		return corrupt(c, err, "log entry not the one its meta names (key %s)",
 			       lv.key, lv.key_len);
@@ -1810,9 +2130,18 @@ static int check_meta(struct check *c, const char *k, size_t klen,
 
 	if (klen < 2 || klen > 1 + RUMOR_KEY_MAX)
 		return corrupt(c, err, "meta key of bad length (%s)", k, klen);
+	if (vlen > META_HEAD_BYTES && (v[1] & FLAG_DELETED) != 0)
+		return corrupt(c, err, "tombstone with a value (key %s)", k + 1,
+			       klen - 1);
+	if (vlen > META_HEAD_BYTES + RUMOR_VALUE_MAX)
+		return corrupt(c, err, "value too large for key %s", k + 1,
+			       klen - 1);
 	if (meta_decode(v, vlen, &m) != 0)
 		return corrupt(c, err, "unreadable meta for key %s", k + 1,
 			       klen - 1);
+	if (!kf_maybe(&c->s->kf, kf_hash(k + 1, klen - 1)))
+		return corrupt(c, err, "key %s missing from the key filter",
+			       k + 1, klen - 1);
 	if (m.deleted)
 		c->tombstones++;
 	else
@@ -1835,9 +2164,6 @@ static int check_meta(struct check *c, const char *k, size_t klen,
 	if (rv > 0)
 		return corrupt(c, err, "meta names another key's log entry (key %s)",
 			       k + 1, klen - 1);
-	/* Whether a live key has its d entry is settled by counting at the
-	 * end: check_data maps every d entry to a distinct live meta, so equal
-	 * counts make that a one-to-one match. */
 	return 0;
 }
 
@@ -1883,16 +2209,13 @@ int store_check(struct store *s, struct err *err)
 	leveldb_readoptions_set_verify_checksums(c.ro, 1);
 	leveldb_readoptions_set_fill_cache(c.ro, 0);
 	it = leveldb_create_iterator(s->db, c.ro);
-	/* One walk in key order: d, h, l, m, s. HWMs come before the log
-	 * entries they must cover. */
+	/* One walk in key order: h, l, m, s (a d entry of schema 1 is an
+	 * unknown prefix now). */
 	for (leveldb_iter_seek_to_first(it); rv == 0 && leveldb_iter_valid(it);
 	     leveldb_iter_next(it)) {
 		k = leveldb_iter_key(it, &klen);
 		v = leveldb_iter_value(it, &vlen);
 		switch (klen > 0 ? k[0] : 0) {
-		case PFX_DATA:
-			rv = check_data(&c, k, klen, vlen, err);
-			break;
 		case PFX_HWM:
 			rv = check_hwm_entry(&c, k, klen, v, vlen, err);
 			break;
@@ -1947,13 +2270,6 @@ int store_check(struct store *s, struct err *err)
 			goto done;
 		}
 	}
-	if (c.values != c.keys) {
-		rv = err_set(err, RUMOR_ECORRUPT,
-			     "store %s: check: live key without data (%llu live keys, %llu values)",
-			     s->dir, (unsigned long long)c.keys,
-			     (unsigned long long)c.values);
-		goto done;
-	}
 	if (c.log_entries != c.keys + c.tombstones) {
 		rv = corrupt(&c, err, "log entries are not one per key%s", "", 0);
 		goto done;
@@ -1983,6 +2299,9 @@ int store_debug_raw_put(struct store *s, const void *key, size_t key_len,
 	leveldb_put(s->db, s->wopts, key, key_len, value, value_len, &lerr);
 	if (lerr != NULL)
 		return db_error(s, lerr, "raw put", err);
+	/* A planted meta must not hide behind the key filter. */
+	if (key_len > 1 && ((const char *)key)[0] == PFX_META)
+		kf_add(&s->kf, kf_hash((const char *)key + 1, key_len - 1));
 	return 0;
 }
 

@@ -4,8 +4,8 @@
  * compacted write log, the high-water marks and node singletons
  * (DESIGN section 2). The only file that includes leveldb/c.h.
  *
- *   d | key                    -> value                  (absent when deleted)
- *   m | key                    -> meta: clock, origin, seq, wall_ms, flags
+ *   m | key                    -> meta: clock, origin, seq, wall_ms, flags,
+ *                                 then the value (none when deleted)
  *   l | origin(32) | seq(8 BE) -> log entry: clock, wall_ms, flags, key
  *   h | origin(32)             -> HWM: highest seq of origin seen (8 BE)
  *   s | name                   -> singletons: "schema", "seq" (local counter;
@@ -13,8 +13,8 @@
  *                                 store.c)
  *
  * Contracts:
- *  - Every change, local or remote, is one LevelDB WriteBatch: data, meta,
- *    the new log entry, the deletion of the key's previous log entry, and
+ *  - Every change, local or remote, is one LevelDB WriteBatch: the meta
+ *    (with the value), the new log entry, the deletion of the key's previous log entry, and
  *    the HWM (local writes) or the HWMs the caller asks to raise (remote
  *    batches). A crash at any instant leaves a consistent store
  *    (store_check() proves it).
@@ -34,14 +34,14 @@
 #include "lib/err.h"
 
 #define STORE_ORIGIN_BYTES 32
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2   /* 1: values in a d keyspace; refused */
 /* Most versions store_apply_batch takes in one call (RUMOR_ETOOBIG above). */
 #define STORE_APPLY_MAX (1u << 20)
 /* Most meta entries store_collect_tombstones examines in one call. */
 #define STORE_COLLECT_SCAN_MAX 16384u
 /* LevelDB tuning (tools/bench/store.c gives raw LevelDB the same). Each
- * write is several entries, so the memtable is larger than LevelDB's 4 MiB
- * default: fewer level-0 tables for the read every write does. */
+ * write is two entries or more, so the memtable is larger than LevelDB's
+ * 4 MiB default: fewer level-0 tables for the read an overwrite does. */
 #define STORE_DEFAULT_CACHE_BYTES (8u << 20)
 #define STORE_DEFAULT_WRITE_BUFFER_BYTES (16u << 20)
 #define STORE_BLOOM_BITS_PER_KEY 10
@@ -158,7 +158,10 @@ uint64_t store_hwm(struct store *s, const uint8_t origin[STORE_ORIGIN_BYTES]);
 uint64_t store_local_seq(struct store *s);
 const uint8_t *store_origin(const struct store *s);
 
-/* Calls cb for every HWM in origin order (reads snap if not NULL). */
+/* Calls cb for every HWM in origin order (reads snap if not NULL), and
+ * with seq 0 for every origin that has log entries but no HWM (entries
+ * applied from a stream that was cut before its DONE), merged in origin
+ * order. */
 typedef int (*store_hwm_cb)(void *arg, const uint8_t *origin, uint64_t seq);
 int store_hwms(struct store *s, const struct store_snapshot *snap,
 	       store_hwm_cb cb, void *arg, struct err *err);
@@ -198,11 +201,13 @@ int store_collect_tombstones(struct store *s, store_covered_cb covered,
 
 /* ------------------------------------------------------------ checks, stats */
 
-/* Walks the whole store and verifies its invariants: every m entry has
- * its log entry and (unless deleted) its data; every d has an m; every l
- * entry is the one its key's meta names; every origin's HWM covers its
- * log entries; the local seq counter covers the node's own entries.
- * RUMOR_ECORRUPT with the first violation found. */
+/* Walks the whole store and verifies its invariants: every m entry is
+ * readable (a tombstone has no value) and has its log entry; every l entry
+ * is the one its key's meta names; one log entry per key; the local seq
+ * counter covers the node's own log entries; the memory view (HWMs,
+ * log_max, counts, the key filter) matches the stored one. A log entry
+ * above its origin's HWM is fine: the sync layer raises HWMs only when a
+ * stream completes. RUMOR_ECORRUPT with the first violation found. */
 int store_check(struct store *s, struct err *err);
 
 struct store_stats {

@@ -244,12 +244,54 @@ static void test_a_node_that_was_away_catches_up(void **state)
 	cluster_stop(&c);
 }
 
+static int no_tombstones_left(void *arg)
+{
+	struct want *w = arg;
+	struct rumor_stats st;
+	int i;
+
+	for (i = 0; i < w->c->n; i++) {
+		rumor_stats(w->c->nodes[i], &st);
+		if (st.tombstones != 0)
+			return 0;
+	}
+	return 1;
+}
+
+static void test_tombstones_go_once_every_member_has_seen_them(void **state)
+{
+	struct cluster c;
+	struct rumor_stats st;
+	struct want w;
+
+	(void)state;
+	cluster_start(&c, 3);
+	assert_int_equal(rumor_put(c.nodes[0], "gone", 4, "x", 1), 0);
+	assert_int_equal(rumor_put(c.nodes[1], "kept", 4, "y", 1), 0);
+	wait_everyone_has(&c, "gone", "x");
+	assert_int_equal(rumor_del(c.nodes[0], "gone", 4), 0);
+	wait_everyone_has(&c, "gone", NULL);
+	rumor_stats(c.nodes[0], &st);
+	/* Until the others have reported the deletion in a digest, it is
+	 * kept (it might have been collected already if they were quick). */
+	w.c = &c;
+	w.key = NULL;
+	w.value = NULL;
+	if (!tu_wait_for(no_tombstones_left, step, &w, DEADLINE_MS))
+		fail_msg("tombstones were never collected");
+	/* Collected everywhere, and nothing else was lost. */
+	wait_everyone_has(&c, "kept", "y");
+	wait_everyone_has(&c, "gone", NULL);
+	cluster_stop(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_a_write_on_one_node_reaches_the_other),
 		cmocka_unit_test(test_five_nodes_converge_after_writes_everywhere),
 		cmocka_unit_test(test_a_node_that_was_away_catches_up),
+		cmocka_unit_test(test_tombstones_go_once_every_member_has_seen_them),
 	};
 
 	return cmocka_run_group_tests_name("nodes", tests, NULL, NULL);

@@ -447,6 +447,30 @@ static void test_same_key_twice_in_one_batch_keeps_one_log_entry(void **state)
 	expect_check_ok(f->s);
 }
 
+static void test_batch_winner_may_retake_the_stored_log_slot(void **state)
+{
+	struct fx *f = *state;
+	struct rumor_version vs[2];
+	struct log_list l;
+	int out[2];
+
+	/* The stored entry's slot (b, 3) is deleted when vs[0] wins, and
+	 * taken again by the batch's last winner: the put must come after
+	 * the deletion, and vs[0] must leave no entry. */
+	apply1(f, ver("a", "1", 1, f->b, 3, 1), STORE_APPLIED);
+	vs[0] = ver("a", "2", 2, f->c, 4, 1);
+	vs[1] = ver("a", "3", 3, f->b, 3, 1);
+	assert_int_equal(apply_n(f, vs, 2, out), 0);
+	assert_int_equal(out[0], STORE_APPLIED);
+	assert_int_equal(out[1], STORE_APPLIED);
+	want_value(f->s, "a", "3");
+	assert_int_equal(log_of(f->s, f->c).n, 0);
+	l = log_of(f->s, f->b);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.seqs[0], 3);
+	expect_check_ok(f->s);
+}
+
 /* ------------------------------------------------------------ the log */
 
 static void test_log_holds_one_entry_per_key_after_overwrites(void **state)
@@ -706,6 +730,72 @@ static void test_reused_seq_of_another_key_is_refused(void **state)
 	/* The same key may take a new clock under the same (origin, seq). */
 	apply1(f, ver("a", "2", 2, f->b, 3, 1), STORE_APPLIED);
 	want_value(f->s, "a", "2");
+	expect_check_ok(f->s);
+}
+
+/* ------------------------------------------------------------ key filter */
+
+#define MANY_KEYS 70000          /* past the filter's first layer (65536) */
+
+static void many_key(char *buf, size_t size, int i)
+{
+	snprintf(buf, size, "key-%06d", i);
+}
+
+/* Writes of new keys skip the meta read when the filter says "certainly
+ * not"; a wrong "not" would show as clock 1 on an overwrite, or as a key
+ * with two log entries (store_check). */
+static void test_key_filter_keeps_every_key_across_growth_and_reopen(void **state)
+{
+	struct fx *f = *state;
+	static struct rumor_version vs[1000];
+	static char keys[1000][16];
+	struct store_record *rec;
+	struct store_hwm raise;
+	struct store_stats st;
+	int i, j, out = 0;
+
+	memcpy(raise.origin, f->b, STORE_ORIGIN_BYTES);
+	for (i = 0; i < MANY_KEYS; i += 1000) {
+		for (j = 0; j < 1000; j++) {
+			many_key(keys[j], sizeof keys[j], i + j);
+			vs[j] = ver(keys[j], "v", 1, f->b,
+				    (uint64_t)(i + j) + 1, 1);
+		}
+		raise.seq = (uint64_t)i + 1000;
+		assert_int_equal(store_apply_batch(f->s, vs, 1000, &raise, 1,
+						   NULL, NULL), 0);
+	}
+	store_get_stats(f->s, &st);
+	assert_int_equal(st.keys, MANY_KEYS);
+	/* Keys of the first layer and of the grown one are found. */
+	put(f, "key-000000", "w");
+	put(f, "key-069999", "w");
+	rec = version_of(f->s, "key-000000");
+	assert_int_equal(rec->v.clock, 2);
+	store_record_free(rec);
+	rec = version_of(f->s, "key-069999");
+	assert_int_equal(rec->v.clock, 2);
+	store_record_free(rec);
+	vs[0] = ver("key-035000", "v", 1, f->b, 35001, 1);
+	assert_int_equal(store_apply_batch(f->s, vs, 1, NULL, 0, &out, NULL),
+			 0);
+	assert_int_equal(out, STORE_IDENTICAL);
+	expect_check_ok(f->s);
+	/* Reopened: one layer, sized from the keys found. */
+	fx_reopen(f);
+	expect_check_ok(f->s);
+	put(f, "key-000000", "x");
+	rec = version_of(f->s, "key-000000");
+	assert_int_equal(rec->v.clock, 3);
+	store_record_free(rec);
+	put(f, "key-070000", "new");
+	rec = version_of(f->s, "key-070000");
+	assert_int_equal(rec->v.clock, 1);
+	store_record_free(rec);
+	store_get_stats(f->s, &st);
+	assert_int_equal(st.keys, MANY_KEYS + 1);
+	assert_int_equal(st.log_entries, MANY_KEYS + 1);
 	expect_check_ok(f->s);
 }
 
@@ -1110,16 +1200,35 @@ static void test_reopen_keeps_everything(void **state)
 static void test_unknown_schema_is_corrupt(void **state)
 {
 	struct fx *f = *state;
-	const uint8_t schema2[4] = {0, 0, 0, 2};
+	const uint8_t schema3[4] = {0, 0, 0, 3};
 	struct err e = {0};
 
 	put(f, "a", "1");
-	assert_int_equal(store_debug_raw_put(f->s, "sschema", 7, schema2, 4,
+	assert_int_equal(store_debug_raw_put(f->s, "sschema", 7, schema3, 4,
 					     NULL), 0);
 	store_close(f->s);
 	f->s = NULL;
 	assert_int_equal(fx_open_with(f, f->r, &e), RUMOR_ECORRUPT);
-	assert_non_null(strstr(e.msg, "schema 2"));
+	assert_non_null(strstr(e.msg, "schema 3"));
+	assert_null(f->s);
+}
+
+static void test_schema_1_store_is_refused_by_name(void **state)
+{
+	struct fx *f = *state;
+	const uint8_t schema1[4] = {0, 0, 0, 1};
+	struct err e = {0};
+
+	/* Schema 1 kept values in d entries and 58-byte metas of format 1;
+	 * the refusal must name the schema, not trip over an entry. */
+	put(f, "a", "1");
+	assert_int_equal(store_debug_raw_put(f->s, "da", 2, "1", 1, NULL), 0);
+	assert_int_equal(store_debug_raw_put(f->s, "sschema", 7, schema1, 4,
+					     NULL), 0);
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(fx_open_with(f, f->r, &e), RUMOR_ECORRUPT);
+	assert_non_null(strstr(e.msg, "schema 1, this build reads schema 2"));
 	assert_null(f->s);
 }
 
@@ -1146,6 +1255,25 @@ static void expect_corrupt(struct fx *f, const char *why)
 		fail_msg("store_check said '%s', expected '%s'", e.msg, why);
 }
 
+/* The m entry of a stored version: the 58-byte head, then value_len bytes
+ * of value (whatever the flags say). Returns the length. */
+static size_t meta_bytes(const struct store_record *rec, int deleted,
+			 const char *value, size_t value_len, uint8_t *out)
+{
+	int i;
+
+	out[0] = 2;                      /* META_FORMAT */
+	out[1] = deleted ? 1 : 0;
+	for (i = 0; i < 8; i++) {
+		out[2 + i] = (uint8_t)(rec->v.clock >> (56 - 8 * i));
+		out[10 + i] = (uint8_t)(rec->v.seq >> (56 - 8 * i));
+		out[18 + i] = (uint8_t)(rec->v.wall_ms >> (56 - 8 * i));
+	}
+	memcpy(out + 26, rec->v.origin, STORE_ORIGIN_BYTES);
+	memcpy(out + 58, value, value_len);
+	return 58 + value_len;
+}
+
 static void test_check_detects_corruption(void **state)
 {
 	struct fx *f = *state;
@@ -1154,7 +1282,8 @@ static void test_check_detects_corruption(void **state)
 	const uint8_t seq9[8] = {0, 0, 0, 0, 0, 0, 0, 9};
 	const uint8_t seq1[8] = {0, 0, 0, 0, 0, 0, 0, 1};
 	struct store_record *rec;
-	uint8_t meta[58];
+	uint8_t meta[64];
+	size_t len;
 
 	put(f, "a", "1");
 	put(f, "b", "1");
@@ -1168,39 +1297,58 @@ static void test_check_detects_corruption(void **state)
 	assert_int_equal(store_debug_raw_del(f->s, "mzz", 3, NULL), 0);
 	expect_check_ok(f->s);
 
-	/* A well-formed meta whose log entry is missing: copy a's meta to a
-	 * new key. */
+	/* A well-formed meta naming another key's log entry: a's meta under
+	 * a new key. */
 	rec = version_of(f->s, "a");
-	memset(meta, 0, sizeof meta);
-	meta[0] = 1;
-	meta[9] = 1;                     /* clock 1 */
-	meta[17] = (uint8_t)rec->v.seq;  /* seq (small) */
-	memcpy(meta + 26, f->a, STORE_ORIGIN_BYTES);
+	len = meta_bytes(rec, 0, "1", 1, meta);
 	store_record_free(rec);
-	assert_int_equal(store_debug_raw_put(f->s, "mzz", 3, meta, sizeof meta,
-					     NULL), 0);
+	assert_int_equal(store_debug_raw_put(f->s, "mzz", 3, meta, len, NULL),
+			 0);
 	expect_corrupt(f, "another key's log entry");
 	assert_int_equal(store_debug_raw_del(f->s, "mzz", 3, NULL), 0);
-
-	/* Data under a tombstone. */
-	assert_int_equal(store_debug_raw_put(f->s, "db", 2, "x", 1, NULL), 0);
-	expect_corrupt(f, "tombstone");
-	assert_int_equal(store_debug_raw_del(f->s, "db", 2, NULL), 0);
-
-	/* A live key without its data. */
-	assert_int_equal(store_debug_raw_del(f->s, "da", 2, NULL), 0);
-	expect_corrupt(f, "without data");
-	assert_int_equal(store_debug_raw_put(f->s, "da", 2, "1", 1, NULL), 0);
 	expect_check_ok(f->s);
 
-	/* A log entry nobody names. */
+	/* A tombstone carrying a value (the value lives in the meta now). */
+	rec = version_of(f->s, "b");
+	assert_true(rec->v.deleted);
+	len = meta_bytes(rec, 1, "x", 1, meta);
+	assert_int_equal(store_debug_raw_put(f->s, "mb", 2, meta, len, NULL),
+			 0);
+	expect_corrupt(f, "tombstone with a value");
+	len = meta_bytes(rec, 1, "", 0, meta);
+	store_record_free(rec);
+	assert_int_equal(store_debug_raw_put(f->s, "mb", 2, meta, len, NULL),
+			 0);
+	expect_check_ok(f->s);
+
+	/* A meta whose log entry tells another clock. */
+	rec = version_of(f->s, "a");
+	rec->v.clock = 7;
+	len = meta_bytes(rec, 0, "1", 1, meta);
+	assert_int_equal(store_debug_raw_put(f->s, "ma", 2, meta, len, NULL),
+			 0);
+	expect_corrupt(f, "disagree");
+	rec->v.clock = 1;
+	len = meta_bytes(rec, 0, "1", 1, meta);
+	store_record_free(rec);
+	assert_int_equal(store_debug_raw_put(f->s, "ma", 2, meta, len, NULL),
+			 0);
+	expect_check_ok(f->s);
+
+	/* A d entry of schema 1, left behind. */
+	assert_int_equal(store_debug_raw_put(f->s, "da", 2, "1", 1, NULL), 0);
+	expect_corrupt(f, "unknown prefix");
+	assert_int_equal(store_debug_raw_del(f->s, "da", 2, NULL), 0);
+	expect_check_ok(f->s);
+
+	/* A log entry nobody names, of an origin the store never saw. */
 	lk[0] = 'l';
 	memcpy(lk + 1, f->b, STORE_ORIGIN_BYTES);
 	memcpy(lk + 1 + STORE_ORIGIN_BYTES, seq1, 8);
 	assert_int_equal(store_debug_raw_put(f->s, lk, sizeof lk,
 					     "\1\0\0\0\0\0\0\0\0\1\0\0\0\0\0\0\0\0a",
 					     19, NULL), 0);
-	expect_corrupt(f, "HWM below");
+	expect_corrupt(f, "log_max");
 	hk[0] = 'h';
 	memcpy(hk + 1, f->b, STORE_ORIGIN_BYTES);
 	assert_int_equal(store_debug_raw_put(f->s, hk, sizeof hk, seq9, 8,
@@ -1210,7 +1358,7 @@ static void test_check_detects_corruption(void **state)
 	assert_int_equal(store_debug_raw_del(f->s, lk, sizeof lk, NULL), 0);
 	expect_check_ok(f->s);
 
-	/* Our own HWM lowered below a log entry. */
+	/* Our own HWM changed behind the store's back. */
 	hk[0] = 'h';
 	memcpy(hk + 1, f->a, STORE_ORIGIN_BYTES);
 	assert_int_equal(store_debug_raw_put(f->s, hk, sizeof hk, seq1, 8,
@@ -1223,6 +1371,46 @@ static void test_check_detects_corruption(void **state)
 	/* An unknown prefix. */
 	assert_int_equal(store_debug_raw_put(f->s, "q", 1, "", 0, NULL), 0);
 	expect_corrupt(f, "unknown prefix");
+}
+
+static void test_check_accepts_log_entries_above_a_remote_hwm(void **state)
+{
+	struct fx *f = *state;
+	struct rumor_version vs[2];
+	int out[2];
+
+	/* The sync layer applies a stream without raising HWMs and raises
+	 * them when the stream completes; a cut stream leaves entries of b
+	 * above HWM[b]. */
+	vs[0] = ver("x", "1", 1, f->b, 5, 1);
+	vs[1] = ver("y", NULL, 1, f->b, 9, 1);
+	assert_int_equal(store_apply_batch(f->s, vs, 2, NULL, 0, out, NULL), 0);
+	assert_int_equal(out[0], STORE_APPLIED);
+	assert_int_equal(out[1], STORE_APPLIED);
+	assert_int_equal(store_hwm(f->s, f->b), 0);
+	expect_check_ok(f->s);
+	fx_reopen(f);
+	assert_int_equal(store_hwm(f->s, f->b), 0);
+	expect_check_ok(f->s);
+}
+
+static void test_check_refuses_own_log_entries_above_the_local_seq(void **state)
+{
+	struct fx *f = *state;
+	uint8_t lk[1 + STORE_ORIGIN_BYTES + 8];
+
+	put(f, "a", "1");
+	expect_check_ok(f->s);
+	/* An own log entry at seq 7 while the counter says 1: the next local
+	 * writes would hand out seq 7 again. */
+	memset(lk, 0, sizeof lk);
+	lk[0] = 'l';
+	memcpy(lk + 1, f->a, STORE_ORIGIN_BYTES);
+	lk[sizeof lk - 1] = 7;
+	assert_int_equal(store_debug_raw_put(f->s, lk, sizeof lk,
+					     "\1\0\0\0\0\0\0\0\0\1\0\0\0\0\0\0\0\0z",
+					     19, NULL), 0);
+	expect_corrupt(f, "local seq below an own log entry");
 }
 
 /* ------------------------------------------------------------ atomicity */
@@ -1395,6 +1583,7 @@ int main(void)
 		T(test_same_clock_conflict_uses_default_order),
 		T(test_same_clock_conflict_uses_user_resolver),
 		T(test_same_key_twice_in_one_batch_keeps_one_log_entry),
+		T(test_batch_winner_may_retake_the_stored_log_slot),
 		T(test_log_holds_one_entry_per_key_after_overwrites),
 		T(test_log_scan_of_a_snapshot_sees_the_old_state),
 		T(test_scans_stop_when_the_callback_says_so),
@@ -1402,6 +1591,7 @@ int main(void)
 		T(test_hwms_of_a_snapshot_are_the_old_ones),
 		T(test_own_origin_remote_versions_raise_local_seq),
 		T(test_reused_seq_of_another_key_is_refused),
+		T(test_key_filter_keeps_every_key_across_growth_and_reopen),
 		T(test_tombstones_hide_keys_until_collected),
 		T(test_binary_keys_and_values_keep_nul_bytes),
 		T(test_size_limits_are_exact),
@@ -1411,8 +1601,11 @@ int main(void)
 		T(test_open_twice_is_busy),
 		T(test_reopen_keeps_everything),
 		T(test_unknown_schema_is_corrupt),
+		T(test_schema_1_store_is_refused_by_name),
 		T(test_open_of_a_foreign_leveldb_is_corrupt),
 		T(test_check_detects_corruption),
+		T(test_check_accepts_log_entries_above_a_remote_hwm),
+		T(test_check_refuses_own_log_entries_above_the_local_seq),
 		T(test_crash_in_local_put_is_all_or_nothing),
 		T(test_crash_in_local_delete_is_all_or_nothing),
 		T(test_crash_in_apply_batch_is_all_or_nothing),
