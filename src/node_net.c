@@ -844,10 +844,6 @@ static void catchup_check(struct node_net *net)
 
 	if (!net->catching_up)
 		return;
-	if (mono_ms(net) >= net->catchup_deadline_ms) {
-		catchup_end(net, "catch-up wait is over (no complete exchange with every peer)");
-		return;
-	}
 	for (p = net->peers; p != NULL; p = p->next) {
 		if (!p->open || p->closed || p->sync == NULL)
 			continue;
@@ -857,6 +853,10 @@ static void catchup_check(struct node_net *net)
 	}
 	if (open > 0 && busy == 0)
 		catchup_end(net, "caught up with every connected peer");
+	else if (mono_ms(net) >= net->catchup_deadline_ms)
+		catchup_end(net, open == 0
+			? "no peer answered within the catch-up wait"
+			: "the catch-up wait is over before every peer completed an exchange");
 }
 
 /* A quiet connection is pinged, so that the member stays alive while

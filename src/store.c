@@ -1852,6 +1852,78 @@ int store_log_scan(struct store *s, const struct store_snapshot *snap,
 	return rv;
 }
 
+int store_meta_scan(struct store *s, const struct store_snapshot *snap,
+		    const void *after, size_t after_len, size_t max,
+		    store_log_cb cb, void *arg, size_t *given,
+		    struct err *err)
+{
+	leveldb_iterator_t *it;
+	struct rumor_version v;
+	struct meta m;
+	char start[1 + RUMOR_KEY_MAX];
+	const char *k, *val;
+	char *lerr = NULL;
+	size_t klen, vlen, n = 0;
+	int rv = 0;
+	char hex[41];
+
+	if (given != NULL)
+		*given = 0;
+	if (s == NULL || cb == NULL || (after == NULL && after_len > 0))
+		return err_set(err, RUMOR_EINVAL,
+			       "store_meta_scan: NULL argument");
+	if (after != NULL && (after_len < 1 || after_len > RUMOR_KEY_MAX))
+		return err_set(err, RUMOR_EINVAL,
+			       "store_meta_scan: resume key of %zu bytes",
+			       after_len);
+	start[0] = PFX_META;
+	if (after != NULL)
+		memcpy(start + 1, after, after_len);
+	/* The iterator reads one implicit snapshot (or the caller's), so
+	 * the callback's writes are not seen. */
+	it = leveldb_create_iterator(s->db, snap_ropts(s, snap));
+	leveldb_iter_seek(it, start, 1 + (after != NULL ? after_len : 0));
+	/* Seek lands on the resume key itself when it is still there. */
+	if (after != NULL && leveldb_iter_valid(it)) {
+		k = leveldb_iter_key(it, &klen);
+		if (klen == 1 + after_len && memcmp(k, start, klen) == 0)
+			leveldb_iter_next(it);
+	}
+	for (; leveldb_iter_valid(it) && (max == 0 || n < max);
+	     leveldb_iter_next(it)) {
+		k = leveldb_iter_key(it, &klen);
+		if (klen < 2 || k[0] != PFX_META)
+			break;
+		val = leveldb_iter_value(it, &vlen);
+		if (klen - 1 > RUMOR_KEY_MAX || meta_decode(val, vlen, &m) != 0) {
+			rv = err_set(err, RUMOR_ECORRUPT,
+				     "store %s: unreadable meta for key %s",
+				     s->dir, key_hex(k + 1, klen - 1, hex));
+			break;
+		}
+		v.key = k + 1;
+		v.key_len = klen - 1;
+		v.value = m.value;
+		v.value_len = m.value_len;
+		v.deleted = m.deleted;
+		v.clock = m.clock;
+		v.wall_ms = m.wall_ms;
+		v.origin = m.origin;
+		v.origin_len = STORE_ORIGIN_BYTES;
+		v.seq = m.seq;
+		n++;
+		if (cb(arg, &v) != 0)
+			break;
+	}
+	leveldb_iter_get_error(it, &lerr);
+	leveldb_iter_destroy(it);
+	if (given != NULL)
+		*given = n;
+	if (lerr != NULL)
+		return db_error(s, lerr, "scanning metas", err);
+	return rv;
+}
+
 struct store_snapshot *store_snapshot_new(struct store *s)
 {
 	struct store_snapshot *snap = malloc(sizeof *snap);

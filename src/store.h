@@ -178,6 +178,21 @@ int store_log_scan(struct store *s, const struct store_snapshot *snap,
 		   size_t max, store_log_cb cb, void *arg, uint64_t *last_seq,
 		   struct err *err);
 
+/* Calls cb for each stored version (tombstones included) in key order,
+ * with its value (NULL for a deletion), starting after the key (after,
+ * after_len) or at the first key when after is NULL, until cb returns
+ * nonzero or max versions were given (0: no bound). Sequential: the
+ * values are inline in the m keyspace, so no point reads. The version
+ * cb gets (key, origin, value) is valid during the call only.
+ * *given (if not NULL) gets the number of calls of cb. Reads snap if
+ * not NULL; the callback may write to the store (a scan without snap
+ * sees the state when it began). By the one-entry-per-key invariant the
+ * versions given are exactly the log's entries, in another order. */
+int store_meta_scan(struct store *s, const struct store_snapshot *snap,
+		    const void *after, size_t after_len, size_t max,
+		    store_log_cb cb, void *arg, size_t *given,
+		    struct err *err);
+
 /* A consistent read view for streaming while writes go on. NULL when out
  * of memory. Free every snapshot before store_close(). */
 struct store_snapshot *store_snapshot_new(struct store *s);

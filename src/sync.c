@@ -31,6 +31,28 @@
  * log entries we send everything above the PEER's HWM, whatever our own
  * HWM says. store_hwms() lists every origin that has an HWM or log
  * entries (hwm 0 for the latter); that is what makes this complete.
+ *
+ * Key order, for a peer far behind (sync_push_key_order()). A log-order
+ * stream reads each entry's value from its key's meta: one random point
+ * read per entry, which makes the sender the bottleneck of a catch-up.
+ * A key-order stream instead walks the m keyspace of the same snapshot
+ * sequentially (values inline) and sends each version iff its seq is
+ * above the peer's HWM for its origin, as MBATCH frames (entries carry
+ * their origin). It sends exactly the same set of entries as the log
+ * order would: the store keeps one log entry per key, the entry (O, s)
+ * of the key's stored version, so within one snapshot the metas and the
+ * log entries are in one-to-one correspondence (same key, origin, seq,
+ * clock, wall time, flags, value); every origin of a meta has that log
+ * entry and so is listed by store_hwms(), and "seq above the peer's HWM
+ * for its origin" selects the same elements of both. Only the order
+ * differs, and nothing above depends on the order: the receiver applies
+ * each frame atomically without raising HWMs, and only DONE (after the
+ * whole snapshot was streamed, with the same snapshot HWMs) raises them.
+ * A cut leaves some subset of the entries applied and the HWMs where they
+ * were, exactly as a cut log-order stream does, so DESIGN 4.4 holds under
+ * cuts as before and the next exchange sends what is missing. The price
+ * of key order is reading the metas the peer already has (skipped): hence
+ * the rule, and SYNC_SKIP_MAX to bound the work per call.
  */
 #include "sync.h"
 
@@ -42,6 +64,10 @@
 _Static_assert(WIRE_BATCH_HEAD_MAX + WIRE_ENTRY_OVERHEAD_MAX +
 	       WIRE_KEY_MAX + WIRE_VALUE_MAX <= SYNC_FRAME_MAX,
 	       "a maximal entry must fit in a frame");
+_Static_assert(WIRE_MBATCH_HEAD_MAX + WIRE_MBATCH_ORIGIN_BYTES +
+	       WIRE_ENTRY_OVERHEAD_MAX + WIRE_MBATCH_INDEX_MAX +
+	       WIRE_KEY_MAX + WIRE_VALUE_MAX <= SYNC_FRAME_MAX,
+	       "a maximal MBATCH entry must fit in a frame");
 _Static_assert(WIRE_ORIGIN_BYTES == STORE_ORIGIN_BYTES,
 	       "wire and store origins differ in size");
 
@@ -107,6 +133,17 @@ struct sync_session {
 	uint64_t acked;
 	struct hwm_list peer;        /* the peer's last DIGEST, sorted */
 	int have_peer;
+
+	/* Push in key order (push_key): the m keyspace after kcur. */
+	int push_key;
+	int key_done;                /* the scan ran past the last key */
+	int kcur_set;                /* 0: from the first key */
+	size_t kcur_len;
+	struct wire_mbatch_builder *mb;
+	uint8_t peer_last_origin[STORE_ORIGIN_BYTES]; /* a lookup cache */
+	uint64_t peer_last_hwm;
+	int peer_last_set;
+	uint8_t kcur[RUMOR_KEY_MAX]; /* last key examined */
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -242,6 +279,19 @@ static uint64_t hwm_list_find(const struct hwm_list *l, const uint8_t *origin)
 	memcpy(key.origin, origin, STORE_ORIGIN_BYTES);
 	hit = bsearch(&key, l->v, l->n, sizeof(*l->v), hwm_cmp);
 	return hit != NULL ? hit->seq : 0;
+}
+
+/* The peer's HWM for origin: key-order streams ask for every meta, and
+ * runs of one origin are the rule. */
+static uint64_t peer_hwm(struct sync_session *ss, const uint8_t *origin)
+{
+	if (ss->peer_last_set &&
+	    memcmp(ss->peer_last_origin, origin, STORE_ORIGIN_BYTES) == 0)
+		return ss->peer_last_hwm;
+	memcpy(ss->peer_last_origin, origin, STORE_ORIGIN_BYTES);
+	ss->peer_last_hwm = hwm_list_find(&ss->peer, origin);
+	ss->peer_last_set = 1;
+	return ss->peer_last_hwm;
 }
 
 /* A wire view of l (pointers into l). */
@@ -384,6 +434,36 @@ static int push_begin(struct sync_session *ss, uint64_t exchange_id,
 		ss->po_n++;
 	}
 	ss->po_next = 0;
+	switch (ss->cfg.order) {
+	case SYNC_ORDER_LOG:
+		ss->push_key = 0;
+		break;
+	case SYNC_ORDER_KEY:
+		ss->push_key = 1;
+		break;
+	default: {
+		struct store_stats st;
+
+		store_get_stats(ss->store, &st);
+		ss->push_key = sync_push_key_order(ss->snap_hwms.v,
+						   ss->snap_hwms.n,
+						   ss->peer.v, ss->peer.n,
+						   st.log_entries);
+		break;
+	}
+	}
+	if (ss->push_key && ss->mb == NULL) {
+		ss->mb = malloc(sizeof(*ss->mb));
+		if (ss->mb == NULL) {
+			rv = err_set(err, RUMOR_ENOMEM, "sync: out of memory");
+			goto err_after_snapshot;
+		}
+	}
+	ss->st.key_order = ss->push_key;
+	ss->key_done = 0;
+	ss->kcur_set = 0;
+	ss->kcur_len = 0;
+	ss->peer_last_set = 0;
 	ss->push_id = exchange_id;
 	ss->sent = 0;
 	ss->acked = 0;
@@ -465,9 +545,9 @@ static int push_done_send(struct sync_session *ss, struct err *err)
 	return 0;
 }
 
-/* Sends at most one frame of the stream. Returns 1 when a frame went,
- * 0 when blocked or nothing is left, or a negative code. */
-static int push_step(struct sync_session *ss, struct err *err)
+/* Sends at most one BATCH of the log-order stream: 1 (go on) or a
+ * negative code. */
+static int push_step_log(struct sync_session *ss, struct err *err)
 {
 	struct wire_batch_builder b;
 	struct push_origin *o;
@@ -476,14 +556,6 @@ static int push_step(struct sync_session *ss, struct err *err)
 	size_t skipped;
 	int rv, exhausted;
 
-	if (ss->push != PUSH_STREAMING || !writable(ss))
-		return 0;
-	if (ss->po_next == ss->po_n) {
-		rv = push_done_send(ss, err);
-		return rv != 0 ? rv : 1;
-	}
-	if (ss->sent - ss->acked >= ss->cfg.credit_bytes)
-		return 0;
 	for (skipped = 0; ss->po_next < ss->po_n; ss->po_next++) {
 		/* Bounded work: many origins with nothing left to send are
 		 * skipped over several calls. */
@@ -542,6 +614,133 @@ static int push_step(struct sync_session *ss, struct err *err)
 	}
 	/* Only skipped origins were left: DONE next time. */
 	return 1;
+}
+
+/* State of one MBATCH being filled by store_meta_scan(). */
+struct kfill {
+	struct sync_session *ss;
+	size_t skipped;      /* metas the peer has, this frame */
+	int full;
+	int rv;
+	struct err *err;
+};
+
+static int kfill_cb(void *arg, const struct rumor_version *v)
+{
+	struct kfill *f = arg;
+	struct sync_session *ss = f->ss;
+	struct wire_mbatch_builder *mb = ss->mb;
+	struct wire_entry e;
+	int rv;
+
+	if (v->seq > peer_hwm(ss, v->origin)) {
+		e.seq = v->seq;
+		e.clock = v->clock;
+		e.wall_ms = v->wall_ms;
+		e.deleted = v->deleted ? 1 : 0;
+		e.key = v->key;
+		e.key_len = v->key_len;
+		e.value = v->deleted ? NULL : v->value;
+		e.value_len = v->deleted ? 0 : v->value_len;
+		e.origin_index = 0;
+		/* As in fill_cb: the first entry always goes in. */
+		if (wire_mbatch_count(mb) > 0 &&
+		    (wire_mbatch_count(mb) >= WIRE_BATCH_MAX ||
+		     !wire_mbatch_has_origin_room(mb, v->origin) ||
+		     wire_mbatch_bytes(mb) +
+		     wire_mbatch_entry_size(mb, v->origin, &e) >
+		     ss->cfg.batch_bytes)) {
+			f->full = 1;
+			return 1;
+		}
+		rv = wire_mbatch_add(mb, v->origin, &e, f->err);
+		if (rv != 0) {
+			f->rv = rv;
+			return 1;
+		}
+	} else {
+		f->skipped++;
+	}
+	assert(v->key_len <= sizeof(ss->kcur));
+	memcpy(ss->kcur, v->key, v->key_len);
+	ss->kcur_len = v->key_len;
+	ss->kcur_set = 1;
+	return f->skipped >= SYNC_SKIP_MAX;
+}
+
+/* Sends at most one MBATCH of the key-order stream: 1 (go on) or a
+ * negative code. A frame ends when full, when the keyspace ends, or
+ * after SYNC_SKIP_MAX metas the peer has (then perhaps with no frame). */
+static int push_step_key(struct sync_session *ss, struct err *err)
+{
+	struct wire_mbatch_builder *mb = ss->mb;
+	struct kfill f;
+	size_t given;
+	int rv;
+
+	wire_buf_reset(&ss->out);
+	rv = wire_mbatch_begin(mb, &ss->out, ss->push_id, err);
+	if (rv != 0)
+		return rv;
+	memset(&f, 0, sizeof(f));
+	f.ss = ss;
+	f.err = err;
+	for (;;) {
+		rv = store_meta_scan(ss->store, ss->snap,
+				     ss->kcur_set ? ss->kcur : NULL,
+				     ss->kcur_len, ss->cfg.scan_max, kfill_cb,
+				     &f, &given, err);
+		if (rv == 0)
+			rv = f.rv;
+		if (rv != 0) {
+			wire_mbatch_cancel(mb);
+			wire_buf_reset(&ss->out);
+			return rv;
+		}
+		if (f.full || f.skipped >= SYNC_SKIP_MAX)
+			break;
+		if (given < ss->cfg.scan_max) {
+			ss->key_done = 1;
+			break;
+		}
+	}
+	if (wire_mbatch_count(mb) == 0) {
+		wire_mbatch_cancel(mb);
+		wire_buf_reset(&ss->out);
+		return 1;
+	}
+	wire_mbatch_end(mb);
+	ss->sent += wire_mbatch_payload(mb);
+	ss->st.entries_sent += wire_mbatch_count(mb);
+	ss->st.payload_sent += wire_mbatch_payload(mb);
+	return send_out(ss, err);
+}
+
+/* Nothing of the stream is left to send but DONE. */
+static int push_exhausted(const struct sync_session *ss)
+{
+	return ss->push_key ? ss->key_done : ss->po_next == ss->po_n;
+}
+
+/* Sends at most one frame of the stream. Returns 1 when a frame went or
+ * work was done, 0 when blocked or nothing is left, or a negative code. */
+static int push_step(struct sync_session *ss, struct err *err)
+{
+	int rv;
+
+	if (ss->push != PUSH_STREAMING || !writable(ss))
+		return 0;
+	if (push_exhausted(ss)) {
+		rv = push_done_send(ss, err);
+		return rv != 0 ? rv : 1;
+	}
+	if (ss->sent - ss->acked >= ss->cfg.credit_bytes)
+		return 0;
+	if (ss->push_key) {
+		rv = push_step_key(ss, err);
+		return rv != 0 ? rv : 1;
+	}
+	return push_step_log(ss, err);
 }
 
 static int pump(struct sync_session *ss, struct err *err)
@@ -612,10 +811,55 @@ static int reserve_versions(struct sync_session *ss, size_t n,
 	return 0;
 }
 
+/* Applies the n versions in ss->vs (checked) in one batch, counts them
+ * and ACKs payload bytes. */
+static int apply_and_ack(struct sync_session *ss, size_t n, uint64_t payload,
+			 struct err *err)
+{
+	uint64_t applied = 0;
+	size_t i;
+	int rv;
+
+	rv = store_apply_batch(ss->store, ss->vs, n, NULL, 0, ss->outcomes,
+			       err);
+	if (rv == RUMOR_EINVAL || rv == RUMOR_ETOOBIG) {
+		err_wrap(err, "sync: peer sent an invalid version");
+		err->code = RUMOR_EPROTO;
+		return RUMOR_EPROTO;
+	}
+	if (rv != 0)
+		return rv;
+	for (i = 0; i < n; i++) {
+		switch (ss->outcomes[i]) {
+		case STORE_APPLIED:
+			ss->st.entries_applied++;
+			applied++;
+			break;
+		case STORE_STALE:
+			ss->st.entries_stale++;
+			break;
+		default:
+			ss->st.entries_identical++;
+			break;
+		}
+	}
+	ss->st.entries_received += n;
+	ss->st.payload_received += payload;
+	if (applied > 0 && ss->cb.on_applied != NULL)
+		ss->cb.on_applied(ss->cb.arg, applied);
+	/* ACK after the batch is durable in the store: the credit it frees
+	 * is buffer space the sender may fill again. */
+	wire_buf_reset(&ss->out);
+	rv = wire_encode_ack(&ss->out, ss->pull_id, payload, err);
+	if (rv != 0)
+		return rv;
+	return send_out(ss, err);
+}
+
 static int on_batch(struct sync_session *ss, const struct wire_batch *b,
 		    struct err *err)
 {
-	uint64_t prev = 0, applied = 0;
+	uint64_t prev = 0;
 	size_t i;
 	int rv;
 
@@ -638,40 +882,48 @@ static int on_batch(struct sync_session *ss, const struct wire_batch *b,
 		prev = e->seq;
 		wire_entry_to_version(b->origin, e, &ss->vs[i]);
 	}
-	rv = store_apply_batch(ss->store, ss->vs, b->n, NULL, 0, ss->outcomes,
-			       err);
-	if (rv == RUMOR_EINVAL || rv == RUMOR_ETOOBIG) {
-		err_wrap(err, "sync: peer sent an invalid version");
-		err->code = RUMOR_EPROTO;
-		return RUMOR_EPROTO;
-	}
+	return apply_and_ack(ss, b->n, b->payload_bytes, err);
+}
+
+static int key_cmp(const struct wire_entry *a, const struct wire_entry *b)
+{
+	size_t n = a->key_len < b->key_len ? a->key_len : b->key_len;
+	int c = memcmp(a->key, b->key, n);
+
+	return c != 0 ? c : (a->key_len > b->key_len) -
+			    (a->key_len < b->key_len);
+}
+
+static int on_mbatch(struct sync_session *ss, const struct wire_mbatch *b,
+		     struct err *err)
+{
+	size_t i;
+	int rv;
+
+	if (!ss->pull_open || b->exchange_id != ss->pull_id)
+		return proto(err, "MBATCH for no open exchange");
+	if (b->n == 0)
+		return proto(err, "empty MBATCH");
+	rv = reserve_versions(ss, b->n, err);
 	if (rv != 0)
 		return rv;
+	/* Check everything before anything is applied. The decoder checked
+	 * the origin indexes. */
 	for (i = 0; i < b->n; i++) {
-		switch (ss->outcomes[i]) {
-		case STORE_APPLIED:
-			ss->st.entries_applied++;
-			applied++;
-			break;
-		case STORE_STALE:
-			ss->st.entries_stale++;
-			break;
-		default:
-			ss->st.entries_identical++;
-			break;
-		}
+		const struct wire_entry *e = &b->entries[i];
+
+		assert(e->origin_index < b->n_origins);
+		if (e->seq == 0)
+			return proto(err, "MBATCH entry with seq 0");
+		if (e->clock == 0)
+			return proto(err, "MBATCH entry with clock 0");
+		if (i > 0 && key_cmp(&b->entries[i - 1], e) >= 0)
+			return proto(err, "MBATCH entries not in increasing "
+				     "key order");
+		wire_entry_to_version(b->origins[e->origin_index], e,
+				      &ss->vs[i]);
 	}
-	ss->st.entries_received += b->n;
-	ss->st.payload_received += b->payload_bytes;
-	if (applied > 0 && ss->cb.on_applied != NULL)
-		ss->cb.on_applied(ss->cb.arg, applied);
-	/* ACK after the batch is durable in the store: the credit it frees
-	 * is buffer space the sender may fill again. */
-	wire_buf_reset(&ss->out);
-	rv = wire_encode_ack(&ss->out, ss->pull_id, b->payload_bytes, err);
-	if (rv != 0)
-		return rv;
-	return send_out(ss, err);
+	return apply_and_ack(ss, b->n, b->payload_bytes, err);
 }
 
 static int on_done(struct sync_session *ss, const struct wire_digest *d,
@@ -728,6 +980,11 @@ int sync_session_new(struct sync_session **out, struct store *s,
 			       "sync_session_new: batch_bytes %zu above the "
 			       "frame bound %u", cfg->batch_bytes,
 			       SYNC_FRAME_MAX);
+	if (cfg != NULL && (cfg->order < SYNC_ORDER_AUTO ||
+			    cfg->order > SYNC_ORDER_KEY))
+		return err_set(err, RUMOR_EINVAL,
+			       "sync_session_new: order %d unknown",
+			       (int)cfg->order);
 	ss = calloc(1, sizeof(*ss));
 	if (ss == NULL)
 		return err_set(err, RUMOR_ENOMEM, "sync: out of memory");
@@ -768,6 +1025,7 @@ void sync_session_free(struct sync_session *ss)
 	free(ss->snap_hwms.v);
 	free(ss->po);
 	free(ss->peer.v);
+	free(ss->mb);
 	free(ss);
 }
 
@@ -792,7 +1050,41 @@ int sync_session_start(struct sync_session *ss, struct err *err)
 int sync_is_sync_type(int type)
 {
 	return type == WIRE_DIGEST || type == WIRE_BATCH ||
-	       type == WIRE_ACK || type == WIRE_DONE;
+	       type == WIRE_MBATCH || type == WIRE_ACK || type == WIRE_DONE;
+}
+
+int sync_push_key_order(const struct store_hwm *ours, size_t n_ours,
+			const struct store_hwm *theirs, size_t n_theirs,
+			uint64_t log_entries)
+{
+	uint64_t lack = 0, t;
+	size_t i, j = 0;
+	int c;
+
+	if (log_entries == 0)
+		return 0;       /* nothing to send: the log order is free */
+	if (n_theirs == 0)
+		return 1;
+	/* Both sorted by origin: one merge walk. */
+	for (i = 0; i < n_ours && lack < log_entries; i++) {
+		t = 0;
+		while (j < n_theirs) {
+			c = memcmp(theirs[j].origin, ours[i].origin,
+				   STORE_ORIGIN_BYTES);
+			if (c > 0)
+				break;
+			j++;
+			if (c == 0) {
+				t = theirs[j - 1].seq;
+				break;
+			}
+		}
+		if (ours[i].seq > t)
+			lack += ours[i].seq - t;
+	}
+	if (lack > log_entries)
+		lack = log_entries;
+	return lack >= log_entries - log_entries / 2;
 }
 
 /* Counts and handles one decoded message of len wire bytes. */
@@ -811,6 +1103,8 @@ static int receive(struct sync_session *ss, const struct wire_msg *m,
 		return on_digest(ss, &m->u.digest, err);
 	case WIRE_BATCH:
 		return on_batch(ss, &m->u.batch, err);
+	case WIRE_MBATCH:
+		return on_mbatch(ss, &m->u.mbatch, err);
 	case WIRE_ACK:
 		return on_ack(ss, &m->u.ack, err);
 	case WIRE_DONE:
@@ -875,7 +1169,7 @@ int sync_session_pending(const struct sync_session *ss)
 {
 	if (ss->failed || ss->push != PUSH_STREAMING || !writable(ss))
 		return 0;
-	return ss->po_next == ss->po_n ||
+	return push_exhausted(ss) ||
 	       ss->sent - ss->acked < ss->cfg.credit_bytes;
 }
 

@@ -9,9 +9,13 @@
  *   1. Each side sends DIGEST(exchange_id, its HWM for every origin).
  *      sync_session_start() sends ours; a peer's DIGEST arriving while we
  *      have not sent ours makes us send it (so one side may start alone).
- *   2. On the peer's DIGEST we take a store snapshot and stream, origin by
- *      origin in seq order, every log entry with seq above the peer's HWM
- *      (from 0 for origins it lacks) as BATCH frames of at most
+ *   2. On the peer's DIGEST we take a store snapshot and stream every log
+ *      entry with seq above the peer's HWM for its origin (from 0 for
+ *      origins it lacks), either origin by origin in seq order as BATCH
+ *      frames, or, for a peer far behind (sync_push_key_order() says
+ *      which), in key order over the m keyspace as MBATCH frames (entries
+ *      of any origin; the same set of entries, see sync.c). Frames are at
+ *      most
  *      cfg.batch_bytes (a single entry of maximum size always fits), under
  *      a credit window of cfg.credit_bytes payload bytes that the peer's
  *      ACKs replenish, and only while transport.writable() says so. Then
@@ -25,11 +29,13 @@
  *      and the session is idle; either side may start the next round.
  *
  * Protocol rules enforced on the peer (violation: RUMOR_EPROTO): BATCH,
- * DONE only for our open exchange id; entries of a BATCH in strictly
- * increasing seq, seq >= 1, clock >= 1; ACK only for our stream and never
+ * MBATCH, DONE only for our open exchange id; entries of a BATCH in
+ * strictly increasing seq, of an MBATCH in strictly increasing key order
+ * (a key-order stream), seq >= 1, clock >= 1, neither batch empty; ACK
+ * only for our stream and never
  * for more bytes than were sent; no new DIGEST while we still stream or
  * wait for ACKs for the previous one; no duplicate origins in a DIGEST or
- * DONE; only DIGEST, BATCH, ACK and DONE reach a session.
+ * DONE; only DIGEST, BATCH, MBATCH, ACK and DONE reach a session.
  *
  * Conventions:
  *  1. Every entry point returns 0 or a negative RUMOR_E* code with err
@@ -74,6 +80,10 @@
 #define SYNC_CREDIT_BYTES (4u * 1024u * 1024u)  /* default credit window */
 #define SYNC_SCAN_MAX 1024u                     /* log entries per scan */
 #define SYNC_PUMP_FRAMES 4u                     /* BATCH frames per call */
+/* Key order: metas examined and skipped (the peer has them) per frame
+ * before the call yields, so a peer that lacks little costs bounded work
+ * per call. */
+#define SYNC_SKIP_MAX (16u * 1024u)
 
 struct sync_transport {
 	/* Takes one frame; 0 or a negative RUMOR_E* code. */
@@ -103,6 +113,7 @@ struct sync_round_stats {
 	uint64_t payload_received;
 	uint64_t frames_received;
 	uint64_t wire_bytes_received;
+	int key_order;                /* our stream went in key order */
 };
 
 struct sync_callbacks {
@@ -117,6 +128,14 @@ struct sync_callbacks {
 	void *arg;
 };
 
+/* The order of our stream. AUTO: key order when the peer is far behind
+ * (sync_push_key_order()), else log order. */
+enum sync_order {
+	SYNC_ORDER_AUTO = 0,
+	SYNC_ORDER_LOG,
+	SYNC_ORDER_KEY,
+};
+
 struct sync_config {
 	size_t batch_bytes;       /* BATCH frame bound; 0: SYNC_BATCH_BYTES;
 				     at most SYNC_FRAME_MAX */
@@ -124,6 +143,7 @@ struct sync_config {
 	size_t scan_max;          /* entries per store scan; 0: SYNC_SCAN_MAX */
 	unsigned pump_frames;     /* BATCH frames per call; 0: default */
 	uint64_t first_exchange_id; /* ids count up from here; 0: 1 */
+	enum sync_order order;    /* 0: SYNC_ORDER_AUTO */
 };
 
 struct sync_session;
@@ -158,6 +178,16 @@ int sync_session_pump(struct sync_session *ss, struct err *err);
 /* Nonzero when there is more to send and neither credit nor writable()
  * blocks it: call sync_session_pump() soon. */
 int sync_session_pending(const struct sync_session *ss);
+
+/* The AUTO rule: nonzero (key order) when the peer's DIGEST is empty
+ * (a fresh or wiped node), or when the entries it lacks by our HWMs,
+ * sum over origins of max(0, ours - theirs) (an upper bound: the log is
+ * compacted), reach half of log_entries (our live log entries). A key-
+ * order stream reads every meta once, sequentially; a log-order stream
+ * does one point read per entry sent. Both hwm lists sorted by origin. */
+int sync_push_key_order(const struct store_hwm *ours, size_t n_ours,
+			const struct store_hwm *theirs, size_t n_theirs,
+			uint64_t log_entries);
 
 /* Nonzero while a round is in progress. */
 int sync_session_busy(const struct sync_session *ss);

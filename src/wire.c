@@ -28,7 +28,7 @@ static const char *const type_names[] = {
 	[WIRE_BATCH] = "BATCH",   [WIRE_ACK] = "ACK",
 	[WIRE_DONE] = "DONE",     [WIRE_MEMBERS] = "MEMBERS",
 	[WIRE_PING] = "PING",     [WIRE_PONG] = "PONG",
-	[WIRE_BYE] = "BYE",
+	[WIRE_BYE] = "BYE",       [WIRE_MBATCH] = "MBATCH",
 };
 
 const char *wire_type_name(int type)
@@ -363,18 +363,9 @@ int wire_batch_begin(struct wire_batch_builder *b, struct wire_buf *out,
 	return 0;
 }
 
-int wire_batch_add(struct wire_batch_builder *b, const struct wire_entry *e,
-		   struct err *err)
+/* The limits of an entry (wire_batch_add()). */
+static int entry_check(const struct wire_entry *e, struct err *err)
 {
-	struct wire_buf *out = b->out;
-	size_t size;
-	int rv;
-
-	assert(b->open);
-	if (b->n >= WIRE_BATCH_MAX)
-		return err_set(err, RUMOR_EINVAL,
-			       "wire: BATCH already holds %u entries",
-			       WIRE_BATCH_MAX);
 	if (e->key == NULL || e->key_len < 1 || e->key_len > WIRE_KEY_MAX)
 		return err_set(err, RUMOR_EINVAL,
 			       "wire: entry seq %llu key of %zu bytes, want "
@@ -390,11 +381,13 @@ int wire_batch_add(struct wire_batch_builder *b, const struct wire_entry *e,
 			       "wire: entry seq %llu value of %zu bytes, "
 			       "want 0..%u", (unsigned long long)e->seq,
 			       e->value_len, WIRE_VALUE_MAX);
-	size = wire_entry_size(e);
-	rv = buf_reserve(out, size, err);
-	if (rv != 0)
-		return rv;
-	put_array(out, 6);
+	return 0;
+}
+
+/* The six fields BATCH and MBATCH entries share, after the entry's array
+ * head (and MBATCH's origin index), into room already reserved. */
+static void put_entry_fields(struct wire_buf *out, const struct wire_entry *e)
+{
 	put_uint(out, e->seq);
 	put_uint(out, e->clock);
 	put_uint(out, e->wall_ms);
@@ -404,6 +397,26 @@ int wire_batch_add(struct wire_batch_builder *b, const struct wire_entry *e,
 		put_null(out);
 	else
 		put_bytes(out, e->value, e->value_len);
+}
+
+int wire_batch_add(struct wire_batch_builder *b, const struct wire_entry *e,
+		   struct err *err)
+{
+	struct wire_buf *out = b->out;
+	int rv;
+
+	assert(b->open);
+	if (b->n >= WIRE_BATCH_MAX)
+		return err_set(err, RUMOR_EINVAL,
+			       "wire: BATCH already holds %u entries",
+			       WIRE_BATCH_MAX);
+	rv = entry_check(e, err);
+	if (rv == 0)
+		rv = buf_reserve(out, wire_entry_size(e), err);
+	if (rv != 0)
+		return rv;
+	put_array(out, 6);
+	put_entry_fields(out, e);
 	b->n++;
 	b->payload_bytes += wire_entry_payload(e);
 	return 0;
@@ -469,6 +482,221 @@ void wire_batch_cancel(struct wire_batch_builder *b)
 	b->open = 0;
 }
 
+/* ------------------------------------------------------------ mbatches */
+
+/* The count head is reserved as for BATCH; the table follows the
+ * entries. Every add reserves room for the entry and for the whole table
+ * as it would stand after the add, so ending cannot run out of room. */
+
+int wire_mbatch_begin(struct wire_mbatch_builder *b, struct wire_buf *out,
+		      uint64_t exchange_id, struct err *err)
+{
+	int rv;
+
+	rv = buf_reserve(out, WIRE_MBATCH_HEAD_MAX, err);
+	if (rv != 0)
+		return rv;
+	b->out = out;
+	b->start = out->len;
+	b->n = 0;
+	b->payload_bytes = 0;
+	b->n_origins = 0;
+	b->last = 0;
+	put_array(out, 4);
+	put_uint(out, WIRE_MBATCH);
+	put_uint(out, exchange_id);
+	b->count_at = out->len;
+	memset(out->data + out->len, 0, BATCH_COUNT_HEAD);
+	out->len += BATCH_COUNT_HEAD;
+	b->open = 1;
+	return 0;
+}
+
+/* The table row of origin, or b->n_origins when it has none yet. Most
+ * streams have few origins and long runs of one: try the last first. */
+static size_t mbatch_find(const struct wire_mbatch_builder *b,
+			  const uint8_t *origin)
+{
+	size_t i;
+
+	if (b->n_origins > 0 &&
+	    memcmp(b->origins[b->last], origin, WIRE_ORIGIN_BYTES) == 0)
+		return b->last;
+	for (i = 0; i < b->n_origins; i++)
+		if (memcmp(b->origins[i], origin, WIRE_ORIGIN_BYTES) == 0)
+			return i;
+	return b->n_origins;
+}
+
+/* Bytes of a table of t origins. */
+static size_t mbatch_table_size(size_t t)
+{
+	return head_size(t) + t * WIRE_MBATCH_ORIGIN_BYTES;
+}
+
+size_t wire_mbatch_entry_size(const struct wire_mbatch_builder *b,
+			      const uint8_t *origin,
+			      const struct wire_entry *e)
+{
+	size_t i = mbatch_find(b, origin);
+	size_t n = wire_entry_size(e) + head_size(i);
+
+	if (i == b->n_origins)
+		n += mbatch_table_size(i + 1) - mbatch_table_size(i);
+	return n;
+}
+
+int wire_mbatch_add(struct wire_mbatch_builder *b, const uint8_t *origin,
+		    const struct wire_entry *e, struct err *err)
+{
+	struct wire_buf *out = b->out;
+	size_t i, t;
+	int rv;
+
+	assert(b->open);
+	if (b->n >= WIRE_BATCH_MAX)
+		return err_set(err, RUMOR_EINVAL,
+			       "wire: MBATCH already holds %u entries",
+			       WIRE_BATCH_MAX);
+	if (origin == NULL)
+		return err_set(err, RUMOR_EINVAL, "wire: entry has no origin");
+	i = mbatch_find(b, origin);
+	if (i == WIRE_MBATCH_ORIGINS_MAX)
+		return err_set(err, RUMOR_EINVAL,
+			       "wire: MBATCH table already holds %u origins",
+			       WIRE_MBATCH_ORIGINS_MAX);
+	rv = entry_check(e, err);
+	if (rv != 0)
+		return rv;
+	t = i == b->n_origins ? i + 1 : b->n_origins;
+	rv = buf_reserve(out, wire_entry_size(e) + head_size(i) +
+			 mbatch_table_size(t), err);
+	if (rv != 0)
+		return rv;
+	if (i == b->n_origins) {
+		memcpy(b->origins[i], origin, WIRE_ORIGIN_BYTES);
+		b->n_origins++;
+	}
+	b->last = i;
+	put_array(out, 7);
+	put_uint(out, i);
+	put_entry_fields(out, e);
+	b->n++;
+	b->payload_bytes += wire_entry_payload(e);
+	return 0;
+}
+
+int wire_mbatch_has_origin_room(const struct wire_mbatch_builder *b,
+				const uint8_t *origin)
+{
+	return b->n_origins < WIRE_MBATCH_ORIGINS_MAX ||
+	       mbatch_find(b, origin) < b->n_origins;
+}
+
+size_t wire_mbatch_count(const struct wire_mbatch_builder *b)
+{
+	return b->n;
+}
+
+size_t wire_mbatch_bytes(const struct wire_mbatch_builder *b)
+{
+	return b->out->len - b->start + mbatch_table_size(b->n_origins);
+}
+
+uint64_t wire_mbatch_payload(const struct wire_mbatch_builder *b)
+{
+	return b->payload_bytes;
+}
+
+void wire_mbatch_end(struct wire_mbatch_builder *b)
+{
+	struct wire_buf *out = b->out;
+	uint8_t *p = out->data + b->count_at;
+	size_t i, n;
+
+	assert(b->open);
+	assert(b->n <= WIRE_BATCH_MAX);
+	n = cbor_encode_uint32((uint32_t)b->n, p, BATCH_COUNT_HEAD);
+	assert(n == BATCH_COUNT_HEAD);
+	(void)n;
+	p[0] = (uint8_t)((p[0] & 0x1f) | (4u << 5));
+	/* Room was reserved by begin (head) and by the last add. */
+	assert(out->cap - out->len >= mbatch_table_size(b->n_origins));
+	put_array(out, b->n_origins);
+	for (i = 0; i < b->n_origins; i++)
+		put_bytes(out, b->origins[i], WIRE_ORIGIN_BYTES);
+	b->open = 0;
+}
+
+void wire_mbatch_cancel(struct wire_mbatch_builder *b)
+{
+	assert(b->open);
+	b->out->len = b->start;
+	b->open = 0;
+}
+
+/* A whole MBATCH message as given (its table in its order). */
+static int encode_mbatch(struct wire_buf *out, const struct wire_mbatch *m,
+			 struct err *err)
+{
+	unsigned char used[WIRE_MBATCH_ORIGINS_MAX];
+	size_t i, j, need;
+	int rv;
+
+	if (m->n > WIRE_BATCH_MAX || m->n_origins > WIRE_MBATCH_ORIGINS_MAX)
+		return err_set(err, RUMOR_EINVAL,
+			       "wire: MBATCH of %zu entries and %zu origins "
+			       "exceeds %u and %u", m->n, m->n_origins,
+			       WIRE_BATCH_MAX, WIRE_MBATCH_ORIGINS_MAX);
+	memset(used, 0, sizeof(used));
+	need = 4 * HEAD_MAX + mbatch_table_size(m->n_origins);
+	for (i = 0; i < m->n_origins; i++) {
+		if (m->origins[i] == NULL)
+			return err_set(err, RUMOR_EINVAL,
+				       "wire: MBATCH origin %zu is NULL", i);
+		for (j = 0; j < i; j++)
+			if (memcmp(m->origins[i], m->origins[j],
+				   WIRE_ORIGIN_BYTES) == 0)
+				return err_set(err, RUMOR_EINVAL,
+					       "wire: MBATCH origin %zu "
+					       "repeats origin %zu", i, j);
+	}
+	for (i = 0; i < m->n; i++) {
+		const struct wire_entry *e = &m->entries[i];
+
+		if (e->origin_index >= m->n_origins)
+			return err_set(err, RUMOR_EINVAL,
+				       "wire: MBATCH entry %zu origin index "
+				       "%zu outside a table of %zu", i,
+				       e->origin_index, m->n_origins);
+		used[e->origin_index] = 1;
+		rv = entry_check(e, err);
+		if (rv != 0)
+			return rv;
+		need += wire_entry_size(e) + WIRE_MBATCH_INDEX_MAX;
+	}
+	for (i = 0; i < m->n_origins; i++)
+		if (!used[i])
+			return err_set(err, RUMOR_EINVAL,
+				       "wire: MBATCH origin %zu is unused", i);
+	rv = buf_reserve(out, need, err);
+	if (rv != 0)
+		return rv;
+	put_array(out, 4);
+	put_uint(out, WIRE_MBATCH);
+	put_uint(out, m->exchange_id);
+	put_array(out, m->n);
+	for (i = 0; i < m->n; i++) {
+		put_array(out, 7);
+		put_uint(out, m->entries[i].origin_index);
+		put_entry_fields(out, &m->entries[i]);
+	}
+	put_array(out, m->n_origins);
+	for (i = 0; i < m->n_origins; i++)
+		put_bytes(out, m->origins[i], WIRE_ORIGIN_BYTES);
+	return 0;
+}
+
 int wire_encode_msg(struct wire_buf *out, const struct wire_msg *m,
 		    struct err *err)
 {
@@ -501,6 +729,8 @@ int wire_encode_msg(struct wire_buf *out, const struct wire_msg *m,
 		}
 		wire_batch_end(&b);
 		return 0;
+	case WIRE_MBATCH:
+		return encode_mbatch(out, &m->u.mbatch, err);
 	case WIRE_ACK:
 		return wire_encode_ack(out, m->u.ack.exchange_id,
 				       m->u.ack.bytes, err);
@@ -530,6 +760,7 @@ void wire_decoder_free(struct wire_decoder *d)
 	free(d->hwms);
 	free(d->entries);
 	free(d->members);
+	free(d->origins);
 	wire_decoder_init(d);
 }
 
@@ -918,6 +1149,7 @@ static int grow(void **arr, size_t *cap, size_t n, size_t elem,
 /* Smallest encodings of list elements, for read_list(). */
 #define HWM_MIN_BYTES (1 + 2 + WIRE_ORIGIN_BYTES + 1)
 #define ENTRY_MIN_BYTES (1 + 4 + 2 + 1)
+#define MENTRY_MIN_BYTES (1 + 1 + 4 + 2 + 1)
 #define MEMBER_MIN_BYTES (1 + 2 + WIRE_NODE_ID_BYTES + 2 + 3)
 
 static int decode_hello(struct reader *r, struct wire_hello *m)
@@ -976,15 +1208,23 @@ static int decode_hwms(struct reader *r, struct wire_decoder *d,
 	return 0;
 }
 
-static int decode_entry(struct reader *r, struct wire_entry *e)
+/* A BATCH entry, or with with_index an MBATCH entry (its origin index
+ * checked against the table later, when the table is read). */
+static int decode_entry(struct reader *r, struct wire_entry *e,
+			int with_index)
 {
 	struct item it;
 	const uint8_t *key;
-	uint64_t flags;
+	uint64_t flags, index = 0;
 	size_t n;
 	int rv;
 
-	rv = read_array(r, "fields", 6, 6, &n);
+	rv = read_array(r, "fields", with_index ? 7 : 6, with_index ? 7 : 6,
+			&n);
+	if (rv == 0 && with_index)
+		rv = read_uint(r, "origin_index",
+			       WIRE_MBATCH_ORIGINS_MAX - 1, &index);
+	e->origin_index = (size_t)index;
 	if (rv == 0)
 		rv = read_uint(r, "seq", UINT64_MAX, &e->seq);
 	if (rv == 0)
@@ -1050,12 +1290,83 @@ static int decode_batch(struct reader *r, struct wire_decoder *d,
 	r->list = "entry";
 	for (i = 0; i < n; i++) {
 		r->idx = i;
-		rv = decode_entry(r, &d->entries[i]);
+		rv = decode_entry(r, &d->entries[i], 0);
 		if (rv != 0)
 			return rv;
 		m->payload_bytes += wire_entry_payload(&d->entries[i]);
 	}
 	r->list = NULL;
+	m->entries = d->entries;
+	m->n = n;
+	return 0;
+}
+
+static int decode_mbatch(struct reader *r, struct wire_decoder *d,
+			 struct wire_mbatch *m)
+{
+	unsigned char used[WIRE_MBATCH_ORIGINS_MAX];
+	size_t i, j, n, t, len;
+	int rv;
+
+	rv = read_uint(r, "exchange_id", UINT64_MAX, &m->exchange_id);
+	if (rv == 0)
+		rv = read_list(r, "entry list", WIRE_BATCH_MAX,
+			       MENTRY_MIN_BYTES, &n);
+	if (rv == 0)
+		rv = grow((void **)&d->entries, &d->entries_cap, n,
+			  sizeof(*d->entries), r->err);
+	if (rv != 0)
+		return rv;
+	m->payload_bytes = 0;
+	r->list = "entry";
+	for (i = 0; i < n; i++) {
+		r->idx = i;
+		rv = decode_entry(r, &d->entries[i], 1);
+		if (rv != 0)
+			return rv;
+		m->payload_bytes += wire_entry_payload(&d->entries[i]);
+	}
+	r->list = NULL;
+	rv = read_list(r, "origin list", WIRE_MBATCH_ORIGINS_MAX,
+		       WIRE_MBATCH_ORIGIN_BYTES, &t);
+	if (rv == 0)
+		rv = grow((void **)&d->origins, &d->origins_cap, t,
+			  sizeof(*d->origins), r->err);
+	if (rv != 0)
+		return rv;
+	r->list = "origin";
+	for (i = 0; i < t; i++) {
+		r->idx = i;
+		rv = read_bytes(r, "origin", WIRE_ORIGIN_BYTES,
+				WIRE_ORIGIN_BYTES, &d->origins[i], &len);
+		if (rv != 0)
+			return rv;
+		/* At most 256 origins: pairwise is cheap enough. */
+		for (j = 0; j < i; j++)
+			if (memcmp(d->origins[i], d->origins[j],
+				   WIRE_ORIGIN_BYTES) == 0)
+				return fail(r, "origin", "repeats origin %zu",
+					    j);
+	}
+	memset(used, 0, sizeof(used));
+	r->list = "entry";
+	for (i = 0; i < n; i++) {
+		r->idx = i;
+		if (d->entries[i].origin_index >= t)
+			return fail(r, "origin_index", "index %zu outside a "
+				    "table of %zu origins",
+				    d->entries[i].origin_index, t);
+		used[d->entries[i].origin_index] = 1;
+	}
+	r->list = "origin";
+	for (i = 0; i < t; i++) {
+		r->idx = i;
+		if (!used[i])
+			return fail(r, "origin", "no entry uses it");
+	}
+	r->list = NULL;
+	m->origins = d->origins;
+	m->n_origins = t;
 	m->entries = d->entries;
 	m->n = n;
 	return 0;
@@ -1122,6 +1433,7 @@ static const size_t message_items[] = {
 	[WIRE_HELLO] = 6, [WIRE_DIGEST] = 3, [WIRE_BATCH] = 4,
 	[WIRE_ACK] = 3,   [WIRE_DONE] = 3,   [WIRE_MEMBERS] = 2,
 	[WIRE_PING] = 2,  [WIRE_PONG] = 2,   [WIRE_BYE] = 2,
+	[WIRE_MBATCH] = 4,
 };
 
 int wire_decode(struct wire_decoder *d, const uint8_t *buf, size_t len,
@@ -1170,6 +1482,9 @@ int wire_decode(struct wire_decoder *d, const uint8_t *buf, size_t len,
 		break;
 	case WIRE_BATCH:
 		rv = decode_batch(&r, d, &out->u.batch);
+		break;
+	case WIRE_MBATCH:
+		rv = decode_mbatch(&r, d, &out->u.mbatch);
 		break;
 	case WIRE_ACK:
 		rv = read_uint(&r, "exchange_id", UINT64_MAX,

@@ -17,6 +17,18 @@
  *   PING    [7, nonce]
  *   PONG    [8, nonce]
  *   BYE     [9, reason]
+ *   MBATCH  [10, exchange_id,
+ *            [[origin_index, seq, clock, wall_ms, flags, key bstr,
+ *              value bstr|null], ...],
+ *            [origin bstr(32), ...]]
+ *
+ * MBATCH carries entries of several origins (a key-order stream, see
+ * sync.c): each entry names its origin by its index in the frame's origin
+ * table, which comes last so that a sender can stream entries and learn
+ * the table as it goes. The decoder requires every index to be in range,
+ * the table to hold no origin twice and every origin of the table to be
+ * used by an entry (so an MBATCH without entries has an empty table).
+ * Entries need not be in seq order; their other bounds are BATCH's.
  *
  * Conventions:
  *  1. Encoders append exactly one frame to a struct wire_buf (growing it)
@@ -70,6 +82,7 @@
 #define WIRE_DIGEST_MAX 65536u           /* hwms in one DIGEST or DONE */
 #define WIRE_BATCH_MAX 65536u            /* entries in one BATCH */
 #define WIRE_MEMBERS_MAX 4096u           /* members in one MEMBERS */
+#define WIRE_MBATCH_ORIGINS_MAX 256u     /* origins in one MBATCH's table */
 #define WIRE_DEPTH_MAX 3                 /* message > list > entry */
 #define WIRE_PORT_MAX 65535u
 
@@ -78,6 +91,13 @@
  * keep frames under the channel's bound; see also wire_entry_size(). */
 #define WIRE_BATCH_HEAD_MAX (1 + 1 + 9 + 2 + WIRE_ORIGIN_BYTES + 5)
 #define WIRE_ENTRY_OVERHEAD_MAX (1 + 4 * 9 + 3 + 5)
+/* The same for MBATCH: its head (with the reserved count) and its table's
+ * head, each entry's extra origin index, and one table row. A frame of n
+ * entries and t origins is at most WIRE_MBATCH_HEAD_MAX + t *
+ * WIRE_MBATCH_ORIGIN_BYTES + the entries' sizes (wire_mbatch_bytes()). */
+#define WIRE_MBATCH_HEAD_MAX (1 + 1 + 9 + 5 + 3)
+#define WIRE_MBATCH_INDEX_MAX 3
+#define WIRE_MBATCH_ORIGIN_BYTES (2 + WIRE_ORIGIN_BYTES)
 
 enum wire_type {
 	WIRE_HELLO = 1,
@@ -89,8 +109,9 @@ enum wire_type {
 	WIRE_PING = 7,
 	WIRE_PONG = 8,
 	WIRE_BYE = 9,
+	WIRE_MBATCH = 10,
 };
-#define WIRE_TYPE_MAX WIRE_BYE
+#define WIRE_TYPE_MAX WIRE_MBATCH
 
 /* HELLO mode: the values of enum rumor_mode. */
 #define WIRE_MODE_PEER 0
@@ -151,6 +172,7 @@ struct wire_entry {
 	size_t key_len;
 	const void *value;         /* 0..WIRE_VALUE_MAX bytes */
 	size_t value_len;
+	size_t origin_index;       /* MBATCH only: its row in the table */
 };
 
 struct wire_batch {
@@ -159,6 +181,17 @@ struct wire_batch {
 	const struct wire_entry *entries;
 	size_t n;
 	uint64_t payload_bytes;    /* sum of key_len + value_len */
+};
+
+/* A BATCH whose entries carry their origin: entries[i].origin_index <
+ * n_origins, origins[] distinct, each used. */
+struct wire_mbatch {
+	uint64_t exchange_id;
+	const uint8_t *const *origins;   /* each WIRE_ORIGIN_BYTES */
+	size_t n_origins;
+	const struct wire_entry *entries;
+	size_t n;
+	uint64_t payload_bytes;          /* sum of key_len + value_len */
 };
 
 struct wire_ack {
@@ -186,6 +219,7 @@ struct wire_msg {
 		struct wire_hello hello;       /* WIRE_HELLO */
 		struct wire_digest digest;     /* WIRE_DIGEST and WIRE_DONE */
 		struct wire_batch batch;       /* WIRE_BATCH */
+		struct wire_mbatch mbatch;     /* WIRE_MBATCH */
 		struct wire_ack ack;           /* WIRE_ACK */
 		struct wire_members members;   /* WIRE_MEMBERS */
 		uint64_t nonce;                /* WIRE_PING, WIRE_PONG */
@@ -237,7 +271,9 @@ int wire_encode_ping(struct wire_buf *out, uint64_t nonce, struct err *err);
 int wire_encode_pong(struct wire_buf *out, uint64_t nonce, struct err *err);
 int wire_encode_bye(struct wire_buf *out, uint64_t reason, struct err *err);
 
-/* Encodes any decoded (or hand-built) message, BATCH included; the
+/* Encodes any decoded (or hand-built) message, BATCH and MBATCH
+ * included (an MBATCH's table is written in the message's order; its
+ * origins must be distinct and each used, else RUMOR_EINVAL); the
  * round-trip partner of wire_decode(). */
 int wire_encode_msg(struct wire_buf *out, const struct wire_msg *m,
 		    struct err *err);
@@ -291,6 +327,49 @@ void wire_batch_end(struct wire_batch_builder *b);
 /* Drops an open batch: out is as it was before wire_batch_begin(). */
 void wire_batch_cancel(struct wire_batch_builder *b);
 
+/*
+ * Streaming MBATCH builder, the same way: the origin table grows as
+ * entries of new origins are added (at most WIRE_MBATCH_ORIGINS_MAX) and
+ * is written by wire_mbatch_end(). Frame size checks use
+ * wire_mbatch_bytes() + wire_mbatch_entry_size(), which counts the table
+ * row the entry would add. The table (8 KiB) lives in the builder: keep
+ * it off small stacks.
+ */
+struct wire_mbatch_builder {
+	struct wire_buf *out;
+	size_t start;
+	size_t count_at;
+	size_t n;
+	uint64_t payload_bytes;
+	size_t n_origins;
+	size_t last;               /* index of the last origin used */
+	uint8_t origins[WIRE_MBATCH_ORIGINS_MAX][WIRE_ORIGIN_BYTES];
+	int open;
+};
+
+int wire_mbatch_begin(struct wire_mbatch_builder *b, struct wire_buf *out,
+		      uint64_t exchange_id, struct err *err);
+/* Bytes the entry would add, its table row included when origin is new. */
+size_t wire_mbatch_entry_size(const struct wire_mbatch_builder *b,
+			      const uint8_t *origin,
+			      const struct wire_entry *e);
+/* RUMOR_EINVAL as wire_batch_add(), and when origin is new and the table
+ * is full. e->origin_index is ignored (the builder assigns it). */
+int wire_mbatch_add(struct wire_mbatch_builder *b, const uint8_t *origin,
+		    const struct wire_entry *e, struct err *err);
+/* Nonzero when an entry of origin may be added as far as the table goes
+ * (origin in it, or room for one more). */
+int wire_mbatch_has_origin_room(const struct wire_mbatch_builder *b,
+				const uint8_t *origin);
+size_t wire_mbatch_count(const struct wire_mbatch_builder *b);
+/* Frame bytes if ended now (the table included). */
+size_t wire_mbatch_bytes(const struct wire_mbatch_builder *b);
+uint64_t wire_mbatch_payload(const struct wire_mbatch_builder *b);
+/* Completes the frame (appends the table, in room every add reserved).
+ * Cannot fail. */
+void wire_mbatch_end(struct wire_mbatch_builder *b);
+void wire_mbatch_cancel(struct wire_mbatch_builder *b);
+
 /* ------------------------------------------------------------ decoding */
 
 /* Reusable storage for decoded lists; grows up to the limits above. */
@@ -301,6 +380,8 @@ struct wire_decoder {
 	size_t entries_cap;
 	struct wire_member *members;
 	size_t members_cap;
+	const uint8_t **origins;
+	size_t origins_cap;
 };
 
 void wire_decoder_init(struct wire_decoder *d);

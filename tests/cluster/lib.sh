@@ -53,7 +53,10 @@ for cl_if in $cl_ifaces; do
 done
 ip link set lo up || { echo "FAIL: cannot bring lo up" >&2; exit 99; }
 ip link set lo multicast on || { echo "FAIL: cannot set multicast on lo" >&2; exit 99; }
-ip route add 224.0.0.0/4 dev lo ||
+# src: without it, multicast sent from a socket bound to 0.0.0.0 leaves
+# with source 0.0.0.0 (127.0.0.1 has host scope), and peers would
+# record and dial that.
+ip route add 224.0.0.0/4 dev lo src 127.0.0.1 ||
 	{ echo "FAIL: cannot route 224.0.0.0/4 to lo" >&2; exit 99; }
 
 # ------------------------------------------------------------ paths
@@ -129,16 +132,26 @@ cl_cleanup()
 		cl_pid=$(cat "$CL_TMP/$cl_n.pid" 2>/dev/null) || continue
 		[ -n "$cl_pid" ] && kill -TERM "$cl_pid" 2>/dev/null
 	done
-	# Give them a moment to close cleanly, then insist.
+	# Give them up to 10 s in all to close cleanly (a sanitizer build
+	# checks for leaks at exit), then insist.
 	cl_i=0
 	for cl_n in $CL_NODES; do
 		cl_pid=$(cat "$CL_TMP/$cl_n.pid" 2>/dev/null) || continue
 		[ -n "$cl_pid" ] || continue
-		while kill -0 "$cl_pid" 2>/dev/null && [ $cl_i -lt 30 ]; do
+		while kill -0 "$cl_pid" 2>/dev/null && [ $cl_i -lt 100 ]; do
 			sleep 0.1
 			cl_i=$((cl_i + 1))
 		done
 		kill -KILL "$cl_pid" 2>/dev/null
+	done
+	# A sanitizer report in any node's log fails the test.
+	for cl_log in "$CL_TMP"/*.log; do
+		[ -f "$cl_log" ] || continue
+		if grep -q "Sanitizer\|runtime error:" "$cl_log"; then
+			echo "FAIL: sanitizer report in $(basename "$cl_log"):"
+			grep -A 30 "Sanitizer\|runtime error:" "$cl_log" | head -n 60
+			[ "$cl_rv" -ne 0 ] || cl_rv=1
+		fi
 	done
 	rm -rf "$CL_TMP"
 	say "done (exit $cl_rv)"

@@ -681,16 +681,17 @@ static void test_batch_overhead_is_small(void **state)
 /* ------------------------------------------------------------ malformed input */
 
 /* Every valid frame of the seed set, for the truncation and corpus tests. */
+#define N_SAMPLES 10
 struct sample {
 	const char *name;
 	struct wire_buf buf;
 };
 
-static void build_samples(struct sample s[9])
+static void build_samples(struct sample s[N_SAMPLES])
 {
-	static const char *const names[9] = {
+	static const char *const names[N_SAMPLES] = {
 		"hello", "digest", "batch", "ack", "done", "members", "ping",
-		"pong", "bye",
+		"pong", "bye", "mbatch",
 	};
 	struct wire_hello h = { .proto_version = WIRE_PROTO_VERSION,
 				.listen_port = 7000, .mode = WIRE_MODE_PEER,
@@ -710,10 +711,12 @@ static void build_samples(struct sample s[9])
 		  .port = 7001, .state = WIRE_MEMBER_SUSPECT, .age_ms = 5000 },
 	};
 	struct wire_batch_builder b;
+	struct wire_mbatch_builder *mb = malloc(sizeof(*mb));
 	struct err err;
 	size_t i;
 
-	for (i = 0; i < 9; i++) {
+	assert_non_null(mb);
+	for (i = 0; i < N_SAMPLES; i++) {
 		s[i].name = names[i];
 		wire_buf_init(&s[i].buf);
 	}
@@ -730,13 +733,18 @@ static void build_samples(struct sample s[9])
 	assert_int_equal(wire_encode_ping(&s[6].buf, 0xfeed, &err), 0);
 	assert_int_equal(wire_encode_pong(&s[7].buf, 0xfeed, &err), 0);
 	assert_int_equal(wire_encode_bye(&s[8].buf, WIRE_BYE_NORMAL, &err), 0);
+	assert_int_equal(wire_mbatch_begin(mb, &s[9].buf, 42, &err), 0);
+	assert_int_equal(wire_mbatch_add(mb, origin_b, &e[1], &err), 0);
+	assert_int_equal(wire_mbatch_add(mb, origin_a, &e[0], &err), 0);
+	wire_mbatch_end(mb);
+	free(mb);
 }
 
-static void free_samples(struct sample s[9])
+static void free_samples(struct sample s[N_SAMPLES])
 {
 	size_t i;
 
-	for (i = 0; i < 9; i++)
+	for (i = 0; i < N_SAMPLES; i++)
 		wire_buf_free(&s[i].buf);
 }
 
@@ -745,12 +753,12 @@ static void free_samples(struct sample s[9])
 static void test_every_truncation_is_rejected(void **state)
 {
 	struct fixture *f = *state;
-	struct sample s[9];
+	struct sample s[N_SAMPLES];
 	uint8_t *copy;
 	size_t i, cut;
 
 	build_samples(s);
-	for (i = 0; i < 9; i++) {
+	for (i = 0; i < N_SAMPLES; i++) {
 		assert_int_equal(wire_decode(&f->dec, s[i].buf.data,
 					     s[i].buf.len, &f->msg, &f->err), 0);
 		for (cut = 0; cut < s[i].buf.len; cut++) {
@@ -772,12 +780,12 @@ static void test_every_truncation_is_rejected(void **state)
 static void test_bit_flips_never_crash(void **state)
 {
 	struct fixture *f = *state;
-	struct sample s[9];
+	struct sample s[N_SAMPLES];
 	size_t i, byte;
 	int bit, rv;
 
 	build_samples(s);
-	for (i = 0; i < 9; i++)
+	for (i = 0; i < N_SAMPLES; i++)
 		for (byte = 0; byte < s[i].buf.len; byte++)
 			for (bit = 0; bit < 8; bit++) {
 				s[i].buf.data[byte] ^= (uint8_t)(1u << bit);
@@ -805,7 +813,7 @@ BAD(top_level_map) { tb_head(t, 5, 0); }
 BAD(top_level_break) { tb_byte(t, 0xff); }
 BAD(array_of_one) { tb_arr(t, 1); tb_u(t, 7); }
 BAD(type_zero) { tb_arr(t, 2); tb_u(t, 0); tb_u(t, 1); }
-BAD(type_ten) { tb_arr(t, 2); tb_u(t, 10); tb_u(t, 1); }
+BAD(type_eleven) { tb_arr(t, 2); tb_u(t, 11); tb_u(t, 1); }
 BAD(type_huge) { tb_arr(t, 2); tb_u(t, UINT64_MAX); tb_u(t, 1); }
 BAD(type_as_text) { tb_arr(t, 2); tb_tstr(t, "7"); tb_u(t, 1); }
 BAD(type_negative) { tb_arr(t, 2); tb_head(t, 1, 0); tb_u(t, 1); }
@@ -1014,6 +1022,71 @@ BAD(members_count_over_limit)
 	tb_arr(t, 2); tb_u(t, WIRE_MEMBERS); tb_arr(t, WIRE_MEMBERS_MAX + 1);
 }
 
+/* An MBATCH of one entry whose origin index is index, then a table of
+ * n origins filled 1, 2, ... */
+static void tb_mbatch(struct tb *t, uint64_t index, uint64_t n)
+{
+	uint64_t i;
+
+	tb_arr(t, 4);
+	tb_u(t, WIRE_MBATCH);
+	tb_u(t, 42);
+	tb_arr(t, 1);
+	tb_arr(t, 7);
+	tb_u(t, index);
+	tb_u(t, 7);
+	tb_u(t, 3);
+	tb_u(t, 1700000000000ull);
+	tb_u(t, 0);
+	tb_bstr(t, 1, 'k');
+	tb_bstr(t, 1, 'v');
+	tb_arr(t, n);
+	for (i = 0; i < n; i++)
+		tb_bstr(t, WIRE_ORIGIN_BYTES, (uint8_t)(i + 1));
+}
+
+BAD(mbatch_index_out_of_range) { tb_mbatch(t, 1, 1); }
+BAD(mbatch_index_over_limit) { tb_mbatch(t, WIRE_MBATCH_ORIGINS_MAX, 1); }
+BAD(mbatch_unused_origin) { tb_mbatch(t, 0, 2); }
+BAD(mbatch_empty_table) { tb_mbatch(t, 0, 0); }
+BAD(mbatch_duplicate_origin)
+{
+	tb_mbatch(t, 0, 1);
+	t->b[t->n - WIRE_ORIGIN_BYTES - 3] = 0x82;   /* table of 2 */
+	tb_bstr(t, WIRE_ORIGIN_BYTES, 1);
+}
+BAD(mbatch_entry_of_six)
+{
+	tb_arr(t, 4); tb_u(t, WIRE_MBATCH); tb_u(t, 42); tb_arr(t, 1);
+	tb_entry_head(t, 0); tb_bstr(t, 1, 'k'); tb_bstr(t, 1, 'v');
+	tb_arr(t, 0);
+}
+BAD(mbatch_origin_31)
+{
+	tb_mbatch(t, 0, 0);
+	t->b[t->n - 1] = 0x81;
+	tb_bstr(t, 31, 1);
+	tb_pad(t, 1);
+}
+BAD(mbatch_table_over_limit)
+{
+	tb_mbatch(t, 0, 0);
+	t->n--;
+	tb_arr(t, WIRE_MBATCH_ORIGINS_MAX + 1);
+	tb_pad(t, 34 * (WIRE_MBATCH_ORIGINS_MAX + 1));
+}
+BAD(mbatch_missing_table)
+{
+	tb_arr(t, 3); tb_u(t, WIRE_MBATCH); tb_u(t, 42); tb_arr(t, 0);
+}
+BAD(mbatch_deleted_with_value)
+{
+	tb_arr(t, 4); tb_u(t, WIRE_MBATCH); tb_u(t, 42); tb_arr(t, 1);
+	tb_arr(t, 7); tb_u(t, 0); tb_u(t, 7); tb_u(t, 3); tb_u(t, 1);
+	tb_u(t, WIRE_ENTRY_DELETED); tb_bstr(t, 1, 'k'); tb_bstr(t, 1, 'v');
+	tb_arr(t, 1); tb_bstr(t, WIRE_ORIGIN_BYTES, 1);
+}
+
 #define ROW(name, says) { #name, bad_##name, says }
 
 static const struct bad_row bad_rows[] = {
@@ -1023,7 +1096,7 @@ static const struct bad_row bad_rows[] = {
 	ROW(top_level_break, "got a break"),
 	ROW(array_of_one, "array of 1 items"),
 	ROW(type_zero, "message type 0 unknown"),
-	ROW(type_ten, "message type 10 unknown"),
+	ROW(type_eleven, "message type 11 unknown"),
 	ROW(type_huge, "unknown"),
 	ROW(type_as_text, "message type at byte 1: expected an unsigned int, got a text string"),
 	ROW(type_negative, "got a negative int"),
@@ -1080,6 +1153,16 @@ static const struct bad_row bad_rows[] = {
 	ROW(members_host_indefinite, "indefinite-length text string"),
 	ROW(members_node_id_31, "MEMBERS member 0 node_id"),
 	ROW(members_count_over_limit, "4097 items"),
+	ROW(mbatch_index_out_of_range, "MBATCH entry 0 origin_index at byte 24: index 1 outside a table of 1 origins"),
+	ROW(mbatch_index_over_limit, "MBATCH entry 0 origin_index at byte 6: value 256 exceeds 255"),
+	ROW(mbatch_unused_origin, "MBATCH origin 1 origin"),
+	ROW(mbatch_empty_table, "outside a table of 0 origins"),
+	ROW(mbatch_duplicate_origin, "MBATCH origin 1 origin at byte 58: repeats origin 0"),
+	ROW(mbatch_entry_of_six, "MBATCH entry 0 fields at byte 5: array of 6 items, want 7"),
+	ROW(mbatch_origin_31, "MBATCH origin 0 origin"),
+	ROW(mbatch_table_over_limit, "257 items"),
+	ROW(mbatch_missing_table, "MBATCH head at byte 0: array of 3 items, want 4"),
+	ROW(mbatch_deleted_with_value, "MBATCH entry 0 value"),
 };
 
 static void test_malformed_frames_are_rejected(void **state)
@@ -1187,14 +1270,14 @@ static void seed_file(const char *rel, const struct wire_buf *b, int write)
  * RUMOR_WRITE_CORPUS=1 rewrites it after an intended format change. */
 static void test_seed_corpus_matches_the_encoder(void **state)
 {
-	struct sample s[9];
+	struct sample s[N_SAMPLES];
 	char rel[128];
 	size_t i;
 	int write = getenv("RUMOR_WRITE_CORPUS") != NULL;
 
 	(void)state;
 	build_samples(s);
-	for (i = 0; i < 9; i++) {
+	for (i = 0; i < N_SAMPLES; i++) {
 		snprintf(rel, sizeof(rel), "tests/fuzz/corpus/wire/%s.cbor",
 			 s[i].name);
 		seed_file(rel, &s[i].buf, write);

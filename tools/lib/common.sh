@@ -38,11 +38,20 @@ ensure_packages() {
 		"${missing[@]}" >/dev/null || { say "apt-get install failed"; return 1; }
 }
 
-# regenerate: autoreconf when configure is missing or older than its inputs.
+# regenerate: autoreconf when configure is missing or older than its inputs;
+# its chatter is shown only when it fails.
 regenerate() {
+	local log
 	if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt Makefile.in ] ||
 		[ -n "$(find mk -name '*.am' -newer Makefile.in 2>/dev/null)" ]; then
 		say "autoreconf"
-		autoreconf -fi >/dev/null 2>"${1:-/dev/null}" || { say "autoreconf failed"; return 1; }
+		log=$(mktemp)
+		if ! autoreconf -fi >"$log" 2>&1; then
+			cat "$log" >&2
+			rm -f "$log"
+			say "autoreconf failed"
+			return 1
+		fi
+		rm -f "$log"
 	fi
 }
