@@ -94,6 +94,16 @@ enum rumor_log_level {
 	RUMOR_LOG_DEBUG = 3,
 };
 
+/* When writes reach the disk (fsync). Every write is in the OS at once,
+ * so a crash of the process loses nothing acknowledged; these say what a
+ * power loss may take. */
+enum rumor_fsync {
+	RUMOR_FSYNC_EVERYSEC = 0, /* in the background, once a second when
+				     anything changed (the default) */
+	RUMOR_FSYNC_ALWAYS = 1,   /* before every write returns */
+	RUMOR_FSYNC_NEVER = 2,    /* when the OS decides; and at close */
+};
+
 enum rumor_mode {
 	RUMOR_MODE_PEER = 0,    /* accepts writes */
 	RUMOR_MODE_REPLICA = 1, /* serves and forwards, never originates */
@@ -143,6 +153,7 @@ struct rumor_options {
 	int control_socket;          /* serve DATA/control.sock (rumorctl) */
 	uint32_t suspect_after_ms;   /* member suspect after this silence; 0: 15 s */
 	uint32_t gone_after_ms;      /* member gone after this silence; 0: 60 s */
+	int fsync;                   /* enum rumor_fsync */
 };
 
 /* Fills o with defaults; always call before setting fields. */

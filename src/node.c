@@ -117,10 +117,67 @@ void node_watch_remove(struct rumor *n, struct node_watch *w)
 	}
 }
 
+/* ------------------------------------------------------------ durability */
+
+static uint64_t node_changes(struct rumor *n)
+{
+	struct store_stats ss;
+
+	store_get_stats(n->store, &ss);
+	return ss.local_writes + ss.applied;
+}
+
+static void node_sync_work(uv_work_t *w)
+{
+	struct rumor *n = w->data;
+	struct err err;
+
+	/* On a pool thread: only the store, which allows this. */
+	err_clear(&err);
+	n->sync_failed = store_sync(n->store, &err) != 0;
+}
+
+static void node_part_closed(struct rumor *n);
+
+static void node_sync_done(uv_work_t *w, int status)
+{
+	struct rumor *n = w->data;
+
+	n->sync_busy = 0;
+	if (status == 0 && !n->sync_failed)
+		n->synced_changes = n->sync_target;
+	else
+		node_log(n, RUMOR_LOG_ERROR,
+			 "background fsync failed: recent writes may not survive a power loss");
+	if (n->closing)
+		node_part_closed(n);
+}
+
+static void node_sync_tick(uv_timer_t *t)
+{
+	struct rumor *n = t->data;
+	uint64_t changes = node_changes(n);
+
+	if (n->sync_busy || changes == n->synced_changes)
+		return;
+	n->sync_busy = 1;
+	n->sync_target = changes;
+	n->sync_work.data = n;
+	if (uv_queue_work(n->loop, &n->sync_work, node_sync_work,
+			  node_sync_done) != 0)
+		n->sync_busy = 0;
+}
+
+static void node_sync_timer_closed(uv_handle_t *h)
+{
+	node_part_closed(h->data);
+}
+
 /* ------------------------------------------------------------ lifecycle */
 
 static void node_free(struct rumor *n);
 static void node_free_after_net(struct rumor *n);
+static void node_sync_tick(uv_timer_t *t);
 static void node_close_parts(struct rumor *n);
 
 void rumor_options_init(struct rumor_options *o)
@@ -168,6 +225,10 @@ int rumor_open(struct rumor **out, const struct rumor_options *o,
 	if (out == NULL || o == NULL || o->data_dir == NULL ||
 	    o->data_dir[0] == '\0') {
 		rv = err_set(&err, RUMOR_EINVAL, "a data dir is required");
+		goto err;
+	}
+	if (o->fsync < RUMOR_FSYNC_EVERYSEC || o->fsync > RUMOR_FSYNC_NEVER) {
+		rv = err_set(&err, RUMOR_EINVAL, "unknown fsync policy %d", o->fsync);
 		goto err;
 	}
 	if (o->mode != RUMOR_MODE_PEER && o->mode != RUMOR_MODE_REPLICA) {
@@ -227,6 +288,7 @@ int rumor_open(struct rumor **out, const struct rumor_options *o,
 	so.hooks.now_ms = node_now_ms;
 	so.hooks.on_change = node_on_change;
 	so.hooks.arg = n;
+	so.sync_writes = o->fsync == RUMOR_FSYNC_ALWAYS;
 	rv = store_open(&n->store, db, &so, &err);
 	free(db);
 	if (rv != 0)
@@ -261,6 +323,15 @@ int rumor_open(struct rumor **out, const struct rumor_options *o,
 		free(path);
 		if (rv != 0)
 			goto err_after_net;
+	}
+
+	if (o->fsync == RUMOR_FSYNC_EVERYSEC) {
+		uv_timer_init(n->loop, &n->sync_timer);
+		n->sync_timer.data = n;
+		uv_timer_start(&n->sync_timer, node_sync_tick, 1000, 1000);
+		/* Best effort: it must not keep an otherwise idle loop alive. */
+		uv_unref((uv_handle_t *)&n->sync_timer);
+		n->sync_timer_on = 1;
 	}
 
 	node_log(n, RUMOR_LOG_INFO, "node %s open on %s (resolver: %s)",
@@ -321,6 +392,9 @@ static void node_free(struct rumor *n)
 
 	while (n->watches != NULL)
 		node_watch_remove(n, n->watches);
+	/* A clean close leaves every acknowledged write on the disk. */
+	if (n->opt.fsync != RUMOR_FSYNC_ALWAYS && store_sync(n->store, NULL) != 0)
+		node_log(n, RUMOR_LOG_ERROR, "final fsync failed");
 	store_close(n->store);
 	resolver_free(n->resolver);
 	identity_wipe(&n->id);
@@ -359,6 +433,13 @@ static void node_close_parts(struct rumor *n)
 {
 	/* Counts itself, so no part can finish the node half-way. */
 	n->pending_closes = 1;
+	if (n->sync_timer_on) {
+		n->sync_timer_on = 0;
+		n->pending_closes++;
+		uv_close((uv_handle_t *)&n->sync_timer, node_sync_timer_closed);
+	}
+	if (n->sync_busy)
+		n->pending_closes++;  /* node_sync_done() counts it down */
 	if (n->control != NULL) {
 		n->pending_closes++;
 		control_close(n->control, node_control_closed, n);
@@ -583,6 +664,9 @@ int node_get_status(struct rumor *n, struct node_status *st)
 	snprintf(st->resolver, sizeof st->resolver, "%s",
 		 resolver_name(n->resolver));
 	st->local_seq = store_local_seq(n->store);
+	st->unsynced_changes = n->opt.fsync == RUMOR_FSYNC_EVERYSEC
+				       ? node_changes(n) - n->synced_changes
+				       : 0;
 	rumor_stats(n, &st->stats);
 	st->velocity = st->stats.velocity;
 	st->interval_ms = st->stats.interval_ms;

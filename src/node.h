@@ -35,6 +35,16 @@ struct rumor {
 	struct store *store;
 	struct node_net *net;        /* NULL while closed */
 	struct control *control;     /* the control socket, or NULL */
+
+	/* RUMOR_FSYNC_EVERYSEC: a timer hands store_sync() to the thread
+	 * pool once a second when anything changed. */
+	uv_timer_t sync_timer;
+	uv_work_t sync_work;
+	int sync_timer_on;
+	int sync_busy;               /* a store_sync() is running */
+	int sync_failed;             /* its result, read after it ran */
+	uint64_t synced_changes;     /* change count the last sync covered */
+	uint64_t sync_target;        /* change count the running one covers */
 	int pending_closes;          /* parts still closing in rumor_close */
 
 	/* Change subscribers (rumorctl watch), besides opt.on_change. */

@@ -28,6 +28,8 @@ struct node_status {
 	char resolver[128];            /* resolver name */
 	struct rumor_stats stats;      /* every counter */
 	uint64_t local_seq;
+	uint64_t unsynced_changes;     /* changes not yet known fsynced
+					  (RUMOR_FSYNC_EVERYSEC) */
 	uint64_t peers_known, peers_alive, peers_suspect, peers_connected;
 };
 int node_get_status(struct rumor *n, struct node_status *st);

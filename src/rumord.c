@@ -37,6 +37,7 @@ struct daemon_conf {
 	int log_level;
 	uint32_t interval_min_ms, interval_max_ms, catchup_wait_ms;
 	uint32_t suspect_after_ms, gone_after_ms;
+	int fsync;
 	char *config;
 	/* Which fields the command line set: those win over the config. */
 	unsigned set;
@@ -47,7 +48,7 @@ enum {
 	SET_MULTICAST = 1u << 3, SET_NETKEY = 1u << 4, SET_TRUSTED = 1u << 5,
 	SET_RESOLVER = 1u << 6, SET_MODE = 1u << 7, SET_LOGLEVEL = 1u << 8,
 	SET_IMIN = 1u << 9, SET_IMAX = 1u << 10, SET_CATCHUP = 1u << 11,
-	SET_SUSPECT = 1u << 12, SET_GONE = 1u << 13,
+	SET_SUSPECT = 1u << 12, SET_GONE = 1u << 13, SET_FSYNC = 1u << 14,
 };
 
 /* Milliseconds: a decimal number, optionally followed by ms or s. */
@@ -102,6 +103,10 @@ static const char usage_text[] =
 	"                         accepting writes (default 3000; 0: do not wait)\n"
 	"  --suspect-after MS     a silent member turns suspect (default 15000)\n"
 	"  --gone-after MS        a silent member is gone (default 60000)\n"
+	"  --fsync POLICY         everysec (default: fsync in the background once a\n"
+	"                         second), always (before each write is acknowledged)\n"
+	"                         or never (the OS decides); a crash of rumord alone\n"
+	"                         never loses an acknowledged write\n"
 	"  --foreground           stay in the foreground (the default; accepted for scripts)\n"
 	"  --help                 this text\n"
 	"  --version              the version\n"
@@ -287,6 +292,19 @@ static int conf_set(struct daemon_conf *c, const char *name, const char *value,
 			SKIP_IF(SET_GONE)
 			c->gone_after_ms = ms;
 		}
+	} else if (strcmp(name, "fsync") == 0) {
+		int f;
+		NEED_VALUE
+		f = !strcmp(value, "everysec") ? RUMOR_FSYNC_EVERYSEC
+		  : !strcmp(value, "always") ? RUMOR_FSYNC_ALWAYS
+		  : !strcmp(value, "never") ? RUMOR_FSYNC_NEVER : -1;
+		if (f < 0) {
+			fprintf(stderr, "rumord: %s: fsync is everysec, always or never, not '%s'\n",
+				where, value);
+			return -1;
+		}
+		SKIP_IF(SET_FSYNC)
+		c->fsync = f;
 	} else if (strcmp(name, "foreground") == 0) {
 		/* Always in the foreground. */
 	} else {
@@ -409,6 +427,7 @@ static int parse_args(struct daemon_conf *c, int argc, char **argv)
 		{"catchup-wait", required_argument, NULL, 'w'},
 		{"suspect-after", required_argument, NULL, 's'},
 		{"gone-after", required_argument, NULL, 'g'},
+		{"fsync", required_argument, NULL, 'F'},
 		{"foreground", no_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -541,6 +560,7 @@ static void fill_options(struct rumor_options *o, struct daemon_conf *conf)
 		o->catchup_wait_ms = conf->catchup_wait_ms;
 	o->suspect_after_ms = conf->suspect_after_ms;
 	o->gone_after_ms = conf->gone_after_ms;
+	o->fsync = conf->fsync;
 	o->control_socket = 1;
 	o->log = node_log_cb;
 	o->log_level = conf->log_level;

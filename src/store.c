@@ -2387,3 +2387,28 @@ int store_debug_raw_del(struct store *s, const void *key, size_t key_len,
 		return db_error(s, lerr, "raw delete", err);
 	return 0;
 }
+
+int store_sync(struct store *s, struct err *err)
+{
+	leveldb_writeoptions_t *wo;
+	leveldb_writebatch_t *b;
+	char *lerr = NULL;
+
+	/* Own options and batch: this may run on a worker thread while the
+	 * loop thread writes with s->wopts and s->batch. LevelDB appends an
+	 * empty record to its log and fsyncs the log file, which makes every
+	 * earlier write durable too. */
+	wo = leveldb_writeoptions_create();
+	b = leveldb_writebatch_create();
+	leveldb_writeoptions_set_sync(wo, 1);
+	leveldb_write(s->db, wo, b, &lerr);
+	leveldb_writebatch_destroy(b);
+	leveldb_writeoptions_destroy(wo);
+	if (lerr != NULL) {
+		int rv = err_set(err, RUMOR_EIO, "store %s: sync: %s", s->dir,
+				 lerr);
+		leveldb_free(lerr);
+		return rv;
+	}
+	return 0;
+}

@@ -249,4 +249,9 @@ int store_debug_raw_put(struct store *s, const void *key, size_t key_len,
 int store_debug_raw_del(struct store *s, const void *key, size_t key_len,
 			struct err *err);
 
+/* Makes every write committed so far durable (fsync of LevelDB's log).
+ * Safe to call from another thread while the store is used (not while it
+ * is closed). */
+int store_sync(struct store *s, struct err *err);
+
 #endif

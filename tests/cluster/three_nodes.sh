@@ -31,7 +31,8 @@ wait_for 15 value_is c greeting hello
 ctl b del greeting || fail "del on b failed"
 wait_for 15 absent a greeting
 wait_for 15 absent c greeting
-wait_for 15 same_version greeting a b c
+# (No version check here: once every member has seen the tombstone it may
+# be collected, and `rumorctl version` then exits 1 by design.)
 
 # The same key written on two nodes converges to one version everywhere.
 ctl a put color red || fail "put on a failed"

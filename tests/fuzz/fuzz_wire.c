@@ -71,6 +71,31 @@ static void check_same(const struct wire_msg *a, const struct wire_msg *b)
 					 y->value_len));
 		}
 		break;
+	case WIRE_MBATCH:
+		check(a->u.mbatch.exchange_id == b->u.mbatch.exchange_id);
+		check(a->u.mbatch.n == b->u.mbatch.n);
+		check(a->u.mbatch.n_origins == b->u.mbatch.n_origins);
+		check(a->u.mbatch.payload_bytes == b->u.mbatch.payload_bytes);
+		for (i = 0; i < a->u.mbatch.n_origins; i++)
+			check(same_bytes(a->u.mbatch.origins[i],
+					 WIRE_ORIGIN_BYTES,
+					 b->u.mbatch.origins[i],
+					 WIRE_ORIGIN_BYTES));
+		for (i = 0; i < a->u.mbatch.n; i++) {
+			const struct wire_entry *x = &a->u.mbatch.entries[i];
+			const struct wire_entry *y = &b->u.mbatch.entries[i];
+
+			check(x->origin_index < a->u.mbatch.n_origins);
+			check(x->origin_index == y->origin_index);
+			check(x->seq == y->seq && x->clock == y->clock &&
+			      x->wall_ms == y->wall_ms &&
+			      x->deleted == y->deleted);
+			check(same_bytes(x->key, x->key_len, y->key,
+					 y->key_len));
+			check(same_bytes(x->value, x->value_len, y->value,
+					 y->value_len));
+		}
+		break;
 	case WIRE_ACK:
 		check(a->u.ack.exchange_id == b->u.ack.exchange_id);
 		check(a->u.ack.bytes == b->u.ack.bytes);

@@ -285,6 +285,69 @@ static void test_tombstones_go_once_every_member_has_seen_them(void **state)
 	cluster_stop(&c);
 }
 
+struct sync_wait {
+	struct rumor *node;
+	uv_loop_t *loop;
+};
+
+static int all_synced(void *arg)
+{
+	struct sync_wait *w = arg;
+	struct node_status st;
+
+	node_get_status(w->node, &st);
+	return st.unsynced_changes == 0;
+}
+
+static void sync_step(void *arg)
+{
+	struct sync_wait *w = arg;
+
+	uv_run(w->loop, UV_RUN_ONCE);
+}
+
+static void test_writes_are_fsynced_in_the_background_within_seconds(void **state)
+{
+	struct cluster c;
+	struct node_status st;
+	struct sync_wait w;
+	int k;
+
+	(void)state;
+	cluster_start(&c, 1);
+	for (k = 0; k < 10; k++)
+		assert_int_equal(rumor_put(c.nodes[0], "k", 1, "v", 1), 0);
+	node_get_status(c.nodes[0], &st);
+	assert_int_equal(st.unsynced_changes, 10);
+	w.node = c.nodes[0];
+	w.loop = &c.loop;
+	if (!tu_wait_for(all_synced, sync_step, &w, 5000))
+		fail_msg("the background fsync never ran");
+	cluster_stop(&c);
+}
+
+static void test_an_unknown_fsync_policy_is_refused(void **state)
+{
+	struct rumor_options o;
+	struct rumor *n = NULL;
+	char *dir = tu_tmpdir("fsync");
+	char msg[RUMOR_ERRMSG_MAX] = "";
+
+	(void)state;
+	rumor_options_init(&o);
+	o.data_dir = dir;
+	o.fsync = 7;
+	assert_int_equal(rumor_open(&n, &o, msg, sizeof msg), RUMOR_EINVAL);
+	assert_null(n);
+	assert_non_null(strstr(msg, "fsync"));
+	o.fsync = RUMOR_FSYNC_ALWAYS;
+	assert_int_equal(rumor_open(&n, &o, msg, sizeof msg), 0);
+	assert_int_equal(rumor_put(n, "k", 1, "v", 1), 0);
+	rumor_close(n, NULL, NULL);
+	tu_rmrf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +355,8 @@ int main(void)
 		cmocka_unit_test(test_five_nodes_converge_after_writes_everywhere),
 		cmocka_unit_test(test_a_node_that_was_away_catches_up),
 		cmocka_unit_test(test_tombstones_go_once_every_member_has_seen_them),
+		cmocka_unit_test(test_writes_are_fsynced_in_the_background_within_seconds),
+		cmocka_unit_test(test_an_unknown_fsync_policy_is_refused),
 	};
 
 	return cmocka_run_group_tests_name("nodes", tests, NULL, NULL);

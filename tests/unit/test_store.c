@@ -585,6 +585,197 @@ static void test_scans_stop_when_the_callback_says_so(void **state)
 	assert_int_equal(n, 2);
 }
 
+/* ------------------------------------------------------------ meta scan */
+
+struct meta_list {
+	int n;
+	char keys[16][32];
+	char values[16][32];
+	uint8_t origins[16][STORE_ORIGIN_BYTES];
+	uint64_t seqs[16];
+	uint64_t clocks[16];
+	int deleted[16];
+	int stop_after;                  /* 0: never stop */
+};
+
+static int meta_collect(void *arg, const struct rumor_version *v)
+{
+	struct meta_list *l = arg;
+	size_t n = v->key_len < 31 ? v->key_len : 31;
+	size_t vn = v->value_len < 31 ? v->value_len : 31;
+
+	assert_true(l->n < 16);
+	assert_int_equal(v->origin_len, STORE_ORIGIN_BYTES);
+	memcpy(l->keys[l->n], v->key, n);
+	l->keys[l->n][n] = '\0';
+	if (v->value != NULL)
+		memcpy(l->values[l->n], v->value, vn);
+	l->values[l->n][vn] = '\0';
+	assert_true(v->deleted ? v->value == NULL && v->value_len == 0 :
+		    v->value != NULL);
+	memcpy(l->origins[l->n], v->origin, STORE_ORIGIN_BYTES);
+	l->seqs[l->n] = v->seq;
+	l->clocks[l->n] = v->clock;
+	l->deleted[l->n] = v->deleted;
+	l->n++;
+	return l->stop_after != 0 && l->n == l->stop_after;
+}
+
+static struct meta_list metas_after(struct store *s,
+				    const struct store_snapshot *snap,
+				    const char *after, size_t max,
+				    size_t *given)
+{
+	struct meta_list l;
+	struct err e = {0};
+
+	memset(&l, 0, sizeof l);
+	if (store_meta_scan(s, snap, after, after ? strlen(after) : 0, max,
+			    meta_collect, &l, given, &e) != 0)
+		fail_msg("store_meta_scan: %s", e.msg);
+	return l;
+}
+
+static void test_meta_scan_gives_versions_in_key_order_with_values(
+	void **state)
+{
+	struct fx *f = *state;
+	struct store_stats st;
+	struct meta_list l;
+	size_t given = 99;
+	struct err e = {0};
+
+	put(f, "c", "C");
+	put(f, "a", "A");
+	put(f, "d", "D");
+	assert_int_equal(store_del(f->s, "d", 1, NULL, &e), 0);
+	apply1(f, ver("b", "B", 1, f->b, 7, 1), STORE_APPLIED);
+	put(f, "a", "A2");
+	l = metas_after(f->s, NULL, NULL, 0, &given);
+	assert_int_equal(given, 4);
+	assert_int_equal(l.n, 4);
+	assert_string_equal(l.keys[0], "a");
+	assert_string_equal(l.values[0], "A2");
+	assert_memory_equal(l.origins[0], f->a, STORE_ORIGIN_BYTES);
+	assert_int_equal(l.seqs[0], 5);
+	assert_int_equal(l.clocks[0], 2);
+	assert_string_equal(l.keys[1], "b");
+	assert_string_equal(l.values[1], "B");
+	assert_memory_equal(l.origins[1], f->b, STORE_ORIGIN_BYTES);
+	assert_int_equal(l.seqs[1], 7);
+	assert_string_equal(l.keys[2], "c");
+	assert_int_equal(l.seqs[2], 1);
+	/* A tombstone comes with its version and no value. */
+	assert_string_equal(l.keys[3], "d");
+	assert_int_equal(l.deleted[3], 1);
+	assert_int_equal(l.seqs[3], 4);
+	/* Exactly the log's entries, in another order. */
+	store_get_stats(f->s, &st);
+	assert_int_equal(st.log_entries, 4);
+	assert_int_equal(log_of(f->s, f->a).n + log_of(f->s, f->b).n, 4);
+	expect_check_ok(f->s);
+}
+
+static void test_meta_scan_resumes_after_a_key(void **state)
+{
+	struct fx *f = *state;
+	struct meta_list l;
+	size_t given;
+
+	put(f, "k1", "1");
+	put(f, "k2", "2");
+	put(f, "k3", "3");
+	put(f, "k4", "4");
+	put(f, "k5", "5");
+	/* After a key that is there: the next ones, at most max. */
+	l = metas_after(f->s, NULL, "k2", 2, &given);
+	assert_int_equal(given, 2);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.keys[0], "k3");
+	assert_string_equal(l.keys[1], "k4");
+	/* After a key that is not (deleted since, or never written). */
+	l = metas_after(f->s, NULL, "k25", 0, &given);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.keys[0], "k3");
+	l = metas_after(f->s, NULL, "k", 0, &given);
+	assert_int_equal(l.n, 5);
+	assert_string_equal(l.keys[0], "k1");
+	/* After the last key: nothing. */
+	l = metas_after(f->s, NULL, "k5", 0, &given);
+	assert_int_equal(given, 0);
+	assert_int_equal(l.n, 0);
+	/* A callback that stops: given counts that call. */
+	memset(&l, 0, sizeof l);
+	l.stop_after = 2;
+	assert_int_equal(store_meta_scan(f->s, NULL, NULL, 0, 0, meta_collect,
+					 &l, &given, NULL), 0);
+	assert_int_equal(given, 2);
+	assert_int_equal(l.n, 2);
+	/* Bad arguments change nothing and say so. */
+	assert_int_equal(store_meta_scan(f->s, NULL, NULL, 3, 0, meta_collect,
+					 &l, &given, NULL), RUMOR_EINVAL);
+	assert_int_equal(store_meta_scan(f->s, NULL, "k", 0, 0, meta_collect,
+					 &l, &given, NULL), RUMOR_EINVAL);
+	assert_int_equal(store_meta_scan(f->s, NULL, NULL, 0, 0, NULL, &l,
+					 &given, NULL), RUMOR_EINVAL);
+}
+
+static void test_meta_scan_of_a_snapshot_sees_the_old_state(void **state)
+{
+	struct fx *f = *state;
+	struct store_snapshot *snap;
+	struct meta_list l;
+	struct err e = {0};
+
+	put(f, "x", "1");
+	put(f, "y", "1");
+	snap = store_snapshot_new(f->s);
+	assert_non_null(snap);
+	put(f, "x", "2");
+	put(f, "w", "1");
+	assert_int_equal(store_del(f->s, "y", 1, NULL, &e), 0);
+	l = metas_after(f->s, snap, NULL, 0, NULL);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.keys[0], "x");
+	assert_string_equal(l.values[0], "1");
+	assert_string_equal(l.keys[1], "y");
+	assert_int_equal(l.deleted[1], 0);
+	l = metas_after(f->s, snap, "x", 0, NULL);
+	assert_int_equal(l.n, 1);
+	store_snapshot_free(f->s, snap);
+	l = metas_after(f->s, NULL, NULL, 0, NULL);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.keys[0], "w");
+	assert_string_equal(l.values[2], "");
+	assert_int_equal(l.deleted[2], 1);
+}
+
+static int meta_put_while_scanning(void *arg, const struct rumor_version *v)
+{
+	struct fx *f = arg;
+	struct err e = {0};
+
+	(void)v;
+	/* Writes during the scan are not seen by it. */
+	if (store_put(f->s, "zz", 2, "new", 3, NULL, &e) != 0)
+		fail_msg("store_put: %s", e.msg);
+	return 0;
+}
+
+static void test_meta_scan_callback_may_write(void **state)
+{
+	struct fx *f = *state;
+	size_t given;
+
+	put(f, "a", "1");
+	put(f, "b", "1");
+	assert_int_equal(store_meta_scan(f->s, NULL, NULL, 0, 0,
+					 meta_put_while_scanning, f, &given,
+					 NULL), 0);
+	assert_int_equal(given, 2);
+	expect_check_ok(f->s);
+}
+
 /* ------------------------------------------------------------ HWMs */
 
 struct hwm_list {
@@ -1587,6 +1778,10 @@ int main(void)
 		T(test_log_holds_one_entry_per_key_after_overwrites),
 		T(test_log_scan_of_a_snapshot_sees_the_old_state),
 		T(test_scans_stop_when_the_callback_says_so),
+		T(test_meta_scan_gives_versions_in_key_order_with_values),
+		T(test_meta_scan_resumes_after_a_key),
+		T(test_meta_scan_of_a_snapshot_sees_the_old_state),
+		T(test_meta_scan_callback_may_write),
 		T(test_hwms_rise_only_as_listed_and_never_fall),
 		T(test_hwms_of_a_snapshot_are_the_old_ones),
 		T(test_own_origin_remote_versions_raise_local_seq),
