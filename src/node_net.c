@@ -54,6 +54,10 @@ struct peer {
 	char host[MEMBER_HOST_MAX];   /* remote address, if known */
 	uint16_t listen_port;         /* from its HELLO */
 	long seed;                    /* seed index, or -1 */
+	/* Dialed because of an announcement: where it said it listens. */
+	int via_multicast;
+	char ann_host[MEMBER_HOST_MAX];
+	uint16_t ann_port;
 	int outbound;
 	int open;                     /* handshake done */
 	int closed;                   /* io_conn_close called */
@@ -497,9 +501,15 @@ static void peer_became_open(struct peer *p)
 	}
 	if (peer_settle_duplicate(p))
 		return;
+	/* Only now, with its identity proven, does it enter the table (an
+	 * announcement alone proves at most the network key). */
 	err_clear(&err);
-	members_upsert(&net->members, p->id, NULL, 0, MEMBER_VIA_PEER, now,
-		       &err);
+	if (p->via_multicast)
+		members_upsert(&net->members, p->id, p->ann_host, p->ann_port,
+			       MEMBER_VIA_MULTICAST, now, &err);
+	else
+		members_upsert(&net->members, p->id, NULL, 0, MEMBER_VIA_PEER,
+			       now, &err);
 	members_set_connected(&net->members, p->id, true);
 	if (p->seed >= 0 && net->seeds != NULL)
 		seeds_report_success(net->seeds, (size_t)p->seed);
@@ -627,21 +637,21 @@ static void peer_on_message(struct io_conn *c, const uint8_t *msg, size_t len)
 
 /* ------------------------------------------------------------ dialing */
 
-static void dial(struct node_net *net, const struct sockaddr *addr,
-		 const uint8_t *expected, long seed)
+static struct peer *dial(struct node_net *net, const struct sockaddr *addr,
+			 const uint8_t *expected, long seed)
 {
 	struct io_conn *c;
 	struct peer *p;
 	struct err err;
 
 	if (net->closing)
-		return;
+		return NULL;
 	err_clear(&err);
 	if (io_uv_dial(&net->io, addr, expected, &c, &err) != 0) {
 		node_log(net->n, RUMOR_LOG_DEBUG, "dial: %s", err.msg);
 		if (seed >= 0)
 			seeds_report_failure(net->seeds, (size_t)seed);
-		return;
+		return NULL;
 	}
 	p = peer_new(net, c, 1, seed);
 	if (p == NULL) {
@@ -650,10 +660,11 @@ static void dial(struct node_net *net, const struct sockaddr *addr,
 		io_conn_close(c, NULL);
 		if (seed >= 0)
 			seeds_report_failure(net->seeds, (size_t)seed);
-		return;
+		return NULL;
 	}
 	if (expected != NULL)
 		memcpy(p->id, expected, RUMOR_NODE_ID_BYTES);
+	return p;
 }
 
 static int dial_member(struct node_net *net, const struct member *m)
@@ -682,17 +693,28 @@ static void on_multicast_peer(void *arg, const struct announce *a,
 {
 	struct node_net *net = arg;
 	char host[MEMBER_HOST_MAX] = "";
-	struct err err;
+	struct peer *p;
 
-	if (from->sa_family == AF_INET)
+	if (from->sa_family == AF_INET) {
+		/* An unspecified source (no address on the route) would mean
+		 * "this host" to whoever dials it. */
+		if (((const struct sockaddr_in *)from)->sin_addr.s_addr == 0)
+			return;
 		uv_ip4_name((const struct sockaddr_in *)from, host, sizeof host);
-	else if (from->sa_family == AF_INET6)
-		uv_ip6_name((const struct sockaddr_in6 *)from, host, sizeof host);
-	err_clear(&err);
-	members_upsert(&net->members, a->node_id, host[0] ? host : NULL,
-		       a->port, MEMBER_VIA_MULTICAST, mono_ms(net), &err);
-	if (!peer_exists(net, a->node_id))
-		dial(net, from, a->node_id, -1);
+	} else {
+		return;     /* announcements are IPv4 only */
+	}
+	/* The announcement proves the network key, not the identity: dial
+	 * it, expecting that identity, and let the handshake decide. The
+	 * member enters the table when the connection opens. */
+	if (peer_exists(net, a->node_id))
+		return;
+	p = dial(net, from, a->node_id, -1);
+	if (p != NULL) {
+		p->via_multicast = 1;
+		snprintf(p->ann_host, sizeof p->ann_host, "%s", host);
+		p->ann_port = a->port;
+	}
 }
 
 static void on_seed_resolved(void *arg, size_t index, const char *seed,

@@ -10,6 +10,10 @@
  * the network heals, full exchanges run between all nodes, and every node
  * must equal the model: for each key, the greatest version under
  * resolver_order of all versions ever written, with store_check passing.
+ * A schedule streams in the order sync's rule picks (most), or always in
+ * log order or always in key order; a fresh node's first pull and peers
+ * that lack half make the rule pick key order, and the run fails unless
+ * both orders streamed.
  *
  * Environment:
  *   RUMOR_SCHEDULES=N   schedules to run (default 1000; 500 under ASan)
@@ -59,6 +63,7 @@ struct sched {
 	struct sync_config cfg;
 	/* figures over the run */
 	uint64_t cuts, exchanges, restarts, writes;
+	uint64_t key_streams, log_streams;
 };
 
 static const char *prog;
@@ -151,6 +156,17 @@ static void sched_begin(struct sched *s, uint64_t seed)
 	s->cfg.credit_bytes = 64 + below(s, 2048);
 	s->cfg.scan_max = 1 + below(s, 8);
 	s->cfg.pump_frames = 1 + below(s, 3);
+	switch (below(s, 4)) {
+	case 0:
+		s->cfg.order = SYNC_ORDER_LOG;
+		break;
+	case 1:
+		s->cfg.order = SYNC_ORDER_KEY;
+		break;
+	default:
+		s->cfg.order = SYNC_ORDER_AUTO;
+		break;
+	}
 	for (i = 0; i < s->n; i++) {
 		struct node *nd = &s->nodes[i];
 
@@ -316,6 +332,16 @@ static void exchange(struct sched *s, int a, int b, int may_cut)
 	if (l->cut)
 		s->cuts++;
 	s->exchanges++;
+	/* Which order each end streamed in (when it got to stream). */
+	for (rv = 0; rv < 2; rv++) {
+		const struct sync_round_stats *st =
+			sync_session_stats(l->end[rv].ss);
+
+		if (st->key_order)
+			s->key_streams++;
+		else if (st->entries_sent > 0)
+			s->log_streams++;
+	}
 	simnet_link_free(l);
 	check_invariant(s, a, "after an exchange", 0);
 	check_invariant(s, b, "after an exchange", 0);
@@ -446,6 +472,7 @@ int main(int argc, char **argv)
 	struct sched s;
 	uint64_t first = 1, count = DEFAULT_SCHEDULES, i;
 	uint64_t t0, writes = 0, cuts = 0, exchanges = 0, restarts = 0;
+	uint64_t key_streams = 0, log_streams = 0;
 	const char *env;
 
 	(void)argc;
@@ -469,6 +496,8 @@ int main(int argc, char **argv)
 		cuts += s.cuts;
 		exchanges += s.exchanges;
 		restarts += s.restarts;
+		key_streams += s.key_streams;
+		log_streams += s.log_streams;
 	}
 	tu_rmrf(base);
 	free(base);
@@ -480,5 +509,13 @@ int main(int argc, char **argv)
 	       (unsigned long long)(tu_now_ms() - t0),
 	       (unsigned long long)writes, (unsigned long long)exchanges,
 	       (unsigned long long)cuts, (unsigned long long)restarts);
+	printf("test_schedules: streams in key order %llu, in log order %llu "
+	       "(with entries)\n", (unsigned long long)key_streams,
+	       (unsigned long long)log_streams);
+	if (count >= 100 && (key_streams == 0 || log_streams == 0)) {
+		fprintf(stderr, "test_schedules: an order was never "
+			"exercised\n");
+		return 1;
+	}
 	return 0;
 }

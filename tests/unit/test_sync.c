@@ -582,6 +582,33 @@ static void batch_frame(struct wire_buf *out, uint64_t xid,
 	wire_batch_end(&b);
 }
 
+/* An MBATCH of entries with the given keys and seqs, of bad_origin. */
+static void mbatch_frame(struct wire_buf *out, uint64_t xid,
+			 const char *const *keys, const uint64_t *seqs,
+			 uint64_t clock, size_t n)
+{
+	struct wire_mbatch_builder *b = malloc(sizeof(*b));
+	struct wire_entry e;
+	size_t i;
+
+	assert_non_null(b);
+	wire_buf_reset(out);
+	assert_int_equal(wire_mbatch_begin(b, out, xid, NULL), 0);
+	for (i = 0; i < n; i++) {
+		memset(&e, 0, sizeof(e));
+		e.seq = seqs[i];
+		e.clock = clock;
+		e.wall_ms = 5;
+		e.key = keys[i];
+		e.key_len = strlen(keys[i]);
+		e.value = "x";
+		e.value_len = 1;
+		assert_int_equal(wire_mbatch_add(b, bad_origin, &e, NULL), 0);
+	}
+	wire_mbatch_end(b);
+	free(b);
+}
+
 static int absent(struct store *s, const char *key)
 {
 	struct store_record *rec;
@@ -663,6 +690,42 @@ static void test_malformed_frames_are_refused_and_apply_nothing(void **state)
 	cluster_free(c);
 }
 
+static void test_malformed_mbatches_are_refused_and_apply_nothing(
+	void **state)
+{
+	struct cluster *c = cluster_new(2, NULL);
+	static const char *const in_order[] = { "bad0", "bad1" };
+	static const char *const out_of_order[] = { "bad1", "bad0" };
+	static const char *const twice[] = { "bad0", "bad0" };
+	static const uint64_t seqs[] = { 2, 1 };
+	static const uint64_t zero_seq[] = { 1, 0 };
+	struct wire_buf f;
+	size_t cut;
+
+	(void)state;
+	wire_buf_init(&f);
+	/* A good MBATCH cut at every byte offset: never applied. */
+	mbatch_frame(&f, 1, in_order, seqs, 1, 2);
+	for (cut = 0; cut < f.len; cut++)
+		expect_refused(c, f.data, cut);
+	/* Well formed but against the rules. */
+	mbatch_frame(&f, 1, out_of_order, seqs, 1, 2);
+	expect_refused(c, f.data, f.len);
+	mbatch_frame(&f, 1, twice, seqs, 1, 2);
+	expect_refused(c, f.data, f.len);
+	mbatch_frame(&f, 1, in_order, zero_seq, 1, 2);
+	expect_refused(c, f.data, f.len);
+	mbatch_frame(&f, 1, in_order, seqs, 0, 2);       /* clock 0 */
+	expect_refused(c, f.data, f.len);
+	mbatch_frame(&f, 2, in_order, seqs, 1, 2);       /* not our exchange */
+	expect_refused(c, f.data, f.len);
+	mbatch_frame(&f, 1, in_order, seqs, 1, 0);       /* empty */
+	expect_refused(c, f.data, f.len);
+	wire_buf_free(&f);
+	assert_nothing_from_bad_peer(c->nodes[1].store);
+	cluster_free(c);
+}
+
 static void test_batch_before_digest_is_refused(void **state)
 {
 	struct cluster *c = cluster_new(1, NULL);
@@ -732,6 +795,161 @@ static void test_second_digest_during_a_stream_is_refused(void **state)
 					      NULL), RUMOR_EPROTO);
 	wire_buf_free(&f);
 	simnet_link_free(l);
+	cluster_free(c);
+}
+
+/* ------------------------------------------------------------ key order */
+
+static void fill_node(struct cluster *c, int i, int keys, size_t vlen);
+
+/* The entries a node holds (its live log entries). */
+static uint64_t log_entries(struct cluster *c, int i)
+{
+	struct store_stats st;
+
+	store_get_stats(c->nodes[i].store, &st);
+	return st.log_entries;
+}
+
+/* One exchange started by node `to` pulling from `from`; returns the
+ * sender's figures. */
+static struct sync_round_stats pull(struct cluster *c, int to, int from,
+				    const struct sync_config *cfg)
+{
+	struct simnet_link *l;
+	struct sync_round_stats st;
+	struct err err = { 0 };
+
+	assert_int_equal(simnet_link_new(&l, c->nodes[to].store,
+					 c->nodes[from].store, cfg, 0, NULL),
+			 0);
+	assert_int_equal(sync_session_start(l->end[0].ss, NULL), 0);
+	if (simnet_run(l, 10000000) != 0)
+		fail_msg("pull %d <- %d: %s", to, from,
+			 l->end[0].error ? l->end[0].err.msg :
+			 l->end[1].err.msg);
+	assert_int_equal(l->end[0].rounds, 1);
+	assert_int_equal(l->end[1].rounds, 1);
+	st = l->end[1].last;
+	simnet_link_free(l);
+	if (simnet_check_hwm_invariant(c->nodes[to].store, c->nodes[to].res,
+				       c->all, c->n_all, &err) != 0)
+		fail_msg("after pull %d <- %d: %s", to, from, err.msg);
+	return st;
+}
+
+static void test_far_behind_peer_is_served_in_key_order(void **state)
+{
+	struct cluster *c = cluster_new(3, NULL);
+	struct sync_round_stats st;
+	struct sync_config cfg = { 0 };
+
+	(void)state;
+	/* Node 0 holds entries of two origins, tombstones, overwrites. */
+	write_mix(c, 0, 300);
+	write_mix(c, 1, 300);
+	exchange(c, 0, 1);
+	/* Node 2 is empty: its DIGEST is empty, so key order. Small frames
+	 * so that many MBATCHes go. */
+	cfg.batch_bytes = 512;
+	st = pull(c, 2, 0, &cfg);
+	assert_int_equal(st.key_order, 1);
+	assert_int_equal(st.entries_sent, log_entries(c, 0));
+	assert_true(st.frames_sent > 10);
+	/* The way back had nothing to send, in log order. */
+	assert_true(simnet_same_state(c->nodes[0].store, c->nodes[2].store));
+	assert_converged(c);
+	cluster_free(c);
+}
+
+static void test_partially_behind_peer_chooses_by_the_rule(void **state)
+{
+	struct cluster *c = cluster_new(3, NULL);
+	struct sync_round_stats st;
+	char key[32];
+	int k;
+
+	(void)state;
+	for (k = 0; k < 100; k++) {
+		snprintf(key, sizeof(key), "k%03d", k);
+		put(c, 0, key, "v");
+	}
+	exchange(c, 1, 0);
+	exchange(c, 2, 0);
+	/* Node 1 lacks 40 of 140: log order. */
+	for (k = 100; k < 140; k++) {
+		snprintf(key, sizeof(key), "k%03d", k);
+		put(c, 0, key, "v");
+	}
+	st = pull(c, 1, 0, NULL);
+	assert_int_equal(st.key_order, 0);
+	assert_int_equal(st.entries_sent, 40);
+	/* Node 2 lacks 40 + 100 of 240: key order, the same entries. */
+	for (k = 140; k < 240; k++) {
+		snprintf(key, sizeof(key), "k%03d", k);
+		put(c, 0, key, "v");
+	}
+	st = pull(c, 2, 0, NULL);
+	assert_int_equal(st.key_order, 1);
+	assert_int_equal(st.entries_sent, 140);
+	exchange(c, 1, 0);
+	assert_converged(c);
+	cluster_free(c);
+}
+
+static void test_key_order_rule_counts_what_the_peer_lacks(void **state)
+{
+	struct store_hwm ours[3], theirs[2];
+	int i;
+
+	(void)state;
+	memset(ours, 0, sizeof(ours));
+	memset(theirs, 0, sizeof(theirs));
+	for (i = 0; i < 3; i++)
+		ours[i].origin[0] = (uint8_t)(0x10 * (i + 1));
+	ours[0].seq = 100;
+	ours[1].seq = 50;
+	ours[2].seq = 10;
+	theirs[0].origin[0] = 0x10;      /* has all of origin 0x10 */
+	theirs[0].seq = 100;
+	theirs[1].origin[0] = 0x20;      /* lacks 20 of 0x20 */
+	theirs[1].seq = 30;
+	/* Lacks 20 + 10 = 30. */
+	assert_false(sync_push_key_order(ours, 3, theirs, 2, 61));
+	assert_true(sync_push_key_order(ours, 3, theirs, 2, 60));
+	assert_true(sync_push_key_order(ours, 3, theirs, 2, 59));
+	/* An empty digest is far behind; an empty log never is. */
+	assert_true(sync_push_key_order(ours, 3, NULL, 0, 1000000));
+	assert_false(sync_push_key_order(ours, 3, NULL, 0, 0));
+	/* A peer ahead of us lacks nothing. */
+	theirs[1].seq = 500;
+	ours[2].seq = 0;
+	assert_false(sync_push_key_order(ours, 3, theirs, 2, 1));
+}
+
+/* A peer that lacks a few of many keys, served in key order anyway: the
+ * sender skips what the peer has in bounded steps and sends only the
+ * entries above its HWMs. */
+static void test_key_order_sends_only_what_the_peer_lacks(void **state)
+{
+	struct cluster *c = cluster_new(2, NULL);
+	struct sync_config cfg = { 0 };
+	struct sync_round_stats st;
+	int keys = SYNC_SKIP_MAX + 2000;
+
+	(void)state;
+	fill_node(c, 0, keys, 8);
+	exchange(c, 1, 0);
+	put(c, 0, "aaa first", "new");
+	put(c, 0, "zzz last", "new");
+	put(c, 0, "bulk/000777", "newer");
+	cfg.order = SYNC_ORDER_KEY;
+	st = pull(c, 1, 0, &cfg);
+	assert_int_equal(st.key_order, 1);
+	assert_int_equal(st.entries_sent, 3);
+	assert_value(c, 1, "zzz last", "new");
+	assert_value(c, 1, "bulk/000777", "newer");
+	assert_converged(c);
 	cluster_free(c);
 }
 
@@ -961,7 +1179,7 @@ static uint64_t frames_of_exchange(struct cluster *c, int with_c,
 	return n;
 }
 
-static void run_cut_points(int truncate)
+static void run_cut_points(int truncate, enum sync_order order)
 {
 	struct cluster *c = cluster_new(5, NULL);
 	struct sync_config cfg = { 0 };
@@ -974,6 +1192,9 @@ static void run_cut_points(int truncate)
 	cfg.batch_bytes = 120;   /* a few entries a frame: many cut points */
 	cfg.credit_bytes = 200;  /* ACKs interleave with BATCHes */
 	build_superseding_scenario(c);
+	/* The scenario's own exchanges in the default order; the cut ones
+	 * (and their repairs) in the order under test. */
+	cfg.order = order;
 	/* How many frames a whole exchange B -> R takes, R empty (more) or
 	 * with C's state (fewer). */
 	total[0] = frames_of_exchange(c, 0, &cfg);
@@ -1085,13 +1306,26 @@ static void test_entries_left_by_a_cut_stream_are_passed_on(void **state)
 static void test_cut_streams_keep_the_hwm_invariant(void **state)
 {
 	(void)state;
-	run_cut_points(0);
+	run_cut_points(0, SYNC_ORDER_LOG);
 }
 
 static void test_lost_partial_frames_keep_the_hwm_invariant(void **state)
 {
 	(void)state;
-	run_cut_points(1);
+	run_cut_points(1, SYNC_ORDER_LOG);
+}
+
+static void test_cut_key_order_streams_keep_the_hwm_invariant(void **state)
+{
+	(void)state;
+	run_cut_points(0, SYNC_ORDER_KEY);
+}
+
+static void test_lost_partial_key_order_frames_keep_the_hwm_invariant(
+	void **state)
+{
+	(void)state;
+	run_cut_points(1, SYNC_ORDER_KEY);
 }
 
 int main(void)
@@ -1112,14 +1346,21 @@ int main(void)
 		cmocka_unit_test(test_identical_versions_are_cheap_noops),
 		cmocka_unit_test(test_binary_keys_and_values_cross_unchanged),
 		cmocka_unit_test(test_malformed_frames_are_refused_and_apply_nothing),
+		cmocka_unit_test(test_malformed_mbatches_are_refused_and_apply_nothing),
 		cmocka_unit_test(test_batch_before_digest_is_refused),
 		cmocka_unit_test(test_duplicate_origins_in_digest_are_refused),
 		cmocka_unit_test(test_second_digest_during_a_stream_is_refused),
+		cmocka_unit_test(test_far_behind_peer_is_served_in_key_order),
+		cmocka_unit_test(test_partially_behind_peer_chooses_by_the_rule),
+		cmocka_unit_test(test_key_order_rule_counts_what_the_peer_lacks),
+		cmocka_unit_test(test_key_order_sends_only_what_the_peer_lacks),
 		cmocka_unit_test(test_sender_stops_at_credit_window_until_acked),
 		cmocka_unit_test(test_sender_respects_transport_backpressure),
 		cmocka_unit_test(test_entries_left_by_a_cut_stream_are_passed_on),
 		cmocka_unit_test(test_cut_streams_keep_the_hwm_invariant),
 		cmocka_unit_test(test_lost_partial_frames_keep_the_hwm_invariant),
+		cmocka_unit_test(test_cut_key_order_streams_keep_the_hwm_invariant),
+		cmocka_unit_test(test_lost_partial_key_order_frames_keep_the_hwm_invariant),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
