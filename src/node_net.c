@@ -87,6 +87,12 @@ struct node_net {
 
 	uv_timer_t round_timer;
 	uv_timer_t tick_timer;
+	/* Local writes are pushed to every connected peer on their own
+	 * timer, limited only by the previous push (not by paced rounds,
+	 * which remote applies also trigger). */
+	uv_timer_t push_timer;
+	uint64_t last_push_ms;
+	int push_pending;
 	uv_idle_t pump_idle;
 	struct peer *peers;
 	struct peer *pump_list;
@@ -97,7 +103,6 @@ struct node_net {
 
 	int catching_up;
 	uint64_t catchup_deadline_ms;
-	int local_writes_since_round;
 
 	/* Totals of closed connections; live ones are added on demand. */
 	uint64_t bytes_in, bytes_out;
@@ -791,32 +796,45 @@ static void round_cb(uv_timer_t *t)
 		else
 			dial_member(net, members_find(&net->members, ids[i]));
 	}
-	/* After local writes, every connected peer hears of them now rather
-	 * than when its turn comes: one hop for a connected cluster. */
-	if (net->local_writes_since_round) {
-		net->local_writes_since_round = 0;
-		for (p = net->peers; p != NULL; p = p->next) {
-			if (!p->open || p->closed || p->sync == NULL)
-				continue;
-			if (sync_session_busy(p->sync))
-				p->want_round = 1;
-			else
-				start_round(p);
-		}
-	}
 	schedule_round(net);
+}
+
+/* After local writes, every connected peer hears of them now rather
+ * than when its turn comes: one hop for a connected cluster. */
+static void push_cb(uv_timer_t *t)
+{
+	struct node_net *net = t->data;
+	struct peer *p;
+
+	net->push_pending = 0;
+	net->last_push_ms = mono_ms(net);
+	for (p = net->peers; p != NULL; p = p->next) {
+		if (!p->open || p->closed || !p->hello || p->sync == NULL)
+			continue;
+		if (sync_session_busy(p->sync))
+			p->want_round = 1;
+		else
+			start_round(p);
+	}
 }
 
 void node_net_note_writes(struct rumor *n, uint64_t count, int local)
 {
 	struct node_net *net = n->net;
+	uint64_t now, due;
 
 	if (net == NULL || net->closing)
 		return;
-	pace_writes(&net->pace, mono_ms(net), count);
-	if (local)
-		net->local_writes_since_round = 1;
+	now = mono_ms(net);
+	pace_writes(&net->pace, now, count);
 	schedule_round(net);
+	if (local && !net->push_pending) {
+		due = now + net->pace.cfg.kick_delay_ms;
+		if (due < net->last_push_ms + net->pace.cfg.min_interval_ms)
+			due = net->last_push_ms + net->pace.cfg.min_interval_ms;
+		net->push_pending = 1;
+		uv_timer_start(&net->push_timer, push_cb, due - now, 0);
+	}
 }
 
 /* ------------------------------------------------------------ tick */
@@ -1332,9 +1350,11 @@ int node_net_start(struct rumor *n, const struct rumor_options *o,
 	n->net = net;
 	uv_timer_init(n->loop, &net->round_timer);
 	uv_timer_init(n->loop, &net->tick_timer);
+	uv_timer_init(n->loop, &net->push_timer);
 	uv_idle_init(n->loop, &net->pump_idle);
 	net->round_timer.data = net->tick_timer.data = net->pump_idle.data = net;
-	net->open_handles += 3;
+	net->push_timer.data = net;
+	net->open_handles += 4;
 
 	if (net->listener != NULL && !o->no_multicast) {
 		struct multicast_config mc;
@@ -1434,6 +1454,7 @@ void node_net_close(struct rumor *n, void (*done)(struct rumor *n))
 		seeds_close(net->seeds, component_closed_cb, net);
 	uv_close((uv_handle_t *)&net->round_timer, handle_closed_cb);
 	uv_close((uv_handle_t *)&net->tick_timer, handle_closed_cb);
+	uv_close((uv_handle_t *)&net->push_timer, handle_closed_cb);
 	uv_close((uv_handle_t *)&net->pump_idle, handle_closed_cb);
 	node_net_handle_closed(net);
 }

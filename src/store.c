@@ -98,6 +98,7 @@ struct batch_ref {
 	const struct rumor_version *v;
 	size_t idx;             /* its place in the caller's array */
 	uint64_t hash;          /* kf_hash of its key */
+	uint64_t lhash;         /* lf_hash of its (origin, seq) */
 	int kf_add;             /* a new key: add it to the filter once the
 				   batch is durable */
 };
@@ -387,6 +388,7 @@ static void origin_touch(struct store *s, struct origin_state *os)
 #define KF_PROBES 7u            /* 7 x 9 bits of the second hash */
 #define KF_MIN_KEYS 65536u
 #define KF_GROWTH 4u
+#define KF_PREFETCH_AHEAD 16u   /* versions between a prefetch and its use */
 
 static uint64_t kf_mix(uint64_t h)
 {
@@ -477,6 +479,22 @@ static int kf_maybe(const struct keyfilter *kf, uint64_t h)
 			return 1;
 	}
 	return 0;
+}
+
+/* Asks the CPU to fetch the blocks key hash h maps to (in every layer, or
+ * in the newest only, where adds go), so that a lookup or add a few
+ * versions later does not wait for memory: the filters of a large store
+ * are far bigger than the caches, and every lookup of a new key touches
+ * one block per layer. */
+static void kf_prefetch(const struct keyfilter *kf, uint64_t h,
+			int newest_only)
+{
+	size_t i = newest_only && kf->n_layers > 0 ? kf->n_layers - 1 : 0;
+
+	for (; i < kf->n_layers; i++)
+		__builtin_prefetch(kf->layers[i].words +
+				   (h & kf->layers[i].block_mask) *
+				   KF_BLOCK_WORDS, newest_only);
 }
 
 /* Adds key hash h. Never fails: when the newest layer is full and a
@@ -1566,6 +1584,12 @@ int store_apply_batch(struct store *s, const struct rumor_version *vs,
 		qsort(s->refs, n, sizeof *s->refs, batch_ref_cmp);
 	if (n > 0)
 		mark_shared_seqs(s, vs, n);
+	for (r = 0; r < n; r++) {
+		s->refs[r].hash = kf_hash(s->refs[r].v->key,
+					  s->refs[r].v->key_len);
+		s->refs[r].lhash = lf_hash(s->refs[r].v->origin,
+					   s->refs[r].v->seq);
+	}
 
 	s->gen++;
 	bk.winner = NULL;
@@ -1575,6 +1599,12 @@ int store_apply_batch(struct store *s, const struct rumor_version *vs,
 	leveldb_writebatch_clear(s->batch);
 	for (r = 0; r < n; r++) {
 		i = s->refs[r].idx;
+		if (r + KF_PREFETCH_AHEAD < n) {
+			kf_prefetch(&s->kf, s->refs[r + KF_PREFETCH_AHEAD].hash,
+				    0);
+			kf_prefetch(&s->lf,
+				    s->refs[r + KF_PREFETCH_AHEAD].lhash, 0);
+		}
 		if (r == 0 || key_cmp(vs[i].key, vs[i].key_len,
 				      s->refs[r - 1].v->key,
 				      s->refs[r - 1].v->key_len) != 0) {
@@ -1585,7 +1615,7 @@ int store_apply_batch(struct store *s, const struct rumor_version *vs,
 			key_pending = 0;
 			leveldb_free(bk.raw);
 			bk.raw = NULL;
-			hash = kf_hash(vs[i].key, vs[i].key_len);
+			hash = s->refs[r].hash;
 			if (kf_maybe(&s->kf, hash)) {
 				kbuf_set(s, PFX_META, vs[i].key,
 					 vs[i].key_len);
@@ -1670,12 +1700,18 @@ int store_apply_batch(struct store *s, const struct rumor_version *vs,
 	}
 
 	/* Durable: the memory view follows. */
-	for (r = 0; r < n; r++)
+	for (r = 0; r < n; r++) {
+		if (r + KF_PREFETCH_AHEAD < n) {
+			kf_prefetch(&s->kf, s->refs[r + KF_PREFETCH_AHEAD].hash,
+				    1);
+			kf_prefetch(&s->lf,
+				    s->refs[r + KF_PREFETCH_AHEAD].lhash, 1);
+		}
 		if (s->refs[r].kf_add)
 			kf_add(&s->kf, s->refs[r].hash);
-	for (i = 0; i < n; i++)
-		if (s->vflags[i] & VF_LOGGED)
-			kf_add(&s->lf, lf_hash(vs[i].origin, vs[i].seq));
+		if (s->vflags[s->refs[r].idx] & VF_LOGGED)
+			kf_add(&s->lf, s->refs[r].lhash);
+	}
 	for (i = 0; i < s->n_origins; i++) {
 		os = &s->origins[i];
 		if (os->gen != s->gen)
