@@ -491,10 +491,18 @@ static void kf_prefetch(const struct keyfilter *kf, uint64_t h,
 {
 	size_t i = newest_only && kf->n_layers > 0 ? kf->n_layers - 1 : 0;
 
-	for (; i < kf->n_layers; i++)
-		__builtin_prefetch(kf->layers[i].words +
-				   (h & kf->layers[i].block_mask) *
-				   KF_BLOCK_WORDS, newest_only);
+	const uint64_t *block;
+
+	for (; i < kf->n_layers; i++) {
+		block = kf->layers[i].words +
+			(h & kf->layers[i].block_mask) * KF_BLOCK_WORDS;
+		/* The second argument must be a constant: the newest layer
+		 * is about to be written. */
+		if (newest_only)
+			__builtin_prefetch(block, 1);
+		else
+			__builtin_prefetch(block, 0);
+	}
 }
 
 /* Adds key hash h. Never fails: when the newest layer is full and a
@@ -1580,7 +1588,12 @@ int store_apply_batch(struct store *s, const struct rumor_version *vs,
 		s->refs[i].kf_add = 0;
 		s->outs[i] = 0;
 	}
-	if (n > 1)
+	/* A key-order stream (sync.c) sends batches sorted already: one
+	 * pass finds out, and the sort is skipped. */
+	for (r = 1; r < n && batch_ref_cmp(&s->refs[r - 1], &s->refs[r]) < 0;
+	     r++)
+		;
+	if (r < n)
 		qsort(s->refs, n, sizeof *s->refs, batch_ref_cmp);
 	if (n > 0)
 		mark_shared_seqs(s, vs, n);
@@ -1971,7 +1984,8 @@ int store_meta_scan(struct store *s, const struct store_snapshot *snap,
 		if (klen < 2 || k[0] != PFX_META)
 			break;
 		val = leveldb_iter_value(it, &vlen);
-		if (klen - 1 > RUMOR_KEY_MAX || meta_decode(val, vlen, &m) != 0) {
+		if (klen - 1 > RUMOR_KEY_MAX ||
+		    meta_decode(val, vlen, &m) != 0) {
 			rv = err_set(err, RUMOR_ECORRUPT,
 				     "store %s: unreadable meta for key %s",
 				     s->dir, key_hex(k + 1, klen - 1, hex));
