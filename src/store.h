@@ -254,4 +254,8 @@ int store_debug_raw_del(struct store *s, const void *key, size_t key_len,
  * is closed). */
 int store_sync(struct store *s, struct err *err);
 
+/* Compacts the whole database now (blocking; for benchmarks and
+ * maintenance): afterwards no background compaction is pending. */
+void store_compact(struct store *s);
+
 #endif

@@ -313,6 +313,10 @@ static double load_node_store(const char *dir, size_t count, size_t batch)
 		if (rv != 0)
 			goto done;
 	}
+	/* A serving peer's data was written long ago: settle the freshly
+	 * loaded store, so that its compactions do not run during the
+	 * catch-up (raw writes get an idle machine too). */
+	store_compact(s);
 	rv = 0;
 done:
 	if (rv != 0)
