@@ -203,6 +203,33 @@ RUMOR_API RUMOR_MUST_CHECK int rumor_put(struct rumor *n, const void *key,
 RUMOR_API RUMOR_MUST_CHECK int rumor_del(struct rumor *n, const void *key,
 					 size_t key_len);
 
+/* One write of a rumor_write batch: a put of value, or (del != 0) a
+ * delete, whose value must be NULL with value_len 0. */
+struct rumor_op {
+	const void *key;
+	size_t key_len;
+	const void *value;
+	size_t value_len;
+	int del;
+};
+
+#define RUMOR_WRITE_MAX 65536u             /* ops in one rumor_write */
+#define RUMOR_WRITE_BYTES (64u << 20)       /* key + value bytes in one */
+
+/* Writes n_ops puts and deletes atomically: one durable change of the
+ * store, all of it or nothing (a crash leaves either). Each op is logged
+ * as rumor_put / rumor_del would log it, in op order, with consecutive
+ * seqs; a later op on the same key overwrites an earlier one (its clock
+ * one higher). Far cheaper per key than one call per key: write in
+ * batches when writing much. Every op is checked first; one bad op
+ * (RUMOR_EINVAL, RUMOR_ETOOBIG, naming the op in rumor_errmsg), more than
+ * RUMOR_WRITE_MAX ops or RUMOR_WRITE_BYTES bytes fail the whole call with
+ * nothing written. RUMOR_EREFUSED on a replica or while the node is
+ * still catching up. n_ops 0 writes nothing and returns 0. */
+RUMOR_API RUMOR_MUST_CHECK int rumor_write(struct rumor *n,
+					   const struct rumor_op *ops,
+					   size_t n_ops);
+
 /* Reads a live value into a buffer the caller frees with rumor_free().
  * RUMOR_ENOTFOUND for an absent or deleted key. */
 RUMOR_API RUMOR_MUST_CHECK int rumor_get(struct rumor *n, const void *key,
@@ -227,6 +254,14 @@ typedef int (*rumor_scan_cb)(void *arg, const void *key, size_t key_len,
 			     const void *value, size_t value_len);
 RUMOR_API int rumor_scan(struct rumor *n, const void *prefix,
 			 size_t prefix_len, rumor_scan_cb cb, void *arg);
+/* rumor_scan resumed: only the keys strictly after the key (after,
+ * after_len) in key order (bytewise, a shorter key first), e.g. the last
+ * key a paused scan gave; after NULL: from the start, as rumor_scan.
+ * after need not exist nor begin with prefix. RUMOR_EINVAL when after is
+ * longer than RUMOR_KEY_MAX. */
+RUMOR_API int rumor_scan_after(struct rumor *n, const void *prefix,
+			       size_t prefix_len, const void *after,
+			       size_t after_len, rumor_scan_cb cb, void *arg);
 
 RUMOR_API void rumor_free(void *p);
 

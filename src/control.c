@@ -460,9 +460,9 @@ static int scan_item(void *arg, const void *key, size_t key_len,
 
 	if (c->closing)
 		return 1;
-	/* A resumed scan starts over at the prefix: skip what was sent. */
-	if (c->have_last && key_cmp(key, key_len, c->last, c->last_len) <= 0)
-		return 0;
+	/* A resumed scan starts after the last key sent. */
+	assert(!c->have_last ||
+	       key_cmp(key, key_len, c->last, c->last_len) > 0);
 	if (c->limit != 0 && c->count >= c->limit) {
 		c->scan_truncated = 1;
 		return 1;
@@ -502,7 +502,11 @@ static void scan_continue(struct client *c)
 	int rv;
 
 	c->scan_paused = 0;
-	rv = rumor_scan(c->ctl->node, c->prefix, c->prefix_len, scan_item, c);
+	/* From the last key sent, not from the prefix: each resume costs
+	 * what it sends, however far into a large scan it is. */
+	rv = rumor_scan_after(c->ctl->node, c->prefix, c->prefix_len,
+			      c->have_last ? c->last : NULL,
+			      c->have_last ? c->last_len : 0, scan_item, c);
 	if (c->closing)
 		return;
 	if (c->scan_failed) {

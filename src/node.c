@@ -556,6 +556,58 @@ int rumor_del(struct rumor *n, const void *key, size_t key_len)
 	return 0;
 }
 
+_Static_assert(RUMOR_WRITE_MAX == STORE_WRITE_BATCH_MAX &&
+	       RUMOR_WRITE_BYTES == STORE_WRITE_BATCH_BYTES,
+	       "rumor_write limits differ from the store's");
+
+/* Ops of a rumor_write copied on the stack; larger batches get the heap
+ * (the copy costs far less than the WriteBatch it feeds). */
+#define NODE_WRITE_STACK_OPS 32
+
+int rumor_write(struct rumor *n, const struct rumor_op *ops, size_t n_ops)
+{
+	struct store_op stack_ops[NODE_WRITE_STACK_OPS], *sops = stack_ops;
+	struct err err;
+	size_t i;
+	int rv;
+
+	err_clear(&err);
+	rv = node_check_writable(n, &err);
+	if (rv != 0)
+		return node_fail(n, &err);
+	if (ops == NULL && n_ops > 0)
+		return node_fail(n, &(struct err){RUMOR_EINVAL, "ops is NULL"});
+	/* The store refuses it too, but only after the copy below. */
+	if (n_ops > RUMOR_WRITE_MAX) {
+		err_set(&err, RUMOR_ETOOBIG, "rumor_write: %zu ops (at most %u)",
+			n_ops, RUMOR_WRITE_MAX);
+		return node_fail(n, &err);
+	}
+	/* A struct store_op per op rather than a cast: the types are twins,
+	 * but distinct types may not alias. */
+	if (n_ops > NODE_WRITE_STACK_OPS) {
+		sops = malloc(n_ops * sizeof *sops);
+		if (sops == NULL)
+			return node_fail(n, &(struct err){RUMOR_ENOMEM,
+							  "out of memory"});
+	}
+	for (i = 0; i < n_ops; i++) {
+		sops[i].key = ops[i].key;
+		sops[i].key_len = ops[i].key_len;
+		sops[i].value = ops[i].value;
+		sops[i].value_len = ops[i].value_len;
+		sops[i].del = ops[i].del;
+	}
+	rv = store_write_batch(n->store, sops, n_ops, NULL, &err);
+	if (sops != stack_ops)
+		free(sops);
+	if (rv != 0)
+		return node_fail(n, &err);
+	if (n_ops > 0)
+		node_net_note_writes(n, n_ops, 1);
+	return 0;
+}
+
 int rumor_get(struct rumor *n, const void *key, size_t key_len, void **value,
 	      size_t *value_len)
 {
@@ -623,6 +675,21 @@ int rumor_scan(struct rumor *n, const void *prefix, size_t prefix_len,
 	if (cb == NULL)
 		return node_fail(n, &(struct err){RUMOR_EINVAL, "a callback is required"});
 	rv = store_scan(n->store, prefix, prefix_len, cb, arg, &err);
+	return rv == 0 ? 0 : node_fail(n, &err);
+}
+
+int rumor_scan_after(struct rumor *n, const void *prefix, size_t prefix_len,
+		     const void *after, size_t after_len, rumor_scan_cb cb,
+		     void *arg)
+{
+	struct err err;
+	int rv;
+
+	err_clear(&err);
+	if (cb == NULL)
+		return node_fail(n, &(struct err){RUMOR_EINVAL, "a callback is required"});
+	rv = store_scan_after(n->store, prefix, prefix_len, after, after_len,
+			      cb, arg, &err);
 	return rv == 0 ? 0 : node_fail(n, &err);
 }
 

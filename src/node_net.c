@@ -634,7 +634,7 @@ static void peer_on_message(struct io_conn *c, const uint8_t *msg, size_t len)
 		break;
 	default:
 		assert(sync_is_sync_type(m.type));
-		rv = sync_session_receive_msg(p->sync, &m, &err);
+		rv = sync_session_receive_msg(p->sync, &m, len, &err);
 		after_sync_call(p, rv, &err);
 		break;
 	}

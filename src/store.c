@@ -103,6 +103,18 @@ struct batch_ref {
 				   batch is durable */
 };
 
+/* What a local write batch knows of op i (store.wb[i]). */
+#define WB_WAS_NONE 0           /* the key had no version: a new key */
+#define WB_WAS_LIVE 1
+#define WB_WAS_TOMB 2
+
+struct wb_slot {
+	uint64_t hash;          /* kf_hash of its key */
+	uint64_t clock;         /* the clock it gets */
+	uint32_t prev;          /* 1 + the earlier op of the same key, or 0 */
+	uint8_t was;            /* WB_WAS_*: the version it replaces */
+};
+
 /* The key being decided in an apply batch: its stored meta and the batch's
  * winner so far. */
 struct batch_key {
@@ -175,8 +187,11 @@ struct store {
 	int *outs;
 	unsigned char *vflags;          /* apply: VF_* per version */
 	size_t cap_batch;
-	uint32_t *seqtab;               /* apply: hash table for seqdup */
+	uint32_t *seqtab;               /* apply: hash table for seqdup;
+					   local batch: for repeated keys */
 	size_t cap_seqtab;
+	struct wb_slot *wb;             /* local batch: one per op */
+	size_t cap_wb;
 };
 
 /* ------------------------------------------------------------ encodings */
@@ -530,6 +545,15 @@ static void kf_add(struct keyfilter *kf, uint64_t h)
 }
 
 /* ------------------------------------------------------------ small helpers */
+
+/* Bytewise order, a shorter key first on a common start: LevelDB's
+ * default comparator, so the order of every scan. */
+static int key_cmp(const void *a, size_t alen, const void *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	return c != 0 ? c : (alen > blen) - (alen < blen);
+}
 
 static uint64_t store_now_ms(struct store *s)
 {
@@ -1011,6 +1035,7 @@ void store_close(struct store *s)
 	free(s->outs);
 	free(s->vflags);
 	free(s->seqtab);
+	free(s->wb);
 	free(s->mbuf);
 	free(s->dir);
 	free(s);
@@ -1018,120 +1043,258 @@ void store_close(struct store *s)
 
 /* ------------------------------------------------------------ local writes */
 
-static int local_write(struct store *s, const void *key, size_t key_len,
-		       const void *value, size_t value_len, int deleted,
-		       uint64_t *out_seq, struct err *err)
+/* Checks every op of a local batch before anything is written, and gets
+ * the scratch for it. "what" names the caller in messages. */
+static int wb_validate(struct store *s, const struct store_op *ops, size_t n,
+		       const char *what, struct err *err)
+{
+	size_t i, bytes = 0;
+	void *p;
+	int rv;
+
+	if (n > STORE_WRITE_BATCH_MAX)
+		return err_set(err, RUMOR_ETOOBIG, "%s: %zu ops (at most %u)",
+			       what, n, STORE_WRITE_BATCH_MAX);
+	for (i = 0; i < n; i++) {
+		rv = check_key(ops[i].key, ops[i].key_len, err);
+		if (rv == 0 && !ops[i].del)
+			rv = check_value(ops[i].value, ops[i].value_len, err);
+		if (rv == 0 && ops[i].del &&
+		    (ops[i].value != NULL || ops[i].value_len != 0))
+			rv = err_set(err, RUMOR_EINVAL,
+				     "store: a delete with a value");
+		if (rv != 0) {
+			if (n > 1)
+				err_wrap(err, "%s: op %zu", what, i);
+			return rv;
+		}
+		/* Each term is at most RUMOR_KEY_MAX + RUMOR_VALUE_MAX and
+		 * the sum stops at the bound: no overflow. */
+		bytes += ops[i].key_len + (ops[i].del ? 0 : ops[i].value_len);
+		if (bytes > STORE_WRITE_BATCH_BYTES)
+			return err_set(err, RUMOR_ETOOBIG,
+				       "%s: more than %u key and value bytes (at op %zu)",
+				       what, STORE_WRITE_BATCH_BYTES, i);
+	}
+	if (s->local_seq > UINT64_MAX - n)
+		return err_set(err, RUMOR_EINVAL, "store: seq exhausted");
+	if (n > s->cap_wb) {
+		p = realloc(s->wb, n * sizeof *s->wb);
+		if (p == NULL)
+			goto nomem;
+		s->wb = p;
+		s->cap_wb = n;
+	}
+	if (n > 1 && 2 * n > s->cap_seqtab) {
+		size_t cap = 16;
+
+		while (cap < 2 * n)
+			cap <<= 1;
+		p = realloc(s->seqtab, cap * sizeof *s->seqtab);
+		if (p == NULL)
+			goto nomem;
+		s->seqtab = p;
+		s->cap_seqtab = cap;
+	}
+	return 0;
+nomem:
+	return err_set(err, RUMOR_ENOMEM, "store %s: out of memory", s->dir);
+}
+
+/* Fills s->wb: each op's key hash, and the earlier op of the same key
+ * (prev), found with a hash table of at least 2n slots in s->seqtab
+ * (n <= STORE_WRITE_BATCH_MAX fits the uint32_t slots). */
+static void wb_link_repeats(struct store *s, const struct store_op *ops,
+			    size_t n)
+{
+	size_t mask, slot, i, j;
+
+	for (i = 0; i < n; i++) {
+		s->wb[i].hash = kf_hash(ops[i].key, ops[i].key_len);
+		s->wb[i].prev = 0;
+	}
+	if (n < 2)
+		return;
+	assert(2 * n <= s->cap_seqtab);
+	mask = s->cap_seqtab - 1;
+	memset(s->seqtab, 0, s->cap_seqtab * sizeof *s->seqtab);
+	for (i = 0; i < n; i++) {
+		for (slot = s->wb[i].hash & mask;; slot = (slot + 1) & mask) {
+			if (s->seqtab[slot] == 0)
+				break;
+			j = s->seqtab[slot] - 1;
+			if (s->wb[j].hash == s->wb[i].hash &&
+			    key_cmp(ops[j].key, ops[j].key_len, ops[i].key,
+				    ops[i].key_len) == 0) {
+				s->wb[i].prev = (uint32_t)j + 1;
+				break;
+			}
+		}
+		/* The slot now names the latest op of the key. */
+		s->seqtab[slot] = (uint32_t)i + 1;
+	}
+}
+
+static int local_write_batch(struct store *s, const struct store_op *ops,
+			     size_t n, const char *what, uint64_t *first_seq,
+			     struct err *err)
 {
 	struct origin_state *own;
 	struct meta old, m;
-	uint64_t hash;
+	struct wb_slot *w;
 	uint8_t seqbuf[8];
 	char lk[LOG_KEY_BYTES], hk[HWM_KEY_BYTES];
 	struct rumor_version v;
-	size_t klen, llen;
+	uint64_t first, wall_ms;
+	size_t i, klen, llen;
 	int found, rv;
 
-	if (s == NULL)
-		return err_set(err, RUMOR_EINVAL, "store: no store");
-	rv = check_writable(s, deleted ? "store_del" : "store_put", err);
+	if (s == NULL || (ops == NULL && n > 0))
+		return err_set(err, RUMOR_EINVAL, "%s: NULL argument", what);
+	rv = check_writable(s, what, err);
 	if (rv == 0)
-		rv = check_key(key, key_len, err);
-	if (rv == 0 && !deleted)
-		rv = check_value(value, value_len, err);
+		rv = wb_validate(s, ops, n, what, err);
 	if (rv != 0)
 		return rv;
-
-	klen = kbuf_set(s, PFX_META, key, key_len);
-	hash = kf_hash(key, key_len);
-	found = 0;
-	if (kf_maybe(&s->kf, hash)) {
-		rv = meta_read(s, s->ropts, klen, &old, &found, NULL, err);
-		if (rv != 0)
-			return rv;
+	if (n == 0) {
+		if (first_seq != NULL)
+			*first_seq = 0;
+		return 0;
 	}
-	if (found && old.clock == UINT64_MAX)
-		return err_set(err, RUMOR_EINVAL, "store: clock exhausted");
-	if (s->local_seq == UINT64_MAX)
-		return err_set(err, RUMOR_EINVAL, "store: seq exhausted");
 	own = origin_find(s, s->origin);
 	assert(own != NULL && own->hwm <= s->local_seq &&
 	       own->log_max <= s->local_seq);
+	wb_link_repeats(s, ops, n);
 
-	m.clock = found ? old.clock + 1 : 1;
-	m.seq = s->local_seq + 1;
-	m.wall_ms = store_now_ms(s);
-	m.deleted = deleted;
+	first = s->local_seq + 1;
+	/* One instant for the batch: it commits as one. */
+	wall_ms = store_now_ms(s);
 	memcpy(m.origin, s->origin, STORE_ORIGIN_BYTES);
-
+	m.wall_ms = wall_ms;
 	leveldb_writebatch_clear(s->batch);
-	if (found) {
-		log_key(lk, old.origin, old.seq);
-		leveldb_writebatch_delete(s->batch, lk, sizeof lk);
+	for (i = 0; i < n; i++) {
+		w = &s->wb[i];
+		if (i + KF_PREFETCH_AHEAD < n)
+			kf_prefetch(&s->kf, s->wb[i + KF_PREFETCH_AHEAD].hash, 0);
+		klen = kbuf_set(s, PFX_META, ops[i].key, ops[i].key_len);
+		found = 0;
+		if (w->prev != 0) {
+			/* The current version is the earlier op's, whose log
+			 * entry this batch put: it goes again. */
+			found = 1;
+			old.clock = s->wb[w->prev - 1].clock;
+			old.seq = first + (w->prev - 1);
+			old.deleted = ops[w->prev - 1].del != 0;
+			memcpy(old.origin, s->origin, STORE_ORIGIN_BYTES);
+		} else if (kf_maybe(&s->kf, w->hash)) {
+			rv = meta_read(s, s->ropts, klen, &old, &found, NULL,
+				       err);
+			if (rv != 0)
+				goto err_after_batch;
+		}
+		if (found && old.clock == UINT64_MAX) {
+			rv = err_set(err, RUMOR_EINVAL, "store: clock exhausted");
+			goto err_after_batch;
+		}
+		m.clock = found ? old.clock + 1 : 1;
+		m.seq = first + i;
+		m.deleted = ops[i].del != 0;
+		if (found) {
+			log_key(lk, old.origin, old.seq);
+			leveldb_writebatch_delete(s->batch, lk, sizeof lk);
+		}
+		rv = meta_put(s, klen, &m, ops[i].value, ops[i].value_len, err);
+		if (rv != 0)
+			goto err_after_batch;
+		log_key(lk, s->origin, m.seq);
+		llen = log_encode(s->lbuf, m.clock, wall_ms, m.deleted,
+				  ops[i].key, ops[i].key_len);
+		leveldb_writebatch_put(s->batch, lk, sizeof lk, s->lbuf, llen);
+		w->clock = m.clock;
+		w->was = !found ? WB_WAS_NONE :
+			 old.deleted ? WB_WAS_TOMB : WB_WAS_LIVE;
 	}
-	rv = meta_put(s, klen, &m, value, value_len, err);
-	if (rv != 0) {
-		leveldb_writebatch_clear(s->batch);
-		return rv;
-	}
-	log_key(lk, s->origin, m.seq);
-	llen = log_encode(s->lbuf, m.clock, m.wall_ms, deleted, key, key_len);
-	leveldb_writebatch_put(s->batch, lk, sizeof lk, s->lbuf, llen);
 	/* The HWM carries the seq counter too (see the top of the file). */
-	put_be64(seqbuf, m.seq);
+	put_be64(seqbuf, first + n - 1);
 	hwm_key(hk, s->origin);
 	leveldb_writebatch_put(s->batch, hk, sizeof hk, (const char *)seqbuf,
 			       sizeof seqbuf);
-	rv = commit(s, deleted ? "local delete" : "local put", err);
+	rv = commit(s, n > 1 ? "local batch" :
+		       ops[0].del ? "local delete" : "local put", err);
 	if (rv != 0)
 		return rv;
 
-	s->local_seq = m.seq;
-	own->hwm = m.seq;
-	own->log_max = m.seq;
-	if (!found)
-		kf_add(&s->kf, hash);
-	kf_add(&s->lf, lf_hash(s->origin, m.seq));
-	s->stats.local_writes++;
-	if (!found)
-		s->stats.log_entries++;
-	else if (old.deleted)
-		s->stats.tombstones--;
-	else
-		s->stats.keys--;
-	if (deleted)
-		s->stats.tombstones++;
-	else
-		s->stats.keys++;
-	if (out_seq != NULL)
-		*out_seq = m.seq;
+	/* Durable: the memory view follows. */
+	s->local_seq = first + n - 1;
+	own->hwm = s->local_seq;
+	own->log_max = s->local_seq;
+	for (i = 0; i < n; i++) {
+		w = &s->wb[i];
+		if (w->was == WB_WAS_NONE)
+			kf_add(&s->kf, w->hash);
+		kf_add(&s->lf, lf_hash(s->origin, first + i));
+		if (w->was == WB_WAS_NONE)
+			s->stats.log_entries++;
+		else if (w->was == WB_WAS_TOMB)
+			s->stats.tombstones--;
+		else
+			s->stats.keys--;
+		if (ops[i].del)
+			s->stats.tombstones++;
+		else
+			s->stats.keys++;
+	}
+	s->stats.local_writes += n;
+	if (first_seq != NULL)
+		*first_seq = first;
 
 	if (s->hooks.on_change != NULL) {
-		v.key = key;
-		v.key_len = key_len;
-		v.value = deleted ? NULL : value;
-		v.value_len = deleted ? 0 : value_len;
-		v.deleted = deleted;
-		v.clock = m.clock;
-		v.wall_ms = m.wall_ms;
-		v.origin = s->origin;
-		v.origin_len = STORE_ORIGIN_BYTES;
-		v.seq = m.seq;
-		notify(s, &v, 1);
+		for (i = 0; i < n; i++) {
+			v.key = ops[i].key;
+			v.key_len = ops[i].key_len;
+			v.deleted = ops[i].del != 0;
+			v.value = v.deleted ? NULL : ops[i].value;
+			v.value_len = v.deleted ? 0 : ops[i].value_len;
+			/* The resolver ABI: a live value is never NULL. */
+			if (!v.deleted && v.value == NULL)
+				v.value = "";
+			v.clock = s->wb[i].clock;
+			v.wall_ms = wall_ms;
+			v.origin = s->origin;
+			v.origin_len = STORE_ORIGIN_BYTES;
+			v.seq = first + i;
+			notify(s, &v, 1);
+		}
 	}
 	return 0;
+
+err_after_batch:
+	leveldb_writebatch_clear(s->batch);
+	return rv;
+}
+
+int store_write_batch(struct store *s, const struct store_op *ops, size_t n,
+		      uint64_t *first_seq, struct err *err)
+{
+	return local_write_batch(s, ops, n, "store_write_batch", first_seq,
+				 err);
 }
 
 int store_put(struct store *s, const void *key, size_t key_len,
 	      const void *value, size_t value_len, uint64_t *out_seq,
 	      struct err *err)
 {
-	return local_write(s, key, key_len, value, value_len, 0, out_seq, err);
+	struct store_op op = {key, key_len, value, value_len, 0};
+
+	return local_write_batch(s, &op, 1, "store_put", out_seq, err);
 }
 
 int store_del(struct store *s, const void *key, size_t key_len,
 	      uint64_t *out_seq, struct err *err)
 {
-	return local_write(s, key, key_len, NULL, 0, 1, out_seq, err);
+	struct store_op op = {key, key_len, NULL, 0, 1};
+
+	return local_write_batch(s, &op, 1, "store_del", out_seq, err);
 }
 
 /* ------------------------------------------------------------ reads */
@@ -1234,31 +1397,54 @@ void store_record_free(struct store_record *rec)
 	free(rec);
 }
 
-int store_scan(struct store *s, const void *prefix, size_t prefix_len,
-	       store_scan_cb cb, void *arg, struct err *err)
+int store_scan_after(struct store *s, const void *prefix, size_t prefix_len,
+		     const void *after, size_t after_len, store_scan_cb cb,
+		     void *arg, struct err *err)
 {
 	leveldb_iterator_t *it;
 	char start[1 + RUMOR_KEY_MAX];
 	const char *k, *v;
-	size_t klen, vlen;
+	size_t klen, vlen, slen;
 	struct meta m;
 	char *lerr = NULL;
 	char hex[41];
-	int rv = 0;
+	int rv = 0, skip_after = 0;
 
-	if (s == NULL || cb == NULL || (prefix == NULL && prefix_len > 0))
+	if (s == NULL || cb == NULL || (prefix == NULL && prefix_len > 0) ||
+	    (after == NULL && after_len > 0))
 		return err_set(err, RUMOR_EINVAL, "store_scan: NULL argument");
+	if (after_len > RUMOR_KEY_MAX)
+		return err_set(err, RUMOR_EINVAL,
+			       "store_scan_after: a position of %zu bytes (keys have at most %u)",
+			       after_len, RUMOR_KEY_MAX);
 	if (prefix_len > RUMOR_KEY_MAX)
 		return 0;       /* no key is that long */
+	/* Seek to the larger of prefix and after: every key with the prefix
+	 * is at or past the one, every key wanted past the other. */
 	start[0] = PFX_META;
-	if (prefix_len > 0)
-		memcpy(start + 1, prefix, prefix_len);
+	if (after != NULL &&
+	    key_cmp(after, after_len, prefix, prefix_len) >= 0) {
+		memcpy(start + 1, after, after_len);
+		slen = 1 + after_len;
+		skip_after = 1;
+	} else {
+		if (prefix_len > 0)
+			memcpy(start + 1, prefix, prefix_len);
+		slen = 1 + prefix_len;
+	}
 	it = leveldb_create_iterator(s->db, s->ropts);
-	for (leveldb_iter_seek(it, start, 1 + prefix_len);
-	     leveldb_iter_valid(it); leveldb_iter_next(it)) {
+	for (leveldb_iter_seek(it, start, slen); leveldb_iter_valid(it);
+	     leveldb_iter_next(it)) {
 		k = leveldb_iter_key(it, &klen);
-		if (klen < 1 + prefix_len || memcmp(k, start, 1 + prefix_len))
+		if (klen < 1 + prefix_len || k[0] != PFX_META ||
+		    (prefix_len > 0 && memcmp(k + 1, prefix, prefix_len) != 0))
 			break;
+		/* Strictly after: the position itself is skipped. */
+		if (skip_after) {
+			skip_after = 0;
+			if (klen == slen && memcmp(k, start, slen) == 0)
+				continue;
+		}
 		v = leveldb_iter_value(it, &vlen);
 		if (meta_decode(v, vlen, &m) != 0) {
 			rv = err_set(err, RUMOR_ECORRUPT,
@@ -1278,14 +1464,13 @@ int store_scan(struct store *s, const void *prefix, size_t prefix_len,
 	return rv;
 }
 
-/* ------------------------------------------------------------ remote writes */
-
-static int key_cmp(const void *a, size_t alen, const void *b, size_t blen)
+int store_scan(struct store *s, const void *prefix, size_t prefix_len,
+	       store_scan_cb cb, void *arg, struct err *err)
 {
-	int c = memcmp(a, b, alen < blen ? alen : blen);
-
-	return c != 0 ? c : (alen > blen) - (alen < blen);
+	return store_scan_after(s, prefix, prefix_len, NULL, 0, cb, arg, err);
 }
+
+/* ------------------------------------------------------------ remote writes */
 
 /* Key order, then batch order: versions of one key stay in the order the
  * caller gave them. */

@@ -84,8 +84,42 @@ void store_close(struct store *s);
 
 /* ------------------------------------------------------------ local writes */
 
-/* A local put: clock = stored clock + 1, seq = next local seq, wall_ms =
- * now. On success *out_seq (if not NULL) is the new seq. */
+/* Most ops store_write_batch takes in one call, and most key and value
+ * bytes of all its ops together (RUMOR_ETOOBIG above either): the whole
+ * batch is built in memory before it is written. */
+#define STORE_WRITE_BATCH_MAX 65536u
+#define STORE_WRITE_BATCH_BYTES (64u << 20)
+
+/* One local write of a batch: a put of value, or (del != 0) a delete,
+ * whose value must be NULL with value_len 0. */
+struct store_op {
+	const void *key;
+	size_t key_len;
+	const void *value;
+	size_t value_len;
+	int del;
+};
+
+/* n local writes in ONE WriteBatch: all are written or none. Each op is
+ * what store_put / store_del make of it, in op order: clock = the key's
+ * current clock + 1 (an earlier op of the same key in the batch counts as
+ * current: its log entry, added by this batch, is deleted again), seq =
+ * the next local seq (the ops get consecutive seqs, op i has *first_seq +
+ * i), origin = this node; one wall_ms (now) for the whole batch. The own
+ * HWM moves to the last seq. on_change is called after the commit, once
+ * per op, in op order. On success *first_seq (if not NULL) is the first
+ * op's seq (0 when n == 0: nothing is written). Every op is checked
+ * before anything is written (key 1..RUMOR_KEY_MAX bytes, value <=
+ * RUMOR_VALUE_MAX and not NULL when value_len > 0, a delete without a
+ * value, n <= STORE_WRITE_BATCH_MAX, key and value bytes <=
+ * STORE_WRITE_BATCH_BYTES): RUMOR_EINVAL / RUMOR_ETOOBIG naming the op.
+ * On any error nothing is written and the store's memory view is
+ * unchanged. */
+int store_write_batch(struct store *s, const struct store_op *ops, size_t n,
+		      uint64_t *first_seq, struct err *err);
+
+/* A local put: a batch of one (see store_write_batch). On success
+ * *out_seq (if not NULL) is the new seq. */
 int store_put(struct store *s, const void *key, size_t key_len,
 	      const void *value, size_t value_len, uint64_t *out_seq,
 	      struct err *err);
@@ -116,6 +150,14 @@ typedef int (*store_scan_cb)(void *arg, const void *key, size_t key_len,
 			     const void *value, size_t value_len);
 int store_scan(struct store *s, const void *prefix, size_t prefix_len,
 	       store_scan_cb cb, void *arg, struct err *err);
+/* store_scan from a position: only the keys strictly after (after,
+ * after_len) in key order (bytewise, shorter first on a common start), so
+ * that a paused scan resumes where it stopped without walking what it
+ * gave. after NULL (after_len 0): from the first key, as store_scan.
+ * after need not begin with prefix nor exist. */
+int store_scan_after(struct store *s, const void *prefix, size_t prefix_len,
+		     const void *after, size_t after_len, store_scan_cb cb,
+		     void *arg, struct err *err);
 
 /* ------------------------------------------------------------ remote writes */
 

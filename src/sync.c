@@ -1116,7 +1116,8 @@ static int receive(struct sync_session *ss, const struct wire_msg *m,
 }
 
 int sync_session_receive_msg(struct sync_session *ss,
-			     const struct wire_msg *m, struct err *err)
+			     const struct wire_msg *m, size_t frame_len,
+			     struct err *err)
 {
 	struct err local;
 	int rv;
@@ -1125,7 +1126,7 @@ int sync_session_receive_msg(struct sync_session *ss,
 		err = &local;
 	if (ss->failed)
 		return failed(ss, err);
-	rv = receive(ss, m, 0, err);
+	rv = receive(ss, m, frame_len, err);
 	if (rv != 0)
 		return fail(ss, rv, err);
 	return 0;

@@ -61,9 +61,9 @@
  *     stream leaves applied log entries above (or without) their
  *     origin's HWM until a DONE covers them; such entries are streamed
  *     onwards like any other (see the top of sync.c).
- *  8. sync_session_receive_msg() does not know the frame's size: the
- *     wire_bytes_received figure counts only frames given to
- *     sync_session_receive().
+ *  8. sync_session_receive_msg() is told the frame's size, so that the
+ *     wire_bytes_received figure is the same whichever entry point the
+ *     caller uses.
  */
 #ifndef RUMOR_SYNC_H
 #define RUMOR_SYNC_H
@@ -164,11 +164,12 @@ int sync_session_start(struct sync_session *ss, struct err *err);
 /* Handles one frame from the peer (decoded here with wire_decode). */
 int sync_session_receive(struct sync_session *ss, const uint8_t *frame,
 			 size_t len, struct err *err);
-/* The same for a message the caller decoded already (its pointers into
- * the frame must stay valid during the call): lets the node decode once
- * and pass DIGEST, BATCH, ACK and DONE here. */
+/* The same for a message the caller decoded already from a frame of
+ * frame_len bytes (its pointers into the frame must stay valid during
+ * the call): lets the node decode once and pass sync messages here. */
 int sync_session_receive_msg(struct sync_session *ss,
-			     const struct wire_msg *m, struct err *err);
+			     const struct wire_msg *m, size_t frame_len,
+			     struct err *err);
 /* Whether a message type belongs to sync (DIGEST, BATCH, ACK, DONE). */
 int sync_is_sync_type(int type);
 
