@@ -35,7 +35,10 @@
  * LevelDB entries (m, l) plus h per batch; new keys read nothing. A remote
  * apply costs about what raw LevelDB takes for those two entries (~1.3 us
  * against ~0.8 us for one raw entry); an overwrite adds a point read
- * (several us once the data outgrows the block cache).
+ * (several us once the data outgrows the block cache). A local write
+ * alone is one WriteBatch and LevelDB's per-write overhead (~3.5 us); in
+ * store_write_batch of 256 new keys it costs ~1.8 us (one HWM entry per
+ * batch; raw batched LevelDB: ~0.8 us a key).
  */
 #include "store.h"
 

@@ -143,6 +143,103 @@ static void test_scan_visits_live_keys_with_the_prefix_in_order(void **state)
 	assert_string_equal(seen, "b/1,b/2,");
 }
 
+static void test_scan_after_resumes_after_a_key(void **state)
+{
+	struct fixture *f = *state;
+	char seen[256] = "";
+
+	assert_int_equal(rumor_put(f->node, "b/1", 3, "", 0), 0);
+	assert_int_equal(rumor_put(f->node, "b/2", 3, "", 0), 0);
+	assert_int_equal(rumor_put(f->node, "b/3", 3, "", 0), 0);
+	assert_int_equal(rumor_put(f->node, "c", 1, "", 0), 0);
+	assert_int_equal(rumor_scan_after(f->node, "b/", 2, "b/1", 3, collect,
+					  seen), 0);
+	assert_string_equal(seen, "b/2,b/3,");
+	seen[0] = '\0';
+	assert_int_equal(rumor_scan_after(f->node, "b/", 2, NULL, 0, collect,
+					  seen), 0);
+	assert_string_equal(seen, "b/1,b/2,b/3,");
+	seen[0] = '\0';
+	assert_int_equal(rumor_scan_after(f->node, "b/", 2, "b/3", 3, collect,
+					  seen), 0);
+	assert_string_equal(seen, "");
+	assert_int_equal(rumor_scan_after(f->node, "", 0, "b", 1, NULL, NULL),
+			 RUMOR_EINVAL);
+}
+
+struct written {
+	char keys[64][8];
+	struct rumor_op ops[64];
+};
+
+static void test_write_applies_every_op_at_once_in_order(void **state)
+{
+	struct fixture *f = *state;
+	struct rumor_record *rec;
+	struct rumor_stats st;
+	struct rumor_op ops[4] = {
+		{"a", 1, "1", 1, 0},
+		{"b", 1, "2", 1, 0},
+		{"a", 1, NULL, 0, 1},
+		{"c", 1, "", 0, 0},
+	};
+	struct written *w = calloc(1, sizeof *w);
+	void *v;
+	size_t len, i;
+	uint64_t seq;
+
+	assert_non_null(w);
+	assert_int_equal(rumor_write(f->node, ops, 4), 0);
+	assert_int_equal(rumor_get(f->node, "a", 1, &v, &len), RUMOR_ENOTFOUND);
+	assert_int_equal(rumor_get(f->node, "b", 1, &v, &len), 0);
+	assert_int_equal(len, 1);
+	assert_memory_equal(v, "2", 1);
+	rumor_free(v);
+	/* Consecutive seqs in op order; a key's second op is its next clock. */
+	assert_int_equal(rumor_get_version(f->node, "b", 1, &rec), 0);
+	seq = rec->v.seq;
+	rumor_record_free(rec);
+	assert_int_equal(rumor_get_version(f->node, "a", 1, &rec), 0);
+	assert_int_equal(rec->v.seq, seq + 1);
+	assert_int_equal(rec->v.clock, 2);
+	assert_true(rec->v.deleted);
+	rumor_record_free(rec);
+	assert_int_equal(f->changes.count, 4);
+	assert_int_equal(f->changes.local, 4);
+	assert_string_equal(f->changes.last_key, "c");
+
+	/* More ops than fit on the stack of rumor_write. */
+	for (i = 0; i < 64; i++) {
+		snprintf(w->keys[i], sizeof w->keys[i], "m%02zu", i);
+		w->ops[i].key = w->keys[i];
+		w->ops[i].key_len = 3;
+		w->ops[i].value = "v";
+		w->ops[i].value_len = 1;
+	}
+	assert_int_equal(rumor_write(f->node, w->ops, 64), 0);
+	assert_int_equal(rumor_stats(f->node, &st), 0);
+	assert_int_equal(st.local_writes, 68);
+	assert_int_equal(st.keys, 66);
+	assert_int_equal(rumor_write(f->node, ops, 0), 0);
+
+	/* One bad op: nothing at all is written. */
+	w->ops[40].key_len = 0;
+	w->ops[0].value = "changed";
+	w->ops[0].value_len = 7;
+	assert_int_equal(rumor_write(f->node, w->ops, 64), RUMOR_EINVAL);
+	assert_non_null(strstr(rumor_errmsg(f->node), "op 40"));
+	assert_int_equal(rumor_get(f->node, "m00", 3, &v, &len), 0);
+	assert_int_equal(len, 1);
+	rumor_free(v);
+	assert_int_equal(rumor_write(f->node, NULL, 1), RUMOR_EINVAL);
+	assert_int_equal(rumor_write(f->node, ops, RUMOR_WRITE_MAX + 1),
+			 RUMOR_ETOOBIG);
+	assert_int_equal(rumor_stats(f->node, &st), 0);
+	assert_int_equal(st.local_writes, 68);
+	assert_int_equal(f->changes.count, 68);
+	free(w);
+}
+
 static void test_change_callback_sees_every_local_change(void **state)
 {
 	struct fixture *f = *state;
@@ -254,7 +351,10 @@ static void test_two_nodes_live_in_one_process(void **state)
 
 static void test_a_replica_refuses_local_writes(void **state)
 {
+	struct rumor_op op = {"k", 1, "v", 1, 0};
 	struct rumor_options o;
+	void *v;
+	size_t len;
 	struct rumor *n;
 	char *dir = tu_tmpdir("replica");
 	char msg[RUMOR_ERRMSG_MAX];
@@ -267,6 +367,9 @@ static void test_a_replica_refuses_local_writes(void **state)
 	assert_int_equal(rumor_put(n, "k", 1, "v", 1), RUMOR_EREFUSED);
 	assert_int_equal(rumor_del(n, "k", 1), RUMOR_EREFUSED);
 	assert_non_null(strstr(rumor_errmsg(n), "replica"));
+	assert_int_equal(rumor_write(n, &op, 1), RUMOR_EREFUSED);
+	assert_non_null(strstr(rumor_errmsg(n), "replica"));
+	assert_int_equal(rumor_get(n, "k", 1, &v, &len), RUMOR_ENOTFOUND);
 	rumor_close(n, NULL, NULL);
 	tu_rmrf(dir);
 	free(dir);
@@ -302,6 +405,8 @@ int main(void)
 		T(test_delete_hides_the_key_but_keeps_a_tombstone),
 		T(test_version_carries_clock_origin_and_seq),
 		T(test_scan_visits_live_keys_with_the_prefix_in_order),
+		T(test_scan_after_resumes_after_a_key),
+		T(test_write_applies_every_op_at_once_in_order),
 		T(test_change_callback_sees_every_local_change),
 		T(test_stats_count_writes_and_keys),
 		T(test_invalid_arguments_are_refused_with_a_message),

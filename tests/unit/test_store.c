@@ -1258,6 +1258,383 @@ static void test_invalid_arguments_change_nothing(void **state)
 	expect_check_ok(f->s);
 }
 
+/* ------------------------------------------------------------ local batches */
+
+static struct store_op op_put(const char *key, const char *val)
+{
+	struct store_op op = {key, strlen(key), val, strlen(val), 0};
+
+	return op;
+}
+
+static struct store_op op_del(const char *key)
+{
+	struct store_op op = {key, strlen(key), NULL, 0, 1};
+
+	return op;
+}
+
+static void want_clock_seq(struct store *s, const char *key, uint64_t clock,
+			   uint64_t seq, int deleted)
+{
+	struct store_record *rec = version_of(s, key);
+
+	assert_int_equal(rec->v.clock, clock);
+	assert_int_equal(rec->v.seq, seq);
+	assert_int_equal(rec->v.deleted, deleted);
+	store_record_free(rec);
+}
+
+static void test_write_batch_gives_consecutive_seqs_in_op_order(void **state)
+{
+	struct fx *f = *state;
+	struct store_op ops[3];
+	struct store_stats st;
+	struct log_list l;
+	uint64_t first = 0;
+
+	put(f, "b", "old");
+	ops[0] = op_put("c", "1");
+	ops[1] = op_put("a", "2");
+	ops[2] = op_del("b");
+	f->now = 5000;
+	assert_int_equal(store_write_batch(f->s, ops, 3, &first, NULL), 0);
+	assert_int_equal(first, 2);
+	want_clock_seq(f->s, "c", 1, 2, 0);
+	want_clock_seq(f->s, "a", 1, 3, 0);
+	want_clock_seq(f->s, "b", 2, 4, 1);
+	want_value(f->s, "c", "1");
+	want_value(f->s, "a", "2");
+	want_value(f->s, "b", NULL);
+	assert_int_equal(store_local_seq(f->s), 4);
+	assert_int_equal(store_hwm(f->s, f->a), 4);
+	/* One log entry per key: b's first one is gone. */
+	l = log_of(f->s, f->a);
+	assert_int_equal(l.n, 3);
+	assert_int_equal(l.seqs[0], 2);
+	assert_int_equal(l.seqs[1], 3);
+	assert_int_equal(l.seqs[2], 4);
+	assert_true(l.value_null[2]);
+	store_get_stats(f->s, &st);
+	assert_int_equal(st.local_writes, 4);
+	assert_int_equal(st.keys, 2);
+	assert_int_equal(st.tombstones, 1);
+	assert_int_equal(st.log_entries, 3);
+	expect_check_ok(f->s);
+
+	/* Nothing to write is no write. */
+	first = 99;
+	assert_int_equal(store_write_batch(f->s, ops, 0, &first, NULL), 0);
+	assert_int_equal(first, 0);
+	assert_int_equal(store_write_batch(f->s, NULL, 0, NULL, NULL), 0);
+	assert_int_equal(store_local_seq(f->s), 4);
+
+	/* Everything survives a reopen, and the next write goes on. */
+	fx_reopen(f);
+	expect_check_ok(f->s);
+	assert_int_equal(store_local_seq(f->s), 4);
+	put(f, "a", "3");
+	want_clock_seq(f->s, "a", 2, 5, 0);
+	expect_check_ok(f->s);
+}
+
+static void test_write_batch_same_key_twice_sees_the_first(void **state)
+{
+	struct fx *f = *state;
+	struct store_op ops[5];
+	struct store_stats st;
+	struct log_list l;
+	uint64_t first = 0;
+
+	put(f, "k", "v1");                       /* clock 1, seq 1 */
+	ops[0] = op_put("k", "v2");              /* clock 2, seq 2 */
+	ops[1] = op_put("n", "x");               /* a new key, clock 1 */
+	ops[2] = op_del("k");                    /* clock 3 */
+	ops[3] = op_put("n", "y");               /* clock 2 */
+	ops[4] = op_put("k", "v3");              /* clock 4, seq 6 */
+	assert_int_equal(store_write_batch(f->s, ops, 5, &first, NULL), 0);
+	assert_int_equal(first, 2);
+	want_clock_seq(f->s, "k", 4, 6, 0);
+	want_clock_seq(f->s, "n", 2, 5, 0);
+	want_value(f->s, "k", "v3");
+	want_value(f->s, "n", "y");
+	/* The log entries the batch added and superseded are gone with the
+	 * stored one: one entry per key. */
+	l = log_of(f->s, f->a);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.seqs[0], 5);
+	assert_string_equal(l.keys[0], "n");
+	assert_int_equal(l.seqs[1], 6);
+	assert_string_equal(l.keys[1], "k");
+	store_get_stats(f->s, &st);
+	assert_int_equal(st.keys, 2);
+	assert_int_equal(st.tombstones, 0);
+	assert_int_equal(st.log_entries, 2);
+	assert_int_equal(st.local_writes, 6);
+	assert_int_equal(store_local_seq(f->s), 6);
+	expect_check_ok(f->s);
+
+	/* A batch ending in a delete leaves the tombstone. */
+	ops[0] = op_put("t", "1");
+	ops[1] = op_del("t");
+	assert_int_equal(store_write_batch(f->s, ops, 2, NULL, NULL), 0);
+	want_clock_seq(f->s, "t", 2, 8, 1);
+	store_get_stats(f->s, &st);
+	assert_int_equal(st.tombstones, 1);
+	assert_int_equal(st.log_entries, 3);
+	expect_check_ok(f->s);
+	fx_reopen(f);
+	expect_check_ok(f->s);
+}
+
+static void test_write_batch_reports_on_change_in_op_order(void **state)
+{
+	struct fx *f = *state;
+	struct store_op ops[3];
+
+	ops[0] = op_put("z", "1");
+	ops[1] = op_put("a", "2");
+	ops[2] = op_del("z");
+	f->now = 7000;
+	assert_int_equal(store_write_batch(f->s, ops, 3, NULL, NULL), 0);
+	assert_int_equal(f->n_changes, 3);
+	assert_string_equal(f->changes[0].key, "z");
+	assert_int_equal(f->changes[0].seq, 1);
+	assert_int_equal(f->changes[0].clock, 1);
+	assert_int_equal(f->changes[0].local, 1);
+	assert_string_equal(f->changes[1].key, "a");
+	assert_int_equal(f->changes[1].seq, 2);
+	assert_string_equal(f->changes[2].key, "z");
+	assert_int_equal(f->changes[2].seq, 3);
+	assert_int_equal(f->changes[2].clock, 2);
+	assert_int_equal(f->changes[2].deleted, 1);
+	/* The hook tried to write and was refused. */
+	assert_int_equal(f->write_in_hook_rv, RUMOR_EINVAL);
+	want_value(f->s, "hook", NULL);
+	expect_check_ok(f->s);
+}
+
+/* The store's whole observable state, before and after a refused call
+ * (after a reopen, only what is stored: the counters of calls restart). */
+static void expect_unchanged(struct fx *f, const struct store_stats *before,
+			     int changes, uint64_t local_seq, int reopened)
+{
+	struct store_stats after;
+
+	store_get_stats(f->s, &after);
+	if (!reopened) {
+		assert_memory_equal(before, &after, sizeof after);
+	} else {
+		assert_int_equal(before->keys, after.keys);
+		assert_int_equal(before->tombstones, after.tombstones);
+		assert_int_equal(before->log_entries, after.log_entries);
+	}
+	assert_int_equal(f->n_changes, changes);
+	assert_int_equal(store_local_seq(f->s), local_seq);
+	assert_int_equal(store_hwm(f->s, f->a), local_seq);
+	want_value(f->s, "k", "v");
+	want_value(f->s, "g", NULL);
+	expect_check_ok(f->s);
+}
+
+static void test_write_batch_with_one_bad_op_writes_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct store_op ops[STORE_WRITE_BATCH_BYTES / RUMOR_VALUE_MAX + 1];
+	struct store_stats before;
+	struct err e = {0};
+	char *bigkey, *bigval;
+	size_t i;
+	int changes;
+
+	bigkey = calloc(1, RUMOR_KEY_MAX + 1);
+	bigval = calloc(1, RUMOR_VALUE_MAX + 1);
+	assert_non_null(bigkey);
+	assert_non_null(bigval);
+	memset(bigkey, 'k', RUMOR_KEY_MAX + 1);
+	put(f, "k", "v");
+	store_get_stats(f->s, &before);
+	changes = f->n_changes;
+
+	ops[0] = op_put("g", "good");
+	ops[1] = op_put("", "v");                 /* empty key */
+	assert_int_equal(store_write_batch(f->s, ops, 3, NULL, &e),
+			 RUMOR_EINVAL);
+	assert_non_null(strstr(e.msg, "op 1"));
+	ops[1] = op_put("k", "w");
+	ops[2] = op_put("x", "v");
+	ops[2].value = NULL;                      /* NULL value, length 1 */
+	assert_int_equal(store_write_batch(f->s, ops, 3, NULL, &e),
+			 RUMOR_EINVAL);
+	assert_non_null(strstr(e.msg, "op 2"));
+	ops[2] = op_del("x");
+	ops[2].value = "v";                       /* a delete with a value */
+	ops[2].value_len = 1;
+	assert_int_equal(store_write_batch(f->s, ops, 3, NULL, NULL),
+			 RUMOR_EINVAL);
+	ops[2] = op_put("x", "v");
+	ops[2].key = bigkey;
+	ops[2].key_len = RUMOR_KEY_MAX + 1;
+	assert_int_equal(store_write_batch(f->s, ops, 3, NULL, NULL),
+			 RUMOR_ETOOBIG);
+	ops[2] = op_put("x", "v");
+	ops[2].value = bigval;
+	ops[2].value_len = RUMOR_VALUE_MAX + 1;
+	assert_int_equal(store_write_batch(f->s, ops, 3, NULL, NULL),
+			 RUMOR_ETOOBIG);
+	/* Too many ops: refused before one is read. */
+	assert_int_equal(store_write_batch(f->s, ops,
+					   STORE_WRITE_BATCH_MAX + 1, NULL,
+					   NULL), RUMOR_ETOOBIG);
+	assert_int_equal(store_write_batch(f->s, NULL, 1, NULL, NULL),
+			 RUMOR_EINVAL);
+	/* Each op within the limits, all of them together too large. */
+	for (i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+		ops[i] = op_put("g", "");
+		ops[i].value = bigval;
+		ops[i].value_len = RUMOR_VALUE_MAX;
+	}
+	assert_int_equal(store_write_batch(f->s, ops, sizeof ops / sizeof ops[0],
+					   NULL, &e), RUMOR_ETOOBIG);
+	assert_non_null(strstr(e.msg, "bytes"));
+	expect_unchanged(f, &before, changes, 1, 0);
+
+	/* A refused commit: nothing written, the memory view as it was. */
+	ops[0] = op_put("g", "good");
+	ops[1] = op_put("k", "w");
+	ops[2] = op_del("g");
+	f->fail_at = f->commits + 1;
+	assert_int_equal(store_write_batch(f->s, ops, 3, NULL, NULL), RUMOR_EIO);
+	f->fail_at = 0;
+	expect_unchanged(f, &before, changes, 1, 0);
+	fx_reopen(f);
+	expect_unchanged(f, &before, changes, 1, 1);
+
+	/* The same batch is taken afterwards (and its hooks may not write). */
+	assert_int_equal(store_write_batch(f->s, ops, 3, NULL, NULL), 0);
+	assert_int_equal(f->write_in_hook_rv, RUMOR_EINVAL);
+	want_clock_seq(f->s, "g", 2, 4, 1);
+	want_value(f->s, "k", "w");
+	expect_check_ok(f->s);
+	free(bigkey);
+	free(bigval);
+}
+
+static void test_write_batch_of_the_largest_size_is_taken(void **state)
+{
+	struct fx *f = *state;
+	struct store_op *ops = calloc(STORE_WRITE_BATCH_MAX, sizeof *ops);
+	char *keys = malloc((size_t)STORE_WRITE_BATCH_MAX * 8);
+	struct store_stats st;
+	uint64_t first = 0;
+	size_t i;
+
+	assert_non_null(ops);
+	assert_non_null(keys);
+	/* Every key twice: the second half overwrites the first. */
+	for (i = 0; i < STORE_WRITE_BATCH_MAX; i++) {
+		snprintf(keys + 8 * i, 8, "%07zu", i % (STORE_WRITE_BATCH_MAX / 2));
+		ops[i].key = keys + 8 * i;
+		ops[i].key_len = 7;
+		ops[i].value = "v";
+		ops[i].value_len = 1;
+	}
+	assert_int_equal(store_write_batch(f->s, ops, STORE_WRITE_BATCH_MAX,
+					   &first, NULL), 0);
+	assert_int_equal(first, 1);
+	assert_int_equal(store_local_seq(f->s), STORE_WRITE_BATCH_MAX);
+	store_get_stats(f->s, &st);
+	assert_int_equal(st.keys, STORE_WRITE_BATCH_MAX / 2);
+	assert_int_equal(st.log_entries, STORE_WRITE_BATCH_MAX / 2);
+	want_clock_seq(f->s, "0000000", 2, STORE_WRITE_BATCH_MAX / 2 + 1, 0);
+	expect_check_ok(f->s);
+	free(ops);
+	free(keys);
+}
+
+/* ------------------------------------------------------------ resumed scans */
+
+struct scan_names {
+	int n;
+	char keys[8][16];
+};
+
+static int scan_names_cb(void *arg, const void *key, size_t key_len,
+			 const void *value, size_t value_len)
+{
+	struct scan_names *k = arg;
+	size_t len = key_len < 15 ? key_len : 15;
+
+	(void)value;
+	(void)value_len;
+	if (k->n < 8) {
+		memcpy(k->keys[k->n], key, len);
+		k->keys[k->n][len] = '\0';
+	}
+	k->n++;
+	return 0;
+}
+
+/* The keys scan_after gives, joined by commas. */
+static const char *scanned_after(struct fx *f, const char *prefix,
+				 const char *after, char out[128])
+{
+	struct scan_names sn;
+	int i;
+
+	memset(&sn, 0, sizeof sn);
+	assert_int_equal(store_scan_after(f->s, prefix, strlen(prefix), after,
+					  after != NULL ? strlen(after) : 0,
+					  scan_names_cb, &sn, NULL), 0);
+	out[0] = '\0';
+	for (i = 0; i < sn.n && i < 8; i++) {
+		if (i > 0)
+			strcat(out, ",");
+		strcat(out, sn.keys[i]);
+	}
+	return out;
+}
+
+static void test_scan_after_gives_the_keys_strictly_after(void **state)
+{
+	struct fx *f = *state;
+	char buf[128], *big;
+
+	put(f, "a", "1");
+	put(f, "b", "1");
+	put(f, "b1", "1");
+	put(f, "b2", "1");
+	put(f, "b3", "1");
+	put(f, "b4", "1");
+	put(f, "c", "1");
+	assert_int_equal(store_del(f->s, "b3", 2, NULL, NULL), 0);
+
+	assert_string_equal(scanned_after(f, "b", NULL, buf), "b,b1,b2,b4");
+	assert_string_equal(scanned_after(f, "b", "b", buf), "b1,b2,b4");
+	assert_string_equal(scanned_after(f, "b", "b1", buf), "b2,b4");
+	/* A deleted or absent position works as well. */
+	assert_string_equal(scanned_after(f, "b", "b2", buf), "b4");
+	assert_string_equal(scanned_after(f, "b", "b3", buf), "b4");
+	assert_string_equal(scanned_after(f, "b", "b10", buf), "b2,b4");
+	assert_string_equal(scanned_after(f, "b", "b4", buf), "");
+	/* A position outside the prefix: before it, all; after it, none. */
+	assert_string_equal(scanned_after(f, "b", "a", buf), "b,b1,b2,b4");
+	assert_string_equal(scanned_after(f, "b", "", buf), "b,b1,b2,b4");
+	assert_string_equal(scanned_after(f, "b", "ba", buf), "");
+	assert_string_equal(scanned_after(f, "b", "c", buf), "");
+	assert_string_equal(scanned_after(f, "", "b2", buf), "b4,c");
+	assert_string_equal(scanned_after(f, "", "c", buf), "");
+
+	big = calloc(1, RUMOR_KEY_MAX + 1);
+	assert_non_null(big);
+	assert_int_equal(store_scan_after(f->s, "", 0, big, RUMOR_KEY_MAX + 1,
+					  scan_names_cb, buf, NULL),
+			 RUMOR_EINVAL);
+	assert_int_equal(store_scan_after(f->s, "", 0, NULL, 1, scan_names_cb,
+					  buf, NULL), RUMOR_EINVAL);
+	free(big);
+}
+
 /* ------------------------------------------------------------ hooks */
 
 static void test_before_commit_failure_leaves_nothing_written(void **state)
@@ -1606,13 +1983,14 @@ static void test_check_refuses_own_log_entries_above_the_local_seq(void **state)
 
 /* ------------------------------------------------------------ atomicity */
 
-enum crash_kind { CRASH_PUT, CRASH_DEL, CRASH_APPLY };
+enum crash_kind { CRASH_PUT, CRASH_DEL, CRASH_APPLY, CRASH_BATCH };
 #define CRASH_STEPS 5
 
 /* The child's work: change i (1-based) of the kind. */
 static int crash_change(struct fx *f, enum crash_kind kind, int i)
 {
 	struct rumor_version vs[3];
+	struct store_op ops[4];
 	struct store_hwm raise;
 	char key[16], val[16], k2[16], k3[16];
 
@@ -1636,6 +2014,16 @@ static int crash_change(struct fx *f, enum crash_kind kind, int i)
 		memcpy(raise.origin, f->b, STORE_ORIGIN_BYTES);
 		raise.seq = 3 * (uint64_t)i;
 		return store_apply_batch(f->s, vs, 3, &raise, 1, NULL, NULL);
+	case CRASH_BATCH:
+		/* A key written twice, a new key, a new tombstone. */
+		snprintf(val, sizeof val, "s%d", i);
+		snprintf(k2, sizeof k2, "a%d", i);
+		snprintf(k3, sizeof k3, "t%d", i);
+		ops[0] = op_put("shared", "tmp");
+		ops[1] = op_put(k2, "x");
+		ops[2] = op_put("shared", val);
+		ops[3] = op_del(k3);
+		return store_write_batch(f->s, ops, 4, NULL, NULL);
 	}
 	return -1;
 }
@@ -1676,6 +2064,7 @@ static void crash_expect(struct fx *f, enum crash_kind kind, int done)
 		assert_int_equal(st.tombstones, (uint64_t)done);
 		break;
 	case CRASH_APPLY:
+	case CRASH_BATCH:
 		snprintf(val, sizeof val, "s%d", done);
 		want_value(f->s, "shared", done ? val : NULL);
 		for (i = 1; i <= CRASH_STEPS; i++) {
@@ -1692,9 +2081,21 @@ static void crash_expect(struct fx *f, enum crash_kind kind, int done)
 						 RUMOR_ENOTFOUND);
 			}
 		}
-		assert_int_equal(store_hwm(f->s, f->b), 3 * (uint64_t)done);
 		assert_int_equal(st.log_entries,
 				 (uint64_t)(done ? 1 + 2 * done : 0));
+		if (kind == CRASH_APPLY) {
+			assert_int_equal(store_hwm(f->s, f->b),
+					 3 * (uint64_t)done);
+			break;
+		}
+		assert_int_equal(store_local_seq(f->s), 4 * (uint64_t)done);
+		assert_int_equal(store_hwm(f->s, f->a), 4 * (uint64_t)done);
+		if (done > 0) {
+			rec = version_of(f->s, "shared");
+			assert_int_equal(rec->v.clock, 2 * (uint64_t)done);
+			assert_int_equal(rec->v.seq, 4 * (uint64_t)done - 1);
+			store_record_free(rec);
+		}
 		break;
 	}
 }
@@ -1764,6 +2165,11 @@ static void test_crash_in_apply_batch_is_all_or_nothing(void **state)
 	crash_at_each_commit(*state, CRASH_APPLY);
 }
 
+static void test_crash_in_local_write_batch_is_all_or_nothing(void **state)
+{
+	crash_at_each_commit(*state, CRASH_BATCH);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1791,6 +2197,12 @@ int main(void)
 		T(test_binary_keys_and_values_keep_nul_bytes),
 		T(test_size_limits_are_exact),
 		T(test_invalid_arguments_change_nothing),
+		T(test_write_batch_gives_consecutive_seqs_in_op_order),
+		T(test_write_batch_same_key_twice_sees_the_first),
+		T(test_write_batch_reports_on_change_in_op_order),
+		T(test_write_batch_with_one_bad_op_writes_nothing),
+		T(test_write_batch_of_the_largest_size_is_taken),
+		T(test_scan_after_gives_the_keys_strictly_after),
 		T(test_before_commit_failure_leaves_nothing_written),
 		T(test_on_change_reports_each_applied_change_in_order),
 		T(test_open_twice_is_busy),
@@ -1804,6 +2216,7 @@ int main(void)
 		T(test_crash_in_local_put_is_all_or_nothing),
 		T(test_crash_in_local_delete_is_all_or_nothing),
 		T(test_crash_in_apply_batch_is_all_or_nothing),
+		T(test_crash_in_local_write_batch_is_all_or_nothing),
 #undef T
 	};
 

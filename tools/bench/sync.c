@@ -7,8 +7,9 @@
  *   catchup  a fresh node pulls N keys from a peer    vs  raw batched
  *            (time from its open until it holds N)        LevelDB writes of
  *                                                         the same N keys
- *   steady   a peer applies what another puts         vs  raw batched
- *            without pause (applies per second)           writes, same data
+ *   steady   a peer applies what another writes       vs  raw batched
+ *            without pause, in rumor_write batches        writes, same data
+ *            (applies per second)
  *   latency  5 idle nodes: a put until all 5 hold it  vs  1 s; interval_min
  *            (p50, p99)                                   as the reference
  *   bytes    wire bytes per entry in a catch-up, and  vs  key + value bytes;
@@ -23,8 +24,9 @@
  * sync BATCH frame carries; each raw figure is the best of RAW_ROUNDS.
  *
  * Lines marked "no target" say where the time goes: store_apply_batch
- * alone on the same batches (catch-up), raw writes one by one and
- * rumor_put on the writer (steady: the writer paces the reader).
+ * alone on the same batches (catch-up), raw writes in the writer's
+ * batches and rumor_write on the writer (steady: the writer paces the
+ * reader; --batch 1 writes with rumor_put, one WriteBatch a key).
  */
 #include "config.h"
 
@@ -55,6 +57,7 @@
 #define DEFAULT_STEADY_MS 3000
 #define DEFAULT_WARMUP_MS 500
 #define DEFAULT_BURST 64
+#define DEFAULT_WRITE_BATCH 256
 #define DEFAULT_SAMPLES 200
 #define DEFAULT_BYTES_KEYS 100000
 #define DEFAULT_DELTA_KEYS 100
@@ -78,6 +81,7 @@ struct bench_opts {
 	size_t catchup_keys;
 	size_t steady_ms;
 	size_t burst;
+	size_t write_batch;          /* steady: ops per rumor_write */
 	size_t samples;
 	size_t bytes_keys;
 	size_t delta_keys;
@@ -402,6 +406,7 @@ struct worker {
 	char addr[64];
 	uv_idle_t put_idle;
 	size_t burst;
+	size_t write_batch;
 	uint32_t next_key;
 	uint64_t puts;
 	double put_t0, put_t1;
@@ -512,34 +517,77 @@ static void worker_open_fn(struct worker *w, void *arg)
 		w->node = NULL;
 }
 
-/* Puts keys [w->next_key, + *count) on the worker's node. */
+/* Puts keys [w->next_key, + *count) on the worker's node: with rumor_write
+ * in batches of w->write_batch (the last one shorter), or with rumor_put
+ * when that is 1. Keys and values are made outside the timed part of the
+ * raw writes too (raw_batched_write). */
 static void worker_put_fn(struct worker *w, void *arg)
 {
-	size_t *count = arg, i;
+	size_t *count = arg, i, j, n;
 	char key[KEY_BYTES], value[VALUE_BYTES];
+	struct rumor_op *ops;
+	char *buf;
 
-	for (i = 0; i < *count; i++, w->next_key++) {
-		make_key(key, w->next_key);
-		make_value(value, w->next_key);
-		if (rumor_put(w->node, key, KEY_BYTES, value, VALUE_BYTES) != 0) {
-			fprintf(stderr, "rumor-bench sync: put: %s\n",
-				rumor_errmsg(w->node));
-			w->put_failed = 1;
-			return;
+	if (w->write_batch <= 1) {
+		for (i = 0; i < *count; i++, w->next_key++) {
+			make_key(key, w->next_key);
+			make_value(value, w->next_key);
+			if (rumor_put(w->node, key, KEY_BYTES, value,
+				      VALUE_BYTES) != 0)
+				goto failed;
+		}
+		return;
+	}
+	ops = malloc(w->write_batch * sizeof *ops);
+	buf = malloc(w->write_batch * (KEY_BYTES + VALUE_BYTES));
+	if (ops == NULL || buf == NULL) {
+		free(ops);
+		free(buf);
+		fprintf(stderr, "rumor-bench sync: out of memory\n");
+		w->put_failed = 1;
+		return;
+	}
+	for (i = 0; i < *count; i += n) {
+		n = *count - i < w->write_batch ? *count - i : w->write_batch;
+		for (j = 0; j < n; j++, w->next_key++) {
+			char *kv = buf + j * (KEY_BYTES + VALUE_BYTES);
+
+			make_key(kv, w->next_key);
+			make_value(kv + KEY_BYTES, w->next_key);
+			ops[j].key = kv;
+			ops[j].key_len = KEY_BYTES;
+			ops[j].value = kv + KEY_BYTES;
+			ops[j].value_len = VALUE_BYTES;
+			ops[j].del = 0;
+		}
+		if (rumor_write(w->node, ops, n) != 0) {
+			free(ops);
+			free(buf);
+			goto failed;
 		}
 	}
+	free(ops);
+	free(buf);
+	return;
+failed:
+	fprintf(stderr, "rumor-bench sync: %s: %s\n",
+		w->write_batch <= 1 ? "put" : "write", rumor_errmsg(w->node));
+	w->put_failed = 1;
 }
 
-/* Steady: a burst of puts every loop iteration, the network in between. */
+/* Steady: a burst of writes every loop iteration (at least one batch),
+ * the network in between. */
 static void put_idle_cb(uv_idle_t *h)
 {
 	struct worker *w = h->data;
-	size_t burst = w->burst;
+	size_t burst = w->burst > w->write_batch ? w->burst : w->write_batch;
 
 	worker_put_fn(w, &burst);
-	w->puts += burst;
-	if (w->put_failed)
+	if (w->put_failed) {
 		uv_idle_stop(h);
+		return;
+	}
+	w->puts += burst;
 }
 
 static void worker_start_puts_fn(struct worker *w, void *arg)
@@ -764,19 +812,25 @@ static int bench_steady(const struct bench_opts *o, const char *root)
 {
 	char raw[4200], a[4200], b[4200];
 	size_t batch = sync_batch_entries();
+	size_t burst = o->burst > o->write_batch ? o->burst : o->write_batch;
 	struct rumor_stats s0, s1;
 	struct pair p;
-	double t0, t1, raw_s, raw1_s, applied_rate, put_rate, raw_rate;
+	double t0, t1, raw_s, raww_s, applied_rate, put_rate, raw_rate;
 	uint64_t puts;
 	int ok;
 
-	printf("sync steady: puts in bursts of %zu on one node for %zu ms (after %d ms warm-up), applied on the other\n",
-	       o->burst, o->steady_ms, DEFAULT_WARMUP_MS);
+	if (o->write_batch <= 1)
+		printf("sync steady: rumor_put, %zu a loop iteration, on one node for %zu ms (after %d ms warm-up), applied on the other\n",
+		       burst, o->steady_ms, DEFAULT_WARMUP_MS);
+	else
+		printf("sync steady: rumor_write of %zu keys, %zu keys a loop iteration, on one node for %zu ms (after %d ms warm-up), applied on the other\n",
+		       o->write_batch, burst, o->steady_ms, DEFAULT_WARMUP_MS);
 	fflush(stdout);
 	if (pair_open(&p, o, path_in(a, sizeof a, root, "steady-a"),
 		      path_in(b, sizeof b, root, "steady-b"), 0, batch) != 0)
 		return -1;
 	p.a.burst = o->burst;
+	p.a.write_batch = o->write_batch;
 	p.a.next_key = KEYS_MAIN;
 	worker_call(&p.a, worker_start_puts_fn, NULL);
 	run_until(&p.m, never, NULL, DEFAULT_WARMUP_MS);
@@ -798,19 +852,27 @@ static int bench_steady(const struct bench_opts *o, const char *root)
 		       (t1 - t0);
 	raw_s = raw_best(path_in(raw, sizeof raw, root, "steady-raw"),
 			 (size_t)puts, batch);
-	/* One WriteBatch a write, as rumor_put does: the writer's limit. */
-	raw1_s = raw_best(raw, (size_t)puts, 1);
-	if (raw_s < 0 || raw1_s < 0)
+	/* The writer's limit: raw WriteBatches as large as its own. */
+	raww_s = raw_best(raw, (size_t)puts, o->write_batch);
+	if (raw_s < 0 || raww_s < 0)
 		return -1;
 	raw_rate = (double)puts / raw_s;
 	bench_report("raw batched LevelDB writes (same keys)", raw_rate,
 		     "writes/s");
-	bench_report("raw LevelDB writes one by one (same keys)",
-		     (double)puts / raw1_s, "writes/s");
-	bench_report("rumor_put on the writer", put_rate, "puts/s");
+	if (o->write_batch <= 1) {
+		bench_report("raw LevelDB writes one by one (same keys)",
+			     (double)puts / raww_s, "writes/s");
+		bench_report("rumor_put on the writer", put_rate, "puts/s");
+	} else {
+		bench_report("raw LevelDB writes, writer's batches",
+			     (double)puts / raww_s, "writes/s");
+		bench_report("rumor_write on the writer", put_rate, "puts/s");
+	}
 	bench_report("applied on the other node", applied_rate, "versions/s");
 	printf("  %-44s %13.2fx  (no target: the writer's own limit)\n",
-	       "put / raw one by one", put_rate * raw1_s / (double)puts);
+	       o->write_batch <= 1 ? "put / raw one by one"
+				   : "write / raw in the writer's batches",
+	       put_rate * raww_s / (double)puts);
 	printf("  %-44s %13.2fx  (no target: the writer's own pace)\n",
 	       "applied / put", applied_rate / put_rate);
 	return bench_ratio("applied / raw batched writes", applied_rate / raw_rate,
@@ -1018,7 +1080,10 @@ static void usage(FILE *out)
 		"usage: rumor-bench sync [catchup|steady|latency|bytes|all] [options]\n"
 		"  --keys N          catch-up: keys the source holds (default %d)\n"
 		"  --seconds S       steady: measured window (default %d)\n"
-		"  --burst B         steady: puts per loop iteration (default %d)\n"
+		"  --burst B         steady: keys written per loop iteration, at least\n"
+		"                    one batch (default %d)\n"
+		"  --batch N         steady: keys per rumor_write; 1: rumor_put\n"
+		"                    (default %d)\n"
 		"  --samples N       latency: puts measured (default %d)\n"
 		"  --bytes-keys N    bytes: keys of the catch-up (default %d)\n"
 		"  --delta N         bytes: keys of the delta after it (default %d)\n"
@@ -1026,7 +1091,7 @@ static void usage(FILE *out)
 		"  --interval-max MS idle reconciliation interval (default 10000)\n"
 		"Keys are %d bytes, values %d bytes. Without a mode, all four run.\n",
 		DEFAULT_CATCHUP_KEYS, DEFAULT_STEADY_MS / 1000, DEFAULT_BURST,
-		DEFAULT_SAMPLES, DEFAULT_BYTES_KEYS, DEFAULT_DELTA_KEYS,
+		DEFAULT_WRITE_BATCH, DEFAULT_SAMPLES, DEFAULT_BYTES_KEYS, DEFAULT_DELTA_KEYS,
 		KEY_BYTES, VALUE_BYTES);
 }
 
@@ -1051,6 +1116,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o,
 
 	o->catchup_keys = DEFAULT_CATCHUP_KEYS;
 	o->burst = DEFAULT_BURST;
+	o->write_batch = DEFAULT_WRITE_BATCH;
 	o->samples = DEFAULT_SAMPLES;
 	o->bytes_keys = DEFAULT_BYTES_KEYS;
 	o->delta_keys = DEFAULT_DELTA_KEYS;
@@ -1076,6 +1142,9 @@ static int parse_args(int argc, char **argv, struct bench_opts *o,
 		} else if (strcmp(a, "--burst") == 0) {
 			dst = &o->burst;
 			max = 100000;
+		} else if (strcmp(a, "--batch") == 0) {
+			dst = &o->write_batch;
+			max = RUMOR_WRITE_MAX;
 		} else if (strcmp(a, "--samples") == 0) {
 			dst = &o->samples;
 			max = 100000;
