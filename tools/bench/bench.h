@@ -3,8 +3,11 @@
 #ifndef RUMOR_BENCH_H
 #define RUMOR_BENCH_H
 
+#include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 struct bench_mode {
@@ -23,6 +26,22 @@ static inline double bench_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A decimal count in [min, max] from an option's argument: 0, or -1 when
+ * s is not one. */
+static inline int bench_parse_size(const char *s, size_t min, size_t max,
+				   size_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = (size_t)v;
+	return 0;
 }
 
 /* One line a figure: name, value, unit; and a ratio line with its target. */

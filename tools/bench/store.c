@@ -57,19 +57,6 @@ static void usage(FILE *out)
 		DEFAULT_BATCH, DEFAULT_ROUNDS);
 }
 
-static int parse_size(const char *s, size_t min, size_t max, size_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = (size_t)v;
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, struct bench_opts *o)
 {
 	int i;
@@ -106,7 +93,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 			max = 100;
 		}
 		if (dst == NULL || i + 1 >= argc ||
-		    parse_size(argv[i + 1], min, max, dst) != 0) {
+		    bench_parse_size(argv[i + 1], min, max, dst) != 0) {
 			fprintf(stderr, "rumor-bench store: bad option or value at '%s'\n",
 				a);
 			usage(stderr);
