@@ -1,25 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * wire: CBOR encoding and strict decoding of the peer messages (wire.h).
+ * wire: CBOR encoding and strict decoding of the peer messages (wire.h),
+ * with the buffer, encoders and item reader of wire_cbor.h.
  *
- * Encoding uses libcbor's low-level encoders straight into a growable
- * buffer: each encoder first reserves the worst-case size of what it is
- * about to write, so the individual cbor_encode_* calls cannot run out of
- * room. Decoding walks the frame item by item with cbor_stream_decode(),
- * which decodes one head (or one whole definite string, in place) per
- * call; the walk is driven by the message schema, so nesting deeper than
- * the schema shows up as a wrong item type and is rejected.
+ * Each encoder first reserves the worst-case size of what it is about to
+ * write, so the individual wire_put_* calls cannot run out of room.
+ * Decoding walks the frame item by item; the walk is driven by the
+ * message schema, so nesting deeper than the schema shows up as a wrong
+ * item type and is rejected.
  */
 #include <assert.h>
 #include <inttypes.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cbor.h>
-
 #include "wire.h"
+#include "wire_cbor.h"
 
 /* ------------------------------------------------------------ names */
 
@@ -54,119 +50,17 @@ void wire_entry_to_version(const uint8_t *origin, const struct wire_entry *e,
 	v->seq = e->seq;
 }
 
-/* ------------------------------------------------------------ buffers */
+/* ------------------------------------------------------------ encoding */
 
-void wire_buf_init(struct wire_buf *b)
+/* Makes room for extra more bytes after out->len (wire_cbor.h, 1). */
+static int reserve(struct wire_buf *out, size_t extra, struct err *err)
 {
-	b->data = NULL;
-	b->len = 0;
-	b->cap = 0;
-}
-
-void wire_buf_reset(struct wire_buf *b)
-{
-	b->len = 0;
-}
-
-void wire_buf_free(struct wire_buf *b)
-{
-	free(b->data);
-	wire_buf_init(b);
-}
-
-/* Makes room for extra more bytes after b->len. */
-static int buf_reserve(struct wire_buf *b, size_t extra, struct err *err)
-{
-	size_t want, cap;
-	uint8_t *p;
-
-	if (extra > SIZE_MAX - b->len)
-		return err_set(err, RUMOR_ENOMEM, "wire: buffer size overflow");
-	want = b->len + extra;
-	if (want <= b->cap)
-		return 0;
-	cap = b->cap ? b->cap : 256;
-	while (cap < want)
-		cap = cap > SIZE_MAX / 2 ? want : cap * 2;
-	p = realloc(b->data, cap);
-	if (p == NULL)
-		return err_set(err, RUMOR_ENOMEM,
-			       "wire: cannot grow buffer to %zu bytes", cap);
-	b->data = p;
-	b->cap = cap;
+	if (wire_buf_reserve(out, extra) != 0)
+		return err_set(err, RUMOR_ENOMEM, "wire: cannot grow a buffer "
+			       "of %zu bytes by %zu", out->len, extra);
 	return 0;
 }
 
-/* The put_* helpers write into room already reserved by buf_reserve();
- * running out there is a bug in the size bound, hence assert. */
-static void put_uint(struct wire_buf *b, uint64_t v)
-{
-	size_t n = cbor_encode_uint(v, b->data + b->len, b->cap - b->len);
-
-	assert(n > 0);
-	b->len += n;
-}
-
-static void put_array(struct wire_buf *b, size_t count)
-{
-	size_t n = cbor_encode_array_start(count, b->data + b->len,
-					   b->cap - b->len);
-
-	assert(n > 0);
-	b->len += n;
-}
-
-static void put_bytes(struct wire_buf *b, const void *p, size_t len)
-{
-	size_t n = cbor_encode_bytestring_start(len, b->data + b->len,
-						b->cap - b->len);
-
-	assert(n > 0 && b->cap - b->len - n >= len);
-	b->len += n;
-	if (len > 0) {
-		memcpy(b->data + b->len, p, len);
-		b->len += len;
-	}
-}
-
-static void put_text(struct wire_buf *b, const char *p, size_t len)
-{
-	size_t n = cbor_encode_string_start(len, b->data + b->len,
-					    b->cap - b->len);
-
-	assert(n > 0 && b->cap - b->len - n >= len);
-	b->len += n;
-	if (len > 0) {
-		memcpy(b->data + b->len, p, len);
-		b->len += len;
-	}
-}
-
-static void put_null(struct wire_buf *b)
-{
-	size_t n = cbor_encode_null(b->data + b->len, b->cap - b->len);
-
-	assert(n > 0);
-	b->len += n;
-}
-
-/* Bytes of a CBOR head carrying v (major type irrelevant). */
-static size_t head_size(uint64_t v)
-{
-	if (v < 24)
-		return 1;
-	if (v <= UINT8_MAX)
-		return 2;
-	if (v <= UINT16_MAX)
-		return 3;
-	if (v <= UINT32_MAX)
-		return 5;
-	return 9;
-}
-
-/* ------------------------------------------------------------ encoding */
-
-#define HEAD_MAX 9      /* longest CBOR head: initial byte + 8 */
 
 int wire_encode_hello(struct wire_buf *out, const struct wire_hello *m,
 		      struct err *err)
@@ -176,16 +70,16 @@ int wire_encode_hello(struct wire_buf *out, const struct wire_hello *m,
 	if (m->mode != WIRE_MODE_PEER && m->mode != WIRE_MODE_REPLICA)
 		return err_set(err, RUMOR_EINVAL,
 			       "wire: HELLO mode %d unknown", m->mode);
-	rv = buf_reserve(out, 6 * HEAD_MAX, err);
+	rv = reserve(out, 6 * WIRE_HEAD_MAX, err);
 	if (rv != 0)
 		return rv;
-	put_array(out, 6);
-	put_uint(out, WIRE_HELLO);
-	put_uint(out, m->proto_version);
-	put_uint(out, m->listen_port);
-	put_uint(out, (uint64_t)m->mode);
-	put_uint(out, m->wall_ms);
-	put_uint(out, m->flags);
+	wire_put_array(out, 6);
+	wire_put_uint(out, WIRE_HELLO);
+	wire_put_uint(out, m->proto_version);
+	wire_put_uint(out, m->listen_port);
+	wire_put_uint(out, (uint64_t)m->mode);
+	wire_put_uint(out, m->wall_ms);
+	wire_put_uint(out, m->flags);
 	return 0;
 }
 
@@ -206,18 +100,18 @@ static int encode_hwms(struct wire_buf *out, enum wire_type type,
 			return err_set(err, RUMOR_EINVAL,
 				       "wire: %s hwm %zu has no origin",
 				       wire_type_name(type), i);
-	rv = buf_reserve(out, 4 * HEAD_MAX +
-			 n * (1 + 2 + WIRE_ORIGIN_BYTES + HEAD_MAX), err);
+	rv = reserve(out, 4 * WIRE_HEAD_MAX +
+			 n * (1 + 2 + WIRE_ORIGIN_BYTES + WIRE_HEAD_MAX), err);
 	if (rv != 0)
 		return rv;
-	put_array(out, 3);
-	put_uint(out, type);
-	put_uint(out, exchange_id);
-	put_array(out, n);
+	wire_put_array(out, 3);
+	wire_put_uint(out, type);
+	wire_put_uint(out, exchange_id);
+	wire_put_array(out, n);
 	for (i = 0; i < n; i++) {
-		put_array(out, 2);
-		put_bytes(out, hwms[i].origin, WIRE_ORIGIN_BYTES);
-		put_uint(out, hwms[i].hwm);
+		wire_put_array(out, 2);
+		wire_put_bytes(out, hwms[i].origin, WIRE_ORIGIN_BYTES);
+		wire_put_uint(out, hwms[i].hwm);
 	}
 	return 0;
 }
@@ -241,14 +135,14 @@ static int encode_small(struct wire_buf *out, enum wire_type type,
 	int rv;
 
 	assert(items == 2 || items == 3);
-	rv = buf_reserve(out, 3 * HEAD_MAX, err);
+	rv = reserve(out, 3 * WIRE_HEAD_MAX, err);
 	if (rv != 0)
 		return rv;
-	put_array(out, items);
-	put_uint(out, type);
-	put_uint(out, a);
+	wire_put_array(out, items);
+	wire_put_uint(out, type);
+	wire_put_uint(out, a);
 	if (items == 3)
-		put_uint(out, b);
+		wire_put_uint(out, b);
 	return 0;
 }
 
@@ -283,7 +177,7 @@ int wire_encode_members(struct wire_buf *out, const struct wire_member *m,
 		return err_set(err, RUMOR_EINVAL,
 			       "wire: MEMBERS of %zu members exceeds %u", n,
 			       WIRE_MEMBERS_MAX);
-	need = 3 * HEAD_MAX;
+	need = 3 * WIRE_HEAD_MAX;
 	for (i = 0; i < n; i++) {
 		if (m[i].node_id == NULL || m[i].host == NULL)
 			return err_set(err, RUMOR_EINVAL,
@@ -300,21 +194,21 @@ int wire_encode_members(struct wire_buf *out, const struct wire_member *m,
 				       "wire: member %zu state %d unknown", i,
 				       m[i].state);
 		need += 1 + 2 + WIRE_NODE_ID_BYTES + 2 + m[i].host_len +
-			3 * HEAD_MAX;
+			3 * WIRE_HEAD_MAX;
 	}
-	rv = buf_reserve(out, need, err);
+	rv = reserve(out, need, err);
 	if (rv != 0)
 		return rv;
-	put_array(out, 2);
-	put_uint(out, WIRE_MEMBERS);
-	put_array(out, n);
+	wire_put_array(out, 2);
+	wire_put_uint(out, WIRE_MEMBERS);
+	wire_put_array(out, n);
 	for (i = 0; i < n; i++) {
-		put_array(out, 5);
-		put_bytes(out, m[i].node_id, WIRE_NODE_ID_BYTES);
-		put_text(out, m[i].host, m[i].host_len);
-		put_uint(out, m[i].port);
-		put_uint(out, (uint64_t)m[i].state);
-		put_uint(out, m[i].age_ms);
+		wire_put_array(out, 5);
+		wire_put_bytes(out, m[i].node_id, WIRE_NODE_ID_BYTES);
+		wire_put_text(out, m[i].host, m[i].host_len);
+		wire_put_uint(out, m[i].port);
+		wire_put_uint(out, (uint64_t)m[i].state);
+		wire_put_uint(out, m[i].age_ms);
 	}
 	return 0;
 }
@@ -323,18 +217,18 @@ int wire_encode_members(struct wire_buf *out, const struct wire_member *m,
 
 size_t wire_entry_size(const struct wire_entry *e)
 {
-	size_t n = 1 + head_size(e->seq) + head_size(e->clock) +
-		   head_size(e->wall_ms) +
-		   head_size(e->deleted ? WIRE_ENTRY_DELETED : 0) +
-		   head_size(e->key_len) + e->key_len;
+	size_t n = 1 + wire_head_size(e->seq) + wire_head_size(e->clock) +
+		   wire_head_size(e->wall_ms) +
+		   wire_head_size(e->deleted ? WIRE_ENTRY_DELETED : 0) +
+		   wire_head_size(e->key_len) + e->key_len;
 
 	if (e->deleted)
 		return n + 1;   /* null */
-	return n + head_size(e->value_len) + e->value_len;
+	return n + wire_head_size(e->value_len) + e->value_len;
 }
 
 /* The reserved count head: 0x9a (array, 4-byte length) + 4 bytes. */
-#define BATCH_COUNT_HEAD 5
+#define WIRE_ARRAY32_HEAD 5
 
 int wire_batch_begin(struct wire_batch_builder *b, struct wire_buf *out,
 		     uint64_t exchange_id,
@@ -343,7 +237,7 @@ int wire_batch_begin(struct wire_batch_builder *b, struct wire_buf *out,
 {
 	int rv;
 
-	rv = buf_reserve(out, WIRE_BATCH_HEAD_MAX, err);
+	rv = reserve(out, WIRE_BATCH_HEAD_MAX, err);
 	if (rv != 0)
 		return rv;
 	b->out = out;
@@ -351,13 +245,13 @@ int wire_batch_begin(struct wire_batch_builder *b, struct wire_buf *out,
 	b->n = 0;
 	b->payload_bytes = 0;
 	memcpy(b->origin, origin, WIRE_ORIGIN_BYTES);
-	put_array(out, 4);
-	put_uint(out, WIRE_BATCH);
-	put_uint(out, exchange_id);
-	put_bytes(out, origin, WIRE_ORIGIN_BYTES);
+	wire_put_array(out, 4);
+	wire_put_uint(out, WIRE_BATCH);
+	wire_put_uint(out, exchange_id);
+	wire_put_bytes(out, origin, WIRE_ORIGIN_BYTES);
 	b->count_at = out->len;
-	memset(out->data + out->len, 0, BATCH_COUNT_HEAD);
-	out->len += BATCH_COUNT_HEAD;
+	memset(out->data + out->len, 0, WIRE_ARRAY32_HEAD);
+	out->len += WIRE_ARRAY32_HEAD;
 	assert(out->len - b->start <= WIRE_BATCH_HEAD_MAX);
 	b->open = 1;
 	return 0;
@@ -388,15 +282,15 @@ static int entry_check(const struct wire_entry *e, struct err *err)
  * head (and MBATCH's origin index), into room already reserved. */
 static void put_entry_fields(struct wire_buf *out, const struct wire_entry *e)
 {
-	put_uint(out, e->seq);
-	put_uint(out, e->clock);
-	put_uint(out, e->wall_ms);
-	put_uint(out, e->deleted ? WIRE_ENTRY_DELETED : 0);
-	put_bytes(out, e->key, e->key_len);
+	wire_put_uint(out, e->seq);
+	wire_put_uint(out, e->clock);
+	wire_put_uint(out, e->wall_ms);
+	wire_put_uint(out, e->deleted ? WIRE_ENTRY_DELETED : 0);
+	wire_put_bytes(out, e->key, e->key_len);
 	if (e->deleted)
-		put_null(out);
+		wire_put_null(out);
 	else
-		put_bytes(out, e->value, e->value_len);
+		wire_put_bytes(out, e->value, e->value_len);
 }
 
 int wire_batch_add(struct wire_batch_builder *b, const struct wire_entry *e,
@@ -412,10 +306,10 @@ int wire_batch_add(struct wire_batch_builder *b, const struct wire_entry *e,
 			       WIRE_BATCH_MAX);
 	rv = entry_check(e, err);
 	if (rv == 0)
-		rv = buf_reserve(out, wire_entry_size(e), err);
+		rv = reserve(out, wire_entry_size(e), err);
 	if (rv != 0)
 		return rv;
-	put_array(out, 6);
+	wire_put_array(out, 6);
 	put_entry_fields(out, e);
 	b->n++;
 	b->payload_bytes += wire_entry_payload(e);
@@ -460,18 +354,9 @@ uint64_t wire_batch_payload(const struct wire_batch_builder *b)
 
 void wire_batch_end(struct wire_batch_builder *b)
 {
-	uint8_t *p = b->out->data + b->count_at;
-	size_t n;
-
 	assert(b->open);
 	assert(b->n <= WIRE_BATCH_MAX);
-	/* libcbor has no public encoder for an array head of a chosen
-	 * width; write the count as a 4-byte unsigned int head and turn its
-	 * major type (top three bits) from 0 (uint) into 4 (array). */
-	n = cbor_encode_uint32((uint32_t)b->n, p, BATCH_COUNT_HEAD);
-	assert(n == BATCH_COUNT_HEAD);
-	(void)n;
-	p[0] = (uint8_t)((p[0] & 0x1f) | (4u << 5));
+	wire_set_array32(b->out->data + b->count_at, (uint32_t)b->n);
 	b->open = 0;
 }
 
@@ -493,7 +378,7 @@ int wire_mbatch_begin(struct wire_mbatch_builder *b, struct wire_buf *out,
 {
 	int rv;
 
-	rv = buf_reserve(out, WIRE_MBATCH_HEAD_MAX, err);
+	rv = reserve(out, WIRE_MBATCH_HEAD_MAX, err);
 	if (rv != 0)
 		return rv;
 	b->out = out;
@@ -502,12 +387,12 @@ int wire_mbatch_begin(struct wire_mbatch_builder *b, struct wire_buf *out,
 	b->payload_bytes = 0;
 	b->n_origins = 0;
 	b->last = 0;
-	put_array(out, 4);
-	put_uint(out, WIRE_MBATCH);
-	put_uint(out, exchange_id);
+	wire_put_array(out, 4);
+	wire_put_uint(out, WIRE_MBATCH);
+	wire_put_uint(out, exchange_id);
 	b->count_at = out->len;
-	memset(out->data + out->len, 0, BATCH_COUNT_HEAD);
-	out->len += BATCH_COUNT_HEAD;
+	memset(out->data + out->len, 0, WIRE_ARRAY32_HEAD);
+	out->len += WIRE_ARRAY32_HEAD;
 	b->open = 1;
 	return 0;
 }
@@ -531,7 +416,7 @@ static size_t mbatch_find(const struct wire_mbatch_builder *b,
 /* Bytes of a table of t origins. */
 static size_t mbatch_table_size(size_t t)
 {
-	return head_size(t) + t * WIRE_MBATCH_ORIGIN_BYTES;
+	return wire_head_size(t) + t * WIRE_MBATCH_ORIGIN_BYTES;
 }
 
 size_t wire_mbatch_entry_size(const struct wire_mbatch_builder *b,
@@ -539,7 +424,7 @@ size_t wire_mbatch_entry_size(const struct wire_mbatch_builder *b,
 			      const struct wire_entry *e)
 {
 	size_t i = mbatch_find(b, origin);
-	size_t n = wire_entry_size(e) + head_size(i);
+	size_t n = wire_entry_size(e) + wire_head_size(i);
 
 	if (i == b->n_origins)
 		n += mbatch_table_size(i + 1) - mbatch_table_size(i);
@@ -569,7 +454,7 @@ int wire_mbatch_add(struct wire_mbatch_builder *b, const uint8_t *origin,
 	if (rv != 0)
 		return rv;
 	t = i == b->n_origins ? i + 1 : b->n_origins;
-	rv = buf_reserve(out, wire_entry_size(e) + head_size(i) +
+	rv = reserve(out, wire_entry_size(e) + wire_head_size(i) +
 			 mbatch_table_size(t), err);
 	if (rv != 0)
 		return rv;
@@ -578,8 +463,8 @@ int wire_mbatch_add(struct wire_mbatch_builder *b, const uint8_t *origin,
 		b->n_origins++;
 	}
 	b->last = i;
-	put_array(out, 7);
-	put_uint(out, i);
+	wire_put_array(out, 7);
+	wire_put_uint(out, i);
 	put_entry_fields(out, e);
 	b->n++;
 	b->payload_bytes += wire_entry_payload(e);
@@ -611,20 +496,16 @@ uint64_t wire_mbatch_payload(const struct wire_mbatch_builder *b)
 void wire_mbatch_end(struct wire_mbatch_builder *b)
 {
 	struct wire_buf *out = b->out;
-	uint8_t *p = out->data + b->count_at;
-	size_t i, n;
+	size_t i;
 
 	assert(b->open);
 	assert(b->n <= WIRE_BATCH_MAX);
-	n = cbor_encode_uint32((uint32_t)b->n, p, BATCH_COUNT_HEAD);
-	assert(n == BATCH_COUNT_HEAD);
-	(void)n;
-	p[0] = (uint8_t)((p[0] & 0x1f) | (4u << 5));
+	wire_set_array32(out->data + b->count_at, (uint32_t)b->n);
 	/* Room was reserved by begin (head) and by the last add. */
 	assert(out->cap - out->len >= mbatch_table_size(b->n_origins));
-	put_array(out, b->n_origins);
+	wire_put_array(out, b->n_origins);
 	for (i = 0; i < b->n_origins; i++)
-		put_bytes(out, b->origins[i], WIRE_ORIGIN_BYTES);
+		wire_put_bytes(out, b->origins[i], WIRE_ORIGIN_BYTES);
 	b->open = 0;
 }
 
@@ -649,7 +530,7 @@ static int encode_mbatch(struct wire_buf *out, const struct wire_mbatch *m,
 			       "exceeds %u and %u", m->n, m->n_origins,
 			       WIRE_BATCH_MAX, WIRE_MBATCH_ORIGINS_MAX);
 	memset(used, 0, sizeof(used));
-	need = 4 * HEAD_MAX + mbatch_table_size(m->n_origins);
+	need = 4 * WIRE_HEAD_MAX + mbatch_table_size(m->n_origins);
 	for (i = 0; i < m->n_origins; i++) {
 		if (m->origins[i] == NULL)
 			return err_set(err, RUMOR_EINVAL,
@@ -679,21 +560,21 @@ static int encode_mbatch(struct wire_buf *out, const struct wire_mbatch *m,
 		if (!used[i])
 			return err_set(err, RUMOR_EINVAL,
 				       "wire: MBATCH origin %zu is unused", i);
-	rv = buf_reserve(out, need, err);
+	rv = reserve(out, need, err);
 	if (rv != 0)
 		return rv;
-	put_array(out, 4);
-	put_uint(out, WIRE_MBATCH);
-	put_uint(out, m->exchange_id);
-	put_array(out, m->n);
+	wire_put_array(out, 4);
+	wire_put_uint(out, WIRE_MBATCH);
+	wire_put_uint(out, m->exchange_id);
+	wire_put_array(out, m->n);
 	for (i = 0; i < m->n; i++) {
-		put_array(out, 7);
-		put_uint(out, m->entries[i].origin_index);
+		wire_put_array(out, 7);
+		wire_put_uint(out, m->entries[i].origin_index);
 		put_entry_fields(out, &m->entries[i]);
 	}
-	put_array(out, m->n_origins);
+	wire_put_array(out, m->n_origins);
 	for (i = 0; i < m->n_origins; i++)
-		put_bytes(out, m->origins[i], WIRE_ORIGIN_BYTES);
+		wire_put_bytes(out, m->origins[i], WIRE_ORIGIN_BYTES);
 	return 0;
 }
 
@@ -768,381 +649,27 @@ void wire_decoder_free(struct wire_decoder *d)
  * deeper: an array where a scalar belongs is a type error. */
 _Static_assert(WIRE_DEPTH_MAX == 3, "the decoder walks three levels");
 
-/* What one cbor_stream_decode() call saw. */
-enum item_kind {
-	ITEM_NONE = 0,          /* no callback fired: an item we don't know */
-	ITEM_UINT,
-	ITEM_NEGINT,
-	ITEM_BYTES,
-	ITEM_TEXT,
-	ITEM_ARRAY,
-	ITEM_MAP,
-	ITEM_TAG,
-	ITEM_FLOAT,
-	ITEM_NULL,
-	ITEM_UNDEFINED,
-	ITEM_BOOL,
-	ITEM_INDEF_BYTES,
-	ITEM_INDEF_TEXT,
-	ITEM_INDEF_ARRAY,
-	ITEM_INDEF_MAP,
-	ITEM_BREAK,
-};
-
-static const char *const item_names[] = {
-	[ITEM_NONE] = "an unsupported simple value",
-	[ITEM_UINT] = "an unsigned int",
-	[ITEM_NEGINT] = "a negative int",
-	[ITEM_BYTES] = "a byte string",
-	[ITEM_TEXT] = "a text string",
-	[ITEM_ARRAY] = "an array",
-	[ITEM_MAP] = "a map",
-	[ITEM_TAG] = "a tag",
-	[ITEM_FLOAT] = "a float",
-	[ITEM_NULL] = "null",
-	[ITEM_UNDEFINED] = "undefined",
-	[ITEM_BOOL] = "a boolean",
-	[ITEM_INDEF_BYTES] = "an indefinite-length byte string",
-	[ITEM_INDEF_TEXT] = "an indefinite-length text string",
-	[ITEM_INDEF_ARRAY] = "an indefinite-length array",
-	[ITEM_INDEF_MAP] = "an indefinite-length map",
-	[ITEM_BREAK] = "a break",
-};
-
-struct item {
-	enum item_kind kind;
-	uint64_t u;             /* uint value, array count */
-	const uint8_t *p;       /* definite string contents (in the input) */
-	size_t len;             /* definite string length */
-};
-
-static void on_u8(void *c, uint8_t v)
-{
-	((struct item *)c)->kind = ITEM_UINT;
-	((struct item *)c)->u = v;
-}
-
-static void on_u16(void *c, uint16_t v)
-{
-	((struct item *)c)->kind = ITEM_UINT;
-	((struct item *)c)->u = v;
-}
-
-static void on_u32(void *c, uint32_t v)
-{
-	((struct item *)c)->kind = ITEM_UINT;
-	((struct item *)c)->u = v;
-}
-
-static void on_u64(void *c, uint64_t v)
-{
-	((struct item *)c)->kind = ITEM_UINT;
-	((struct item *)c)->u = v;
-}
-
-static void on_n8(void *c, uint8_t v)
-{
-	((struct item *)c)->kind = ITEM_NEGINT;
-}
-
-static void on_n16(void *c, uint16_t v)
-{
-	((struct item *)c)->kind = ITEM_NEGINT;
-}
-
-static void on_n32(void *c, uint32_t v)
-{
-	((struct item *)c)->kind = ITEM_NEGINT;
-}
-
-static void on_n64(void *c, uint64_t v)
-{
-	((struct item *)c)->kind = ITEM_NEGINT;
-}
-
-static void on_bytes(void *c, cbor_data p, size_t len)
-{
-	((struct item *)c)->kind = ITEM_BYTES;
-	((struct item *)c)->p = p;
-	((struct item *)c)->len = len;
-}
-
-static void on_text(void *c, cbor_data p, size_t len)
-{
-	((struct item *)c)->kind = ITEM_TEXT;
-	((struct item *)c)->p = p;
-	((struct item *)c)->len = len;
-}
-
-static void on_array(void *c, size_t n)
-{
-	((struct item *)c)->kind = ITEM_ARRAY;
-	((struct item *)c)->u = n;
-}
-
-static void on_map(void *c, size_t n)
-{
-	((struct item *)c)->kind = ITEM_MAP;
-}
-
-static void on_tag(void *c, uint64_t v)
-{
-	((struct item *)c)->kind = ITEM_TAG;
-}
-
-static void on_float(void *c, float v)
-{
-	((struct item *)c)->kind = ITEM_FLOAT;
-}
-
-static void on_double(void *c, double v)
-{
-	((struct item *)c)->kind = ITEM_FLOAT;
-}
-
-static void on_null(void *c)
-{
-	((struct item *)c)->kind = ITEM_NULL;
-}
-
-static void on_undefined(void *c)
-{
-	((struct item *)c)->kind = ITEM_UNDEFINED;
-}
-
-static void on_bool(void *c, bool v)
-{
-	((struct item *)c)->kind = ITEM_BOOL;
-}
-
-static void on_indef_bytes(void *c)
-{
-	((struct item *)c)->kind = ITEM_INDEF_BYTES;
-}
-
-static void on_indef_text(void *c)
-{
-	((struct item *)c)->kind = ITEM_INDEF_TEXT;
-}
-
-static void on_indef_array(void *c)
-{
-	((struct item *)c)->kind = ITEM_INDEF_ARRAY;
-}
-
-static void on_indef_map(void *c)
-{
-	((struct item *)c)->kind = ITEM_INDEF_MAP;
-}
-
-static void on_break(void *c)
-{
-	((struct item *)c)->kind = ITEM_BREAK;
-}
-
-/* Every callback is set: an item the schema does not allow is still
- * recognised, so the error can name it. */
-static const struct cbor_callbacks item_callbacks = {
-	.uint8 = on_u8,
-	.uint16 = on_u16,
-	.uint32 = on_u32,
-	.uint64 = on_u64,
-	.negint8 = on_n8,
-	.negint16 = on_n16,
-	.negint32 = on_n32,
-	.negint64 = on_n64,
-	.byte_string_start = on_indef_bytes,
-	.byte_string = on_bytes,
-	.string = on_text,
-	.string_start = on_indef_text,
-	.indef_array_start = on_indef_array,
-	.array_start = on_array,
-	.indef_map_start = on_indef_map,
-	.map_start = on_map,
-	.tag = on_tag,
-	.float2 = on_float,
-	.float4 = on_float,
-	.float8 = on_double,
-	.undefined = on_undefined,
-	.null = on_null,
-	.boolean = on_bool,
-	.indef_break = on_break,
-};
-
-/* The position of the walk: input, offset, and a description of the
- * field being read for error messages ("BATCH entry 17 key"). */
-struct reader {
-	const uint8_t *buf;
-	size_t len;
-	size_t pos;             /* offset of the next item */
-	size_t item_pos;        /* offset of the item last read */
-	const char *msg;        /* message name, once known */
-	const char *list;       /* "entry", "hwm", "member" or NULL */
-	size_t idx;             /* index in list */
-	struct err *err;
-};
-
-/* Fails the decode with a message naming the field and its offset. */
-static int fail(struct reader *r, const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct reader *r, const char *field, const char *fmt, ...)
-{
-	char detail[160];
-	char where[96];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	if (r->list != NULL)
-		snprintf(where, sizeof(where), "%s %zu %s", r->list, r->idx,
-			 field);
-	else
-		snprintf(where, sizeof(where), "%s", field);
-	return err_set(r->err, RUMOR_EPROTO, "wire: %s %s at byte %zu: %s",
-		       r->msg, where, r->item_pos, detail);
-}
-
-/* Reads the head of the next item (and, for a definite string, its
- * contents). Truncation and malformed CBOR are errors here; item kinds
- * are the caller's to check. */
-static int next_item(struct reader *r, const char *field, struct item *it)
-{
-	struct cbor_decoder_result res;
-
-	memset(it, 0, sizeof(*it));
-	r->item_pos = r->pos;
-	if (r->pos >= r->len)
-		return fail(r, field, "truncated: the message ends before "
-			    "this item");
-	res = cbor_stream_decode(r->buf + r->pos, r->len - r->pos,
-				 &item_callbacks, it);
-	switch (res.status) {
-	case CBOR_DECODER_FINISHED:
-		break;
-	case CBOR_DECODER_NEDATA:
-		return fail(r, field, "truncated: item needs %zu bytes, %zu "
-			    "left", res.required, r->len - r->pos);
-	default:
-		return fail(r, field, "malformed CBOR item (initial byte "
-			    "0x%02x)", r->buf[r->pos]);
-	}
-	/* Belt and braces: libcbor must not claim bytes we did not give. */
-	if (res.read == 0 || res.read > r->len - r->pos)
-		return fail(r, field, "malformed CBOR item");
-	r->pos += res.read;
-	return 0;
-}
-
-static int want_kind(struct reader *r, const char *field,
-		     const struct item *it, enum item_kind kind)
-{
-	if (it->kind == kind)
-		return 0;
-	return fail(r, field, "expected %s, got %s", item_names[kind],
-		    item_names[it->kind]);
-}
-
-static int read_uint(struct reader *r, const char *field, uint64_t max,
-		     uint64_t *out)
-{
-	struct item it;
-	int rv;
-
-	rv = next_item(r, field, &it);
-	if (rv == 0)
-		rv = want_kind(r, field, &it, ITEM_UINT);
-	if (rv != 0)
-		return rv;
-	if (it.u > max)
-		return fail(r, field, "value %" PRIu64 " exceeds %" PRIu64,
-			    it.u, max);
-	*out = it.u;
-	return 0;
-}
-
-/* An array head whose count must lie in [min, max]. */
-static int read_array(struct reader *r, const char *field, uint64_t min,
-		      uint64_t max, size_t *count)
-{
-	struct item it;
-	int rv;
-
-	rv = next_item(r, field, &it);
-	if (rv == 0)
-		rv = want_kind(r, field, &it, ITEM_ARRAY);
-	if (rv != 0)
-		return rv;
-	if (it.u < min || it.u > max) {
-		if (min == max)
-			return fail(r, field, "array of %" PRIu64 " items, "
-				    "want %" PRIu64, it.u, min);
-		return fail(r, field, "array of %" PRIu64 " items, want "
-			    "%" PRIu64 "..%" PRIu64, it.u, min, max);
-	}
-	*count = (size_t)it.u;
-	return 0;
-}
-
 /* A list head: a count within max and within what the rest of the input
- * could hold if each element took at least min_size bytes. Checked before
- * anything is allocated for the list. */
-static int read_list(struct reader *r, const char *field, uint64_t max,
-		     size_t min_size, size_t *count)
-{
-	size_t n;
-	int rv;
-
-	rv = read_array(r, field, 0, max, &n);
-	if (rv != 0)
-		return rv;
-	if (n > (r->len - r->pos) / min_size)
-		return fail(r, field, "list of %zu items cannot fit in the "
-			    "%zu bytes left", n, r->len - r->pos);
-	*count = n;
-	return 0;
-}
-
-static int read_bytes(struct reader *r, const char *field, size_t min,
-		      size_t max, const uint8_t **p, size_t *len)
-{
-	struct item it;
-	int rv;
-
-	rv = next_item(r, field, &it);
-	if (rv == 0)
-		rv = want_kind(r, field, &it, ITEM_BYTES);
-	if (rv != 0)
-		return rv;
-	if (it.len < min || it.len > max) {
-		if (min == max)
-			return fail(r, field, "byte string of %zu bytes, "
-				    "want %zu", it.len, min);
-		return fail(r, field, "byte string of %zu bytes, want "
-			    "%zu..%zu", it.len, min, max);
-	}
-	*p = it.p;
-	*len = it.len;
-	return 0;
-}
-
-/* Grows *arr (of elem-sized elements, capacity *cap) to hold n. n was
- * bounded by read_list(), so this never allocates more than the input
- * could describe. */
-static int grow(void **arr, size_t *cap, size_t n, size_t elem,
-		struct err *err)
+ * could hold if each element took at least min_bytes (wire_read_array()),
+ * then room for that many elem-sized elements in *arr (capacity *cap).
+ * The count is checked before anything is allocated, so this never
+ * allocates more than the input could describe. */
+static int read_list(struct wire_reader *r, const char *field, uint64_t max,
+		     size_t min_bytes, void **arr, size_t *cap, size_t elem,
+		     size_t *n)
 {
 	void *p;
+	int rv;
 
-	if (n <= *cap)
-		return 0;
-	p = realloc(*arr, n * elem);
+	rv = wire_read_array(r, field, 0, max, min_bytes, n);
+	if (rv != 0 || *n <= *cap)
+		return rv;
+	p = realloc(*arr, *n * elem);
 	if (p == NULL)
-		return err_set(err, RUMOR_ENOMEM,
-			       "wire: cannot allocate %zu list items", n);
+		return err_set(r->err, RUMOR_ENOMEM,
+			       "wire: cannot allocate %zu list items", *n);
 	*arr = p;
-	*cap = n;
+	*cap = *n;
 	return 0;
 }
 
@@ -1152,52 +679,52 @@ static int grow(void **arr, size_t *cap, size_t n, size_t elem,
 #define MENTRY_MIN_BYTES (1 + 1 + 4 + 2 + 1)
 #define MEMBER_MIN_BYTES (1 + 2 + WIRE_NODE_ID_BYTES + 2 + 3)
 
-static int decode_hello(struct reader *r, struct wire_hello *m)
+static int decode_hello(struct wire_reader *r, struct wire_hello *m)
 {
 	uint64_t v;
 	int rv;
 
-	rv = read_uint(r, "proto_version", UINT64_MAX, &m->proto_version);
+	rv = wire_read_uint(r, "proto_version", UINT64_MAX,
+			    &m->proto_version);
 	if (rv == 0)
-		rv = read_uint(r, "listen_port", WIRE_PORT_MAX, &v);
+		rv = wire_read_uint(r, "listen_port", WIRE_PORT_MAX, &v);
 	if (rv != 0)
 		return rv;
 	m->listen_port = (uint16_t)v;
-	rv = read_uint(r, "mode", WIRE_MODE_REPLICA, &v);
+	rv = wire_read_uint(r, "mode", WIRE_MODE_REPLICA, &v);
 	if (rv != 0)
 		return rv;
 	m->mode = (int)v;
-	rv = read_uint(r, "wall_ms", UINT64_MAX, &m->wall_ms);
+	rv = wire_read_uint(r, "wall_ms", UINT64_MAX, &m->wall_ms);
 	if (rv == 0)
-		rv = read_uint(r, "flags", UINT64_MAX, &m->flags);
+		rv = wire_read_uint(r, "flags", UINT64_MAX, &m->flags);
 	return rv;
 }
 
-static int decode_hwms(struct reader *r, struct wire_decoder *d,
+static int decode_hwms(struct wire_reader *r, struct wire_decoder *d,
 		       struct wire_digest *m)
 {
 	const uint8_t *origin;
 	size_t i, n, len;
 	int rv;
 
-	rv = read_uint(r, "exchange_id", UINT64_MAX, &m->exchange_id);
+	rv = wire_read_uint(r, "exchange_id", UINT64_MAX, &m->exchange_id);
 	if (rv == 0)
 		rv = read_list(r, "hwm list", WIRE_DIGEST_MAX, HWM_MIN_BYTES,
-			       &n);
-	if (rv == 0)
-		rv = grow((void **)&d->hwms, &d->hwms_cap, n,
-			  sizeof(*d->hwms), r->err);
+			       (void **)&d->hwms, &d->hwms_cap,
+			       sizeof(*d->hwms), &n);
 	if (rv != 0)
 		return rv;
 	r->list = "hwm";
 	for (i = 0; i < n; i++) {
 		r->idx = i;
-		rv = read_array(r, "pair", 2, 2, &len);
+		rv = wire_read_array(r, "pair", 2, 2, 0, &len);
 		if (rv == 0)
-			rv = read_bytes(r, "origin", WIRE_ORIGIN_BYTES,
-					WIRE_ORIGIN_BYTES, &origin, &len);
+			rv = wire_read_bytes(r, "origin", WIRE_ORIGIN_BYTES,
+					     WIRE_ORIGIN_BYTES, &origin, &len);
 		if (rv == 0)
-			rv = read_uint(r, "hwm", UINT64_MAX, &d->hwms[i].hwm);
+			rv = wire_read_uint(r, "hwm", UINT64_MAX,
+					    &d->hwms[i].hwm);
 		if (rv != 0)
 			return rv;
 		d->hwms[i].origin = origin;
@@ -1210,159 +737,158 @@ static int decode_hwms(struct reader *r, struct wire_decoder *d,
 
 /* A BATCH entry, or with with_index an MBATCH entry (its origin index
  * checked against the table later, when the table is read). */
-static int decode_entry(struct reader *r, struct wire_entry *e,
+static int decode_entry(struct wire_reader *r, struct wire_entry *e,
 			int with_index)
 {
-	struct item it;
+	struct wire_item it;
 	const uint8_t *key;
 	uint64_t flags, index = 0;
 	size_t n;
 	int rv;
 
-	rv = read_array(r, "fields", with_index ? 7 : 6, with_index ? 7 : 6,
-			&n);
+	rv = wire_read_array(r, "fields", with_index ? 7 : 6,
+			     with_index ? 7 : 6, 0, &n);
 	if (rv == 0 && with_index)
-		rv = read_uint(r, "origin_index",
-			       WIRE_MBATCH_ORIGINS_MAX - 1, &index);
+		rv = wire_read_uint(r, "origin_index",
+				    WIRE_MBATCH_ORIGINS_MAX - 1, &index);
 	e->origin_index = (size_t)index;
 	if (rv == 0)
-		rv = read_uint(r, "seq", UINT64_MAX, &e->seq);
+		rv = wire_read_uint(r, "seq", UINT64_MAX, &e->seq);
 	if (rv == 0)
-		rv = read_uint(r, "clock", UINT64_MAX, &e->clock);
+		rv = wire_read_uint(r, "clock", UINT64_MAX, &e->clock);
 	if (rv == 0)
-		rv = read_uint(r, "wall_ms", UINT64_MAX, &e->wall_ms);
+		rv = wire_read_uint(r, "wall_ms", UINT64_MAX, &e->wall_ms);
 	if (rv == 0)
-		rv = read_uint(r, "flags", UINT64_MAX, &flags);
+		rv = wire_read_uint(r, "flags", UINT64_MAX, &flags);
 	if (rv != 0)
 		return rv;
 	if (flags & ~(uint64_t)WIRE_ENTRY_FLAGS_KNOWN)
-		return fail(r, "flags", "flags 0x%" PRIx64 " have unknown "
-			    "bits (known 0x%x)", flags,
-			    WIRE_ENTRY_FLAGS_KNOWN);
+		return wire_read_fail(r, "flags", "flags 0x%" PRIx64 " have "
+				      "unknown bits (known 0x%x)", flags,
+				      WIRE_ENTRY_FLAGS_KNOWN);
 	e->deleted = (flags & WIRE_ENTRY_DELETED) != 0;
-	rv = read_bytes(r, "key", 1, WIRE_KEY_MAX, &key, &e->key_len);
+	rv = wire_read_bytes(r, "key", 1, WIRE_KEY_MAX, &key, &e->key_len);
 	if (rv != 0)
 		return rv;
 	e->key = key;
-	rv = next_item(r, "value", &it);
+	rv = wire_read_item(r, "value", &it);
 	if (rv != 0)
 		return rv;
 	if (e->deleted) {
-		if (it.kind != ITEM_NULL)
-			return fail(r, "value", "deleted entry carries %s "
-				    "instead of null", item_names[it.kind]);
+		if (it.kind != WIRE_ITEM_NULL)
+			return wire_read_fail(r, "value", "deleted entry "
+					      "carries %s instead of null",
+					      wire_item_name(it.kind));
 		e->value = NULL;
 		e->value_len = 0;
 		return 0;
 	}
-	if (it.kind == ITEM_NULL)
-		return fail(r, "value", "live entry has a null value");
-	rv = want_kind(r, "value", &it, ITEM_BYTES);
+	if (it.kind == WIRE_ITEM_NULL)
+		return wire_read_fail(r, "value", "live entry has a null "
+				      "value");
+	rv = wire_want_kind(r, "value", &it, WIRE_ITEM_BYTES);
 	if (rv != 0)
 		return rv;
 	if (it.len > WIRE_VALUE_MAX)
-		return fail(r, "value", "byte string of %zu bytes exceeds "
-			    "%u", it.len, WIRE_VALUE_MAX);
+		return wire_read_fail(r, "value", "byte string of %zu bytes "
+				      "exceeds %u", it.len, WIRE_VALUE_MAX);
 	e->value = it.p;
 	e->value_len = it.len;
 	return 0;
 }
 
-static int decode_batch(struct reader *r, struct wire_decoder *d,
-			struct wire_batch *m)
+/* The entry list of a BATCH, or with with_index of an MBATCH, into
+ * d->entries: *n entries carrying *payload_bytes. */
+static int decode_entries(struct wire_reader *r, struct wire_decoder *d,
+			  int with_index, size_t *n, uint64_t *payload_bytes)
 {
-	size_t i, n, len;
+	size_t i;
 	int rv;
 
-	rv = read_uint(r, "exchange_id", UINT64_MAX, &m->exchange_id);
-	if (rv == 0)
-		rv = read_bytes(r, "origin", WIRE_ORIGIN_BYTES,
-				WIRE_ORIGIN_BYTES, &m->origin, &len);
-	if (rv == 0)
-		rv = read_list(r, "entry list", WIRE_BATCH_MAX,
-			       ENTRY_MIN_BYTES, &n);
-	if (rv == 0)
-		rv = grow((void **)&d->entries, &d->entries_cap, n,
-			  sizeof(*d->entries), r->err);
+	rv = read_list(r, "entry list", WIRE_BATCH_MAX,
+		       with_index ? MENTRY_MIN_BYTES : ENTRY_MIN_BYTES,
+		       (void **)&d->entries, &d->entries_cap,
+		       sizeof(*d->entries), n);
 	if (rv != 0)
 		return rv;
-	m->payload_bytes = 0;
+	*payload_bytes = 0;
 	r->list = "entry";
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < *n; i++) {
 		r->idx = i;
-		rv = decode_entry(r, &d->entries[i], 0);
+		rv = decode_entry(r, &d->entries[i], with_index);
 		if (rv != 0)
 			return rv;
-		m->payload_bytes += wire_entry_payload(&d->entries[i]);
+		*payload_bytes += wire_entry_payload(&d->entries[i]);
 	}
 	r->list = NULL;
+	return 0;
+}
+
+static int decode_batch(struct wire_reader *r, struct wire_decoder *d,
+			struct wire_batch *m)
+{
+	size_t n, len;
+	int rv;
+
+	rv = wire_read_uint(r, "exchange_id", UINT64_MAX, &m->exchange_id);
+	if (rv == 0)
+		rv = wire_read_bytes(r, "origin", WIRE_ORIGIN_BYTES,
+				     WIRE_ORIGIN_BYTES, &m->origin, &len);
+	if (rv == 0)
+		rv = decode_entries(r, d, 0, &n, &m->payload_bytes);
+	if (rv != 0)
+		return rv;
 	m->entries = d->entries;
 	m->n = n;
 	return 0;
 }
 
-static int decode_mbatch(struct reader *r, struct wire_decoder *d,
+static int decode_mbatch(struct wire_reader *r, struct wire_decoder *d,
 			 struct wire_mbatch *m)
 {
 	unsigned char used[WIRE_MBATCH_ORIGINS_MAX];
 	size_t i, j, n, t, len;
 	int rv;
 
-	rv = read_uint(r, "exchange_id", UINT64_MAX, &m->exchange_id);
+	rv = wire_read_uint(r, "exchange_id", UINT64_MAX, &m->exchange_id);
 	if (rv == 0)
-		rv = read_list(r, "entry list", WIRE_BATCH_MAX,
-			       MENTRY_MIN_BYTES, &n);
-	if (rv == 0)
-		rv = grow((void **)&d->entries, &d->entries_cap, n,
-			  sizeof(*d->entries), r->err);
+		rv = decode_entries(r, d, 1, &n, &m->payload_bytes);
 	if (rv != 0)
 		return rv;
-	m->payload_bytes = 0;
-	r->list = "entry";
-	for (i = 0; i < n; i++) {
-		r->idx = i;
-		rv = decode_entry(r, &d->entries[i], 1);
-		if (rv != 0)
-			return rv;
-		m->payload_bytes += wire_entry_payload(&d->entries[i]);
-	}
-	r->list = NULL;
 	rv = read_list(r, "origin list", WIRE_MBATCH_ORIGINS_MAX,
-		       WIRE_MBATCH_ORIGIN_BYTES, &t);
-	if (rv == 0)
-		rv = grow((void **)&d->origins, &d->origins_cap, t,
-			  sizeof(*d->origins), r->err);
+		       WIRE_MBATCH_ORIGIN_BYTES, (void **)&d->origins,
+		       &d->origins_cap, sizeof(*d->origins), &t);
 	if (rv != 0)
 		return rv;
 	r->list = "origin";
 	for (i = 0; i < t; i++) {
 		r->idx = i;
-		rv = read_bytes(r, "origin", WIRE_ORIGIN_BYTES,
-				WIRE_ORIGIN_BYTES, &d->origins[i], &len);
+		rv = wire_read_bytes(r, "origin", WIRE_ORIGIN_BYTES,
+				     WIRE_ORIGIN_BYTES, &d->origins[i], &len);
 		if (rv != 0)
 			return rv;
 		/* At most 256 origins: pairwise is cheap enough. */
 		for (j = 0; j < i; j++)
 			if (memcmp(d->origins[i], d->origins[j],
 				   WIRE_ORIGIN_BYTES) == 0)
-				return fail(r, "origin", "repeats origin %zu",
-					    j);
+				return wire_read_fail(r, "origin", "repeats "
+						      "origin %zu", j);
 	}
 	memset(used, 0, sizeof(used));
 	r->list = "entry";
 	for (i = 0; i < n; i++) {
 		r->idx = i;
 		if (d->entries[i].origin_index >= t)
-			return fail(r, "origin_index", "index %zu outside a "
-				    "table of %zu origins",
-				    d->entries[i].origin_index, t);
+			return wire_read_fail(r, "origin_index", "index %zu "
+					      "outside a table of %zu origins",
+					      d->entries[i].origin_index, t);
 		used[d->entries[i].origin_index] = 1;
 	}
 	r->list = "origin";
 	for (i = 0; i < t; i++) {
 		r->idx = i;
 		if (!used[i])
-			return fail(r, "origin", "no entry uses it");
+			return wire_read_fail(r, "origin", "no entry uses it");
 	}
 	r->list = NULL;
 	m->origins = d->origins;
@@ -1372,53 +898,41 @@ static int decode_mbatch(struct reader *r, struct wire_decoder *d,
 	return 0;
 }
 
-static int decode_members(struct reader *r, struct wire_decoder *d,
+static int decode_members(struct wire_reader *r, struct wire_decoder *d,
 			  struct wire_members *m)
 {
 	struct wire_member *mb;
-	struct item it;
 	uint64_t v;
 	size_t i, n, len;
 	int rv;
 
 	rv = read_list(r, "member list", WIRE_MEMBERS_MAX, MEMBER_MIN_BYTES,
-		       &n);
-	if (rv == 0)
-		rv = grow((void **)&d->members, &d->members_cap, n,
-			  sizeof(*d->members), r->err);
+		       (void **)&d->members, &d->members_cap,
+		       sizeof(*d->members), &n);
 	if (rv != 0)
 		return rv;
 	r->list = "member";
 	for (i = 0; i < n; i++) {
 		r->idx = i;
 		mb = &d->members[i];
-		rv = read_array(r, "fields", 5, 5, &len);
+		rv = wire_read_array(r, "fields", 5, 5, 0, &len);
 		if (rv == 0)
-			rv = read_bytes(r, "node_id", WIRE_NODE_ID_BYTES,
-					WIRE_NODE_ID_BYTES, &mb->node_id,
-					&len);
+			rv = wire_read_bytes(r, "node_id", WIRE_NODE_ID_BYTES,
+					     WIRE_NODE_ID_BYTES, &mb->node_id,
+					     &len);
 		if (rv == 0)
-			rv = next_item(r, "host", &it);
+			rv = wire_read_text(r, "host", 1, WIRE_HOST_MAX,
+					    &mb->host, &mb->host_len);
 		if (rv == 0)
-			rv = want_kind(r, "host", &it, ITEM_TEXT);
-		if (rv != 0)
-			return rv;
-		if (it.len < 1 || it.len > WIRE_HOST_MAX)
-			return fail(r, "host", "text string of %zu bytes, "
-				    "want 1..%d", it.len, WIRE_HOST_MAX);
-		if (memchr(it.p, '\0', it.len) != NULL)
-			return fail(r, "host", "host contains NUL");
-		mb->host = (const char *)it.p;
-		mb->host_len = it.len;
-		rv = read_uint(r, "port", WIRE_PORT_MAX, &v);
+			rv = wire_read_uint(r, "port", WIRE_PORT_MAX, &v);
 		if (rv != 0)
 			return rv;
 		mb->port = (uint16_t)v;
-		rv = read_uint(r, "state", WIRE_MEMBER_GONE, &v);
+		rv = wire_read_uint(r, "state", WIRE_MEMBER_GONE, &v);
 		if (rv != 0)
 			return rv;
 		mb->state = (int)v;
-		rv = read_uint(r, "age_ms", UINT64_MAX, &mb->age_ms);
+		rv = wire_read_uint(r, "age_ms", UINT64_MAX, &mb->age_ms);
 		if (rv != 0)
 			return rv;
 	}
@@ -1439,36 +953,34 @@ static const size_t message_items[] = {
 int wire_decode(struct wire_decoder *d, const uint8_t *buf, size_t len,
 		struct wire_msg *out, struct err *err)
 {
-	struct reader r = {
-		.buf = buf, .len = len, .msg = "message", .err = err,
-	};
-	struct item it;
+	struct wire_reader r;
+	struct wire_item it;
 	uint64_t type;
 	size_t items;
 	int rv;
 
 	assert(d != NULL && out != NULL);
-	assert(buf != NULL || len == 0);
-	rv = next_item(&r, "head", &it);
+	wire_reader_init(&r, buf, len, "wire", "message", err);
+	rv = wire_read_item(&r, "head", &it);
 	if (rv == 0)
-		rv = want_kind(&r, "head", &it, ITEM_ARRAY);
+		rv = wire_want_kind(&r, "head", &it, WIRE_ITEM_ARRAY);
 	if (rv != 0)
 		return rv;
 	items = (size_t)it.u;
 	if (items < 2)
-		return fail(&r, "head", "array of %zu items is no message",
-			    items);
-	rv = read_uint(&r, "type", UINT64_MAX, &type);
+		return wire_read_fail(&r, "head", "array of %zu items is no "
+				      "message", items);
+	rv = wire_read_uint(&r, "type", UINT64_MAX, &type);
 	if (rv != 0)
 		return rv;
 	if (type < WIRE_HELLO || type > WIRE_TYPE_MAX)
-		return fail(&r, "type", "message type %" PRIu64 " unknown",
-			    type);
+		return wire_read_fail(&r, "type", "message type %" PRIu64
+				      " unknown", type);
 	r.msg = wire_type_name((int)type);
 	if (items != message_items[type]) {
 		r.item_pos = 0;
-		return fail(&r, "head", "array of %zu items, want %zu",
-			    items, message_items[type]);
+		return wire_read_fail(&r, "head", "array of %zu items, want "
+				      "%zu", items, message_items[type]);
 	}
 	memset(out, 0, sizeof(*out));
 	out->type = (enum wire_type)type;
@@ -1487,29 +999,24 @@ int wire_decode(struct wire_decoder *d, const uint8_t *buf, size_t len,
 		rv = decode_mbatch(&r, d, &out->u.mbatch);
 		break;
 	case WIRE_ACK:
-		rv = read_uint(&r, "exchange_id", UINT64_MAX,
-			       &out->u.ack.exchange_id);
+		rv = wire_read_uint(&r, "exchange_id", UINT64_MAX,
+				    &out->u.ack.exchange_id);
 		if (rv == 0)
-			rv = read_uint(&r, "bytes", UINT64_MAX,
-				       &out->u.ack.bytes);
+			rv = wire_read_uint(&r, "bytes", UINT64_MAX,
+					    &out->u.ack.bytes);
 		break;
 	case WIRE_MEMBERS:
 		rv = decode_members(&r, d, &out->u.members);
 		break;
 	case WIRE_PING:
 	case WIRE_PONG:
-		rv = read_uint(&r, "nonce", UINT64_MAX, &out->u.nonce);
+		rv = wire_read_uint(&r, "nonce", UINT64_MAX, &out->u.nonce);
 		break;
 	case WIRE_BYE:
-		rv = read_uint(&r, "reason", UINT64_MAX, &out->u.reason);
+		rv = wire_read_uint(&r, "reason", UINT64_MAX, &out->u.reason);
 		break;
 	}
 	if (rv != 0)
 		return rv;
-	if (r.pos != r.len) {
-		r.item_pos = r.pos;
-		return fail(&r, "end", "%zu trailing bytes after the message",
-			    r.len - r.pos);
-	}
-	return 0;
+	return wire_read_end(&r);
 }

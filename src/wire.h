@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * wire: the versioned CBOR messages peers speak, one message per channel
- * frame, and a strict decoder for them. The only files that include
- * cbor.h are wire.c and its tests. Pure: no I/O, no clocks.
+ * frame, and a strict decoder for them, built on the buffer and item
+ * reader of wire_cbor.h (the only file that includes cbor.h is
+ * wire_cbor.c). Pure: no I/O, no clocks.
  *
  * Every message is one definite-length CBOR array whose first item is
  * the message type (an unsigned int):
@@ -69,6 +70,7 @@
 #include "rumor.h"
 #include "rumor/resolver.h"
 #include "lib/err.h"
+#include "wire_cbor.h"
 
 /* ------------------------------------------------------------ limits */
 
@@ -241,19 +243,8 @@ static inline uint64_t wire_entry_payload(const struct wire_entry *e)
 void wire_entry_to_version(const uint8_t *origin, const struct wire_entry *e,
 			   struct rumor_version *v);
 
-/* ------------------------------------------------------------ buffers */
-
-/* A growable byte buffer; frames are appended at data[len]. */
-struct wire_buf {
-	uint8_t *data;
-	size_t len;
-	size_t cap;
-};
-
-void wire_buf_init(struct wire_buf *b);
-/* Forgets the contents (len = 0) but keeps the memory for reuse. */
-void wire_buf_reset(struct wire_buf *b);
-void wire_buf_free(struct wire_buf *b);
+/* Frames are appended to a struct wire_buf (wire_cbor.h): wire_buf_init(),
+ * wire_buf_reset(), wire_buf_free(). */
 
 /* ------------------------------------------------------------ encoding */
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * wire_ctl: the control protocol between rumorctl and a node's control
- * socket (src/control.c): frames, requests, replies, and a strict decoder.
- * Beside wire.c, the only file that includes cbor.h. Pure: no I/O.
+ * socket (src/control.c): frames, requests, replies, and a strict decoder,
+ * built on the buffer and item reader of wire_cbor.h. Pure: no I/O.
  *
  * A frame is a 4-byte big-endian length followed by exactly that many
  * bytes holding ONE definite-length CBOR array whose first item is the
