@@ -14,6 +14,7 @@
  * whole one, and an existing key is never replaced.
  */
 #include "crypto/identity.h"
+#include "lib/array.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -448,13 +449,11 @@ static int trusted_keys_add(struct trusted_keys *tk, size_t *cap,
 			    const uint8_t pk[IDENTITY_PUBLIC_BYTES])
 {
 	if (tk->n == *cap) {
-		size_t ncap = *cap == 0 ? 8 : *cap * 2;
-		void *p = realloc(tk->keys, ncap * sizeof *tk->keys);
+		void *p = array_grow(tk->keys, cap, tk->n + 1, sizeof *tk->keys, 8);
 
 		if (p == NULL)
 			return RUMOR_ENOMEM;
 		tk->keys = p;
-		*cap = ncap;
 	}
 	memcpy(tk->keys[tk->n++], pk, IDENTITY_PUBLIC_BYTES);
 	return 0;

@@ -2,6 +2,7 @@
 /* node: the librumor API over one store, one resolver, one identity. */
 #include "node.h"
 #include "node_ctl.h"
+#include "lib/array.h"
 #include "control.h"
 
 #include <assert.h>
@@ -803,12 +804,11 @@ static int log_collect_origin(void *arg, const uint8_t *origin, uint64_t seq)
 
 	(void)seq;
 	if (o->n == o->cap) {
-		size_t cap = o->cap ? 2 * o->cap : 16;
-		void *p = realloc(o->origins, cap * sizeof *o->origins);
+		void *p = array_grow(o->origins, &o->cap, o->n + 1,
+				     sizeof *o->origins, 16);
 		if (p == NULL)
 			return 1;
 		o->origins = p;
-		o->cap = cap;
 	}
 	memcpy(o->origins[o->n++], origin, STORE_ORIGIN_BYTES);
 	return 0;

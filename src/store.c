@@ -41,6 +41,7 @@
  * batch; raw batched LevelDB: ~0.8 us a key).
  */
 #include "store.h"
+#include "lib/array.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -372,15 +373,11 @@ static struct origin_state *origin_get(struct store *s, const uint8_t *origin)
 	if (i < s->n_origins &&
 	    memcmp(s->origins[i].origin, origin, STORE_ORIGIN_BYTES) == 0)
 		return &s->origins[i];
-	if (s->n_origins == s->cap_origins) {
-		size_t cap = s->cap_origins ? 2 * s->cap_origins : 8;
-
-		os = realloc(s->origins, cap * sizeof *os);
-		if (os == NULL)
-			return NULL;
-		s->origins = os;
-		s->cap_origins = cap;
-	}
+	os = array_grow(s->origins, &s->cap_origins, s->n_origins + 1,
+			sizeof *os, 8);
+	if (os == NULL)
+		return NULL;
+	s->origins = os;
 	os = &s->origins[i];
 	memmove(os + 1, os, (s->n_origins - i) * sizeof *os);
 	s->n_origins++;
@@ -2393,15 +2390,10 @@ static int check_hwm_entry(struct check *c, const char *k, size_t klen,
 	if (os == NULL || os->hwm != seq)
 		return corrupt(c, err, "stored HWM differs from memory (%s)",
 			       k + 1, STORE_ORIGIN_BYTES);
-	if (c->n_hwms == c->cap_hwms) {
-		size_t cap = c->cap_hwms ? 2 * c->cap_hwms : 16;
-
-		h = realloc(c->hwms, cap * sizeof *h);
-		if (h == NULL)
-			return err_set(err, RUMOR_ENOMEM, "store: out of memory");
-		c->hwms = h;
-		c->cap_hwms = cap;
-	}
+	h = array_grow(c->hwms, &c->cap_hwms, c->n_hwms + 1, sizeof *h, 16);
+	if (h == NULL)
+		return err_set(err, RUMOR_ENOMEM, "store: out of memory");
+	c->hwms = h;
 	/* The walk gives origins in order: the list stays sorted. */
 	h = &c->hwms[c->n_hwms++];
 	memcpy(h->origin, k + 1, STORE_ORIGIN_BYTES);

@@ -55,6 +55,7 @@
  * the rule, and SYNC_SKIP_MAX to bound the work per call.
  */
 #include "sync.h"
+#include "lib/array.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -183,18 +184,13 @@ static int proto(struct err *err, const char *what)
 static int hwm_list_reserve(struct hwm_list *l, size_t n, struct err *err)
 {
 	struct store_hwm *v;
-	size_t cap;
 
 	if (n <= l->cap)
 		return 0;
-	cap = l->cap ? l->cap : 16;
-	while (cap < n)
-		cap *= 2;
-	v = realloc(l->v, cap * sizeof(*v));
+	v = array_grow(l->v, &l->cap, n, sizeof(*v), 16);
 	if (v == NULL)
 		return err_set(err, RUMOR_ENOMEM, "sync: out of memory");
 	l->v = v;
-	l->cap = cap;
 	return 0;
 }
 

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "crypto/identity.h"
+#include "lib/array.h"
 #include "wire_ctl.h"
 
 enum {
@@ -679,15 +680,14 @@ static int cmd_peers(struct ctx *x, int argc, char **argv)
 			continue;
 		}
 		if (n == cap) {
-			size_t ncap = cap ? 2 * cap : 16;
-			struct peer_row *nr = realloc(rows, ncap * sizeof(*nr));
+			struct peer_row *nr = array_grow(rows, &cap, n + 1,
+							 sizeof(*nr), 16);
 
 			if (nr == NULL) {
 				rv = fail(EXIT_FAIL, "out of memory");
 				goto out;
 			}
 			rows = nr;
-			cap = ncap;
 		}
 		row = &rows[n++];
 		{
