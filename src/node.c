@@ -60,9 +60,8 @@ static int mkdir_p(const char *path, struct err *err)
 	return 0;
 }
 
-static uint64_t node_now_ms(void *arg)
+uint64_t node_wall_ms(struct rumor *n)
 {
-	struct rumor *n = arg;
 	struct timespec ts;
 
 	if (n->opt.wall_clock_ms != NULL)
@@ -76,6 +75,11 @@ struct node_watch {
 	void *arg;
 	struct node_watch *next;
 };
+
+static uint64_t node_store_now_ms(void *arg)
+{
+	return node_wall_ms(arg);
+}
 
 static void node_on_change(void *arg, const struct rumor_version *v, int local)
 {
@@ -286,7 +290,7 @@ int rumor_open(struct rumor **out, const struct rumor_options *o,
 	memset(&so, 0, sizeof so);
 	so.origin = n->id.public_key;
 	so.resolver = n->resolver;
-	so.hooks.now_ms = node_now_ms;
+	so.hooks.now_ms = node_store_now_ms;
 	so.hooks.on_change = node_on_change;
 	so.hooks.arg = n;
 	so.sync_writes = o->fsync == RUMOR_FSYNC_ALWAYS;

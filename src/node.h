@@ -56,6 +56,9 @@ struct rumor {
 	void *close_arg;
 };
 
+/* Wall clock in ms since the epoch (the test hook, else the system's). */
+uint64_t node_wall_ms(struct rumor *n);
+
 /* Logs through the user's callback when level <= the node's level. */
 void node_log(struct rumor *n, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -29,6 +29,7 @@
 #define NET_MEMBERS_GOSSIP_MAX 256u   /* members sent in one MEMBERS */
 #define NET_HIGH_WATERMARK (1u << 20) /* pause streaming above this queue */
 #define NET_PING_EVERY_MS 3000u       /* keepalive on a quiet connection */
+#define NET_SKEW_WARN_MS 5000u        /* warn of a peer clock this far off */
 
 struct peer;
 
@@ -51,8 +52,6 @@ struct peer {
 	struct sync_session *sync;
 	uint8_t id[RUMOR_NODE_ID_BYTES];
 	char id_str[RUMOR_NODE_ID_STRLEN];
-	char host[MEMBER_HOST_MAX];   /* remote address, if known */
-	uint16_t listen_port;         /* from its HELLO */
 	long seed;                    /* seed index, or -1 */
 	/* Dialed because of an announcement: where it said it listens. */
 	int via_multicast;
@@ -107,7 +106,6 @@ struct node_net {
 	/* Totals of closed connections; live ones are added on demand. */
 	uint64_t bytes_in, bytes_out;
 	uint64_t entries_sent, entries_received;
-	uint64_t rounds_completed;
 
 	/* Closing: handles still to close before done(n). */
 	int closing;
@@ -246,7 +244,6 @@ static void on_sync_complete(void *arg, const struct sync_round_stats *st)
 	struct peer *p = arg;
 	struct node_net *net = p->net;
 
-	net->rounds_completed++;
 	members_mark_sync(&net->members, p->id, mono_ms(net));
 	node_log(net->n, RUMOR_LOG_DEBUG,
 		 "peer %.8s: round done: %llu sent, %llu received, %llu applied",
@@ -324,7 +321,7 @@ static void send_hello(struct peer *p)
 	h.listen_port = net->listen_port > 0 ? (uint16_t)net->listen_port : 0;
 	h.mode = net->n->opt.mode == RUMOR_MODE_REPLICA ? WIRE_MODE_REPLICA
 							 : WIRE_MODE_PEER;
-	h.wall_ms = 0;
+	h.wall_ms = node_wall_ms(net->n);
 	if (wire_encode_hello(&net->out, &h, &err) == 0)
 		send_msg(p, &net->out);
 }
@@ -544,6 +541,8 @@ static void peer_on_closed(struct io_conn *c, int reason, const char *detail)
 static void handle_hello(struct peer *p, const struct wire_hello *h)
 {
 	struct node_net *net = p->net;
+	char host[MEMBER_HOST_MAX];
+	uint64_t now, skew;
 	struct err err;
 
 	if (h->proto_version != WIRE_PROTO_VERSION) {
@@ -560,13 +559,21 @@ static void handle_hello(struct peer *p, const struct wire_hello *h)
 	if (p->hello)
 		return;
 	p->hello = 1;
-	p->listen_port = h->listen_port;
 	if (h->listen_port != 0 &&
-	    io_uv_peer_host(p->conn, p->host, sizeof p->host) == 0) {
+	    io_uv_peer_host(p->conn, host, sizeof host) == 0) {
 		err_clear(&err);
-		members_upsert(&net->members, p->id, p->host, h->listen_port,
+		members_upsert(&net->members, p->id, host, h->listen_port,
 			       MEMBER_VIA_PEER, mono_ms(net), &err);
 	}
+	/* Same-clock conflicts fall back on wall time: a peer whose clock
+	 * is far off wins or loses them unfairly. Say so. */
+	now = node_wall_ms(net->n);
+	skew = h->wall_ms > now ? h->wall_ms - now : now - h->wall_ms;
+	if (h->wall_ms != 0 && skew > NET_SKEW_WARN_MS)
+		node_log(net->n, RUMOR_LOG_WARN,
+			 "peer %.8s: its wall clock is %llu ms %s ours; same-clock conflicts are settled by wall time",
+			 p->id_str, (unsigned long long)skew,
+			 h->wall_ms > now ? "ahead of" : "behind");
 	/* Reconcile as soon as a connection is up: that is what a new or
 	 * restarted node needs first, and what a new peer brings. */
 	start_round(p);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 #include <uv.h>
 
@@ -348,6 +349,77 @@ static void test_an_unknown_fsync_policy_is_refused(void **state)
 	free(dir);
 }
 
+struct log_catch {
+	int skew_warnings;
+};
+
+static void catch_log(void *arg, int level, const char *msg)
+{
+	struct log_catch *l = arg;
+
+	if (level == RUMOR_LOG_WARN && strstr(msg, "wall clock") != NULL)
+		l->skew_warnings++;
+}
+
+static uint64_t clock_a_minute_ahead(void *arg)
+{
+	struct timespec ts;
+
+	(void)arg;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + 60000u;
+}
+
+struct skew_wait {
+	uv_loop_t *loop;
+	struct log_catch *log;
+};
+
+static int warned(void *arg)
+{
+	return ((struct skew_wait *)arg)->log->skew_warnings > 0;
+}
+
+static void skew_step(void *arg)
+{
+	uv_run(((struct skew_wait *)arg)->loop, UV_RUN_ONCE);
+}
+
+static void test_a_peer_with_a_skewed_clock_is_reported(void **state)
+{
+	struct cluster c;
+	struct rumor_options o;
+	struct log_catch log = {0};
+	struct skew_wait w = {NULL, &log};
+	struct rumor *ahead;
+	char *dir = tu_tmpdir("skew");
+	char msg[RUMOR_ERRMSG_MAX];
+	const char *seed[1];
+
+	(void)state;
+	cluster_start(&c, 1);
+	seed[0] = c.addrs[0];
+	rumor_options_init(&o);
+	o.data_dir = dir;
+	o.loop = &c.loop;
+	o.peers = seed;
+	o.n_peers = 1;
+	o.catchup_wait_ms = 0;
+	o.wall_clock_ms = clock_a_minute_ahead;
+	o.log = catch_log;
+	o.log_arg = &log;
+	o.log_level = RUMOR_LOG_WARN;
+	assert_int_equal(rumor_open(&ahead, &o, msg, sizeof msg), 0);
+	w.loop = &c.loop;
+	/* The node a minute ahead sees the other a minute behind. */
+	if (!tu_wait_for(warned, skew_step, &w, DEADLINE_MS))
+		fail_msg("no warning about a peer's clock a minute off");
+	rumor_close(ahead, NULL, NULL);
+	cluster_stop(&c);
+	tu_rmrf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -357,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_tombstones_go_once_every_member_has_seen_them),
 		cmocka_unit_test(test_writes_are_fsynced_in_the_background_within_seconds),
 		cmocka_unit_test(test_an_unknown_fsync_policy_is_refused),
+		cmocka_unit_test(test_a_peer_with_a_skewed_clock_is_reported),
 	};
 
 	return cmocka_run_group_tests_name("nodes", tests, NULL, NULL);
