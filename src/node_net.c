@@ -244,6 +244,9 @@ static void on_sync_complete(void *arg, const struct sync_round_stats *st)
 	struct peer *p = arg;
 	struct node_net *net = p->net;
 
+	/* Round figures are per round: the totals take each as it ends. */
+	net->entries_sent += st->entries_sent;
+	net->entries_received += st->entries_received;
 	members_mark_sync(&net->members, p->id, mono_ms(net));
 	node_log(net->n, RUMOR_LOG_DEBUG,
 		 "peer %.8s: round done: %llu sent, %llu received, %llu applied",
@@ -400,6 +403,8 @@ static struct peer *peer_new(struct node_net *net, struct io_conn *c,
 	cb.arg = p;
 	err_clear(&err);
 	if (sync_session_new(&p->sync, net->n->store, &t, NULL, &cb, &err) != 0) {
+		c->data = NULL;
+		c->handlers = (struct io_conn_handlers){0};
 		free(p);
 		return NULL;
 	}
@@ -442,9 +447,12 @@ static void peer_close(struct peer *p, int reason, const char *detail)
 		return;
 	p->closed = 1;
 	if (p->sync != NULL) {
-		st = sync_session_stats(p->sync);
-		net->entries_sent += st->entries_sent;
-		net->entries_received += st->entries_received;
+		/* A round cut short still moved what it moved. */
+		if (sync_session_busy(p->sync)) {
+			st = sync_session_stats(p->sync);
+			net->entries_sent += st->entries_sent;
+			net->entries_received += st->entries_received;
+		}
 		sync_session_free(p->sync);
 		p->sync = NULL;
 	}
@@ -667,8 +675,6 @@ static struct peer *dial(struct node_net *net, const struct sockaddr *addr,
 	}
 	p = peer_new(net, c, 1, seed);
 	if (p == NULL) {
-		c->data = NULL;
-		c->handlers = (struct io_conn_handlers){0};
 		io_conn_close(c, NULL);
 		if (seed >= 0)
 			seeds_report_failure(net->seeds, (size_t)seed);
@@ -1108,7 +1114,7 @@ void node_net_stats(struct rumor *n, struct rumor_stats *st)
 	for (p = net->peers; p != NULL; p = p->next) {
 		st->bytes_in += p->conn->stats.bytes_in;
 		st->bytes_out += p->conn->stats.bytes_out;
-		if (p->sync != NULL) {
+		if (p->sync != NULL && sync_session_busy(p->sync)) {
 			const struct sync_round_stats *rs =
 				sync_session_stats(p->sync);
 			st->entries_sent += rs->entries_sent;

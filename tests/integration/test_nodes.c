@@ -172,6 +172,18 @@ static void test_a_write_on_one_node_reaches_the_other(void **state)
 	wait_everyone_has(&c, "k", "v1");
 	assert_int_equal(rumor_del(c.nodes[0], "k", 1), 0);
 	wait_everyone_has(&c, "k", NULL);
+	/* Three changes, each carried in a round of its own: the counters
+	 * add up across rounds. */
+	{
+		struct rumor_stats s0, s1;
+
+		rumor_stats(c.nodes[0], &s0);
+		rumor_stats(c.nodes[1], &s1);
+		assert_true(s1.entries_received >= 2);
+		assert_true(s0.entries_sent >= 2);
+		assert_true(s0.entries_received >= 1);
+		assert_true(s1.remote_applied >= 2);
+	}
 	cluster_stop(&c);
 }
 
