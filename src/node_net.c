@@ -486,10 +486,20 @@ static int peer_settle_duplicate(struct peer *p)
 	/* Same direction twice (two dials, or two accepts): keep the older. */
 	if (keep_p == keep_other)
 		keep_p = 0;
+	/* A seed reached through the connection that goes is reached all the
+	 * same: the kept one reports for it from now on. */
 	if (keep_p) {
+		if (p->seed < 0)
+			p->seed = other->seed;
+		other->seed = -1;
 		peer_close(other, 0, NULL);
 		return 0;
 	}
+	if (other->seed < 0)
+		other->seed = p->seed;
+	else if (p->seed >= 0 && net->seeds != NULL)
+		seeds_report_success(net->seeds, (size_t)p->seed);
+	p->seed = -1;
 	peer_close(p, 0, NULL);
 	return 1;
 }
