@@ -367,6 +367,7 @@ err_after_resolver:
 	resolver_free(n->resolver);
 err_after_identity:
 	identity_wipe(&n->id);
+	sodium_memzero(n->network_key, sizeof n->network_key);
 err_after_alloc:
 	free(n->data_dir);
 	free(n);
