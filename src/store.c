@@ -1045,6 +1045,21 @@ void store_close(struct store *s)
 
 /* Checks every op of a local batch before anything is written, and gets
  * the scratch for it. "what" names the caller in messages. */
+/* The open-addressing table of the batch paths: a power of two of at
+ * least 2n slots (so probes stay short). 0, or -1 out of memory. */
+static int seqtab_reserve(struct store *s, size_t n)
+{
+	void *p;
+
+	if (2 * n <= s->cap_seqtab)
+		return 0;
+	p = array_grow(s->seqtab, &s->cap_seqtab, 2 * n, sizeof *s->seqtab, 16);
+	if (p == NULL)
+		return -1;
+	s->seqtab = p;
+	return 0;
+}
+
 static int wb_validate(struct store *s, const struct store_op *ops, size_t n,
 		       const char *what, struct err *err)
 {
@@ -1085,17 +1100,8 @@ static int wb_validate(struct store *s, const struct store_op *ops, size_t n,
 		s->wb = p;
 		s->cap_wb = n;
 	}
-	if (n > 1 && 2 * n > s->cap_seqtab) {
-		size_t cap = 16;
-
-		while (cap < 2 * n)
-			cap <<= 1;
-		p = realloc(s->seqtab, cap * sizeof *s->seqtab);
-		if (p == NULL)
-			goto nomem;
-		s->seqtab = p;
-		s->cap_seqtab = cap;
-	}
+	if (n > 1 && seqtab_reserve(s, n) != 0)
+		goto nomem;
 	return 0;
 nomem:
 	return err_set(err, RUMOR_ENOMEM, "store %s: out of memory", s->dir);
@@ -1501,17 +1507,8 @@ static int batch_scratch(struct store *s, size_t n, struct err *err)
 		s->vflags = p;
 		s->cap_batch = n;
 	}
-	if (2 * n > s->cap_seqtab) {
-		size_t cap = 16;
-
-		while (cap < 2 * n)
-			cap <<= 1;
-		p = realloc(s->seqtab, cap * sizeof *s->seqtab);
-		if (p == NULL)
-			goto nomem;
-		s->seqtab = p;
-		s->cap_seqtab = cap;
-	}
+	if (seqtab_reserve(s, n) != 0)
+		goto nomem;
 	return 0;
 nomem:
 	return err_set(err, RUMOR_ENOMEM, "store %s: out of memory", s->dir);
