@@ -194,6 +194,7 @@ struct store {
 	uint32_t *seqtab;               /* apply: hash table for seqdup;
 					   local batch: for repeated keys */
 	size_t cap_seqtab;
+	size_t seqtab_size;         /* slots the current batch uses */
 	struct wb_slot *wb;             /* local batch: one per op */
 	size_t cap_wb;
 };
@@ -1045,18 +1046,25 @@ void store_close(struct store *s)
 
 /* Checks every op of a local batch before anything is written, and gets
  * the scratch for it. "what" names the caller in messages. */
-/* The open-addressing table of the batch paths: a power of two of at
- * least 2n slots (so probes stay short). 0, or -1 out of memory. */
+/* The open-addressing table of the batch paths: s->seqtab_size, the
+ * smallest power of two of at least 2n slots (so probes stay short), is
+ * what this batch uses of the table, which only grows; a small batch after
+ * a large one clears only its own slots. 0, or -1 out of memory. */
 static int seqtab_reserve(struct store *s, size_t n)
 {
+	size_t size = 16;
 	void *p;
 
-	if (2 * n <= s->cap_seqtab)
-		return 0;
-	p = array_grow(s->seqtab, &s->cap_seqtab, 2 * n, sizeof *s->seqtab, 16);
-	if (p == NULL)
-		return -1;
-	s->seqtab = p;
+	while (size < 2 * n)
+		size <<= 1;
+	if (size > s->cap_seqtab) {
+		p = array_grow(s->seqtab, &s->cap_seqtab, size,
+			       sizeof *s->seqtab, 16);
+		if (p == NULL)
+			return -1;
+		s->seqtab = p;
+	}
+	s->seqtab_size = size;
 	return 0;
 }
 
@@ -1121,9 +1129,9 @@ static void wb_link_repeats(struct store *s, const struct store_op *ops,
 	}
 	if (n < 2)
 		return;
-	assert(2 * n <= s->cap_seqtab);
-	mask = s->cap_seqtab - 1;
-	memset(s->seqtab, 0, s->cap_seqtab * sizeof *s->seqtab);
+	assert(2 * n <= s->seqtab_size && s->seqtab_size <= s->cap_seqtab);
+	mask = s->seqtab_size - 1;
+	memset(s->seqtab, 0, s->seqtab_size * sizeof *s->seqtab);
 	for (i = 0; i < n; i++) {
 		for (slot = s->wb[i].hash & mask;; slot = (slot + 1) & mask) {
 			if (s->seqtab[slot] == 0)
@@ -1544,9 +1552,9 @@ static void mark_shared_seqs(struct store *s, const struct rumor_version *vs,
 	size_t mask, slot, i, j;
 	uint64_t o;
 
-	assert(2 * n <= s->cap_seqtab);
-	mask = s->cap_seqtab - 1;
-	memset(s->seqtab, 0, s->cap_seqtab * sizeof *s->seqtab);
+	assert(2 * n <= s->seqtab_size && s->seqtab_size <= s->cap_seqtab);
+	mask = s->seqtab_size - 1;
+	memset(s->seqtab, 0, s->seqtab_size * sizeof *s->seqtab);
 	memset(s->vflags, 0, n);
 	for (i = 0; i < n; i++) {
 		memcpy(&o, vs[i].origin, sizeof o);
