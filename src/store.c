@@ -847,10 +847,9 @@ static int store_load(struct store *s, struct err *err)
 					       STORE_ORIGIN_BYTES);
 			s->stats.log_entries++;
 			if (n_lhashes == cap_lhashes) {
-				cap_lhashes = cap_lhashes ? 2 * cap_lhashes
-							  : 1024;
-				grown = realloc(lhashes,
-						cap_lhashes * sizeof *lhashes);
+				grown = array_grow(lhashes, &cap_lhashes,
+						   n_lhashes + 1,
+						   sizeof *lhashes, 1024);
 				if (grown == NULL)
 					goto nomem;
 				lhashes = grown;
@@ -870,9 +869,9 @@ static int store_load(struct store *s, struct err *err)
 			else
 				s->stats.keys++;
 			if (n_hashes == cap_hashes) {
-				cap_hashes = cap_hashes ? 2 * cap_hashes : 1024;
-				grown = realloc(hashes,
-						cap_hashes * sizeof *hashes);
+				grown = array_grow(hashes, &cap_hashes,
+						   n_hashes + 1, sizeof *hashes,
+						   1024);
 				if (grown == NULL)
 					goto nomem;
 				hashes = grown;
