@@ -222,6 +222,23 @@ static int fail(struct handshake *hs, struct err *err, int code,
 	return err_set(err, code, "handshake: %s", what);
 }
 
+/* Both ends finish alike once message 4 is made or checked: it goes into
+ * the transcript, the peer's identity is recorded, the session keys are
+ * derived and the ephemeral secrets wiped. */
+static void finish(struct handshake *hs, const uint8_t *msg4,
+		   const uint8_t peer[IDENTITY_PUBLIC_BYTES],
+		   const uint8_t Ab[KEY_BYTES], const uint8_t aB[KEY_BYTES])
+{
+	struct part p[] = { { hs->h, KEY_BYTES },
+			    { msg4, HANDSHAKE_MSG4_BYTES } };
+
+	keyed_hash(hs, hs->h, LABEL_H3, p, 2);
+	memcpy(hs->result.peer_public_key, peer, IDENTITY_PUBLIC_BYTES);
+	derive_session(hs, Ab, aB);
+	wipe_ephemeral(hs);
+	hs->state = HS_DONE;
+}
+
 /* ------------------------------------------------------------------ */
 /* Setup */
 
@@ -414,15 +431,7 @@ static int client_recv_m4(struct handshake *hs, const uint8_t *msg,
 		goto out;
 	}
 
-	{
-		struct part p[] = { { hs->h, KEY_BYTES },
-				    { msg, HANDSHAKE_MSG4_BYTES } };
-		keyed_hash(hs, hs->h, LABEL_H3, p, 2);
-	}
-	memcpy(hs->result.peer_public_key, B, IDENTITY_PUBLIC_BYTES);
-	derive_session(hs, Ab, aB);
-	wipe_ephemeral(hs);
-	hs->state = HS_DONE;
+	finish(hs, msg, B, Ab, aB);
 	rv = 0;
 out:
 	sodium_memzero(Ab, sizeof Ab);
@@ -530,15 +539,7 @@ static int server_recv_m3(struct handshake *hs, const uint8_t *msg,
 	crypto_secretbox_easy(out, reply, sizeof reply, zero_nonce, k4);
 	*out_len = HANDSHAKE_MSG4_BYTES;
 
-	{
-		struct part p[] = { { hs->h, KEY_BYTES },
-				    { out, HANDSHAKE_MSG4_BYTES } };
-		keyed_hash(hs, hs->h, LABEL_H3, p, 2);
-	}
-	memcpy(hs->result.peer_public_key, A, IDENTITY_PUBLIC_BYTES);
-	derive_session(hs, Ab, aB);
-	wipe_ephemeral(hs);
-	hs->state = HS_DONE;
+	finish(hs, out, A, Ab, aB);
 	rv = 0;
 out:
 	sodium_memzero(k3, sizeof k3);
