@@ -489,14 +489,7 @@ static int fill_cb(void *arg, const struct rumor_version *v)
 	int rv;
 
 	f->given++;
-	e.seq = v->seq;
-	e.clock = v->clock;
-	e.wall_ms = v->wall_ms;
-	e.deleted = v->deleted ? 1 : 0;
-	e.key = v->key;
-	e.key_len = v->key_len;
-	e.value = v->deleted ? NULL : v->value;
-	e.value_len = v->deleted ? 0 : v->value_len;
+	wire_entry_from_version(v, &e);
 	/* The first entry always goes in: it fits a frame (asserted at the
 	 * top), whatever batch_bytes says. */
 	if (wire_batch_count(f->b) > 0 &&

@@ -326,15 +326,21 @@ int wire_batch_add_version(struct wire_batch_builder *b,
 		return err_set(err, RUMOR_EINVAL,
 			       "wire: version seq %llu is not from the "
 			       "batch's origin", (unsigned long long)v->seq);
-	e.seq = v->seq;
-	e.clock = v->clock;
-	e.wall_ms = v->wall_ms;
-	e.deleted = v->deleted ? 1 : 0;
-	e.key = v->key;
-	e.key_len = v->key_len;
-	e.value = v->deleted ? NULL : v->value;
-	e.value_len = v->deleted ? 0 : v->value_len;
+	wire_entry_from_version(v, &e);
 	return wire_batch_add(b, &e, err);
+}
+
+void wire_entry_from_version(const struct rumor_version *v,
+			     struct wire_entry *e)
+{
+	e->seq = v->seq;
+	e->clock = v->clock;
+	e->wall_ms = v->wall_ms;
+	e->deleted = v->deleted ? 1 : 0;
+	e->key = v->key;
+	e->key_len = v->key_len;
+	e->value = v->deleted ? NULL : v->value;
+	e->value_len = v->deleted ? 0 : v->value_len;
 }
 
 size_t wire_batch_count(const struct wire_batch_builder *b)

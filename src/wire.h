@@ -242,6 +242,10 @@ static inline uint64_t wire_entry_payload(const struct wire_entry *e)
  * point where the entry's and origin point (into the input frame). */
 void wire_entry_to_version(const uint8_t *origin, const struct wire_entry *e,
 			   struct rumor_version *v);
+/* The reverse, for encoding: e's pointers point where v's do; a deleted
+ * version carries no value. */
+void wire_entry_from_version(const struct rumor_version *v,
+			     struct wire_entry *e);
 
 /* Frames are appended to a struct wire_buf (wire_cbor.h): wire_buf_init(),
  * wire_buf_reset(), wire_buf_free(). */
