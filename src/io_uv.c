@@ -101,6 +101,17 @@ static void listener_maybe_done(struct io_uv_listener *l);
 
 /* ------------------------------------------------------------ lifetime */
 
+/* Takes c off its listener's list of connections in their handshake. */
+static void pending_unlink(struct io_uv_listener *l, struct uv_conn *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		l->pending = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+}
+
 static void conn_free(struct uv_conn *c)
 {
 	struct io_uv_listener *l = c->listener;
@@ -108,14 +119,8 @@ static void conn_free(struct uv_conn *c)
 	assert(c->handles_open == 0);
 	if (c->close_cb != NULL)
 		c->close_cb(&c->base);
-	if (l != NULL) {
-		if (c->prev != NULL)
-			c->prev->next = c->next;
-		else
-			l->pending = c->next;
-		if (c->next != NULL)
-			c->next->prev = c->prev;
-	}
+	if (l != NULL)
+		pending_unlink(l, c);
 	if (c->hs != NULL) {
 		handshake_wipe(c->hs);
 		free(c->hs);
@@ -365,12 +370,7 @@ static void conn_open(struct uv_conn *c)
 
 	if (l != NULL) {
 		/* From the listener to the owner the accept callback names. */
-		if (c->prev != NULL)
-			c->prev->next = c->next;
-		else
-			l->pending = c->next;
-		if (c->next != NULL)
-			c->next->prev = c->prev;
+		pending_unlink(l, c);
 		c->listener = NULL;
 		c->prev = c->next = NULL;
 		l->stats.accepted++;
