@@ -10,7 +10,7 @@
  * Seeds are regenerated with:
  *   cc -DFUZZ_HANDSHAKE_MAKE_SEEDS -I include -I src -I . \
  *      tests/fuzz/fuzz_handshake.c crypto/handshake.c crypto/identity.c \
- *      src/lib/err.c -lsodium -o /tmp/mkseeds && \
+ *      lib/err.c -lsodium -o /tmp/mkseeds && \
  *   /tmp/mkseeds tests/fuzz/corpus/handshake
  */
 #include <assert.h>

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "resolver.h"
+#include "resolver/resolver.h"
 
 static struct rumor_version version(const uint8_t *origin, uint64_t wall_ms,
 				    const char *value)

@@ -24,9 +24,9 @@
 #include <cmocka.h>
 
 #include "rumor.h"
-#include "control.h"
+#include "node/control.h"
 #include "crypto/identity.h"
-#include "wire_ctl.h"
+#include "wire/wire_ctl.h"
 #include "tests/lib/testutil.h"
 
 #define DEADLINE_MS 10000

@@ -14,7 +14,7 @@
 #include <uv.h>
 
 #include "crypto/channel.h"
-#include "io_uv.h"
+#include "io/io_uv.h"
 #include "tests/lib/testutil.h"
 
 #define WAIT_MS 5000u

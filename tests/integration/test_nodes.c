@@ -16,7 +16,7 @@
 #include <uv.h>
 
 #include "rumor.h"
-#include "node_ctl.h"
+#include "node/node_ctl.h"
 #include "tests/lib/testutil.h"
 
 #define MAX_NODES 5

@@ -28,9 +28,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "resolver.h"
-#include "store.h"
-#include "sync.h"
+#include "resolver/resolver.h"
+#include "store/store.h"
+#include "sync/sync.h"
 #include "tests/lib/simnet.h"
 #include "tests/lib/testutil.h"
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "resolver.h"
+#include "resolver/resolver.h"
 
 struct simnet_frame {
 	struct simnet_frame *next;

@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store.h"
-#include "sync.h"
+#include "store/store.h"
+#include "sync/sync.h"
 
 enum simnet_verdict {
 	SIMNET_DELIVER = 0,  /* deliver the frame */

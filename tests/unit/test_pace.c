@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "pace.h"
+#include "sync/pace.h"
 
 static struct pace_config config(void)
 {

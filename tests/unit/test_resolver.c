@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "resolver.h"
+#include "resolver/resolver.h"
 #include "tests/lib/testutil.h"
 
 /* ------------------------------------------------------------------ */

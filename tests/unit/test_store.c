@@ -13,8 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "store.h"
-#include "resolver.h"
+#include "store/store.h"
+#include "resolver/resolver.h"
 #include "tests/lib/testutil.h"
 
 #define MAX_CHANGES 64

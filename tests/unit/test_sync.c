@@ -13,12 +13,12 @@
 
 #include <cmocka.h>
 
-#include "resolver.h"
+#include "resolver/resolver.h"
 #include "tests/lib/simnet.h"
-#include "store.h"
-#include "sync.h"
+#include "store/store.h"
+#include "sync/sync.h"
 #include "tests/lib/testutil.h"
-#include "wire.h"
+#include "wire/wire.h"
 
 #define NODES_MAX 8
 

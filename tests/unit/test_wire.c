@@ -21,7 +21,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "wire.h"
+#include "wire/wire.h"
 
 /* ------------------------------------------------------------ helpers */
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "wire_ctl.h"
+#include "wire/wire_ctl.h"
 
 /* The body of the single frame in b, checking its header. */
 static const uint8_t *only_frame(const struct ctl_buf *b, size_t *len)

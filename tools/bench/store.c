@@ -27,7 +27,7 @@
 #include <leveldb/c.h>
 
 #include "bench.h"
-#include "store.h"
+#include "store/store.h"
 
 #define DEFAULT_COUNT 100000
 #define DEFAULT_VALUE_BYTES 100

@@ -20,7 +20,7 @@
  * has cores for both (but LevelDB's one background thread serves every
  * database of a process, so both nodes' compactions share it). The
  * latency cluster shares one loop (it is idle). Raw LevelDB gets the
- * store's options (src/store.c) and batches of as many entries as one
+ * store's options (src/store/) and batches of as many entries as one
  * sync BATCH frame carries; each raw figure is the best of RAW_ROUNDS.
  *
  * Lines marked "no target" say where the time goes: store_apply_batch
@@ -44,12 +44,12 @@
 #include <uv.h>
 
 #include "bench.h"
-#include "node.h"
-#include "node_ctl.h"
+#include "node/node.h"
+#include "node/node_ctl.h"
 #include "rumor.h"
-#include "store.h"
-#include "sync.h"
-#include "wire.h"
+#include "store/store.h"
+#include "sync/sync.h"
+#include "wire/wire.h"
 
 #define KEY_BYTES 16
 #define VALUE_BYTES 100

@@ -40,7 +40,7 @@
  * store_write_batch of 256 new keys it costs ~1.8 us (one HWM entry per
  * batch; raw batched LevelDB: ~0.8 us a key).
  */
-#include "store.h"
+#include "store/store.h"
 #include "lib/array.h"
 
 #include <assert.h>
@@ -51,7 +51,7 @@
 
 #include <leveldb/c.h>
 
-#include "resolver.h"
+#include "resolver/resolver.h"
 
 #define PFX_HWM 'h'
 #define PFX_LOG 'l'

@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wire_cbor.h"
-#include "wire_ctl.h"
+#include "wire/wire_cbor.h"
+#include "wire/wire_ctl.h"
 
 /* ------------------------------------------------------------ buffers */
 

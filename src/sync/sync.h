@@ -72,8 +72,8 @@
 #include <stdint.h>
 
 #include "lib/err.h"
-#include "store.h"
-#include "wire.h"
+#include "store/store.h"
+#include "wire/wire.h"
 
 #define SYNC_BATCH_BYTES (256u * 1024u)         /* default frame bound */
 #define SYNC_FRAME_MAX (2u * 1024u * 1024u)     /* == CHANNEL_FRAME_MAX */

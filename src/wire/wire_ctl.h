@@ -67,7 +67,7 @@
 
 #include "rumor.h"
 #include "lib/err.h"
-#include "node_ctl.h"
+#include "node/node_ctl.h"
 
 /* ------------------------------------------------------------ limits */
 

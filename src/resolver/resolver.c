@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* resolver: the conflict order (see resolver.h). */
-#include "resolver.h"
+#include "resolver/resolver.h"
 
 #include <assert.h>
 #include <dlfcn.h>

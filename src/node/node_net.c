@@ -5,7 +5,7 @@
  * write velocity (src/pace), the member table, multicast announcements and
  * seeds (discovery/), and catch-up before local writes.
  */
-#include "node_net.h"
+#include "node/node_net.h"
 
 #include <assert.h>
 #include <signal.h>
@@ -17,12 +17,12 @@
 #include "discovery/members.h"
 #include "discovery/multicast.h"
 #include "discovery/seeds.h"
-#include "io_uv.h"
-#include "node.h"
-#include "node_ctl.h"
-#include "pace.h"
-#include "sync.h"
-#include "wire.h"
+#include "io/io_uv.h"
+#include "node/node.h"
+#include "node/node_ctl.h"
+#include "sync/pace.h"
+#include "sync/sync.h"
+#include "wire/wire.h"
 
 #define NET_TICK_MS 500u              /* member states, catch-up, tombstones */
 #define NET_GC_PER_TICK 256u          /* tombstones collected per tick */

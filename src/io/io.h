@@ -3,7 +3,7 @@
  * io: the transport that sync and node talk to. A connection carries
  * whole messages (bytes) both ways, each sealed into one frame by the
  * implementation; it reports the peer's identity, its write queue for
- * backpressure, and its end. src/io_uv.c is the libuv TCP implementation;
+ * backpressure, and its end. src/io/io_uv.c is the libuv TCP implementation;
  * tests may supply their own struct io_conn_ops.
  *
  * Conventions:

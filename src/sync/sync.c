@@ -54,7 +54,7 @@
  * of key order is reading the metas the peer already has (skipped): hence
  * the rule, and SYNC_SKIP_MAX to bound the work per call.
  */
-#include "sync.h"
+#include "sync/sync.h"
 #include "lib/array.h"
 
 #include <assert.h>

@@ -10,7 +10,7 @@
  * or user) released it, so the close callback never runs inside
  * io_conn_close().
  */
-#include "io_uv.h"
+#include "io/io_uv.h"
 
 #include <assert.h>
 #include <stdarg.h>

@@ -18,7 +18,7 @@
 
 #include <cbor.h>
 
-#include "wire_cbor.h"
+#include "wire/wire_cbor.h"
 
 /* ------------------------------------------------------------ buffers */
 

@@ -23,10 +23,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "control.h"
-#include "node.h"
-#include "node_ctl.h"
-#include "wire_ctl.h"
+#include "node/control.h"
+#include "node/node.h"
+#include "node/node_ctl.h"
+#include "wire/wire_ctl.h"
 
 /* Replies are handed to libuv in chunks of about this size. */
 #define CONTROL_FLUSH_BYTES (64u << 10)

@@ -70,7 +70,7 @@
 #include "rumor.h"
 #include "rumor/resolver.h"
 #include "lib/err.h"
-#include "wire_cbor.h"
+#include "wire/wire_cbor.h"
 
 /* ------------------------------------------------------------ limits */
 

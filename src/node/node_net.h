@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * node_net: the network side of a node (connections, reconciliation
- * rounds, discovery, catch-up). Internal to src/node*.c.
+ * rounds, discovery, catch-up). Internal to src/node/.
  */
 #ifndef RUMOR_NODE_NET_H
 #define RUMOR_NODE_NET_H

@@ -13,9 +13,9 @@
 #include "rumor.h"
 #include "crypto/identity.h"
 #include "lib/err.h"
-#include "resolver.h"
-#include "store.h"
-#include "node_net.h"
+#include "resolver/resolver.h"
+#include "store/store.h"
+#include "node/node_net.h"
 
 #define NODE_DB_DIR "db"
 

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * node_ctl: what the control socket (src/control.c) asks of a node beyond
+ * node_ctl: what the control socket (src/node/control.c) asks of a node beyond
  * the public API: the gossip state for `status` and `peers`, the log, a
  * forced sync, and change subscriptions for `watch`. Implemented in
- * src/node.c. All calls on the node's loop thread.
+ * src/node/node.c. All calls on the node's loop thread.
  */
 #ifndef RUMOR_NODE_CTL_H
 #define RUMOR_NODE_CTL_H

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wire.h"
-#include "wire_cbor.h"
+#include "wire/wire.h"
+#include "wire/wire_cbor.h"
 
 /* ------------------------------------------------------------ names */
 

@@ -23,7 +23,7 @@
 #include <uv.h>
 
 #include "crypto/identity.h"
-#include "io.h"
+#include "io/io.h"
 #include "lib/err.h"
 
 #define IO_UV_HANDSHAKE_TIMEOUT_MS 10000u

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* node: the librumor API over one store, one resolver, one identity. */
-#include "node.h"
-#include "node_ctl.h"
+#include "node/node.h"
+#include "node/node_ctl.h"
 #include "lib/array.h"
-#include "control.h"
+#include "node/control.h"
 
 #include <assert.h>
 #include <errno.h>

@@ -29,7 +29,7 @@
 
 #include "crypto/identity.h"
 #include "lib/array.h"
-#include "wire_ctl.h"
+#include "wire/wire_ctl.h"
 
 enum {
 	EXIT_OK = 0,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* pace: write velocity and the reconciliation interval (see pace.h). */
-#include "pace.h"
+#include "sync/pace.h"
 
 #include <assert.h>
 #include <stddef.h>
