@@ -1,34 +1,61 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * io: the transport that sync and node talk to. A connection carries
- * whole messages (bytes) both ways, each sealed into one frame by the
- * implementation; it reports the peer's identity, its write queue for
- * backpressure, and its end. src/io/io_uv.c is the libuv TCP implementation;
- * tests may supply their own struct io_conn_ops.
+ * io: everything a node does with time or the network, behind one vtable
+ * (DESIGN 1). src/io/io_uv.c implements it over libuv; tests/lib/sim.c
+ * implements it on virtual time for the cluster simulator. Above this
+ * header nothing includes uv.h except the loop owners (src/rumord.c and
+ * src/node/run_uv.c, which holds rumor_run).
+ *
+ * One struct io serves one node: its clocks, timers, peer connections
+ * (authenticated, sealed messages), datagrams (multicast announcements),
+ * local stream sockets (the control socket), name resolution (seeds) and
+ * background work (fsync). Several nodes may share one loop, each with
+ * its own struct io.
  *
  * Conventions:
- *  1. The owner of a connection (the code that got it from a dialer or a
- *     listener) fills in c->handlers and c->data, and must release it
- *     with io_conn_close() exactly once, including after handlers.closed
- *     fired. The close callback then fires exactly once, from the loop
- *     (never inside io_conn_close()); c is freed right after it returns.
- *  2. Handlers are called from the loop, never from inside an io_conn_*
- *     call, except that messages may be delivered from io_conn_resume()'s
- *     loop turn (not from its call). Any io_conn_* call is allowed inside
- *     a handler, io_conn_close() included.
- *  3. handlers.closed fires at most once, when the connection ends for
- *     any reason other than io_conn_close(): no message arrives after it
+ *  1. Every callback runs from the loop, never from inside the io_* call
+ *     that caused it (a send never calls back synchronously). Any io_*
+ *     call is allowed inside a callback, the close or free of the object
+ *     whose callback it is included.
+ *  2. Timers are freed with io_timer_free() at any moment, their own
+ *     callback included; the callback never fires after that.
+ *  3. A connection (peer or stream) handed to its owner (by a dial, a
+ *     listener's accept callback) is released with its close call exactly
+ *     once, including after its closed handler fired. The close callback
+ *     then fires exactly once, from the loop (never inside the close
+ *     call); the object is freed right after it returns.
+ *  4. handlers.closed fires at most once, when the connection ends for
+ *     any reason other than the owner's close: nothing arrives after it
  *     and sends fail with RUMOR_ECLOSED.
+ *  5. Listeners, datagram sockets and resolutions are closed or cancelled
+ *     with their close call; the optional callback fires once, from the
+ *     loop, when the object is freed. No other callback fires after the
+ *     close call.
+ *  6. Randomness that shapes the schedule (jitter, backoff, peer choice)
+ *     comes from io_random(), so that a simulated cluster replays from
+ *     its seed. Key material does not: it comes from libsodium.
  */
 #ifndef RUMOR_IO_H
 #define RUMOR_IO_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "lib/err.h"
 
+struct io;
+struct io_timer;
 struct io_conn;
+struct io_listener;
+struct io_udp;
+struct io_stream;
+struct io_stream_listener;
+struct io_resolve;
+struct trusted_keys;
+struct identity;
+
+/* ------------------------------------------------------------ peers */
 
 struct io_conn_handlers {
 	/* The handshake is done and c->peer_key is valid (dialed
@@ -70,7 +97,10 @@ struct io_conn_ops {
 	void (*pause)(struct io_conn *c);
 	/* Delivers what was held back, from the loop, and reads again. */
 	void (*resume)(struct io_conn *c);
-	/* See convention 1. cb may be NULL. */
+	/* The numeric address (no port) of the far end. RUMOR_ENET when
+	 * there is none (closed). */
+	int (*peer_host)(const struct io_conn *c, char *host, size_t len);
+	/* See convention 3. cb may be NULL. */
 	void (*close)(struct io_conn *c, io_close_cb cb);
 };
 
@@ -86,6 +116,230 @@ struct io_conn {
 	size_t low_watermark;
 	struct io_conn_stats stats;
 };
+
+#define IO_HANDSHAKE_TIMEOUT_MS 10000u
+#define IO_LOW_WATERMARK (256u * 1024u)
+
+/* What both ends of a peer connection need. The pointed-to objects must
+ * outlive every listener and connection made with the config; the struct
+ * itself is copied. */
+struct io_peer_config {
+	const struct identity *identity;
+	const uint8_t *network_key;             /* NETWORK_KEY_BYTES */
+	const struct trusted_keys *trusted;     /* NULL: any identity */
+	/* A peer that has not finished the handshake this long after the
+	 * connection (or the dial) started is closed. 0: the default. */
+	unsigned handshake_timeout_ms;
+	/* Initial io_conn.low_watermark of each connection. 0: default. */
+	size_t low_watermark;
+};
+
+/* A connection authenticated: the callee now owns c (sets c->handlers
+ * and c->data, releases it with io_conn_close()). */
+typedef void (*io_accept_cb)(struct io_listener *l, struct io_conn *c);
+/* A connection failed before it authenticated (reason and detail as in
+ * handlers.closed); it is gone already. For logs and counters. */
+typedef void (*io_reject_cb)(struct io_listener *l, int reason,
+			     const char *detail);
+typedef void (*io_listener_close_cb)(struct io_listener *l);
+
+struct io_listener_stats {
+	uint64_t accepted;      /* authenticated and handed out */
+	uint64_t rejected;      /* failed or timed out in the handshake */
+	uint64_t in_handshake;  /* connections in their handshake now */
+};
+
+/* ------------------------------------------------------------ datagrams */
+
+/* One datagram from the group; buf and from are valid only during the
+ * call. from is the sender's address (its source port). */
+typedef void (*io_udp_recv_cb)(struct io_udp *u, const uint8_t *buf,
+			       size_t len, const struct sockaddr *from);
+
+/* A multicast group membership: bound to the group's port (shared with
+ * other sockets of the host), joined, sending to the group. */
+struct io_udp_config {
+	const struct sockaddr *group;   /* IPv4 group address and port */
+	const char *interface;          /* IPv4 address or NULL: system's */
+	int ttl;
+	int loopback;                   /* hear this host's own datagrams */
+};
+
+/* ------------------------------------------------------------ streams */
+
+/* A local byte stream (the control socket). Reads are delivered in
+ * chunks as they come; writes are copied and queued. */
+struct io_stream_handlers {
+	/* Bytes read; valid only during the call. */
+	void (*read)(struct io_stream *s, const uint8_t *buf, size_t len);
+	/* The write queue is empty again (after a write). */
+	void (*drained)(struct io_stream *s);
+	/* The peer closed (RUMOR_ECLOSED) or the socket failed. */
+	void (*closed)(struct io_stream *s, int reason, const char *detail);
+};
+
+struct io_stream_ops {
+	int (*write)(struct io_stream *s, const uint8_t *buf, size_t len,
+		     struct err *err);
+	size_t (*queued)(const struct io_stream *s);
+	void (*pause)(struct io_stream *s);     /* stop reading */
+	void (*resume)(struct io_stream *s);    /* read again */
+	/* Convention 3; cb may be NULL. Queued writes are flushed first
+	 * when the socket still takes them. */
+	void (*close)(struct io_stream *s, void (*cb)(struct io_stream *s));
+};
+
+struct io_stream {
+	const struct io_stream_ops *ops;
+	struct io_stream_handlers handlers;     /* the owner's */
+	void *data;                             /* the owner's */
+};
+
+typedef void (*io_stream_accept_cb)(struct io_stream_listener *l,
+				    struct io_stream *s);
+
+/* ------------------------------------------------------------ the rest */
+
+typedef void (*io_timer_cb)(struct io_timer *t);
+
+/* A name resolved: status 0 and n >= 1 addresses (valid only during the
+ * call), or a negative RUMOR_E* code with n == 0. */
+typedef void (*io_resolve_cb)(struct io_resolve *r, int status,
+			      const struct sockaddr *const *addrs, size_t n);
+
+/* Background work: work(arg) runs off the loop (a thread pool), then
+ * done(arg, status) on the loop (status 0, or RUMOR_ECANCELED). */
+typedef void (*io_work_fn)(void *arg);
+typedef void (*io_work_done_fn)(void *arg, int status);
+
+struct io_ops {
+	/* Monotonic ms (the loop's cached time). */
+	uint64_t (*now_ms)(struct io *io);
+	/* Wall clock, ms since the epoch. */
+	uint64_t (*wall_ms)(struct io *io);
+	/* Uniform in [0, upper) (upper > 0); see convention 6. */
+	uint32_t (*random)(struct io *io, uint32_t upper);
+
+	struct io_timer *(*timer_new)(struct io *io, io_timer_cb cb,
+				      void *data);
+	/* (Re)starts: fires after timeout_ms, then every repeat_ms if not
+	 * 0. timeout 0 fires on the next loop turn. */
+	void (*timer_start)(struct io_timer *t, uint64_t timeout_ms,
+			    uint64_t repeat_ms);
+	void (*timer_stop)(struct io_timer *t);
+	int (*timer_active)(const struct io_timer *t);
+	void (*timer_free)(struct io_timer *t);
+
+	/* Listens on host (numeric IPv4 or IPv6) and port (0: any free
+	 * port). accept required, reject may be NULL. RUMOR_EINVAL (bad
+	 * address) or RUMOR_ENET (bind/listen failed) with *out unset. */
+	int (*listen)(struct io *io, const struct io_peer_config *cfg,
+		      const char *host, int port, io_accept_cb accept,
+		      io_reject_cb reject, void *data,
+		      struct io_listener **out, struct err *err);
+	int (*listener_port)(const struct io_listener *l);
+	void *(*listener_data)(const struct io_listener *l);
+	struct io_listener_stats (*listener_stats)(const struct io_listener *l);
+	/* Stops listening and closes the connections still in their
+	 * handshake (not those handed out). */
+	void (*listener_close)(struct io_listener *l, io_listener_close_cb cb);
+
+	/* Dials addr. On success *out is not open yet: set its handlers and
+	 * data now; handlers.open fires once the handshake is done, or
+	 * handlers.closed if it fails. expected_server_key (32 bytes,
+	 * copied) narrows the server to one identity; NULL: any the config
+	 * trusts. Fails only for bad arguments (RUMOR_EINVAL), memory
+	 * (RUMOR_ENOMEM) or a socket that cannot start (RUMOR_ENET). */
+	int (*dial)(struct io *io, const struct io_peer_config *cfg,
+		    const struct sockaddr *addr,
+		    const uint8_t *expected_server_key, struct io_conn **out,
+		    struct err *err);
+
+	/* Joins a multicast group (RUMOR_ENET naming the failed step). */
+	int (*udp_open)(struct io *io, const struct io_udp_config *cfg,
+			io_udp_recv_cb recv, void *data, struct io_udp **out,
+			struct err *err);
+	void *(*udp_data)(const struct io_udp *u);
+	/* Sends one datagram to the group; never blocks (a full socket
+	 * drops it: RUMOR_ENET). */
+	int (*udp_send)(struct io_udp *u, const uint8_t *buf, size_t len);
+	void (*udp_close)(struct io_udp *u, void (*cb)(void *arg), void *arg);
+
+	/* Listens on a unix socket at path, mode 0600. RUMOR_EBUSY when a
+	 * live listener already answers there; a stale socket file is
+	 * replaced; RUMOR_ECONFIG for a path that is not a socket or is too
+	 * long. */
+	int (*stream_listen)(struct io *io, const char *path,
+			     io_stream_accept_cb accept, void *data,
+			     struct io_stream_listener **out, struct err *err);
+	void *(*stream_listener_data)(const struct io_stream_listener *l);
+	/* Stops listening and removes the socket file (streams already
+	 * accepted are their owners'). */
+	void (*stream_listener_close)(struct io_stream_listener *l,
+				      void (*cb)(void *arg), void *arg);
+
+	/* Resolves host and port (strings) to addresses. */
+	int (*resolve)(struct io *io, const char *host, const char *port,
+		       io_resolve_cb cb, void *data, struct io_resolve **out,
+		       struct err *err);
+	void *(*resolve_data)(const struct io_resolve *r);
+	/* cb does not fire after this; the request is freed from the
+	 * loop. */
+	void (*resolve_cancel)(struct io_resolve *r);
+
+	/* Queues background work (RUMOR_ENOMEM or RUMOR_EIO if it cannot be
+	 * queued). done always fires, once. */
+	int (*work)(struct io *io, io_work_fn work, io_work_done_fn done,
+		    void *arg);
+};
+
+struct io {
+	const struct io_ops *ops;
+	void *impl;
+};
+
+/* ------------------------------------------------------------ inline */
+
+static inline uint64_t io_now_ms(struct io *io) { return io->ops->now_ms(io); }
+static inline uint64_t io_wall_ms(struct io *io) { return io->ops->wall_ms(io); }
+static inline uint32_t io_random(struct io *io, uint32_t upper)
+{
+	return io->ops->random(io, upper);
+}
+
+static inline struct io_timer *io_timer_new(struct io *io, io_timer_cb cb,
+					    void *data)
+{
+	return io->ops->timer_new(io, cb, data);
+}
+
+/* Every timer starts with these two fields; the rest is the impl's. */
+struct io_timer {
+	struct io *io;
+	void *data;
+};
+
+static inline void io_timer_start(struct io_timer *t, uint64_t timeout_ms,
+				  uint64_t repeat_ms)
+{
+	t->io->ops->timer_start(t, timeout_ms, repeat_ms);
+}
+
+static inline void io_timer_stop(struct io_timer *t)
+{
+	t->io->ops->timer_stop(t);
+}
+
+static inline int io_timer_active(const struct io_timer *t)
+{
+	return t->io->ops->timer_active(t);
+}
+
+static inline void io_timer_free(struct io_timer *t)
+{
+	if (t != NULL)
+		t->io->ops->timer_free(t);
+}
 
 static inline int io_conn_send(struct io_conn *c, const uint8_t *msg,
 			       size_t len, struct err *err)
@@ -108,9 +362,32 @@ static inline void io_conn_resume(struct io_conn *c)
 	c->ops->resume(c);
 }
 
+static inline int io_conn_peer_host(const struct io_conn *c, char *host,
+				    size_t len)
+{
+	return c->ops->peer_host(c, host, len);
+}
+
 static inline void io_conn_close(struct io_conn *c, io_close_cb cb)
 {
 	c->ops->close(c, cb);
+}
+
+static inline int io_stream_write(struct io_stream *s, const uint8_t *buf,
+				  size_t len, struct err *err)
+{
+	return s->ops->write(s, buf, len, err);
+}
+
+static inline size_t io_stream_queued(const struct io_stream *s)
+{
+	return s->ops->queued(s);
+}
+
+static inline void io_stream_close(struct io_stream *s,
+				   void (*cb)(struct io_stream *s))
+{
+	s->ops->close(s, cb);
 }
 
 #endif
