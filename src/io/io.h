@@ -228,6 +228,9 @@ struct io_ops {
 			    uint64_t repeat_ms);
 	void (*timer_stop)(struct io_timer *t);
 	int (*timer_active)(const struct io_timer *t);
+	/* A weak timer does not keep the loop running by itself (libuv's
+	 * uv_unref): for housekeeping such as the once-a-second fsync. */
+	void (*timer_weak)(struct io_timer *t);
 	void (*timer_free)(struct io_timer *t);
 
 	/* Listens on host (numeric IPv4 or IPv6) and port (0: any free
@@ -333,6 +336,11 @@ static inline void io_timer_stop(struct io_timer *t)
 static inline int io_timer_active(const struct io_timer *t)
 {
 	return t->io->ops->timer_active(t);
+}
+
+static inline void io_timer_weak(struct io_timer *t)
+{
+	t->io->ops->timer_weak(t);
 }
 
 static inline void io_timer_free(struct io_timer *t)
