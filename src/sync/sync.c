@@ -56,6 +56,7 @@
  */
 #include "sync/sync.h"
 #include "lib/array.h"
+#include "lib/bytes.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -874,15 +875,6 @@ static int on_batch(struct sync_session *ss, const struct wire_batch *b,
 	return apply_and_ack(ss, b->n, b->payload_bytes, err);
 }
 
-static int key_cmp(const struct wire_entry *a, const struct wire_entry *b)
-{
-	size_t n = a->key_len < b->key_len ? a->key_len : b->key_len;
-	int c = memcmp(a->key, b->key, n);
-
-	return c != 0 ? c : (a->key_len > b->key_len) -
-			    (a->key_len < b->key_len);
-}
-
 static int on_mbatch(struct sync_session *ss, const struct wire_mbatch *b,
 		     struct err *err)
 {
@@ -906,7 +898,9 @@ static int on_mbatch(struct sync_session *ss, const struct wire_mbatch *b,
 			return proto(err, "MBATCH entry with seq 0");
 		if (e->clock == 0)
 			return proto(err, "MBATCH entry with clock 0");
-		if (i > 0 && key_cmp(&b->entries[i - 1], e) >= 0)
+		if (i > 0 && bytes_cmp(b->entries[i - 1].key,
+				       b->entries[i - 1].key_len, e->key,
+				       e->key_len) >= 0)
 			return proto(err, "MBATCH entries not in increasing "
 				     "key order");
 		wire_entry_to_version(b->origins[e->origin_index], e,
