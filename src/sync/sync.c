@@ -54,114 +54,22 @@
  * of key order is reading the metas the peer already has (skipped): hence
  * the rule, and SYNC_SKIP_MAX to bound the work per call.
  */
-#include "sync/sync.h"
-#include "lib/array.h"
-#include "lib/bytes.h"
-
-#include <assert.h>
-#include <stdlib.h>
-#include <string.h>
-
-/* A single entry of maximum size must always fit in one frame. */
-_Static_assert(WIRE_BATCH_HEAD_MAX + WIRE_ENTRY_OVERHEAD_MAX +
-	       WIRE_KEY_MAX + WIRE_VALUE_MAX <= SYNC_FRAME_MAX,
-	       "a maximal entry must fit in a frame");
-_Static_assert(WIRE_MBATCH_HEAD_MAX + WIRE_MBATCH_ORIGIN_BYTES +
-	       WIRE_ENTRY_OVERHEAD_MAX + WIRE_MBATCH_INDEX_MAX +
-	       WIRE_KEY_MAX + WIRE_VALUE_MAX <= SYNC_FRAME_MAX,
-	       "a maximal MBATCH entry must fit in a frame");
-_Static_assert(WIRE_ORIGIN_BYTES == STORE_ORIGIN_BYTES,
-	       "wire and store origins differ in size");
-
-enum push_state {
-	PUSH_IDLE = 0,       /* no peer DIGEST to serve */
-	PUSH_STREAMING,      /* sending BATCHes, then DONE */
-	PUSH_DRAINING,       /* DONE sent, waiting for the last ACKs */
-};
-
-/* An origin whose entries the peer lacks: stream (cursor, snap_hwm]. */
-struct push_origin {
-	uint8_t origin[STORE_ORIGIN_BYTES];
-	uint64_t cursor;     /* last seq sent; starts at the peer's HWM */
-};
-
-/* A growable array of HWMs. */
-struct hwm_list {
-	struct store_hwm *v;
-	size_t n;
-	size_t cap;
-};
-
-struct sync_session {
-	struct store *store;
-	struct sync_transport t;
-	struct sync_callbacks cb;
-	struct sync_config cfg;
-	struct wire_decoder dec;
-	struct wire_buf out;
-
-	int failed;                  /* 0 or the sticky error code */
-	struct err failure;
-
-	/* The round. */
-	int round_open;
-	int pull_done;
-	int push_done;
-	uint64_t next_exchange_id;
-	uint64_t rounds;
-	struct sync_round_stats st;
-
-	/* Pull: our DIGEST and the peer's stream to us. */
-	int pull_open;
-	uint64_t pull_id;
-	struct rumor_version *vs;
-	int *outcomes;
-	size_t vs_cap;
-	struct hwm_list raise;       /* a DONE's HWMs, sorted */
-	struct hwm_list self;        /* our HWMs for our DIGEST */
-	struct wire_hwm *whwms;      /* wire view of self or snap */
-	size_t whwms_cap;
-
-	/* Push: our stream to the peer. */
-	enum push_state push;
-	uint64_t push_id;
-	struct store_snapshot *snap;
-	struct hwm_list snap_hwms;   /* the snapshot's HWMs, for DONE */
-	struct push_origin *po;      /* origins to stream, in origin order */
-	size_t po_n;
-	size_t po_cap;
-	size_t po_next;              /* origin being streamed */
-	uint64_t sent;               /* payload bytes sent this exchange */
-	uint64_t acked;
-	struct hwm_list peer;        /* the peer's last DIGEST, sorted */
-	int have_peer;
-
-	/* Push in key order (push_key): the m keyspace after kcur. */
-	int push_key;
-	int key_done;                /* the scan ran past the last key */
-	int kcur_set;                /* 0: from the first key */
-	size_t kcur_len;
-	struct wire_mbatch_builder *mb;
-	uint8_t peer_last_origin[STORE_ORIGIN_BYTES]; /* a lookup cache */
-	uint64_t peer_last_hwm;
-	int peer_last_set;
-	uint8_t kcur[RUMOR_KEY_MAX]; /* last key examined */
-};
+#include "sync/sync_int.h"
 
 /* ------------------------------------------------------------ helpers */
 
-static uint64_t now_ms(const struct sync_session *ss)
+uint64_t sync_now(const struct sync_session *ss)
 {
 	return ss->t.now_ms != NULL ? ss->t.now_ms(ss->t.arg) : 0;
 }
 
-static int writable(const struct sync_session *ss)
+int sync_writable(const struct sync_session *ss)
 {
 	return ss->t.writable == NULL || ss->t.writable(ss->t.arg);
 }
 
-/* Records the first error; the session stays failed (sync.h, 1). */
-static int fail(struct sync_session *ss, int rv, struct err *err)
+/* Records the first error; the session stays sync_failed (sync.h, 1). */
+int sync_fail(struct sync_session *ss, int rv, struct err *err)
 {
 	assert(rv < 0);
 	ss->failed = rv;
@@ -170,129 +78,20 @@ static int fail(struct sync_session *ss, int rv, struct err *err)
 	return rv;
 }
 
-static int failed(const struct sync_session *ss, struct err *err)
+int sync_failed(const struct sync_session *ss, struct err *err)
 {
 	if (err != NULL)
 		*err = ss->failure;
 	return ss->failed;
 }
 
-static int proto(struct err *err, const char *what)
+int sync_proto(struct err *err, const char *what)
 {
 	return err_set(err, RUMOR_EPROTO, "sync: %s", what);
 }
 
-static int hwm_list_reserve(struct hwm_list *l, size_t n, struct err *err)
-{
-	struct store_hwm *v;
-
-	if (n <= l->cap)
-		return 0;
-	v = array_grow(l->v, &l->cap, n, sizeof(*v), 16);
-	if (v == NULL)
-		return err_set(err, RUMOR_ENOMEM, "sync: out of memory");
-	l->v = v;
-	return 0;
-}
-
-struct hwm_load {
-	struct hwm_list *l;
-	int oom;
-};
-
-static int hwm_list_add_cb(void *arg, const uint8_t *origin, uint64_t seq)
-{
-	struct hwm_load *ld = arg;
-	struct hwm_list *l = ld->l;
-
-	if (hwm_list_reserve(l, l->n + 1, NULL) != 0) {
-		ld->oom = 1;
-		return 1;
-	}
-	memcpy(l->v[l->n].origin, origin, STORE_ORIGIN_BYTES);
-	l->v[l->n].seq = seq;
-	l->n++;
-	return 0;
-}
-
-/* Fills l with the store's HWMs (of snap if not NULL), in origin order. */
-static int hwm_list_load(struct sync_session *ss, struct hwm_list *l,
-			 const struct store_snapshot *snap, struct err *err)
-{
-	struct hwm_load ld = { l, 0 };
-	int rv;
-
-	l->n = 0;
-	rv = store_hwms(ss->store, snap, hwm_list_add_cb, &ld, err);
-	if (rv != 0)
-		return rv;
-	if (ld.oom)
-		return err_set(err, RUMOR_ENOMEM, "sync: out of memory");
-	return 0;
-}
-
-static int hwm_cmp(const void *a, const void *b)
-{
-	const struct store_hwm *x = a, *y = b;
-
-	return memcmp(x->origin, y->origin, STORE_ORIGIN_BYTES);
-}
-
-/* Copies a DIGEST's or DONE's HWMs into l, sorted by origin; duplicate
- * origins are a protocol error. O(n log n). */
-static int hwm_list_from_wire(struct hwm_list *l, const struct wire_digest *d,
-			      struct err *err)
-{
-	size_t i;
-	int rv;
-
-	rv = hwm_list_reserve(l, d->n, err);
-	if (rv != 0)
-		return rv;
-	for (i = 0; i < d->n; i++) {
-		memcpy(l->v[i].origin, d->hwms[i].origin, STORE_ORIGIN_BYTES);
-		l->v[i].seq = d->hwms[i].hwm;
-	}
-	l->n = d->n;
-	if (l->n > 1)
-		qsort(l->v, l->n, sizeof(*l->v), hwm_cmp);
-	for (i = 1; i < l->n; i++)
-		if (hwm_cmp(&l->v[i - 1], &l->v[i]) == 0) {
-			l->n = 0;
-			return proto(err, "an origin appears twice in a "
-				     "digest");
-		}
-	return 0;
-}
-
-/* The HWM of origin in a sorted list (0 when absent). */
-static uint64_t hwm_list_find(const struct hwm_list *l, const uint8_t *origin)
-{
-	struct store_hwm key;
-	const struct store_hwm *hit;
-
-	if (l->n == 0)
-		return 0;
-	memcpy(key.origin, origin, STORE_ORIGIN_BYTES);
-	hit = bsearch(&key, l->v, l->n, sizeof(*l->v), hwm_cmp);
-	return hit != NULL ? hit->seq : 0;
-}
-
-/* The peer's HWM for origin: key-order streams ask for every meta, and
- * runs of one origin are the rule. */
-static uint64_t peer_hwm(struct sync_session *ss, const uint8_t *origin)
-{
-	if (ss->peer_last_set &&
-	    memcmp(ss->peer_last_origin, origin, STORE_ORIGIN_BYTES) == 0)
-		return ss->peer_last_hwm;
-	memcpy(ss->peer_last_origin, origin, STORE_ORIGIN_BYTES);
-	ss->peer_last_hwm = hwm_list_find(&ss->peer, origin);
-	ss->peer_last_set = 1;
-	return ss->peer_last_hwm;
-}
-
 /* A wire view of l (pointers into l). */
-static int wire_view(struct sync_session *ss, const struct hwm_list *l,
+int sync_wire_view(struct sync_session *ss, const struct hwm_list *l,
 		     struct err *err)
 {
 	struct wire_hwm *w;
@@ -314,7 +113,7 @@ static int wire_view(struct sync_session *ss, const struct hwm_list *l,
 }
 
 /* Sends the frame in ss->out and forgets it. */
-static int send_out(struct sync_session *ss, struct err *err)
+int sync_send_out(struct sync_session *ss, struct err *err)
 {
 	int rv;
 
@@ -339,18 +138,18 @@ static void round_begin(struct sync_session *ss)
 {
 	assert(!ss->round_open);
 	memset(&ss->st, 0, sizeof(ss->st));
-	ss->st.started_ms = now_ms(ss);
+	ss->st.started_ms = sync_now(ss);
 	ss->round_open = 1;
 	ss->pull_done = 0;
 	ss->push_done = 0;
 }
 
-static void round_maybe_complete(struct sync_session *ss)
+void sync_round_maybe_complete(struct sync_session *ss)
 {
 	if (!ss->round_open || !ss->pull_done || !ss->push_done)
 		return;
 	assert(!ss->pull_open && ss->push == PUSH_IDLE);
-	ss->st.finished_ms = now_ms(ss);
+	ss->st.finished_ms = sync_now(ss);
 	ss->round_open = 0;
 	ss->rounds++;
 	if (ss->cb.on_complete != NULL)
@@ -366,7 +165,7 @@ static int pull_begin(struct sync_session *ss, struct err *err)
 	rv = hwm_list_load(ss, &ss->self, NULL, err);
 	if (rv != 0)
 		return rv;
-	rv = wire_view(ss, &ss->self, err);
+	rv = sync_wire_view(ss, &ss->self, err);
 	if (rv != 0)
 		return rv;
 	ss->pull_id = ss->next_exchange_id++;
@@ -376,376 +175,10 @@ static int pull_begin(struct sync_session *ss, struct err *err)
 				ss->self.n, err);
 	if (rv != 0)
 		return rv;
-	rv = send_out(ss, err);
+	rv = sync_send_out(ss, err);
 	if (rv != 0)
 		return rv;
 	ss->pull_open = 1;
-	return 0;
-}
-
-/* ------------------------------------------------------------ push */
-
-static void push_release(struct sync_session *ss)
-{
-	if (ss->snap != NULL) {
-		store_snapshot_free(ss->store, ss->snap);
-		ss->snap = NULL;
-	}
-}
-
-/* The peer's DIGEST: snapshot, and list what it lacks. */
-static int push_begin(struct sync_session *ss, uint64_t exchange_id,
-		      struct err *err)
-{
-	struct push_origin *po;
-	uint64_t theirs;
-	size_t i;
-	int rv;
-
-	assert(ss->push == PUSH_IDLE && ss->snap == NULL);
-	ss->snap = store_snapshot_new(ss->store);
-	if (ss->snap == NULL)
-		return err_set(err, RUMOR_ENOMEM, "sync: no snapshot");
-	rv = hwm_list_load(ss, &ss->snap_hwms, ss->snap, err);
-	if (rv != 0)
-		goto err_after_snapshot;
-	if (ss->snap_hwms.n > ss->po_cap) {
-		po = realloc(ss->po, ss->snap_hwms.n * sizeof(*po));
-		if (po == NULL) {
-			rv = err_set(err, RUMOR_ENOMEM, "sync: out of memory");
-			goto err_after_snapshot;
-		}
-		ss->po = po;
-		ss->po_cap = ss->snap_hwms.n;
-	}
-	ss->po_n = 0;
-	for (i = 0; i < ss->snap_hwms.n; i++) {
-		/* Even when our HWM is not above theirs: a cut stream may
-		 * have left us log entries above our own HWM (see the top of
-		 * this file). Scanning an origin with nothing to send costs
-		 * one seek. */
-		theirs = hwm_list_find(&ss->peer, ss->snap_hwms.v[i].origin);
-		memcpy(ss->po[ss->po_n].origin, ss->snap_hwms.v[i].origin,
-		       STORE_ORIGIN_BYTES);
-		ss->po[ss->po_n].cursor = theirs;
-		ss->po_n++;
-	}
-	ss->po_next = 0;
-	switch (ss->cfg.order) {
-	case SYNC_ORDER_LOG:
-		ss->push_key = 0;
-		break;
-	case SYNC_ORDER_KEY:
-		ss->push_key = 1;
-		break;
-	default: {
-		struct store_stats st;
-
-		store_get_stats(ss->store, &st);
-		ss->push_key = sync_push_key_order(ss->snap_hwms.v,
-						   ss->snap_hwms.n,
-						   ss->peer.v, ss->peer.n,
-						   st.log_entries);
-		break;
-	}
-	}
-	if (ss->push_key && ss->mb == NULL) {
-		ss->mb = malloc(sizeof(*ss->mb));
-		if (ss->mb == NULL) {
-			rv = err_set(err, RUMOR_ENOMEM, "sync: out of memory");
-			goto err_after_snapshot;
-		}
-	}
-	ss->st.key_order = ss->push_key;
-	ss->key_done = 0;
-	ss->kcur_set = 0;
-	ss->kcur_len = 0;
-	ss->peer_last_set = 0;
-	ss->push_id = exchange_id;
-	ss->sent = 0;
-	ss->acked = 0;
-	ss->push = PUSH_STREAMING;
-	return 0;
-
-err_after_snapshot:
-	push_release(ss);
-	return rv;
-}
-
-/* State of one BATCH being filled by store_log_scan(). */
-struct fill {
-	struct sync_session *ss;
-	struct wire_batch_builder *b;
-	struct push_origin *o;
-	size_t given;        /* entries the scan gave us */
-	int full;            /* the batch took all it can */
-	int rv;
-	struct err *err;
-};
-
-static int fill_cb(void *arg, const struct rumor_version *v)
-{
-	struct fill *f = arg;
-	struct wire_entry e;
-	int rv;
-
-	f->given++;
-	wire_entry_from_version(v, &e);
-	/* The first entry always goes in: it fits a frame (asserted at the
-	 * top), whatever batch_bytes says. */
-	if (wire_batch_count(f->b) > 0 &&
-	    (wire_batch_count(f->b) >= WIRE_BATCH_MAX ||
-	     wire_batch_bytes(f->b) + wire_entry_size(&e) >
-	     f->ss->cfg.batch_bytes)) {
-		f->full = 1;
-		return 1;
-	}
-	rv = wire_batch_add(f->b, &e, f->err);
-	if (rv != 0) {
-		f->rv = rv;
-		return 1;
-	}
-	f->o->cursor = v->seq;
-	return 0;
-}
-
-/* Sends our DONE with the snapshot's HWMs; the snapshot is no longer
- * needed. */
-static int push_done_send(struct sync_session *ss, struct err *err)
-{
-	int rv;
-
-	rv = wire_view(ss, &ss->snap_hwms, err);
-	if (rv != 0)
-		return rv;
-	wire_buf_reset(&ss->out);
-	rv = wire_encode_done(&ss->out, ss->push_id, ss->whwms,
-			      ss->snap_hwms.n, err);
-	if (rv != 0)
-		return rv;
-	rv = send_out(ss, err);
-	if (rv != 0)
-		return rv;
-	push_release(ss);
-	ss->push = PUSH_DRAINING;
-	if (ss->acked == ss->sent) {
-		ss->push = PUSH_IDLE;
-		ss->push_done = 1;
-	}
-	return 0;
-}
-
-/* Sends at most one BATCH of the log-order stream: 1 (go on) or a
- * negative code. */
-static int push_step_log(struct sync_session *ss, struct err *err)
-{
-	struct wire_batch_builder b;
-	struct push_origin *o;
-	struct fill f;
-	uint64_t last;
-	size_t skipped;
-	int rv, exhausted;
-
-	for (skipped = 0; ss->po_next < ss->po_n; ss->po_next++) {
-		/* Bounded work: many origins with nothing left to send are
-		 * skipped over several calls. */
-		if (skipped++ >= ss->cfg.scan_max)
-			return 1;
-		o = &ss->po[ss->po_next];
-		wire_buf_reset(&ss->out);
-		rv = wire_batch_begin(&b, &ss->out, ss->push_id, o->origin,
-				      err);
-		if (rv != 0)
-			return rv;
-		memset(&f, 0, sizeof(f));
-		f.ss = ss;
-		f.b = &b;
-		f.o = o;
-		f.err = err;
-		exhausted = 0;
-		/* Scan in bounded steps until the batch is full or the
-		 * origin has no more entries; a batch is at most batch_bytes,
-		 * so this is bounded work too. */
-		for (;;) {
-			f.given = 0;
-			rv = store_log_scan(ss->store, ss->snap, o->origin,
-					    o->cursor, ss->cfg.scan_max,
-					    fill_cb, &f, &last, err);
-			if (rv == 0)
-				rv = f.rv;
-			if (rv != 0) {
-				wire_batch_end(&b);
-				wire_buf_reset(&ss->out);
-				return rv;
-			}
-			if (f.full)
-				break;
-			if (f.given < ss->cfg.scan_max) {
-				exhausted = 1;
-				break;
-			}
-		}
-		wire_batch_end(&b);
-		if (wire_batch_count(&b) == 0) {
-			/* Every entry of this origin above the peer's HWM
-			 * was superseded: nothing to send for it. */
-			wire_buf_reset(&ss->out);
-			continue;
-		}
-		ss->sent += wire_batch_payload(&b);
-		ss->st.entries_sent += wire_batch_count(&b);
-		ss->st.payload_sent += wire_batch_payload(&b);
-		rv = send_out(ss, err);
-		if (rv != 0)
-			return rv;
-		if (exhausted)
-			ss->po_next++;
-		return 1;
-	}
-	/* Only skipped origins were left: DONE next time. */
-	return 1;
-}
-
-/* State of one MBATCH being filled by store_meta_scan(). */
-struct kfill {
-	struct sync_session *ss;
-	size_t skipped;      /* metas the peer has, this frame */
-	int full;
-	int rv;
-	struct err *err;
-};
-
-static int kfill_cb(void *arg, const struct rumor_version *v)
-{
-	struct kfill *f = arg;
-	struct sync_session *ss = f->ss;
-	struct wire_mbatch_builder *mb = ss->mb;
-	struct wire_entry e;
-	int rv;
-
-	if (v->seq > peer_hwm(ss, v->origin)) {
-		e.seq = v->seq;
-		e.clock = v->clock;
-		e.wall_ms = v->wall_ms;
-		e.deleted = v->deleted ? 1 : 0;
-		e.key = v->key;
-		e.key_len = v->key_len;
-		e.value = v->deleted ? NULL : v->value;
-		e.value_len = v->deleted ? 0 : v->value_len;
-		e.origin_index = 0;
-		/* As in fill_cb: the first entry always goes in. */
-		if (wire_mbatch_count(mb) > 0 &&
-		    (wire_mbatch_count(mb) >= WIRE_BATCH_MAX ||
-		     !wire_mbatch_has_origin_room(mb, v->origin) ||
-		     wire_mbatch_bytes(mb) +
-		     wire_mbatch_entry_size(mb, v->origin, &e) >
-		     ss->cfg.batch_bytes)) {
-			f->full = 1;
-			return 1;
-		}
-		rv = wire_mbatch_add(mb, v->origin, &e, f->err);
-		if (rv != 0) {
-			f->rv = rv;
-			return 1;
-		}
-	} else {
-		f->skipped++;
-	}
-	assert(v->key_len <= sizeof(ss->kcur));
-	memcpy(ss->kcur, v->key, v->key_len);
-	ss->kcur_len = v->key_len;
-	ss->kcur_set = 1;
-	return f->skipped >= SYNC_SKIP_MAX;
-}
-
-/* Sends at most one MBATCH of the key-order stream: 1 (go on) or a
- * negative code. A frame ends when full, when the keyspace ends, or
- * after SYNC_SKIP_MAX metas the peer has (then perhaps with no frame). */
-static int push_step_key(struct sync_session *ss, struct err *err)
-{
-	struct wire_mbatch_builder *mb = ss->mb;
-	struct kfill f;
-	size_t given;
-	int rv;
-
-	wire_buf_reset(&ss->out);
-	rv = wire_mbatch_begin(mb, &ss->out, ss->push_id, err);
-	if (rv != 0)
-		return rv;
-	memset(&f, 0, sizeof(f));
-	f.ss = ss;
-	f.err = err;
-	for (;;) {
-		rv = store_meta_scan(ss->store, ss->snap,
-				     ss->kcur_set ? ss->kcur : NULL,
-				     ss->kcur_len, ss->cfg.scan_max, kfill_cb,
-				     &f, &given, err);
-		if (rv == 0)
-			rv = f.rv;
-		if (rv != 0) {
-			wire_mbatch_cancel(mb);
-			wire_buf_reset(&ss->out);
-			return rv;
-		}
-		if (f.full || f.skipped >= SYNC_SKIP_MAX)
-			break;
-		if (given < ss->cfg.scan_max) {
-			ss->key_done = 1;
-			break;
-		}
-	}
-	if (wire_mbatch_count(mb) == 0) {
-		wire_mbatch_cancel(mb);
-		wire_buf_reset(&ss->out);
-		return 1;
-	}
-	wire_mbatch_end(mb);
-	ss->sent += wire_mbatch_payload(mb);
-	ss->st.entries_sent += wire_mbatch_count(mb);
-	ss->st.payload_sent += wire_mbatch_payload(mb);
-	return send_out(ss, err);
-}
-
-/* Nothing of the stream is left to send but DONE. */
-static int push_exhausted(const struct sync_session *ss)
-{
-	return ss->push_key ? ss->key_done : ss->po_next == ss->po_n;
-}
-
-/* Sends at most one frame of the stream. Returns 1 when a frame went or
- * work was done, 0 when blocked or nothing is left, or a negative code. */
-static int push_step(struct sync_session *ss, struct err *err)
-{
-	int rv;
-
-	if (ss->push != PUSH_STREAMING || !writable(ss))
-		return 0;
-	if (push_exhausted(ss)) {
-		rv = push_done_send(ss, err);
-		return rv != 0 ? rv : 1;
-	}
-	if (ss->sent - ss->acked >= ss->cfg.credit_bytes)
-		return 0;
-	if (ss->push_key) {
-		rv = push_step_key(ss, err);
-		return rv != 0 ? rv : 1;
-	}
-	return push_step_log(ss, err);
-}
-
-static int pump(struct sync_session *ss, struct err *err)
-{
-	unsigned i;
-	int rv;
-
-	for (i = 0; i < ss->cfg.pump_frames; i++) {
-		rv = push_step(ss, err);
-		if (rv < 0)
-			return rv;
-		if (rv == 0)
-			break;
-	}
-	round_maybe_complete(ss);
 	return 0;
 }
 
@@ -757,7 +190,7 @@ static int on_digest(struct sync_session *ss, const struct wire_digest *d,
 	int rv;
 
 	if (ss->push != PUSH_IDLE || (ss->round_open && ss->push_done))
-		return proto(err, "DIGEST while our answer to the previous "
+		return sync_proto(err, "DIGEST while our answer to the previous "
 			     "one is still open");
 	rv = hwm_list_from_wire(&ss->peer, d, err);
 	if (rv != 0)
@@ -771,10 +204,10 @@ static int on_digest(struct sync_session *ss, const struct wire_digest *d,
 		if (rv != 0)
 			return rv;
 	}
-	rv = push_begin(ss, d->exchange_id, err);
+	rv = sync_push_begin(ss, d->exchange_id, err);
 	if (rv != 0)
 		return rv;
-	return pump(ss, err);
+	return sync_pump(ss, err);
 }
 
 static int reserve_versions(struct sync_session *ss, size_t n,
@@ -843,7 +276,7 @@ static int apply_and_ack(struct sync_session *ss, size_t n, uint64_t payload,
 	rv = wire_encode_ack(&ss->out, ss->pull_id, payload, err);
 	if (rv != 0)
 		return rv;
-	return send_out(ss, err);
+	return sync_send_out(ss, err);
 }
 
 static int on_batch(struct sync_session *ss, const struct wire_batch *b,
@@ -854,9 +287,9 @@ static int on_batch(struct sync_session *ss, const struct wire_batch *b,
 	int rv;
 
 	if (!ss->pull_open || b->exchange_id != ss->pull_id)
-		return proto(err, "BATCH for no open exchange");
+		return sync_proto(err, "BATCH for no open exchange");
 	if (b->n == 0)
-		return proto(err, "empty BATCH");
+		return sync_proto(err, "empty BATCH");
 	rv = reserve_versions(ss, b->n, err);
 	if (rv != 0)
 		return rv;
@@ -865,10 +298,10 @@ static int on_batch(struct sync_session *ss, const struct wire_batch *b,
 		const struct wire_entry *e = &b->entries[i];
 
 		if (e->seq <= prev)
-			return proto(err, "BATCH entries not in increasing "
+			return sync_proto(err, "BATCH entries not in increasing "
 				     "seq order");
 		if (e->clock == 0)
-			return proto(err, "BATCH entry with clock 0");
+			return sync_proto(err, "BATCH entry with clock 0");
 		prev = e->seq;
 		wire_entry_to_version(b->origin, e, &ss->vs[i]);
 	}
@@ -882,9 +315,9 @@ static int on_mbatch(struct sync_session *ss, const struct wire_mbatch *b,
 	int rv;
 
 	if (!ss->pull_open || b->exchange_id != ss->pull_id)
-		return proto(err, "MBATCH for no open exchange");
+		return sync_proto(err, "MBATCH for no open exchange");
 	if (b->n == 0)
-		return proto(err, "empty MBATCH");
+		return sync_proto(err, "empty MBATCH");
 	rv = reserve_versions(ss, b->n, err);
 	if (rv != 0)
 		return rv;
@@ -895,13 +328,13 @@ static int on_mbatch(struct sync_session *ss, const struct wire_mbatch *b,
 
 		assert(e->origin_index < b->n_origins);
 		if (e->seq == 0)
-			return proto(err, "MBATCH entry with seq 0");
+			return sync_proto(err, "MBATCH entry with seq 0");
 		if (e->clock == 0)
-			return proto(err, "MBATCH entry with clock 0");
+			return sync_proto(err, "MBATCH entry with clock 0");
 		if (i > 0 && bytes_cmp(b->entries[i - 1].key,
 				       b->entries[i - 1].key_len, e->key,
 				       e->key_len) >= 0)
-			return proto(err, "MBATCH entries not in increasing "
+			return sync_proto(err, "MBATCH entries not in increasing "
 				     "key order");
 		wire_entry_to_version(b->origins[e->origin_index], e,
 				      &ss->vs[i]);
@@ -915,7 +348,7 @@ static int on_done(struct sync_session *ss, const struct wire_digest *d,
 	int rv;
 
 	if (!ss->pull_open || d->exchange_id != ss->pull_id)
-		return proto(err, "DONE for no open exchange");
+		return sync_proto(err, "DONE for no open exchange");
 	rv = hwm_list_from_wire(&ss->raise, d, err);
 	if (rv != 0)
 		return rv;
@@ -927,7 +360,7 @@ static int on_done(struct sync_session *ss, const struct wire_digest *d,
 		return rv;
 	ss->pull_open = 0;
 	ss->pull_done = 1;
-	round_maybe_complete(ss);
+	sync_round_maybe_complete(ss);
 	return 0;
 }
 
@@ -935,15 +368,15 @@ static int on_ack(struct sync_session *ss, const struct wire_ack *a,
 		  struct err *err)
 {
 	if (ss->push == PUSH_IDLE || a->exchange_id != ss->push_id)
-		return proto(err, "ACK for no open exchange");
+		return sync_proto(err, "ACK for no open exchange");
 	if (a->bytes > ss->sent - ss->acked)
-		return proto(err, "ACK for more bytes than were sent");
+		return sync_proto(err, "ACK for more bytes than were sent");
 	ss->acked += a->bytes;
 	if (ss->push == PUSH_DRAINING && ss->acked == ss->sent) {
 		ss->push = PUSH_IDLE;
 		ss->push_done = 1;
 	}
-	return pump(ss, err);
+	return sync_pump(ss, err);
 }
 
 /* ------------------------------------------------------------ public */
@@ -997,7 +430,7 @@ void sync_session_free(struct sync_session *ss)
 {
 	if (ss == NULL)
 		return;
-	push_release(ss);
+	sync_push_release(ss);
 	wire_decoder_free(&ss->dec);
 	wire_buf_free(&ss->out);
 	free(ss->vs);
@@ -1020,13 +453,13 @@ int sync_session_start(struct sync_session *ss, struct err *err)
 	if (err == NULL)
 		err = &local;
 	if (ss->failed)
-		return failed(ss, err);
+		return sync_failed(ss, err);
 	if (ss->round_open)
 		return 0;
 	round_begin(ss);
 	rv = pull_begin(ss, err);
 	if (rv != 0)
-		return fail(ss, rv, err);
+		return sync_fail(ss, rv, err);
 	return 0;
 }
 
@@ -1108,10 +541,10 @@ int sync_session_receive_msg(struct sync_session *ss,
 	if (err == NULL)
 		err = &local;
 	if (ss->failed)
-		return failed(ss, err);
+		return sync_failed(ss, err);
 	rv = receive(ss, m, frame_len, err);
 	if (rv != 0)
-		return fail(ss, rv, err);
+		return sync_fail(ss, rv, err);
 	return 0;
 }
 
@@ -1125,12 +558,12 @@ int sync_session_receive(struct sync_session *ss, const uint8_t *frame,
 	if (err == NULL)
 		err = &local;
 	if (ss->failed)
-		return failed(ss, err);
+		return sync_failed(ss, err);
 	rv = wire_decode(&ss->dec, frame, len, &m, err);
 	if (rv == 0)
 		rv = receive(ss, &m, len, err);
 	if (rv != 0)
-		return fail(ss, rv, err);
+		return sync_fail(ss, rv, err);
 	return 0;
 }
 
@@ -1142,18 +575,18 @@ int sync_session_pump(struct sync_session *ss, struct err *err)
 	if (err == NULL)
 		err = &local;
 	if (ss->failed)
-		return failed(ss, err);
-	rv = pump(ss, err);
+		return sync_failed(ss, err);
+	rv = sync_pump(ss, err);
 	if (rv != 0)
-		return fail(ss, rv, err);
+		return sync_fail(ss, rv, err);
 	return 0;
 }
 
 int sync_session_pending(const struct sync_session *ss)
 {
-	if (ss->failed || ss->push != PUSH_STREAMING || !writable(ss))
+	if (ss->failed || ss->push != PUSH_STREAMING || !sync_writable(ss))
 		return 0;
-	return push_exhausted(ss) ||
+	return sync_push_exhausted(ss) ||
 	       ss->sent - ss->acked < ss->cfg.credit_bytes;
 }
 

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sync_int: what the files of src/sync/ share: the session (sync.c: the
+ * round, receiving, the public calls), the push stream (push.c: log and
+ * key order) and the HWM lists (hwm.c). Private to src/sync/.
+ */
+#ifndef RUMOR_SYNC_INT_H
+#define RUMOR_SYNC_INT_H
+
+#include "sync/sync.h"
+#include "lib/array.h"
+#include "lib/bytes.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A single entry of maximum size must always fit in one frame. */
+_Static_assert(WIRE_BATCH_HEAD_MAX + WIRE_ENTRY_OVERHEAD_MAX +
+	       WIRE_KEY_MAX + WIRE_VALUE_MAX <= SYNC_FRAME_MAX,
+	       "a maximal entry must fit in a frame");
+_Static_assert(WIRE_MBATCH_HEAD_MAX + WIRE_MBATCH_ORIGIN_BYTES +
+	       WIRE_ENTRY_OVERHEAD_MAX + WIRE_MBATCH_INDEX_MAX +
+	       WIRE_KEY_MAX + WIRE_VALUE_MAX <= SYNC_FRAME_MAX,
+	       "a maximal MBATCH entry must fit in a frame");
+_Static_assert(WIRE_ORIGIN_BYTES == STORE_ORIGIN_BYTES,
+	       "wire and store origins differ in size");
+
+enum push_state {
+	PUSH_IDLE = 0,       /* no peer DIGEST to serve */
+	PUSH_STREAMING,      /* sending BATCHes, then DONE */
+	PUSH_DRAINING,       /* DONE sent, waiting for the last ACKs */
+};
+
+/* An origin whose entries the peer lacks: stream (cursor, snap_hwm]. */
+struct push_origin {
+	uint8_t origin[STORE_ORIGIN_BYTES];
+	uint64_t cursor;     /* last seq sent; starts at the peer's HWM */
+};
+
+/* A growable array of HWMs. */
+struct hwm_list {
+	struct store_hwm *v;
+	size_t n;
+	size_t cap;
+};
+
+struct sync_session {
+	struct store *store;
+	struct sync_transport t;
+	struct sync_callbacks cb;
+	struct sync_config cfg;
+	struct wire_decoder dec;
+	struct wire_buf out;
+
+	int failed;                  /* 0 or the sticky error code */
+	struct err failure;
+
+	/* The round. */
+	int round_open;
+	int pull_done;
+	int push_done;
+	uint64_t next_exchange_id;
+	uint64_t rounds;
+	struct sync_round_stats st;
+
+	/* Pull: our DIGEST and the peer's stream to us. */
+	int pull_open;
+	uint64_t pull_id;
+	struct rumor_version *vs;
+	int *outcomes;
+	size_t vs_cap;
+	struct hwm_list raise;       /* a DONE's HWMs, sorted */
+	struct hwm_list self;        /* our HWMs for our DIGEST */
+	struct wire_hwm *whwms;      /* wire view of self or snap */
+	size_t whwms_cap;
+
+	/* Push: our stream to the peer. */
+	enum push_state push;
+	uint64_t push_id;
+	struct store_snapshot *snap;
+	struct hwm_list snap_hwms;   /* the snapshot's HWMs, for DONE */
+	struct push_origin *po;      /* origins to stream, in origin order */
+	size_t po_n;
+	size_t po_cap;
+	size_t po_next;              /* origin being streamed */
+	uint64_t sent;               /* payload bytes sent this exchange */
+	uint64_t acked;
+	struct hwm_list peer;        /* the peer's last DIGEST, sorted */
+	int have_peer;
+
+	/* Push in key order (push_key): the m keyspace after kcur. */
+	int push_key;
+	int key_done;                /* the scan ran past the last key */
+	int kcur_set;                /* 0: from the first key */
+	size_t kcur_len;
+	struct wire_mbatch_builder *mb;
+	uint8_t peer_last_origin[STORE_ORIGIN_BYTES]; /* a lookup cache */
+	uint64_t peer_last_hwm;
+	int peer_last_set;
+	uint8_t kcur[RUMOR_KEY_MAX]; /* last key examined */
+};
+
+/* sync.c */
+uint64_t sync_now(const struct sync_session *ss);
+int sync_writable(const struct sync_session *ss);
+/* Records the first error; the session stays failed (sync.h, 1). */
+int sync_fail(struct sync_session *ss, int rv, struct err *err);
+int sync_failed(const struct sync_session *ss, struct err *err);
+int sync_proto(struct err *err, const char *what);
+/* A wire view of l (pointers into l) in ss->whwms. */
+int sync_wire_view(struct sync_session *ss, const struct hwm_list *l,
+		   struct err *err);
+/* Sends the frame in ss->out and forgets it. */
+int sync_send_out(struct sync_session *ss, struct err *err);
+void sync_round_maybe_complete(struct sync_session *ss);
+
+/* push.c */
+void sync_push_release(struct sync_session *ss);
+/* The peer's DIGEST: snapshot, and list what it lacks. */
+int sync_push_begin(struct sync_session *ss, uint64_t exchange_id,
+		    struct err *err);
+/* Streams up to cfg.pump_frames frames; completes the round when done. */
+int sync_pump(struct sync_session *ss, struct err *err);
+/* Nothing of the stream is left to send but DONE. */
+int sync_push_exhausted(const struct sync_session *ss);
+/* The peer's HWM for origin (cached for runs of one origin). */
+uint64_t sync_peer_hwm(struct sync_session *ss, const uint8_t *origin);
+
+/* hwm.c */
+int hwm_list_reserve(struct hwm_list *l, size_t n, struct err *err);
+/* Fills l with the store's HWMs (of snap if not NULL), in origin order. */
+int hwm_list_load(struct sync_session *ss, struct hwm_list *l,
+		  const struct store_snapshot *snap, struct err *err);
+int hwm_cmp(const void *a, const void *b);
+/* Copies a DIGEST's or DONE's HWMs into l, sorted by origin; duplicate
+ * origins are a protocol error. O(n log n). */
+int hwm_list_from_wire(struct hwm_list *l, const struct wire_digest *d,
+		       struct err *err);
+/* The HWM of origin in a sorted list (0 when absent). */
+uint64_t hwm_list_find(const struct hwm_list *l, const uint8_t *origin);
+
+#endif
