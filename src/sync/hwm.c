@@ -79,8 +79,8 @@ int hwm_list_from_wire(struct hwm_list *l, const struct wire_digest *d,
 	for (i = 1; i < l->n; i++)
 		if (hwm_cmp(&l->v[i - 1], &l->v[i]) == 0) {
 			l->n = 0;
-			return sync_proto(err, "an origin appears twice in a "
-				     "digest");
+			return sync_proto(err, "an origin appears twice "
+					  "in a digest");
 		}
 	return 0;
 }

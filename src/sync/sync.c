@@ -190,8 +190,8 @@ static int on_digest(struct sync_session *ss, const struct wire_digest *d,
 	int rv;
 
 	if (ss->push != PUSH_IDLE || (ss->round_open && ss->push_done))
-		return sync_proto(err, "DIGEST while our answer to the previous "
-			     "one is still open");
+		return sync_proto(err, "DIGEST while our answer to the "
+				  "previous one is still open");
 	rv = hwm_list_from_wire(&ss->peer, d, err);
 	if (rv != 0)
 		return rv;
@@ -279,6 +279,19 @@ static int apply_and_ack(struct sync_session *ss, size_t n, uint64_t payload,
 	return sync_send_out(ss, err);
 }
 
+/* What BATCH and MBATCH require before their entries are checked: an
+ * open exchange of ours, entries, and room for their versions. */
+static int batch_begin(struct sync_session *ss, const char *what,
+		       uint64_t exchange_id, size_t n, struct err *err)
+{
+	if (!ss->pull_open || exchange_id != ss->pull_id)
+		return err_set(err, RUMOR_EPROTO, "sync: %s for no open "
+			       "exchange", what);
+	if (n == 0)
+		return err_set(err, RUMOR_EPROTO, "sync: empty %s", what);
+	return reserve_versions(ss, n, err);
+}
+
 static int on_batch(struct sync_session *ss, const struct wire_batch *b,
 		    struct err *err)
 {
@@ -286,11 +299,7 @@ static int on_batch(struct sync_session *ss, const struct wire_batch *b,
 	size_t i;
 	int rv;
 
-	if (!ss->pull_open || b->exchange_id != ss->pull_id)
-		return sync_proto(err, "BATCH for no open exchange");
-	if (b->n == 0)
-		return sync_proto(err, "empty BATCH");
-	rv = reserve_versions(ss, b->n, err);
+	rv = batch_begin(ss, "BATCH", b->exchange_id, b->n, err);
 	if (rv != 0)
 		return rv;
 	/* Check everything before anything is applied. */
@@ -298,8 +307,8 @@ static int on_batch(struct sync_session *ss, const struct wire_batch *b,
 		const struct wire_entry *e = &b->entries[i];
 
 		if (e->seq <= prev)
-			return sync_proto(err, "BATCH entries not in increasing "
-				     "seq order");
+			return sync_proto(err, "BATCH entries not in "
+					  "increasing seq order");
 		if (e->clock == 0)
 			return sync_proto(err, "BATCH entry with clock 0");
 		prev = e->seq;
@@ -314,11 +323,7 @@ static int on_mbatch(struct sync_session *ss, const struct wire_mbatch *b,
 	size_t i;
 	int rv;
 
-	if (!ss->pull_open || b->exchange_id != ss->pull_id)
-		return sync_proto(err, "MBATCH for no open exchange");
-	if (b->n == 0)
-		return sync_proto(err, "empty MBATCH");
-	rv = reserve_versions(ss, b->n, err);
+	rv = batch_begin(ss, "MBATCH", b->exchange_id, b->n, err);
 	if (rv != 0)
 		return rv;
 	/* Check everything before anything is applied. The decoder checked
@@ -334,8 +339,8 @@ static int on_mbatch(struct sync_session *ss, const struct wire_mbatch *b,
 		if (i > 0 && bytes_cmp(b->entries[i - 1].key,
 				       b->entries[i - 1].key_len, e->key,
 				       e->key_len) >= 0)
-			return sync_proto(err, "MBATCH entries not in increasing "
-				     "key order");
+			return sync_proto(err, "MBATCH entries not in "
+					  "increasing key order");
 		wire_entry_to_version(b->origins[e->origin_index], e,
 				      &ss->vs[i]);
 	}
