@@ -28,6 +28,25 @@ size_t wire_entry_size(const struct wire_entry *e)
 /* The reserved count head: 0x9a (array, 4-byte length) + 4 bytes. */
 #define WIRE_ARRAY32_HEAD 5
 
+/* Writes the head both builders share, [type, exchange id, (origin,)
+ * count], with the count's head reserved at its widest, and returns the
+ * count's offset. The caller reserved the room. */
+static size_t frame_head(struct wire_buf *out, enum wire_type type,
+			 uint64_t exchange_id, const uint8_t *origin)
+{
+	size_t count_at;
+
+	wire_put_array(out, 4);
+	wire_put_uint(out, type);
+	wire_put_uint(out, exchange_id);
+	if (origin != NULL)
+		wire_put_bytes(out, origin, WIRE_ORIGIN_BYTES);
+	count_at = out->len;
+	memset(out->data + out->len, 0, WIRE_ARRAY32_HEAD);
+	out->len += WIRE_ARRAY32_HEAD;
+	return count_at;
+}
+
 int wire_batch_begin(struct wire_batch_builder *b, struct wire_buf *out,
 		     uint64_t exchange_id,
 		     const uint8_t origin[static WIRE_ORIGIN_BYTES],
@@ -43,13 +62,7 @@ int wire_batch_begin(struct wire_batch_builder *b, struct wire_buf *out,
 	b->n = 0;
 	b->payload_bytes = 0;
 	memcpy(b->origin, origin, WIRE_ORIGIN_BYTES);
-	wire_put_array(out, 4);
-	wire_put_uint(out, WIRE_BATCH);
-	wire_put_uint(out, exchange_id);
-	wire_put_bytes(out, origin, WIRE_ORIGIN_BYTES);
-	b->count_at = out->len;
-	memset(out->data + out->len, 0, WIRE_ARRAY32_HEAD);
-	out->len += WIRE_ARRAY32_HEAD;
+	b->count_at = frame_head(out, WIRE_BATCH, exchange_id, origin);
 	assert(out->len - b->start <= WIRE_BATCH_HEAD_MAX);
 	b->open = 1;
 	return 0;
@@ -191,12 +204,8 @@ int wire_mbatch_begin(struct wire_mbatch_builder *b, struct wire_buf *out,
 	b->payload_bytes = 0;
 	b->n_origins = 0;
 	b->last = 0;
-	wire_put_array(out, 4);
-	wire_put_uint(out, WIRE_MBATCH);
-	wire_put_uint(out, exchange_id);
-	b->count_at = out->len;
-	memset(out->data + out->len, 0, WIRE_ARRAY32_HEAD);
-	out->len += WIRE_ARRAY32_HEAD;
+	b->count_at = frame_head(out, WIRE_MBATCH, exchange_id, NULL);
+	assert(out->len - b->start <= WIRE_MBATCH_HEAD_MAX);
 	b->open = 1;
 	return 0;
 }
