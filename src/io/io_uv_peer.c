@@ -1,15 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * io_uv_peer: authenticated peer connections over libuv TCP (the listen,
- * dial, listener_* and io_conn ops of io/io.h). A listener accepts
- * connections and a dialer makes them; both run the handshake of
- * crypto/handshake.h under a deadline, then carry sealed frames
- * (crypto/channel.h).
- *
- * Ownership: a connection mid-handshake on a listener belongs to the
- * listener (closed with it; the owner never sees it unless it
- * authenticates). A connection handed out belongs to whoever received
- * it, who releases it with io_conn_close().
+ * io_uv_peer: authenticated peer connections over libuv TCP (the dial
+ * and io_conn ops of io/io.h; io_uv_listener.c accepts them). Both ends
+ * run the handshake of crypto/handshake.h under a deadline, then carry
+ * sealed frames (crypto/channel.h).
  *
  * A connection has two handles, the TCP stream and one timer. The timer
  * is the handshake deadline until the handshake ends, then the loop turn
@@ -19,7 +13,7 @@
  * or user) released it, so the close callback never runs inside
  * io_conn_close().
  */
-#include "io/io_uv_int.h"
+#include "io/io_uv_peer_int.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -30,80 +24,7 @@
 #include <sodium.h>
 
 #include "crypto/channel.h"
-#include "crypto/handshake.h"
 #include "crypto/identity.h"
-
-/* Reads land here; 64 KiB is a few TCP segments' worth and keeps small
- * frames opening straight from it without a copy. */
-#define PEER_READ_BUF (64u * 1024u)
-
-enum peer_conn_state {
-	CONN_HANDSHAKE,         /* connecting or in the handshake */
-	CONN_OPEN,              /* frames flow */
-	CONN_FAILED,            /* ended by the peer or a fault */
-	CONN_CLOSING,           /* released by its owner: handles closing */
-};
-
-struct peer_conn {
-	struct io_conn base;            /* first: what the owner sees */
-	enum peer_conn_state state;
-	struct io *io;
-	struct io_peer_config cfg;
-	uv_tcp_t tcp;
-	uv_timer_t timer;
-	uv_connect_t connect_req;
-	int handles_open;               /* 2 .. 0; freed at 0 */
-	io_close_cb close_cb;
-
-	/* Handshake: the message being gathered. */
-	struct handshake *hs;
-	uint8_t hs_msg[HANDSHAKE_MSG_MAX];
-	size_t hs_have;
-	uint8_t expected_server[IDENTITY_PUBLIC_BYTES];
-	int has_expected_server;
-
-	struct channel *ch;
-	uint8_t *rbuf;                  /* PEER_READ_BUF bytes */
-	/* Read bytes not yet fed because the owner paused: rbuf[held_off,
-	 * held_off + held_len). Reading is stopped while any are held, so
-	 * rbuf is not handed to libuv again until they are fed. */
-	size_t held_off;
-	size_t held_len;
-	int paused;
-	int reading;
-	size_t queued;                  /* bytes in write requests */
-	int above_low;                  /* queued reached low_watermark */
-	int closed_pending;             /* handlers.closed due on the timer */
-	struct err failure;
-
-	/* Set while the connection belongs to a listener (mid-handshake). */
-	struct peer_listener *listener;
-	struct peer_conn *prev;
-	struct peer_conn *next;
-};
-
-/* One write: a handshake message or a sealed frame, inline. */
-struct peer_write {
-	uv_write_t req;
-	struct peer_conn *conn;
-	size_t len;
-	uint8_t data[];
-};
-
-struct peer_listener {
-	struct io_listener base;        /* first: the io that made it */
-	uv_tcp_t tcp;
-	struct io_peer_config cfg;
-	io_accept_cb accept;
-	io_reject_cb reject;
-	void *data;
-	int port;
-	int closing;
-	int tcp_closed;
-	io_listener_close_cb close_cb;
-	struct peer_conn *pending;        /* connections mid-handshake */
-	struct io_listener_stats stats;
-};
 
 static const struct io_conn_ops peer_conn_ops;
 
@@ -111,13 +32,11 @@ static int peer_conn_peer_host(const struct io_conn *base, char *host,
 			       size_t len);
 
 static void conn_process(struct peer_conn *c, uint8_t *data, size_t len);
-static void conn_timer(uv_timer_t *t);
-static void listener_maybe_done(struct peer_listener *l);
 
 /* ------------------------------------------------------------ lifetime */
 
 /* Takes c off its listener's list of connections in their handshake. */
-static void pending_unlink(struct peer_listener *l, struct peer_conn *c)
+void peer_listener_unlink(struct peer_listener *l, struct peer_conn *c)
 {
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -135,7 +54,7 @@ static void conn_free(struct peer_conn *c)
 	if (c->close_cb != NULL)
 		c->close_cb(&c->base);
 	if (l != NULL)
-		pending_unlink(l, c);
+		peer_listener_unlink(l, c);
 	if (c->hs != NULL) {
 		handshake_wipe(c->hs);
 		free(c->hs);
@@ -151,7 +70,7 @@ static void conn_free(struct peer_conn *c)
 	io_uv_release(c->io);
 	free(c);
 	if (l != NULL)
-		listener_maybe_done(l);
+		peer_listener_maybe_done(l);
 }
 
 static void conn_handle_closed(uv_handle_t *h)
@@ -164,7 +83,7 @@ static void conn_handle_closed(uv_handle_t *h)
 }
 
 /* Closes whatever handle is still open; the struct goes when both are. */
-static void conn_close_handles(struct peer_conn *c)
+void peer_conn_close_handles(struct peer_conn *c)
 {
 	if (!uv_is_closing((uv_handle_t *)&c->tcp))
 		uv_close((uv_handle_t *)&c->tcp, conn_handle_closed);
@@ -172,7 +91,7 @@ static void conn_close_handles(struct peer_conn *c)
 		uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
 }
 
-static void conn_stop_reading(struct peer_conn *c)
+void peer_conn_stop_reading(struct peer_conn *c)
 {
 	if (c->reading) {
 		uv_read_stop((uv_stream_t *)&c->tcp);
@@ -184,9 +103,7 @@ static void conn_stop_reading(struct peer_conn *c)
  * deliveries. A listener's connection goes at once (reported to the
  * listener); an owner's keeps its timer, which calls handlers.closed on
  * the next loop turn, until the owner releases it. */
-static void conn_fail(struct peer_conn *c, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void conn_fail(struct peer_conn *c, int code, const char *fmt, ...)
+void peer_conn_fail(struct peer_conn *c, int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -197,7 +114,7 @@ static void conn_fail(struct peer_conn *c, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(c->failure.msg, sizeof c->failure.msg, fmt, ap);
 	va_end(ap);
-	conn_stop_reading(c);
+	peer_conn_stop_reading(c);
 	uv_timer_stop(&c->timer);
 	c->held_len = 0;
 	c->base.is_open = 0;
@@ -207,7 +124,7 @@ static void conn_fail(struct peer_conn *c, int code, const char *fmt, ...)
 
 		c->state = CONN_CLOSING;
 		l->stats.rejected++;
-		conn_close_handles(c);
+		peer_conn_close_handles(c);
 		if (l->reject != NULL)
 			l->reject(&l->base, c->failure.code, c->failure.msg);
 		return;
@@ -217,7 +134,7 @@ static void conn_fail(struct peer_conn *c, int code, const char *fmt, ...)
 	if (!uv_is_closing((uv_handle_t *)&c->tcp))
 		uv_close((uv_handle_t *)&c->tcp, conn_handle_closed);
 	c->closed_pending = 1;
-	uv_timer_start(&c->timer, conn_timer, 0, 0);
+	uv_timer_start(&c->timer, peer_conn_timer, 0, 0);
 }
 
 /* ------------------------------------------------------------ writing */
@@ -234,7 +151,7 @@ static void conn_write_done(uv_write_t *req, int status)
 	if (status == UV_ECANCELED)
 		return;
 	if (status < 0) {
-		conn_fail(c, RUMOR_ENET, "write failed: %s", uv_strerror(status));
+		peer_conn_fail(c, RUMOR_ENET, "write failed: %s", uv_strerror(status));
 		return;
 	}
 	/* uv_write completes only whole requests: all len bytes went. */
@@ -270,7 +187,7 @@ static int conn_write(struct peer_conn *c, struct peer_write *w)
 		      conn_write_done);
 	if (rv != 0) {
 		free(w);
-		conn_fail(c, RUMOR_ENET, "write failed: %s", uv_strerror(rv));
+		peer_conn_fail(c, RUMOR_ENET, "write failed: %s", uv_strerror(rv));
 		return RUMOR_ENET;
 	}
 	c->queued += w->len;
@@ -299,18 +216,18 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		return;
 	if (nread == UV_EOF) {
 		if (c->state == CONN_HANDSHAKE)
-			conn_fail(c, RUMOR_ECLOSED,
+			peer_conn_fail(c, RUMOR_ECLOSED,
 				  "peer closed the connection during the handshake");
 		else if (c->ch != NULL && channel_pending(c->ch) > 0)
-			conn_fail(c, RUMOR_ECLOSED,
+			peer_conn_fail(c, RUMOR_ECLOSED,
 				  "peer closed the connection inside a frame");
 		else
-			conn_fail(c, RUMOR_ECLOSED,
+			peer_conn_fail(c, RUMOR_ECLOSED,
 				  "peer closed the connection");
 		return;
 	}
 	if (nread < 0) {
-		conn_fail(c, RUMOR_ENET, "read failed: %s",
+		peer_conn_fail(c, RUMOR_ENET, "read failed: %s",
 			  uv_strerror((int)nread));
 		return;
 	}
@@ -318,7 +235,7 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	conn_process(c, c->rbuf, (size_t)nread);
 }
 
-static int conn_start_reading(struct peer_conn *c)
+int peer_conn_start_reading(struct peer_conn *c)
 {
 	int rv;
 
@@ -326,7 +243,7 @@ static int conn_start_reading(struct peer_conn *c)
 		return 0;
 	rv = uv_read_start((uv_stream_t *)&c->tcp, conn_alloc, conn_read);
 	if (rv != 0) {
-		conn_fail(c, RUMOR_ENET, "cannot read: %s", uv_strerror(rv));
+		peer_conn_fail(c, RUMOR_ENET, "cannot read: %s", uv_strerror(rv));
 		return RUMOR_ENET;
 	}
 	c->reading = 1;
@@ -357,7 +274,7 @@ static void conn_deliver(struct peer_conn *c, uint8_t *data, size_t len)
 	assert(data >= c->rbuf && data + len <= c->rbuf + PEER_READ_BUF);
 	rv = channel_feed(c->ch, data, len, &used, conn_deliver_one, c, &err);
 	if (rv != 0) {
-		conn_fail(c, rv, "%s", err.msg);
+		peer_conn_fail(c, rv, "%s", err.msg);
 		return;
 	}
 	if (c->state == CONN_OPEN && used < len) {
@@ -386,7 +303,7 @@ static void conn_open(struct peer_conn *c)
 
 	if (l != NULL) {
 		/* From the listener to the owner the accept callback names. */
-		pending_unlink(l, c);
+		peer_listener_unlink(l, c);
 		c->listener = NULL;
 		c->prev = c->next = NULL;
 		l->stats.accepted++;
@@ -410,7 +327,7 @@ static void conn_process(struct peer_conn *c, uint8_t *data, size_t len)
 		int rv;
 
 		if (need == 0 || need > sizeof c->hs_msg) {
-			conn_fail(c, RUMOR_EPROTO,
+			peer_conn_fail(c, RUMOR_EPROTO,
 				  "handshake: unexpected bytes from the peer");
 			return;
 		}
@@ -425,14 +342,14 @@ static void conn_process(struct peer_conn *c, uint8_t *data, size_t len)
 		c->hs_have = 0;
 		w = conn_write_alloc(c, HANDSHAKE_MSG_MAX);
 		if (w == NULL) {
-			conn_fail(c, RUMOR_ENOMEM, "handshake: out of memory");
+			peer_conn_fail(c, RUMOR_ENOMEM, "handshake: out of memory");
 			return;
 		}
 		rv = handshake_recv(c->hs, c->hs_msg, need, w->data, &out_len,
 				    &err);
 		if (rv != 0) {
 			free(w);
-			conn_fail(c, rv, "handshake: %s", err.msg);
+			peer_conn_fail(c, rv, "handshake: %s", err.msg);
 			return;
 		}
 		if (out_len > 0) {
@@ -450,7 +367,7 @@ static void conn_process(struct peer_conn *c, uint8_t *data, size_t len)
 	if (c->paused) {
 		c->held_off = (size_t)(data - c->rbuf) + off;
 		c->held_len = len - off;
-		conn_stop_reading(c);
+		peer_conn_stop_reading(c);
 		return;
 	}
 	conn_deliver(c, data + off, len - off);
@@ -458,13 +375,13 @@ static void conn_process(struct peer_conn *c, uint8_t *data, size_t len)
 
 /* ------------------------------------------------------------ timer */
 
-static void conn_timer(uv_timer_t *t)
+void peer_conn_timer(uv_timer_t *t)
 {
 	struct peer_conn *c = t->data;
 
 	switch (c->state) {
 	case CONN_HANDSHAKE:
-		conn_fail(c, RUMOR_ETIMEDOUT,
+		peer_conn_fail(c, RUMOR_ETIMEDOUT,
 			  "handshake not finished within %u ms",
 			  c->cfg.handshake_timeout_ms);
 		break;
@@ -479,7 +396,7 @@ static void conn_timer(uv_timer_t *t)
 			conn_deliver(c, c->rbuf + off, n);
 		}
 		if (c->state == CONN_OPEN && !c->paused && c->held_len == 0)
-			conn_start_reading(c);
+			peer_conn_start_reading(c);
 		break;
 	case CONN_FAILED:
 		if (c->closed_pending) {
@@ -541,7 +458,7 @@ static void peer_conn_pause(struct io_conn *base)
 
 	c->paused = 1;
 	if (c->state == CONN_OPEN)
-		conn_stop_reading(c);
+		peer_conn_stop_reading(c);
 }
 
 static void peer_conn_resume(struct io_conn *base)
@@ -553,7 +470,7 @@ static void peer_conn_resume(struct io_conn *base)
 	c->paused = 0;
 	/* From the loop, so no message arrives inside this call. */
 	if (c->state == CONN_OPEN)
-		uv_timer_start(&c->timer, conn_timer, 0, 0);
+		uv_timer_start(&c->timer, peer_conn_timer, 0, 0);
 }
 
 static void peer_conn_close(struct io_conn *base, io_close_cb cb)
@@ -566,12 +483,12 @@ static void peer_conn_close(struct io_conn *base, io_close_cb cb)
 	c->state = CONN_CLOSING;
 	c->base.is_open = 0;
 	c->closed_pending = 0;
-	conn_stop_reading(c);
+	peer_conn_stop_reading(c);
 	uv_timer_stop(&c->timer);
 	/* The timer is still open here (only the owner's release closes
 	 * it), so cb cannot run before this returns. */
 	assert(!uv_is_closing((uv_handle_t *)&c->timer));
-	conn_close_handles(c);
+	peer_conn_close_handles(c);
 }
 
 static const struct io_conn_ops peer_conn_ops = {
@@ -588,9 +505,9 @@ static const struct io_conn_ops peer_conn_ops = {
 /* A connection with both handles initialised and its handshake state,
  * before any I/O; NULL when out of memory or when the TCP handle cannot
  * be made (then nothing is left behind). */
-static struct peer_conn *conn_new(struct io *io,
-				  const struct io_peer_config *cfg,
-				  struct err *err)
+struct peer_conn *peer_conn_new(struct io *io,
+				const struct io_peer_config *cfg,
+				struct err *err)
 {
 	struct peer_conn *c = calloc(1, sizeof *c);
 	struct handshake_result unkeyed;
@@ -648,7 +565,7 @@ err:
 	return NULL;
 }
 
-static struct handshake_config conn_handshake_config(const struct peer_conn *c)
+struct handshake_config peer_conn_handshake_config(const struct peer_conn *c)
 {
 	struct handshake_config hc = {
 		.identity = c->cfg.identity,
@@ -673,26 +590,26 @@ static void conn_connected(uv_connect_t *req, int status)
 	if (status == UV_ECANCELED || c->state != CONN_HANDSHAKE)
 		return;
 	if (status < 0) {
-		conn_fail(c, RUMOR_ENET, "cannot connect: %s",
+		peer_conn_fail(c, RUMOR_ENET, "cannot connect: %s",
 			  uv_strerror(status));
 		return;
 	}
-	hc = conn_handshake_config(c);
+	hc = peer_conn_handshake_config(c);
 	handshake_client_init(c->hs, &hc);
 	w = conn_write_alloc(c, HANDSHAKE_MSG_MAX);
 	if (w == NULL) {
-		conn_fail(c, RUMOR_ENOMEM, "handshake: out of memory");
+		peer_conn_fail(c, RUMOR_ENOMEM, "handshake: out of memory");
 		return;
 	}
 	rv = handshake_client_start(c->hs, w->data, &w->len, &err);
 	if (rv != 0) {
 		free(w);
-		conn_fail(c, rv, "handshake: %s", err.msg);
+		peer_conn_fail(c, rv, "handshake: %s", err.msg);
 		return;
 	}
 	if (conn_write(c, w) != 0)
 		return;
-	conn_start_reading(c);
+	peer_conn_start_reading(c);
 }
 
 int io_uv_peer_dial(struct io *io, const struct io_peer_config *cfg,
@@ -709,7 +626,7 @@ int io_uv_peer_dial(struct io *io, const struct io_peer_config *cfg,
 	    (addr->sa_family != AF_INET && addr->sa_family != AF_INET6))
 		return err_set(err, RUMOR_EINVAL,
 			       "io: dial needs an IPv4 or IPv6 address");
-	c = conn_new(io, cfg, err);
+	c = peer_conn_new(io, cfg, err);
 	if (c == NULL)
 		return err != NULL ? err->code : RUMOR_ENOMEM;
 	if (expected_server_key != NULL) {
@@ -722,171 +639,13 @@ int io_uv_peer_dial(struct io *io, const struct io_peer_config *cfg,
 	if (rv != 0) {
 		/* Not handed out: freed from the loop, reporting nothing. */
 		c->state = CONN_CLOSING;
-		conn_close_handles(c);
+		peer_conn_close_handles(c);
 		return err_set(err, RUMOR_ENET, "io: cannot connect: %s",
 			       uv_strerror(rv));
 	}
-	uv_timer_start(&c->timer, conn_timer, c->cfg.handshake_timeout_ms, 0);
+	uv_timer_start(&c->timer, peer_conn_timer, c->cfg.handshake_timeout_ms, 0);
 	*out = &c->base;
 	return 0;
-}
-
-/* ------------------------------------------------------------ listener */
-
-static void listener_maybe_done(struct peer_listener *l)
-{
-	if (!l->closing || !l->tcp_closed || l->pending != NULL)
-		return;
-	if (l->close_cb != NULL)
-		l->close_cb(&l->base);
-	io_uv_release(l->base.io);
-	free(l);
-}
-
-static void listener_tcp_closed(uv_handle_t *h)
-{
-	struct peer_listener *l = h->data;
-
-	l->tcp_closed = 1;
-	listener_maybe_done(l);
-}
-
-static void listener_connection(uv_stream_t *s, int status)
-{
-	struct peer_listener *l = s->data;
-	struct handshake_config hc;
-	struct peer_conn *c;
-	struct err err = {0};
-	int rv;
-
-	if (status < 0 || l->closing)
-		return;
-	c = conn_new(l->base.io, &l->cfg, &err);
-	if (c == NULL) {
-		/* Out of memory: the peer stays unaccepted in the backlog
-		 * (libuv stops polling the listener until one is taken). */
-		l->stats.rejected++;
-		if (l->reject != NULL)
-			l->reject(&l->base, RUMOR_ENOMEM, err.msg);
-		return;
-	}
-	c->base.inbound = 1;
-	c->listener = l;
-	c->next = l->pending;
-	if (l->pending != NULL)
-		l->pending->prev = c;
-	l->pending = c;
-	rv = uv_accept(s, (uv_stream_t *)&c->tcp);
-	if (rv != 0) {
-		conn_fail(c, RUMOR_ENET, "cannot accept: %s", uv_strerror(rv));
-		return;
-	}
-	hc = conn_handshake_config(c);
-	handshake_server_init(c->hs, &hc);
-	uv_timer_start(&c->timer, conn_timer, c->cfg.handshake_timeout_ms, 0);
-	conn_start_reading(c);
-}
-
-int io_uv_peer_listen(struct io *io, const struct io_peer_config *cfg,
-		      const char *host, int port, io_accept_cb accept,
-		      io_reject_cb reject, void *data,
-		      struct io_listener **out, struct err *err)
-{
-	struct sockaddr_storage ss;
-	struct sockaddr_storage bound;
-	int namelen = sizeof bound;
-	struct peer_listener *l;
-	int rv;
-
-	assert(io != NULL && out != NULL && cfg != NULL &&
-	       cfg->identity != NULL && cfg->network_key != NULL &&
-	       accept != NULL);
-	if (host == NULL || port < 0 || port > 65535)
-		return err_set(err, RUMOR_EINVAL, "io: bad listen address");
-	if (uv_ip4_addr(host, port, (struct sockaddr_in *)&ss) != 0 &&
-	    uv_ip6_addr(host, port, (struct sockaddr_in6 *)&ss) != 0)
-		return err_set(err, RUMOR_EINVAL,
-			       "io: '%s' is not a numeric IPv4 or IPv6 address",
-			       host);
-	l = calloc(1, sizeof *l);
-	if (l == NULL)
-		return err_set(err, RUMOR_ENOMEM,
-			       "io: out of memory for a listener");
-	l->base.io = io;
-	l->cfg = *cfg;
-	l->accept = accept;
-	l->reject = reject;
-	l->data = data;
-	rv = uv_tcp_init(io_uv_loop(io), &l->tcp);
-	if (rv != 0) {
-		free(l);
-		return err_set(err, RUMOR_ENET, "io: cannot make a socket: %s",
-			       uv_strerror(rv));
-	}
-	l->tcp.data = l;
-	io_uv_of(io)->live++;
-	rv = uv_tcp_bind(&l->tcp, (const struct sockaddr *)&ss, 0);
-	if (rv == 0)
-		rv = uv_listen((uv_stream_t *)&l->tcp, 128,
-			       listener_connection);
-	if (rv == 0)
-		rv = uv_tcp_getsockname(&l->tcp, (struct sockaddr *)&bound,
-					&namelen);
-	if (rv != 0) {
-		err_set(err, RUMOR_ENET, "io: cannot listen on %s port %d: %s",
-			host, port, uv_strerror(rv));
-		io_uv_peer_listener_close(&l->base, NULL);
-		return RUMOR_ENET;
-	}
-	l->port = bound.ss_family == AF_INET6
-			  ? ntohs(((struct sockaddr_in6 *)&bound)->sin6_port)
-			  : ntohs(((struct sockaddr_in *)&bound)->sin_port);
-	*out = &l->base;
-	return 0;
-}
-
-int io_uv_peer_listener_port(const struct io_listener *base)
-{
-	return ((const struct peer_listener *)base)->port;
-}
-
-void *io_uv_peer_listener_data(const struct io_listener *base)
-{
-	return ((const struct peer_listener *)base)->data;
-}
-
-struct io_listener_stats io_uv_peer_listener_stats(const struct io_listener *base)
-{
-	const struct peer_listener *l = (const struct peer_listener *)base;
-	struct io_listener_stats st = l->stats;
-	const struct peer_conn *c;
-
-	st.in_handshake = 0;
-	for (c = l->pending; c != NULL; c = c->next)
-		if (c->state == CONN_HANDSHAKE)
-			st.in_handshake++;
-	return st;
-}
-
-void io_uv_peer_listener_close(struct io_listener *base,
-			       io_listener_close_cb cb)
-{
-	struct peer_listener *l = (struct peer_listener *)base;
-	struct peer_conn *c;
-
-	assert(!l->closing);
-	l->closing = 1;
-	l->close_cb = cb;
-	uv_close((uv_handle_t *)&l->tcp, listener_tcp_closed);
-	/* The connections unlink themselves as they are freed, later. */
-	for (c = l->pending; c != NULL; c = c->next) {
-		if (c->state == CONN_CLOSING)
-			continue;
-		c->state = CONN_CLOSING;
-		conn_stop_reading(c);
-		uv_timer_stop(&c->timer);
-		conn_close_handles(c);
-	}
 }
 
 static int peer_conn_peer_host(const struct io_conn *base, char *host,
