@@ -200,7 +200,8 @@ static int all_closed(void *arg)
 	return 1;
 }
 
-static void start_node(struct world *w, int i, const uint8_t *netkey)
+static void start_node_on(struct world *w, struct io *io, int i,
+			  const uint8_t *netkey)
 {
 	struct node *n = &w->nodes[i];
 	struct multicast_config c;
@@ -220,9 +221,14 @@ static void start_node(struct world *w, int i, const uint8_t *netkey)
 	c.network_key = netkey;
 	c.on_peer = on_peer;
 	c.arg = n;
-	rv = multicast_start(&n->m, w->io, &c, &e);
+	rv = multicast_start(&n->m, io, &c, &e);
 	if (rv != 0)
 		fail_msg("node %d: %s", i, e.msg);
+}
+
+static void start_node(struct world *w, int i, const uint8_t *netkey)
+{
+	start_node_on(w, w->io, i, netkey);
 }
 
 static void test_nodes_on_one_host_hear_each_other(void **state)
@@ -307,6 +313,72 @@ static void test_bad_configurations_are_refused(void **state)
 	uv_run(&loop, UV_RUN_DEFAULT);
 	io_uv_free(io);
 	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/* ------------------------------------------------------------ clocks */
+
+/* The libuv io with its wall clock ten minutes ahead: the same ops but
+ * wall_ms, so everything else still runs on the real loop. */
+struct skewed_io {
+	struct io base;
+	struct io_ops ops;
+	struct io *inner;
+};
+
+#define SKEW_MS (10u * 60u * 1000u)
+
+static uint64_t skewed_wall_ms(struct io *io)
+{
+	struct skewed_io *x = (struct skewed_io *)io;
+
+	return x->inner->ops->wall_ms(x->inner) + SKEW_MS;
+}
+
+static int skew_refused_both_ways(void *arg)
+{
+	struct world *w = arg;
+	struct multicast_stats a, b;
+
+	multicast_stats(w->nodes[0].m, &a);
+	multicast_stats(w->nodes[1].m, &b);
+	return a.dropped[ANNOUNCE_STALE] > 0 && b.dropped[ANNOUNCE_FUTURE] > 0;
+}
+
+/* Timestamps come from the io's wall clock, on both ends: a node whose
+ * io is ten minutes ahead announces from the future and sees the others
+ * in the past, so neither accepts the other. */
+static void test_announcements_carry_the_io_wall_clock(void **state)
+{
+	struct world *w = calloc(1, sizeof *w);
+	struct skewed_io ahead;
+	uint8_t netkey[ANNOUNCE_NETKEY_BYTES];
+
+	(void)state;
+	assert_non_null(w);
+	memset(netkey, 0xaa, sizeof netkey);
+	assert_int_equal(uv_loop_init(&w->loop), 0);
+	assert_int_equal(io_uv_new(&w->io, &w->loop, NULL), 0);
+	ahead.inner = w->io;
+	ahead.ops = *w->io->ops;
+	ahead.ops.wall_ms = skewed_wall_ms;
+	ahead.base.ops = &ahead.ops;
+	ahead.base.impl = w->io->impl;
+	assert_true(io_wall_ms(&ahead.base) >= io_wall_ms(w->io) + SKEW_MS);
+	start_node_on(w, &ahead.base, 0, netkey);
+	start_node_on(w, w->io, 1, netkey);
+	/* The third takes no part: mark it closed already. */
+	w->nodes[2].closed = 1;
+	w->nodes[N_NODES].closed = 1;
+	assert_true(tu_wait_for(skew_refused_both_ways, run_once, w, 8000));
+	assert_int_equal(w->nodes[0].peers, 0);
+	assert_int_equal(w->nodes[1].peers, 0);
+	for (int i = 0; i < 2; i++)
+		multicast_close(w->nodes[i].m, on_closed, &w->nodes[i]);
+	assert_true(tu_wait_for(all_closed, run_once, w, 5000));
+	uv_run(&w->loop, UV_RUN_DEFAULT);
+	io_uv_free(w->io);
+	assert_int_equal(uv_loop_close(&w->loop), 0);
+	free(w);
 }
 
 /* ------------------------------------------------------------ io udp */
@@ -408,6 +480,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nodes_on_one_host_hear_each_other),
 		cmocka_unit_test(test_bad_configurations_are_refused),
+		cmocka_unit_test(test_announcements_carry_the_io_wall_clock),
 		cmocka_unit_test(test_io_udp_members_share_the_port_and_hear_each_other),
 	};
 
