@@ -4,6 +4,7 @@
 #include "node/node_ctl.h"
 #include "lib/array.h"
 #include "node/control.h"
+#include "io/io_uv.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -309,6 +310,9 @@ int rumor_open(struct rumor **out, const struct rumor_options *o,
 		n->loop = &n->own_loop;
 		n->owns_loop = 1;
 	}
+	rv = io_uv_new(&n->io, n->loop, &err);
+	if (rv != 0)
+		goto err_after_loop;
 
 	rv = node_net_start(n, o, &err);
 	if (rv != 0) {
@@ -359,6 +363,7 @@ err_after_net:
 	}
 	goto err;
 err_after_loop:
+	io_uv_free(n->io);
 	if (n->owns_loop)
 		uv_loop_close(n->loop);
 err_after_store:
@@ -406,6 +411,7 @@ static void node_free(struct rumor *n)
 	identity_wipe(&n->id);
 	sodium_memzero(n->network_key, sizeof n->network_key);
 	free(n->data_dir);
+	io_uv_free(n->io);
 	free(n);
 	if (cb != NULL)
 		cb(arg);

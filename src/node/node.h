@@ -23,6 +23,7 @@ struct rumor {
 	uv_loop_t *loop;
 	uv_loop_t own_loop;          /* used when the caller gave no loop */
 	int owns_loop;
+	struct io *io;               /* io_uv on loop; freed last */
 
 	char *data_dir;
 	struct rumor_options opt;    /* copy; string fields point into strs */

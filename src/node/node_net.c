@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * node_net: the network side of a node. Connections (src/io_uv), one sync
+ * node_net: the network side of a node. Connections (src/io), one sync
  * session per connection (src/sync), the reconciliation rounds paced by
  * write velocity (src/pace), the member table, multicast announcements and
  * seeds (discovery/), and catch-up before local writes.
@@ -17,7 +17,7 @@
 #include "discovery/members.h"
 #include "discovery/multicast.h"
 #include "discovery/seeds.h"
-#include "io/io_uv.h"
+#include "io/io.h"
 #include "node/node.h"
 #include "node/node_ctl.h"
 #include "sync/pace.h"
@@ -71,11 +71,11 @@ struct peer {
 
 struct node_net {
 	struct rumor *n;
-	struct io_uv_config io;
+	struct io_peer_config io;
 	struct trusted_keys trusted;
 	int have_trusted;
 
-	struct io_uv_listener *listener;
+	struct io_listener *listener;
 	char listen_host[HOSTPORT_HOST_MAX];
 	int listen_port;
 
@@ -578,7 +578,7 @@ static void handle_hello(struct peer *p, const struct wire_hello *h)
 		return;
 	p->hello = 1;
 	if (h->listen_port != 0 &&
-	    io_uv_peer_host(p->conn, host, sizeof host) == 0) {
+	    io_conn_peer_host(p->conn, host, sizeof host) == 0) {
 		err_clear(&err);
 		members_upsert(&net->members, p->id, host, h->listen_port,
 			       MEMBER_VIA_PEER, mono_ms(net), &err);
@@ -677,7 +677,8 @@ static struct peer *dial(struct node_net *net, const struct sockaddr *addr,
 	if (net->closing)
 		return NULL;
 	err_clear(&err);
-	if (io_uv_dial(&net->io, addr, expected, &c, &err) != 0) {
+	if (net->n->io->ops->dial(net->n->io, &net->io, addr, expected, &c,
+				  &err) != 0) {
 		node_log(net->n, RUMOR_LOG_DEBUG, "dial: %s", err.msg);
 		if (seed >= 0)
 			seeds_report_failure(net->seeds, (size_t)seed);
@@ -710,7 +711,7 @@ static int dial_member(struct node_net *net, const struct member *m)
 		snprintf(buf, sizeof buf, "%s:%u", m->addrs[0].host,
 			 m->addrs[0].port);
 	err_clear(&err);
-	if (io_uv_parse_addr(buf, &ss, &err) != 0)
+	if (hostport_parse_addr(buf, &ss, &err) != 0)
 		return -1;
 	dial(net, (struct sockaddr *)&ss, m->id, -1);
 	return 0;
@@ -754,9 +755,9 @@ static void on_seed_resolved(void *arg, size_t index, const char *seed,
 	dial(net, addr, NULL, (long)index);
 }
 
-static void on_accept(struct io_uv_listener *l, struct io_conn *c)
+static void on_accept(struct io_listener *l, struct io_conn *c)
 {
-	struct node_net *net = io_uv_listener_data(l);
+	struct node_net *net = io_listener_data(l);
 	struct peer *p;
 
 	if (net->closing) {
@@ -771,9 +772,9 @@ static void on_accept(struct io_uv_listener *l, struct io_conn *c)
 	peer_became_open(p);
 }
 
-static void on_reject(struct io_uv_listener *l, int reason, const char *detail)
+static void on_reject(struct io_listener *l, int reason, const char *detail)
 {
-	struct node_net *net = io_uv_listener_data(l);
+	struct node_net *net = io_listener_data(l);
 
 	node_log(net->n, RUMOR_LOG_DEBUG, "refused a connection: %s (%s)",
 		 detail, rumor_strerror(reason));
@@ -1224,7 +1225,7 @@ int node_net_reload(struct rumor *n, const struct rumor_options *o,
 		memset(&sc, 0, sizeof sc);
 		sc.on_resolved = on_seed_resolved;
 		sc.arg = net;
-		rv = seeds_create(&seeds, n->loop, o->peers, o->n_peers, &sc,
+		rv = seeds_create(&seeds, n->io, o->peers, o->n_peers, &sc,
 				  err);
 		if (rv != 0) {
 			err_wrap(err, "peers");
@@ -1288,9 +1289,9 @@ static void component_closed_cb(void *arg)
 	node_net_handle_closed(arg);
 }
 
-static void listener_closed_cb(struct io_uv_listener *l)
+static void listener_closed_cb(struct io_listener *l)
 {
-	node_net_handle_closed(io_uv_listener_data(l));
+	node_net_handle_closed(io_listener_data(l));
 }
 
 int node_net_start(struct rumor *n, const struct rumor_options *o,
@@ -1324,7 +1325,6 @@ int node_net_start(struct rumor *n, const struct rumor_options *o,
 			goto err_after_alloc;
 		net->have_trusted = 1;
 	}
-	net->io.loop = n->loop;
 	net->io.identity = &n->id;
 	net->io.network_key = n->network_key;
 	net->io.trusted = net->have_trusted ? &net->trusted : NULL;
@@ -1361,12 +1361,13 @@ int node_net_start(struct rumor *n, const struct rumor_options *o,
 			err_wrap(err, "--listen");
 			goto err_after_members;
 		}
-		rv = io_uv_listen(&net->listener, &net->io, net->listen_host,
-				  port, on_accept, on_reject, net, err);
+		rv = n->io->ops->listen(n->io, &net->io, net->listen_host,
+					port, on_accept, on_reject, net,
+					&net->listener, err);
 		if (rv != 0)
 			goto err_after_members;
 		net->open_handles++;
-		net->listen_port = io_uv_listener_port(net->listener);
+		net->listen_port = n->io->ops->listener_port(net->listener);
 	}
 	/* From here on, failures close what was started through the normal
 	 * close path; n->net is set so that it can. */
@@ -1387,11 +1388,9 @@ int node_net_start(struct rumor *n, const struct rumor_options *o,
 		memcpy(mc.node_id, n->id.public_key, RUMOR_NODE_ID_BYTES);
 		mc.listen_port = (uint16_t)net->listen_port;
 		mc.network_key = n->network_key;
-		mc.wall_clock_ms = o->wall_clock_ms;
-		mc.clock_arg = o->clock_arg;
 		mc.on_peer = on_multicast_peer;
 		mc.arg = net;
-		rv = multicast_start(&net->mc, n->loop, &mc, err);
+		rv = multicast_start(&net->mc, n->io, &mc, err);
 		if (rv != 0) {
 			err_wrap(err, "multicast");
 			goto err_started;
@@ -1404,7 +1403,7 @@ int node_net_start(struct rumor *n, const struct rumor_options *o,
 		memset(&sc, 0, sizeof sc);
 		sc.on_resolved = on_seed_resolved;
 		sc.arg = net;
-		rv = seeds_create(&net->seeds, n->loop, o->peers, o->n_peers,
+		rv = seeds_create(&net->seeds, n->io, o->peers, o->n_peers,
 				  &sc, err);
 		if (rv != 0) {
 			err_wrap(err, "--peer");
@@ -1470,7 +1469,7 @@ void node_net_close(struct rumor *n, void (*done)(struct rumor *n))
 		peer_close(p, 0, NULL);
 	}
 	if (net->listener != NULL)
-		io_uv_listener_close(net->listener, listener_closed_cb);
+		n->io->ops->listener_close(net->listener, listener_closed_cb);
 	if (net->mc != NULL)
 		multicast_close(net->mc, component_closed_cb, net);
 	if (net->seeds != NULL)
