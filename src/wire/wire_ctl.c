@@ -19,18 +19,7 @@
 #include "wire/wire_cbor.h"
 #include "wire/wire_ctl.h"
 
-/* ------------------------------------------------------------ buffers */
-
-void ctl_buf_init(struct ctl_buf *b)
-{
-	memset(b, 0, sizeof(*b));
-}
-
-void ctl_buf_free(struct ctl_buf *b)
-{
-	free(b->data);
-	ctl_buf_init(b);
-}
+/* ------------------------------------------------------------ frames */
 
 uint32_t ctl_frame_length(const uint8_t hdr[static CTL_FRAME_HEADER])
 {
@@ -40,13 +29,10 @@ uint32_t ctl_frame_length(const uint8_t hdr[static CTL_FRAME_HEADER])
 
 /* ------------------------------------------------------------ encoding */
 
-/* One frame being appended to a ctl_buf: its memory is lent to a
- * wire_buf (the buffer the encoders write) until enc_end() hands it
- * back. failed: some step ran out of memory, so every later step does
- * nothing. */
+/* One frame being appended to out. failed: some step ran out of memory,
+ * so every later step does nothing and enc_end() rolls the frame back. */
 struct enc {
-	struct ctl_buf *out;
-	struct wire_buf b;
+	struct wire_buf *b;
 	size_t start;
 	int failed;
 };
@@ -54,33 +40,30 @@ struct enc {
 /* Reserves room for a head plus extra bytes of content; 0 once failed. */
 static int enc_room(struct enc *e, size_t extra)
 {
-	if (!e->failed && wire_buf_reserve(&e->b, WIRE_HEAD_MAX + extra) != 0)
+	if (!e->failed && wire_buf_reserve(e->b, WIRE_HEAD_MAX + extra) != 0)
 		e->failed = 1;
 	return !e->failed;
 }
 
-static void enc_begin(struct enc *e, struct ctl_buf *out)
+static void enc_begin(struct enc *e, struct wire_buf *out)
 {
-	e->out = out;
-	e->b.data = out->data;
-	e->b.len = out->len;
-	e->b.cap = out->cap;
+	e->b = out;
 	e->start = out->len;
-	e->failed = wire_buf_reserve(&e->b, CTL_FRAME_HEADER) != 0;
+	e->failed = wire_buf_reserve(out, CTL_FRAME_HEADER) != 0;
 	if (!e->failed)
-		e->b.len += CTL_FRAME_HEADER;
+		out->len += CTL_FRAME_HEADER;
 }
 
 static void put_null(struct enc *e)
 {
 	if (enc_room(e, 0))
-		wire_put_null(&e->b);
+		wire_put_null(e->b);
 }
 
 static void put_uint(struct enc *e, uint64_t v)
 {
 	if (enc_room(e, 0))
-		wire_put_uint(&e->b, v);
+		wire_put_uint(e->b, v);
 }
 
 static void put_negint(struct enc *e, int v)
@@ -88,31 +71,31 @@ static void put_negint(struct enc *e, int v)
 	assert(v < 0);
 	/* CBOR stores -1 - n. */
 	if (enc_room(e, 0))
-		wire_put_negint(&e->b, (uint64_t)(-1 - (int64_t)v));
+		wire_put_negint(e->b, (uint64_t)(-1 - (int64_t)v));
 }
 
 static void put_array(struct enc *e, size_t n)
 {
 	if (enc_room(e, 0))
-		wire_put_array(&e->b, n);
+		wire_put_array(e->b, n);
 }
 
 static void put_double(struct enc *e, double v)
 {
 	if (enc_room(e, 0))
-		wire_put_double(&e->b, v);
+		wire_put_double(e->b, v);
 }
 
 static void put_bytes(struct enc *e, const void *s, size_t n)
 {
 	if (enc_room(e, n))
-		wire_put_bytes(&e->b, s, n);
+		wire_put_bytes(e->b, s, n);
 }
 
 static void put_text_n(struct enc *e, const char *s, size_t n)
 {
 	if (enc_room(e, n))
-		wire_put_text(&e->b, s, n);
+		wire_put_text(e->b, s, n);
 }
 
 static void put_text(struct enc *e, const char *s)
@@ -120,29 +103,29 @@ static void put_text(struct enc *e, const char *s)
 	put_text_n(e, s, s != NULL ? strlen(s) : 0);
 }
 
-/* Writes the header and hands the memory back to the ctl_buf; rolls the
- * frame back when it failed or outgrew max. */
+/* Writes the header; rolls the frame back (the buffer keeps its memory)
+ * when it failed or outgrew max. */
 static int enc_end(struct enc *e, size_t max, struct err *err)
 {
 	size_t body;
 	uint8_t *h;
 
-	e->out->data = e->b.data;
-	e->out->cap = e->b.cap;
-	e->out->len = e->start;
-	if (e->failed)
+	if (e->failed) {
+		e->b->len = e->start;
 		return err_set(err, RUMOR_ENOMEM, "control: out of memory "
 			       "encoding a frame");
-	body = e->b.len - e->start - CTL_FRAME_HEADER;
-	if (body > max)
+	}
+	body = e->b->len - e->start - CTL_FRAME_HEADER;
+	if (body > max) {
+		e->b->len = e->start;
 		return err_set(err, RUMOR_EINVAL, "control: frame of %zu bytes "
 			       "exceeds the bound of %zu", body, max);
-	h = e->b.data + e->start;
+	}
+	h = e->b->data + e->start;
 	h[0] = (uint8_t)(body >> 24);
 	h[1] = (uint8_t)(body >> 16);
 	h[2] = (uint8_t)(body >> 8);
 	h[3] = (uint8_t)body;
-	e->out->len = e->b.len;
 	return 0;
 }
 
@@ -156,7 +139,7 @@ static int check_key(const char *what, size_t len, size_t min,
 	return 0;
 }
 
-int ctl_encode_request(struct ctl_buf *b, const struct ctl_request *rq,
+int ctl_encode_request(struct wire_buf *b, const struct ctl_request *rq,
 		       struct err *err)
 {
 	struct enc e;
@@ -242,7 +225,7 @@ int ctl_encode_request(struct ctl_buf *b, const struct ctl_request *rq,
 	return enc_end(&e, CTL_REQUEST_MAX, err);
 }
 
-int ctl_encode_ok(struct ctl_buf *b)
+int ctl_encode_ok(struct wire_buf *b)
 {
 	struct enc e;
 
@@ -252,7 +235,7 @@ int ctl_encode_ok(struct ctl_buf *b)
 	return enc_end(&e, CTL_REPLY_MAX, NULL);
 }
 
-int ctl_encode_error(struct ctl_buf *b, int code, const char *msg)
+int ctl_encode_error(struct wire_buf *b, int code, const char *msg)
 {
 	struct enc e;
 	size_t n = msg != NULL ? strlen(msg) : 0;
@@ -274,7 +257,7 @@ int ctl_encode_error(struct ctl_buf *b, int code, const char *msg)
 	return enc_end(&e, CTL_REPLY_MAX, NULL);
 }
 
-int ctl_encode_value(struct ctl_buf *b, const void *value, size_t len)
+int ctl_encode_value(struct wire_buf *b, const void *value, size_t len)
 {
 	struct enc e;
 
@@ -287,7 +270,7 @@ int ctl_encode_value(struct ctl_buf *b, const void *value, size_t len)
 	return enc_end(&e, CTL_REPLY_MAX, NULL);
 }
 
-int ctl_encode_record(struct ctl_buf *b, const struct rumor_version *v,
+int ctl_encode_record(struct wire_buf *b, const struct rumor_version *v,
 		      int local)
 {
 	struct enc e;
@@ -314,7 +297,7 @@ int ctl_encode_record(struct ctl_buf *b, const struct rumor_version *v,
 	return enc_end(&e, CTL_REPLY_MAX, NULL);
 }
 
-int ctl_encode_item(struct ctl_buf *b, const void *key, size_t key_len,
+int ctl_encode_item(struct wire_buf *b, const void *key, size_t key_len,
 		    const void *value, size_t value_len)
 {
 	struct enc e;
@@ -330,7 +313,7 @@ int ctl_encode_item(struct ctl_buf *b, const void *key, size_t key_len,
 	return enc_end(&e, CTL_REPLY_MAX, NULL);
 }
 
-int ctl_encode_end(struct ctl_buf *b, uint64_t count, int truncated)
+int ctl_encode_end(struct wire_buf *b, uint64_t count, int truncated)
 {
 	struct enc e;
 
@@ -342,7 +325,7 @@ int ctl_encode_end(struct ctl_buf *b, uint64_t count, int truncated)
 	return enc_end(&e, CTL_REPLY_MAX, NULL);
 }
 
-int ctl_encode_status(struct ctl_buf *b, const struct node_status *st,
+int ctl_encode_status(struct wire_buf *b, const struct node_status *st,
 		      uint64_t hwm_total, const struct ctl_hwm *hwm,
 		      size_t n_hwm)
 {
@@ -390,7 +373,7 @@ int ctl_encode_status(struct ctl_buf *b, const struct node_status *st,
 	return enc_end(&e, CTL_REPLY_MAX, NULL);
 }
 
-int ctl_encode_peer(struct ctl_buf *b, const struct node_peer_info *p)
+int ctl_encode_peer(struct wire_buf *b, const struct node_peer_info *p)
 {
 	struct enc e;
 
@@ -408,7 +391,7 @@ int ctl_encode_peer(struct ctl_buf *b, const struct node_peer_info *p)
 	return enc_end(&e, CTL_REPLY_MAX, NULL);
 }
 
-int ctl_encode_sync(struct ctl_buf *b, const struct node_sync_report *r)
+int ctl_encode_sync(struct wire_buf *b, const struct node_sync_report *r)
 {
 	struct enc e;
 
@@ -425,7 +408,7 @@ int ctl_encode_sync(struct ctl_buf *b, const struct node_sync_report *r)
 	return enc_end(&e, CTL_REPLY_MAX, NULL);
 }
 
-int ctl_encode_gap(struct ctl_buf *b, uint64_t dropped)
+int ctl_encode_gap(struct wire_buf *b, uint64_t dropped)
 {
 	struct enc e;
 

@@ -11,7 +11,7 @@
 #include "wire/wire_ctl.h"
 
 /* The body of the single frame in b, checking its header. */
-static const uint8_t *only_frame(const struct ctl_buf *b, size_t *len)
+static const uint8_t *only_frame(const struct wire_buf *b, size_t *len)
 {
 	assert_true(b->len >= CTL_FRAME_HEADER);
 	*len = ctl_frame_length(b->data);
@@ -20,13 +20,13 @@ static const uint8_t *only_frame(const struct ctl_buf *b, size_t *len)
 }
 
 static void request_round_trip(const struct ctl_request *in,
-			       struct ctl_request *out, struct ctl_buf *b)
+			       struct ctl_request *out, struct wire_buf *b)
 {
 	struct err err;
 	const uint8_t *body;
 	size_t len, cut;
 
-	ctl_buf_init(b);
+	wire_buf_init(b);
 	assert_int_equal(ctl_encode_request(b, in, &err), 0);
 	body = only_frame(b, &len);
 	/* Every strict prefix of a valid body is refused. */
@@ -45,7 +45,7 @@ static void test_every_request_round_trips(void **state)
 	static const uint8_t key[] = {'k', 0, 0xff};
 	static const uint8_t value[] = "the value";
 	struct ctl_request in, out;
-	struct ctl_buf b;
+	struct wire_buf b;
 	int cmd;
 
 	for (cmd = 1; cmd <= CTL_CMD_MAX; cmd++) {
@@ -81,33 +81,33 @@ static void test_every_request_round_trips(void **state)
 			assert_int_equal(out.limit, 0);
 		if (cmd == CTL_CMD_SYNC)
 			assert_int_equal(out.timeout_ms, 1234);
-		ctl_buf_free(&b);
+		wire_buf_free(&b);
 	}
 }
 
 static void test_empty_prefix_and_empty_value_round_trip(void **state)
 {
 	struct ctl_request in = {.cmd = CTL_CMD_SCAN, .limit = 5}, out;
-	struct ctl_buf b;
+	struct wire_buf b;
 
 	request_round_trip(&in, &out, &b);
 	assert_int_equal(out.key_len, 0);
 	assert_non_null(out.key);
 	assert_int_equal(out.limit, 5);
-	ctl_buf_free(&b);
+	wire_buf_free(&b);
 
 	in = (struct ctl_request){.cmd = CTL_CMD_PUT, .key = (const uint8_t *)"k",
 				  .key_len = 1};
 	request_round_trip(&in, &out, &b);
 	assert_int_equal(out.value_len, 0);
-	ctl_buf_free(&b);
+	wire_buf_free(&b);
 }
 
 static void test_largest_put_round_trips(void **state)
 {
 	uint8_t *key = malloc(RUMOR_KEY_MAX), *value = malloc(RUMOR_VALUE_MAX);
 	struct ctl_request in = {.cmd = CTL_CMD_PUT}, out;
-	struct ctl_buf b;
+	struct wire_buf b;
 	struct err err;
 	size_t len;
 	const uint8_t *body;
@@ -118,14 +118,14 @@ static void test_largest_put_round_trips(void **state)
 	in.key_len = RUMOR_KEY_MAX;
 	in.value = value;
 	in.value_len = RUMOR_VALUE_MAX;
-	ctl_buf_init(&b);
+	wire_buf_init(&b);
 	assert_int_equal(ctl_encode_request(&b, &in, &err), 0);
 	body = only_frame(&b, &len);
 	assert_true(len <= CTL_REQUEST_MAX);
 	assert_int_equal(ctl_decode_request(body, len, &out, &err), 0);
 	assert_int_equal(out.value_len, RUMOR_VALUE_MAX);
 	assert_memory_equal(out.value, value, RUMOR_VALUE_MAX);
-	ctl_buf_free(&b);
+	wire_buf_free(&b);
 	free(key);
 	free(value);
 }
@@ -145,11 +145,11 @@ static void test_encoder_refuses_bad_requests_and_appends_nothing(void **state)
 		{.cmd = 0},
 		{.cmd = CTL_CMD_MAX + 1},
 	};
-	struct ctl_buf b;
+	struct wire_buf b;
 	struct err err;
 	size_t i;
 
-	ctl_buf_init(&b);
+	wire_buf_init(&b);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int rv = ctl_encode_request(&b, &bad[i], &err);
 
@@ -157,7 +157,7 @@ static void test_encoder_refuses_bad_requests_and_appends_nothing(void **state)
 		assert_int_equal(b.len, 0);
 		assert_true(strlen(err.msg) > 0);
 	}
-	ctl_buf_free(&b);
+	wire_buf_free(&b);
 }
 
 struct malformed {
@@ -225,7 +225,7 @@ static void test_malformed_requests_are_refused(void **state)
 	}
 }
 
-static void decode_only(const struct ctl_buf *b, struct ctl_reply *r)
+static void decode_only(const struct wire_buf *b, struct ctl_reply *r)
 {
 	struct err err;
 	const uint8_t *body;
@@ -243,11 +243,11 @@ static void decode_only(const struct ctl_buf *b, struct ctl_reply *r)
 
 static void test_simple_replies_round_trip(void **state)
 {
-	struct ctl_buf b;
+	struct wire_buf b;
 	struct ctl_reply r;
 	struct node_sync_report s = {3, 2, 10, 11, 12, 13, 14};
 
-	ctl_buf_init(&b);
+	wire_buf_init(&b);
 	assert_int_equal(ctl_encode_ok(&b), 0);
 	decode_only(&b, &r);
 	assert_int_equal(r.type, CTL_R_OK);
@@ -291,13 +291,13 @@ static void test_simple_replies_round_trip(void **state)
 	decode_only(&b, &r);
 	assert_int_equal(r.type, CTL_R_SYNC);
 	assert_memory_equal(&r.sync, &s, sizeof(s));
-	ctl_buf_free(&b);
+	wire_buf_free(&b);
 }
 
 static void test_long_error_message_is_cut_on_a_character(void **state)
 {
 	char msg[600];
-	struct ctl_buf b;
+	struct wire_buf b;
 	struct ctl_reply r;
 	size_t i;
 
@@ -306,13 +306,13 @@ static void test_long_error_message_is_cut_on_a_character(void **state)
 	for (i = 254; i + 2 < sizeof(msg); i += 2)
 		memcpy(msg + i, "\xc3\xa9", 2);
 	msg[i] = '\0';
-	ctl_buf_init(&b);
+	wire_buf_init(&b);
 	assert_int_equal(ctl_encode_error(&b, RUMOR_EIO, msg), 0);
 	decode_only(&b, &r);
 	assert_int_equal(strlen(r.message), 254);
 	assert_int_equal(ctl_encode_error(&b, 0, "not an error"),
 			 RUMOR_EINVAL);
-	ctl_buf_free(&b);
+	wire_buf_free(&b);
 }
 
 static void test_records_round_trip_with_value_deleted_or_left_out(void **state)
@@ -323,11 +323,11 @@ static void test_records_round_trip_with_value_deleted_or_left_out(void **state)
 		.clock = 7, .wall_ms = 1700000000123ull, .origin = origin,
 		.origin_len = sizeof(origin), .seq = 99,
 	};
-	struct ctl_buf b;
+	struct wire_buf b;
 	struct ctl_reply r;
 
 	memset(origin, 0x5a, sizeof(origin));
-	ctl_buf_init(&b);
+	wire_buf_init(&b);
 	assert_int_equal(ctl_encode_record(&b, &v, 1), 0);
 	decode_only(&b, &r);
 	assert_int_equal(r.type, CTL_R_RECORD);
@@ -356,7 +356,7 @@ static void test_records_round_trip_with_value_deleted_or_left_out(void **state)
 	assert_int_equal(r.rec.deleted, 1);
 	assert_null(r.rec.value);
 	assert_int_equal(r.rec.value_len, 0);
-	ctl_buf_free(&b);
+	wire_buf_free(&b);
 }
 
 static void test_status_round_trips_with_counters_and_hwms(void **state)
@@ -364,7 +364,7 @@ static void test_status_round_trips_with_counters_and_hwms(void **state)
 	struct node_status st;
 	uint8_t origins[3][32];
 	struct ctl_hwm hwm[3];
-	struct ctl_buf b;
+	struct wire_buf b;
 	struct ctl_reply r;
 	int i;
 
@@ -394,7 +394,7 @@ static void test_status_round_trips_with_counters_and_hwms(void **state)
 		hwm[i].origin_len = 32;
 		hwm[i].seq = 100u + (unsigned)i;
 	}
-	ctl_buf_init(&b);
+	wire_buf_init(&b);
 	assert_int_equal(ctl_encode_status(&b, &st, 5, hwm, 3), 0);
 	decode_only(&b, &r);
 	assert_int_equal(r.type, CTL_R_STATUS);
@@ -423,13 +423,13 @@ static void test_status_round_trips_with_counters_and_hwms(void **state)
 	ctl_reply_free(&r);
 	/* More HWMs than the total is a lie the encoder refuses. */
 	assert_int_equal(ctl_encode_status(&b, &st, 2, hwm, 3), RUMOR_EINVAL);
-	ctl_buf_free(&b);
+	wire_buf_free(&b);
 }
 
 static void test_peer_round_trips(void **state)
 {
 	struct node_peer_info p;
-	struct ctl_buf b;
+	struct wire_buf b;
 	struct ctl_reply r;
 
 	memset(&p, 0, sizeof(p));
@@ -441,7 +441,7 @@ static void test_peer_round_trips(void **state)
 	p.last_contact_ago_ms = 1234;
 	p.last_sync_ago_ms = UINT64_MAX;
 	p.lag = 17;
-	ctl_buf_init(&b);
+	wire_buf_init(&b);
 	assert_int_equal(ctl_encode_peer(&b, &p), 0);
 	decode_only(&b, &r);
 	assert_int_equal(r.type, CTL_R_PEER);
@@ -453,7 +453,7 @@ static void test_peer_round_trips(void **state)
 	assert_int_equal(r.peer.info.last_contact_ago_ms, 1234);
 	assert_true(r.peer.info.last_sync_ago_ms == UINT64_MAX);
 	assert_int_equal(r.peer.info.lag, 17);
-	ctl_buf_free(&b);
+	wire_buf_free(&b);
 }
 
 static const struct malformed bad_replies[] = {
@@ -499,14 +499,14 @@ static void test_status_with_more_hwms_than_its_total_is_refused(void **state)
 	struct node_status st;
 	uint8_t origin[32] = {1};
 	struct ctl_hwm hwm = {origin, 32, 5};
-	struct ctl_buf b;
+	struct wire_buf b;
 	struct ctl_reply r;
 	struct err err;
 	uint8_t *p;
 	size_t len, i;
 
 	memset(&st, 0, sizeof(st));
-	ctl_buf_init(&b);
+	wire_buf_init(&b);
 	assert_int_equal(ctl_encode_status(&b, &st, 1, &hwm, 1), 0);
 	p = b.data + CTL_FRAME_HEADER;
 	len = b.len - CTL_FRAME_HEADER;
@@ -519,7 +519,7 @@ static void test_status_with_more_hwms_than_its_total_is_refused(void **state)
 	p[i - 1] = 0x00;
 	assert_int_equal(ctl_decode_reply(p, len, &r, &err), RUMOR_EPROTO);
 	assert_null(r.hwm);
-	ctl_buf_free(&b);
+	wire_buf_free(&b);
 }
 
 static void test_random_bytes_never_decode_out_of_bounds(void **state)
@@ -552,6 +552,45 @@ static void test_random_bytes_never_decode_out_of_bounds(void **state)
 	}
 }
 
+/* The node appends many replies to one wire_buf before it writes it out
+ * (and the peer protocol shares the type): each frame lands after what
+ * the buffer already holds, and a refused one leaves it as it was. */
+static void test_replies_append_to_a_buffer_in_use(void **state)
+{
+	static const uint8_t before[3] = {0xaa, 0xbb, 0xcc};
+	struct wire_buf b;
+	struct ctl_reply r;
+	struct err err;
+	size_t at, len;
+
+	(void)state;
+	wire_buf_init(&b);
+	assert_int_equal(wire_buf_reserve(&b, sizeof(before)), 0);
+	memcpy(b.data, before, sizeof(before));
+	b.len = sizeof(before);
+	assert_int_equal(ctl_encode_gap(&b, 7), 0);
+	at = b.len;
+	assert_int_equal(ctl_encode_end(&b, 3, 1), 0);
+	assert_int_equal(ctl_encode_error(&b, 1, "not negative"),
+			 RUMOR_EINVAL);
+	assert_int_equal(b.len, at + CTL_FRAME_HEADER +
+			 ctl_frame_length(b.data + at));
+	assert_memory_equal(b.data, before, sizeof(before));
+
+	len = ctl_frame_length(b.data + sizeof(before));
+	assert_int_equal(ctl_decode_reply(b.data + sizeof(before) +
+					  CTL_FRAME_HEADER, len, &r, &err), 0);
+	assert_int_equal(r.type, CTL_R_GAP);
+	assert_int_equal(r.count, 7);
+	len = ctl_frame_length(b.data + at);
+	assert_int_equal(ctl_decode_reply(b.data + at + CTL_FRAME_HEADER, len,
+					  &r, &err), 0);
+	assert_int_equal(r.type, CTL_R_END);
+	assert_int_equal(r.count, 3);
+	assert_int_equal(r.truncated, 1);
+	wire_buf_free(&b);
+}
+
 static void test_frame_length_reads_big_endian(void **state)
 {
 	const uint8_t hdr[4] = {0x01, 0x02, 0x03, 0x04};
@@ -578,6 +617,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_replies_are_refused),
 		cmocka_unit_test(test_status_with_more_hwms_than_its_total_is_refused),
 		cmocka_unit_test(test_random_bytes_never_decode_out_of_bounds),
+		cmocka_unit_test(test_replies_append_to_a_buffer_in_use),
 		cmocka_unit_test(test_frame_length_reads_big_endian),
 	};
 

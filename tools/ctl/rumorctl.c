@@ -464,22 +464,22 @@ static int recv_reply(struct ctx *x, struct ctl_reply *r, uint64_t timeout_ms)
 /* Connects and sends one request. */
 static int request(struct ctx *x, const struct ctl_request *rq)
 {
-	struct ctl_buf b;
+	struct wire_buf b;
 	struct err err;
 	int rv;
 
-	ctl_buf_init(&b);
+	wire_buf_init(&b);
 	err_clear(&err);
 	rv = ctl_encode_request(&b, rq, &err);
 	if (rv != 0) {
-		ctl_buf_free(&b);
+		wire_buf_free(&b);
 		return fail(rv == RUMOR_ENOMEM ? EXIT_FAIL : EXIT_USAGE, "%s",
 			    err.msg);
 	}
 	rv = ctl_connect(x);
 	if (rv == 0)
 		rv = send_all(x, b.data, b.len);
-	ctl_buf_free(&b);
+	wire_buf_free(&b);
 	return rv;
 }
 
