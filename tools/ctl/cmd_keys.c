@@ -54,13 +54,15 @@ static int prefix_request(struct ctx *x, int argc, char **argv,
 	return rv;
 }
 
-/* The value itself, so that `get k > file` keeps its bytes; on a
- * terminal, escaped, so that a value cannot drive it. */
-static void print_value(const struct ctx *x, const struct ctl_reply *r)
+/* GET's VALUE: the value itself, so that `get k > file` keeps its
+ * bytes; on a terminal, escaped, so that a value cannot drive it. */
+static void print_value(const struct ctx *x, const struct ctl_request *rq,
+			const struct ctl_reply *r)
 {
 	if (x->json) {
+		/* VALUE carries no key: show the one asked for. */
 		printf("{\"key\":");
-		fmt_json_bytes(stdout, r->rec.key, r->rec.key_len);
+		fmt_json_bytes(stdout, rq->key, rq->key_len);
 		printf(",\"value\":");
 		fmt_json_bytes(stdout, r->rec.value, r->rec.value_len);
 		printf("}\n");
@@ -77,31 +79,36 @@ static void print_value(const struct ctx *x, const struct ctl_reply *r)
 	}
 }
 
-int cmd_get(struct ctx *x, int argc, char **argv)
+/* PUT's and DEL's OK. */
+static void print_ok(const struct ctx *x, const struct ctl_request *rq,
+		     const struct ctl_reply *r)
 {
-	struct ctl_request rq = {.cmd = CTL_CMD_GET};
-	struct ctl_reply r;
-	uint8_t *key, *value;
-	int rv;
-
-	rv = key_request(x, argc, argv, &rq, &key, &value);
-	if (rv == 0)
-		rv = client_call(x, &rq, CTL_R_VALUE, &r,
-				 CTL_REPLY_TIMEOUT_MS);
-	if (rv == 0) {
-		/* VALUE carries no key: show the one asked for. */
-		r.rec.key = rq.key;
-		r.rec.key_len = rq.key_len;
-		print_value(x, &r);
-		ctl_reply_free(&r);
-	}
-	free(key);
-	free(value);
-	return rv;
+	(void)rq;
+	(void)r;
+	if (x->json)
+		printf("{\"ok\":true}\n");
 }
 
-static int put_or_del(struct ctx *x, int argc, char **argv,
-		      enum ctl_cmd cmd)
+/* VERSION's RECORD. */
+static void print_version(const struct ctx *x, const struct ctl_request *rq,
+			  const struct ctl_reply *r)
+{
+	(void)rq;
+	if (x->json) {
+		show_record_json(stdout, r, 0);
+		putchar('\n');
+	} else {
+		show_record_text(stdout, x->hex, r);
+	}
+}
+
+/* A command on one key: the request, one reply of type want, printed by
+ * print. */
+static int key_command(struct ctx *x, int argc, char **argv,
+		       enum ctl_cmd cmd, enum ctl_reply_type want,
+		       void (*print)(const struct ctx *x,
+				     const struct ctl_request *rq,
+				     const struct ctl_reply *r))
 {
 	struct ctl_request rq = {.cmd = cmd};
 	struct ctl_reply r;
@@ -110,47 +117,36 @@ static int put_or_del(struct ctx *x, int argc, char **argv,
 
 	rv = key_request(x, argc, argv, &rq, &key, &value);
 	if (rv == 0)
-		rv = client_call(x, &rq, CTL_R_OK, &r, CTL_REPLY_TIMEOUT_MS);
-	if (rv == 0 && x->json)
-		printf("{\"ok\":true}\n");
-	free(key);
-	free(value);
-	return rv;
-}
-
-int cmd_put(struct ctx *x, int argc, char **argv)
-{
-	return put_or_del(x, argc, argv, CTL_CMD_PUT);
-}
-
-int cmd_del(struct ctx *x, int argc, char **argv)
-{
-	return put_or_del(x, argc, argv, CTL_CMD_DEL);
-}
-
-int cmd_version(struct ctx *x, int argc, char **argv)
-{
-	struct ctl_request rq = {.cmd = CTL_CMD_VERSION};
-	struct ctl_reply r;
-	uint8_t *key, *value;
-	int rv;
-
-	rv = key_request(x, argc, argv, &rq, &key, &value);
-	if (rv == 0)
-		rv = client_call(x, &rq, CTL_R_RECORD, &r,
-				 CTL_REPLY_TIMEOUT_MS);
+		rv = client_call(x, &rq, want, &r, CTL_REPLY_TIMEOUT_MS);
 	if (rv == 0) {
-		if (x->json) {
-			show_record_json(stdout, &r, 0);
-			putchar('\n');
-		} else {
-			show_record_text(stdout, x->hex, &r);
-		}
+		print(x, &rq, &r);
 		ctl_reply_free(&r);
 	}
 	free(key);
 	free(value);
 	return rv;
+}
+
+int cmd_get(struct ctx *x, int argc, char **argv)
+{
+	return key_command(x, argc, argv, CTL_CMD_GET, CTL_R_VALUE,
+			   print_value);
+}
+
+int cmd_put(struct ctx *x, int argc, char **argv)
+{
+	return key_command(x, argc, argv, CTL_CMD_PUT, CTL_R_OK, print_ok);
+}
+
+int cmd_del(struct ctx *x, int argc, char **argv)
+{
+	return key_command(x, argc, argv, CTL_CMD_DEL, CTL_R_OK, print_ok);
+}
+
+int cmd_version(struct ctx *x, int argc, char **argv)
+{
+	return key_command(x, argc, argv, CTL_CMD_VERSION, CTL_R_RECORD,
+			   print_version);
 }
 
 /* scan's text form: the first rows wait in rows[] so that values align
