@@ -20,26 +20,6 @@
 /* The typed readers are wire_cbor.h's; these add the control protocol's
  * own shapes. */
 
-static int rd_u32(struct wire_reader *r, const char *field, uint32_t *out)
-{
-	uint64_t v = 0;
-	int rv = wire_read_uint(r, field, UINT32_MAX, &v);
-
-	if (rv == 0)
-		*out = (uint32_t)v;
-	return rv;
-}
-
-static int rd_flag(struct wire_reader *r, const char *field, int *out)
-{
-	uint64_t v = 0;
-	int rv = wire_read_uint(r, field, 1, &v);
-
-	if (rv == 0)
-		*out = (int)v;
-	return rv;
-}
-
 /* Copies a text string into out (size bytes with the NUL); refuses
  * embedded NULs and strings that do not fit. */
 static int rd_text(struct wire_reader *r, const char *field, char *out,
@@ -198,23 +178,24 @@ static int decode_record(struct wire_reader *r, struct ctl_reply *rp)
 static int decode_status(struct wire_reader *r, struct ctl_reply *rp)
 {
 	struct node_status *st = &rp->status;
-	uint64_t mode;
 	size_t n, i;
 	int rv;
 
 	if ((rv = rd_text(r, "id", st->id, sizeof(st->id))) != 0 ||
-	    (rv = wire_read_uint(r, "mode", RUMOR_MODE_REPLICA, &mode)) != 0 ||
+	    (rv = wire_read_small(r, "mode", RUMOR_MODE_REPLICA,
+				  &st->mode)) != 0 ||
 	    (rv = rd_text(r, "listen", st->listen, sizeof(st->listen))) != 0 ||
 	    (rv = rd_text(r, "data_dir", st->data_dir,
 			  sizeof(st->data_dir))) != 0 ||
 	    (rv = rd_text(r, "resolver", st->resolver,
 			  sizeof(st->resolver))) != 0 ||
-	    (rv = rd_flag(r, "open_network", &st->open_network)) != 0 ||
-	    (rv = rd_flag(r, "catching_up", &st->catching_up)) != 0 ||
+	    (rv = wire_read_small(r, "open_network", 1,
+				  &st->open_network)) != 0 ||
+	    (rv = wire_read_small(r, "catching_up", 1,
+				  &st->catching_up)) != 0 ||
 	    (rv = wire_read_uint(r, "catchup_left_ms", UINT64_MAX,
 				 &st->catchup_left_ms)) != 0)
 		return rv;
-	st->mode = (int)mode;
 	{
 		struct wire_item it;
 
@@ -224,7 +205,8 @@ static int decode_status(struct wire_reader *r, struct ctl_reply *rp)
 			return rv;
 		st->velocity = it.d;
 	}
-	if ((rv = rd_u32(r, "interval_ms", &st->interval_ms)) != 0 ||
+	if ((rv = wire_read_u32(r, "interval_ms", UINT32_MAX,
+				&st->interval_ms)) != 0 ||
 	    (rv = wire_read_uint(r, "local_seq", UINT64_MAX,
 				 &st->local_seq)) != 0 ||
 	    (rv = wire_read_uint(r, "peers_known", UINT64_MAX,
@@ -284,7 +266,6 @@ static int decode_peer(struct wire_reader *r, struct ctl_reply *rp)
 	struct ctl_peer *p = &rp->peer;
 	const uint8_t *id;
 	size_t id_len;
-	uint64_t connected;
 	int rv;
 
 	if ((rv = wire_read_bytes(r, "id", RUMOR_NODE_ID_BYTES,
@@ -293,7 +274,8 @@ static int decode_peer(struct wire_reader *r, struct ctl_reply *rp)
 			  sizeof(p->info.address))) != 0 ||
 	    (rv = rd_text(r, "learned", p->learned, sizeof(p->learned))) != 0 ||
 	    (rv = rd_text(r, "state", p->state, sizeof(p->state))) != 0 ||
-	    (rv = wire_read_uint(r, "connected", 1, &connected)) != 0 ||
+	    (rv = wire_read_small(r, "connected", 1,
+				  &p->info.connected)) != 0 ||
 	    (rv = wire_read_uint(r, "last_contact_ago_ms", UINT64_MAX,
 				 &p->info.last_contact_ago_ms)) != 0 ||
 	    (rv = wire_read_uint(r, "last_sync_ago_ms", UINT64_MAX,
@@ -301,7 +283,6 @@ static int decode_peer(struct wire_reader *r, struct ctl_reply *rp)
 	    (rv = wire_read_uint(r, "lag", UINT64_MAX, &p->info.lag)) != 0)
 		return rv;
 	memcpy(p->info.id, id, RUMOR_NODE_ID_BYTES);
-	p->info.connected = (int)connected;
 	p->info.learned = p->learned;
 	p->info.state = p->state;
 	return 0;
@@ -312,8 +293,10 @@ static int decode_sync(struct wire_reader *r, struct ctl_reply *rp)
 	struct node_sync_report *s = &rp->sync;
 	int rv;
 
-	if ((rv = rd_u32(r, "peers_tried", &s->peers_tried)) != 0 ||
-	    (rv = rd_u32(r, "peers_completed", &s->peers_completed)) != 0 ||
+	if ((rv = wire_read_u32(r, "peers_tried", UINT32_MAX,
+				&s->peers_tried)) != 0 ||
+	    (rv = wire_read_u32(r, "peers_completed", UINT32_MAX,
+				&s->peers_completed)) != 0 ||
 	    (rv = wire_read_uint(r, "entries_sent", UINT64_MAX,
 				 &s->entries_sent)) != 0 ||
 	    (rv = wire_read_uint(r, "entries_received", UINT64_MAX,
@@ -368,7 +351,8 @@ int ctl_decode_reply(const uint8_t *body, size_t len, struct ctl_reply *rp,
 	case CTL_R_END:
 		rv = wire_read_uint(&r, "count", UINT64_MAX, &rp->count);
 		if (rv == 0)
-			rv = rd_flag(&r, "truncated", &rp->truncated);
+			rv = wire_read_small(&r, "truncated", 1,
+					     &rp->truncated);
 		break;
 	case CTL_R_STATUS:
 		rv = decode_status(&r, rp);
