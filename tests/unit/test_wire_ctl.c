@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -601,6 +602,135 @@ static void test_frame_length_reads_big_endian(void **state)
 	assert_string_equal(ctl_reply_name(CTL_R_GAP), "GAP");
 }
 
+/* ------------------------------------------------------------ corpus */
+
+/* One frame of each request and reply, as the seeds of fuzz_ctl. */
+static void encode_request_seeds(struct wire_buf *b, const char **names)
+{
+	static const uint8_t key[] = "k1", value[] = "v\x00\xff";
+	const struct ctl_request rq[] = {
+		{.cmd = CTL_CMD_STATUS},
+		{.cmd = CTL_CMD_PEERS},
+		{.cmd = CTL_CMD_GET, .key = key, .key_len = 2},
+		{.cmd = CTL_CMD_PUT, .key = key, .key_len = 2, .value = value,
+		 .value_len = 3},
+		{.cmd = CTL_CMD_DEL, .key = key, .key_len = 2},
+		{.cmd = CTL_CMD_SCAN, .key = key, .key_len = 1, .limit = 100},
+		{.cmd = CTL_CMD_WATCH, .key = key, .key_len = 0},
+		{.cmd = CTL_CMD_LOG, .limit = 20},
+		{.cmd = CTL_CMD_VERSION, .key = key, .key_len = 2},
+		{.cmd = CTL_CMD_SYNC, .timeout_ms = 10000},
+	};
+	struct err err;
+	size_t i;
+
+	for (i = 0; i < CTL_CMD_MAX; i++) {
+		wire_buf_init(&b[i]);
+		assert_int_equal(ctl_encode_request(&b[i], &rq[i], &err), 0);
+		names[i] = ctl_cmd_name(rq[i].cmd);
+	}
+}
+
+static void encode_reply_seeds(struct wire_buf *b, const char **names)
+{
+	static const uint8_t origin[32] = {1, 2, 3};
+	struct rumor_version v = {
+		.key = "k1", .key_len = 2, .value = "v1", .value_len = 2,
+		.clock = 7, .wall_ms = 1700000000000ull, .origin = origin,
+		.origin_len = sizeof(origin), .seq = 5,
+	};
+	struct node_status st;
+	struct node_peer_info peer;
+	struct node_sync_report sync = {
+		.peers_tried = 2, .peers_completed = 1, .entries_sent = 10,
+		.entries_received = 20, .entries_applied = 19,
+		.bytes_in = 1000, .bytes_out = 500,
+	};
+	struct ctl_hwm hwm = {origin, sizeof(origin), 5};
+	size_t i;
+
+	memset(&st, 0, sizeof(st));
+	snprintf(st.id, sizeof(st.id), "AQID%s", "AAAAAAAAAAAAAAAAAAAAAAAA");
+	snprintf(st.listen, sizeof(st.listen), "127.0.0.1:7000");
+	snprintf(st.data_dir, sizeof(st.data_dir), "/var/lib/rumor");
+	st.velocity = 1.5;
+	st.interval_ms = 1000;
+	st.stats.keys = 3;
+	memset(&peer, 0, sizeof(peer));
+	memset(peer.id, 7, sizeof(peer.id));
+	snprintf(peer.address, sizeof(peer.address), "10.0.0.2:7000");
+	peer.learned = "multicast";
+	peer.state = "alive";
+	peer.last_sync_ago_ms = UINT64_MAX;
+	for (i = 0; i <= CTL_R_MAX; i++) {
+		wire_buf_init(&b[i]);
+		names[i] = ctl_reply_name((int)i);
+	}
+	assert_int_equal(ctl_encode_ok(&b[CTL_R_OK]), 0);
+	assert_int_equal(ctl_encode_error(&b[CTL_R_ERROR], RUMOR_EREFUSED,
+					  "catching up"), 0);
+	assert_int_equal(ctl_encode_value(&b[CTL_R_VALUE], "v1", 2), 0);
+	assert_int_equal(ctl_encode_record(&b[CTL_R_RECORD], &v, 1), 0);
+	assert_int_equal(ctl_encode_item(&b[CTL_R_ITEM], "k1", 2, "v1", 2), 0);
+	assert_int_equal(ctl_encode_end(&b[CTL_R_END], 4, 1), 0);
+	assert_int_equal(ctl_encode_status(&b[CTL_R_STATUS], &st, 1, &hwm, 1),
+			 0);
+	assert_int_equal(ctl_encode_peer(&b[CTL_R_PEER], &peer), 0);
+	assert_int_equal(ctl_encode_sync(&b[CTL_R_SYNC], &sync), 0);
+	assert_int_equal(ctl_encode_gap(&b[CTL_R_GAP], 12), 0);
+}
+
+/* Writes (write set) or compares the body of the frame in b with
+ * tests/fuzz/corpus/ctl/<prefix><name>.cbor. */
+static void seed_file(const char *prefix, const char *name,
+		      const struct wire_buf *b, int write)
+{
+	char path[512];
+	uint8_t buf[4096];
+	const uint8_t *body;
+	size_t len, n;
+	FILE *fp;
+
+	body = only_frame(b, &len);
+	snprintf(path, sizeof(path), "%s/tests/fuzz/corpus/ctl/%s%s.cbor",
+		 RUMOR_TOP_SRCDIR, prefix, name);
+	fp = fopen(path, write ? "wb" : "rb");
+	if (fp == NULL)
+		fail_msg("cannot open %s (RUMOR_WRITE_CORPUS=1 writes it)",
+			 path);
+	if (write) {
+		assert_int_equal(fwrite(body, 1, len, fp), len);
+		assert_int_equal(fclose(fp), 0);
+		return;
+	}
+	n = fread(buf, 1, sizeof(buf), fp);
+	fclose(fp);
+	assert_int_equal(n, len);
+	assert_memory_equal(buf, body, len);
+}
+
+/* The seed corpus of fuzz_ctl is exactly what the encoders write;
+ * RUMOR_WRITE_CORPUS=1 rewrites it after an intended format change. */
+static void test_seed_corpus_matches_the_encoders(void **state)
+{
+	struct wire_buf rq[CTL_CMD_MAX], rp[CTL_R_MAX + 1];
+	const char *rq_names[CTL_CMD_MAX], *rp_names[CTL_R_MAX + 1];
+	int write = getenv("RUMOR_WRITE_CORPUS") != NULL;
+	size_t i;
+
+	(void)state;
+	encode_request_seeds(rq, rq_names);
+	encode_reply_seeds(rp, rp_names);
+	for (i = 0; i < CTL_CMD_MAX; i++) {
+		seed_file("request_", rq_names[i], &rq[i], write);
+		wire_buf_free(&rq[i]);
+	}
+	for (i = 0; i <= CTL_R_MAX; i++) {
+		seed_file("reply_", rp_names[i], &rp[i], write);
+		wire_buf_free(&rp[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -619,6 +749,7 @@ int main(void)
 		cmocka_unit_test(test_random_bytes_never_decode_out_of_bounds),
 		cmocka_unit_test(test_replies_append_to_a_buffer_in_use),
 		cmocka_unit_test(test_frame_length_reads_big_endian),
+		cmocka_unit_test(test_seed_corpus_matches_the_encoders),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
