@@ -134,7 +134,7 @@ size_t fmt_safe(char *out, size_t size, const char *s, size_t n)
 
 int fmt_fail(int code, const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[8192];          /* paths may be PATH_MAX long */
 	va_list ap;
 	int n;
 
