@@ -3,7 +3,8 @@
  * wire_ctl: the control protocol between rumorctl and a node's control
  * socket (src/node/control.c): frames, requests, replies, and a strict
  * decoder, built on the buffer and item reader of wire_cbor.h. Pure: no
- * I/O.
+ * I/O. wire_ctl.c holds the message shapes and the encoders,
+ * wire_ctl_decode.c the decoder, tests/fuzz/fuzz_ctl.c fuzzes it.
  *
  * A frame is a 4-byte big-endian length followed by exactly that many
  * bytes holding ONE definite-length CBOR array whose first item is the
