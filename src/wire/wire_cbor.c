@@ -379,6 +379,41 @@ int wire_read_uint(struct wire_reader *r, const char *field, uint64_t max,
 	return 0;
 }
 
+int wire_read_u16(struct wire_reader *r, const char *field, uint16_t max,
+		  uint16_t *out)
+{
+	uint64_t v = 0;
+	int rv = wire_read_uint(r, field, max, &v);
+
+	if (rv == 0)
+		*out = (uint16_t)v;
+	return rv;
+}
+
+int wire_read_u32(struct wire_reader *r, const char *field, uint32_t max,
+		  uint32_t *out)
+{
+	uint64_t v = 0;
+	int rv = wire_read_uint(r, field, max, &v);
+
+	if (rv == 0)
+		*out = (uint32_t)v;
+	return rv;
+}
+
+int wire_read_small(struct wire_reader *r, const char *field, int max,
+		    int *out)
+{
+	uint64_t v = 0;
+	int rv;
+
+	assert(max >= 0);
+	rv = wire_read_uint(r, field, (uint64_t)max, &v);
+	if (rv == 0)
+		*out = (int)v;
+	return rv;
+}
+
 int wire_read_array(struct wire_reader *r, const char *field, uint64_t min,
 		    uint64_t max, size_t min_item_bytes, size_t *count)
 {

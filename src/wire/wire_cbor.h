@@ -225,6 +225,15 @@ int wire_want_kind(struct wire_reader *r, const char *field,
 int wire_read_uint(struct wire_reader *r, const char *field, uint64_t max,
 		   uint64_t *out);
 
+/* The same into a narrower type: 0..max, max within the type. _small
+ * is for enums and flags (0..max as an int). */
+int wire_read_u16(struct wire_reader *r, const char *field, uint16_t max,
+		  uint16_t *out);
+int wire_read_u32(struct wire_reader *r, const char *field, uint32_t max,
+		  uint32_t *out);
+int wire_read_small(struct wire_reader *r, const char *field, int max,
+		    int *out);
+
 /* A definite array head counting min..max items. With min_item_bytes
  * non-zero, also a count that the rest of the input could hold if each
  * item took at least that many bytes: checked before the caller

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * wire_ctl: the control protocol between rumorctl and a node's control
- * socket (src/control.c): frames, requests, replies, and a strict decoder,
- * built on the buffer and item reader of wire_cbor.h. Pure: no I/O.
+ * socket (src/node/control.c): frames, requests, replies, and a strict
+ * decoder, built on the buffer and item reader of wire_cbor.h. Pure: no
+ * I/O. wire_ctl.c holds the message shapes and the encoders,
+ * wire_ctl_decode.c the decoder, tests/fuzz/fuzz_ctl.c fuzzes it.
  *
  * A frame is a 4-byte big-endian length followed by exactly that many
  * bytes holding ONE definite-length CBOR array whose first item is the
@@ -47,7 +49,7 @@
  *
  * Conventions:
  *  1. Encoders append exactly one whole frame (header included) to a
- *     struct ctl_buf and return 0, RUMOR_EINVAL for arguments outside the
+ *     struct wire_buf and return 0, RUMOR_EINVAL for arguments outside the
  *     limits below, or RUMOR_ENOMEM; on error nothing is appended.
  *  2. Decoders take the frame body (without its header) and are strict:
  *     any other shape (unknown command or type, wrong item type or array
@@ -68,6 +70,7 @@
 #include "rumor.h"
 #include "lib/err.h"
 #include "node/node_ctl.h"
+#include "wire/wire_cbor.h"
 
 /* ------------------------------------------------------------ limits */
 
@@ -133,14 +136,13 @@ enum ctl_reply_type {
 
 /* ------------------------------------------------------------ buffers */
 
-struct ctl_buf {
-	uint8_t *data;
-	size_t len;
-	size_t cap;
-};
-
-void ctl_buf_init(struct ctl_buf *b);
-void ctl_buf_free(struct ctl_buf *b);
+/* Frames are appended to the one buffer type of both protocols, struct
+ * wire_buf (wire_cbor.h). The old names stay as aliases only until
+ * src/node/control.c and tests/integration/test_control.c say wire_buf;
+ * TODO(remove): drop the three lines below then. */
+#define ctl_buf wire_buf
+static inline void ctl_buf_init(struct wire_buf *b) { wire_buf_init(b); }
+static inline void ctl_buf_free(struct wire_buf *b) { wire_buf_free(b); }
 
 /* The body length a frame header announces. */
 uint32_t ctl_frame_length(const uint8_t hdr[static CTL_FRAME_HEADER]);
@@ -157,7 +159,7 @@ struct ctl_request {
 	uint64_t timeout_ms;     /* SYNC: 1..CTL_SYNC_TIMEOUT_MAX */
 };
 
-int ctl_encode_request(struct ctl_buf *b, const struct ctl_request *rq,
+int ctl_encode_request(struct wire_buf *b, const struct ctl_request *rq,
 		       struct err *err);
 int ctl_decode_request(const uint8_t *body, size_t len,
 		       struct ctl_request *rq, struct err *err);
@@ -204,23 +206,23 @@ struct ctl_reply {
 	struct node_sync_report sync;
 };
 
-int ctl_encode_ok(struct ctl_buf *b);
+int ctl_encode_ok(struct wire_buf *b);
 /* msg is cut to CTL_MESSAGE_MAX bytes (on a UTF-8 boundary). */
-int ctl_encode_error(struct ctl_buf *b, int code, const char *msg);
-int ctl_encode_value(struct ctl_buf *b, const void *value, size_t len);
+int ctl_encode_error(struct wire_buf *b, int code, const char *msg);
+int ctl_encode_value(struct wire_buf *b, const void *value, size_t len);
 /* A version as RECORD; v->value NULL sends null (deleted or left out). */
-int ctl_encode_record(struct ctl_buf *b, const struct rumor_version *v,
+int ctl_encode_record(struct wire_buf *b, const struct rumor_version *v,
 		      int local);
-int ctl_encode_item(struct ctl_buf *b, const void *key, size_t key_len,
+int ctl_encode_item(struct wire_buf *b, const void *key, size_t key_len,
 		    const void *value, size_t value_len);
-int ctl_encode_end(struct ctl_buf *b, uint64_t count, int truncated);
+int ctl_encode_end(struct wire_buf *b, uint64_t count, int truncated);
 /* st plus up to CTL_HWM_MAX HWMs (n_hwm) of hwm_total. */
-int ctl_encode_status(struct ctl_buf *b, const struct node_status *st,
+int ctl_encode_status(struct wire_buf *b, const struct node_status *st,
 		      uint64_t hwm_total, const struct ctl_hwm *hwm,
 		      size_t n_hwm);
-int ctl_encode_peer(struct ctl_buf *b, const struct node_peer_info *p);
-int ctl_encode_sync(struct ctl_buf *b, const struct node_sync_report *r);
-int ctl_encode_gap(struct ctl_buf *b, uint64_t dropped);
+int ctl_encode_peer(struct wire_buf *b, const struct node_peer_info *p);
+int ctl_encode_sync(struct wire_buf *b, const struct node_sync_report *r);
+int ctl_encode_gap(struct wire_buf *b, uint64_t dropped);
 
 /* Decodes one reply body into r (which it first clears). Call
  * ctl_reply_free() after a successful decode. */

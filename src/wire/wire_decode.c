@@ -63,21 +63,17 @@ static int read_list(struct wire_reader *r, const char *field, uint64_t max,
 
 static int decode_hello(struct wire_reader *r, struct wire_hello *m)
 {
-	uint64_t v;
 	int rv;
 
 	rv = wire_read_uint(r, "proto_version", UINT64_MAX,
 			    &m->proto_version);
 	if (rv == 0)
-		rv = wire_read_uint(r, "listen_port", WIRE_PORT_MAX, &v);
-	if (rv != 0)
-		return rv;
-	m->listen_port = (uint16_t)v;
-	rv = wire_read_uint(r, "mode", WIRE_MODE_REPLICA, &v);
-	if (rv != 0)
-		return rv;
-	m->mode = (int)v;
-	rv = wire_read_uint(r, "wall_ms", UINT64_MAX, &m->wall_ms);
+		rv = wire_read_u16(r, "listen_port", WIRE_PORT_MAX,
+				   &m->listen_port);
+	if (rv == 0)
+		rv = wire_read_small(r, "mode", WIRE_MODE_REPLICA, &m->mode);
+	if (rv == 0)
+		rv = wire_read_uint(r, "wall_ms", UINT64_MAX, &m->wall_ms);
 	if (rv == 0)
 		rv = wire_read_uint(r, "flags", UINT64_MAX, &m->flags);
 	return rv;
@@ -284,7 +280,6 @@ static int decode_members(struct wire_reader *r, struct wire_decoder *d,
 			  struct wire_members *m)
 {
 	struct wire_member *mb;
-	uint64_t v;
 	size_t i, n, len;
 	int rv;
 
@@ -306,15 +301,14 @@ static int decode_members(struct wire_reader *r, struct wire_decoder *d,
 			rv = wire_read_text(r, "host", 1, WIRE_HOST_MAX,
 					    &mb->host, &mb->host_len);
 		if (rv == 0)
-			rv = wire_read_uint(r, "port", WIRE_PORT_MAX, &v);
-		if (rv != 0)
-			return rv;
-		mb->port = (uint16_t)v;
-		rv = wire_read_uint(r, "state", WIRE_MEMBER_GONE, &v);
-		if (rv != 0)
-			return rv;
-		mb->state = (int)v;
-		rv = wire_read_uint(r, "age_ms", UINT64_MAX, &mb->age_ms);
+			rv = wire_read_u16(r, "port", WIRE_PORT_MAX,
+					   &mb->port);
+		if (rv == 0)
+			rv = wire_read_small(r, "state", WIRE_MEMBER_GONE,
+					     &mb->state);
+		if (rv == 0)
+			rv = wire_read_uint(r, "age_ms", UINT64_MAX,
+					    &mb->age_ms);
 		if (rv != 0)
 			return rv;
 	}

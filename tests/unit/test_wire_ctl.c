@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -11,7 +12,7 @@
 #include "wire/wire_ctl.h"
 
 /* The body of the single frame in b, checking its header. */
-static const uint8_t *only_frame(const struct ctl_buf *b, size_t *len)
+static const uint8_t *only_frame(const struct wire_buf *b, size_t *len)
 {
 	assert_true(b->len >= CTL_FRAME_HEADER);
 	*len = ctl_frame_length(b->data);
@@ -20,13 +21,13 @@ static const uint8_t *only_frame(const struct ctl_buf *b, size_t *len)
 }
 
 static void request_round_trip(const struct ctl_request *in,
-			       struct ctl_request *out, struct ctl_buf *b)
+			       struct ctl_request *out, struct wire_buf *b)
 {
 	struct err err;
 	const uint8_t *body;
 	size_t len, cut;
 
-	ctl_buf_init(b);
+	wire_buf_init(b);
 	assert_int_equal(ctl_encode_request(b, in, &err), 0);
 	body = only_frame(b, &len);
 	/* Every strict prefix of a valid body is refused. */
@@ -45,7 +46,7 @@ static void test_every_request_round_trips(void **state)
 	static const uint8_t key[] = {'k', 0, 0xff};
 	static const uint8_t value[] = "the value";
 	struct ctl_request in, out;
-	struct ctl_buf b;
+	struct wire_buf b;
 	int cmd;
 
 	for (cmd = 1; cmd <= CTL_CMD_MAX; cmd++) {
@@ -81,33 +82,33 @@ static void test_every_request_round_trips(void **state)
 			assert_int_equal(out.limit, 0);
 		if (cmd == CTL_CMD_SYNC)
 			assert_int_equal(out.timeout_ms, 1234);
-		ctl_buf_free(&b);
+		wire_buf_free(&b);
 	}
 }
 
 static void test_empty_prefix_and_empty_value_round_trip(void **state)
 {
 	struct ctl_request in = {.cmd = CTL_CMD_SCAN, .limit = 5}, out;
-	struct ctl_buf b;
+	struct wire_buf b;
 
 	request_round_trip(&in, &out, &b);
 	assert_int_equal(out.key_len, 0);
 	assert_non_null(out.key);
 	assert_int_equal(out.limit, 5);
-	ctl_buf_free(&b);
+	wire_buf_free(&b);
 
 	in = (struct ctl_request){.cmd = CTL_CMD_PUT, .key = (const uint8_t *)"k",
 				  .key_len = 1};
 	request_round_trip(&in, &out, &b);
 	assert_int_equal(out.value_len, 0);
-	ctl_buf_free(&b);
+	wire_buf_free(&b);
 }
 
 static void test_largest_put_round_trips(void **state)
 {
 	uint8_t *key = malloc(RUMOR_KEY_MAX), *value = malloc(RUMOR_VALUE_MAX);
 	struct ctl_request in = {.cmd = CTL_CMD_PUT}, out;
-	struct ctl_buf b;
+	struct wire_buf b;
 	struct err err;
 	size_t len;
 	const uint8_t *body;
@@ -118,14 +119,14 @@ static void test_largest_put_round_trips(void **state)
 	in.key_len = RUMOR_KEY_MAX;
 	in.value = value;
 	in.value_len = RUMOR_VALUE_MAX;
-	ctl_buf_init(&b);
+	wire_buf_init(&b);
 	assert_int_equal(ctl_encode_request(&b, &in, &err), 0);
 	body = only_frame(&b, &len);
 	assert_true(len <= CTL_REQUEST_MAX);
 	assert_int_equal(ctl_decode_request(body, len, &out, &err), 0);
 	assert_int_equal(out.value_len, RUMOR_VALUE_MAX);
 	assert_memory_equal(out.value, value, RUMOR_VALUE_MAX);
-	ctl_buf_free(&b);
+	wire_buf_free(&b);
 	free(key);
 	free(value);
 }
@@ -145,11 +146,11 @@ static void test_encoder_refuses_bad_requests_and_appends_nothing(void **state)
 		{.cmd = 0},
 		{.cmd = CTL_CMD_MAX + 1},
 	};
-	struct ctl_buf b;
+	struct wire_buf b;
 	struct err err;
 	size_t i;
 
-	ctl_buf_init(&b);
+	wire_buf_init(&b);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int rv = ctl_encode_request(&b, &bad[i], &err);
 
@@ -157,7 +158,7 @@ static void test_encoder_refuses_bad_requests_and_appends_nothing(void **state)
 		assert_int_equal(b.len, 0);
 		assert_true(strlen(err.msg) > 0);
 	}
-	ctl_buf_free(&b);
+	wire_buf_free(&b);
 }
 
 struct malformed {
@@ -225,7 +226,7 @@ static void test_malformed_requests_are_refused(void **state)
 	}
 }
 
-static void decode_only(const struct ctl_buf *b, struct ctl_reply *r)
+static void decode_only(const struct wire_buf *b, struct ctl_reply *r)
 {
 	struct err err;
 	const uint8_t *body;
@@ -243,11 +244,11 @@ static void decode_only(const struct ctl_buf *b, struct ctl_reply *r)
 
 static void test_simple_replies_round_trip(void **state)
 {
-	struct ctl_buf b;
+	struct wire_buf b;
 	struct ctl_reply r;
 	struct node_sync_report s = {3, 2, 10, 11, 12, 13, 14};
 
-	ctl_buf_init(&b);
+	wire_buf_init(&b);
 	assert_int_equal(ctl_encode_ok(&b), 0);
 	decode_only(&b, &r);
 	assert_int_equal(r.type, CTL_R_OK);
@@ -291,13 +292,13 @@ static void test_simple_replies_round_trip(void **state)
 	decode_only(&b, &r);
 	assert_int_equal(r.type, CTL_R_SYNC);
 	assert_memory_equal(&r.sync, &s, sizeof(s));
-	ctl_buf_free(&b);
+	wire_buf_free(&b);
 }
 
 static void test_long_error_message_is_cut_on_a_character(void **state)
 {
 	char msg[600];
-	struct ctl_buf b;
+	struct wire_buf b;
 	struct ctl_reply r;
 	size_t i;
 
@@ -306,13 +307,13 @@ static void test_long_error_message_is_cut_on_a_character(void **state)
 	for (i = 254; i + 2 < sizeof(msg); i += 2)
 		memcpy(msg + i, "\xc3\xa9", 2);
 	msg[i] = '\0';
-	ctl_buf_init(&b);
+	wire_buf_init(&b);
 	assert_int_equal(ctl_encode_error(&b, RUMOR_EIO, msg), 0);
 	decode_only(&b, &r);
 	assert_int_equal(strlen(r.message), 254);
 	assert_int_equal(ctl_encode_error(&b, 0, "not an error"),
 			 RUMOR_EINVAL);
-	ctl_buf_free(&b);
+	wire_buf_free(&b);
 }
 
 static void test_records_round_trip_with_value_deleted_or_left_out(void **state)
@@ -323,11 +324,11 @@ static void test_records_round_trip_with_value_deleted_or_left_out(void **state)
 		.clock = 7, .wall_ms = 1700000000123ull, .origin = origin,
 		.origin_len = sizeof(origin), .seq = 99,
 	};
-	struct ctl_buf b;
+	struct wire_buf b;
 	struct ctl_reply r;
 
 	memset(origin, 0x5a, sizeof(origin));
-	ctl_buf_init(&b);
+	wire_buf_init(&b);
 	assert_int_equal(ctl_encode_record(&b, &v, 1), 0);
 	decode_only(&b, &r);
 	assert_int_equal(r.type, CTL_R_RECORD);
@@ -356,7 +357,7 @@ static void test_records_round_trip_with_value_deleted_or_left_out(void **state)
 	assert_int_equal(r.rec.deleted, 1);
 	assert_null(r.rec.value);
 	assert_int_equal(r.rec.value_len, 0);
-	ctl_buf_free(&b);
+	wire_buf_free(&b);
 }
 
 static void test_status_round_trips_with_counters_and_hwms(void **state)
@@ -364,7 +365,7 @@ static void test_status_round_trips_with_counters_and_hwms(void **state)
 	struct node_status st;
 	uint8_t origins[3][32];
 	struct ctl_hwm hwm[3];
-	struct ctl_buf b;
+	struct wire_buf b;
 	struct ctl_reply r;
 	int i;
 
@@ -394,7 +395,7 @@ static void test_status_round_trips_with_counters_and_hwms(void **state)
 		hwm[i].origin_len = 32;
 		hwm[i].seq = 100u + (unsigned)i;
 	}
-	ctl_buf_init(&b);
+	wire_buf_init(&b);
 	assert_int_equal(ctl_encode_status(&b, &st, 5, hwm, 3), 0);
 	decode_only(&b, &r);
 	assert_int_equal(r.type, CTL_R_STATUS);
@@ -423,13 +424,13 @@ static void test_status_round_trips_with_counters_and_hwms(void **state)
 	ctl_reply_free(&r);
 	/* More HWMs than the total is a lie the encoder refuses. */
 	assert_int_equal(ctl_encode_status(&b, &st, 2, hwm, 3), RUMOR_EINVAL);
-	ctl_buf_free(&b);
+	wire_buf_free(&b);
 }
 
 static void test_peer_round_trips(void **state)
 {
 	struct node_peer_info p;
-	struct ctl_buf b;
+	struct wire_buf b;
 	struct ctl_reply r;
 
 	memset(&p, 0, sizeof(p));
@@ -441,7 +442,7 @@ static void test_peer_round_trips(void **state)
 	p.last_contact_ago_ms = 1234;
 	p.last_sync_ago_ms = UINT64_MAX;
 	p.lag = 17;
-	ctl_buf_init(&b);
+	wire_buf_init(&b);
 	assert_int_equal(ctl_encode_peer(&b, &p), 0);
 	decode_only(&b, &r);
 	assert_int_equal(r.type, CTL_R_PEER);
@@ -453,7 +454,7 @@ static void test_peer_round_trips(void **state)
 	assert_int_equal(r.peer.info.last_contact_ago_ms, 1234);
 	assert_true(r.peer.info.last_sync_ago_ms == UINT64_MAX);
 	assert_int_equal(r.peer.info.lag, 17);
-	ctl_buf_free(&b);
+	wire_buf_free(&b);
 }
 
 static const struct malformed bad_replies[] = {
@@ -499,14 +500,14 @@ static void test_status_with_more_hwms_than_its_total_is_refused(void **state)
 	struct node_status st;
 	uint8_t origin[32] = {1};
 	struct ctl_hwm hwm = {origin, 32, 5};
-	struct ctl_buf b;
+	struct wire_buf b;
 	struct ctl_reply r;
 	struct err err;
 	uint8_t *p;
 	size_t len, i;
 
 	memset(&st, 0, sizeof(st));
-	ctl_buf_init(&b);
+	wire_buf_init(&b);
 	assert_int_equal(ctl_encode_status(&b, &st, 1, &hwm, 1), 0);
 	p = b.data + CTL_FRAME_HEADER;
 	len = b.len - CTL_FRAME_HEADER;
@@ -519,7 +520,7 @@ static void test_status_with_more_hwms_than_its_total_is_refused(void **state)
 	p[i - 1] = 0x00;
 	assert_int_equal(ctl_decode_reply(p, len, &r, &err), RUMOR_EPROTO);
 	assert_null(r.hwm);
-	ctl_buf_free(&b);
+	wire_buf_free(&b);
 }
 
 static void test_random_bytes_never_decode_out_of_bounds(void **state)
@@ -552,6 +553,45 @@ static void test_random_bytes_never_decode_out_of_bounds(void **state)
 	}
 }
 
+/* The node appends many replies to one wire_buf before it writes it out
+ * (and the peer protocol shares the type): each frame lands after what
+ * the buffer already holds, and a refused one leaves it as it was. */
+static void test_replies_append_to_a_buffer_in_use(void **state)
+{
+	static const uint8_t before[3] = {0xaa, 0xbb, 0xcc};
+	struct wire_buf b;
+	struct ctl_reply r;
+	struct err err;
+	size_t at, len;
+
+	(void)state;
+	wire_buf_init(&b);
+	assert_int_equal(wire_buf_reserve(&b, sizeof(before)), 0);
+	memcpy(b.data, before, sizeof(before));
+	b.len = sizeof(before);
+	assert_int_equal(ctl_encode_gap(&b, 7), 0);
+	at = b.len;
+	assert_int_equal(ctl_encode_end(&b, 3, 1), 0);
+	assert_int_equal(ctl_encode_error(&b, 1, "not negative"),
+			 RUMOR_EINVAL);
+	assert_int_equal(b.len, at + CTL_FRAME_HEADER +
+			 ctl_frame_length(b.data + at));
+	assert_memory_equal(b.data, before, sizeof(before));
+
+	len = ctl_frame_length(b.data + sizeof(before));
+	assert_int_equal(ctl_decode_reply(b.data + sizeof(before) +
+					  CTL_FRAME_HEADER, len, &r, &err), 0);
+	assert_int_equal(r.type, CTL_R_GAP);
+	assert_int_equal(r.count, 7);
+	len = ctl_frame_length(b.data + at);
+	assert_int_equal(ctl_decode_reply(b.data + at + CTL_FRAME_HEADER, len,
+					  &r, &err), 0);
+	assert_int_equal(r.type, CTL_R_END);
+	assert_int_equal(r.count, 3);
+	assert_int_equal(r.truncated, 1);
+	wire_buf_free(&b);
+}
+
 static void test_frame_length_reads_big_endian(void **state)
 {
 	const uint8_t hdr[4] = {0x01, 0x02, 0x03, 0x04};
@@ -560,6 +600,135 @@ static void test_frame_length_reads_big_endian(void **state)
 	assert_string_equal(ctl_cmd_name(CTL_CMD_SCAN), "SCAN");
 	assert_string_equal(ctl_cmd_name(99), "?");
 	assert_string_equal(ctl_reply_name(CTL_R_GAP), "GAP");
+}
+
+/* ------------------------------------------------------------ corpus */
+
+/* One frame of each request and reply, as the seeds of fuzz_ctl. */
+static void encode_request_seeds(struct wire_buf *b, const char **names)
+{
+	static const uint8_t key[] = "k1", value[] = "v\x00\xff";
+	const struct ctl_request rq[] = {
+		{.cmd = CTL_CMD_STATUS},
+		{.cmd = CTL_CMD_PEERS},
+		{.cmd = CTL_CMD_GET, .key = key, .key_len = 2},
+		{.cmd = CTL_CMD_PUT, .key = key, .key_len = 2, .value = value,
+		 .value_len = 3},
+		{.cmd = CTL_CMD_DEL, .key = key, .key_len = 2},
+		{.cmd = CTL_CMD_SCAN, .key = key, .key_len = 1, .limit = 100},
+		{.cmd = CTL_CMD_WATCH, .key = key, .key_len = 0},
+		{.cmd = CTL_CMD_LOG, .limit = 20},
+		{.cmd = CTL_CMD_VERSION, .key = key, .key_len = 2},
+		{.cmd = CTL_CMD_SYNC, .timeout_ms = 10000},
+	};
+	struct err err;
+	size_t i;
+
+	for (i = 0; i < CTL_CMD_MAX; i++) {
+		wire_buf_init(&b[i]);
+		assert_int_equal(ctl_encode_request(&b[i], &rq[i], &err), 0);
+		names[i] = ctl_cmd_name(rq[i].cmd);
+	}
+}
+
+static void encode_reply_seeds(struct wire_buf *b, const char **names)
+{
+	static const uint8_t origin[32] = {1, 2, 3};
+	struct rumor_version v = {
+		.key = "k1", .key_len = 2, .value = "v1", .value_len = 2,
+		.clock = 7, .wall_ms = 1700000000000ull, .origin = origin,
+		.origin_len = sizeof(origin), .seq = 5,
+	};
+	struct node_status st;
+	struct node_peer_info peer;
+	struct node_sync_report sync = {
+		.peers_tried = 2, .peers_completed = 1, .entries_sent = 10,
+		.entries_received = 20, .entries_applied = 19,
+		.bytes_in = 1000, .bytes_out = 500,
+	};
+	struct ctl_hwm hwm = {origin, sizeof(origin), 5};
+	size_t i;
+
+	memset(&st, 0, sizeof(st));
+	snprintf(st.id, sizeof(st.id), "AQID%s", "AAAAAAAAAAAAAAAAAAAAAAAA");
+	snprintf(st.listen, sizeof(st.listen), "127.0.0.1:7000");
+	snprintf(st.data_dir, sizeof(st.data_dir), "/var/lib/rumor");
+	st.velocity = 1.5;
+	st.interval_ms = 1000;
+	st.stats.keys = 3;
+	memset(&peer, 0, sizeof(peer));
+	memset(peer.id, 7, sizeof(peer.id));
+	snprintf(peer.address, sizeof(peer.address), "10.0.0.2:7000");
+	peer.learned = "multicast";
+	peer.state = "alive";
+	peer.last_sync_ago_ms = UINT64_MAX;
+	for (i = 0; i <= CTL_R_MAX; i++) {
+		wire_buf_init(&b[i]);
+		names[i] = ctl_reply_name((int)i);
+	}
+	assert_int_equal(ctl_encode_ok(&b[CTL_R_OK]), 0);
+	assert_int_equal(ctl_encode_error(&b[CTL_R_ERROR], RUMOR_EREFUSED,
+					  "catching up"), 0);
+	assert_int_equal(ctl_encode_value(&b[CTL_R_VALUE], "v1", 2), 0);
+	assert_int_equal(ctl_encode_record(&b[CTL_R_RECORD], &v, 1), 0);
+	assert_int_equal(ctl_encode_item(&b[CTL_R_ITEM], "k1", 2, "v1", 2), 0);
+	assert_int_equal(ctl_encode_end(&b[CTL_R_END], 4, 1), 0);
+	assert_int_equal(ctl_encode_status(&b[CTL_R_STATUS], &st, 1, &hwm, 1),
+			 0);
+	assert_int_equal(ctl_encode_peer(&b[CTL_R_PEER], &peer), 0);
+	assert_int_equal(ctl_encode_sync(&b[CTL_R_SYNC], &sync), 0);
+	assert_int_equal(ctl_encode_gap(&b[CTL_R_GAP], 12), 0);
+}
+
+/* Writes (write set) or compares the body of the frame in b with
+ * tests/fuzz/corpus/ctl/<prefix><name>.cbor. */
+static void seed_file(const char *prefix, const char *name,
+		      const struct wire_buf *b, int write)
+{
+	char path[512];
+	uint8_t buf[4096];
+	const uint8_t *body;
+	size_t len, n;
+	FILE *fp;
+
+	body = only_frame(b, &len);
+	snprintf(path, sizeof(path), "%s/tests/fuzz/corpus/ctl/%s%s.cbor",
+		 RUMOR_TOP_SRCDIR, prefix, name);
+	fp = fopen(path, write ? "wb" : "rb");
+	if (fp == NULL)
+		fail_msg("cannot open %s (RUMOR_WRITE_CORPUS=1 writes it)",
+			 path);
+	if (write) {
+		assert_int_equal(fwrite(body, 1, len, fp), len);
+		assert_int_equal(fclose(fp), 0);
+		return;
+	}
+	n = fread(buf, 1, sizeof(buf), fp);
+	fclose(fp);
+	assert_int_equal(n, len);
+	assert_memory_equal(buf, body, len);
+}
+
+/* The seed corpus of fuzz_ctl is exactly what the encoders write;
+ * RUMOR_WRITE_CORPUS=1 rewrites it after an intended format change. */
+static void test_seed_corpus_matches_the_encoders(void **state)
+{
+	struct wire_buf rq[CTL_CMD_MAX], rp[CTL_R_MAX + 1];
+	const char *rq_names[CTL_CMD_MAX], *rp_names[CTL_R_MAX + 1];
+	int write = getenv("RUMOR_WRITE_CORPUS") != NULL;
+	size_t i;
+
+	(void)state;
+	encode_request_seeds(rq, rq_names);
+	encode_reply_seeds(rp, rp_names);
+	for (i = 0; i < CTL_CMD_MAX; i++) {
+		seed_file("request_", rq_names[i], &rq[i], write);
+		wire_buf_free(&rq[i]);
+	}
+	for (i = 0; i <= CTL_R_MAX; i++) {
+		seed_file("reply_", rp_names[i], &rp[i], write);
+		wire_buf_free(&rp[i]);
+	}
 }
 
 int main(void)
@@ -578,7 +747,9 @@ int main(void)
 		cmocka_unit_test(test_malformed_replies_are_refused),
 		cmocka_unit_test(test_status_with_more_hwms_than_its_total_is_refused),
 		cmocka_unit_test(test_random_bytes_never_decode_out_of_bounds),
+		cmocka_unit_test(test_replies_append_to_a_buffer_in_use),
 		cmocka_unit_test(test_frame_length_reads_big_endian),
+		cmocka_unit_test(test_seed_corpus_matches_the_encoders),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The commands on keys: get, put, del, version, scan, watch, log. KEY,
+ * VALUE and PREFIX arguments are text, or hex with --hex; keys and
+ * values print as text when they are text, else as hex (format.c).
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tools/ctl/ctl.h"
+
+/* GET PUT DEL VERSION: one key argument (and PUT's value). *key and
+ * *value are malloc'd or NULL; the caller frees both, whatever the
+ * result. */
+static int key_request(struct ctx *x, int argc, char **argv,
+		       struct ctl_request *rq, uint8_t **key, uint8_t **value)
+{
+	int want = rq->cmd == CTL_CMD_PUT ? 3 : 2;
+	int rv;
+
+	*key = *value = NULL;
+	if (argc != want)
+		return fmt_fail(CTL_EXIT_USAGE, "usage: rumorctl %s %s",
+				x->cmd->name, x->cmd->args);
+	rv = fmt_parse_bytes(x->hex, "KEY", argv[1], key, &rq->key_len);
+	if (rv == 0 && rq->key_len == 0)
+		rv = fmt_fail(CTL_EXIT_USAGE, "KEY must not be empty");
+	if (rv == 0 && want == 3)
+		rv = fmt_parse_bytes(x->hex, "VALUE", argv[2], value,
+				     &rq->value_len);
+	rq->key = *key;
+	rq->value = *value;
+	return rv;
+}
+
+/* SCAN WATCH: an optional PREFIX argument; *prefix as in key_request. */
+static int prefix_request(struct ctx *x, int argc, char **argv,
+			  struct ctl_request *rq, uint8_t **prefix)
+{
+	int rv;
+
+	*prefix = NULL;
+	if (argc > 2)
+		return fmt_fail(CTL_EXIT_USAGE, "usage: rumorctl %s [PREFIX]",
+				x->cmd->name);
+	if (argc < 2)
+		return 0;
+	rv = fmt_parse_bytes(x->hex, "PREFIX", argv[1], prefix, &rq->key_len);
+	rq->key = *prefix;
+	return rv;
+}
+
+/* GET's VALUE: the value itself, so that `get k > file` keeps its
+ * bytes; on a terminal, escaped, so that a value cannot drive it. */
+static void print_value(const struct ctx *x, const struct ctl_request *rq,
+			const struct ctl_reply *r)
+{
+	if (x->json) {
+		/* VALUE carries no key: show the one asked for. */
+		printf("{\"key\":");
+		fmt_json_bytes(stdout, rq->key, rq->key_len);
+		printf(",\"value\":");
+		fmt_json_bytes(stdout, r->rec.value, r->rec.value_len);
+		printf("}\n");
+	} else if (x->hex) {
+		fmt_hex(stdout, r->rec.value, r->rec.value_len);
+		putchar('\n');
+	} else if (isatty(STDOUT_FILENO)) {
+		fmt_safe_put(stdout, (const char *)r->rec.value,
+			     r->rec.value_len);
+		putchar('\n');
+	} else {
+		fwrite(r->rec.value, 1, r->rec.value_len, stdout);
+		putchar('\n');
+	}
+}
+
+/* PUT's and DEL's OK. */
+static void print_ok(const struct ctx *x, const struct ctl_request *rq,
+		     const struct ctl_reply *r)
+{
+	(void)rq;
+	(void)r;
+	if (x->json)
+		printf("{\"ok\":true}\n");
+}
+
+/* VERSION's RECORD. */
+static void print_version(const struct ctx *x, const struct ctl_request *rq,
+			  const struct ctl_reply *r)
+{
+	(void)rq;
+	if (x->json) {
+		show_record_json(stdout, r, 0);
+		putchar('\n');
+	} else {
+		show_record_text(stdout, x->hex, r);
+	}
+}
+
+/* A command on one key: the request, one reply of type want, printed by
+ * print. */
+static int key_command(struct ctx *x, int argc, char **argv,
+		       enum ctl_cmd cmd, enum ctl_reply_type want,
+		       void (*print)(const struct ctx *x,
+				     const struct ctl_request *rq,
+				     const struct ctl_reply *r))
+{
+	struct ctl_request rq = {.cmd = cmd};
+	struct ctl_reply r;
+	uint8_t *key, *value;
+	int rv;
+
+	rv = key_request(x, argc, argv, &rq, &key, &value);
+	if (rv == 0)
+		rv = client_call(x, &rq, want, &r, CTL_REPLY_TIMEOUT_MS);
+	if (rv == 0) {
+		print(x, &rq, &r);
+		ctl_reply_free(&r);
+	}
+	free(key);
+	free(value);
+	return rv;
+}
+
+int cmd_get(struct ctx *x, int argc, char **argv)
+{
+	return key_command(x, argc, argv, CTL_CMD_GET, CTL_R_VALUE,
+			   print_value);
+}
+
+int cmd_put(struct ctx *x, int argc, char **argv)
+{
+	return key_command(x, argc, argv, CTL_CMD_PUT, CTL_R_OK, print_ok);
+}
+
+int cmd_del(struct ctx *x, int argc, char **argv)
+{
+	return key_command(x, argc, argv, CTL_CMD_DEL, CTL_R_OK, print_ok);
+}
+
+int cmd_version(struct ctx *x, int argc, char **argv)
+{
+	return key_command(x, argc, argv, CTL_CMD_VERSION, CTL_R_RECORD,
+			   print_version);
+}
+
+/* scan's text form: the first rows wait in rows[] so that values align
+ * on the widest of their keys; later rows stream out at that width. */
+struct scan_rows {
+	struct scan_row {
+		uint8_t *key, *value;
+		size_t key_len, value_len;
+	} *row;
+	size_t n;
+	size_t width;
+	int aligned;
+};
+
+static void print_scan_row(const struct ctx *x, const struct scan_row *row,
+			   size_t width)
+{
+	size_t w = fmt_bytes_width(x->hex, row->key, row->key_len);
+
+	fmt_bytes(stdout, x->hex, row->key, row->key_len);
+	for (; w < width + 2; w++)
+		putchar(' ');
+	fmt_bytes(stdout, x->hex, row->value, row->value_len);
+	putchar('\n');
+}
+
+/* Prints the rows kept so far at the width of the widest (at most 40)
+ * and from then on streams. */
+static void scan_align(const struct ctx *x, struct scan_rows *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		size_t w = fmt_bytes_width(x->hex, s->row[i].key,
+					   s->row[i].key_len);
+
+		s->width = w > s->width ? w : s->width;
+	}
+	s->width = s->width > 40 ? 40 : s->width;
+	for (i = 0; i < s->n; i++)
+		print_scan_row(x, &s->row[i], s->width);
+	s->aligned = 1;
+}
+
+/* One ITEM in text form: kept while the first rows are gathered, else
+ * printed. */
+static int scan_item(const struct ctx *x, struct scan_rows *s,
+		     const struct rumor_version *v)
+{
+	struct scan_row row = {(uint8_t *)v->key, (uint8_t *)v->value,
+			       v->key_len, v->value_len};
+
+	if (!s->aligned && s->n < CTL_SCAN_ALIGN_ROWS) {
+		struct scan_row *keep = &s->row[s->n];
+
+		keep->key = malloc(v->key_len);
+		keep->value = malloc(v->value_len + 1);
+		if (keep->key == NULL || keep->value == NULL) {
+			free(keep->key);
+			free(keep->value);
+			return fmt_fail(CTL_EXIT_FAIL, "out of memory");
+		}
+		memcpy(keep->key, v->key, v->key_len);
+		if (v->value_len > 0)
+			memcpy(keep->value, v->value, v->value_len);
+		keep->key_len = v->key_len;
+		keep->value_len = v->value_len;
+		s->n++;
+		return 0;
+	}
+	if (!s->aligned)
+		scan_align(x, s);
+	print_scan_row(x, &row, s->width);
+	return 0;
+}
+
+int cmd_scan(struct ctx *x, int argc, char **argv)
+{
+	struct ctl_request rq = {.cmd = CTL_CMD_SCAN};
+	struct ctl_reply r;
+	struct scan_rows s = {0};
+	uint8_t *prefix = NULL;
+	size_t shown = 0, i;
+	int done = 0, rv;
+
+	rv = prefix_request(x, argc, argv, &rq, &prefix);
+	if (rv != 0)
+		goto out;
+	rq.limit = x->have_limit ? x->limit : 0;
+	rv = client_request(x, &rq);
+	if (rv != 0)
+		goto out;
+	if (x->json)
+		printf("[");
+	s.row = calloc(CTL_SCAN_ALIGN_ROWS, sizeof(*s.row));
+	if (s.row == NULL) {
+		rv = fmt_fail(CTL_EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	while ((rv = client_next(x, CTL_R_ITEM, &r, &done)) == 0 && !done) {
+		if (!x->json) {
+			rv = scan_item(x, &s, &r.rec);
+			if (rv != 0)
+				goto out;
+			continue;
+		}
+		printf("%s\n{\"key\":", shown ? "," : "");
+		fmt_json_bytes(stdout, r.rec.key, r.rec.key_len);
+		printf(",\"value\":");
+		fmt_json_bytes(stdout, r.rec.value, r.rec.value_len);
+		printf("}");
+		shown++;
+	}
+	if (rv != 0)
+		goto out;
+	if (x->json) {
+		printf("%s]\n", shown ? "\n" : "");
+	} else {
+		if (!s.aligned)
+			scan_align(x, &s);
+		if (r.truncated)
+			fprintf(stderr, "rumorctl: stopped at the limit of %"
+				PRIu64 " keys\n", x->limit);
+	}
+out:
+	if (s.row != NULL)
+		for (i = 0; i < s.n; i++) {
+			free(s.row[i].key);
+			free(s.row[i].value);
+		}
+	free(s.row);
+	free(prefix);
+	return rv;
+}
+
+int cmd_watch(struct ctx *x, int argc, char **argv)
+{
+	struct ctl_request rq = {.cmd = CTL_CMD_WATCH};
+	struct ctl_reply r;
+	uint8_t *prefix = NULL;
+	int rv;
+
+	rv = prefix_request(x, argc, argv, &rq, &prefix);
+	if (rv != 0)
+		goto out;
+	client_catch_interrupts();
+	rv = client_call(x, &rq, CTL_R_OK, &r, CTL_REPLY_TIMEOUT_MS);
+	if (rv != 0 || client_interrupted())
+		goto out;
+	if (!x->json) {
+		/* Says the watch is in place: later changes will show. */
+		fprintf(stderr, "# watching %s", rq.key_len ?
+			"keys starting with " : "every key");
+		if (rq.key_len)
+			fmt_bytes(stderr, x->hex, rq.key, rq.key_len);
+		fprintf(stderr, " (interrupt to stop)\n");
+	}
+	fflush(stderr);
+	for (;;) {
+		rv = client_recv_reply(x, &r, 0);
+		if (rv != 0 || client_interrupted())
+			break;
+		if (r.type == CTL_R_GAP) {
+			if (x->json)
+				printf("{\"gap\":%" PRIu64 "}\n", r.count);
+			else
+				printf("# %" PRIu64 " changes not shown: this "
+				       "reader was too slow\n", r.count);
+		} else if (r.type != CTL_R_RECORD) {
+			rv = client_unexpected(&r);
+			break;
+		} else if (x->json) {
+			show_record_json(stdout, &r, 1);
+			putchar('\n');
+		} else {
+			show_change(stdout, x->hex, &r);
+		}
+		fflush(stdout);
+	}
+out:
+	free(prefix);
+	/* Interrupted by the user: the normal way to end a watch. */
+	return client_interrupted() ? CTL_EXIT_OK : rv;
+}
+
+/* One RECORD of the log in text form, under a heading per origin. */
+static void print_log_entry(const struct ctx *x, const struct ctl_reply *r,
+			    char *last_origin, size_t size, size_t n)
+{
+	char origin[CTL_ORIGIN_STRLEN], wall[48];
+
+	fmt_origin(r->rec.origin, r->rec.origin_len, origin, sizeof(origin));
+	if (strcmp(origin, last_origin) != 0) {
+		printf("%sorigin %s\n", n ? "\n" : "", origin);
+		printf("  %8s  %8s  %-24s  %-3s  %s\n", "SEQ", "CLOCK",
+		       "WALL TIME", "OP", "KEY");
+		snprintf(last_origin, size, "%s", origin);
+	}
+	fmt_wall(r->rec.wall_ms, wall, sizeof(wall));
+	printf("  %8" PRIu64 "  %8" PRIu64 "  %-24s  %-3s  ", r->rec.seq,
+	       r->rec.clock, wall, r->rec.deleted ? "del" : "put");
+	fmt_bytes(stdout, x->hex, r->rec.key, r->rec.key_len);
+	if (!r->rec.deleted)
+		printf("  (%zu bytes)", r->rec.value_len);
+	putchar('\n');
+}
+
+int cmd_log(struct ctx *x, int argc, char **argv)
+{
+	struct ctl_request rq = {.cmd = CTL_CMD_LOG};
+	struct ctl_reply r;
+	char last_origin[CTL_ORIGIN_STRLEN] = "";
+	size_t n = 0;
+	int done = 0, rv;
+
+	(void)argv;
+	if (argc != 1)
+		return fmt_fail(CTL_EXIT_USAGE, "usage: rumorctl log "
+				"[--limit N]");
+	rq.limit = x->have_limit ? x->limit : CTL_LOG_LIMIT_DEFAULT;
+	rv = client_request(x, &rq);
+	if (rv != 0)
+		return rv;
+	if (x->json)
+		printf("[");
+	while ((rv = client_next(x, CTL_R_RECORD, &r, &done)) == 0 && !done) {
+		if (x->json) {
+			printf("%s\n", n ? "," : "");
+			show_record_json(stdout, &r, 0);
+		} else {
+			print_log_entry(x, &r, last_origin,
+					sizeof(last_origin), n);
+		}
+		n++;
+	}
+	if (rv != 0)
+		return rv;
+	if (x->json)
+		printf("%s]\n", n ? "\n" : "");
+	else if (n == 0)
+		printf("(the log is empty)\n");
+	if (r.truncated)
+		fprintf(stderr, "rumorctl: the log was cut short (too large "
+			"for one reply); use a smaller --limit\n");
+	return 0;
+}

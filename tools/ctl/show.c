@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rumorctl's renderings of the node's replies, as text for people and as
+ * JSON for scripts (the JSON shapes are documented in rumorctl(1)).
+ * Every string the node sent goes through fmt_safe* or fmt_json_*: a
+ * gossiped address such as "\x1b]0;owned\x07" prints as those escapes,
+ * never as a terminal command.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "crypto/identity.h"
+#include "tools/ctl/ctl.h"
+
+/* ------------------------------------------------------------ status */
+
+static const char *mode_name(int mode)
+{
+	return mode == RUMOR_MODE_REPLICA ? "replica" : "peer";
+}
+
+static void status_json(FILE *f, const struct ctl_reply *r)
+{
+	const struct node_status *st = &r->status;
+	char origin[CTL_ORIGIN_STRLEN];
+	const char *sep = "";
+	size_t i;
+
+	fprintf(f, "{\"id\":");
+	fmt_json_cstr(f, st->id);
+	fprintf(f, ",\"mode\":\"%s\",\"listen\":", mode_name(st->mode));
+	fmt_json_cstr(f, st->listen);
+	fprintf(f, ",\"data_dir\":");
+	fmt_json_cstr(f, st->data_dir);
+	fprintf(f, ",\"resolver\":");
+	fmt_json_cstr(f, st->resolver);
+	fprintf(f, ",\"open_network\":%s,\"catching_up\":%s,"
+		"\"catchup_left_ms\":%" PRIu64 ",\"velocity\":%.3f,"
+		"\"interval_ms\":%" PRIu32 ",\"local_seq\":%" PRIu64 ","
+		"\"peers\":{\"known\":%" PRIu64 ",\"alive\":%" PRIu64
+		",\"suspect\":%" PRIu64 ",\"connected\":%" PRIu64 "},"
+		"\"counters\":{",
+		st->open_network ? "true" : "false",
+		st->catching_up ? "true" : "false", st->catchup_left_ms,
+		st->velocity, st->interval_ms, st->local_seq, st->peers_known,
+		st->peers_alive, st->peers_suspect, st->peers_connected);
+#define SHOW_COUNTER(name)                                             \
+	fprintf(f, "%s\"" #name "\":%" PRIu64, sep, st->stats.name);   \
+	sep = ",";
+	CTL_COUNTERS(SHOW_COUNTER)
+#undef SHOW_COUNTER
+	fprintf(f, "},\"hwm_total\":%" PRIu64 ",\"hwm\":[", r->hwm_total);
+	for (i = 0; i < r->n_hwm; i++) {
+		fmt_origin(r->hwm[i].origin, r->hwm[i].origin_len, origin,
+			   sizeof(origin));
+		fprintf(f, "%s{\"origin\":\"%s\",\"seq\":%" PRIu64 "}",
+			i ? "," : "", origin, r->hwm[i].seq);
+	}
+	fprintf(f, "]}\n");
+}
+
+/* "label" and a node-supplied string, escaped; alt when it is empty. */
+static void status_line(FILE *f, const char *label, const char *s,
+			const char *alt)
+{
+	fputs(label, f);
+	if (s[0] == '\0' && alt != NULL)
+		fputs(alt, f);
+	else
+		fmt_safe_put(f, s, strlen(s));
+	fputc('\n', f);
+}
+
+static void status_counters(FILE *f, const struct rumor_stats *s)
+{
+	fprintf(f, "keys:        %" PRIu64 " live, %" PRIu64
+		" tombstones\n", s->keys, s->tombstones);
+	fprintf(f, "writes:      %" PRIu64 " local\n", s->local_writes);
+	fprintf(f, "entries:     %" PRIu64 " sent, %" PRIu64 " received, %"
+		PRIu64 " applied, %" PRIu64 " stale, %" PRIu64
+		" identical\n", s->entries_sent, s->entries_received,
+		s->remote_applied, s->remote_stale, s->remote_identical);
+	fprintf(f, "conflicts:   %" PRIu64 " by default order, %" PRIu64
+		" by resolver, %" PRIu64 " symmetry violations\n",
+		s->conflicts_default, s->conflicts_resolver,
+		s->symmetry_violations);
+	fprintf(f, "bytes:       %" PRIu64 " in, %" PRIu64 " out\n",
+		s->bytes_in, s->bytes_out);
+	fprintf(f, "announcements dropped: %" PRIu64 "\n",
+		s->announcements_dropped);
+}
+
+static void status_text(FILE *f, const struct ctl_reply *r)
+{
+	const struct node_status *st = &r->status;
+	char origin[CTL_ORIGIN_STRLEN];
+	size_t i;
+
+	status_line(f, "id:          ", st->id, NULL);
+	fprintf(f, "mode:        %s\n", mode_name(st->mode));
+	status_line(f, "listen:      ", st->listen, "(not listening)");
+	status_line(f, "data:        ", st->data_dir, NULL);
+	fprintf(f, "network:     %s\n", st->open_network ?
+		"OPEN: built-in network key, anyone on the network can join" :
+		"private network key");
+	status_line(f, "resolver:    ", st->resolver, "default");
+	if (st->catching_up)
+		fprintf(f, "catch-up:    in progress, writes refused for up "
+			"to %" PRIu64 " ms more\n", st->catchup_left_ms);
+	else
+		fprintf(f, "catch-up:    done\n");
+	fprintf(f, "velocity:    %.2f writes/s\n", st->velocity);
+	fprintf(f, "interval:    %" PRIu32 " ms\n", st->interval_ms);
+	fprintf(f, "local seq:   %" PRIu64 "\n", st->local_seq);
+	fprintf(f, "peers:       %" PRIu64 " known, %" PRIu64 " alive, %"
+		PRIu64 " suspect, %" PRIu64 " connected\n", st->peers_known,
+		st->peers_alive, st->peers_suspect, st->peers_connected);
+	status_counters(f, &st->stats);
+	fprintf(f, "hwm:         %" PRIu64 " origin%s%s\n", r->hwm_total,
+		r->hwm_total == 1 ? "" : "s",
+		r->n_hwm < r->hwm_total ? " (first ones shown)" : "");
+	for (i = 0; i < r->n_hwm; i++) {
+		fmt_origin(r->hwm[i].origin, r->hwm[i].origin_len, origin,
+			   sizeof(origin));
+		fprintf(f, "  %-44s %" PRIu64 "%s\n", origin, r->hwm[i].seq,
+			strcmp(origin, st->id) == 0 ? "  (this node)" : "");
+	}
+}
+
+void show_status(FILE *f, int json, const struct ctl_reply *r)
+{
+	if (json)
+		status_json(f, r);
+	else
+		status_text(f, r);
+}
+
+/* ------------------------------------------------------------ peers */
+
+void show_peer_row(struct show_peer_row *row, const struct ctl_peer *p)
+{
+	const struct node_peer_info *in = &p->info;
+	char id[IDENTITY_ID_STRLEN];
+	size_t n;
+
+	identity_id_string(in->id, id);
+	/* The first 12 characters tell peers apart. */
+	snprintf(row->id, sizeof(row->id), "%.12s", id);
+	if (in->address[0] != '\0')
+		fmt_safe(row->address, sizeof(row->address), in->address,
+			 strnlen(in->address, sizeof(in->address)));
+	else
+		snprintf(row->address, sizeof(row->address), "-");
+	fmt_safe(row->learned, sizeof(row->learned), p->learned,
+		 strlen(p->learned));
+	n = fmt_safe(row->state, sizeof(row->state), p->state,
+		     strlen(p->state));
+	if (in->connected)
+		snprintf(row->state + n, sizeof(row->state) - n,
+			 ", connected");
+	fmt_ago(in->last_contact_ago_ms, row->contact, sizeof(row->contact));
+	fmt_ago(in->last_sync_ago_ms, row->sync, sizeof(row->sync));
+	snprintf(row->lag, sizeof(row->lag), "%" PRIu64, in->lag);
+}
+
+void show_peer_table(FILE *f, const struct show_peer_row *rows, size_t n)
+{
+	int w[7] = {2, 7, 7, 5, 12, 9, 3};
+	size_t i;
+	int k;
+
+	for (i = 0; i < n; i++) {
+		const char *cols[7] = {rows[i].id, rows[i].address,
+				       rows[i].learned, rows[i].state,
+				       rows[i].contact, rows[i].sync,
+				       rows[i].lag};
+
+		for (k = 0; k < 7; k++)
+			if ((int)strlen(cols[k]) > w[k])
+				w[k] = (int)strlen(cols[k]);
+	}
+	fprintf(f, "%-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %*s\n", w[0], "ID",
+		w[1], "ADDRESS", w[2], "LEARNED", w[3], "STATE", w[4],
+		"LAST CONTACT", w[5], "LAST SYNC", w[6], "LAG");
+	for (i = 0; i < n; i++)
+		fprintf(f, "%-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %*s\n", w[0],
+			rows[i].id, w[1], rows[i].address, w[2],
+			rows[i].learned, w[3], rows[i].state, w[4],
+			rows[i].contact, w[5], rows[i].sync, w[6],
+			rows[i].lag);
+	if (n == 0)
+		fprintf(f, "(no peers known)\n");
+}
+
+/* ,"name":ms or ,"name":null for never. */
+static void json_ago(FILE *f, const char *name, uint64_t ms)
+{
+	if (ms == UINT64_MAX)
+		fprintf(f, ",\"%s\":null", name);
+	else
+		fprintf(f, ",\"%s\":%" PRIu64, name, ms);
+}
+
+void show_peer_json(FILE *f, const struct ctl_peer *p)
+{
+	const struct node_peer_info *in = &p->info;
+	char id[IDENTITY_ID_STRLEN];
+
+	identity_id_string(in->id, id);
+	fprintf(f, "{\"id\":\"%s\",\"address\":", id);
+	fmt_json_cstr(f, in->address);
+	fprintf(f, ",\"learned\":");
+	fmt_json_cstr(f, p->learned);
+	fprintf(f, ",\"state\":");
+	fmt_json_cstr(f, p->state);
+	fprintf(f, ",\"connected\":%s", in->connected ? "true" : "false");
+	json_ago(f, "last_contact_ms_ago", in->last_contact_ago_ms);
+	json_ago(f, "last_sync_ms_ago", in->last_sync_ago_ms);
+	fprintf(f, ",\"lag\":%" PRIu64 "}", in->lag);
+}
+
+/* ------------------------------------------------------------ records */
+
+void show_record_json(FILE *f, const struct ctl_reply *r, int with_local)
+{
+	const struct rumor_version *v = &r->rec;
+	char origin[CTL_ORIGIN_STRLEN];
+
+	fmt_origin(v->origin, v->origin_len, origin, sizeof(origin));
+	fprintf(f, "{\"key\":");
+	fmt_json_bytes(f, v->key, v->key_len);
+	fprintf(f, ",\"value\":");
+	fmt_json_bytes(f, v->value, v->value_len);
+	fprintf(f, ",\"value_len\":%zu,\"deleted\":%s,\"clock\":%" PRIu64
+		",\"origin\":\"%s\",\"seq\":%" PRIu64 ",\"wall_ms\":%" PRIu64,
+		v->value_len, v->deleted ? "true" : "false", v->clock, origin,
+		v->seq, v->wall_ms);
+	if (with_local)
+		fprintf(f, ",\"local\":%s", r->local ? "true" : "false");
+	fputc('}', f);
+}
+
+void show_record_text(FILE *f, int hex, const struct ctl_reply *r)
+{
+	const struct rumor_version *v = &r->rec;
+	char origin[CTL_ORIGIN_STRLEN], wall[48];
+
+	fmt_origin(v->origin, v->origin_len, origin, sizeof(origin));
+	fmt_wall(v->wall_ms, wall, sizeof(wall));
+	fprintf(f, "key:       ");
+	fmt_bytes(f, hex, v->key, v->key_len);
+	fprintf(f, "\nclock:     %" PRIu64 "\n", v->clock);
+	fprintf(f, "origin:    %s\n", origin);
+	fprintf(f, "seq:       %" PRIu64 "\n", v->seq);
+	fprintf(f, "wall time: %s (%" PRIu64 ")\n", wall, v->wall_ms);
+	fprintf(f, "deleted:   %s\n", v->deleted ? "yes" : "no");
+	if (!v->deleted)
+		fprintf(f, "size:      %zu bytes\n", v->value_len);
+}
+
+void show_change(FILE *f, int hex, const struct ctl_reply *r)
+{
+	const struct rumor_version *v = &r->rec;
+	char origin[CTL_ORIGIN_STRLEN], wall[48];
+
+	fmt_origin(v->origin, v->origin_len, origin, sizeof(origin));
+	fmt_wall(v->wall_ms, wall, sizeof(wall));
+	fprintf(f, "%s  %-6s %.12s  clock %" PRIu64 "  seq %" PRIu64 "  %s ",
+		wall, r->local ? "local" : "remote", origin, v->clock, v->seq,
+		v->deleted ? "del" : "put");
+	fmt_bytes(f, hex, v->key, v->key_len);
+	if (!v->deleted) {
+		fprintf(f, " = ");
+		fmt_bytes(f, hex, v->value, v->value_len);
+	}
+	fputc('\n', f);
+}
+
+/* ------------------------------------------------------------ sync */
+
+int show_sync(FILE *f, int json, const struct node_sync_report *s)
+{
+	if (json) {
+		fprintf(f, "{\"peers_tried\":%" PRIu32 ",\"peers_completed\":%"
+			PRIu32 ",\"entries_sent\":%" PRIu64
+			",\"entries_received\":%" PRIu64
+			",\"entries_applied\":%" PRIu64 ",\"bytes_in\":%"
+			PRIu64 ",\"bytes_out\":%" PRIu64 "}\n",
+			s->peers_tried, s->peers_completed, s->entries_sent,
+			s->entries_received, s->entries_applied, s->bytes_in,
+			s->bytes_out);
+		return 0;
+	}
+	if (s->peers_tried == 0) {
+		fprintf(f, "no alive peer to reconcile with\n");
+		return 0;
+	}
+	fprintf(f, "reconciled with %" PRIu32 " of %" PRIu32 " peers\n",
+		s->peers_completed, s->peers_tried);
+	fprintf(f, "entries:  %" PRIu64 " sent, %" PRIu64 " received, %"
+		PRIu64 " applied\n", s->entries_sent, s->entries_received,
+		s->entries_applied);
+	fprintf(f, "bytes:    %" PRIu64 " in, %" PRIu64 " out\n", s->bytes_in,
+		s->bytes_out);
+	return s->peers_completed < s->peers_tried;
+}
