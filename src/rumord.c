@@ -443,7 +443,7 @@ static int parse_args(struct daemon_conf *c, int argc, char **argv)
 			return 1;
 		}
 		if (ch == 'V') {
-			printf("rumord %s\n", rumor_version());
+			printf("rumord %s\n", rumor_library_version());
 			return 1;
 		}
 		if (ch == 'c') {
@@ -610,7 +610,7 @@ int main(int argc, char **argv)
 	}
 	rumor_node_id(d.node, id);
 	logf_(&d, RUMOR_LOG_INFO, "rumord %s ready: id %s, data %s",
-	      rumor_version(), id, conf.data);
+	      rumor_library_version(), id, conf.data);
 
 	uv_signal_init(&d.loop, &d.sigterm);
 	uv_signal_init(&d.loop, &d.sigint);
