@@ -1124,7 +1124,8 @@ static int parse_args(int argc, char **argv, struct bench_opts *o,
 		*mode = argv[1];
 		i = 2;
 	}
-	for (; i < argc; i++) {
+	/* Every option but --help takes one value: two words a step. */
+	for (; i < argc; i += 2) {
 		const char *a = argv[i];
 		size_t *dst = NULL, min = 1, max = 0;
 
@@ -1167,7 +1168,6 @@ static int parse_args(int argc, char **argv, struct bench_opts *o,
 			usage(stderr);
 			return -1;
 		}
-		i++;
 	}
 	if (imax < imin) {
 		fprintf(stderr, "rumor-bench sync: --interval-max below --interval-min\n");
