@@ -252,7 +252,7 @@ int rumor_open(struct rumor **out, const struct rumor_options *o,
 
 	err_clear(&err);
 	if (out == NULL || o == NULL) {
-		rv = err_set(&err, RUMOR_EINVAL, "no options");
+		rv = err_set(&err, RUMOR_EINVAL, "out and options are required");
 		goto err;
 	}
 	/* From here on, only the library-sized copy is read. */

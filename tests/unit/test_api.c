@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "rumor.h"
@@ -579,6 +580,39 @@ static void test_run_needs_a_node_that_owns_its_loop(void **state)
 	free(dir);
 }
 
+/* rumor_stop before rumor_run: the run returns at once instead of
+ * serving forever, and the node stays open and usable. A listening node
+ * keeps its loop alive, so a broken stop would hang: alarm() turns that
+ * into a failure. */
+static void test_stop_before_run_makes_run_return_and_keeps_the_node(void **state)
+{
+	struct rumor_options o;
+	struct rumor *n;
+	char *dir = tu_tmpdir("stop");
+	char msg[RUMOR_ERRMSG_MAX];
+	void *v;
+	size_t len;
+
+	(void)state;
+	rumor_options_init(&o);
+	o.data_dir = dir;
+	o.listen = "127.0.0.1:0";
+	o.no_multicast = 1;
+	o.catchup_wait_ms = 0;
+	if (rumor_open(&n, &o, msg, sizeof msg) != 0)
+		fail_msg("open: %s", msg);
+	alarm(20);
+	rumor_stop(n);
+	assert_int_equal(rumor_run(n), 0);
+	alarm(0);
+	assert_int_equal(rumor_put(n, "k", 1, "v", 1), 0);
+	assert_int_equal(rumor_get(n, "k", 1, &v, &len), 0);
+	rumor_free(v);
+	rumor_close(n, NULL, NULL);
+	tu_rmrf(dir);
+	free(dir);
+}
+
 static void test_library_version_is_the_package_version(void **state)
 {
 	(void)state;
@@ -613,6 +647,7 @@ int main(void)
 		cmocka_unit_test(test_open_refuses_options_of_an_unknown_size),
 		cmocka_unit_test(test_library_version_is_the_package_version),
 		cmocka_unit_test(test_run_needs_a_node_that_owns_its_loop),
+		cmocka_unit_test(test_stop_before_run_makes_run_return_and_keeps_the_node),
 	};
 
 	return cmocka_run_group_tests_name("api", tests, NULL, NULL);
