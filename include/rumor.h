@@ -197,13 +197,14 @@ RUMOR_API RUMOR_MUST_CHECK int rumor_run(struct rumor *n);
 /* Makes rumor_run return after the loop iteration that is running; it
  * closes nothing and drops nothing (a write already acknowledged stays
  * acknowledged; a connection stays open until rumor_close). Call it from
- * the node's loop thread only, typically from a callback the node makes
- * (on_change, log) or from a handle the program put on the same loop;
- * it is neither thread-safe nor async-signal-safe (to stop from another
- * thread or a signal, wake the loop with a uv_async_t or uv_signal_t and
- * call rumor_stop there). Called while rumor_run is not running, the
- * next rumor_run returns after at most one iteration. With an external
- * loop (o->loop) it calls uv_stop() on that loop. */
+ * the thread that runs the node's loop only, e.g. from a callback the
+ * node makes (on_change, log): it is neither thread-safe nor
+ * async-signal-safe. A program that must stop a node from another thread
+ * or a signal handler opens it on a loop of its own (o->loop), wakes that
+ * loop with a uv_async_t or uv_signal_t, and stops it there. Called while
+ * rumor_run is not running, the next rumor_run returns at once (after at
+ * most one loop iteration). With an external loop (o->loop) it calls
+ * uv_stop() on that loop. */
 RUMOR_API void rumor_stop(struct rumor *n);
 
 /* Closes the node. Every handle is closed and memory freed once cb (if
