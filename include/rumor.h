@@ -15,11 +15,17 @@
  *     nodes may live in one process, on one loop or on several.
  *  5. Keys and values are arbitrary bytes (NUL included). A key is 1 to
  *     RUMOR_KEY_MAX bytes, a value 0 to RUMOR_VALUE_MAX bytes.
- *  6. Fields are only ever added at the end of the structs below; always
- *     start from rumor_options_init().
+ *  6. struct rumor_options and struct rumor_stats can grow without
+ *     breaking programs built against an older header: each starts with a
+ *     size field, fields are only ever added at the end, and the library
+ *     reads or writes only `size` bytes. Always start from
+ *     rumor_options_init() / RUMOR_STATS_INIT (or rumor_stats_init()),
+ *     which set size to the struct as this header knows it.
  *  7. A node that listens or dials sets SIGPIPE to SIG_IGN when it is at
  *     its default (a peer closing mid-write would otherwise end the
  *     process); a handler the program installed is left alone.
+ *  8. Calls that can fail are marked RUMOR_MUST_CHECK: the compiler warns
+ *     when a result is ignored.
  */
 #ifndef RUMOR_H
 #define RUMOR_H
@@ -118,6 +124,10 @@ typedef void (*rumor_change_cb)(void *arg, const struct rumor_version *v,
 typedef void (*rumor_log_cb)(void *arg, int level, const char *msg);
 
 struct rumor_options {
+	size_t size;                 /* sizeof(struct rumor_options) as the
+					caller's header knows it; set by
+					rumor_options_init() */
+	/* ---- version 1 */
 	const char *data_dir;        /* required; created if missing */
 	struct uv_loop_s *loop;      /* NULL: the node owns a loop (rumor_run) */
 	int mode;                    /* enum rumor_mode */
@@ -154,21 +164,47 @@ struct rumor_options {
 	uint32_t suspect_after_ms;   /* member suspect after this silence; 0: 15 s */
 	uint32_t gone_after_ms;      /* member gone after this silence; 0: 60 s */
 	int fsync;                   /* enum rumor_fsync */
+	/* Fields of later versions go here, at the end, each with a default
+	 * that keeps version 1 behaviour. */
 };
 
-/* Fills o with defaults; always call before setting fields. */
+/* The size of version 1 of struct rumor_options: the smallest size the
+ * library accepts. */
+#define RUMOR_OPTIONS_SIZE_V1 \
+	(offsetof(struct rumor_options, fsync) + sizeof(int))
+
+/* Fills o with defaults and sets o->size = sizeof *o; always call before
+ * setting fields. */
 RUMOR_API void rumor_options_init(struct rumor_options *o);
 
 /* Opens (creating on first use) the node whose state lives in
- * o->data_dir. On failure returns a negative code, writes a message into
+ * o->data_dir. Reads only the first o->size bytes of o: fields past them
+ * (added after the caller's header) take their defaults. RUMOR_EINVAL
+ * when o->size is smaller than RUMOR_OPTIONS_SIZE_V1 (o was not set up
+ * with rumor_options_init()) or larger than the library's struct (the
+ * program was built against a newer header than the library it runs
+ * with). On failure returns a negative code, writes a message into
  * errmsg (if not NULL) and leaves *out untouched. */
 RUMOR_API RUMOR_MUST_CHECK int rumor_open(struct rumor **out,
 					  const struct rumor_options *o,
 					  char *errmsg, size_t errlen);
 
 /* Runs the node's own loop until rumor_stop(); only for nodes opened
- * without o->loop. */
-RUMOR_API int rumor_run(struct rumor *n);
+ * without o->loop (RUMOR_EINVAL otherwise). Returns 0 once stopped; the
+ * node stays open and usable: call rumor_run again, or rumor_close. */
+RUMOR_API RUMOR_MUST_CHECK int rumor_run(struct rumor *n);
+
+/* Makes rumor_run return after the loop iteration that is running; it
+ * closes nothing and drops nothing (a write already acknowledged stays
+ * acknowledged; a connection stays open until rumor_close). Call it from
+ * the thread that runs the node's loop only, e.g. from a callback the
+ * node makes (on_change, log): it is neither thread-safe nor
+ * async-signal-safe. A program that must stop a node from another thread
+ * or a signal handler opens it on a loop of its own (o->loop), wakes that
+ * loop with a uv_async_t or uv_signal_t, and stops it there. Called while
+ * rumor_run is not running, the next rumor_run returns at once (after at
+ * most one loop iteration). With an external loop (o->loop) it calls
+ * uv_stop() on that loop. */
 RUMOR_API void rumor_stop(struct rumor *n);
 
 /* Closes the node. Every handle is closed and memory freed once cb (if
@@ -179,9 +215,11 @@ RUMOR_API void rumor_close(struct rumor *n, void (*cb)(void *arg), void *arg);
 /* Applies what can change while running, from o: log_level, log and
  * log_arg, the seed list (peers, n_peers: replaces the old one) and the
  * trusted-keys file (re-read; only when the node was opened with one).
- * Other fields are ignored. On error nothing changes. Connections to
- * identities no longer trusted are closed. */
-RUMOR_API int rumor_reload(struct rumor *n, const struct rumor_options *o);
+ * Other fields are ignored. o->size is checked as by rumor_open
+ * (RUMOR_EINVAL). On error nothing changes. Connections to identities no
+ * longer trusted are closed. */
+RUMOR_API RUMOR_MUST_CHECK int rumor_reload(struct rumor *n,
+					    const struct rumor_options *o);
 
 /* Detail of the last failed call on n. */
 RUMOR_API const char *rumor_errmsg(const struct rumor *n);
@@ -249,25 +287,33 @@ RUMOR_API RUMOR_MUST_CHECK int rumor_get_version(struct rumor *n,
 RUMOR_API void rumor_record_free(struct rumor_record *rec);
 
 /* Calls cb for each live key starting with prefix, in key order; cb
- * returns nonzero to stop (rumor_scan then returns 0). */
+ * returns nonzero to stop (rumor_scan then returns 0). key and value
+ * point into the library's buffers and are valid only during that call
+ * of cb: copy what must outlive it. cb must not close the node. */
 typedef int (*rumor_scan_cb)(void *arg, const void *key, size_t key_len,
 			     const void *value, size_t value_len);
-RUMOR_API int rumor_scan(struct rumor *n, const void *prefix,
+RUMOR_API RUMOR_MUST_CHECK int rumor_scan(struct rumor *n, const void *prefix,
 			 size_t prefix_len, rumor_scan_cb cb, void *arg);
 /* rumor_scan resumed: only the keys strictly after the key (after,
  * after_len) in key order (bytewise, a shorter key first), e.g. the last
  * key a paused scan gave; after NULL: from the start, as rumor_scan.
  * after need not exist nor begin with prefix. RUMOR_EINVAL when after is
  * longer than RUMOR_KEY_MAX. */
-RUMOR_API int rumor_scan_after(struct rumor *n, const void *prefix,
+RUMOR_API RUMOR_MUST_CHECK int rumor_scan_after(struct rumor *n, const void *prefix,
 			       size_t prefix_len, const void *after,
 			       size_t after_len, rumor_scan_cb cb, void *arg);
 
+/* Frees memory the library handed over through a void ** (the value of
+ * rumor_get). Nothing else: a record goes to rumor_record_free(), a
+ * node to rumor_close(). NULL is a no-op. */
 RUMOR_API void rumor_free(void *p);
 
 /* ------------------------------------------------------------ stats */
 
 struct rumor_stats {
+	size_t size;                   /* set by the caller: sizeof(struct
+					  rumor_stats) (RUMOR_STATS_INIT) */
+	/* ---- version 1 */
 	uint64_t local_writes;         /* puts and deletes on this node */
 	uint64_t remote_applied;       /* remote versions that won and were stored */
 	uint64_t remote_stale;         /* remote versions the stored one beat */
@@ -287,12 +333,30 @@ struct rumor_stats {
 	uint32_t peers_alive;
 	int catching_up;               /* writes refused until catch-up ends */
 	int open_network;              /* using the built-in network key */
+	/* Counters of later versions go here, at the end. */
 };
 
-RUMOR_API int rumor_stats(struct rumor *n, struct rumor_stats *st);
+/* An initializer that sets size and zeroes every counter:
+ *     struct rumor_stats st = RUMOR_STATS_INIT; */
+#define RUMOR_STATS_INIT {.size = sizeof(struct rumor_stats)}
+
+/* The same for a struct that is not being defined: zeroes st and sets
+ * st->size = sizeof *st. */
+RUMOR_API void rumor_stats_init(struct rumor_stats *st);
+
+/* Fills st with the node's counters as they are now. The caller sets
+ * st->size first (RUMOR_STATS_INIT or rumor_stats_init()); the library
+ * writes only the first st->size bytes, so a program built against an
+ * older, smaller struct gets the counters it knows, and one built against
+ * a newer header gets zeros (from its initializer) in the counters this
+ * library does not have. RUMOR_EINVAL (st untouched) when st->size is
+ * smaller than the size field itself. Cheap: it reads counters kept in
+ * memory and walks the open connections once; no disk access. */
+RUMOR_API RUMOR_MUST_CHECK int rumor_stats(struct rumor *n,
+					   struct rumor_stats *st);
 
 /* The library version, e.g. "0.1.0". */
-RUMOR_API const char *rumor_version(void);
+RUMOR_API const char *rumor_library_version(void);
 
 #ifdef __cplusplus
 }

@@ -19,6 +19,17 @@
  *     winner whatever the argument order. The node calls it both ways; when
  *     resolve(a,b) and resolve(b,a) pick different versions it counts a
  *     symmetry violation and uses the default order.
+ *     It must also be transitive, a total order on versions: if a beats b
+ *     and b beats c, then a beats c. Why: nodes see concurrent versions in
+ *     different orders (one compares a with b and keeps the winner for c,
+ *     another meets c first), and only a total order makes every node end
+ *     with the same winner whatever the arrival order; a cycle (a beats b,
+ *     b beats c, c beats a) leaves nodes holding different values forever.
+ *     The node cannot detect a violation: it only ever holds one stored
+ *     version and compares it with one incoming version, so no two of its
+ *     decisions expose the cycle. Returning 0 ("no opinion") for some pairs
+ *     is allowed only if the resolver's answers together with the default
+ *     order still form one total order.
  *  4. All pointers are valid only during the call. value is NULL and
  *     value_len 0 for a deletion (deleted != 0). The resolver must not
  *     keep them, must not block, and must be safe to call from any thread.

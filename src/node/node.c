@@ -189,11 +189,34 @@ static void node_close_parts(struct rumor *n);
 void rumor_options_init(struct rumor_options *o)
 {
 	memset(o, 0, sizeof *o);
+	o->size = sizeof *o;
 	o->mode = RUMOR_MODE_PEER;
 	o->log_level = RUMOR_LOG_INFO;
 	o->interval_min_ms = 100;
 	o->interval_max_ms = 10000;
 	o->catchup_wait_ms = 3000;
+}
+
+int node_options_import(struct rumor_options *dst,
+			const struct rumor_options *src, size_t oldest,
+			struct err *err)
+{
+	if (src->size < oldest)
+		return err_set(err, RUMOR_EINVAL,
+			       "options size %zu is smaller than the oldest "
+			       "known (%zu): set up options with "
+			       "rumor_options_init()",
+			       src->size, oldest);
+	if (src->size > sizeof *dst)
+		return err_set(err, RUMOR_EINVAL,
+			       "options size %zu is larger than this "
+			       "library's (%zu): the program was built "
+			       "against a newer rumor.h than librumor %s",
+			       src->size, sizeof *dst, PACKAGE_VERSION);
+	rumor_options_init(dst);
+	memcpy(dst, src, src->size);
+	dst->size = sizeof *dst;
+	return 0;
 }
 
 static int node_open_resolver(struct rumor *n, struct err *err)
@@ -221,6 +244,7 @@ static int node_load_network_key(struct rumor *n, struct err *err)
 int rumor_open(struct rumor **out, const struct rumor_options *o,
 	       char *errmsg, size_t errlen)
 {
+	struct rumor_options opt;
 	struct store_options so;
 	struct err err;
 	struct rumor *n;
@@ -228,8 +252,16 @@ int rumor_open(struct rumor **out, const struct rumor_options *o,
 	int rv;
 
 	err_clear(&err);
-	if (out == NULL || o == NULL || o->data_dir == NULL ||
-	    o->data_dir[0] == '\0') {
+	if (out == NULL || o == NULL) {
+		rv = err_set(&err, RUMOR_EINVAL, "out and options are required");
+		goto err;
+	}
+	/* From here on, only the library-sized copy is read. */
+	rv = node_options_import(&opt, o, RUMOR_OPTIONS_SIZE_V1, &err);
+	if (rv != 0)
+		goto err;
+	o = &opt;
+	if (o->data_dir == NULL || o->data_dir[0] == '\0') {
 		rv = err_set(&err, RUMOR_EINVAL, "a data dir is required");
 		goto err;
 	}
@@ -486,12 +518,17 @@ void rumor_close(struct rumor *n, void (*cb)(void *arg), void *arg)
 
 int rumor_reload(struct rumor *n, const struct rumor_options *o)
 {
+	struct rumor_options opt;
 	struct err err;
 	int rv;
 
 	err_clear(&err);
 	if (n == NULL || o == NULL)
 		return RUMOR_EINVAL;
+	rv = node_options_import(&opt, o, RUMOR_OPTIONS_SIZE_V1, &err);
+	if (rv != 0)
+		return node_fail(n, &err);
+	o = &opt;
 	if (o->log_level < RUMOR_LOG_ERROR || o->log_level > RUMOR_LOG_DEBUG)
 		return node_fail(n, &(struct err){RUMOR_EINVAL, "unknown log level"});
 	rv = node_net_reload(n, o, &err);
@@ -516,7 +553,7 @@ void rumor_node_id(const struct rumor *n, char out[RUMOR_NODE_ID_STRLEN])
 	memcpy(out, n->id_str, RUMOR_NODE_ID_STRLEN);
 }
 
-const char *rumor_version(void)
+const char *rumor_library_version(void)
 {
 	return PACKAGE_VERSION;
 }
@@ -707,14 +744,41 @@ int rumor_scan_after(struct rumor *n, const void *prefix, size_t prefix_len,
 
 /* ------------------------------------------------------------ stats */
 
+static void node_fill_stats(struct rumor *n, struct rumor_stats *st);
+
+void rumor_stats_init(struct rumor_stats *st)
+{
+	memset(st, 0, sizeof *st);
+	st->size = sizeof *st;
+}
+
 int rumor_stats(struct rumor *n, struct rumor_stats *st)
+{
+	struct rumor_stats all;
+	size_t size;
+
+	if (n == NULL || st == NULL)
+		return RUMOR_EINVAL;
+	if (st->size < sizeof st->size)
+		return node_fail(n, &(struct err){RUMOR_EINVAL,
+			"stats size is unset: start from RUMOR_STATS_INIT "
+			"or rumor_stats_init()"});
+	node_fill_stats(n, &all);
+	/* An older caller's struct is a prefix of ours; a newer caller's
+	 * extra counters keep the zeros its initializer gave them. */
+	size = st->size < sizeof all ? st->size : sizeof all;
+	all.size = st->size;
+	memcpy(st, &all, size);
+	return 0;
+}
+
+/* Every counter of the library's struct rumor_stats. */
+static void node_fill_stats(struct rumor *n, struct rumor_stats *st)
 {
 	struct store_stats ss;
 	struct resolver_stats rs;
 
-	if (n == NULL || st == NULL)
-		return RUMOR_EINVAL;
-	memset(st, 0, sizeof *st);
+	rumor_stats_init(st);
 	store_get_stats(n->store, &ss);
 	resolver_get_stats(n->resolver, &rs);
 	st->local_writes = ss.local_writes;
@@ -728,7 +792,6 @@ int rumor_stats(struct rumor *n, struct rumor_stats *st)
 	st->symmetry_violations = rs.symmetry_violations;
 	st->open_network = n->open_network;
 	node_net_stats(n, st);
-	return 0;
 }
 
 /* ------------------------------------------------------------ control */
@@ -746,7 +809,7 @@ int node_get_status(struct rumor *n, struct node_status *st)
 	st->unsynced_changes = n->opt.fsync == RUMOR_FSYNC_EVERYSEC
 				       ? node_changes(n) - n->synced_changes
 				       : 0;
-	rumor_stats(n, &st->stats);
+	node_fill_stats(n, &st->stats);
 	st->velocity = st->stats.velocity;
 	st->interval_ms = st->stats.interval_ms;
 	st->catching_up = st->stats.catching_up;

@@ -57,6 +57,17 @@ struct rumor {
 	void *close_arg;
 };
 
+/* Copies caller options src into dst: the library's defaults, then the
+ * first src->size bytes of src, so fields an older caller's header lacks
+ * keep their defaults. oldest is the smallest size accepted
+ * (RUMOR_OPTIONS_SIZE_V1; a test passes a smaller one to play a caller of
+ * an older version). RUMOR_EINVAL, with a message, when src->size is
+ * below oldest or above sizeof *dst; dst is then unspecified. Borrowed
+ * pointers in src are copied as pointers. */
+int node_options_import(struct rumor_options *dst,
+			const struct rumor_options *src, size_t oldest,
+			struct err *err);
+
 /* Wall clock in ms since the epoch (the test hook, else the system's). */
 uint64_t node_wall_ms(struct rumor *n);
 

@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "rumor.h"
+#include "node/node.h"
 #include "tests/lib/testutil.h"
 
 struct changes {
@@ -176,7 +178,7 @@ static void test_write_applies_every_op_at_once_in_order(void **state)
 {
 	struct fixture *f = *state;
 	struct rumor_record *rec;
-	struct rumor_stats st;
+	struct rumor_stats st = RUMOR_STATS_INIT;
 	struct rumor_op ops[4] = {
 		{"a", 1, "1", 1, 0},
 		{"b", 1, "2", 1, 0},
@@ -255,7 +257,7 @@ static void test_change_callback_sees_every_local_change(void **state)
 static void test_stats_count_writes_and_keys(void **state)
 {
 	struct fixture *f = *state;
-	struct rumor_stats st;
+	struct rumor_stats st = RUMOR_STATS_INIT;
 
 	assert_int_equal(rumor_put(f->node, "x", 1, "1", 1), 0);
 	assert_int_equal(rumor_put(f->node, "y", 1, "1", 1), 0);
@@ -397,6 +399,226 @@ static void test_strerror_names_every_code(void **state)
 	assert_string_equal(rumor_strerror(-9999), "unknown error");
 }
 
+/* ------------------------------------------------------------ growth */
+
+/* An older caller: its header ended before control_socket. Played by
+ * telling the import that such a struct is the oldest version; the bytes
+ * past the caller's size (garbage here) must not be read. */
+static void test_options_of_an_older_version_take_defaults_past_their_size(void **state)
+{
+	size_t old_size = offsetof(struct rumor_options, control_socket);
+	struct rumor_options src, dst;
+	struct err err;
+
+	(void)state;
+	rumor_options_init(&src);
+	src.data_dir = "/nowhere";
+	src.mode = RUMOR_MODE_REPLICA;
+	src.interval_max_ms = 1234;
+	memset((char *)&src + old_size, 0x5a, sizeof src - old_size);
+	src.size = old_size;
+	err_clear(&err);
+	assert_int_equal(node_options_import(&dst, &src, old_size, &err), 0);
+	assert_int_equal(dst.size, sizeof dst);
+	assert_string_equal(dst.data_dir, "/nowhere");
+	assert_int_equal(dst.mode, RUMOR_MODE_REPLICA);
+	assert_int_equal(dst.interval_max_ms, 1234);
+	assert_int_equal(dst.control_socket, 0);
+	assert_int_equal(dst.suspect_after_ms, 0);
+	assert_int_equal(dst.gone_after_ms, 0);
+	assert_int_equal(dst.fsync, RUMOR_FSYNC_EVERYSEC);
+
+	/* One byte short of that older version is refused. */
+	src.size = old_size - 1;
+	assert_int_equal(node_options_import(&dst, &src, old_size, &err),
+			 RUMOR_EINVAL);
+}
+
+static void test_open_refuses_options_of_an_unknown_size(void **state)
+{
+	struct {
+		struct rumor_options o;
+		uint64_t field_of_a_newer_header;
+	} newer;
+	struct rumor_options o;
+	struct rumor *n = NULL;
+	char *dir = tu_tmpdir("size");
+	char msg[RUMOR_ERRMSG_MAX] = "";
+
+	(void)state;
+	/* Not set up with rumor_options_init(): size 0. */
+	memset(&o, 0, sizeof o);
+	o.data_dir = dir;
+	assert_int_equal(rumor_open(&n, &o, msg, sizeof msg), RUMOR_EINVAL);
+	assert_null(n);
+	assert_non_null(strstr(msg, "rumor_options_init"));
+
+	rumor_options_init(&o);
+	o.data_dir = dir;
+	o.size = RUMOR_OPTIONS_SIZE_V1 - 1;
+	msg[0] = '\0';
+	assert_int_equal(rumor_open(&n, &o, msg, sizeof msg), RUMOR_EINVAL);
+	assert_null(n);
+	assert_non_null(strstr(msg, "smaller"));
+
+	/* Built against a newer header than this library. */
+	memset(&newer, 0, sizeof newer);
+	rumor_options_init(&newer.o);
+	newer.o.data_dir = dir;
+	newer.o.size = sizeof newer;
+	newer.field_of_a_newer_header = 1;
+	msg[0] = '\0';
+	assert_int_equal(rumor_open(&n, &newer.o, msg, sizeof msg),
+			 RUMOR_EINVAL);
+	assert_null(n);
+	assert_non_null(strstr(msg, "newer"));
+
+	/* The version 1 size itself opens. */
+	rumor_options_init(&o);
+	o.data_dir = dir;
+	o.size = RUMOR_OPTIONS_SIZE_V1;
+	assert_int_equal(rumor_open(&n, &o, msg, sizeof msg), 0);
+	rumor_close(n, NULL, NULL);
+	tu_rmrf(dir);
+	free(dir);
+}
+
+static void test_reload_refuses_options_of_an_unknown_size(void **state)
+{
+	struct fixture *f = *state;
+	struct rumor_options o;
+
+	memset(&o, 0, sizeof o);
+	assert_int_equal(rumor_reload(f->node, &o), RUMOR_EINVAL);
+	assert_non_null(strstr(rumor_errmsg(f->node), "rumor_options_init"));
+	rumor_options_init(&o);
+	o.size = sizeof o + 8;
+	assert_int_equal(rumor_reload(f->node, &o), RUMOR_EINVAL);
+	assert_non_null(strstr(rumor_errmsg(f->node), "newer"));
+	rumor_options_init(&o);
+	o.log_level = RUMOR_LOG_DEBUG;
+	assert_int_equal(rumor_reload(f->node, &o), 0);
+}
+
+/* An older caller's struct rumor_stats ends early: bytes past its size
+ * belong to something else and must stay as they are. */
+static void test_stats_fill_only_the_callers_size(void **state)
+{
+	struct fixture *f = *state;
+	size_t old_size = offsetof(struct rumor_stats, remote_applied);
+	struct rumor_stats st;
+	const unsigned char *tail = (const unsigned char *)&st + old_size;
+	size_t i;
+
+	assert_int_equal(rumor_put(f->node, "k", 1, "v", 1), 0);
+	memset(&st, 0xa5, sizeof st);
+	st.size = old_size;
+	assert_int_equal(rumor_stats(f->node, &st), 0);
+	assert_int_equal(st.size, old_size);
+	assert_int_equal(st.local_writes, 1);
+	for (i = 0; i < sizeof st - old_size; i++)
+		assert_int_equal(tail[i], 0xa5);
+}
+
+/* A newer caller's struct has counters this library lacks: they keep the
+ * zeros RUMOR_STATS_INIT gave them (here: a marker), never garbage. */
+static void test_stats_leave_counters_of_a_newer_header_alone(void **state)
+{
+	struct fixture *f = *state;
+	struct {
+		struct rumor_stats st;
+		uint64_t counter_of_a_newer_header;
+	} newer;
+
+	assert_int_equal(rumor_put(f->node, "k", 1, "v", 1), 0);
+	memset(&newer, 0, sizeof newer);
+	newer.st.size = sizeof newer;
+	newer.counter_of_a_newer_header = 77;
+	assert_int_equal(rumor_stats(f->node, &newer.st), 0);
+	assert_int_equal(newer.st.size, sizeof newer);
+	assert_int_equal(newer.st.local_writes, 1);
+	assert_int_equal(newer.st.keys, 1);
+	assert_int_equal(newer.counter_of_a_newer_header, 77);
+}
+
+static void test_stats_without_a_size_are_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct rumor_stats st;
+
+	memset(&st, 0, sizeof st);
+	st.local_writes = 99;
+	assert_int_equal(rumor_stats(f->node, &st), RUMOR_EINVAL);
+	assert_non_null(strstr(rumor_errmsg(f->node), "RUMOR_STATS_INIT"));
+	assert_int_equal(st.local_writes, 99);
+	rumor_stats_init(&st);
+	assert_int_equal(st.size, sizeof st);
+	assert_int_equal(rumor_stats(f->node, &st), 0);
+	assert_int_equal(st.local_writes, 0);
+}
+
+/* A node opened on the program's loop is run by the program. */
+static void test_run_needs_a_node_that_owns_its_loop(void **state)
+{
+	struct rumor_options o;
+	struct rumor *n;
+	uv_loop_t loop;
+	char *dir = tu_tmpdir("extloop");
+	char msg[RUMOR_ERRMSG_MAX];
+
+	(void)state;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	rumor_options_init(&o);
+	o.data_dir = dir;
+	o.loop = &loop;
+	assert_int_equal(rumor_open(&n, &o, msg, sizeof msg), 0);
+	assert_int_equal(rumor_run(n), RUMOR_EINVAL);
+	rumor_close(n, NULL, NULL);
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	tu_rmrf(dir);
+	free(dir);
+}
+
+/* rumor_stop before rumor_run: the run returns at once instead of
+ * serving forever, and the node stays open and usable. A listening node
+ * keeps its loop alive, so a broken stop would hang: alarm() turns that
+ * into a failure. */
+static void test_stop_before_run_makes_run_return_and_keeps_the_node(void **state)
+{
+	struct rumor_options o;
+	struct rumor *n;
+	char *dir = tu_tmpdir("stop");
+	char msg[RUMOR_ERRMSG_MAX];
+	void *v;
+	size_t len;
+
+	(void)state;
+	rumor_options_init(&o);
+	o.data_dir = dir;
+	o.listen = "127.0.0.1:0";
+	o.no_multicast = 1;
+	o.catchup_wait_ms = 0;
+	if (rumor_open(&n, &o, msg, sizeof msg) != 0)
+		fail_msg("open: %s", msg);
+	alarm(20);
+	rumor_stop(n);
+	assert_int_equal(rumor_run(n), 0);
+	alarm(0);
+	assert_int_equal(rumor_put(n, "k", 1, "v", 1), 0);
+	assert_int_equal(rumor_get(n, "k", 1, &v, &len), 0);
+	rumor_free(v);
+	rumor_close(n, NULL, NULL);
+	tu_rmrf(dir);
+	free(dir);
+}
+
+static void test_library_version_is_the_package_version(void **state)
+{
+	(void)state;
+	assert_string_equal(rumor_library_version(), PACKAGE_VERSION);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -413,10 +635,19 @@ int main(void)
 		T(test_data_survives_close_and_reopen),
 		T(test_a_data_dir_in_use_is_refused),
 		T(test_two_nodes_live_in_one_process),
+		T(test_reload_refuses_options_of_an_unknown_size),
+		T(test_stats_fill_only_the_callers_size),
+		T(test_stats_leave_counters_of_a_newer_header_alone),
+		T(test_stats_without_a_size_are_refused),
 #undef T
 		cmocka_unit_test(test_a_replica_refuses_local_writes),
 		cmocka_unit_test(test_open_without_a_data_dir_fails),
 		cmocka_unit_test(test_strerror_names_every_code),
+		cmocka_unit_test(test_options_of_an_older_version_take_defaults_past_their_size),
+		cmocka_unit_test(test_open_refuses_options_of_an_unknown_size),
+		cmocka_unit_test(test_library_version_is_the_package_version),
+		cmocka_unit_test(test_run_needs_a_node_that_owns_its_loop),
+		cmocka_unit_test(test_stop_before_run_makes_run_return_and_keeps_the_node),
 	};
 
 	return cmocka_run_group_tests_name("api", tests, NULL, NULL);

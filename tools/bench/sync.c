@@ -664,12 +664,24 @@ struct keys_at_least {
 	uint64_t keys;
 };
 
+/* The node's counters. rumor_stats fails only on a bad argument, a bug
+ * here, so a failure ends the bench rather than printing wrong figures. */
+static void bench_stats(struct rumor *n, struct rumor_stats *st)
+{
+	rumor_stats_init(st);
+	if (rumor_stats(n, st) != 0) {
+		fprintf(stderr, "rumor-bench: rumor_stats: %s\n",
+			rumor_errmsg(n));
+		exit(1);
+	}
+}
+
 static int has_keys(void *arg)
 {
 	struct keys_at_least *k = arg;
 	struct rumor_stats st;
 
-	rumor_stats(k->n, &st);
+	bench_stats(k->n, &st);
 	return st.keys >= k->keys;
 }
 
@@ -756,7 +768,7 @@ static int pair_open(struct pair *p, const struct bench_opts *o,
 	p->cpu_a = p->a.cpu - cpu_a0;
 	p->cpu_other = cpu_now(CLOCK_PROCESS_CPUTIME_ID) - cpu_all0 -
 		       p->cpu_b - p->cpu_a;
-	rumor_stats(p->b, &p->b_after);
+	bench_stats(p->b, &p->b_after);
 	return 0;
 failed:
 	pair_close(p);
@@ -834,10 +846,10 @@ static int bench_steady(const struct bench_opts *o, const char *root)
 	p.a.next_key = KEYS_MAIN;
 	worker_call(&p.a, worker_start_puts_fn, NULL);
 	run_until(&p.m, never, NULL, DEFAULT_WARMUP_MS);
-	rumor_stats(p.b, &s0);
+	bench_stats(p.b, &s0);
 	t0 = bench_now();
 	run_until(&p.m, never, NULL, (double)o->steady_ms);
-	rumor_stats(p.b, &s1);
+	bench_stats(p.b, &s1);
 	t1 = bench_now();
 	worker_call(&p.a, worker_stop_puts_fn, NULL);
 	puts = p.a.puts;
@@ -1040,7 +1052,7 @@ static int bench_bytes(const struct bench_opts *o, const char *root)
 
 	/* The delta: new keys on A, then until B holds them; whatever
 	 * the nodes exchange meanwhile (digests, rounds) counts. */
-	rumor_stats(p.b, &s0);
+	bench_stats(p.b, &s0);
 	p.a.next_key = KEYS_DELTA;
 	worker_call(&p.a, worker_put_fn, &count);
 	want.n = p.b;
@@ -1052,7 +1064,7 @@ static int bench_bytes(const struct bench_opts *o, const char *root)
 		rmrf(b);
 		return -1;
 	}
-	rumor_stats(p.b, &s1);
+	bench_stats(p.b, &s1);
 	pair_close(&p);
 	rmrf(a);
 	rmrf(b);
@@ -1112,7 +1124,8 @@ static int parse_args(int argc, char **argv, struct bench_opts *o,
 		*mode = argv[1];
 		i = 2;
 	}
-	for (; i < argc; i++) {
+	/* Every option but --help takes one value: two words a step. */
+	for (; i < argc; i += 2) {
 		const char *a = argv[i];
 		size_t *dst = NULL, min = 1, max = 0;
 
@@ -1155,7 +1168,6 @@ static int parse_args(int argc, char **argv, struct bench_opts *o,
 			usage(stderr);
 			return -1;
 		}
-		i++;
 	}
 	if (imax < imin) {
 		fprintf(stderr, "rumor-bench sync: --interval-max below --interval-min\n");

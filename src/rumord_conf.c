@@ -1,0 +1,482 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rumord_conf: rumord's settings. One table names every key once, with
+ * its type and the field it fills; the command line (getopt_long) and
+ * the config file (`name = value` lines) both go through it.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "rumor.h"
+#include "rumord_conf.h"
+
+/* Bits of rumord_conf.set: keys the command line gave. */
+enum {
+	SET_DATA = 1u << 0, SET_LISTEN = 1u << 1, SET_PEERS = 1u << 2,
+	SET_MULTICAST = 1u << 3, SET_NETKEY = 1u << 4, SET_TRUSTED = 1u << 5,
+	SET_RESOLVER = 1u << 6, SET_MODE = 1u << 7, SET_LOGLEVEL = 1u << 8,
+	SET_IMIN = 1u << 9, SET_IMAX = 1u << 10, SET_CATCHUP = 1u << 11,
+	SET_SUSPECT = 1u << 12, SET_GONE = 1u << 13, SET_FSYNC = 1u << 14,
+};
+
+enum conf_type {
+	CONF_STRING,    /* a char * field, replaced */
+	CONF_MULTICAST, /* the multicast group: a string, and multicast on */
+	CONF_PEER,      /* appended to peers */
+	CONF_FLAG,      /* an int field, 0 or 1; no value means 1 */
+	CONF_CHOICE,    /* an int field, one of a list of words */
+	CONF_MS,        /* a uint32_t field, a duration in ms */
+	CONF_IGNORED,   /* accepted for scripts, no effect */
+	CONF_CONFIG,    /* the config file: command line only */
+};
+
+struct conf_word {
+	const char *name;
+	int value;
+};
+
+struct conf_key {
+	const char *name;
+	enum conf_type type;
+	size_t field;                  /* offsetof(struct rumord_conf, ...) */
+	unsigned set;                  /* its SET_* bit */
+	const struct conf_word *words; /* CONF_FLAG, CONF_CHOICE */
+	const char *expect;            /* a valid value, for messages */
+};
+
+static const struct conf_word bool_words[] = {
+	{"1", 1}, {"true", 1}, {"yes", 1}, {"on", 1},
+	{"0", 0}, {"false", 0}, {"no", 0}, {"off", 0}, {NULL, 0},
+};
+static const struct conf_word mode_words[] = {
+	{"peer", RUMOR_MODE_PEER}, {"replica", RUMOR_MODE_REPLICA}, {NULL, 0},
+};
+static const struct conf_word level_words[] = {
+	{"error", RUMOR_LOG_ERROR}, {"warn", RUMOR_LOG_WARN},
+	{"warning", RUMOR_LOG_WARN}, {"info", RUMOR_LOG_INFO},
+	{"debug", RUMOR_LOG_DEBUG}, {NULL, 0},
+};
+static const struct conf_word fsync_words[] = {
+	{"everysec", RUMOR_FSYNC_EVERYSEC}, {"always", RUMOR_FSYNC_ALWAYS},
+	{"never", RUMOR_FSYNC_NEVER}, {NULL, 0},
+};
+
+#define FIELD(m) offsetof(struct rumord_conf, m)
+#define MS_EXPECT "a duration in ms (e.g. 250 or 2s)"
+static const struct conf_key conf_keys[] = {
+	{"data", CONF_STRING, FIELD(data), SET_DATA, NULL, NULL},
+	{"listen", CONF_STRING, FIELD(listen), SET_LISTEN, NULL, NULL},
+	{"peer", CONF_PEER, FIELD(peers), SET_PEERS, NULL, NULL},
+	{"multicast", CONF_MULTICAST, FIELD(multicast), SET_MULTICAST, NULL,
+	 NULL},
+	{"no-multicast", CONF_FLAG, FIELD(no_multicast), SET_MULTICAST,
+	 bool_words, "true or false"},
+	{"network-key", CONF_STRING, FIELD(network_key), SET_NETKEY, NULL,
+	 NULL},
+	{"trusted-keys", CONF_STRING, FIELD(trusted_keys), SET_TRUSTED, NULL,
+	 NULL},
+	{"resolver", CONF_STRING, FIELD(resolver), SET_RESOLVER, NULL, NULL},
+	{"mode", CONF_CHOICE, FIELD(mode), SET_MODE, mode_words,
+	 "peer or replica"},
+	{"config", CONF_CONFIG, FIELD(config), 0, NULL, NULL},
+	{"log-level", CONF_CHOICE, FIELD(log_level), SET_LOGLEVEL, level_words,
+	 "error, warn, info or debug"},
+	{"interval-min", CONF_MS, FIELD(interval_min_ms), SET_IMIN, NULL,
+	 MS_EXPECT},
+	{"interval-max", CONF_MS, FIELD(interval_max_ms), SET_IMAX, NULL,
+	 MS_EXPECT},
+	{"catchup-wait", CONF_MS, FIELD(catchup_wait_ms), SET_CATCHUP, NULL,
+	 MS_EXPECT},
+	{"suspect-after", CONF_MS, FIELD(suspect_after_ms), SET_SUSPECT, NULL,
+	 MS_EXPECT},
+	{"gone-after", CONF_MS, FIELD(gone_after_ms), SET_GONE, NULL,
+	 MS_EXPECT},
+	{"fsync", CONF_CHOICE, FIELD(fsync), SET_FSYNC, fsync_words,
+	 "everysec, always or never"},
+	{"foreground", CONF_IGNORED, 0, 0, NULL, NULL},
+};
+#undef FIELD
+#define N_KEYS (sizeof conf_keys / sizeof conf_keys[0])
+
+static const char usage_text[] =
+	"usage: rumord [options]\n"
+	"\n"
+	"Runs one rumor node in the foreground; logs go to stderr.\n"
+	"\n"
+	"  --data DIR             data directory (default: $RUMOR_DATA, else ./rumor-data)\n"
+	"  --listen HOST:PORT     address to accept peers on (default 0.0.0.0:0, announced)\n"
+	"  --peer HOST:PORT       a seed peer; repeatable\n"
+	"  --multicast GROUP:PORT multicast group for discovery (default: built-in group)\n"
+	"  --no-multicast         no multicast discovery (seeds only)\n"
+	"  --network-key FILE     the cluster's network key (default: built-in OPEN key)\n"
+	"  --trusted-keys FILE    accept only the node ids listed in FILE\n"
+	"  --resolver FILE.so     conflict resolver shared object\n"
+	"  --mode peer|replica    a replica never originates writes (default peer)\n"
+	"  --config FILE          INI-style file with the same names as these flags;\n"
+	"                         flags given on the command line win\n"
+	"  --log-level LEVEL      error, warn, info (default) or debug\n"
+	"  --interval-min MS      fastest reconciliation interval (default 100)\n"
+	"  --interval-max MS      idle reconciliation interval (default 10000)\n"
+	"  --catchup-wait MS      at start, reconcile this long at most before\n"
+	"                         accepting writes (default 3000; 0: do not wait)\n"
+	"  --suspect-after MS     a silent member turns suspect (default 15000)\n"
+	"  --gone-after MS        a silent member is gone (default 60000)\n"
+	"  --fsync POLICY         everysec (default: fsync in the background once a\n"
+	"                         second), always (before each write is acknowledged)\n"
+	"                         or never (the OS decides); a crash of rumord alone\n"
+	"                         never loses an acknowledged write\n"
+	"  --foreground           stay in the foreground (the default; accepted for scripts)\n"
+	"  --help                 this text\n"
+	"  --version              the version\n"
+	"\n"
+	"Signals: SIGTERM and SIGINT close cleanly; SIGHUP reloads the log level,\n"
+	"the seed list and the trusted keys.\n";
+
+void rumord_conf_init(struct rumord_conf *c)
+{
+	memset(c, 0, sizeof *c);
+	c->mode = RUMOR_MODE_PEER;
+	c->log_level = RUMOR_LOG_INFO;
+	c->catchup_wait_ms = UINT32_MAX;
+	c->fsync = RUMOR_FSYNC_EVERYSEC;
+}
+
+void rumord_conf_free(struct rumord_conf *c)
+{
+	size_t i;
+
+	free(c->data);
+	free(c->listen);
+	for (i = 0; i < c->n_peers; i++)
+		free(c->peers[i]);
+	free(c->multicast);
+	free(c->network_key);
+	free(c->trusted_keys);
+	free(c->resolver);
+	free(c->config);
+	c->data = c->listen = c->multicast = c->network_key = NULL;
+	c->trusted_keys = c->resolver = c->config = NULL;
+	c->n_peers = 0;
+}
+
+/* A copy of s through the conf's allocator, or NULL. */
+static char *conf_strdup(struct rumord_conf *c, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = c->alloc != NULL ? c->alloc(n, c->alloc_arg) : malloc(n);
+
+	if (p != NULL)
+		memcpy(p, s, n);
+	return p;
+}
+
+/* Replaces the string *field with a copy of value. A failed copy is an
+ * error, never a silent NULL: a NULL network key would mean the open
+ * key. */
+static int conf_set_string(struct rumord_conf *c, char **field,
+			   const char *value, const char *what)
+{
+	char *copy = conf_strdup(c, value);
+
+	if (copy == NULL) {
+		fprintf(stderr, "rumord: out of memory copying the %s setting\n",
+			what);
+		return RUMORD_CONF_ENOMEM;
+	}
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
+/* Milliseconds: a decimal number, optionally followed by ms or s. */
+static int conf_parse_ms(const char *s, uint32_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	if (strcmp(end, "s") == 0) {
+		if (v > 86400ull)
+			return -1;
+		v *= 1000;
+	} else if (*end != '\0' && strcmp(end, "ms") != 0)
+		return -1;
+	if (v > 86400000ull)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int conf_parse_word(const struct conf_word *words, const char *s,
+			   int *out)
+{
+	for (; words->name != NULL; words++) {
+		if (strcasecmp(s, words->name) == 0) {
+			*out = words->value;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static const struct conf_key *conf_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < N_KEYS; i++)
+		if (strcmp(conf_keys[i].name, name) == 0)
+			return &conf_keys[i];
+	return NULL;
+}
+
+/* Checks value for key k: 0 with the parsed number in *num (CONF_FLAG,
+ * CONF_CHOICE, CONF_MS), or RUMORD_CONF_EUSAGE with a message. */
+static int conf_check_value(const struct conf_key *k, const char *value,
+			    const char *where, long long *num)
+{
+	uint32_t ms;
+	int w;
+
+	if (k->type == CONF_IGNORED)
+		return 0;
+	if (k->type == CONF_FLAG && (value == NULL || value[0] == '\0')) {
+		*num = 1;
+		return 0;
+	}
+	if (value == NULL || value[0] == '\0') {
+		fprintf(stderr, "rumord: %s: %s needs a value\n", where, k->name);
+		return RUMORD_CONF_EUSAGE;
+	}
+	if (k->type == CONF_FLAG || k->type == CONF_CHOICE) {
+		if (conf_parse_word(k->words, value, &w) != 0)
+			goto bad;
+		*num = w;
+	} else if (k->type == CONF_MS) {
+		if (conf_parse_ms(value, &ms) != 0)
+			goto bad;
+		*num = ms;
+	}
+	return 0;
+bad:
+	fprintf(stderr, "rumord: %s: %s takes %s, not '%s'\n", where, k->name,
+		k->expect, value);
+	return RUMORD_CONF_EUSAGE;
+}
+
+/* Applies one setting from a flag or the config file. where names the
+ * source for messages; a key the command line set (c->set) is skipped
+ * when it comes from the config, after its value was checked. Returns 0,
+ * RUMORD_CONF_EUSAGE or RUMORD_CONF_ENOMEM (message printed). */
+static int conf_set(struct rumord_conf *c, const struct conf_key *k,
+		    const char *value, const char *where, int from_config)
+{
+	char *base = (char *)c;
+	long long num = 0;
+	int rv;
+
+	rv = conf_check_value(k, value, where, &num);
+	if (rv != 0)
+		return rv;
+	if (from_config && (c->set & k->set))
+		return 0;
+	if (!from_config)
+		c->set |= k->set;
+	switch (k->type) {
+	case CONF_STRING:
+	case CONF_CONFIG:
+		return conf_set_string(c, (char **)(base + k->field), value,
+				       k->name);
+	case CONF_MULTICAST:
+		rv = conf_set_string(c, &c->multicast, value, k->name);
+		if (rv == 0)
+			c->no_multicast = 0;
+		return rv;
+	case CONF_PEER:
+		if (c->n_peers == RUMORD_MAX_PEERS) {
+			fprintf(stderr, "rumord: %s: more than %d peers\n",
+				where, RUMORD_MAX_PEERS);
+			return RUMORD_CONF_EUSAGE;
+		}
+		rv = conf_set_string(c, &c->peers[c->n_peers], value, k->name);
+		if (rv == 0)
+			c->n_peers++;
+		return rv;
+	case CONF_FLAG:
+	case CONF_CHOICE:
+		*(int *)(base + k->field) = (int)num;
+		return 0;
+	case CONF_MS:
+		*(uint32_t *)(base + k->field) = (uint32_t)num;
+		return 0;
+	case CONF_IGNORED:
+		return 0;
+	}
+	return 0;
+}
+
+static char *conf_trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' ||
+			 e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+/* One line of the config file, already trimmed and not a comment. */
+static int conf_line(struct rumord_conf *c, char *s, const char *where)
+{
+	const struct conf_key *k;
+	char *eq, *name, *value = NULL;
+
+	if (*s == '[') {
+		if (strcmp(s, "[rumord]") == 0)
+			return 0;
+		fprintf(stderr, "rumord: %s: unknown section %s\n", where, s);
+		return RUMORD_CONF_EUSAGE;
+	}
+	eq = strchr(s, '=');
+	name = s;
+	if (eq != NULL) {
+		*eq = '\0';
+		name = conf_trim(s);
+		value = conf_trim(eq + 1);
+	}
+	k = conf_find(name);
+	if (k == NULL || k->type == CONF_CONFIG) {
+		fprintf(stderr, "rumord: %s: unknown setting '%s'\n", where,
+			name);
+		return RUMORD_CONF_EUSAGE;
+	}
+	/* Only a switch may stand alone: `no-multicast`, `foreground`. */
+	if (eq == NULL && k->type != CONF_FLAG && k->type != CONF_IGNORED) {
+		fprintf(stderr, "rumord: %s: expected name = value\n", where);
+		return RUMORD_CONF_EUSAGE;
+	}
+	return conf_set(c, k, value, where, 1);
+}
+
+/* The config file: `name = value` lines, `#` or `;` comments, an
+ * optional [rumord] section header. */
+static int conf_load(struct rumord_conf *c, const char *path)
+{
+	char line[4096], where[512];
+	unsigned lineno = 0;
+	FILE *f = fopen(path, "r");
+	int rv = 0;
+
+	if (f == NULL) {
+		fprintf(stderr, "rumord: cannot read config %s: %s\n", path,
+			strerror(errno));
+		return RUMORD_CONF_EUSAGE;
+	}
+	while (rv == 0 && fgets(line, sizeof line, f) != NULL) {
+		char *s;
+
+		lineno++;
+		snprintf(where, sizeof where, "%s:%u", path, lineno);
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			fprintf(stderr, "rumord: %s: line too long\n", where);
+			rv = RUMORD_CONF_EUSAGE;
+			break;
+		}
+		s = conf_trim(line);
+		if (*s == '\0' || *s == '#' || *s == ';')
+			continue;
+		rv = conf_line(c, s, where);
+	}
+	fclose(f);
+	return rv;
+}
+
+/* getopt_long's table, made from conf_keys: key i answers 0x100 + i. */
+static void conf_longopts(struct option *o)
+{
+	size_t i;
+
+	for (i = 0; i < N_KEYS; i++) {
+		o[i].name = conf_keys[i].name;
+		o[i].has_arg = conf_keys[i].type == CONF_FLAG ||
+					       conf_keys[i].type == CONF_IGNORED
+				       ? no_argument
+				       : required_argument;
+		o[i].flag = NULL;
+		o[i].val = 0x100 + (int)i;
+	}
+	o[i++] = (struct option){"help", no_argument, NULL, 'h'};
+	o[i++] = (struct option){"version", no_argument, NULL, 'V'};
+	o[i] = (struct option){NULL, 0, NULL, 0};
+}
+
+/* What is not given: the data dir from $RUMOR_DATA or ./rumor-data, and
+ * listening on any address. */
+static int conf_defaults(struct rumord_conf *c)
+{
+	const char *env = getenv("RUMOR_DATA");
+	int rv = 0;
+
+	if (c->listen == NULL)
+		rv = conf_set_string(c, &c->listen, "0.0.0.0:0", "listen");
+	if (rv == 0 && c->data == NULL)
+		rv = conf_set_string(c, &c->data,
+				     env != NULL && env[0] ? env : "./rumor-data",
+				     "data");
+	return rv;
+}
+
+enum rumord_conf_result rumord_conf_parse_args(struct rumord_conf *c,
+					       int argc, char **argv)
+{
+	struct option longopts[N_KEYS + 3];
+	int ch, rv;
+
+	conf_longopts(longopts);
+	optind = 0;     /* glibc: start over (SIGHUP parses again) */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		if (ch == 'h') {
+			fputs(usage_text, stdout);
+			return RUMORD_CONF_ANSWERED;
+		}
+		if (ch == 'V') {
+			printf("rumord %s\n", rumor_library_version());
+			return RUMORD_CONF_ANSWERED;
+		}
+		if (ch < 0x100 || ch >= 0x100 + (int)N_KEYS) {
+			fprintf(stderr, "rumord: %s '%s'\n",
+				ch == ':' ? "missing value for" : "unknown option",
+				argv[optind - 1]);
+			return RUMORD_CONF_EUSAGE;
+		}
+		rv = conf_set(c, &conf_keys[ch - 0x100], optarg,
+			      "command line", 0);
+		if (rv != 0)
+			return rv;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "rumord: unexpected argument '%s'\n",
+			argv[optind]);
+		return RUMORD_CONF_EUSAGE;
+	}
+	if (c->config != NULL) {
+		rv = conf_load(c, c->config);
+		if (rv != 0)
+			return rv;
+	}
+	return conf_defaults(c);
+}

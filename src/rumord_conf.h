@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rumord_conf: rumord's settings from the command line and the config
+ * file, one table of keys for both. Kept apart from the daemon so that a
+ * test can drive it, including with an allocator that fails.
+ */
+#ifndef RUMORD_CONF_H
+#define RUMORD_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RUMORD_MAX_PEERS 256
+
+/* What rumord_conf_parse_args tells its caller. */
+enum rumord_conf_result {
+	RUMORD_CONF_RUN = 0,     /* settings complete: start the node */
+	RUMORD_CONF_ANSWERED = 1,/* --help or --version was printed */
+	RUMORD_CONF_EUSAGE = -1, /* bad flag or config (message printed) */
+	RUMORD_CONF_ENOMEM = -2, /* an allocation failed (message printed) */
+};
+
+struct rumord_conf {
+	/* Strings are the conf's own (NULL: not given); rumord_conf_free
+	 * frees them. */
+	char *data;
+	char *listen;
+	char *peers[RUMORD_MAX_PEERS];
+	size_t n_peers;
+	char *multicast;
+	int no_multicast;
+	char *network_key;
+	char *trusted_keys;
+	char *resolver;
+	char *config;
+	int mode;                  /* enum rumor_mode */
+	int log_level;             /* enum rumor_log_level */
+	uint32_t interval_min_ms;  /* 0: the library default */
+	uint32_t interval_max_ms;  /* 0: the library default */
+	uint32_t catchup_wait_ms;  /* UINT32_MAX: the library default */
+	uint32_t suspect_after_ms; /* 0: the library default */
+	uint32_t gone_after_ms;    /* 0: the library default */
+	int fsync;                 /* enum rumor_fsync */
+	/* Which keys the command line set: those win over the config. */
+	unsigned set;
+
+	/* Every string copy goes through this (NULL: malloc), so that a
+	 * test can make any one of them fail. What it returns is released
+	 * with free(). */
+	void *(*alloc)(size_t size, void *arg);
+	void *alloc_arg;
+};
+
+/* Defaults (log level info, everything else the library's) and no
+ * strings. Keeps nothing from before: call it on a fresh struct. */
+void rumord_conf_init(struct rumord_conf *c);
+
+/* Parses argv, then the --config file if one was given; flags win over
+ * the file; fills the data dir and listen defaults (data: $RUMOR_DATA,
+ * else ./rumor-data). Prints --help or --version to stdout, errors to
+ * stderr. Uses getopt_long: resets optind first, so it may be called
+ * again (SIGHUP). On any result c may hold strings: the caller always
+ * calls rumord_conf_free. On RUMORD_CONF_ENOMEM nothing of c may be
+ * used: a setting whose copy failed must never read as "not given". */
+enum rumord_conf_result rumord_conf_parse_args(struct rumord_conf *c,
+					       int argc, char **argv);
+
+/* Frees every string of c and sets them to NULL. */
+void rumord_conf_free(struct rumord_conf *c);
+
+#endif
