@@ -31,6 +31,9 @@ struct node_status {
 	uint64_t unsynced_changes;     /* changes not yet known fsynced
 					  (RUMOR_FSYNC_EVERYSEC) */
 	uint64_t peers_known, peers_alive, peers_suspect, peers_connected;
+	/* Members the table could not take (full): peers refused and
+	 * gossiped members dropped. */
+	uint64_t members_refused;
 };
 int node_get_status(struct rumor *n, struct node_status *st);
 

@@ -17,6 +17,8 @@
 
 #include "rumor.h"
 #include "node/node_ctl.h"
+/* For the member table's bound, which no option sets. */
+#include "node/net_int.h"
 #include "tests/lib/testutil.h"
 
 #define MAX_NODES 5
@@ -432,6 +434,76 @@ static void test_a_peer_with_a_skewed_clock_is_reported(void **state)
 	free(dir);
 }
 
+struct refused_wait {
+	struct cluster *c;
+	int node;
+	uint64_t known, connected;    /* wanted in node's status */
+	uint64_t refused;             /* at least */
+	const char *key;              /* and node 1 holds it (or NULL) */
+};
+
+static int status_reached(void *arg)
+{
+	struct refused_wait *w = arg;
+	struct node_status st;
+	void *v = NULL;
+	size_t len;
+	int ok;
+
+	node_get_status(w->c->nodes[w->node], &st);
+	ok = st.peers_known == w->known && st.peers_connected == w->connected &&
+	     st.members_refused >= w->refused;
+	if (ok && w->key != NULL) {
+		ok = rumor_get(w->c->nodes[1], w->key, strlen(w->key), &v,
+			       &len) == 0;
+		rumor_free(v);
+	}
+	return ok;
+}
+
+static void refused_step(void *arg)
+{
+	run_once(((struct refused_wait *)arg)->c);
+}
+
+/* A member table that is full refuses the peer it cannot take, rather
+ * than keeping a connection that tombstone collection would not wait
+ * for; the node goes on serving the members it has. */
+static void test_a_full_member_table_refuses_a_new_peer(void **state)
+{
+	struct cluster c;
+	struct refused_wait w;
+	struct node_status st;
+	const char *seed[1];
+	int i;
+
+	(void)state;
+	cluster_start(&c, 1);
+	c.nodes[0]->net->members.cfg.max_members = 1;
+	c.n = 3;
+	for (i = 1; i < 3; i++)
+		c.dirs[i] = tu_tmpdir("nodes");
+	seed[0] = c.addrs[0];
+	assert_int_equal(open_node(&c, 1, seed, 1), 0);
+	w = (struct refused_wait){&c, 0, 1, 1, 0, NULL};
+	if (!tu_wait_for(status_reached, refused_step, &w, DEADLINE_MS))
+		fail_msg("node 1 did not join node 0");
+	assert_int_equal(open_node(&c, 2, seed, 1), 0);
+	w.refused = 1;
+	if (!tu_wait_for(status_reached, refused_step, &w, DEADLINE_MS))
+		fail_msg("node 0 did not refuse node 2");
+	/* The member it has still gets its writes. */
+	assert_int_equal(rumor_put(c.nodes[0], "after", 5, "v", 1), 0);
+	w.key = "after";
+	if (!tu_wait_for(status_reached, refused_step, &w, DEADLINE_MS))
+		fail_msg("node 1 lost node 0 after a refusal");
+	node_get_status(c.nodes[0], &st);
+	assert_int_equal(st.peers_known, 1);
+	node_get_status(c.nodes[2], &st);
+	assert_int_equal(st.peers_connected, 0);
+	cluster_stop(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -442,6 +514,7 @@ int main(void)
 		cmocka_unit_test(test_writes_are_fsynced_in_the_background_within_seconds),
 		cmocka_unit_test(test_an_unknown_fsync_policy_is_refused),
 		cmocka_unit_test(test_a_peer_with_a_skewed_clock_is_reported),
+		cmocka_unit_test(test_a_full_member_table_refuses_a_new_peer),
 	};
 
 	return cmocka_run_group_tests_name("nodes", tests, NULL, NULL);
