@@ -23,96 +23,18 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "node/control.h"
-#include "node/node.h"
-#include "node/node_ctl.h"
-#include "wire/wire_ctl.h"
-
-/* Replies are handed to libuv in chunks of about this size. */
-#define CONTROL_FLUSH_BYTES (64u << 10)
-/* LOG is not resumable: it stops (END truncated) past this many bytes. */
-#define CONTROL_LOG_BYTES_MAX (16u << 20)
-#define CONTROL_PEERS_MAX 4096u
-#define CONTROL_READ_CHUNK (16u << 10)
-
-enum stream_kind {
-	STREAM_NONE = 0,
-	STREAM_SCAN,
-	STREAM_WATCH,
-	STREAM_SYNC,
-};
-
-struct client;
-
-/* A pending node_sync_now: outlives its client if the client leaves
- * first (c is then NULL and the report is dropped). */
-struct sync_ticket {
-	struct client *c;
-};
-
-struct client {
-	struct control *ctl;
-	struct client *prev, *next;
-	uv_pipe_t pipe;
-	char inbuf[CONTROL_READ_CHUNK];
-
-	uint8_t *rbuf;               /* received, not yet handled */
-	size_t rlen, rcap;
-
-	struct ctl_buf out;          /* encoded, not yet handed to libuv */
-	size_t queued;               /* handed to libuv, not yet written */
-
-	int reading;
-	int closing;                 /* uv_close called */
-	int close_after_write;       /* a protocol error reply is in flight */
-	int in_process;              /* inside process_input() */
-
-	enum stream_kind stream;
-	/* SCAN: resumes after the last key sent */
-	uint8_t *prefix;
-	size_t prefix_len;
-	uint8_t *last;
-	size_t last_len;
-	int have_last;
-	uint64_t count, limit;
-	int scan_paused, scan_truncated, scan_failed;
-	/* WATCH */
-	struct node_watch *watch;
-	uint64_t dropped;
-	/* SYNC */
-	struct sync_ticket *ticket;
-};
-
-struct control {
-	uv_loop_t *loop;
-	struct rumor *node;
-	char *path;
-	uv_pipe_t listener;
-	struct client *clients;
-	size_t n_clients;
-	unsigned open_handles;       /* listener + client pipes not closed */
-	int closing;
-	void (*close_cb)(void *arg);
-	void *close_arg;
-};
-
-struct wreq {
-	uv_write_t req;
-	struct client *c;
-	uv_buf_t buf;
-};
+#include "node/control_int.h"
 
 static void client_close(struct client *c);
 static void process_input(struct client *c);
 static void on_write(uv_write_t *req, int status);
-static void scan_continue(struct client *c);
 
 /* ------------------------------------------------------------ writing */
 
 /* Hands the encoded replies to libuv. On failure the client is closed
  * (from the loop: the handle close is deferred) and 0 is still safe to
  * ignore, since every later step checks c->closing. */
-static void client_flush(struct client *c)
+void control_flush(struct client *c)
 {
 	struct wreq *w;
 	int rv;
@@ -137,14 +59,14 @@ err:
 	client_close(c);
 }
 
-static size_t client_backlog(const struct client *c)
+size_t control_backlog(const struct client *c)
 {
 	return c->queued + c->out.len;
 }
 
 /* An encoder failed (out of memory, or a value the encoder refuses):
  * nothing sane can follow on this connection. */
-static void client_encode_failed(struct client *c, int rv)
+void control_encode_failed(struct client *c, int rv)
 {
 	node_log(c->ctl->node, RUMOR_LOG_WARN,
 		 "control: cannot encode a reply (%s); dropping the client",
@@ -152,19 +74,19 @@ static void client_encode_failed(struct client *c, int rv)
 	client_close(c);
 }
 
-static void reply_error(struct client *c, int code, const char *msg)
+void control_reply_error(struct client *c, int code, const char *msg)
 {
 	int rv = ctl_encode_error(&c->out, code < 0 ? code : RUMOR_EIO,
 				  msg != NULL && msg[0] ? msg :
 				  rumor_strerror(code));
 
 	if (rv != 0)
-		client_encode_failed(c, rv);
+		control_encode_failed(c, rv);
 }
 
 /* The code's name and the node's detail for the failed call: "not
  * found: store: no such key". */
-static void reply_node_error(struct client *c, int code)
+void control_reply_node_error(struct client *c, int code)
 {
 	const char *detail = rumor_errmsg(c->ctl->node);
 	char msg[CTL_MESSAGE_MAX + 1];
@@ -174,7 +96,7 @@ static void reply_node_error(struct client *c, int code)
 			 detail);
 	else
 		snprintf(msg, sizeof(msg), "%s", rumor_strerror(code));
-	reply_error(c, code, msg);
+	control_reply_error(c, code, msg);
 }
 
 /* A request broke the protocol: say why, then hang up once it is sent.
@@ -182,10 +104,10 @@ static void reply_node_error(struct client *c, int code)
 static void reply_protocol_error(struct client *c, const char *msg)
 {
 	node_log(c->ctl->node, RUMOR_LOG_DEBUG, "control: %s", msg);
-	reply_error(c, RUMOR_EPROTO, msg);
+	control_reply_error(c, RUMOR_EPROTO, msg);
 	c->close_after_write = 1;
 	c->rlen = 0;
-	client_flush(c);
+	control_flush(c);
 }
 
 static void on_write(uv_write_t *req, int status)
@@ -208,19 +130,19 @@ static void on_write(uv_write_t *req, int status)
 			client_close(c);
 		return;
 	}
-	if (client_backlog(c) > CONTROL_HIGH_WATER / 2)
+	if (control_backlog(c) > CONTROL_HIGH_WATER / 2)
 		return;
 	if (c->stream == STREAM_SCAN && c->scan_paused) {
-		scan_continue(c);
+		control_scan_continue(c);
 	} else if (c->stream == STREAM_WATCH && c->dropped > 0) {
 		int rv = ctl_encode_gap(&c->out, c->dropped);
 
 		if (rv != 0) {
-			client_encode_failed(c, rv);
+			control_encode_failed(c, rv);
 			return;
 		}
 		c->dropped = 0;
-		client_flush(c);
+		control_flush(c);
 	}
 }
 
@@ -237,12 +159,12 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 }
 
 /* A stream ended: handle requests that arrived meanwhile, then read on. */
-static void stream_finished(struct client *c)
+void control_stream_finished(struct client *c)
 {
 	c->stream = STREAM_NONE;
 	if (c->in_process || c->closing)
 		return;
-	client_flush(c);
+	control_flush(c);
 	process_input(c);
 }
 
@@ -285,7 +207,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	if (c->stream == STREAM_WATCH || c->close_after_write)
 		return;
 	if (append_input(c, buf->base, (size_t)nread) != 0) {
-		client_encode_failed(c, RUMOR_ENOMEM);
+		control_encode_failed(c, RUMOR_ENOMEM);
 		return;
 	}
 	process_input(c);
@@ -308,443 +230,6 @@ static void stop_reading(struct client *c)
 		return;
 	uv_read_stop((uv_stream_t *)&c->pipe);
 	c->reading = 0;
-}
-
-/* ------------------------------------------------------------ commands */
-
-struct hwm_collect {
-	uint8_t (*origins)[RUMOR_NODE_ID_BYTES];
-	struct ctl_hwm *hwm;
-	size_t n;
-	uint64_t total;
-};
-
-static int collect_hwm(void *arg, const uint8_t *origin, uint64_t seq)
-{
-	struct hwm_collect *h = arg;
-
-	if (h->n < CTL_HWM_MAX) {
-		memcpy(h->origins[h->n], origin, RUMOR_NODE_ID_BYTES);
-		h->hwm[h->n].origin = h->origins[h->n];
-		h->hwm[h->n].origin_len = RUMOR_NODE_ID_BYTES;
-		h->hwm[h->n].seq = seq;
-		h->n++;
-	}
-	h->total++;
-	return 0;
-}
-
-static void cmd_status(struct client *c)
-{
-	struct node_status *st;
-	struct hwm_collect h = {0};
-	int rv;
-
-	st = calloc(1, sizeof(*st));
-	h.origins = calloc(CTL_HWM_MAX, sizeof(*h.origins));
-	h.hwm = calloc(CTL_HWM_MAX, sizeof(*h.hwm));
-	if (st == NULL || h.origins == NULL || h.hwm == NULL) {
-		reply_error(c, RUMOR_ENOMEM, NULL);
-		goto out;
-	}
-	rv = node_get_status(c->ctl->node, st);
-	if (rv == 0)
-		rv = node_hwms(c->ctl->node, collect_hwm, &h);
-	if (rv != 0) {
-		reply_node_error(c, rv);
-		goto out;
-	}
-	rv = ctl_encode_status(&c->out, st, h.total, h.hwm, h.n);
-	if (rv != 0)
-		client_encode_failed(c, rv);
-out:
-	free(st);
-	free(h.origins);
-	free(h.hwm);
-}
-
-static void cmd_peers(struct client *c)
-{
-	struct node_peer_info *peers;
-	size_t cap = 64, n, total, i;
-	int rv;
-
-	for (;;) {
-		peers = calloc(cap, sizeof(*peers));
-		if (peers == NULL) {
-			reply_error(c, RUMOR_ENOMEM, NULL);
-			return;
-		}
-		total = node_peers(c->ctl->node, peers, cap);
-		if (total <= cap || cap == CONTROL_PEERS_MAX)
-			break;
-		free(peers);
-		cap = total < CONTROL_PEERS_MAX ? total : CONTROL_PEERS_MAX;
-	}
-	n = total < cap ? total : cap;
-	for (i = 0; i < n; i++) {
-		rv = ctl_encode_peer(&c->out, &peers[i]);
-		if (rv != 0)
-			goto err;
-	}
-	rv = ctl_encode_end(&c->out, n, total > n);
-	if (rv != 0)
-		goto err;
-	free(peers);
-	return;
-err:
-	free(peers);
-	client_encode_failed(c, rv);
-}
-
-static void cmd_get(struct client *c, const struct ctl_request *rq)
-{
-	void *value = NULL;
-	size_t len = 0;
-	int rv;
-
-	rv = rumor_get(c->ctl->node, rq->key, rq->key_len, &value, &len);
-	if (rv != 0) {
-		reply_node_error(c, rv);
-		return;
-	}
-	rv = ctl_encode_value(&c->out, value, len);
-	rumor_free(value);
-	if (rv != 0)
-		client_encode_failed(c, rv);
-}
-
-static void reply_done(struct client *c, int rv)
-{
-	if (rv != 0) {
-		reply_node_error(c, rv);
-		return;
-	}
-	rv = ctl_encode_ok(&c->out);
-	if (rv != 0)
-		client_encode_failed(c, rv);
-}
-
-static void cmd_version(struct client *c, const struct ctl_request *rq)
-{
-	struct rumor_record *rec = NULL;
-	int rv;
-
-	rv = rumor_get_version(c->ctl->node, rq->key, rq->key_len, &rec);
-	if (rv != 0) {
-		reply_node_error(c, rv);
-		return;
-	}
-	rv = ctl_encode_record(&c->out, &rec->v, 0);
-	rumor_record_free(rec);
-	if (rv != 0)
-		client_encode_failed(c, rv);
-}
-
-/* Bytewise key order, as LevelDB's default comparator. */
-static int key_cmp(const uint8_t *a, size_t alen, const uint8_t *b,
-		   size_t blen)
-{
-	int d = memcmp(a, b, alen < blen ? alen : blen);
-
-	if (d != 0)
-		return d;
-	return alen < blen ? -1 : alen > blen;
-}
-
-static int scan_item(void *arg, const void *key, size_t key_len,
-		     const void *value, size_t value_len)
-{
-	struct client *c = arg;
-	int rv;
-
-	if (c->closing)
-		return 1;
-	/* A resumed scan starts after the last key sent. */
-	assert(!c->have_last ||
-	       key_cmp(key, key_len, c->last, c->last_len) > 0);
-	if (c->limit != 0 && c->count >= c->limit) {
-		c->scan_truncated = 1;
-		return 1;
-	}
-	rv = ctl_encode_item(&c->out, key, key_len, value, value_len);
-	if (rv != 0) {
-		c->scan_failed = rv;
-		return 1;
-	}
-	memcpy(c->last, key, key_len);
-	c->last_len = key_len;
-	c->have_last = 1;
-	c->count++;
-	if (c->out.len >= CONTROL_FLUSH_BYTES)
-		client_flush(c);
-	if (c->closing)
-		return 1;
-	if (client_backlog(c) >= CONTROL_HIGH_WATER) {
-		c->scan_paused = 1;
-		return 1;
-	}
-	return 0;
-}
-
-static void scan_end(struct client *c)
-{
-	free(c->prefix);
-	free(c->last);
-	c->prefix = c->last = NULL;
-	c->have_last = 0;
-	stream_finished(c);
-}
-
-/* Runs the scan until it ends or the client's backlog is too large. */
-static void scan_continue(struct client *c)
-{
-	int rv;
-
-	c->scan_paused = 0;
-	/* From the last key sent, not from the prefix: each resume costs
-	 * what it sends, however far into a large scan it is. */
-	rv = rumor_scan_after(c->ctl->node, c->prefix, c->prefix_len,
-			      c->have_last ? c->last : NULL,
-			      c->have_last ? c->last_len : 0, scan_item, c);
-	if (c->closing)
-		return;
-	if (c->scan_failed) {
-		client_encode_failed(c, c->scan_failed);
-		return;
-	}
-	if (rv != 0) {
-		/* Mid-stream: the ERROR takes the place of END. */
-		reply_node_error(c, rv);
-		client_flush(c);
-		scan_end(c);
-		return;
-	}
-	if (c->scan_paused) {
-		client_flush(c);
-		return;
-	}
-	rv = ctl_encode_end(&c->out, c->count, c->scan_truncated);
-	if (rv != 0) {
-		client_encode_failed(c, rv);
-		return;
-	}
-	client_flush(c);
-	scan_end(c);
-}
-
-static void cmd_scan(struct client *c, const struct ctl_request *rq)
-{
-	c->prefix = malloc(rq->key_len > 0 ? rq->key_len : 1);
-	c->last = malloc(RUMOR_KEY_MAX);
-	if (c->prefix == NULL || c->last == NULL) {
-		free(c->prefix);
-		free(c->last);
-		c->prefix = c->last = NULL;
-		reply_error(c, RUMOR_ENOMEM, NULL);
-		return;
-	}
-	if (rq->key_len > 0)
-		memcpy(c->prefix, rq->key, rq->key_len);
-	c->prefix_len = rq->key_len;
-	c->have_last = 0;
-	c->count = 0;
-	c->limit = rq->limit;
-	c->scan_truncated = c->scan_failed = 0;
-	c->stream = STREAM_SCAN;
-	scan_continue(c);
-}
-
-struct log_walk {
-	struct client *c;
-	uint64_t count;
-	int truncated;
-	int failed;
-};
-
-static int log_entry(void *arg, const struct rumor_version *v)
-{
-	struct log_walk *lw = arg;
-	struct client *c = lw->c;
-	int rv;
-
-	if (client_backlog(c) >= CONTROL_LOG_BYTES_MAX) {
-		lw->truncated = 1;
-		return 1;
-	}
-	rv = ctl_encode_record(&c->out, v, 0);
-	if (rv != 0) {
-		lw->failed = rv;
-		return 1;
-	}
-	lw->count++;
-	if (c->out.len >= CONTROL_FLUSH_BYTES)
-		client_flush(c);
-	return c->closing;
-}
-
-static void cmd_log(struct client *c, const struct ctl_request *rq)
-{
-	struct log_walk lw = {.c = c};
-	int rv;
-
-	rv = node_log_entries(c->ctl->node, (size_t)rq->limit, log_entry, &lw);
-	if (c->closing)
-		return;
-	if (lw.failed) {
-		client_encode_failed(c, lw.failed);
-		return;
-	}
-	if (rv < 0) {
-		reply_node_error(c, rv);
-		return;
-	}
-	rv = ctl_encode_end(&c->out, lw.count, lw.truncated);
-	if (rv != 0)
-		client_encode_failed(c, rv);
-}
-
-static void on_watch_change(void *arg, const struct rumor_version *v,
-			    int local)
-{
-	struct client *c = arg;
-	int rv;
-
-	if (c->closing || c->stream != STREAM_WATCH)
-		return;
-	if (v->key_len < c->prefix_len ||
-	    (c->prefix_len > 0 && memcmp(v->key, c->prefix, c->prefix_len)))
-		return;
-	if (client_backlog(c) >= CONTROL_WATCH_HIGH_WATER) {
-		c->dropped++;
-		return;
-	}
-	if (c->dropped > 0) {
-		rv = ctl_encode_gap(&c->out, c->dropped);
-		if (rv != 0)
-			goto err;
-		c->dropped = 0;
-	}
-	rv = ctl_encode_record(&c->out, v, local);
-	if (rv != 0)
-		goto err;
-	client_flush(c);
-	return;
-err:
-	client_encode_failed(c, rv);
-}
-
-static void cmd_watch(struct client *c, const struct ctl_request *rq)
-{
-	int rv;
-
-	c->prefix = malloc(rq->key_len > 0 ? rq->key_len : 1);
-	if (c->prefix == NULL) {
-		reply_error(c, RUMOR_ENOMEM, NULL);
-		return;
-	}
-	if (rq->key_len > 0)
-		memcpy(c->prefix, rq->key, rq->key_len);
-	c->prefix_len = rq->key_len;
-	c->watch = node_watch_add(c->ctl->node, on_watch_change, c);
-	if (c->watch == NULL) {
-		free(c->prefix);
-		c->prefix = NULL;
-		reply_error(c, RUMOR_ENOMEM, "cannot add a watch");
-		return;
-	}
-	/* OK first: once the client reads it, every later change reaches
-	 * it. */
-	rv = ctl_encode_ok(&c->out);
-	if (rv != 0) {
-		client_encode_failed(c, rv);
-		return;
-	}
-	c->stream = STREAM_WATCH;
-	c->dropped = 0;
-}
-
-static void on_sync_done(void *arg, const struct node_sync_report *r)
-{
-	struct sync_ticket *t = arg;
-	struct client *c = t->c;
-	int rv;
-
-	free(t);
-	if (c == NULL)
-		return;     /* the client left meanwhile */
-	c->ticket = NULL;
-	if (c->closing)
-		return;
-	rv = ctl_encode_sync(&c->out, r);
-	if (rv != 0) {
-		client_encode_failed(c, rv);
-		return;
-	}
-	client_flush(c);
-	stream_finished(c);
-}
-
-static void cmd_sync(struct client *c, const struct ctl_request *rq)
-{
-	struct sync_ticket *t = malloc(sizeof(*t));
-	int rv;
-
-	if (t == NULL) {
-		reply_error(c, RUMOR_ENOMEM, NULL);
-		return;
-	}
-	t->c = c;
-	c->ticket = t;
-	c->stream = STREAM_SYNC;
-	rv = node_sync_now(c->ctl->node, (uint32_t)rq->timeout_ms,
-			   on_sync_done, t);
-	if (rv != 0) {
-		/* The node refused: done will not fire. */
-		c->ticket = NULL;
-		free(t);
-		c->stream = STREAM_NONE;
-		reply_node_error(c, rv);
-	}
-}
-
-static void handle_request(struct client *c, const struct ctl_request *rq)
-{
-	struct rumor *n = c->ctl->node;
-
-	switch (rq->cmd) {
-	case CTL_CMD_STATUS:
-		cmd_status(c);
-		break;
-	case CTL_CMD_PEERS:
-		cmd_peers(c);
-		break;
-	case CTL_CMD_GET:
-		cmd_get(c, rq);
-		break;
-	case CTL_CMD_PUT:
-		reply_done(c, rumor_put(n, rq->key, rq->key_len, rq->value,
-					rq->value_len));
-		break;
-	case CTL_CMD_DEL:
-		reply_done(c, rumor_del(n, rq->key, rq->key_len));
-		break;
-	case CTL_CMD_SCAN:
-		cmd_scan(c, rq);
-		break;
-	case CTL_CMD_WATCH:
-		cmd_watch(c, rq);
-		break;
-	case CTL_CMD_LOG:
-		cmd_log(c, rq);
-		break;
-	case CTL_CMD_VERSION:
-		cmd_version(c, rq);
-		break;
-	case CTL_CMD_SYNC:
-		cmd_sync(c, rq);
-		break;
-	}
 }
 
 /* Handles every whole frame received, in order, until a stream starts,
@@ -779,7 +264,7 @@ static void process_input(struct client *c)
 			break;
 		}
 		/* rq points into rbuf: handle it before moving the rest. */
-		handle_request(c, &rq);
+		control_handle_request(c, &rq);
 		used = CTL_FRAME_HEADER + (size_t)len;
 		if (c->closing)
 			break;
@@ -789,7 +274,7 @@ static void process_input(struct client *c)
 	c->in_process = 0;
 	if (c->closing)
 		return;
-	client_flush(c);
+	control_flush(c);
 	if (c->closing)
 		return;
 	/* Read on while idle (for the next request) or watching (for EOF);

@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* node: the librumor API over one store, one resolver, one identity. */
 #include "node/node.h"
-#include "node/node_ctl.h"
-#include "lib/array.h"
-#include "node/control.h"
 
 #include <assert.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +14,8 @@
 #include <sodium.h>
 
 #include "config.h"
+#include "lib/array.h"
+#include "node/control.h"
 
 /* ------------------------------------------------------------ helpers */
 

@@ -7,7 +7,6 @@
 #ifndef RUMOR_NODE_H
 #define RUMOR_NODE_H
 
-#include <stdarg.h>
 #include <uv.h>
 
 #include "rumor.h"
@@ -15,6 +14,7 @@
 #include "lib/err.h"
 #include "resolver/resolver.h"
 #include "store/store.h"
+#include "node/node_ctl.h"
 #include "node/node_net.h"
 
 #define NODE_DB_DIR "db"
@@ -59,8 +59,5 @@ struct rumor {
 /* Wall clock in ms since the epoch (the test hook, else the system's). */
 uint64_t node_wall_ms(struct rumor *n);
 
-/* Logs through the user's callback when level <= the node's level. */
-void node_log(struct rumor *n, int level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 #endif
