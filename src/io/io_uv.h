@@ -1,30 +1,31 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * io_uv: the io transport (src/io.h) over libuv TCP. A listener accepts
- * connections and a dialer makes them; both run the handshake of
- * crypto/handshake.h under a deadline, then carry sealed frames
- * (crypto/channel.h). No global state: any number of endpoints may share
- * one loop.
- *
- * Ownership: a connection mid-handshake on a listener belongs to the
- * listener (closed with it; the owner never sees it unless it
- * authenticates). A connection handed out (by io_uv_dial(), or by the
- * accept callback) belongs to whoever received it, who releases it with
- * io_conn_close() as src/io.h says. The listener and every connection
- * free their memory in libuv close callbacks, so the loop must run
- * until they have fired.
+ * io_uv: the io vtable (io/io.h) over libuv. Only the loop owners include
+ * this header. No global state: any number of io instances may share one
+ * loop (one per node).
  */
 #ifndef RUMOR_IO_UV_H
 #define RUMOR_IO_UV_H
 
-#include <stddef.h>
-#include <stdint.h>
-
 #include <uv.h>
 
-#include "crypto/identity.h"
 #include "io/io.h"
 #include "lib/err.h"
+
+/* Makes an io whose every object runs on loop (which must outlive it).
+ * RUMOR_ENOMEM with *out unset. */
+int io_uv_new(struct io **out, uv_loop_t *loop, struct err *err);
+
+/* Frees io. Requires every object made on it (timers, listeners,
+ * connections, datagram sockets, streams, resolutions, work) to have been
+ * freed, closed or cancelled, and the loop to have run since, so that
+ * their close callbacks fired and no work is still queued. NULL is a
+ * no-op. */
+void io_uv_free(struct io *io);
+
+/* The TCP peer API of before the vtable; io_uv_peer.c moves behind the
+ * vtable next and these go. */
+#include "crypto/identity.h"
 
 #define IO_UV_HANDSHAKE_TIMEOUT_MS 10000u
 #define IO_UV_LOW_WATERMARK (256u * 1024u)
