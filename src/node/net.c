@@ -102,11 +102,6 @@ void node_net_handle_closed(struct node_net *net)
 	}
 }
 
-static void handle_closed_cb(uv_handle_t *h)
-{
-	node_net_handle_closed(h->data);
-}
-
 static void component_closed_cb(void *arg)
 {
 	node_net_handle_closed(arg);
@@ -115,6 +110,32 @@ static void component_closed_cb(void *arg)
 static void listener_closed_cb(struct io_uv_listener *l)
 {
 	node_net_handle_closed(io_uv_listener_data(l));
+}
+
+static void net_timers_free(struct node_net *net)
+{
+	io_timer_free(net->round_timer);
+	io_timer_free(net->tick_timer);
+	io_timer_free(net->push_timer);
+	io_timer_free(net->pump_timer);
+	net->round_timer = net->tick_timer = NULL;
+	net->push_timer = net->pump_timer = NULL;
+}
+
+/* The schedule's timers, stopped. On failure none is left. */
+static int net_timers_new(struct node_net *net, struct err *err)
+{
+	struct io *io = net->n->io;
+
+	net->round_timer = io_timer_new(io, sched_round_cb, net);
+	net->tick_timer = io_timer_new(io, sched_tick_cb, net);
+	net->push_timer = io_timer_new(io, sched_push_cb, net);
+	net->pump_timer = io_timer_new(io, peer_pump_cb, net);
+	if (net->round_timer != NULL && net->tick_timer != NULL &&
+	    net->push_timer != NULL && net->pump_timer != NULL)
+		return 0;
+	net_timers_free(net);
+	return err_set(err, RUMOR_ENOMEM, "out of memory for timers");
 }
 
 /* The member table and the pace, from the options. On failure nothing
@@ -235,36 +256,31 @@ int node_net_start(struct rumor *n, const struct rumor_options *o,
 	rv = net_init_tables(net, o, err);
 	if (rv != 0)
 		goto err_after_trusted;
+	rv = net_timers_new(net, err);
+	if (rv != 0)
+		goto err_after_members;
 	if (o->listen != NULL) {
 		rv = hostport_parse(o->listen, 1, net->listen_host, &port, err);
 		if (rv != 0) {
 			err_wrap(err, "--listen");
-			goto err_after_members;
+			goto err_after_timers;
 		}
 		rv = io_uv_listen(&net->listener, &net->io, net->listen_host,
 				  port, peer_on_accept, peer_on_reject, net, err);
 		if (rv != 0)
-			goto err_after_members;
+			goto err_after_timers;
 		net->open_handles++;
 		net->listen_port = io_uv_listener_port(net->listener);
 	}
 	/* From here on, failures close what was started through the normal
 	 * close path; n->net is set so that it can. */
 	n->net = net;
-	uv_timer_init(n->loop, &net->round_timer);
-	uv_timer_init(n->loop, &net->tick_timer);
-	uv_timer_init(n->loop, &net->push_timer);
-	uv_idle_init(n->loop, &net->pump_idle);
-	net->round_timer.data = net->tick_timer.data = net->pump_idle.data = net;
-	net->push_timer.data = net;
-	net->open_handles += 4;
-
 	rv = net_start_discovery(net, o, err);
 	if (rv != 0)
 		goto err_started;
 	if (net->mc != NULL || net->seeds != NULL) {
 		net->catching_up = o->catchup_wait_ms > 0;
-		net->catchup_deadline_ms = uv_now(n->loop) + o->catchup_wait_ms;
+		net->catchup_deadline_ms = net_now_ms(net) + o->catchup_wait_ms;
 		if (net->catching_up)
 			node_log(n, RUMOR_LOG_INFO,
 				 "catching up with peers for up to %u ms before accepting writes",
@@ -280,6 +296,8 @@ int node_net_start(struct rumor *n, const struct rumor_options *o,
 err_started:
 	/* The caller closes the node, which closes what started. */
 	return rv;
+err_after_timers:
+	net_timers_free(net);
 err_after_members:
 	members_free(&net->members);
 err_after_trusted:
@@ -320,9 +338,6 @@ void node_net_close(struct rumor *n, void (*done)(struct rumor *n))
 		multicast_close(net->mc, component_closed_cb, net);
 	if (net->seeds != NULL)
 		seeds_close(net->seeds, component_closed_cb, net);
-	uv_close((uv_handle_t *)&net->round_timer, handle_closed_cb);
-	uv_close((uv_handle_t *)&net->tick_timer, handle_closed_cb);
-	uv_close((uv_handle_t *)&net->push_timer, handle_closed_cb);
-	uv_close((uv_handle_t *)&net->pump_idle, handle_closed_cb);
+	net_timers_free(net);
 	node_net_handle_closed(net);
 }

@@ -20,6 +20,7 @@
 #include "discovery/announce.h"
 #include "discovery/hostport.h"
 #include "discovery/members.h"
+#include "io/io.h"
 #include "io/io_uv.h"
 #include "lib/err.h"
 #include "node/node.h"
@@ -77,15 +78,16 @@ struct node_net {
 	struct members members;
 	struct pace pace;
 
-	uv_timer_t round_timer;
-	uv_timer_t tick_timer;
+	struct io_timer *round_timer;
+	struct io_timer *tick_timer;
 	/* Local writes are pushed to every connected peer on their own
 	 * timer, limited only by the previous push (not by paced rounds,
 	 * which remote applies also trigger). */
-	uv_timer_t push_timer;
+	struct io_timer *push_timer;
 	uint64_t last_push_ms;
 	int push_pending;
-	uv_idle_t pump_idle;
+	/* Fires on the next loop turn while peers have sync work queued. */
+	struct io_timer *pump_timer;
 	struct peer *peers;
 	struct peer *pump_list;
 	struct sync_request *requests;
@@ -109,10 +111,10 @@ struct node_net {
 	void (*on_closed)(struct rumor *n);
 };
 
-/* The loop's monotonic ms. */
+/* The io's monotonic ms. */
 static inline uint64_t net_now_ms(struct node_net *net)
 {
-	return uv_now(net->n->loop);
+	return io_now_ms(net->n->io);
 }
 
 /* Writes "HOST:PORT" (brackets around an IPv6 host) into buf. */
@@ -133,9 +135,9 @@ void peer_close(struct peer *p, int reason, const char *detail);
 /* Sends MEMBERS and starts a reconciliation round on an open peer
  * (nothing when it is not ready). */
 void peer_start_round(struct peer *p);
-/* Runs the pending sync work of every peer queued for it (the idle
- * pump). */
-void peer_pump(struct node_net *net);
+/* net->pump_timer: runs the pending sync work of every peer queued for
+ * it. */
+void peer_pump_cb(struct io_timer *t);
 /* Dials a member at its best address unless a connection exists. 0, or
  * -1 when there is nothing to dial. */
 int peer_dial_member(struct node_net *net, const struct member *m);
@@ -150,7 +152,11 @@ void peer_on_reject(struct io_uv_listener *l, int reason,
 
 /* ---- sched.c */
 
-/* Starts the tick and the first round; net's timers are initialised. */
+/* The timers of the schedule (t->data is the node_net). */
+void sched_round_cb(struct io_timer *t);
+void sched_push_cb(struct io_timer *t);
+void sched_tick_cb(struct io_timer *t);
+/* Starts the tick and the first round; net's timers exist. */
 void sched_start(struct node_net *net);
 /* (Re)arms the round timer for the pace's next round. */
 void sched_round(struct node_net *net);

@@ -74,11 +74,6 @@ static uint64_t sync_now(void *arg)
 	return net_now_ms(p->net);
 }
 
-static void pump_idle_cb(uv_idle_t *h)
-{
-	peer_pump(h->data);
-}
-
 static void schedule_pump(struct peer *p)
 {
 	struct node_net *net = p->net;
@@ -88,8 +83,8 @@ static void schedule_pump(struct peer *p)
 	p->in_pump_list = 1;
 	p->next_pump = net->pump_list;
 	net->pump_list = p;
-	if (!uv_is_active((uv_handle_t *)&net->pump_idle))
-		uv_idle_start(&net->pump_idle, pump_idle_cb);
+	if (!io_timer_active(net->pump_timer))
+		io_timer_start(net->pump_timer, 0, 0);
 }
 
 static void after_sync_call(struct peer *p, int rv, struct err *err)
@@ -104,8 +99,9 @@ static void after_sync_call(struct peer *p, int rv, struct err *err)
 		schedule_pump(p);
 }
 
-void peer_pump(struct node_net *net)
+void peer_pump_cb(struct io_timer *t)
 {
+	struct node_net *net = t->data;
 	struct peer *list = net->pump_list, *p;
 	struct err err;
 
@@ -122,8 +118,6 @@ void peer_pump(struct node_net *net)
 			peer_start_round(p);
 		}
 	}
-	if (net->pump_list == NULL)
-		uv_idle_stop(&net->pump_idle);
 }
 
 static void on_sync_complete(void *arg, const struct sync_round_stats *st)

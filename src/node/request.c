@@ -15,44 +15,34 @@ struct sync_request {
 	size_t n_pending;
 	node_sync_done_cb done;
 	void *arg;
-	uv_timer_t timer;
+	struct io_timer *timer;         /* the wait */
 	struct node_net *net;
 	struct sync_request *next;
-	int finished;
+	/* node_sync_now is starting rounds: a peer that ends meanwhile must
+	 * not free r under it. */
+	int starting;
 };
 
 /* ------------------------------------------------------------ sync now */
 
-static void request_finish(struct sync_request *r);
-
-static void request_timer_closed(uv_handle_t *h)
-{
-	struct sync_request *r = h->data;
-	struct node_net *net = r->net;
-
-	free(r->pending);
-	free(r);
-	node_net_handle_closed(net);
-}
-
+/* Unlinks r, reports to its caller and frees it. */
 static void request_finish(struct sync_request *r)
 {
 	struct node_net *net = r->net;
 	struct sync_request **pp;
 
-	if (r->finished)
-		return;
-	r->finished = 1;
 	for (pp = &net->requests; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == r) {
 			*pp = r->next;
 			break;
 		}
 	}
-	uv_timer_stop(&r->timer);
+	/* May be the timer's own callback: allowed (io.h convention 2). */
+	io_timer_free(r->timer);
 	if (r->done != NULL)
 		r->done(r->arg, &r->report);
-	uv_close((uv_handle_t *)&r->timer, request_timer_closed);
+	free(r->pending);
+	free(r);
 }
 
 void request_peer_ended(struct node_net *net, const uint8_t *id,
@@ -79,12 +69,12 @@ void request_peer_ended(struct node_net *net, const uint8_t *id,
 			}
 			break;
 		}
-		if (r->n_pending == 0)
+		if (r->n_pending == 0 && !r->starting)
 			request_finish(r);
 	}
 }
 
-static void request_timeout(uv_timer_t *t)
+static void request_timeout(struct io_timer *t)
 {
 	request_finish(t->data);
 }
@@ -112,9 +102,12 @@ int node_sync_now(struct rumor *n, uint32_t timeout_ms, node_sync_done_cb done,
 	r->net = net;
 	r->done = done;
 	r->arg = arg;
-	uv_timer_init(n->loop, &r->timer);
-	r->timer.data = r;
-	net->open_handles++;
+	r->timer = io_timer_new(n->io, request_timeout, r);
+	if (r->timer == NULL) {
+		free(r->pending);
+		free(r);
+		return RUMOR_ENOMEM;
+	}
 	r->next = net->requests;
 	net->requests = r;
 	for (p = net->peers; p != NULL; p = p->next) {
@@ -123,18 +116,19 @@ int node_sync_now(struct rumor *n, uint32_t timeout_ms, node_sync_done_cb done,
 		memcpy(r->pending[r->n_pending++], p->id, RUMOR_NODE_ID_BYTES);
 		r->report.peers_tried++;
 	}
+	r->starting = 1;
 	for (p = net->peers; p != NULL; p = p->next)
 		if (p->open && !p->closed && p->hello && p->sync != NULL &&
 		    !sync_session_busy(p->sync))
 			peer_start_round(p);
+	r->starting = 0;
 	if (r->n_pending == 0) {
 		request_finish(r);
 		return 0;
 	}
-	uv_timer_start(&r->timer, request_timeout, timeout_ms ? timeout_ms : 10000, 0);
+	io_timer_start(r->timer, timeout_ms ? timeout_ms : 10000, 0);
 	return 0;
 }
-
 
 void request_finish_all(struct node_net *net)
 {

@@ -11,8 +11,6 @@
 
 /* ------------------------------------------------------------ rounds */
 
-static void round_cb(uv_timer_t *t);
-
 void sched_round(struct node_net *net)
 {
 	uint64_t now = net_now_ms(net);
@@ -20,11 +18,10 @@ void sched_round(struct node_net *net)
 
 	if (net->closing)
 		return;
-	uv_timer_start(&net->round_timer, round_cb, next > now ? next - now : 0,
-		       0);
+	io_timer_start(net->round_timer, next > now ? next - now : 0, 0);
 }
 
-static void round_cb(uv_timer_t *t)
+void sched_round_cb(struct io_timer *t)
 {
 	struct node_net *net = t->data;
 	uint8_t ids[PACE_PEERS_MAX * 4][RUMOR_NODE_ID_BYTES];
@@ -54,7 +51,7 @@ static void round_cb(uv_timer_t *t)
 
 /* After local writes, every connected peer hears of them now rather
  * than when its turn comes: one hop for a connected cluster. */
-static void push_cb(uv_timer_t *t)
+void sched_push_cb(struct io_timer *t)
 {
 	struct node_net *net = t->data;
 	struct peer *p;
@@ -86,7 +83,7 @@ void node_net_note_writes(struct rumor *n, uint64_t count, int local)
 		if (due < net->last_push_ms + net->pace.cfg.min_interval_ms)
 			due = net->last_push_ms + net->pace.cfg.min_interval_ms;
 		net->push_pending = 1;
-		uv_timer_start(&net->push_timer, push_cb, due - now, 0);
+		io_timer_start(net->push_timer, due - now, 0);
 	}
 }
 
@@ -172,7 +169,7 @@ static void ping_quiet_peers(struct node_net *net, uint64_t now)
 	}
 }
 
-static void tick_cb(uv_timer_t *t)
+void sched_tick_cb(struct io_timer *t)
 {
 	struct node_net *net = t->data;
 	size_t removed = 0;
@@ -193,6 +190,6 @@ static void tick_cb(uv_timer_t *t)
 
 void sched_start(struct node_net *net)
 {
-	uv_timer_start(&net->tick_timer, tick_cb, NET_TICK_MS, NET_TICK_MS);
+	io_timer_start(net->tick_timer, NET_TICK_MS, NET_TICK_MS);
 	sched_round(net);
 }
