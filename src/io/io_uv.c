@@ -60,7 +60,7 @@ static void timer_closed(uv_handle_t *h)
 {
 	struct timer_impl *t = h->data;
 
-	io_uv_of(t->base.io)->live--;
+	io_uv_release(t->base.io);
 	free(t);
 }
 
@@ -155,7 +155,7 @@ static void resolve_done(uv_getaddrinfo_t *req, int status,
 			r->cb(&r->base, RUMOR_ENET, NULL, 0);
 	}
 	uv_freeaddrinfo(res);
-	io_uv_of(r->base.io)->live--;
+	io_uv_release(r->base.io);
 	free(r);
 }
 
@@ -230,7 +230,7 @@ static void work_after(uv_work_t *req, int status)
 	io_work_done_fn done = w->done;
 	void *arg = w->arg;
 
-	io_uv_of(w->io)->live--;
+	io_uv_release(w->io);
 	free(w);
 	done(arg, status == UV_ECANCELED ? RUMOR_ECLOSED : 0);
 }
@@ -271,6 +271,19 @@ static const struct io_ops io_uv_ops = {
 	.timer_active = io_uv_timer_active,
 	.timer_weak = io_uv_timer_weak,
 	.timer_free = io_uv_timer_free,
+	.listen = io_uv_peer_listen,
+	.listener_port = io_uv_peer_listener_port,
+	.listener_data = io_uv_peer_listener_data,
+	.listener_stats = io_uv_peer_listener_stats,
+	.listener_close = io_uv_peer_listener_close,
+	.dial = io_uv_peer_dial,
+	.udp_open = io_uv_udp_open,
+	.udp_data = io_uv_udp_data,
+	.udp_send = io_uv_udp_send,
+	.udp_close = io_uv_udp_close,
+	.stream_listen = io_uv_stream_listen,
+	.stream_listener_data = io_uv_stream_listener_data,
+	.stream_listener_close = io_uv_stream_listener_close,
 	.resolve = io_uv_resolve,
 	.resolve_data = io_uv_resolve_data,
 	.resolve_cancel = io_uv_resolve_cancel,
@@ -292,6 +305,15 @@ int io_uv_new(struct io **out, uv_loop_t *loop, struct err *err)
 	return 0;
 }
 
+void io_uv_release(struct io *io)
+{
+	struct io_uv *u = io_uv_of(io);
+
+	assert(u->live > 0);
+	if (--u->live == 0 && u->freeing)
+		free(u);
+}
+
 void io_uv_free(struct io *io)
 {
 	struct io_uv *u;
@@ -299,6 +321,10 @@ void io_uv_free(struct io *io)
 	if (io == NULL)
 		return;
 	u = io_uv_of(io);
-	assert(u->live == 0);
+	assert(!u->freeing);
+	if (u->live > 0) {
+		u->freeing = 1;
+		return;
+	}
 	free(u);
 }

@@ -16,14 +16,20 @@
 struct io_uv {
 	struct io base;
 	uv_loop_t *loop;
-	/* Objects made on this io and not yet freed (io_uv_free asserts 0). */
+	/* Objects made on this io and not yet freed. */
 	size_t live;
+	/* io_uv_free was called while some were still closing: the last
+	 * one frees the instance. */
+	int freeing;
 };
 
 static inline struct io_uv *io_uv_of(struct io *io)
 {
 	return (struct io_uv *)io->impl;
 }
+
+/* One object made on io is gone (its last use of io). */
+void io_uv_release(struct io *io);
 
 static inline uv_loop_t *io_uv_loop(struct io *io)
 {

@@ -2,66 +2,46 @@
 /*
  * control: the unix control socket of a node (see control.h).
  *
- * Each client is a uv_pipe_t with a frame accumulator. Requests are
+ * Each client is an io_stream with a frame accumulator. Requests are
  * handled one at a time in arrival order; a streaming reply (SCAN, SYNC)
  * stops reading until it ends, so a client cannot pile up work. Replies
- * are encoded into the client's scratch buffer and handed to uv_write in
- * chunks; `queued` counts bytes libuv has not written yet, and streams
+ * are encoded into the client's scratch buffer and written to the stream
+ * in chunks; the stream's queue counts bytes not yet written, and streams
  * pause (SCAN) or drop changes (WATCH) above a high-water mark, so a
  * slow reader costs bounded memory.
  */
-#include "config.h"
-
 #include <assert.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include "node/control_int.h"
 
 static void client_close(struct client *c);
 static void process_input(struct client *c);
-static void on_write(uv_write_t *req, int status);
 
 /* ------------------------------------------------------------ writing */
 
-/* Hands the encoded replies to libuv. On failure the client is closed
- * (from the loop: the handle close is deferred) and 0 is still safe to
- * ignore, since every later step checks c->closing. */
+/* Hands the encoded replies to the stream, which copies them. On
+ * failure the client is closed; every later step checks c->closing. */
 void control_flush(struct client *c)
 {
-	struct wreq *w;
-	int rv;
+	struct err err;
 
 	if (c->out.len == 0 || c->closing)
 		return;
-	w = malloc(sizeof(*w));
-	if (w == NULL)
-		goto err;
-	w->c = c;
-	w->buf = uv_buf_init((char *)c->out.data, (unsigned)c->out.len);
-	rv = uv_write(&w->req, (uv_stream_t *)&c->pipe, &w->buf, 1, on_write);
-	if (rv != 0) {
-		free(w);
-		goto err;
+	err_clear(&err);
+	if (io_stream_write(c->s, c->out.data, c->out.len, &err) != 0) {
+		client_close(c);
+		return;
 	}
-	/* libuv owns the bytes until the write callback. */
-	c->queued += c->out.len;
+	ctl_buf_free(&c->out);
 	ctl_buf_init(&c->out);
-	return;
-err:
-	client_close(c);
 }
 
 size_t control_backlog(const struct client *c)
 {
-	return c->queued + c->out.len;
+	return io_stream_queued(c->s) + c->out.len;
 }
 
 /* An encoder failed (out of memory, or a value the encoder refuses):
@@ -110,33 +90,23 @@ static void reply_protocol_error(struct client *c, const char *msg)
 	control_flush(c);
 }
 
-static void on_write(uv_write_t *req, int status)
+/* Everything written: a paused scan goes on, a watch reports what it
+ * dropped, a client being hung up on goes. */
+static void on_drained(struct io_stream *s)
 {
-	struct wreq *w = (struct wreq *)req;
-	struct client *c = w->c;
+	struct client *c = s->data;
+	int rv;
 
-	assert(c->queued >= w->buf.len);
-	c->queued -= w->buf.len;
-	free(w->buf.base);
-	free(w);
 	if (c->closing)
 		return;
-	if (status < 0) {
+	if (c->close_after_write) {
 		client_close(c);
 		return;
 	}
-	if (c->close_after_write) {
-		if (c->queued == 0)
-			client_close(c);
-		return;
-	}
-	if (control_backlog(c) > CONTROL_HIGH_WATER / 2)
-		return;
 	if (c->stream == STREAM_SCAN && c->scan_paused) {
 		control_scan_continue(c);
 	} else if (c->stream == STREAM_WATCH && c->dropped > 0) {
-		int rv = ctl_encode_gap(&c->out, c->dropped);
-
+		rv = ctl_encode_gap(&c->out, c->dropped);
 		if (rv != 0) {
 			control_encode_failed(c, rv);
 			return;
@@ -150,14 +120,6 @@ static void on_write(uv_write_t *req, int status)
 
 static void start_reading(struct client *c);
 
-static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
-{
-	struct client *c = h->data;
-
-	buf->base = c->inbuf;
-	buf->len = sizeof(c->inbuf);
-}
-
 /* A stream ended: handle requests that arrived meanwhile, then read on. */
 void control_stream_finished(struct client *c)
 {
@@ -168,7 +130,7 @@ void control_stream_finished(struct client *c)
 	process_input(c);
 }
 
-static int append_input(struct client *c, const char *p, size_t n)
+static int append_input(struct client *c, const uint8_t *p, size_t n)
 {
 	size_t need = c->rlen + n, cap;
 	uint8_t *q;
@@ -188,39 +150,38 @@ static int append_input(struct client *c, const char *p, size_t n)
 	return 0;
 }
 
-static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+static void on_read(struct io_stream *s, const uint8_t *buf, size_t len)
 {
 	struct client *c = s->data;
 
-	if (c->closing)
-		return;
-	if (nread < 0) {
-		/* EOF or error: nothing more will come; drop the client
-		 * (a watch ends here). */
-		client_close(c);
-		return;
-	}
-	if (nread == 0)
+	if (c->closing || len == 0)
 		return;
 	/* A watcher only ever closes; a client being hung up on has said
 	 * enough. */
 	if (c->stream == STREAM_WATCH || c->close_after_write)
 		return;
-	if (append_input(c, buf->base, (size_t)nread) != 0) {
+	if (append_input(c, buf, len) != 0) {
 		control_encode_failed(c, RUMOR_ENOMEM);
 		return;
 	}
 	process_input(c);
 }
 
+/* EOF or an error: nothing more will come; drop the client (a watch
+ * ends here). */
+static void on_stream_closed(struct io_stream *s, int reason,
+			     const char *detail)
+{
+	(void)reason;
+	(void)detail;
+	client_close(s->data);
+}
+
 static void start_reading(struct client *c)
 {
 	if (c->reading || c->closing)
 		return;
-	if (uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) != 0) {
-		client_close(c);
-		return;
-	}
+	c->s->ops->resume(c->s);
 	c->reading = 1;
 }
 
@@ -228,7 +189,7 @@ static void stop_reading(struct client *c)
 {
 	if (!c->reading)
 		return;
-	uv_read_stop((uv_stream_t *)&c->pipe);
+	c->s->ops->pause(c->s);
 	c->reading = 0;
 }
 
@@ -290,9 +251,9 @@ static void process_input(struct client *c)
 
 static void control_handle_closed(struct control *ctl);
 
-static void on_client_closed(uv_handle_t *h)
+static void on_client_closed(struct io_stream *s)
 {
-	struct client *c = h->data;
+	struct client *c = s->data;
 	struct control *ctl = c->ctl;
 
 	if (c->watch != NULL)
@@ -307,9 +268,9 @@ static void on_client_closed(uv_handle_t *h)
 	control_handle_closed(ctl);
 }
 
-/* Unlinks the client and closes its pipe; memory goes in the close
- * callback, after libuv has cancelled (and called back) its writes. The
- * watch is removed there too, never from inside a watch callback. */
+/* Unlinks the client and closes its stream (what is queued is still
+ * written); memory goes in the close callback. The watch is removed
+ * there too, never from inside a watch callback. */
 static void client_close(struct client *c)
 {
 	struct control *ctl = c->ctl;
@@ -325,191 +286,77 @@ static void client_close(struct client *c)
 		c->next->prev = c->prev;
 	c->prev = c->next = NULL;
 	ctl->n_clients--;
-	uv_close((uv_handle_t *)&c->pipe, on_client_closed);
+	io_stream_close(c->s, on_client_closed);
 }
 
-static void on_rejected_closed(uv_handle_t *h)
+static void on_rejected_closed(struct io_stream *s)
 {
-	struct control *ctl = h->data;
-
-	free(h);
-	control_handle_closed(ctl);
+	control_handle_closed(s->data);
 }
 
-static void on_connection(uv_stream_t *server, int status)
+static void on_connection(struct io_stream_listener *l, struct io_stream *s)
 {
-	struct control *ctl = server->data;
+	struct control *ctl = io_stream_listener_data(l);
 	struct client *c;
-	uv_pipe_t *reject;
 
-	if (ctl->closing)
-		return;
-	if (status < 0) {
-		node_log(ctl->node, RUMOR_LOG_WARN, "control: accept: %s",
-			 uv_strerror(status));
+	s->data = ctl;
+	ctl->open_handles++;
+	if (ctl->closing) {
+		io_stream_close(s, on_rejected_closed);
 		return;
 	}
 	if (ctl->n_clients >= CONTROL_CLIENTS_MAX) {
-		/* Accept and hang up at once, so the backlog drains. */
-		reject = malloc(sizeof(*reject));
-		if (reject == NULL || uv_pipe_init(ctl->loop, reject, 0) != 0) {
-			free(reject);
-			return;
-		}
-		reject->data = ctl;
-		ctl->open_handles++;
-		(void)uv_accept(server, (uv_stream_t *)reject);
-		uv_close((uv_handle_t *)reject, on_rejected_closed);
+		/* Hang up at once, so the backlog drains. */
+		io_stream_close(s, on_rejected_closed);
 		node_log(ctl->node, RUMOR_LOG_WARN, "control: %d clients "
 			 "already; refusing one", CONTROL_CLIENTS_MAX);
 		return;
 	}
 	c = calloc(1, sizeof(*c));
-	if (c == NULL)
-		return;
-	c->ctl = ctl;
-	ctl_buf_init(&c->out);
-	if (uv_pipe_init(ctl->loop, &c->pipe, 0) != 0) {
-		free(c);
+	if (c == NULL) {
+		io_stream_close(s, on_rejected_closed);
 		return;
 	}
-	c->pipe.data = c;
-	ctl->open_handles++;
+	c->ctl = ctl;
+	c->s = s;
+	ctl_buf_init(&c->out);
+	s->data = c;
+	s->handlers.read = on_read;
+	s->handlers.drained = on_drained;
+	s->handlers.closed = on_stream_closed;
 	c->next = ctl->clients;
 	if (ctl->clients != NULL)
 		ctl->clients->prev = c;
 	ctl->clients = c;
 	ctl->n_clients++;
-	if (uv_accept(server, (uv_stream_t *)&c->pipe) != 0) {
-		client_close(c);
-		return;
-	}
-	start_reading(c);
+	/* The io reads once this returns. */
+	c->reading = 1;
 }
 
 /* ------------------------------------------------------------ lifecycle */
 
-/* Is a node answering at path? Removes a stale socket file. */
-static int probe_socket(const char *path, struct err *err)
-{
-	struct sockaddr_un sa;
-	struct stat stt;
-	int fd, rv;
-
-	if (lstat(path, &stt) != 0) {
-		if (errno == ENOENT)
-			return 0;
-		return err_set(err, RUMOR_EIO, "control: %s: %s", path,
-			       strerror(errno));
-	}
-	if (!S_ISSOCK(stt.st_mode))
-		return err_set(err, RUMOR_ECONFIG, "control: %s exists and is "
-			       "not a socket; not touching it", path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return err_set(err, RUMOR_EIO, "control: socket: %s",
-			       strerror(errno));
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	rv = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	if (rv == 0 || errno == EAGAIN || errno == EINPROGRESS) {
-		/* Someone listens (EAGAIN: with a full backlog). */
-		close(fd);
-		return err_set(err, RUMOR_EBUSY, "control: a node already "
-			       "answers on %s", path);
-	}
-	rv = errno;
-	close(fd);
-	if (rv != ECONNREFUSED)
-		return err_set(err, RUMOR_EIO, "control: probing %s: %s", path,
-			       strerror(rv));
-	/* Nobody listens: the socket of a node that died. */
-	if (unlink(path) != 0 && errno != ENOENT)
-		return err_set(err, RUMOR_EIO, "control: removing the stale "
-			       "socket %s: %s", path, strerror(errno));
-	return 0;
-}
-
-static void on_listener_failed_closed(uv_handle_t *h)
-{
-	struct control *ctl = h->data;
-
-	free(ctl->path);
-	free(ctl);
-}
-
-int control_start(struct control **out, uv_loop_t *loop, struct rumor *node,
+int control_start(struct control **out, struct io *io, struct rumor *node,
 		  const char *socket_path, struct err *err)
 {
-	struct sockaddr_un sa;
 	struct control *ctl;
-	mode_t old_mask;
 	int rv;
 
-	assert(out != NULL && loop != NULL && node != NULL);
-	if (socket_path == NULL || socket_path[0] == '\0' ||
-	    strlen(socket_path) >= sizeof(sa.sun_path))
-		return err_set(err, RUMOR_ECONFIG, "control: socket path '%s' "
-			       "is empty or longer than %zu bytes",
-			       socket_path != NULL ? socket_path : "",
-			       sizeof(sa.sun_path) - 1);
-	rv = probe_socket(socket_path, err);
-	if (rv != 0)
-		return rv;
-
+	assert(out != NULL && io != NULL && node != NULL);
 	ctl = calloc(1, sizeof(*ctl));
 	if (ctl == NULL)
 		return err_set(err, RUMOR_ENOMEM, "control: out of memory");
-	ctl->path = strdup(socket_path);
-	if (ctl->path == NULL) {
-		rv = err_set(err, RUMOR_ENOMEM, "control: out of memory");
-		goto err_after_alloc;
-	}
-	ctl->loop = loop;
+	ctl->io = io;
 	ctl->node = node;
-	rv = uv_pipe_init(loop, &ctl->listener, 0);
+	rv = io->ops->stream_listen(io, socket_path, on_connection, ctl,
+				    &ctl->listener, err);
 	if (rv != 0) {
-		rv = err_set(err, RUMOR_EIO, "control: %s", uv_strerror(rv));
-		goto err_after_alloc;
-	}
-	ctl->listener.data = ctl;
-
-	/* The socket must never be reachable by others, not even between
-	 * bind and chmod: create it under a umask that leaves 0600. */
-	old_mask = umask(0177);
-	rv = uv_pipe_bind(&ctl->listener, socket_path);
-	umask(old_mask);
-	if (rv != 0) {
-		rv = err_set(err, RUMOR_EIO, "control: bind %s: %s",
-			     socket_path, uv_strerror(rv));
-		goto err_after_init;
-	}
-	if (chmod(socket_path, 0600) != 0) {
-		rv = err_set(err, RUMOR_EIO, "control: chmod %s: %s",
-			     socket_path, strerror(errno));
-		goto err_after_bind;
-	}
-	rv = uv_listen((uv_stream_t *)&ctl->listener, 64, on_connection);
-	if (rv != 0) {
-		rv = err_set(err, RUMOR_EIO, "control: listen on %s: %s",
-			     socket_path, uv_strerror(rv));
-		goto err_after_bind;
+		err_wrap(err, "control");
+		free(ctl);
+		return rv;
 	}
 	ctl->open_handles = 1;
 	*out = ctl;
 	return 0;
-
-err_after_bind:
-	unlink(socket_path);
-err_after_init:
-	/* The handle is on the loop: its memory goes in the close cb. */
-	uv_close((uv_handle_t *)&ctl->listener, on_listener_failed_closed);
-	return rv;
-err_after_alloc:
-	free(ctl->path);
-	free(ctl);
-	return rv;
 }
 
 static void control_handle_closed(struct control *ctl)
@@ -520,13 +367,12 @@ static void control_handle_closed(struct control *ctl)
 		return;
 	if (ctl->close_cb != NULL)
 		ctl->close_cb(ctl->close_arg);
-	free(ctl->path);
 	free(ctl);
 }
 
-static void on_listener_closed(uv_handle_t *h)
+static void on_listener_closed(void *arg)
 {
-	control_handle_closed(h->data);
+	control_handle_closed(arg);
 }
 
 void control_close(struct control *c, void (*cb)(void *arg), void *arg)
@@ -537,16 +383,15 @@ void control_close(struct control *c, void (*cb)(void *arg), void *arg)
 	c->closing = 1;
 	c->close_cb = cb;
 	c->close_arg = arg;
-	/* The file goes now, so that a new node may start at once. */
-	unlink(c->path);
 	while ((cl = c->clients) != NULL) {
 		/* Watches go now: the node may be closed right after the
-		 * callback, before the pipes' close callbacks ran. */
+		 * callback, before the streams' close callbacks ran. */
 		if (cl->watch != NULL) {
 			node_watch_remove(c->node, cl->watch);
 			cl->watch = NULL;
 		}
 		client_close(cl);
 	}
-	uv_close((uv_handle_t *)&c->listener, on_listener_closed);
+	/* The socket file goes now, so that a new node may start at once. */
+	c->io->ops->stream_listener_close(c->listener, on_listener_closed, c);
 }

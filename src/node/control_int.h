@@ -9,20 +9,18 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <uv.h>
 
 #include "rumor.h"
+#include "io/io.h"
 #include "node/control.h"
 #include "node/node_ctl.h"
 #include "wire/wire_ctl.h"
 
-
-/* Replies are handed to libuv in chunks of about this size. */
+/* Replies are handed to the stream in chunks of about this size. */
 #define CONTROL_FLUSH_BYTES (64u << 10)
 /* LOG is not resumable: it stops (END truncated) past this many bytes. */
 #define CONTROL_LOG_BYTES_MAX (16u << 20)
 #define CONTROL_PEERS_MAX 4096u
-#define CONTROL_READ_CHUNK (16u << 10)
 
 enum stream_kind {
 	STREAM_NONE = 0,
@@ -42,17 +40,15 @@ struct sync_ticket {
 struct client {
 	struct control *ctl;
 	struct client *prev, *next;
-	uv_pipe_t pipe;
-	char inbuf[CONTROL_READ_CHUNK];
+	struct io_stream *s;
 
 	uint8_t *rbuf;               /* received, not yet handled */
 	size_t rlen, rcap;
 
-	struct ctl_buf out;          /* encoded, not yet handed to libuv */
-	size_t queued;               /* handed to libuv, not yet written */
+	struct ctl_buf out;          /* encoded, not yet handed to s */
 
 	int reading;
-	int closing;                 /* uv_close called */
+	int closing;                 /* io_stream_close called */
 	int close_after_write;       /* a protocol error reply is in flight */
 	int in_process;              /* inside process_input() */
 
@@ -73,22 +69,15 @@ struct client {
 };
 
 struct control {
-	uv_loop_t *loop;
+	struct io *io;
 	struct rumor *node;
-	char *path;
-	uv_pipe_t listener;
+	struct io_stream_listener *listener;
 	struct client *clients;
 	size_t n_clients;
-	unsigned open_handles;       /* listener + client pipes not closed */
+	unsigned open_handles;       /* listener + streams not closed */
 	int closing;
 	void (*close_cb)(void *arg);
 	void *close_arg;
-};
-
-struct wreq {
-	uv_write_t req;
-	struct client *c;
-	uv_buf_t buf;
 };
 
 /* ---- control.c */

@@ -6,7 +6,6 @@
  * status.c.
  */
 #include <assert.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +47,7 @@ int node_net_reload(struct rumor *n, const struct rumor_options *o,
 		memset(&sc, 0, sizeof sc);
 		sc.on_resolved = peer_on_seed_resolved;
 		sc.arg = net;
-		rv = seeds_create(&seeds, n->loop, o->peers, o->n_peers, &sc,
+		rv = seeds_create(&seeds, n->io, o->peers, o->n_peers, &sc,
 				  err);
 		if (rv != 0) {
 			err_wrap(err, "peers");
@@ -107,9 +106,9 @@ static void component_closed_cb(void *arg)
 	node_net_handle_closed(arg);
 }
 
-static void listener_closed_cb(struct io_uv_listener *l)
+static void listener_closed_cb(struct io_listener *l)
 {
-	node_net_handle_closed(io_uv_listener_data(l));
+	node_net_handle_closed(io_listener_data(l));
 }
 
 static void net_timers_free(struct node_net *net)
@@ -188,11 +187,9 @@ static int net_start_discovery(struct node_net *net,
 		memcpy(mc.node_id, net->n->id.public_key, RUMOR_NODE_ID_BYTES);
 		mc.listen_port = (uint16_t)net->listen_port;
 		mc.network_key = net->n->network_key;
-		mc.wall_clock_ms = o->wall_clock_ms;
-		mc.clock_arg = o->clock_arg;
 		mc.on_peer = peer_on_announcement;
 		mc.arg = net;
-		rv = multicast_start(&net->mc, net->n->loop, &mc, err);
+		rv = multicast_start(&net->mc, net->n->io, &mc, err);
 		if (rv != 0) {
 			err_wrap(err, "multicast");
 			return rv;
@@ -205,7 +202,7 @@ static int net_start_discovery(struct node_net *net,
 		memset(&sc, 0, sizeof sc);
 		sc.on_resolved = peer_on_seed_resolved;
 		sc.arg = net;
-		rv = seeds_create(&net->seeds, net->n->loop, o->peers, o->n_peers,
+		rv = seeds_create(&net->seeds, net->n->io, o->peers, o->n_peers,
 				  &sc, err);
 		if (rv != 0) {
 			err_wrap(err, "--peer");
@@ -229,18 +226,6 @@ int node_net_start(struct rumor *n, const struct rumor_options *o,
 	if (net == NULL)
 		return err_set(err, RUMOR_ENOMEM, "out of memory");
 	net->n = n;
-	/* A peer that closes while we write raises SIGPIPE (libuv writes
-	 * without MSG_NOSIGNAL), whose default action ends the process. A
-	 * networked node needs it ignored; a program that installed its own
-	 * handler keeps it. */
-	if (o->listen != NULL || o->n_peers > 0) {
-		struct sigaction sa;
-
-		if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
-			sa.sa_handler = SIG_IGN;
-			sigaction(SIGPIPE, &sa, NULL);
-		}
-	}
 	wire_decoder_init(&net->dec);
 	wire_buf_init(&net->out);
 	if (o->trusted_keys_path != NULL) {
@@ -249,7 +234,6 @@ int node_net_start(struct rumor *n, const struct rumor_options *o,
 			goto err_after_alloc;
 		net->have_trusted = 1;
 	}
-	net->io.loop = n->loop;
 	net->io.identity = &n->id;
 	net->io.network_key = n->network_key;
 	net->io.trusted = net->have_trusted ? &net->trusted : NULL;
@@ -265,12 +249,13 @@ int node_net_start(struct rumor *n, const struct rumor_options *o,
 			err_wrap(err, "--listen");
 			goto err_after_timers;
 		}
-		rv = io_uv_listen(&net->listener, &net->io, net->listen_host,
-				  port, peer_on_accept, peer_on_reject, net, err);
+		rv = n->io->ops->listen(n->io, &net->io, net->listen_host,
+					port, peer_on_accept, peer_on_reject,
+					net, &net->listener, err);
 		if (rv != 0)
 			goto err_after_timers;
 		net->open_handles++;
-		net->listen_port = io_uv_listener_port(net->listener);
+		net->listen_port = n->io->ops->listener_port(net->listener);
 	}
 	/* From here on, failures close what was started through the normal
 	 * close path; n->net is set so that it can. */
@@ -333,7 +318,7 @@ void node_net_close(struct rumor *n, void (*done)(struct rumor *n))
 		peer_close(p, 0, NULL);
 	}
 	if (net->listener != NULL)
-		io_uv_listener_close(net->listener, listener_closed_cb);
+		n->io->ops->listener_close(net->listener, listener_closed_cb);
 	if (net->mc != NULL)
 		multicast_close(net->mc, component_closed_cb, net);
 	if (net->seeds != NULL)

@@ -13,7 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
-#include <uv.h>
 
 #include "rumor.h"
 #include "crypto/identity.h"
@@ -21,7 +20,6 @@
 #include "discovery/hostport.h"
 #include "discovery/members.h"
 #include "io/io.h"
-#include "io/io_uv.h"
 #include "lib/err.h"
 #include "node/node.h"
 #include "node/node_ctl.h"
@@ -65,11 +63,11 @@ struct peer {
 
 struct node_net {
 	struct rumor *n;
-	struct io_uv_config io;
+	struct io_peer_config io;     /* listener's and dials' */
 	struct trusted_keys trusted;
 	int have_trusted;
 
-	struct io_uv_listener *listener;
+	struct io_listener *listener;
 	char listen_host[HOSTPORT_HOST_MAX];
 	int listen_port;
 
@@ -146,9 +144,8 @@ void peer_on_announcement(void *arg, const struct announce *a,
 			  const struct sockaddr *from);
 void peer_on_seed_resolved(void *arg, size_t index, const char *seed,
 			   const struct sockaddr *addr);
-void peer_on_accept(struct io_uv_listener *l, struct io_conn *c);
-void peer_on_reject(struct io_uv_listener *l, int reason,
-		    const char *detail);
+void peer_on_accept(struct io_listener *l, struct io_conn *c);
+void peer_on_reject(struct io_listener *l, int reason, const char *detail);
 
 /* ---- sched.c */
 

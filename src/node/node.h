@@ -9,8 +9,6 @@
 #ifndef RUMOR_NODE_H
 #define RUMOR_NODE_H
 
-#include <uv.h>
-
 #include "rumor.h"
 #include "crypto/identity.h"
 #include "io/io.h"
@@ -38,9 +36,6 @@ struct node_uv;
 struct rumor {
 	/* Time, timers, background work and the network; not owned. */
 	struct io *io;
-	/* The loop under io, for the parts not yet behind it (control
-	 * socket, peers, discovery); NULL for a node on another io. */
-	uv_loop_t *loop;
 	/* Set by run_uv.c for a node it made (its loop and io); NULL for
 	 * one opened with node_open(). */
 	struct node_uv *uv;
@@ -80,7 +75,6 @@ struct rumor {
 
 /* What run_uv.c adds to node_open. */
 struct node_open_ext {
-	uv_loop_t *loop;                /* see struct rumor */
 	/* A failure after parts started leaves them closing on the io:
 	 * then closing is set, and closed(arg) fires once the node is
 	 * freed (maybe before node_open_ex returns). */

@@ -300,7 +300,7 @@ static int node_start_control(struct rumor *n, struct err *err)
 	if (path == NULL)
 		return err_set(err, RUMOR_ENOMEM, "out of memory");
 	sprintf(path, "%s/%s", n->data_dir, NODE_CTL_SOCKET);
-	rv = control_start(&n->control, n->loop, n, path, err);
+	rv = control_start(&n->control, n->io, n, path, err);
 	free(path);
 	return rv;
 }
@@ -345,7 +345,6 @@ int node_open_ex(struct rumor **out, const struct rumor_options *o,
 		goto err;
 	}
 	n->io = env->io;
-	n->loop = ext != NULL ? ext->loop : NULL;
 	n->before_commit = env->before_commit;
 	n->hook_arg = env->hook_arg;
 	rv = node_copy_options(n, o, &err);

@@ -5,6 +5,7 @@
  * keeps one connection per pair of nodes, and dials seeds, announced
  * nodes and members.
  */
+#include <arpa/inet.h>
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -483,7 +484,7 @@ static void handle_hello(struct peer *p, const struct wire_hello *h)
 		return;
 	p->hello = 1;
 	if (h->listen_port != 0 &&
-	    io_uv_peer_host(p->conn, host, sizeof host) == 0) {
+	    io_conn_peer_host(p->conn, host, sizeof host) == 0) {
 		err_clear(&err);
 		/* The member is in the table already (peer_admit_member):
 		 * a failure only loses this address. */
@@ -601,7 +602,8 @@ static struct peer *peer_dial(struct node_net *net, const struct sockaddr *addr,
 	if (net->closing)
 		return NULL;
 	err_clear(&err);
-	if (io_uv_dial(&net->io, addr, expected, &c, &err) != 0) {
+	if (net->n->io->ops->dial(net->n->io, &net->io, addr, expected, &c,
+				  &err) != 0) {
 		node_log(net->n, RUMOR_LOG_DEBUG, "dial: %s", err.msg);
 		if (seed >= 0)
 			seeds_report_failure(net->seeds, (size_t)seed);
@@ -629,7 +631,7 @@ int peer_dial_member(struct node_net *net, const struct member *m)
 		return -1;
 	net_format_addr(buf, sizeof buf, m->addrs[0].host, m->addrs[0].port);
 	err_clear(&err);
-	if (io_uv_parse_addr(buf, &ss, &err) != 0)
+	if (hostport_parse_addr(buf, &ss, &err) != 0)
 		return -1;
 	peer_dial(net, (struct sockaddr *)&ss, m->id, -1);
 	return 0;
@@ -647,7 +649,8 @@ void peer_on_announcement(void *arg, const struct announce *a,
 		 * "this host" to whoever dials it. */
 		if (((const struct sockaddr_in *)from)->sin_addr.s_addr == 0)
 			return;
-		uv_ip4_name((const struct sockaddr_in *)from, host, sizeof host);
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)from)->sin_addr,
+			  host, sizeof host);
 	} else {
 		return;     /* announcements are IPv4 only */
 	}
@@ -673,9 +676,9 @@ void peer_on_seed_resolved(void *arg, size_t index, const char *seed,
 	peer_dial(net, addr, NULL, (long)index);
 }
 
-void peer_on_accept(struct io_uv_listener *l, struct io_conn *c)
+void peer_on_accept(struct io_listener *l, struct io_conn *c)
 {
-	struct node_net *net = io_uv_listener_data(l);
+	struct node_net *net = io_listener_data(l);
 	struct peer *p;
 
 	if (net->closing) {
@@ -690,9 +693,9 @@ void peer_on_accept(struct io_uv_listener *l, struct io_conn *c)
 	peer_became_open(p);
 }
 
-void peer_on_reject(struct io_uv_listener *l, int reason, const char *detail)
+void peer_on_reject(struct io_listener *l, int reason, const char *detail)
 {
-	struct node_net *net = io_uv_listener_data(l);
+	struct node_net *net = io_listener_data(l);
 
 	node_log(net->n, RUMOR_LOG_DEBUG, "refused a connection: %s (%s)",
 		 detail, rumor_strerror(reason));

@@ -6,6 +6,7 @@
  * node_open_ex(); rumor_close() frees that io once the node is gone.
  */
 #include <assert.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -72,6 +73,22 @@ static void node_uv_node_freed(void *arg)
 	uv_idle_start(&u->reaper, reaper_turn);
 }
 
+/* A peer that closes while we write raises SIGPIPE (libuv writes
+ * without MSG_NOSIGNAL), whose default action ends the process. A
+ * networked node needs it ignored; a program that installed its own
+ * handler keeps it. */
+static void node_uv_ignore_sigpipe(const struct rumor_options *o)
+{
+	struct sigaction sa;
+
+	if (o->listen == NULL && o->n_peers == 0)
+		return;
+	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
+		sa.sa_handler = SIG_IGN;
+		sigaction(SIGPIPE, &sa, NULL);
+	}
+}
+
 int rumor_open(struct rumor **out, const struct rumor_options *o,
 	       char *errmsg, size_t errlen)
 {
@@ -106,9 +123,9 @@ int rumor_open(struct rumor **out, const struct rumor_options *o,
 		node_uv_free(u);
 		goto err;
 	}
+	node_uv_ignore_sigpipe(o);
 	env = (struct node_env){.io = u->io};
-	ext = (struct node_open_ext){.loop = u->loop,
-				     .closed = node_uv_node_freed, .arg = u};
+	ext = (struct node_open_ext){.closed = node_uv_node_freed, .arg = u};
 	rv = node_open_ex(out, o, &env, &ext, errmsg, errlen);
 	if (rv == 0) {
 		(*out)->uv = u;
