@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * io: everything a node does with time or the network, behind one vtable
- * (DESIGN 1). src/io/io_uv.c implements it over libuv; tests/lib/sim.c
+ * (DESIGN 1). src/io/io_uv*.c implement it over libuv (io_uv_new() in
+ * io_uv.h: loop services in io_uv.c, peers in io_uv_peer.c and
+ * io_uv_listener.c, datagrams in io_uv_udp.c, unix streams in
+ * io_uv_stream.c); tests/lib/sim.c
  * implements it on virtual time for the cluster simulator. Above this
  * header nothing includes uv.h except the loop owners (src/rumord.c and
  * src/node/run_uv.c, which holds rumor_run).
