@@ -62,7 +62,7 @@ struct rumor {
 	int sync_failed;             /* its result, read after it ran */
 	uint64_t synced_changes;     /* change count the last sync covered */
 	uint64_t sync_target;        /* change count the running one covers */
-	int pending_closes;          /* parts still closing in rumor_close */
+	int pending_closes;          /* parts still closing in node_close */
 
 	/* Change subscribers (rumorctl watch), besides opt.on_change. */
 	struct node_watch *watches;
