@@ -156,12 +156,15 @@ void rumor_close(struct rumor *n, void (*cb)(void *arg), void *arg)
 	}
 	u->cb = cb;
 	u->arg = arg;
-	node_close(n, node_uv_node_freed, u);
-	if (u->owns_loop) {
-		/* Let every closing handle's callback run: then the loop is
-		 * empty and can be closed. */
-		uv_run(u->loop, UV_RUN_DEFAULT);
-		assert(u->node_freed);
-		node_uv_free(u);
+	/* With the caller's loop, u may be gone when node_close returns. */
+	if (!u->owns_loop) {
+		node_close(n, node_uv_node_freed, u);
+		return;
 	}
+	node_close(n, node_uv_node_freed, u);
+	/* Let every closing handle's callback run: then the loop is empty
+	 * and can be closed. */
+	uv_run(u->loop, UV_RUN_DEFAULT);
+	assert(u->node_freed);
+	node_uv_free(u);
 }
