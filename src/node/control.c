@@ -35,8 +35,8 @@ void control_flush(struct client *c)
 		client_close(c);
 		return;
 	}
-	ctl_buf_free(&c->out);
-	ctl_buf_init(&c->out);
+	wire_buf_free(&c->out);
+	wire_buf_init(&c->out);
 }
 
 size_t control_backlog(const struct client *c)
@@ -260,7 +260,7 @@ static void on_client_closed(struct io_stream *s)
 		node_watch_remove(ctl->node, c->watch);
 	if (c->ticket != NULL)
 		c->ticket->c = NULL;
-	ctl_buf_free(&c->out);
+	wire_buf_free(&c->out);
 	free(c->rbuf);
 	free(c->prefix);
 	free(c->last);
@@ -319,7 +319,7 @@ static void on_connection(struct io_stream_listener *l, struct io_stream *s)
 	}
 	c->ctl = ctl;
 	c->s = s;
-	ctl_buf_init(&c->out);
+	wire_buf_init(&c->out);
 	s->data = c;
 	s->handlers.read = on_read;
 	s->handlers.drained = on_drained;

@@ -45,7 +45,7 @@ struct client {
 	uint8_t *rbuf;               /* received, not yet handled */
 	size_t rlen, rcap;
 
-	struct ctl_buf out;          /* encoded, not yet handed to s */
+	struct wire_buf out;          /* encoded, not yet handed to s */
 
 	int reading;
 	int closing;                 /* io_stream_close called */

@@ -137,12 +137,7 @@ enum ctl_reply_type {
 /* ------------------------------------------------------------ buffers */
 
 /* Frames are appended to the one buffer type of both protocols, struct
- * wire_buf (wire_cbor.h). The old names stay as aliases only until
- * src/node/control.c and tests/integration/test_control.c say wire_buf;
- * TODO(remove): drop the three lines below then. */
-#define ctl_buf wire_buf
-static inline void ctl_buf_init(struct wire_buf *b) { wire_buf_init(b); }
-static inline void ctl_buf_free(struct wire_buf *b) { wire_buf_free(b); }
+ * wire_buf (wire_cbor.h). */
 
 /* The body length a frame header announces. */
 uint32_t ctl_frame_length(const uint8_t hdr[static CTL_FRAME_HEADER]);

@@ -349,13 +349,13 @@ static void raw_send(int fd, const void *p, size_t n)
 
 static void raw_request(int fd, const struct ctl_request *rq)
 {
-	struct ctl_buf b;
+	struct wire_buf b;
 	struct err err;
 
-	ctl_buf_init(&b);
+	wire_buf_init(&b);
 	assert_int_equal(ctl_encode_request(&b, rq, &err), 0);
 	raw_send(fd, b.data, b.len);
-	ctl_buf_free(&b);
+	wire_buf_free(&b);
 }
 
 struct raw {
@@ -935,19 +935,19 @@ static void test_pipelined_requests_are_answered_in_order(void **state)
 		{.cmd = CTL_CMD_DEL, .key = (const uint8_t *)"pk", .key_len = 2},
 		{.cmd = CTL_CMD_GET, .key = (const uint8_t *)"pk", .key_len = 2},
 	};
-	struct ctl_buf b;
+	struct wire_buf b;
 	struct err err;
 	struct ctl_reply r;
 	struct raw c;
 	uint8_t *body = NULL;
 	size_t i;
 
-	ctl_buf_init(&b);
+	wire_buf_init(&b);
 	for (i = 0; i < sizeof(rqs) / sizeof(rqs[0]); i++)
 		assert_int_equal(ctl_encode_request(&b, &rqs[i], &err), 0);
 	raw_init(&c, f);
 	raw_send(c.fd, b.data, b.len);
-	ctl_buf_free(&b);
+	wire_buf_free(&b);
 	assert_int_equal(raw_reply(&c, &r, &body), 0);
 	assert_int_equal(r.type, CTL_R_OK);
 	assert_int_equal(raw_reply(&c, &r, &body), 0);
