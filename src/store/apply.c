@@ -184,23 +184,12 @@ static int apply_one(struct store *s, const struct rumor_version *vs,
 	} else {
 		have_cur = bk->found;
 		if (have_cur) {
-			memset(&cur, 0, sizeof cur);
-			cur.key = v->key;
-			cur.key_len = v->key_len;
-			cur.deleted = bk->stored.deleted;
-			cur.clock = bk->stored.clock;
-			cur.wall_ms = bk->stored.wall_ms;
-			cur.origin = bk->stored.origin;
-			cur.origin_len = STORE_ORIGIN_BYTES;
-			cur.seq = bk->stored.seq;
 			/* The resolver may look at the value (in a
 			 * same-clock conflict); it came with the meta. A live
 			 * value is never NULL (resolver ABI). */
-			if (!cur.deleted) {
-				assert(bk->stored.value != NULL);
-				cur.value = bk->stored.value;
-				cur.value_len = bk->stored.value_len;
-			}
+			assert(bk->stored.deleted || bk->stored.value != NULL);
+			store__version_of_meta(&cur, v->key, v->key_len,
+					       &bk->stored);
 		}
 	}
 	if (have_cur) {

@@ -12,27 +12,42 @@
 
 /* ------------------------------------------------------------ reads */
 
+/* The meta of a user key, with the buffer it points into in *raw (the
+ * caller leveldb_free()s it). RUMOR_ENOTFOUND when the key has no meta
+ * (or, with live_only, only a tombstone: *raw is NULL then). */
+static int get_meta(struct store *s, const void *key, size_t key_len,
+		    int live_only, struct meta *m, char **raw, struct err *err)
+{
+	size_t klen;
+	int rv, found;
+
+	rv = store__check_key(key, key_len, err);
+	if (rv != 0)
+		return rv;
+	klen = store__kbuf_set(s, PFX_META, key, key_len);
+	rv = store__meta_read(s, s->ropts, klen, m, &found, raw, err);
+	if (rv != 0)
+		return rv;
+	if (!found || (live_only && m->deleted)) {
+		leveldb_free(*raw);
+		*raw = NULL;
+		return err_set(err, RUMOR_ENOTFOUND, "store: no such key");
+	}
+	return 0;
+}
+
 int store_get(struct store *s, const void *key, size_t key_len,
 	      void **value, size_t *value_len, struct err *err)
 {
 	struct meta m;
 	char *raw;
-	size_t klen;
-	int rv, found;
+	int rv;
 
 	if (s == NULL || value == NULL || value_len == NULL)
 		return err_set(err, RUMOR_EINVAL, "store_get: NULL argument");
-	rv = store__check_key(key, key_len, err);
+	rv = get_meta(s, key, key_len, 1, &m, &raw, err);
 	if (rv != 0)
 		return rv;
-	klen = store__kbuf_set(s, PFX_META, key, key_len);
-	rv = store__meta_read(s, s->ropts, klen, &m, &found, &raw, err);
-	if (rv != 0)
-		return rv;
-	if (!found || m.deleted) {
-		leveldb_free(raw);
-		return err_set(err, RUMOR_ENOTFOUND, "store: no such key");
-	}
 	/* LevelDB's buffer is malloc'd and at least the meta head long, so
 	 * it becomes the caller's value (never NULL, even when empty) without
 	 * another allocation. */
@@ -85,21 +100,14 @@ int store_get_version(struct store *s, const void *key, size_t key_len,
 {
 	struct meta m;
 	char *raw;
-	size_t klen;
-	int rv, found;
+	int rv;
 
 	if (s == NULL || rec == NULL)
 		return err_set(err, RUMOR_EINVAL,
 			       "store_get_version: NULL argument");
-	rv = store__check_key(key, key_len, err);
+	rv = get_meta(s, key, key_len, 0, &m, &raw, err);
 	if (rv != 0)
 		return rv;
-	klen = store__kbuf_set(s, PFX_META, key, key_len);
-	rv = store__meta_read(s, s->ropts, klen, &m, &found, &raw, err);
-	if (rv != 0)
-		return rv;
-	if (!found)
-		return err_set(err, RUMOR_ENOTFOUND, "store: no such key");
 	rv = record_build(s, key, key_len, &m, m.value, m.value_len, rec, err);
 	leveldb_free(raw);
 	return rv;
@@ -396,16 +404,7 @@ int store_meta_scan(struct store *s, const struct store_snapshot *snap,
 				     s->dir, format_key_hex(k + 1, klen - 1, hex));
 			break;
 		}
-		v.key = k + 1;
-		v.key_len = klen - 1;
-		v.value = m.value;
-		v.value_len = m.value_len;
-		v.deleted = m.deleted;
-		v.clock = m.clock;
-		v.wall_ms = m.wall_ms;
-		v.origin = m.origin;
-		v.origin_len = STORE_ORIGIN_BYTES;
-		v.seq = m.seq;
+		store__version_of_meta(&v, k + 1, klen - 1, &m);
 		n++;
 		if (cb(arg, &v) != 0)
 			break;

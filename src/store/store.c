@@ -488,6 +488,30 @@ done:
 	return rv;
 }
 
+/* Frees all that s holds once its LevelDB options exist (the database
+ * itself is the caller's to close first), and s. */
+static void store_free_parts(struct store *s)
+{
+	leveldb_writebatch_destroy(s->batch);
+	leveldb_writeoptions_destroy(s->wopts);
+	leveldb_readoptions_destroy(s->ropts);
+	leveldb_options_destroy(s->options);
+	leveldb_filterpolicy_destroy(s->filter);
+	leveldb_cache_destroy(s->cache);
+	bloom_free(&s->kf);
+	bloom_free(&s->lf);
+	free(s->origins);
+	free(s->collect_cursor);
+	free(s->refs);
+	free(s->outs);
+	free(s->vflags);
+	free(s->seqtab);
+	free(s->wb);
+	free(s->mbuf);
+	free(s->dir);
+	free(s);
+}
+
 int store_open(struct store **out, const char *dir,
 	       const struct store_options *opt, struct err *err)
 {
@@ -564,15 +588,8 @@ int store_open(struct store **out, const char *dir,
 err_after_db:
 	leveldb_close(s->db);
 err_after_options:
-	leveldb_writebatch_destroy(s->batch);
-	leveldb_writeoptions_destroy(s->wopts);
-	leveldb_readoptions_destroy(s->ropts);
-	leveldb_options_destroy(s->options);
-	leveldb_filterpolicy_destroy(s->filter);
-	leveldb_cache_destroy(s->cache);
-	bloom_free(&s->kf);
-	bloom_free(&s->lf);
-	free(s->origins);
+	store_free_parts(s);
+	return rv;
 err_after_alloc:
 	free(s->dir);
 	free(s);
@@ -584,24 +601,7 @@ void store_close(struct store *s)
 	if (s == NULL)
 		return;
 	leveldb_close(s->db);
-	leveldb_writebatch_destroy(s->batch);
-	leveldb_writeoptions_destroy(s->wopts);
-	leveldb_readoptions_destroy(s->ropts);
-	leveldb_options_destroy(s->options);
-	leveldb_filterpolicy_destroy(s->filter);
-	leveldb_cache_destroy(s->cache);
-	bloom_free(&s->kf);
-	bloom_free(&s->lf);
-	free(s->origins);
-	free(s->collect_cursor);
-	free(s->refs);
-	free(s->outs);
-	free(s->vflags);
-	free(s->seqtab);
-	free(s->wb);
-	free(s->mbuf);
-	free(s->dir);
-	free(s);
+	store_free_parts(s);
 }
 /* ------------------------------------------------------------ HWMs and log */
 
@@ -617,10 +617,6 @@ uint64_t store_local_seq(struct store *s)
 	return s->local_seq;
 }
 
-const uint8_t *store_origin(const struct store *s)
-{
-	return s->origin;
-}
 /* ------------------------------------------------------------ stats, debug */
 
 void store_get_stats(const struct store *s, struct store_stats *st)

@@ -198,7 +198,6 @@ int store_apply_batch(struct store *s, const struct rumor_version *vs,
 uint64_t store_hwm(struct store *s, const uint8_t origin[STORE_ORIGIN_BYTES]);
 /* The local seq counter: the highest seq this node wrote. */
 uint64_t store_local_seq(struct store *s);
-const uint8_t *store_origin(const struct store *s);
 
 /* Calls cb for every HWM in origin order (reads snap if not NULL), and
  * with seq 0 for every origin that has log entries but no HWM (entries

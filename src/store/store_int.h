@@ -134,6 +134,25 @@ static inline uint64_t store__log_hash(const uint8_t *origin, uint64_t seq)
 			 bloom_mix(seq ^ 0x3c6ef372fe94f82bull));
 }
 
+/* The version a decoded meta of key describes; v points into key and m
+ * (valid as long as they are). A live value is never NULL (resolver
+ * ABI): m->value points into its buffer even when empty. */
+static inline void store__version_of_meta(struct rumor_version *v,
+					  const void *key, size_t key_len,
+					  const struct meta *m)
+{
+	v->key = key;
+	v->key_len = key_len;
+	v->value = m->value;
+	v->value_len = m->value_len;
+	v->deleted = m->deleted;
+	v->clock = m->clock;
+	v->wall_ms = m->wall_ms;
+	v->origin = m->origin;
+	v->origin_len = STORE_ORIGIN_BYTES;
+	v->seq = m->seq;
+}
+
 /* ------------------------------------------------------------ store.c */
 
 /* The wall clock of the store: the now_ms hook, or the system clock. */
