@@ -53,6 +53,10 @@ static int batch_scratch(struct store *s, size_t n, struct err *err)
 		if (p == NULL)
 			goto nomem;
 		s->vflags = p;
+		p = realloc(s->tdel, n * sizeof *s->tdel);
+		if (p == NULL)
+			goto nomem;
+		s->tdel = p;
 		s->cap_batch = n;
 	}
 	if (store__seqtab_reserve(s, n) != 0)
@@ -228,6 +232,13 @@ static int apply_one(struct store *s, const struct rumor_version *vs,
 	if (have_cur && bk->winner == NULL) {
 		format_log_key(lk, cur.origin, cur.seq);
 		leveldb_writebatch_delete(s->batch, lk, sizeof lk);
+		/* A stored tombstone replaced: the index forgets it once the
+		 * batch is durable. */
+		if (cur.deleted) {
+			memcpy(s->tdel[s->n_tdel].origin, cur.origin,
+			       STORE_ORIGIN_BYTES);
+			s->tdel[s->n_tdel++].seq = cur.seq;
+		}
 	}
 	m.clock = v->clock;
 	m.seq = v->seq;
@@ -261,7 +272,7 @@ static int apply_prepare(struct store *s, const struct rumor_version *vs,
 			 size_t n, const struct store_hwm *raise,
 			 size_t n_raise, struct err *err)
 {
-	size_t i, r;
+	size_t i, r, dels;
 	int rv;
 
 	if (n > STORE_APPLY_MAX)
@@ -282,6 +293,17 @@ static int apply_prepare(struct store *s, const struct rumor_version *vs,
 	rv = batch_scratch(s, n, err);
 	if (rv != 0)
 		return rv;
+	/* Room in the tombstone index for the deletions: after the commit
+	 * nothing may fail. */
+	for (i = 0, dels = 0; i < n; i++) {
+		if (!vs[i].deleted)
+			continue;
+		dels++;
+		if (store__tomb_origin(s, vs[i].origin) != 0)
+			goto nomem;
+	}
+	if (dels > 0 && store__tomb_reserve(s, dels) != 0)
+		goto nomem;
 
 	/* Deciding in key order keeps the reads and the memtable inserts of
 	 * one batch near each other in LevelDB (warm caches), and puts the
@@ -335,6 +357,7 @@ static int apply_decide(struct store *s, const struct rumor_version *vs,
 
 	bk.winner = NULL;
 	bk.raw = NULL;
+	s->n_tdel = 0;
 	for (r = 0; r < n; r++) {
 		i = s->refs[r].idx;
 		if (r + STORE_PREFETCH_AHEAD < n) {
@@ -455,7 +478,8 @@ static int apply_add_log_and_hwms(struct store *s,
 
 /* After the commit of an apply batch: the memory view follows what is
  * now durable (filters, HWMs, log_max, counter, counts). */
-static void apply_after_commit(struct store *s, size_t n,
+static void apply_after_commit(struct store *s,
+			       const struct rumor_version *vs, size_t n,
 			       const struct apply_sums *sum)
 {
 	struct origin_state *os;
@@ -491,6 +515,13 @@ static void apply_after_commit(struct store *s, size_t n,
 					 sum->d_tombs);
 	s->stats.log_entries = (uint64_t)((int64_t)s->stats.log_entries +
 					  sum->d_log);
+	/* The tombstone index: replaced ones go first (a winner may take
+	 * the very (origin, seq) of the tombstone it replaces). */
+	for (i = 0; i < s->n_tdel; i++)
+		store__tomb_del(s, s->tdel[i].origin, s->tdel[i].seq);
+	for (i = 0; i < n; i++)
+		if ((s->vflags[i] & VF_LOGGED) && vs[i].deleted)
+			store__tomb_add(s, vs[i].origin, vs[i].seq);
 }
 
 int store_apply_batch(struct store *s, const struct rumor_version *vs,
@@ -528,7 +559,7 @@ int store_apply_batch(struct store *s, const struct rumor_version *vs,
 	}
 
 	/* Durable: the memory view follows. */
-	apply_after_commit(s, n, &sum);
+	apply_after_commit(s, vs, n, &sum);
 	if (outcomes != NULL && n > 0)
 		memcpy(outcomes, s->outs, n * sizeof *outcomes);
 	for (i = 0; i < n; i++)

@@ -201,6 +201,9 @@ static int check_meta(struct check *c, const char *k, size_t klen,
 	if (rv > 0)
 		return corrupt(c, err, "meta names another key's log entry (key %s)",
 			       k + 1, klen - 1);
+	if (m.deleted && !store__tomb_has(c->s, m.origin, m.seq))
+		return corrupt(c, err, "tombstone missing from the tombstone index (key %s)",
+			       k + 1, klen - 1);
 	return 0;
 }
 
@@ -315,6 +318,9 @@ int store_check(struct store *s, struct err *err)
 	    c.log_entries != s->stats.log_entries)
 		rv = corrupt(&c, err, "counts differ from the kept stats%s", "",
 			     0);
+	else if (s->tombs.n != c.tombstones)
+		rv = corrupt(&c, err, "the tombstone index names tombstones the store lacks%s",
+			     "", 0);
 done:
 	free(c.hwms);
 	leveldb_readoptions_destroy(c.ro);

@@ -376,10 +376,15 @@ static int load_entry(struct store *s, const char *k, size_t klen,
 			return err_set(err, RUMOR_ECORRUPT,
 				       "store %s: unreadable meta for key %s",
 				       s->dir, format_key_hex(k + 1, klen - 1, hex));
-		if (m.deleted)
+		if (m.deleted) {
+			if (store__tomb_origin(s, m.origin) != 0 ||
+			    store__tomb_reserve(s, 1) != 0)
+				goto nomem;
+			store__tomb_add(s, m.origin, m.seq);
 			s->stats.tombstones++;
-		else
+		} else {
 			s->stats.keys++;
+		}
 		if (load_push(&l->hashes, &l->n_hashes, &l->cap_hashes,
 			      bloom_hash(k + 1, klen - 1)) != 0)
 			goto nomem;
@@ -501,10 +506,12 @@ static void store_free_parts(struct store *s)
 	bloom_free(&s->kf);
 	bloom_free(&s->lf);
 	free(s->origins);
-	free(s->collect_cursor);
+	leveldb_readoptions_destroy(s->ropts_cold);
+	store__tombs_free(&s->tombs);
 	free(s->refs);
 	free(s->outs);
 	free(s->vflags);
+	free(s->tdel);
 	free(s->seqtab);
 	free(s->wb);
 	free(s->mbuf);
@@ -550,6 +557,8 @@ int store_open(struct store **out, const char *dir,
 	s->filter = leveldb_filterpolicy_create_bloom(STORE_BLOOM_BITS_PER_KEY);
 	leveldb_options_set_filter_policy(s->options, s->filter);
 	s->ropts = leveldb_readoptions_create();
+	s->ropts_cold = leveldb_readoptions_create();
+	leveldb_readoptions_set_fill_cache(s->ropts_cold, 0);
 	s->wopts = leveldb_writeoptions_create();
 	leveldb_writeoptions_set_sync(s->wopts, opt->sync_writes ? 1 : 0);
 	s->batch = leveldb_writebatch_create();

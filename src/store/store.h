@@ -277,6 +277,10 @@ struct store_stats {
 	uint64_t seq_conflicts; /* remote versions refused: their (origin,
 				   seq) names a write of another key */
 	uint64_t collected;     /* tombstones removed */
+	uint64_t gc_reads;      /* LevelDB entries collection read */
+	uint64_t gc_cache_reads; /* of those, read through (and filling) the
+				    block cache: none since the tombstone
+				    index (kept to compare builds) */
 };
 void store_get_stats(const struct store *s, struct store_stats *st);
 

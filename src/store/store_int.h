@@ -31,6 +31,27 @@ struct origin_state {
 	uint64_t gen;           /* batch generation of the pend_* fields */
 	uint64_t pend_hwm;      /* values inside the batch being built */
 	uint64_t pend_log_max;
+	uint32_t tomb_oid;      /* 1 + its index in tombs.origins, or 0 */
+};
+
+/* An entry of the tombstone index (gc.c); seq 0: an empty slot. */
+struct tomb_slot {
+	uint64_t seq;
+	uint32_t oid;           /* 1 + index in tombs.origins */
+	uint32_t pad;
+};
+
+/* The tombstone index (gc.c): the (origin, seq) of every tombstone the
+ * store holds, exactly, once store_open returns. */
+struct tombs {
+	struct tomb_slot *slots;        /* mask + 1 slots, at most half full */
+	size_t mask;
+	size_t n;                       /* entries: == stats.tombstones */
+	size_t cursor;                  /* slot the next collection starts at */
+	uint8_t (*origins)[STORE_ORIGIN_BYTES];  /* by oid - 1; only grows */
+	size_t n_origins, cap_origins;
+	struct tomb_slot *gone;         /* collection scratch */
+	size_t cap_gone;
 };
 
 /* Flags of the versions of an apply batch (store.vflags). */
@@ -57,6 +78,9 @@ struct wb_slot {
 	uint64_t clock;         /* the clock it gets */
 	uint32_t prev;          /* 1 + the earlier op of the same key, or 0 */
 	uint8_t was;            /* WB_WAS_*: the version it replaces */
+	uint8_t superseded;     /* a later op of the batch has its key */
+	uint64_t old_seq;       /* was == WB_WAS_TOMB, prev == 0: the */
+	uint8_t old_origin[STORE_ORIGIN_BYTES]; /* stored tombstone */
 };
 
 /* The key being decided in an apply batch: its stored meta and the batch's
@@ -107,8 +131,9 @@ struct store {
 	struct bloom kf;
 	struct bloom lf;                /* (origin, seq) of log entries */
 
-	char *collect_cursor;           /* m key to resume collection at */
-	size_t collect_cursor_len;
+	struct tombs tombs;
+	/* Reads of cold data (collection): no block cache filling. */
+	leveldb_readoptions_t *ropts_cold;
 
 	/* Scratch reused by every call so that hot paths do not allocate. */
 	char kbuf[1 + RUMOR_KEY_MAX];           /* prefix + user key */
@@ -118,6 +143,8 @@ struct store {
 	struct batch_ref *refs;         /* apply: the batch in key order */
 	int *outs;
 	unsigned char *vflags;          /* apply: VF_* per version */
+	struct store_hwm *tdel;         /* apply: stored tombstones replaced */
+	size_t n_tdel;
 	size_t cap_batch;
 	uint32_t *seqtab;               /* apply: hash table for seqdup;
 					   local batch: for repeated keys */
@@ -201,5 +228,26 @@ int store__check_value(const void *value, size_t value_len, struct err *err);
  * and sets s->seqtab_size to them; the table only grows. 0, or -1 when
  * out of memory. */
 int store__seqtab_reserve(struct store *s, size_t n);
+
+/* ------------------------------------------------------------ gc.c */
+
+/* Gives origin an id in the tombstone index (a no-op when it has one).
+ * Call it before the commit of a batch that adds a tombstone of origin,
+ * so that store__tomb_add cannot fail. 0, or -1 when out of memory. */
+int store__tomb_origin(struct store *s, const uint8_t *origin);
+/* Makes room in the index for more entries, before a commit, so that
+ * store__tomb_add cannot fail. 0, or -1 when out of memory. */
+int store__tomb_reserve(struct store *s, size_t more);
+/* Adds the tombstone (origin, seq), just committed. Requires the room
+ * and the origin's id (above). */
+void store__tomb_add(struct store *s, const uint8_t *origin, uint64_t seq);
+/* Removes the tombstone (origin, seq), just replaced or collected; it
+ * must be in the index. */
+void store__tomb_del(struct store *s, const uint8_t *origin, uint64_t seq);
+/* Whether (origin, seq) is in the index. */
+int store__tomb_has(const struct store *s, const uint8_t *origin,
+		    uint64_t seq);
+/* Frees the index; t is zeroed. */
+void store__tombs_free(struct tombs *t);
 
 #endif

@@ -96,6 +96,7 @@ static void wb_link_repeats(struct store *s, const struct store_op *ops,
 	for (i = 0; i < n; i++) {
 		s->wb[i].hash = bloom_hash(ops[i].key, ops[i].key_len);
 		s->wb[i].prev = 0;
+		s->wb[i].superseded = 0;
 	}
 	if (n < 2)
 		return;
@@ -111,12 +112,29 @@ static void wb_link_repeats(struct store *s, const struct store_op *ops,
 			    bytes_cmp(ops[j].key, ops[j].key_len, ops[i].key,
 				    ops[i].key_len) == 0) {
 				s->wb[i].prev = (uint32_t)j + 1;
+				s->wb[j].superseded = 1;
 				break;
 			}
 		}
 		/* The slot now names the latest op of the key. */
 		s->seqtab[slot] = (uint32_t)i + 1;
 	}
+}
+
+/* Room in the tombstone index for the deletes of a batch, before
+ * anything is written: after the commit nothing may fail. */
+static int wb_reserve_tombs(struct store *s, const struct store_op *ops,
+			    size_t n, struct err *err)
+{
+	size_t i, dels = 0;
+
+	for (i = 0; i < n; i++)
+		dels += ops[i].del != 0;
+	if (dels > 0 && (store__tomb_origin(s, s->origin) != 0 ||
+			 store__tomb_reserve(s, dels) != 0))
+		return err_set(err, RUMOR_ENOMEM, "store %s: out of memory",
+			       s->dir);
+	return 0;
 }
 
 /* After the commit of a local batch of n ops from seq first: the memory
@@ -150,6 +168,15 @@ static void wb_after_commit(struct store *s, const struct store_op *ops,
 			s->stats.keys++;
 	}
 	s->stats.local_writes += n;
+	/* The tombstone index: replaced ones go first (all older seqs),
+	 * then the batch's own that no later op of their key replaced. */
+	for (i = 0; i < n; i++)
+		if (s->wb[i].was == WB_WAS_TOMB && s->wb[i].prev == 0)
+			store__tomb_del(s, s->wb[i].old_origin,
+					s->wb[i].old_seq);
+	for (i = 0; i < n; i++)
+		if (ops[i].del && !s->wb[i].superseded)
+			store__tomb_add(s, s->origin, first + i);
 	if (s->hooks.on_change == NULL)
 		return;
 	for (i = 0; i < n; i++) {
@@ -195,6 +222,9 @@ static int local_write_batch(struct store *s, const struct store_op *ops,
 			*first_seq = 0;
 		return 0;
 	}
+	rv = wb_reserve_tombs(s, ops, n, err);
+	if (rv != 0)
+		return rv;
 	own = store__origin_find(s, s->origin);
 	assert(own != NULL && own->hwm <= s->local_seq &&
 	       own->log_max <= s->local_seq);
@@ -248,6 +278,11 @@ static int local_write_batch(struct store *s, const struct store_op *ops,
 		w->clock = m.clock;
 		w->was = !found ? WB_WAS_NONE :
 			 old.deleted ? WB_WAS_TOMB : WB_WAS_LIVE;
+		if (w->was == WB_WAS_TOMB && w->prev == 0) {
+			/* A stored tombstone goes: the index forgets it. */
+			memcpy(w->old_origin, old.origin, STORE_ORIGIN_BYTES);
+			w->old_seq = old.seq;
+		}
 	}
 	/* The HWM carries the seq counter too (see the top of the file). */
 	endian_put_be64(seqbuf, first + n - 1);
