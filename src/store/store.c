@@ -507,6 +507,7 @@ static void store_free_parts(struct store *s)
 	bloom_free(&s->lf);
 	free(s->origins);
 	leveldb_readoptions_destroy(s->ropts_cold);
+	pthread_mutex_destroy(&s->sync_lock);
 	store__tombs_free(&s->tombs);
 	free(s->refs);
 	free(s->outs);
@@ -558,6 +559,7 @@ int store_open(struct store **out, const char *dir,
 	leveldb_options_set_filter_policy(s->options, s->filter);
 	s->ropts = leveldb_readoptions_create();
 	s->ropts_cold = leveldb_readoptions_create();
+	pthread_mutex_init(&s->sync_lock, NULL);
 	leveldb_readoptions_set_fill_cache(s->ropts_cold, 0);
 	s->wopts = leveldb_writeoptions_create();
 	leveldb_writeoptions_set_sync(s->wopts, opt->sync_writes ? 1 : 0);
@@ -660,31 +662,6 @@ int store_debug_raw_del(struct store *s, const void *key, size_t key_len,
 	leveldb_delete(s->db, s->wopts, key, key_len, &lerr);
 	if (lerr != NULL)
 		return store__db_error(s, lerr, "raw delete", err);
-	return 0;
-}
-
-int store_sync(struct store *s, struct err *err)
-{
-	leveldb_writeoptions_t *wo;
-	leveldb_writebatch_t *b;
-	char *lerr = NULL;
-
-	/* Own options and batch: this may run on a worker thread while the
-	 * loop thread writes with s->wopts and s->batch. LevelDB appends an
-	 * empty record to its log and fsyncs the log file, which makes every
-	 * earlier write durable too. */
-	wo = leveldb_writeoptions_create();
-	b = leveldb_writebatch_create();
-	leveldb_writeoptions_set_sync(wo, 1);
-	leveldb_write(s->db, wo, b, &lerr);
-	leveldb_writebatch_destroy(b);
-	leveldb_writeoptions_destroy(wo);
-	if (lerr != NULL) {
-		int rv = err_set(err, RUMOR_EIO, "store %s: sync: %s", s->dir,
-				 lerr);
-		leveldb_free(lerr);
-		return rv;
-	}
 	return 0;
 }
 

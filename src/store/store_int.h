@@ -14,6 +14,7 @@
 #ifndef RUMOR_STORE_INT_H
 #define RUMOR_STORE_INT_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -132,6 +133,10 @@ struct store {
 	struct bloom lf;                /* (origin, seq) of log entries */
 
 	struct tombs tombs;
+	/* store_sync (fsync.c), from any thread: the lock orders callers;
+	 * logs numbered below sync_floor were closed and synced already. */
+	pthread_mutex_t sync_lock;
+	uint64_t sync_floor;
 	/* Reads of cold data (collection): no block cache filling. */
 	leveldb_readoptions_t *ropts_cold;
 
