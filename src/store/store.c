@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * store: open, close, sync, and the helpers every path shares (layout and
- * contracts in store.h, encodings in format.h, the other files of this
- * folder in store_int.h).
+ * store: open, close, the memory view, and the helpers every path shares
+ * (layout and contracts in store.h, encodings in format.h, the other
+ * files of this folder in store_int.h; store_sync is in fsync.c).
  *
  * The local seq counter is max(s|seq, h|own origin, own log entries): a
  * local write moves the counter and the own HWM together, so it writes
@@ -22,6 +22,8 @@
  * above its origin's log_max skip the read of l|origin|seq that checks for
  * a reused seq: a key-order catch-up (sync.c) brings each origin's seqs
  * in random order, and without it every entry would cost a point read.
+ * Last, the tombstone index (gc.c): the (origin, seq) of every
+ * tombstone, so that collection costs nothing when there is none.
  *
  * Cost of a change (rumor-bench store, 100-byte values, 2 cores): two
  * LevelDB entries (m, l) plus h per batch; new keys read nothing. A remote

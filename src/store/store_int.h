@@ -6,10 +6,11 @@
  * (libuv's convention for internals).
  *
  * The files, one concern each:
- *   format.c  on-disk encodings (pure)      store.c  open, close, sync,
+ *   format.c  on-disk encodings (pure)      store.c  open, close, the
  *   write.c   local writes                             shared helpers
  *   apply.c   remote applies                scan.c   reads, scans, the log
- *   gc.c      tombstone collection          check.c  the integrity check
+ *   gc.c      tombstone index, collection   check.c  the integrity check
+ *   fsync.c   store_sync
  */
 #ifndef RUMOR_STORE_INT_H
 #define RUMOR_STORE_INT_H
