@@ -86,8 +86,23 @@ static int validate_version(const struct rumor_version *v, size_t i,
 	return rv;
 }
 
-/* Marks (VF_SHARED_SEQ) in s->vflags the versions whose (origin, seq) another version of
- * the batch carries too: only those need seq_taken's look at the batch.
+/* Asks for the filter blocks of the version STORE_PREFETCH_AHEAD after
+ * r in key order (for an add when for_add): the filters of a large store
+ * are far bigger than the caches. */
+static void prefetch_ahead(const struct store *s, size_t r, size_t n,
+			   int for_add)
+{
+	const struct batch_ref *ahead;
+
+	if (r + STORE_PREFETCH_AHEAD >= n)
+		return;
+	ahead = &s->refs[r + STORE_PREFETCH_AHEAD];
+	bloom_prefetch(&s->kf, ahead->hash, for_add);
+	bloom_prefetch(&s->lf, ahead->lhash, for_add);
+}
+
+/* Marks (VF_SHARED_SEQ) in s->vflags the versions whose (origin, seq)
+ * another version of the batch carries too: only those need seq_taken's look at the batch.
  * One pass over a hash table of at least 2n slots (n <= STORE_APPLY_MAX
  * fits the uint32_t slots). */
 static void mark_shared_seqs(struct store *s, const struct rumor_version *vs,
@@ -360,12 +375,7 @@ static int apply_decide(struct store *s, const struct rumor_version *vs,
 	s->n_tdel = 0;
 	for (r = 0; r < n; r++) {
 		i = s->refs[r].idx;
-		if (r + STORE_PREFETCH_AHEAD < n) {
-			bloom_prefetch(&s->kf,
-				       s->refs[r + STORE_PREFETCH_AHEAD].hash, 0);
-			bloom_prefetch(&s->lf,
-				       s->refs[r + STORE_PREFETCH_AHEAD].lhash, 0);
-		}
+		prefetch_ahead(s, r, n, 0);
 		if (r == 0 || bytes_cmp(vs[i].key, vs[i].key_len,
 					s->refs[r - 1].v->key,
 					s->refs[r - 1].v->key_len) != 0) {
@@ -450,7 +460,8 @@ static int apply_add_log_and_hwms(struct store *s,
 		origin_touch(s, os);
 		if (raise[i].seq > os->pend_hwm)
 			os->pend_hwm = raise[i].seq;
-		if (memcmp(raise[i].origin, s->origin, STORE_ORIGIN_BYTES) == 0 &&
+		if (memcmp(raise[i].origin, s->origin,
+			   STORE_ORIGIN_BYTES) == 0 &&
 		    raise[i].seq > sum->local_seq)
 			sum->local_seq = raise[i].seq;
 	}
@@ -486,12 +497,7 @@ static void apply_after_commit(struct store *s,
 	size_t i, r;
 
 	for (r = 0; r < n; r++) {
-		if (r + STORE_PREFETCH_AHEAD < n) {
-			bloom_prefetch(&s->kf,
-				       s->refs[r + STORE_PREFETCH_AHEAD].hash, 1);
-			bloom_prefetch(&s->lf,
-				       s->refs[r + STORE_PREFETCH_AHEAD].lhash, 1);
-		}
+		prefetch_ahead(s, r, n, 1);
 		if (s->refs[r].kf_add)
 			bloom_add(&s->kf, s->refs[r].hash);
 		if (s->vflags[s->refs[r].idx] & VF_LOGGED)
