@@ -62,6 +62,7 @@ int fx_open_with(struct fx *f, struct resolver *r, struct err *e)
 	o.hooks.on_change = fx_on_change;
 	o.hooks.before_commit = fx_before_commit;
 	o.hooks.arg = f;
+	o.write_buffer_bytes = f->write_buffer_bytes;
 	return store_open(&f->s, f->dir, &o, e);
 }
 

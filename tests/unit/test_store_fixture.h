@@ -38,6 +38,7 @@ struct fx {
 	int write_in_hook_rv;
 	struct change changes[MAX_CHANGES];
 	int n_changes;
+	size_t write_buffer_bytes;       /* LevelDB memtable (0: default) */
 };
 
 struct log_list {

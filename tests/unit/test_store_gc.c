@@ -3,101 +3,22 @@
  * the covered tombstones, never a live key, reads nothing when there is
  * nothing to collect, goes on where the last call stopped, and keeps its
  * index exact through local writes, remote applies and reopen. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "tests/unit/test_store_fixture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "store/store.h"
-#include "tests/lib/testutil.h"
-
-struct fx {
-	char *dir;
-	struct store *s;
-	uint8_t a[STORE_ORIGIN_BYTES];   /* this node */
-	uint8_t b[STORE_ORIGIN_BYTES];
-};
-
-static void fx_open(struct fx *f)
-{
-	struct store_options o;
-	struct err e = {0};
-
-	memset(&o, 0, sizeof o);
-	o.origin = f->a;
-	if (store_open(&f->s, f->dir, &o, &e) != 0)
-		fail_msg("store_open: %s", e.msg);
-}
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof *f);
-
-	assert_non_null(f);
-	f->dir = tu_tmpdir("store-gc");
-	memset(f->a, 0x11, sizeof f->a);
-	memset(f->b, 0x22, sizeof f->b);
-	fx_open(f);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	store_close(f->s);
-	tu_rmrf(f->dir);
-	free(f->dir);
-	free(f);
-	return 0;
-}
-
-static void expect_check_ok(struct store *s)
-{
-	struct err e = {0};
-
-	if (store_check(s, &e) != 0)
-		fail_msg("store_check: %s", e.msg);
-}
-
-static void put(struct fx *f, const char *k, const char *v)
-{
-	assert_int_equal(store_put(f->s, k, strlen(k), v, strlen(v), NULL,
-				   NULL), 0);
-}
 
 static void del(struct fx *f, const char *k)
 {
 	assert_int_equal(store_del(f->s, k, strlen(k), NULL, NULL), 0);
 }
 
-/* Applies one remote version of origin b. */
+/* Applies one remote version of origin b (a deletion when v is NULL). */
 static void apply_b(struct fx *f, const char *k, const char *v,
 		    uint64_t clock, uint64_t seq)
 {
-	struct rumor_version rv;
-	int out = 0;
-
-	memset(&rv, 0, sizeof rv);
-	rv.key = k;
-	rv.key_len = strlen(k);
-	rv.value = v;
-	rv.value_len = v != NULL ? strlen(v) : 0;
-	rv.deleted = v == NULL;
-	rv.clock = clock;
-	rv.wall_ms = 5000;
-	rv.origin = f->b;
-	rv.origin_len = STORE_ORIGIN_BYTES;
-	rv.seq = seq;
-	assert_int_equal(store_apply_batch(f->s, &rv, 1, NULL, 0, &out, NULL),
-			 0);
-	assert_int_equal(out, STORE_APPLIED);
+	apply1(f, ver(k, v, clock, f->b, seq, 5000), STORE_APPLIED);
 }
 
 static int has_version(struct fx *f, const char *k)
@@ -316,14 +237,12 @@ static void test_index_is_rebuilt_at_open(void **state)
 	del(f, "a");
 	del(f, "b");
 	apply_b(f, "c", NULL, 1, 7);
-	store_close(f->s);
-	fx_open(f);
+	fx_reopen(f);
 	expect_check_ok(f->s);
 	assert_int_equal(collect(f, &c, 0), 3);
 	assert_int_equal(c.calls, 3);
 	expect_check_ok(f->s);
-	store_close(f->s);
-	fx_open(f);
+	fx_reopen(f);
 	c.calls = 0;
 	assert_int_equal(collect(f, &c, 0), 0);
 	assert_int_equal(c.calls, 0);

@@ -2,11 +2,7 @@
 /* Unit tests of store_sync (src/store/fsync.c): it succeeds on a fresh
  * store and across LevelDB's log switches, from another thread while the
  * store is written, and leaves a store that checks and reopens whole. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "tests/unit/test_store_fixture.h"
 
 #include <dirent.h>
 #include <pthread.h>
@@ -15,51 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/store.h"
-#include "tests/lib/testutil.h"
-
 #define N_KEYS 20000
 
-struct fx {
-	char *dir;
-	struct store *s;
-	uint8_t a[STORE_ORIGIN_BYTES];
-};
-
-static void fx_open(struct fx *f)
+/* The fixture's store with a small memtable: LevelDB switches logs every
+ * few hundred puts. */
+static int setup_small(void **state)
 {
-	struct store_options o;
-	struct err e = {0};
-
-	memset(&o, 0, sizeof o);
-	o.origin = f->a;
-	/* A small memtable: LevelDB switches logs every few hundred puts. */
-	o.write_buffer_bytes = 64u << 10;
-	if (store_open(&f->s, f->dir, &o, &e) != 0)
-		fail_msg("store_open: %s", e.msg);
-}
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof *f);
-
-	assert_non_null(f);
-	f->dir = tu_tmpdir("store-sync");
-	memset(f->a, 0x11, sizeof f->a);
-	fx_open(f);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
+	int rv = setup(state);
 	struct fx *f = *state;
 
-	store_close(f->s);
-	tu_rmrf(f->dir);
-	free(f->dir);
-	free(f);
-	return 0;
+	f->write_buffer_bytes = 64u << 10;
+	fx_reopen(f);
+	return rv;
 }
 
 static void sync_ok(struct store *s)
@@ -121,14 +84,8 @@ static void test_sync_across_log_switches(void **state)
 	sync_ok(f->s);
 	/* The test is about log switches: there were some. */
 	assert_true(newest_log(f->dir) > first);
-	store_close(f->s);
-	fx_open(f);
-	{
-		struct err e = {0};
-
-		if (store_check(f->s, &e) != 0)
-			fail_msg("store_check: %s", e.msg);
-	}
+	fx_reopen(f);
+	expect_check_ok(f->s);
 	assert_int_equal(store_local_seq(f->s), N_KEYS);
 }
 
@@ -157,7 +114,6 @@ static void test_sync_from_another_thread_while_writing(void **state)
 	struct fx *f = *state;
 	struct syncer y;
 	pthread_t th;
-	struct err e = {0};
 	int i;
 
 	memset(&y, 0, sizeof y);
@@ -170,17 +126,15 @@ static void test_sync_from_another_thread_while_writing(void **state)
 	assert_int_equal(pthread_join(th, NULL), 0);
 	assert_int_equal(y.failures, 0);
 	assert_true(y.calls > 0);
-	if (store_check(f->s, &e) != 0)
-		fail_msg("store_check: %s", e.msg);
-	store_close(f->s);
-	fx_open(f);
+	expect_check_ok(f->s);
+	fx_reopen(f);
 	assert_int_equal(store_local_seq(f->s), N_KEYS);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, setup_small, teardown)
 		T(test_sync_on_a_fresh_store),
 		T(test_sync_across_log_switches),
 		T(test_sync_from_another_thread_while_writing),
