@@ -188,6 +188,7 @@ void store__tombs_free(struct tombs *t)
 {
 	free(t->slots);
 	free(t->origins);
+	free(t->gone);
 	memset(t, 0, sizeof *t);
 }
 

@@ -52,7 +52,8 @@
 #define STORE_SCHEMA_VERSION 2   /* 1: values in a d keyspace; refused */
 /* Most versions store_apply_batch takes in one call (RUMOR_ETOOBIG above). */
 #define STORE_APPLY_MAX (1u << 20)
-/* Most meta entries store_collect_tombstones examines in one call. */
+/* Most tombstones store_collect_tombstones asks covered() about in one
+ * call (bounded work on the loop). */
 #define STORE_COLLECT_SCAN_MAX 16384u
 /* LevelDB tuning (tools/bench/store.c gives raw LevelDB the same). Each
  * write is two entries or more, so the memtable is larger than LevelDB's
