@@ -325,7 +325,8 @@ int store_collect_tombstones(struct store *s, store_covered_cb covered,
 		size_t slot = tomb_find(t, t->gone[i].oid, t->gone[i].seq);
 
 		assert(slot != SIZE_MAX);
-		tomb_remove_slot(t, slot);
+		if (slot != SIZE_MAX)
+			tomb_remove_slot(t, slot);
 	}
 	s->stats.tombstones -= n_gone;
 	s->stats.log_entries -= n_gone;
