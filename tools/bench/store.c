@@ -11,7 +11,9 @@
  * cache, no sync), so the ratios measure what the store adds: the meta
  * (with the value) and log entries, the HWM, the decision. Every key is new,
  * as when a fresh node catches up: the store's key filter spares the meta
- * read, so overwrites (which read) are not measured here.
+ * read, so overwrites (which read) are not measured here. Two more modes:
+ * "store gc" (store_collect_tombstones on a 1M-key store, CPU and reads a
+ * call) and "store fsync" (put latency beside a store_sync a second).
  */
 #include "config.h"
 
@@ -50,6 +52,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: rumor-bench store [--count N] [--value-bytes B] [--key-bytes K] [--batch M] [--rounds R]\n"
+		"       rumor-bench store gc [--keys N] [--calls C] [--tombstones T]\n"
+		"       rumor-bench store fsync [--seconds S] [--keys N]\n"
 		"  --count N        keys written in each phase (default %d)\n"
 		"  --value-bytes B  bytes per value (default %d)\n"
 		"  --key-bytes K    bytes per key, at least 8 (default %d)\n"
