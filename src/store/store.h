@@ -2,7 +2,9 @@
 /*
  * store: one LevelDB holding a node's data, the index of versions, the
  * compacted write log, the high-water marks and node singletons
- * (DESIGN section 2). The only file that includes leveldb/c.h.
+ * (DESIGN section 2). src/store/ is the only folder that includes
+ * leveldb/c.h; its files are listed in store_int.h, the encodings are in
+ * format.h.
  *
  *   m | key                    -> meta: clock, origin, seq, wall_ms, flags,
  *                                 then the value (none when deleted)
@@ -22,7 +24,20 @@
  *    version.
  *  - Versions are struct rumor_version (include/rumor/resolver.h); origin
  *    is always STORE_ORIGIN_BYTES long.
- *  - Not thread-safe; one store per node; no global state.
+ *  - Crashes: every call that writes commits one WriteBatch, so a crash
+ *    (of the process or the machine) leaves each call's writes wholly
+ *    there or wholly absent, and the memory view (rebuilt by store_open)
+ *    matches. A process crash loses nothing a call reported as written
+ *    (LevelDB hands each batch to the kernel before it returns); a
+ *    machine crash may lose the writes since the last store_sync unless
+ *    sync_writes is set.
+ *  - Ownership: the caller keeps what it passes in (keys, values,
+ *    versions: copied or written before the call returns); what a call
+ *    hands out is either valid during a callback only, or malloc'd for the
+ *    caller, as each function says.
+ *  - Errors: 0 or a negative RUMOR_E* code, with err (may be NULL) set.
+ *  - Not thread-safe, but for store_sync; one store per node; no global
+ *    state.
  */
 #ifndef RUMOR_STORE_H
 #define RUMOR_STORE_H
@@ -37,7 +52,8 @@
 #define STORE_SCHEMA_VERSION 2   /* 1: values in a d keyspace; refused */
 /* Most versions store_apply_batch takes in one call (RUMOR_ETOOBIG above). */
 #define STORE_APPLY_MAX (1u << 20)
-/* Most meta entries store_collect_tombstones examines in one call. */
+/* Most tombstones store_collect_tombstones asks covered() about in one
+ * call (bounded work on the loop). */
 #define STORE_COLLECT_SCAN_MAX 16384u
 /* LevelDB tuning (tools/bench/store.c gives raw LevelDB the same). Each
  * write is two entries or more, so the memtable is larger than LevelDB's
@@ -73,13 +89,23 @@ struct store_options {
 	size_t write_buffer_bytes;       /* LevelDB memtable; 0: default */
 };
 
-/* Opens or creates the store in dir (a directory; created if missing).
- * RUMOR_EBUSY if another process holds it, RUMOR_ECORRUPT when the schema
- * is unknown. opt->resolver may be NULL (default order only).
+/* Opens or creates the store in dir (a directory; created if missing) and
+ * scans it once to build the memory view (HWMs, counts, the key and log
+ * filters, the tombstone index): O(entries) at open, none later.
+ * On success *out is a store the caller closes with store_close(); dir,
+ * the origin and the hooks are copied; opt->resolver (NULL: the default
+ * order) is not owned and must outlive the store. RUMOR_EBUSY if another
+ * store (of this or another process) holds dir, RUMOR_ECORRUPT when the
+ * schema is unknown or an entry unreadable, RUMOR_EIO, RUMOR_ENOMEM; on
+ * error *out is untouched and nothing stays open. A store left by a crash
+ * opens like any other (see the crash contract above).
  * The hooks must not write to the store (put, del, apply, collect return
  * RUMOR_EINVAL when called from inside a hook); reading is fine. */
 int store_open(struct store **out, const char *dir,
 	       const struct store_options *opt, struct err *err);
+/* Closes s and frees all it holds (NULL: nothing). Requires every
+ * snapshot freed and no store_sync running. Whatever was written stays;
+ * unsynced writes are flushed to the kernel, not to the disk. */
 void store_close(struct store *s);
 
 /* ------------------------------------------------------------ local writes */
@@ -114,38 +140,51 @@ struct store_op {
  * value, n <= STORE_WRITE_BATCH_MAX, key and value bytes <=
  * STORE_WRITE_BATCH_BYTES): RUMOR_EINVAL / RUMOR_ETOOBIG naming the op.
  * On any error nothing is written and the store's memory view is
- * unchanged. */
+ * unchanged; RUMOR_EIO when LevelDB or the before_commit hook refuses,
+ * RUMOR_ENOMEM. A crash leaves the whole batch or none of it. The ops'
+ * memory stays the caller's. */
 int store_write_batch(struct store *s, const struct store_op *ops, size_t n,
 		      uint64_t *first_seq, struct err *err);
 
-/* A local put: a batch of one (see store_write_batch). On success
- * *out_seq (if not NULL) is the new seq. */
+/* A local put: a batch of one (see store_write_batch, errors and crash
+ * included). On success *out_seq (if not NULL) is the new seq. */
 int store_put(struct store *s, const void *key, size_t key_len,
 	      const void *value, size_t value_len, uint64_t *out_seq,
 	      struct err *err);
-/* A local delete: a tombstone version (deleted = 1, no value). */
+/* A local delete: a tombstone version (deleted = 1, no value), a batch of
+ * one as store_put. The tombstone stays until store_collect_tombstones
+ * removes it; deleting a key the store never held writes one too (its
+ * delete must still reach the other nodes). */
 int store_del(struct store *s, const void *key, size_t key_len,
 	      uint64_t *out_seq, struct err *err);
 
 /* ------------------------------------------------------------ reads */
 
-/* A live value (malloc'd, caller frees). RUMOR_ENOTFOUND when absent or
- * deleted. */
+/* The live value of key: *value is malloc'd (never NULL, even for an
+ * empty value) and the caller free()s it. RUMOR_ENOTFOUND when absent or
+ * deleted, RUMOR_EINVAL / RUMOR_ETOOBIG for a bad key, RUMOR_ECORRUPT,
+ * RUMOR_EIO; on error *value is untouched. */
 int store_get(struct store *s, const void *key, size_t key_len,
 	      void **value, size_t *value_len, struct err *err);
 
-/* A stored version with its value; pointers in rec->v point into rec.
- * RUMOR_ENOTFOUND when the key has no version. */
+/* The stored version of key (a tombstone too) with its value: *rec is
+ * malloc'd, freed with store_record_free(); the pointers in rec->v point
+ * into it. RUMOR_ENOTFOUND when the key has no version (never written, or
+ * its tombstone collected); other errors as store_get. */
 struct store_record {
 	struct rumor_version v;
 	/* followed by key, origin and value bytes */
 };
 int store_get_version(struct store *s, const void *key, size_t key_len,
 		      struct store_record **rec, struct err *err);
+/* Frees a record of store_get_version (NULL: nothing). */
 void store_record_free(struct store_record *rec);
 
 /* Calls cb for each live key beginning with prefix in key order until cb
- * returns nonzero. */
+ * returns nonzero. The key and value given are valid during the call only.
+ * The scan reads one implicit snapshot: the callback may write, and the
+ * scan does not see those writes. 0 when the keys ran out or cb stopped
+ * it; RUMOR_ECORRUPT (an unreadable meta), RUMOR_EIO. */
 typedef int (*store_scan_cb)(void *arg, const void *key, size_t key_len,
 			     const void *value, size_t value_len);
 int store_scan(struct store *s, const void *prefix, size_t prefix_len,
@@ -154,7 +193,8 @@ int store_scan(struct store *s, const void *prefix, size_t prefix_len,
  * after_len) in key order (bytewise, shorter first on a common start), so
  * that a paused scan resumes where it stopped without walking what it
  * gave. after NULL (after_len 0): from the first key, as store_scan.
- * after need not begin with prefix nor exist. */
+ * after need not begin with prefix nor exist (RUMOR_EINVAL when longer
+ * than RUMOR_KEY_MAX). Callback and errors as store_scan. */
 int store_scan_after(struct store *s, const void *prefix, size_t prefix_len,
 		     const void *after, size_t after_len, store_scan_cb cb,
 		     void *arg, struct err *err);
@@ -187,23 +227,29 @@ struct store_hwm {
  * RUMOR_EINVAL / RUMOR_ETOOBIG for any invalid version (key 1..
  * RUMOR_KEY_MAX bytes, value <= RUMOR_VALUE_MAX, origin_len ==
  * STORE_ORIGIN_BYTES, clock >= 1, seq >= 1, a deletion has value NULL and
- * value_len 0) or n > STORE_APPLY_MAX. */
+ * value_len 0) or n > STORE_APPLY_MAX, checked before anything is
+ * written; RUMOR_EIO (LevelDB or the before_commit hook), RUMOR_ECORRUPT
+ * (an unreadable stored entry), RUMOR_ENOMEM. A crash leaves the whole
+ * batch (versions and HWMs) or none of it: an HWM never moves without the
+ * versions of its batch. on_change hears of each applied version after the
+ * commit, in the caller's order. The versions stay the caller's. */
 int store_apply_batch(struct store *s, const struct rumor_version *vs,
 		      size_t n, const struct store_hwm *raise, size_t n_raise,
 		      int *outcomes, struct err *err);
 
 /* ------------------------------------------------------------ HWMs and log */
 
-/* HWM of origin (0 when never seen). */
+/* HWM of origin (0 when never seen), from memory: no LevelDB read. */
 uint64_t store_hwm(struct store *s, const uint8_t origin[STORE_ORIGIN_BYTES]);
-/* The local seq counter: the highest seq this node wrote. */
+/* The local seq counter: the highest seq this node wrote (or learned it
+ * had written, from a remote apply of its own versions). From memory. */
 uint64_t store_local_seq(struct store *s);
-const uint8_t *store_origin(const struct store *s);
 
 /* Calls cb for every HWM in origin order (reads snap if not NULL), and
  * with seq 0 for every origin that has log entries but no HWM (entries
  * applied from a stream that was cut before its DONE), merged in origin
- * order. */
+ * order, until cb returns nonzero. origin is valid during the call only.
+ * RUMOR_ECORRUPT (an unreadable HWM), RUMOR_EIO. */
 typedef int (*store_hwm_cb)(void *arg, const uint8_t *origin, uint64_t seq);
 int store_hwms(struct store *s, const struct store_snapshot *snap,
 	       store_hwm_cb cb, void *arg, struct err *err);
@@ -235,21 +281,32 @@ int store_meta_scan(struct store *s, const struct store_snapshot *snap,
 		    store_log_cb cb, void *arg, size_t *given,
 		    struct err *err);
 
-/* A consistent read view for streaming while writes go on. NULL when out
- * of memory. Free every snapshot before store_close(). */
+/* A consistent read view for streaming while writes go on: it pins
+ * LevelDB's versions (compaction keeps what it sees), so hold it no longer
+ * than a stream. NULL when out of memory. The caller frees it with
+ * store_snapshot_free() before store_close(). */
 struct store_snapshot *store_snapshot_new(struct store *s);
+/* Frees snap (NULL: nothing). */
 void store_snapshot_free(struct store *s, struct store_snapshot *snap);
 
 /* ------------------------------------------------------------ tombstones */
 
 /* Removes tombstones (meta, log entry) whose (origin, seq) every member
- * has seen: covered(arg, origin, seq) returns nonzero when that is so.
- * At most max per call (0: no bound on removals), and at most
- * STORE_COLLECT_SCAN_MAX tombstone candidates examined per call (bounded
- * work on the loop): a call that stops early remembers where, and the next
- * call goes on from there (after the last key it starts again at the
- * first). *removed (if not NULL) gets the count. All removals of one call
- * are one WriteBatch. */
+ * has seen: covered(arg, origin, seq) returns nonzero when that is so; it
+ * must not write to the store (RUMOR_EINVAL), and origin is valid during
+ * the call only. Never removes anything else: a live key, or a tombstone
+ * covered() refused, stays.
+ * The store keeps an exact in-memory index of its tombstones (built at
+ * open, kept by every write), so a call with no tombstone returns at once
+ * and a call reads from LevelDB only the tombstones it removes (their log
+ * entry and meta, without filling the block cache; stats.gc_reads counts
+ * them). At most max removals per call (0: no bound), and at most
+ * STORE_COLLECT_SCAN_MAX tombstones asked about (bounded work on the
+ * loop): the next call goes on after the last one asked, round the index.
+ * *removed (if not NULL) gets the count. All removals of one call are one
+ * WriteBatch: a crash leaves all or none. RUMOR_ECORRUPT when the store
+ * disagrees with the index (nothing is removed), RUMOR_EIO, RUMOR_ENOMEM;
+ * on error nothing is removed. */
 typedef int (*store_covered_cb)(void *arg, const uint8_t *origin,
 				uint64_t seq);
 int store_collect_tombstones(struct store *s, store_covered_cb covered,
@@ -262,9 +319,11 @@ int store_collect_tombstones(struct store *s, store_covered_cb covered,
  * readable (a tombstone has no value) and has its log entry; every l entry
  * is the one its key's meta names; one log entry per key; the local seq
  * counter covers the node's own log entries; the memory view (HWMs,
- * log_max, counts, the key filter) matches the stored one. A log entry
- * above its origin's HWM is fine: the sync layer raises HWMs only when a
- * stream completes. RUMOR_ECORRUPT with the first violation found. */
+ * log_max, counts, the key and log filters, the tombstone index) matches
+ * the stored one. A log entry above its origin's HWM is fine: the sync
+ * layer raises HWMs only when a stream completes. RUMOR_ECORRUPT with the
+ * first violation found, RUMOR_ENOMEM. Reads everything (without filling
+ * the block cache): for tests, tools and offline checks, not the loop. */
 int store_check(struct store *s, struct err *err);
 
 struct store_stats {
@@ -278,26 +337,40 @@ struct store_stats {
 	uint64_t seq_conflicts; /* remote versions refused: their (origin,
 				   seq) names a write of another key */
 	uint64_t collected;     /* tombstones removed */
+	uint64_t gc_reads;      /* LevelDB entries collection read */
+	uint64_t gc_cache_reads; /* of those, read through (and filling) the
+				    block cache: none since the tombstone
+				    index (kept to compare builds) */
 };
+/* Copies the counters into *st (from memory; never fails). */
 void store_get_stats(const struct store *s, struct store_stats *st);
 
 /* ------------------------------------------------------------ test only */
 
 /* TEST ONLY: writes or deletes one raw LevelDB entry, bypassing every
  * rule of the store, so that tests can corrupt a store on purpose and see
- * store_check() find it. Never call this from rumor itself. */
+ * store_check() find it. Never call this from rumor itself. The memory
+ * view does not follow (but for the filters, so that a planted entry is
+ * not hidden from reads): store_check reports the difference. */
 int store_debug_raw_put(struct store *s, const void *key, size_t key_len,
 			const void *value, size_t value_len, struct err *err);
 int store_debug_raw_del(struct store *s, const void *key, size_t key_len,
 			struct err *err);
 
-/* Makes every write committed so far durable (fsync of LevelDB's log).
- * Safe to call from another thread while the store is used (not while it
- * is closed). */
+/* Makes every write that returned before this call durable: an fdatasync
+ * of LevelDB's write-ahead log files (those written since the last call)
+ * and of the directory, from outside LevelDB, so that no write waits for
+ * it (src/store/fsync.c says why that is enough). Writes that run during
+ * the call may or may not be covered. Safe to call from any thread while
+ * the store is used, calls from several threads are serialized; not while
+ * the store is being opened or closed. RUMOR_EIO when the directory
+ * cannot be listed or a sync fails (then nothing is promised of the writes
+ * since the last successful call), RUMOR_ENOMEM. */
 int store_sync(struct store *s, struct err *err);
 
-/* Compacts the whole database now (blocking; for benchmarks and
- * maintenance): afterwards no background compaction is pending. */
+/* Compacts the whole database now (blocking, long on a large store: for
+ * benchmarks and maintenance, never the loop): afterwards no background
+ * compaction is pending. Changes no content. */
 void store_compact(struct store *s);
 
 #endif

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store format: the on-disk encodings of the store's LevelDB entries, as
+ * pure functions (no LevelDB, no allocation), so that they can be tested
+ * and fuzzed alone (tests/fuzz/fuzz_store_format.c).
+ *
+ * Keys (one prefix byte a keyspace; integers big-endian, fixed width):
+ *   m | key                    meta of a user key
+ *   l | origin(32) | seq(8)    log entry of (origin, seq)
+ *   h | origin(32)             HWM of origin
+ *   s | name                   singletons: "schema", "seq"
+ * Values:
+ *   m:  format(1) flags(1) clock(8) seq(8) wall_ms(8) origin(32)
+ *       value(0..RUMOR_VALUE_MAX; none when deleted)
+ *   l:  format(1) flags(1) clock(8) wall_ms(8) key(1..RUMOR_KEY_MAX)
+ *   h:  seq(8)
+ *   s|schema: version(4)          s|seq: seq counter(8)
+ * The format bytes let a later schema read older entries. The value lives
+ * in its meta entry (schema 2; schema 1 had a separate d entry): a change
+ * writes two entries instead of three, and a read is one lookup.
+ *
+ * Every decoder accepts exactly what its encoder can write: what decodes
+ * re-encodes to the same bytes.
+ */
+#ifndef RUMOR_STORE_FORMAT_H
+#define RUMOR_STORE_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+#define PFX_HWM 'h'
+#define PFX_LOG 'l'
+#define PFX_META 'm'
+#define PFX_SINGLE 's'
+
+#define META_FORMAT 2
+#define LOG_FORMAT 1
+#define FLAG_DELETED 0x01u
+#define FLAGS_KNOWN FLAG_DELETED
+
+#define META_HEAD_BYTES (2 + 8 + 8 + 8 + STORE_ORIGIN_BYTES)
+#define LOG_HEAD_BYTES (2 + 8 + 8)
+#define LOG_KEY_BYTES (1 + STORE_ORIGIN_BYTES + 8)
+#define HWM_KEY_BYTES (1 + STORE_ORIGIN_BYTES)
+#define HWM_VALUE_BYTES 8
+#define SCHEMA_VALUE_BYTES 4
+#define SEQ_VALUE_BYTES 8
+
+/* The singleton keys, prefix included. */
+#define SINGLE_SCHEMA "sschema"
+#define SINGLE_SEQ "sseq"
+
+/* A decoded m value. */
+struct meta {
+	uint64_t clock;
+	uint64_t seq;
+	uint64_t wall_ms;
+	uint8_t origin[STORE_ORIGIN_BYTES];
+	int deleted;
+	/* The live value: points into the buffer the meta was decoded from
+	 * (valid as long as it is); NULL and 0 for a tombstone. */
+	const char *value;
+	size_t value_len;
+};
+
+/* A decoded l value; key points into the buffer it was decoded from. */
+struct log_value {
+	uint64_t clock;
+	uint64_t wall_ms;
+	int deleted;
+	const void *key;
+	size_t key_len;
+};
+
+/* Writes the head of an m value (META_HEAD_BYTES; the value bytes, if
+ * any, follow it and are the caller's to write). */
+void format_meta_encode(uint8_t out[META_HEAD_BYTES], const struct meta *m);
+/* 0, or -1 when buf is not an m value this build can read (short, unknown
+ * format or flags, clock or seq 0, a tombstone with value bytes, a value
+ * over RUMOR_VALUE_MAX). On 0, m->value points into buf. */
+int format_meta_decode(const void *buf, size_t len, struct meta *m);
+
+/* Writes an l value into out (LOG_HEAD_BYTES + key_len bytes, key_len
+ * 1..RUMOR_KEY_MAX); returns its size. */
+size_t format_log_encode(char *out, uint64_t clock, uint64_t wall_ms,
+			 int deleted, const void *key, size_t key_len);
+/* 0, or -1 when buf is not an l value (short, no key, key over
+ * RUMOR_KEY_MAX, unknown format or flags, clock 0). On 0, lv->key points
+ * into buf. */
+int format_log_decode(const void *buf, size_t len, struct log_value *lv);
+
+/* The key of the log entry of (origin, seq). */
+void format_log_key(char out[LOG_KEY_BYTES], const uint8_t *origin,
+		    uint64_t seq);
+/* 0 with *origin pointing into k and *seq set, or -1 when k is not a log
+ * key (length, prefix, seq 0). */
+int format_log_key_decode(const void *k, size_t klen, const uint8_t **origin,
+			  uint64_t *seq);
+
+/* The key of origin's HWM. */
+void format_hwm_key(char out[HWM_KEY_BYTES], const uint8_t *origin);
+/* 0 with *origin pointing into k and *seq the HWM, or -1 when (k, v) is
+ * not an HWM entry (key or value length, prefix). */
+int format_hwm_decode(const void *k, size_t klen, const void *v, size_t vlen,
+		      const uint8_t **origin, uint64_t *seq);
+
+/* A be64 value: an HWM, or the s|seq counter. */
+void format_u64_encode(uint8_t out[8], uint64_t v);
+/* 0, or -1 when v is not 8 bytes. */
+int format_u64_decode(const void *v, size_t vlen, uint64_t *out);
+
+/* The s|schema value of schema. */
+void format_schema_encode(uint8_t out[SCHEMA_VALUE_BYTES], uint32_t schema);
+/* 0 with *schema set (any number: the caller judges it), or -1 when v is
+ * not 4 bytes. */
+int format_schema_decode(const void *v, size_t vlen, uint32_t *schema);
+
+/* A printable start of a key for messages: hex of its first 20 bytes,
+ * NUL-terminated in out, which it returns. */
+const char *format_key_hex(const void *key, size_t len, char out[41]);
+
+#endif

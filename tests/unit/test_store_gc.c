@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of tombstone collection (src/store/gc.c): it removes exactly
+ * the covered tombstones, never a live key, reads nothing when there is
+ * nothing to collect, goes on where the last call stopped, and keeps its
+ * index exact through local writes, remote applies and reopen. */
+#include "tests/unit/test_store_fixture.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void del(struct fx *f, const char *k)
+{
+	assert_int_equal(store_del(f->s, k, strlen(k), NULL, NULL), 0);
+}
+
+/* Applies one remote version of origin b (a deletion when v is NULL). */
+static void apply_b(struct fx *f, const char *k, const char *v,
+		    uint64_t clock, uint64_t seq)
+{
+	apply1(f, ver(k, v, clock, f->b, seq, 5000), STORE_APPLIED);
+}
+
+static int has_version(struct fx *f, const char *k)
+{
+	struct store_record *rec;
+	int rv = store_get_version(f->s, k, strlen(k), &rec, NULL);
+
+	if (rv == 0)
+		store_record_free(rec);
+	return rv == 0;
+}
+
+/* A covered() that counts its calls and says yes to seqs up to limit of
+ * origin who (any origin when who is NULL). */
+struct cover {
+	const uint8_t *who;
+	uint64_t limit;
+	size_t calls;
+	uint8_t *seen;          /* if not NULL: seen[seq] = 1 for each ask */
+	size_t n_seen;
+};
+
+static int cover_cb(void *arg, const uint8_t *origin, uint64_t seq)
+{
+	struct cover *c = arg;
+
+	c->calls++;
+	if (c->seen != NULL && seq < c->n_seen)
+		c->seen[seq] = 1;
+	if (c->who != NULL && memcmp(origin, c->who, STORE_ORIGIN_BYTES) != 0)
+		return 0;
+	return seq <= c->limit;
+}
+
+static size_t collect(struct fx *f, struct cover *c, size_t max)
+{
+	size_t removed = 99;
+	struct err e = {0};
+
+	if (store_collect_tombstones(f->s, cover_cb, c, max, &removed, &e) != 0)
+		fail_msg("store_collect_tombstones: %s", e.msg);
+	return removed;
+}
+
+static void test_collect_without_tombstones_reads_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct cover c = {NULL, UINT64_MAX, 0, NULL, 0};
+	struct store_stats st;
+	char k[16];
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		snprintf(k, sizeof k, "k%03d", i);
+		put(f, k, "v");
+	}
+	assert_int_equal(collect(f, &c, 0), 0);
+	assert_int_equal(c.calls, 0);
+	store_get_stats(f->s, &st);
+	assert_int_equal(st.gc_reads, 0);
+	assert_int_equal(st.gc_cache_reads, 0);
+	assert_int_equal(st.keys, 200);
+}
+
+static void test_collect_removes_exactly_the_covered(void **state)
+{
+	struct fx *f = *state;
+	struct cover c = {NULL, 0, 0, NULL, 0};
+	struct store_stats st;
+
+	put(f, "live", "v");                 /* a1 */
+	put(f, "gone", "v");                 /* a2 */
+	del(f, "gone");                      /* a3 */
+	apply_b(f, "r1", NULL, 1, 1);        /* b1: a remote tombstone */
+	apply_b(f, "r2", "x", 1, 2);         /* b2: live */
+	apply_b(f, "r3", NULL, 1, 3);        /* b3 */
+	expect_check_ok(f->s);
+
+	/* b's tombstones up to b1: one of three. */
+	c.who = f->b;
+	c.limit = 1;
+	assert_int_equal(collect(f, &c, 0), 1);
+	assert_int_equal(c.calls, 3);        /* each tombstone asked once */
+	assert_false(has_version(f, "r1"));
+	assert_true(has_version(f, "r3"));
+	assert_true(has_version(f, "gone"));
+	expect_check_ok(f->s);
+
+	/* Everything covered: the other two, never a live key. */
+	c.who = NULL;
+	c.limit = UINT64_MAX;
+	assert_int_equal(collect(f, &c, 0), 2);
+	assert_false(has_version(f, "gone"));
+	assert_false(has_version(f, "r3"));
+	assert_true(has_version(f, "live"));
+	assert_true(has_version(f, "r2"));
+	store_get_stats(f->s, &st);
+	assert_int_equal(st.tombstones, 0);
+	assert_int_equal(st.keys, 2);
+	assert_int_equal(st.collected, 3);
+	/* Each removal reads its log entry and its meta, around the cache. */
+	assert_int_equal(st.gc_reads, 6);
+	assert_int_equal(st.gc_cache_reads, 0);
+	expect_check_ok(f->s);
+	c.calls = 0;
+	assert_int_equal(collect(f, &c, 0), 0);
+	assert_int_equal(c.calls, 0);
+}
+
+static void test_replaced_tombstones_leave_the_index(void **state)
+{
+	struct fx *f = *state;
+	struct cover c = {NULL, UINT64_MAX, 0, NULL, 0};
+	struct store_op ops[3];
+	struct store_stats st;
+
+	/* A local put over a tombstone, a remote version over one. */
+	del(f, "x");                         /* a1 */
+	put(f, "x", "back");                 /* a2 */
+	apply_b(f, "y", NULL, 1, 1);
+	apply_b(f, "y", "back", 2, 2);
+	/* In one batch: deleted then put (no tombstone left), put then
+	 * deleted (one), deleted twice (one, the later). */
+	memset(ops, 0, sizeof ops);
+	ops[0].key = "p";
+	ops[0].key_len = 1;
+	ops[0].del = 1;
+	ops[1].key = "p";
+	ops[1].key_len = 1;
+	ops[1].value = "v";
+	ops[1].value_len = 1;
+	ops[2].key = "q";
+	ops[2].key_len = 1;
+	ops[2].del = 1;
+	assert_int_equal(store_write_batch(f->s, ops, 3, NULL, NULL), 0);
+	ops[0].key = "q";
+	ops[1].key = "r";
+	ops[1].del = 1;
+	ops[1].value = NULL;
+	ops[1].value_len = 0;
+	ops[2].key = "r";
+	assert_int_equal(store_write_batch(f->s, ops, 3, NULL, NULL), 0);
+	expect_check_ok(f->s);
+	store_get_stats(f->s, &st);
+	assert_int_equal(st.tombstones, 2);  /* q, r */
+
+	assert_int_equal(collect(f, &c, 0), 2);
+	assert_int_equal(c.calls, 2);
+	assert_true(has_version(f, "x"));
+	assert_true(has_version(f, "y"));
+	assert_true(has_version(f, "p"));
+	assert_false(has_version(f, "q"));
+	assert_false(has_version(f, "r"));
+	expect_check_ok(f->s);
+}
+
+static void test_collect_is_bounded_and_resumes(void **state)
+{
+	struct fx *f = *state;
+	struct cover c = {NULL, 0, 0, NULL, 0};
+	struct store_op *ops;
+	struct store_stats st;
+	size_t n = STORE_COLLECT_SCAN_MAX + 1000, i, calls, got;
+	char *keys;
+	uint8_t *seen;
+
+	ops = calloc(n, sizeof *ops);
+	seen = calloc(n + 1, 1);
+	assert_non_null(seen);
+	c.seen = seen;
+	c.n_seen = n + 1;
+	keys = calloc(n, 8);
+	assert_non_null(ops);
+	assert_non_null(keys);
+	for (i = 0; i < n; i++) {
+		snprintf(keys + 8 * i, 8, "d%06zu", i);
+		ops[i].key = keys + 8 * i;
+		ops[i].key_len = 7;
+		ops[i].del = 1;
+	}
+	assert_int_equal(store_write_batch(f->s, ops, n, NULL, NULL), 0);
+
+	/* Nothing covered: a call asks about at most SCAN_MAX tombstones,
+	 * the next goes on with the others: two calls ask about all. */
+	assert_int_equal(collect(f, &c, 0), 0);
+	assert_int_equal(c.calls, STORE_COLLECT_SCAN_MAX);
+	c.calls = 0;
+	assert_int_equal(collect(f, &c, 0), 0);
+	assert_int_equal(c.calls, STORE_COLLECT_SCAN_MAX);
+	for (i = 1; i <= n; i++)
+		assert_int_equal(seen[i], 1);
+	store_get_stats(f->s, &st);
+	assert_int_equal(st.gc_reads, 0);
+
+	/* At most max removals a call; all covered ones go in the end. */
+	c.limit = UINT64_MAX;
+	assert_int_equal(collect(f, &c, 10), 10);
+	for (calls = 0, got = 10; got < n && calls < 10; calls++)
+		got += collect(f, &c, 0);
+	assert_int_equal(got, n);
+	store_get_stats(f->s, &st);
+	assert_int_equal(st.tombstones, 0);
+	assert_int_equal(st.collected, n);
+	expect_check_ok(f->s);
+	free(ops);
+	free(keys);
+	free(seen);
+}
+
+static void test_index_is_rebuilt_at_open(void **state)
+{
+	struct fx *f = *state;
+	struct cover c = {NULL, UINT64_MAX, 0, NULL, 0};
+
+	put(f, "a", "1");
+	del(f, "a");
+	del(f, "b");
+	apply_b(f, "c", NULL, 1, 7);
+	fx_reopen(f);
+	expect_check_ok(f->s);
+	assert_int_equal(collect(f, &c, 0), 3);
+	assert_int_equal(c.calls, 3);
+	expect_check_ok(f->s);
+	fx_reopen(f);
+	c.calls = 0;
+	assert_int_equal(collect(f, &c, 0), 0);
+	assert_int_equal(c.calls, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+		T(test_collect_without_tombstones_reads_nothing),
+		T(test_collect_removes_exactly_the_covered),
+		T(test_replaced_tombstones_leave_the_index),
+		T(test_collect_is_bounded_and_resumes),
+		T(test_index_is_rebuilt_at_open),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
