@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_resolver: the conflict order (src/resolver.c): the default order,
+ * test_resolver: the conflict order (src/resolver/resolver.c): the default order,
  * the full order with and without a user resolver, symmetry checking, and
  * loading resolver objects, good (examples/resolvers/) and bad
  * (tests/unit/bad_resolvers/).
