@@ -44,6 +44,7 @@ struct check {
 	uint64_t keys, tombstones, log_entries;
 	int have_schema, have_seq;
 	uint64_t stored_seq;
+	uint64_t stored_floor;  /* s|clockfloor, 0 when absent */
 	char hex[41];
 };
 
@@ -238,6 +239,13 @@ static int check_single(struct check *c, const char *k, size_t klen,
 			return corrupt(c, err, "bad seq entry");
 		c->stored_seq = endian_get_be64(p);
 		c->have_seq = 1;
+	} else if (klen == strlen(SINGLE_CLOCK_FLOOR) &&
+		   memcmp(k, SINGLE_CLOCK_FLOOR, klen) == 0) {
+		/* Any value is sound (a floor only raises clocks); it must
+		 * decode and be the one the writes use. */
+		if (vlen != 8)
+			return corrupt(c, err, "bad clock floor entry");
+		c->stored_floor = endian_get_be64(p);
 	} else {
 		return corrupt(c, err, "unknown singleton %s",
 			       hex_of(c, k + 1, klen - 1));
@@ -313,6 +321,10 @@ int store_check(struct store *s, struct err *err)
 	if (c.stored_seq > s->local_seq ||
 	    (c.stored_seq < s->local_seq && (h == NULL || h->seq != s->local_seq))) {
 		rv = corrupt(&c, err, "stored seq counter differs from memory");
+		goto done;
+	}
+	if (c.stored_floor != s->clock_floor) {
+		rv = corrupt(&c, err, "stored clock floor differs from memory");
 		goto done;
 	}
 	for (i = 0; i < s->n_origins; i++) {

@@ -8,13 +8,15 @@
  *   m | key                    meta of a user key
  *   l | origin(32) | seq(8)    log entry of (origin, seq)
  *   h | origin(32)             HWM of origin
- *   s | name                   singletons: "schema", "seq"
+ *   s | name                   singletons: "schema", "seq", "clockfloor"
  * Values:
  *   m:  format(1) flags(1) clock(8) seq(8) wall_ms(8) origin(32)
  *       value(0..RUMOR_VALUE_MAX; none when deleted)
  *   l:  format(1) flags(1) clock(8) wall_ms(8) key(1..RUMOR_KEY_MAX)
  *   h:  seq(8)
  *   s|schema: version(4)          s|seq: seq counter(8)
+ *   s|clockfloor: the highest clock of a collected tombstone(8); absent
+ *       in a store that never collected one (read as 0)
  * The format bytes let a later schema read older entries. The value lives
  * in its meta entry (schema 2; schema 1 had a separate d entry): a change
  * writes two entries instead of three, and a read is one lookup.
@@ -51,6 +53,7 @@
 /* The singleton keys, prefix included. */
 #define SINGLE_SCHEMA "sschema"
 #define SINGLE_SEQ "sseq"
+#define SINGLE_CLOCK_FLOOR "sclockfloor"
 
 /* A decoded m value. */
 struct meta {
@@ -106,7 +109,7 @@ void format_hwm_key(char out[HWM_KEY_BYTES], const uint8_t *origin);
 int format_hwm_decode(const void *k, size_t klen, const void *v, size_t vlen,
 		      const uint8_t **origin, uint64_t *seq);
 
-/* A be64 value: an HWM, or the s|seq counter. */
+/* A be64 value: an HWM, the s|seq counter or the s|clockfloor. */
 void format_u64_encode(uint8_t out[8], uint64_t v);
 /* 0, or -1 when v is not 8 bytes. */
 int format_u64_decode(const void *v, size_t vlen, uint64_t *out);

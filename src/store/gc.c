@@ -19,6 +19,34 @@
  * carry 32 bytes of origin. Collection walks the slots from where the last
  * call stopped (tombs.cursor), so each call goes on with the next
  * tombstones rather than looking at the same ones again.
+ *
+ * The clock floor (s|clockfloor, store.clock_floor). A key's clock is a
+ * Lamport counter kept in its stored version: a local write takes the
+ * stored clock + 1, so it beats every version this node held for the key.
+ * Collection forgets that clock, and other nodes may still hold the
+ * tombstone (a member that has seen it has not necessarily collected it).
+ * A rewrite that started again at clock 1 would lose to the tombstone
+ * there, their HWMs would move past it, and once they collect the
+ * tombstone too the key is gone on them and live here, for good (the
+ * simulator found it). So a collection raises the floor to the highest
+ * clock it removes, in the same WriteBatch as the removals (a crash
+ * leaves both or neither), and a local write takes max(stored clock,
+ * floor) + 1: above every clock this node ever held for the key, so it
+ * wins by clock wherever the tombstone, or any older version, remains.
+ *  - Remote applies need not raise it: an apply never forgets a clock.
+ *    A version it replaces has a clock no higher than its winner's (a
+ *    higher clock wins, a tie goes to the resolver), and the winner stays
+ *    stored. Only collection removes a key's last version.
+ *  - A per-key floor cannot be kept: the point of collection is that
+ *    nothing of the key stays. A node-wide floor is sound because clocks
+ *    order versions of one key only: a write of another key that gets a
+ *    higher clock than it would have is still a Lamport clock (above
+ *    everything this node held for that key); it only wins against
+ *    concurrent writes of the key with lower clocks, which the clock
+ *    order allows anyway.
+ *  - A node that never collects keeps floor 0 and behaves as before.
+ *  - A store written before the floor existed reads as floor 0: the
+ *    tombstones it collected then are not covered.
  */
 #include "store/store_int.h"
 #include "lib/array.h"
@@ -197,10 +225,10 @@ void store__tombs_free(struct tombs *t)
 /* Adds to s->batch the removal of the tombstone (origin, seq): its log
  * entry names the key, whose meta must be that very tombstone. Both are
  * read without filling the block cache (cold data, and the cache serves
- * the hot paths). RUMOR_ECORRUPT when the store disagrees with the
- * index. */
+ * the hot paths). On 0, *clock is the tombstone's clock. RUMOR_ECORRUPT
+ * when the store disagrees with the index. */
 static int collect_one(struct store *s, const uint8_t *origin, uint64_t seq,
-		       struct err *err)
+		       uint64_t *clock, struct err *err)
 {
 	char lk[LOG_KEY_BYTES];
 	struct log_value lv;
@@ -237,6 +265,7 @@ static int collect_one(struct store *s, const uint8_t *origin, uint64_t seq,
 	}
 	leveldb_writebatch_delete(s->batch, s->kbuf, klen);
 	leveldb_writebatch_delete(s->batch, lk, sizeof lk);
+	*clock = m.clock;
 done:
 	leveldb_free(raw);
 	leveldb_free(val);
@@ -247,17 +276,20 @@ done:
  * and adding the removal of the covered ones to s->batch, their entries
  * to s->tombs.gone; stops after max removals (0: no bound),
  * STORE_COLLECT_SCAN_MAX tombstones or TOMBS_WALK_MAX slots, or once
- * round the table. */
+ * round the table. *max_clock is the highest clock removed (0: none). */
 static int collect_walk(struct store *s, store_covered_cb covered, void *arg,
-			size_t max, size_t *n_gone, struct err *err)
+			size_t max, size_t *n_gone, uint64_t *max_clock,
+			struct err *err)
 {
 	struct tombs *t = &s->tombs;
 	const struct tomb_slot *e;
 	size_t size = t->mask + 1, walked, examined = 0, i = t->cursor;
 	const uint8_t *origin;
+	uint64_t clock = 0;
 	int rv = 0;
 
 	*n_gone = 0;
+	*max_clock = 0;
 	for (walked = 0; walked < size && walked < TOMBS_WALK_MAX &&
 	     examined < STORE_COLLECT_SCAN_MAX && examined < t->n &&
 	     (max == 0 || *n_gone < max); walked++, i = (i + 1) & t->mask) {
@@ -268,9 +300,11 @@ static int collect_walk(struct store *s, store_covered_cb covered, void *arg,
 		origin = t->origins[e->oid - 1];
 		if (!covered(arg, origin, e->seq))
 			continue;
-		rv = collect_one(s, origin, e->seq, err);
+		rv = collect_one(s, origin, e->seq, &clock, err);
 		if (rv != 0)
 			break;
+		if (clock > *max_clock)
+			*max_clock = clock;
 		t->gone[(*n_gone)++] = *e;
 	}
 	t->cursor = i;
@@ -284,6 +318,8 @@ int store_collect_tombstones(struct store *s, store_covered_cb covered,
 	struct tombs *t;
 	size_t n_gone = 0, i, cap;
 	struct tomb_slot *grown;
+	uint64_t max_clock = 0;
+	uint8_t floor[8];
 	int rv;
 
 	if (removed != NULL)
@@ -311,13 +347,22 @@ int store_collect_tombstones(struct store *s, store_covered_cb covered,
 	leveldb_writebatch_clear(s->batch);
 	/* covered() must not write: the batch is being built. */
 	s->in_hook++;
-	rv = collect_walk(s, covered, arg, max, &n_gone, err);
+	rv = collect_walk(s, covered, arg, max, &n_gone, &max_clock, err);
 	s->in_hook--;
+	/* The floor rises with the removals, in their batch (top of file). */
+	if (rv == 0 && max_clock > s->clock_floor) {
+		format_u64_encode(floor, max_clock);
+		leveldb_writebatch_put(s->batch, SINGLE_CLOCK_FLOOR,
+				       strlen(SINGLE_CLOCK_FLOOR),
+				       (const char *)floor, sizeof floor);
+	}
 	if (rv == 0 && n_gone > 0)
 		rv = store__commit(s, "tombstone collection", err);
 	leveldb_writebatch_clear(s->batch);
 	if (rv != 0)
 		return rv;
+	if (max_clock > s->clock_floor)
+		s->clock_floor = max_clock;
 
 	/* Durable: the index follows (by entry, not by slot: a removal may
 	 * shift the entries after it). */

@@ -314,6 +314,13 @@ static int load_single(struct store *s, const char *k, size_t klen,
 				       "store %s: unreadable seq counter",
 				       s->dir);
 		l->have_seq = 1;
+	} else if (klen == strlen(SINGLE_CLOCK_FLOOR) &&
+		   memcmp(k, SINGLE_CLOCK_FLOOR, klen) == 0) {
+		/* Optional: a store that never collected has none (0). */
+		if (format_u64_decode(v, vlen, &s->clock_floor) != 0)
+			return err_set(err, RUMOR_ECORRUPT,
+				       "store %s: unreadable clock floor",
+				       s->dir);
 	} else {
 		return err_set(err, RUMOR_ECORRUPT,
 			       "store %s: unknown singleton '%.*s'", s->dir,

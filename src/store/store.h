@@ -12,7 +12,8 @@
  *   h | origin(32)             -> HWM: highest seq of origin seen (8 BE)
  *   s | name                   -> singletons: "schema", "seq" (local counter;
  *                                 the counter is max(s|seq, own HWM), see
- *                                 store.c)
+ *                                 store.c), "clockfloor" (highest clock
+ *                                 collected, see gc.c; absent: 0)
  *
  * Contracts:
  *  - Every change, local or remote, is one LevelDB WriteBatch: the meta
@@ -127,9 +128,11 @@ struct store_op {
 };
 
 /* n local writes in ONE WriteBatch: all are written or none. Each op is
- * what store_put / store_del make of it, in op order: clock = the key's
- * current clock + 1 (an earlier op of the same key in the batch counts as
- * current: its log entry, added by this batch, is deleted again), seq =
+ * what store_put / store_del make of it, in op order: clock = the
+ * greater of the key's current clock and the clock floor (the highest
+ * clock of any tombstone this store collected), + 1 (an earlier op of the
+ * same key in the batch counts as current: its log entry, added by this
+ * batch, is deleted again), seq =
  * the next local seq (the ops get consecutive seqs, op i has *first_seq +
  * i), origin = this node; one wall_ms (now) for the whole batch. The own
  * HWM moves to the last seq. on_change is called after the commit, once
@@ -304,7 +307,9 @@ void store_snapshot_free(struct store *s, struct store_snapshot *snap);
  * STORE_COLLECT_SCAN_MAX tombstones asked about (bounded work on the
  * loop): the next call goes on after the last one asked, round the index.
  * *removed (if not NULL) gets the count. All removals of one call are one
- * WriteBatch: a crash leaves all or none. RUMOR_ECORRUPT when the store
+ * WriteBatch, with the clock floor raised to the highest clock removed
+ * (so that a later local write of such a key beats the tombstone other
+ * nodes may still hold): a crash leaves all or none. RUMOR_ECORRUPT when the store
  * disagrees with the index (nothing is removed), RUMOR_EIO, RUMOR_ENOMEM;
  * on error nothing is removed. */
 typedef int (*store_covered_cb)(void *arg, const uint8_t *origin,
@@ -319,8 +324,8 @@ int store_collect_tombstones(struct store *s, store_covered_cb covered,
  * readable (a tombstone has no value) and has its log entry; every l entry
  * is the one its key's meta names; one log entry per key; the local seq
  * counter covers the node's own log entries; the memory view (HWMs,
- * log_max, counts, the key and log filters, the tombstone index) matches
- * the stored one. A log entry above its origin's HWM is fine: the sync
+ * log_max, counts, the key and log filters, the tombstone index, the
+ * clock floor) matches the stored one. A log entry above its origin's HWM is fine: the sync
  * layer raises HWMs only when a stream completes. RUMOR_ECORRUPT with the
  * first violation found, RUMOR_ENOMEM. Reads everything (without filling
  * the block cache): for tests, tools and offline checks, not the loop. */

@@ -124,6 +124,10 @@ struct store {
 	int in_hook;
 
 	uint64_t local_seq;
+	/* The highest clock of any tombstone this store ever collected
+	 * (s|clockfloor, 0 when none): a local write's clock is above it
+	 * (gc.c says why). */
+	uint64_t clock_floor;
 	struct origin_state *origins;   /* sorted by origin */
 	size_t n_origins;
 	size_t cap_origins;

@@ -206,7 +206,7 @@ static int local_write_batch(struct store *s, const struct store_op *ops,
 	struct wb_slot *w;
 	uint8_t seqbuf[8];
 	char lk[LOG_KEY_BYTES], hk[HWM_KEY_BYTES];
-	uint64_t first, wall_ms;
+	uint64_t first, wall_ms, base;
 	size_t i, klen, llen;
 	int found, rv;
 
@@ -257,11 +257,17 @@ static int local_write_batch(struct store *s, const struct store_op *ops,
 			if (rv != 0)
 				goto err_after_batch;
 		}
-		if (found && old.clock == UINT64_MAX) {
+		/* Above the stored clock and above every clock this node
+		 * collected (the clock floor, gc.c): a key rewritten after
+		 * its tombstone went must beat that tombstone where it
+		 * remains. */
+		base = found && old.clock > s->clock_floor ? old.clock :
+		       s->clock_floor;
+		if (base == UINT64_MAX) {
 			rv = err_set(err, RUMOR_EINVAL, "store: clock exhausted");
 			goto err_after_batch;
 		}
-		m.clock = found ? old.clock + 1 : 1;
+		m.clock = base + 1;
 		m.seq = first + i;
 		m.deleted = ops[i].del != 0;
 		if (found) {

@@ -2,12 +2,15 @@
 /* Unit tests of tombstone collection (src/store/gc.c): it removes exactly
  * the covered tombstones, never a live key, reads nothing when there is
  * nothing to collect, goes on where the last call stopped, and keeps its
- * index exact through local writes, remote applies and reopen. */
+ * index exact through local writes, remote applies and reopen; a local
+ * write after a collection gets a clock above every clock collected. */
 #include "tests/unit/test_store_fixture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "tests/lib/testutil.h"
 
 static void del(struct fx *f, const char *k)
 {
@@ -248,6 +251,174 @@ static void test_index_is_rebuilt_at_open(void **state)
 	assert_int_equal(c.calls, 0);
 }
 
+/* ------------------------------------------------------------ clock floor */
+
+/* A second node (origin b) beside the fixture's store: its own directory
+ * and wall clock. */
+struct peer {
+	char *dir;
+	struct store *s;
+	uint64_t now;
+};
+
+static uint64_t peer_now(void *arg)
+{
+	struct peer *p = arg;
+
+	return p->now;
+}
+
+static void peer_open(struct peer *p, struct fx *f)
+{
+	struct store_options o;
+	struct err e = {0};
+
+	memset(&o, 0, sizeof o);
+	o.origin = f->b;
+	o.resolver = f->r;
+	o.hooks.now_ms = peer_now;
+	o.hooks.arg = p;
+	if (store_open(&p->s, p->dir, &o, &e) != 0)
+		fail_msg("store_open (peer): %s", e.msg);
+}
+
+/* Applies the version s holds for key to dst, raising its origin's HWM to
+ * it as the sync layer does; returns the outcome. */
+static int copy_version(struct store *s, struct store *dst, const char *key)
+{
+	struct store_record *rec = version_of(s, key);
+	struct store_hwm raise;
+	struct err e = {0};
+	int out = 0;
+
+	memcpy(raise.origin, rec->v.origin, STORE_ORIGIN_BYTES);
+	raise.seq = rec->v.seq;
+	if (store_apply_batch(dst, &rec->v, 1, &raise, 1, &out, &e) != 0)
+		fail_msg("store_apply_batch: %s", e.msg);
+	store_record_free(rec);
+	return out;
+}
+
+static uint64_t clock_of(struct store *s, const char *key)
+{
+	struct store_record *rec = version_of(s, key);
+	uint64_t clock = rec->v.clock;
+
+	store_record_free(rec);
+	return clock;
+}
+
+/* The simulator's find (SIM.md, found 1): B collects a tombstone that A
+ * still holds, then writes the key again. With nothing left for the key,
+ * B's put used to start at clock 1 and lose on A, whose HWM then covered
+ * it: A and B differed for good. B's clock wall is behind A's, so even a
+ * same-clock put would lose by wall time: only a higher clock wins. */
+static void test_rewrite_after_collection_beats_the_tombstone(void **state)
+{
+	struct fx *f = *state;
+	struct cover always = {NULL, UINT64_MAX, 0, NULL, 0};
+	struct peer b = {NULL, NULL, 500};
+	struct err e = {0};
+	size_t removed = 0;
+
+	b.dir = tu_tmpdir("store-peer");
+	peer_open(&b, f);
+	put(f, "k", "old");                          /* a1, clock 1 */
+	del(f, "k");                                 /* a2, clock 2 */
+	assert_int_equal(copy_version(f->s, b.s, "k"), STORE_APPLIED);
+	assert_int_equal(store_collect_tombstones(b.s, cover_cb, &always, 0,
+						  &removed, &e), 0);
+	assert_int_equal(removed, 1);
+	assert_int_equal(store_put(b.s, "k", 1, "new", 3, NULL, &e), 0);
+	assert_true(clock_of(b.s, "k") > 2);
+
+	/* A still holds the tombstone: the put must replace it. */
+	assert_int_equal(copy_version(b.s, f->s, "k"), STORE_APPLIED);
+	want_value(f->s, "k", "new");
+	want_value(b.s, "k", "new");
+	expect_check_ok(f->s);
+	expect_check_ok(b.s);
+	store_close(b.s);
+	tu_rmrf(b.dir);
+	free(b.dir);
+}
+
+/* The floor is what a committed collection removed, kept across reopen;
+ * a refused collection and remote applies leave it where it was. */
+static void test_clock_floor_follows_committed_collections(void **state)
+{
+	struct fx *f = *state;
+	struct cover always = {NULL, UINT64_MAX, 0, NULL, 0};
+	size_t removed = 99;
+
+	apply_b(f, "far", "v", 50, 1);       /* a remote clock: no floor */
+	put(f, "n1", "v");
+	assert_int_equal(clock_of(f->s, "n1"), 1);
+
+	apply_b(f, "t", NULL, 7, 2);         /* a tombstone, clock 7 */
+	f->fail_at = f->commits + 1;
+	assert_int_not_equal(store_collect_tombstones(f->s, cover_cb, &always,
+						      0, &removed, NULL), 0);
+	f->fail_at = 0;
+	put(f, "n2", "v");
+	assert_int_equal(clock_of(f->s, "n2"), 1);
+
+	assert_int_equal(collect(f, &always, 0), 1);
+	put(f, "n3", "v");                   /* any key: the floor is */
+	assert_int_equal(clock_of(f->s, "n3"), 8);  /* node-wide */
+	put(f, "far", "w");                  /* above the floor: its own */
+	assert_int_equal(clock_of(f->s, "far"), 51);
+	expect_check_ok(f->s);
+
+	fx_reopen(f);
+	expect_check_ok(f->s);
+	put(f, "t", "again");
+	assert_int_equal(clock_of(f->s, "t"), 8);
+	/* A later collection of a lower clock does not lower it. */
+	apply_b(f, "low", NULL, 3, 3);
+	assert_int_equal(collect(f, &always, 0), 1);
+	put(f, "n4", "v");
+	assert_int_equal(clock_of(f->s, "n4"), 8);
+	expect_check_ok(f->s);
+	fx_reopen(f);
+	put(f, "n5", "v");
+	assert_int_equal(clock_of(f->s, "n5"), 8);
+}
+
+static void expect_check_says(struct store *s, const char *why)
+{
+	struct err e = {0};
+
+	assert_int_equal(store_check(s, &e), RUMOR_ECORRUPT);
+	if (strstr(e.msg, why) == NULL)
+		fail_msg("store_check said '%s', expected '%s'", e.msg, why);
+}
+
+/* The floor entry is checked and read like the other singletons: a bad
+ * one is reported by store_check and refused at open, never guessed. */
+static void test_clock_floor_entry_is_checked(void **state)
+{
+	struct fx *f = *state;
+	struct cover always = {NULL, UINT64_MAX, 0, NULL, 0};
+	const char *key = "sclockfloor";
+	struct err e = {0};
+
+	apply_b(f, "t", NULL, 7, 1);
+	assert_int_equal(collect(f, &always, 0), 1);
+	expect_check_ok(f->s);
+
+	assert_int_equal(store_debug_raw_put(f->s, key, strlen(key),
+					     "\0\0\0\0\0\0\0\5", 8, NULL), 0);
+	expect_check_says(f->s, "clock floor differs");
+	assert_int_equal(store_debug_raw_put(f->s, key, strlen(key),
+					     "\0\0\0\7", 4, NULL), 0);
+	expect_check_says(f->s, "bad clock floor");
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(fx_open_with(f, f->r, &e), RUMOR_ECORRUPT);
+	assert_non_null(strstr(e.msg, "clock floor"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -257,6 +428,9 @@ int main(void)
 		T(test_replaced_tombstones_leave_the_index),
 		T(test_collect_is_bounded_and_resumes),
 		T(test_index_is_rebuilt_at_open),
+		T(test_rewrite_after_collection_beats_the_tombstone),
+		T(test_clock_floor_follows_committed_collections),
+		T(test_clock_floor_entry_is_checked),
 #undef T
 	};
 
