@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/* The fixture of the sync unit tests (test_sync*.c): a cluster of real
+ * stores in a temporary directory, with distinct origins and one fake wall
+ * clock, exchanging over the in-memory transport (tests/lib/simnet); it
+ * remembers every version written so that every exchange checks the hwm
+ * invariant. Every helper fails the test on an error. */
+#ifndef RUMOR_TEST_SYNC_FIXTURE_H
+#define RUMOR_TEST_SYNC_FIXTURE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "resolver/resolver.h"
+#include "store/store.h"
+#include "sync/sync.h"
+#include "tests/lib/simnet.h"
+#include "tests/lib/testutil.h"
+#include "wire/wire.h"
+
+#define NODES_MAX 8
+
+struct node {
+	char *dir;
+	struct store *store;
+	struct resolver *res;
+	uint8_t origin[STORE_ORIGIN_BYTES];
+};
+
+struct cluster {
+	char *base;
+	int n;
+	uint64_t wall;                 /* the fake wall clock of every node */
+	int tick;                      /* advance wall on every read */
+	rumor_resolve_fn fn;
+	struct node nodes[NODES_MAX];
+	struct simnet_version *all;    /* every version ever written */
+	size_t n_all, cap_all;
+};
+
+/* Points TMPDIR at /dev/shm when it is unset and /dev/shm is writable:
+ * the tests open many small stores. Call first in main. */
+void cluster_prefer_tmpfs(void);
+
+/* n nodes (at most NODES_MAX), each store opened with a resolver of fn
+ * (NULL: the default order); cluster_free closes and deletes them all. */
+struct cluster *cluster_new(int n, rumor_resolve_fn fn);
+void cluster_free(struct cluster *c);
+/* (Re)opens node i's store on its directory. */
+void node_open(struct cluster *c, int i);
+
+/* Writes on node i, remembered for the invariant checks. */
+void put_bin(struct cluster *c, int i, const void *key, size_t kl,
+	     const void *val, size_t vl);
+void put(struct cluster *c, int i, const char *key, const char *val);
+void del(struct cluster *c, int i, const char *key);
+/* keys writes on node i, half of them shared by every node (conflicts),
+ * every fifth deleted. */
+void write_mix(struct cluster *c, int i, int keys);
+/* keys keys "bulk/NNNNNN" on node i, each with vlen bytes of 'v'. */
+void fill_node(struct cluster *c, int i, int keys, size_t vlen);
+
+/* One complete exchange between nodes a and b (cfg NULL: defaults), then
+ * the hwm invariant on both. */
+void exchange_cfg(struct cluster *c, int a, int b,
+		  const struct sync_config *cfg);
+void exchange(struct cluster *c, int a, int b);
+/* Node 0 with everyone, twice: node 0 gathers all, then gives all. */
+void exchange_all(struct cluster *c);
+
+/* Every store checks, keeps the invariant and equals node 0's. */
+void assert_converged(struct cluster *c);
+/* key's value on node i is want (NULL: absent). */
+void assert_value(struct cluster *c, int i, const char *key,
+		  const char *want);
+
+#endif
