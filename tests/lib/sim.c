@@ -131,6 +131,11 @@ void sim_event_at(struct sim *s, struct sim_event *ev, uint64_t t)
 	heap_up(s, s->n_heap - 1);
 }
 
+uint64_t sim_next_time(const struct sim *s)
+{
+	return s->n_heap > 0 ? s->heap[0]->time : UINT64_MAX;
+}
+
 size_t sim_pending(const struct sim *s)
 {
 	return s->n_heap;
@@ -468,7 +473,9 @@ struct sim_dgram {
 	uint8_t buf[];
 };
 
-struct io_udp {
+/* Starts with its io, as io.h's struct io_udp does. */
+struct sim_udp {
+	struct io *io;
 	struct sim_host *host;
 	struct sim_node node;
 	uint32_t group_addr;            /* network order */
@@ -483,7 +490,17 @@ struct io_udp {
 	void *close_arg;
 };
 
-static void udp_drop_all(struct io_udp *u)
+static struct io_udp *udp_base(struct sim_udp *u)
+{
+	return (struct io_udp *)(void *)u;
+}
+
+static struct sim_udp *udp_of(const struct io_udp *u)
+{
+	return (struct sim_udp *)(uintptr_t)u;
+}
+
+static void udp_drop_all(struct sim_udp *u)
 {
 	struct sim_dgram *d;
 
@@ -496,7 +513,7 @@ static void udp_drop_all(struct io_udp *u)
 
 static void udp_deliver(struct sim *s, struct sim_event *ev)
 {
-	struct io_udp *u = SIM_CONTAINER(ev, struct io_udp, ev_deliver);
+	struct sim_udp *u = SIM_CONTAINER(ev, struct sim_udp, ev_deliver);
 	struct sim_dgram *d = u->head;
 	struct sockaddr_in from;
 	char addr[16];
@@ -511,13 +528,14 @@ static void udp_deliver(struct sim *s, struct sim_event *ev)
 	from.sin_port = htons(u->group_port);
 	sim_host_addr(d->from, addr, sizeof(addr));
 	inet_pton(AF_INET, addr, &from.sin_addr);
-	u->recv(u, d->buf, d->len, (const struct sockaddr *)&from);
+	u->recv(udp_base(u), d->buf, d->len,
+		(const struct sockaddr *)&from);
 	free(d);
 }
 
 static void udp_close_fire(struct sim *s, struct sim_event *ev)
 {
-	struct io_udp *u = SIM_CONTAINER(ev, struct io_udp, ev_close);
+	struct sim_udp *u = SIM_CONTAINER(ev, struct sim_udp, ev_close);
 
 	(void)s;
 	if (u->close_cb != NULL)
@@ -532,7 +550,7 @@ static int sim_io_udp_open(struct io *io, const struct io_udp_config *cfg,
 {
 	struct sim_host *h = sim_host_of(io);
 	const struct sockaddr_in *g = (const struct sockaddr_in *)cfg->group;
-	struct io_udp *u;
+	struct sim_udp *u;
 
 	if (g == NULL || g->sin_family != AF_INET ||
 	    !IN_MULTICAST(ntohl(g->sin_addr.s_addr)))
@@ -541,6 +559,7 @@ static int sim_io_udp_open(struct io *io, const struct io_udp_config *cfg,
 	u = calloc(1, sizeof(*u));
 	if (u == NULL)
 		return err_set(err, RUMOR_ENOMEM, "udp: out of memory");
+	u->io = io;
 	u->host = h;
 	u->group_addr = g->sin_addr.s_addr;
 	u->group_port = ntohs(g->sin_port);
@@ -552,16 +571,16 @@ static int sim_io_udp_open(struct io *io, const struct io_udp_config *cfg,
 	sim_event_init(&u->ev_close, SIM_EV_UDP_CLOSE_CB, h->index, 1,
 		       udp_close_fire);
 	sim_list_add(&h->sim->udps, &u->node);
-	*out = u;
+	*out = udp_base(u);
 	return 0;
 }
 
 static void *sim_io_udp_data(const struct io_udp *u)
 {
-	return u->data;
+	return udp_of(u)->data;
 }
 
-static void udp_enqueue(struct sim *s, struct io_udp *to, int from,
+static void udp_enqueue(struct sim *s, struct sim_udp *to, int from,
 			const uint8_t *buf, size_t len)
 {
 	struct sim_dgram *d = malloc(sizeof(*d) + len);
@@ -586,17 +605,18 @@ static void udp_enqueue(struct sim *s, struct io_udp *to, int from,
 	}
 }
 
-static int sim_io_udp_send(struct io_udp *u, const uint8_t *buf, size_t len)
+static int sim_io_udp_send(struct io_udp *base, const uint8_t *buf,
+			   size_t len)
 {
+	struct sim_udp *u = udp_of(base), *v;
 	struct sim *s = u->host->sim;
 	struct sim_node *n;
-	struct io_udp *v;
 	int from = u->host->index;
 
 	if (u->closed || len > 65507)
 		return RUMOR_ENET;
 	for (n = s->udps.next; n != &s->udps; n = n->next) {
-		v = SIM_CONTAINER(n, struct io_udp, node);
+		v = SIM_CONTAINER(n, struct sim_udp, node);
 		if (v->closed || v->group_addr != u->group_addr ||
 		    v->group_port != u->group_port)
 			continue;
@@ -614,9 +634,10 @@ static int sim_io_udp_send(struct io_udp *u, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-static void sim_io_udp_close(struct io_udp *u, void (*cb)(void *arg),
+static void sim_io_udp_close(struct io_udp *base, void (*cb)(void *arg),
 			     void *arg)
 {
+	struct sim_udp *u = udp_of(base);
 	struct sim *s = u->host->sim;
 
 	u->closed = 1;
@@ -629,7 +650,9 @@ static void sim_io_udp_close(struct io_udp *u, void (*cb)(void *arg),
 
 /* ------------------------------------------------------------ resolve */
 
-struct io_resolve {
+/* Starts with its io, as io.h's struct io_resolve does. */
+struct sim_resolve {
+	struct io *io;
 	struct sim_host *host;
 	struct sim_node node;
 	struct sim_event ev;
@@ -640,7 +663,7 @@ struct io_resolve {
 	int cancelled;
 };
 
-static void resolve_free(struct sim *s, struct io_resolve *r)
+static void resolve_free(struct sim *s, struct sim_resolve *r)
 {
 	sim_event_cancel(s, &r->ev);
 	sim_list_del(&r->node);
@@ -649,14 +672,15 @@ static void resolve_free(struct sim *s, struct io_resolve *r)
 
 static void resolve_fire(struct sim *s, struct sim_event *ev)
 {
-	struct io_resolve *r = SIM_CONTAINER(ev, struct io_resolve, ev);
+	struct sim_resolve *r = SIM_CONTAINER(ev, struct sim_resolve, ev);
 	const struct sockaddr *a = (const struct sockaddr *)&r->addr;
 
 	if (!r->cancelled) {
 		if (r->status == 0)
-			r->cb(r, 0, &a, 1);
+			r->cb((struct io_resolve *)(void *)r, 0, &a, 1);
 		else
-			r->cb(r, r->status, NULL, 0);
+			r->cb((struct io_resolve *)(void *)r, r->status, NULL,
+			      0);
 	}
 	/* Done: freed right after its callback, as a finished request. */
 	resolve_free(s, r);
@@ -683,12 +707,13 @@ static int sim_io_resolve(struct io *io, const char *host, const char *port,
 	struct sim_host *h = sim_host_of(io);
 	struct sockaddr_in *in;
 	struct sockaddr_in6 *in6;
-	struct io_resolve *r;
+	struct sim_resolve *r;
 	uint16_t p = 0;
 
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return err_set(err, RUMOR_ENOMEM, "resolve: out of memory");
+	r->io = io;
 	r->host = h;
 	r->cb = cb;
 	r->data = data;
@@ -709,17 +734,18 @@ static int sim_io_resolve(struct io *io, const char *host, const char *port,
 	sim_event_init(&r->ev, SIM_EV_RESOLVE, h->index, 0, resolve_fire);
 	sim_list_add(&h->sim->resolves, &r->node);
 	sim_event_at(h->sim, &r->ev, h->sim->now + 1);
-	*out = r;
+	*out = (struct io_resolve *)(void *)r;
 	return 0;
 }
 
 static void *sim_io_resolve_data(const struct io_resolve *r)
 {
-	return r->data;
+	return ((const struct sim_resolve *)(const void *)r)->data;
 }
 
-static void sim_io_resolve_cancel(struct io_resolve *r)
+static void sim_io_resolve_cancel(struct io_resolve *base)
 {
+	struct sim_resolve *r = (struct sim_resolve *)(void *)base;
 	struct sim *s = r->host->sim;
 
 	r->cancelled = 1;
@@ -743,10 +769,10 @@ static void work_fire(struct sim *s, struct sim_event *ev)
 	struct sim_work *w = SIM_CONTAINER(ev, struct sim_work, ev);
 	int status = 0;
 
-	/* A dead process runs nothing; done still fires so that the node
-	 * can be closed over its dead io. */
+	/* A dead process runs nothing; done still fires (cancelled) so
+	 * that the node can be closed over its dead io. */
 	if (s->hosts[ev->host].state == SIM_HOST_DEAD)
-		status = RUMOR_EIO;
+		status = RUMOR_ECLOSED;
 	else
 		w->work(w->arg);
 	sim_list_del(&w->node);
@@ -855,14 +881,14 @@ void sim_free(struct sim *s)
 	while ((n = s->timers.next) != &s->timers)
 		timer_free(s, SIM_CONTAINER(n, struct sim_timer, node));
 	while ((n = s->udps.next) != &s->udps) {
-		struct io_udp *u = SIM_CONTAINER(n, struct io_udp, node);
+		struct sim_udp *u = SIM_CONTAINER(n, struct sim_udp, node);
 
 		udp_drop_all(u);
 		sim_list_del(n);
 		free(u);
 	}
 	while ((n = s->resolves.next) != &s->resolves)
-		resolve_free(s, SIM_CONTAINER(n, struct io_resolve, node));
+		resolve_free(s, SIM_CONTAINER(n, struct sim_resolve, node));
 	while ((n = s->works.next) != &s->works) {
 		sim_list_del(n);
 		free(SIM_CONTAINER(n, struct sim_work, node));

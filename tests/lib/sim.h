@@ -78,6 +78,8 @@ void sim_run_until(struct sim *s, uint64_t t);
  * time would pass deadline. Returns 1 when cond held. */
 int sim_run_while_not(struct sim *s, int (*cond)(void *arg), void *arg,
 		      uint64_t deadline);
+/* Time of the next event (UINT64_MAX: none). */
+uint64_t sim_next_time(const struct sim *s);
 /* Events waiting (for tests of the simulator itself). */
 size_t sim_pending(const struct sim *s);
 

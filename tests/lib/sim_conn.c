@@ -73,7 +73,9 @@ struct sim_link {
 	struct sim_event ev_connect;    /* the server's host */
 };
 
-struct io_listener {
+/* Starts with its io, as io.h's struct io_listener does. */
+struct sim_listener {
+	struct io *io;
 	struct sim_host *host;
 	struct sim_node node;
 	struct io_peer_config cfg;
@@ -86,6 +88,16 @@ struct io_listener {
 	io_listener_close_cb close_cb;
 	struct sim_event ev_close;
 };
+
+static struct io_listener *listener_base(struct sim_listener *l)
+{
+	return (struct io_listener *)(void *)l;
+}
+
+static struct sim_listener *listener_of(const struct io_listener *l)
+{
+	return (struct sim_listener *)(uintptr_t)l;
+}
 
 static struct sim_end *end_of(const struct io_conn *c)
 {
@@ -459,13 +471,13 @@ static void client_timeout(struct sim *s, struct sim_event *ev)
 	end_fail(s, e, 0, RUMOR_ETIMEDOUT, "handshake timed out");
 }
 
-static struct io_listener *listener_find(struct sim *s, int host, int port)
+static struct sim_listener *listener_find(struct sim *s, int host, int port)
 {
 	struct sim_node *n;
-	struct io_listener *l;
+	struct sim_listener *l;
 
 	for (n = s->listeners.next; n != &s->listeners; n = n->next) {
-		l = SIM_CONTAINER(n, struct io_listener, node);
+		l = SIM_CONTAINER(n, struct sim_listener, node);
 		if (!l->closed && l->host->index == host && l->port == port)
 			return l;
 	}
@@ -475,7 +487,7 @@ static struct io_listener *listener_find(struct sim *s, int host, int port)
 /* The handshake's verdict, from the configs of both ends: what the
  * real one would decide. NULL when both ends accept. */
 static const char *auth_verdict(const struct sim_link *l,
-				const struct io_listener *ls)
+				const struct sim_listener *ls)
 {
 	const struct io_peer_config *c = &l->cfg, *sv = &ls->cfg;
 
@@ -498,7 +510,7 @@ static void link_connect(struct sim *s, struct sim_event *ev)
 {
 	struct sim_link *l = SIM_CONTAINER(ev, struct sim_link, ev_connect);
 	struct sim_end *c = l->end[0], *sv;
-	struct io_listener *ls;
+	struct sim_listener *ls;
 	const char *why;
 
 	if (c == NULL) {
@@ -520,7 +532,7 @@ static void link_connect(struct sim *s, struct sim_event *ev)
 		ls->stats.rejected++;
 		end_fail(s, c, sim_latency(s), RUMOR_EAUTH, why);
 		if (ls->reject != NULL)
-			ls->reject(ls, RUMOR_EAUTH, why);
+			ls->reject(listener_base(ls), RUMOR_EAUTH, why);
 		return;
 	}
 	sv = end_new(s, l, 1, l->server_host, ls->cfg.low_watermark);
@@ -535,7 +547,7 @@ static void link_connect(struct sim *s, struct sim_event *ev)
 	sv->base.is_open = 1;
 	ls->stats.accepted++;
 	sim_event_at(s, &c->ev_open, s->now + sim_latency(s));
-	ls->accept(ls, &sv->base);
+	ls->accept(listener_base(ls), &sv->base);
 }
 
 int sim_io_dial(struct io *io, const struct io_peer_config *cfg,
@@ -596,11 +608,12 @@ int sim_io_dial(struct io *io, const struct io_peer_config *cfg,
 
 static void listener_close_fire(struct sim *s, struct sim_event *ev)
 {
-	struct io_listener *l = SIM_CONTAINER(ev, struct io_listener, ev_close);
+	struct sim_listener *l = SIM_CONTAINER(ev, struct sim_listener,
+					       ev_close);
 
 	(void)s;
 	if (l->close_cb != NULL)
-		l->close_cb(l);
+		l->close_cb(listener_base(l));
 	sim_list_del(&l->node);
 	free(l);
 }
@@ -612,7 +625,7 @@ int sim_io_listen(struct io *io, const struct io_peer_config *cfg,
 {
 	struct sim_host *h = sim_host_of(io);
 	struct sim *s = h->sim;
-	struct io_listener *l;
+	struct sim_listener *l;
 	struct in_addr a;
 	char mine[16];
 
@@ -635,6 +648,7 @@ int sim_io_listen(struct io *io, const struct io_peer_config *cfg,
 	l = calloc(1, sizeof(*l));
 	if (l == NULL)
 		return err_set(err, RUMOR_ENOMEM, "listen: out of memory");
+	l->io = io;
 	l->host = h;
 	l->cfg = *cfg;
 	l->port = port;
@@ -644,27 +658,29 @@ int sim_io_listen(struct io *io, const struct io_peer_config *cfg,
 	sim_event_init(&l->ev_close, SIM_EV_LISTENER_CLOSE_CB, h->index, 1,
 		       listener_close_fire);
 	sim_list_add(&s->listeners, &l->node);
-	*out = l;
+	*out = listener_base(l);
 	return 0;
 }
 
 int sim_io_listener_port(const struct io_listener *l)
 {
-	return l->port;
+	return listener_of(l)->port;
 }
 
 void *sim_io_listener_data(const struct io_listener *l)
 {
-	return l->data;
+	return listener_of(l)->data;
 }
 
 struct io_listener_stats sim_io_listener_stats(const struct io_listener *l)
 {
-	return l->stats;
+	return listener_of(l)->stats;
 }
 
-void sim_io_listener_close(struct io_listener *l, io_listener_close_cb cb)
+void sim_io_listener_close(struct io_listener *base, io_listener_close_cb cb)
 {
+	struct sim_listener *l = listener_of(base);
+
 	if (l->closed)
 		return;
 	l->closed = 1;
@@ -784,6 +800,6 @@ void sim_conns_free_all(struct sim *s)
 	}
 	while ((n = s->listeners.next) != &s->listeners) {
 		sim_list_del(n);
-		free(SIM_CONTAINER(n, struct io_listener, node));
+		free(SIM_CONTAINER(n, struct sim_listener, node));
 	}
 }

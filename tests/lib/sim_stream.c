@@ -13,6 +13,7 @@
 #define SIM_STREAM_PATH_MAX 107         /* sun_path, less the NUL */
 
 struct sim_spair;
+struct sim_slistener;
 
 /* Bytes written by end[from], not yet read by end[!from]. */
 struct sim_sdir {
@@ -41,11 +42,13 @@ struct sim_spair {
 	struct sim_stream *end[2];
 	struct sim_sdir dir[2];
 	int ends_live;
-	struct io_stream_listener *listener;    /* until accepted */
+	struct sim_slistener *listener;         /* until accepted */
 	struct sim_event ev_accept;
 };
 
-struct io_stream_listener {
+/* Starts with its io, as io.h's struct io_stream_listener does. */
+struct sim_slistener {
+	struct io *io;
 	struct sim_host *host;
 	struct sim_node node;
 	char *path;
@@ -275,14 +278,23 @@ static struct sim_stream *stream_new(struct sim *s, struct sim_spair *p,
 
 /* ------------------------------------------------------------ listeners */
 
-static struct io_stream_listener *slistener_find(struct sim *s,
-						 const char *path)
+static struct io_stream_listener *slistener_base(struct sim_slistener *l)
+{
+	return (struct io_stream_listener *)(void *)l;
+}
+
+static struct sim_slistener *slistener_of(const struct io_stream_listener *l)
+{
+	return (struct sim_slistener *)(uintptr_t)l;
+}
+
+static struct sim_slistener *slistener_find(struct sim *s, const char *path)
 {
 	struct sim_node *n;
-	struct io_stream_listener *l;
+	struct sim_slistener *l;
 
 	for (n = s->slisteners.next; n != &s->slisteners; n = n->next) {
-		l = SIM_CONTAINER(n, struct io_stream_listener, node);
+		l = SIM_CONTAINER(n, struct sim_slistener, node);
 		if (!l->closed && strcmp(l->path, path) == 0 &&
 		    l->host->state != SIM_HOST_DEAD)
 			return l;
@@ -292,8 +304,8 @@ static struct io_stream_listener *slistener_find(struct sim *s,
 
 static void slistener_close_fire(struct sim *s, struct sim_event *ev)
 {
-	struct io_stream_listener *l =
-		SIM_CONTAINER(ev, struct io_stream_listener, ev_close);
+	struct sim_slistener *l =
+		SIM_CONTAINER(ev, struct sim_slistener, ev_close);
 
 	(void)s;
 	if (l->close_cb != NULL)
@@ -308,7 +320,7 @@ int sim_io_stream_listen(struct io *io, const char *path,
 			 struct io_stream_listener **out, struct err *err)
 {
 	struct sim_host *h = sim_host_of(io);
-	struct io_stream_listener *l;
+	struct sim_slistener *l;
 
 	if (path == NULL || strlen(path) > SIM_STREAM_PATH_MAX)
 		return err_set(err, RUMOR_ECONFIG, "control socket path "
@@ -321,24 +333,26 @@ int sim_io_stream_listen(struct io *io, const char *path,
 		free(l);
 		return err_set(err, RUMOR_ENOMEM, "out of memory");
 	}
+	l->io = io;
 	l->host = h;
 	l->accept = accept;
 	l->data = data;
 	sim_event_init(&l->ev_close, SIM_EV_SLISTENER_CLOSE_CB, h->index, 1,
 		       slistener_close_fire);
 	sim_list_add(&h->sim->slisteners, &l->node);
-	*out = l;
+	*out = slistener_base(l);
 	return 0;
 }
 
 void *sim_io_stream_listener_data(const struct io_stream_listener *l)
 {
-	return l->data;
+	return slistener_of(l)->data;
 }
 
-void sim_io_stream_listener_close(struct io_stream_listener *l,
+void sim_io_stream_listener_close(struct io_stream_listener *base,
 				  void (*cb)(void *arg), void *arg)
 {
+	struct sim_slistener *l = slistener_of(base);
 	struct sim *s = l->host->sim;
 	struct sim_node *n;
 
@@ -366,7 +380,7 @@ void sim_io_stream_listener_close(struct io_stream_listener *l,
 static void pair_accept(struct sim *s, struct sim_event *ev)
 {
 	struct sim_spair *p = SIM_CONTAINER(ev, struct sim_spair, ev_accept);
-	struct io_stream_listener *l = p->listener;
+	struct sim_slistener *l = p->listener;
 	struct sim_stream *sv;
 
 	p->listener = NULL;
@@ -382,7 +396,7 @@ static void pair_accept(struct sim *s, struct sim_event *ev)
 		stream_fin(s, p, 1, 0, RUMOR_ENET);
 		return;
 	}
-	l->accept(l, &sv->base);
+	l->accept(slistener_base(l), &sv->base);
 	stream_arm(s, p, 1);
 }
 
@@ -390,7 +404,7 @@ int sim_stream_connect(struct sim *s, const char *path,
 		       const struct io_stream_handlers *h, void *data,
 		       struct io_stream **out, struct err *err)
 {
-	struct io_stream_listener *l = slistener_find(s, path);
+	struct sim_slistener *l = slistener_find(s, path);
 	struct sim_spair *p;
 	struct sim_stream *c;
 
@@ -439,8 +453,8 @@ void sim_streams_free_all(struct sim *s)
 		stream_free(s, st);
 	}
 	while ((n = s->slisteners.next) != &s->slisteners) {
-		struct io_stream_listener *l =
-			SIM_CONTAINER(n, struct io_stream_listener, node);
+		struct sim_slistener *l =
+			SIM_CONTAINER(n, struct sim_slistener, node);
 
 		sim_list_del(n);
 		free(l->path);
