@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sim_int: what the files of the simulator share (sim.c: the world,
- * events, timers, datagrams, resolution, work; sim_conn.c: peer
- * connections and listeners; sim_stream.c: local streams).
+ * events, hosts, clocks, timers; sim_svc.c: datagrams, resolution, work;
+ * sim_conn.c: peer connections and listeners; sim_stream.c: local
+ * streams).
  */
 #ifndef RUMOR_TESTS_SIM_INT_H
 #define RUMOR_TESTS_SIM_INT_H
@@ -132,6 +133,22 @@ void sim_conns_kill_host(struct sim *s, int host);
 /* Connections across groups break. */
 void sim_conns_partition(struct sim *s);
 void sim_conns_free_all(struct sim *s);
+
+/* Datagrams, resolution, work (sim_svc.c) */
+int sim_io_udp_open(struct io *io, const struct io_udp_config *cfg,
+		    io_udp_recv_cb recv, void *data, struct io_udp **out,
+		    struct err *err);
+void *sim_io_udp_data(const struct io_udp *u);
+int sim_io_udp_send(struct io_udp *u, const uint8_t *buf, size_t len);
+void sim_io_udp_close(struct io_udp *u, void (*cb)(void *arg), void *arg);
+int sim_io_resolve(struct io *io, const char *host, const char *port,
+		   io_resolve_cb cb, void *data, struct io_resolve **out,
+		   struct err *err);
+void *sim_io_resolve_data(const struct io_resolve *r);
+void sim_io_resolve_cancel(struct io_resolve *r);
+int sim_io_work(struct io *io, io_work_fn work, io_work_done_fn done,
+		void *arg);
+void sim_svc_free_all(struct sim *s);
 
 /* Streams (sim_stream.c) */
 int sim_io_stream_listen(struct io *io, const char *path,
