@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "discovery/hostport.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
 
 /* Parses the decimal port after the colon; -1 if it is not one. */
@@ -76,4 +78,32 @@ int hostport_parse(const char *s, int allow_port0,
 	host[hlen] = '\0';
 	*port = (uint16_t)p;
 	return 0;
+}
+
+int hostport_parse_addr(const char *s, struct sockaddr_storage *addr,
+			struct err *err)
+{
+	char host[HOSTPORT_HOST_MAX];
+	struct sockaddr_in *in4 = (struct sockaddr_in *)addr;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)addr;
+	uint16_t port;
+	int rv;
+
+	rv = hostport_parse(s, 1, host, &port, err);
+	if (rv != 0)
+		return rv;
+	memset(addr, 0, sizeof *addr);
+	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons(port);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		return 0;
+	}
+	return err_set(err, RUMOR_EINVAL,
+		       "\"%s\": the host is not a numeric IPv4 or IPv6 address",
+		       s);
 }

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * hostport: parse "HOST:PORT" strings (seeds, --listen, --multicast).
- * Pure: no resolution, no allocation.
+ * Pure: no resolution, no allocation, no libuv.
  */
 #ifndef RUMOR_DISCOVERY_HOSTPORT_H
 #define RUMOR_DISCOVERY_HOSTPORT_H
 
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "lib/err.h"
 
@@ -21,5 +22,12 @@
 int hostport_parse(const char *s, int allow_port0,
 		   char host[static HOSTPORT_HOST_MAX], uint16_t *port,
 		   struct err *err);
+
+/* Parses "HOST:PORT" or "[HOST]:PORT" whose host is a numeric IPv4 or
+ * IPv6 address, port 0..65535, into addr (zeroed first). RUMOR_EINVAL
+ * with a message quoting s on anything else (names included: they need
+ * resolving). */
+int hostport_parse_addr(const char *s, struct sockaddr_storage *addr,
+			struct err *err);
 
 #endif

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* multicast: announce and listen on an IPv4 multicast group (libuv). */
+/* multicast: announce and listen on an IPv4 multicast group (io). */
 #include "discovery/multicast.h"
 
 #include <arpa/inet.h>
@@ -8,28 +8,21 @@
 #include <string.h>
 
 #include "discovery/hostport.h"
-
-/* Big enough that an oversized datagram shows up as a bad length rather
- * than being cut to a plausible size. */
-#define RECV_BUF_BYTES 512
+#include "io/io.h"
 
 struct multicast {
-	uv_loop_t *loop;
-	uv_udp_t udp;
-	uv_timer_t timer;
+	struct io *io;
+	struct io_udp *udp;
+	struct io_timer *timer;
 	struct multicast_config cfg;    /* network_key pointer cleared */
-	char group[INET_ADDRSTRLEN];
 	char iface[INET_ADDRSTRLEN];    /* "" when none */
 	struct sockaddr_in group_addr;
 	struct announce_keys keys;
 	struct announce_verifier verifier;
 	struct multicast_stats stats;
-	int open_handles;               /* freed when it drops to 0 */
-	bool joined;
 	bool closing;
 	void (*close_cb)(void *arg);
 	void *close_arg;
-	uint8_t recv_buf[RECV_BUF_BYTES];
 };
 
 void multicast_config_init(struct multicast_config *c)
@@ -42,16 +35,6 @@ void multicast_config_init(struct multicast_config *c)
 	c->jitter_pct = MULTICAST_JITTER_PCT_DEFAULT;
 }
 
-static uint64_t wall_now_ms(const struct multicast *m)
-{
-	uv_timeval64_t tv;
-
-	if (m->cfg.wall_clock_ms != NULL)
-		return m->cfg.wall_clock_ms(m->cfg.clock_arg);
-	if (uv_gettimeofday(&tv) != 0)
-		return 0;
-	return (uint64_t)tv.tv_sec * 1000u + (uint64_t)tv.tv_usec / 1000u;
-}
 
 /* The next interval: interval +- jitter_pct percent, uniformly, so that
  * nodes started together spread their announcements out. */
@@ -62,86 +45,44 @@ static uint64_t next_interval_ms(const struct multicast *m)
 
 	if (spread == 0)
 		return base;
-	return base - spread +
-	       randombytes_uniform((uint32_t)(2 * spread + 1));
+	return base - spread + io_random(m->io, (uint32_t)(2 * spread + 1));
 }
 
 static void send_announcement(struct multicast *m)
 {
 	struct announce a;
 	uint8_t pkt[ANNOUNCE_BYTES];
-	uv_buf_t buf;
-	int rv;
 
 	memcpy(a.node_id, m->cfg.node_id, ANNOUNCE_ID_BYTES);
 	a.port = m->cfg.listen_port;
-	a.timestamp_ms = wall_now_ms(m);
+	a.timestamp_ms = io_wall_ms(m->io);
 	randombytes_buf(a.nonce, sizeof a.nonce);
 	announce_encode(&m->keys, &a, pkt);
-	buf = uv_buf_init((char *)pkt, sizeof pkt);
-	/* try_send copies nothing and needs no request to keep alive; a
-	 * full socket buffer just costs one announcement (counted). */
-	rv = uv_udp_try_send(&m->udp, &buf, 1,
-			     (const struct sockaddr *)&m->group_addr);
-	if (rv == (int)sizeof pkt)
+	/* A full socket buffer just costs one announcement (counted). */
+	if (m->io->ops->udp_send(m->udp, pkt, sizeof pkt) == 0)
 		m->stats.sent++;
 	else
 		m->stats.send_errors++;
 }
 
-static void on_timer(uv_timer_t *t)
+static void on_timer(struct io_timer *t)
 {
 	struct multicast *m = t->data;
 
-	if (m->closing)
-		return;
 	send_announcement(m);
-	uv_timer_start(&m->timer, on_timer, next_interval_ms(m), 0);
+	io_timer_start(m->timer, next_interval_ms(m), 0);
 }
 
-void multicast_announce_now(struct multicast *m)
+static void on_recv(struct io_udp *u, const uint8_t *buf, size_t len,
+		    const struct sockaddr *addr)
 {
-	assert(!m->closing);
-	send_announcement(m);
-	uv_timer_start(&m->timer, on_timer, next_interval_ms(m), 0);
-}
-
-void multicast_set_listen_port(struct multicast *m, uint16_t port)
-{
-	assert(port != 0);
-	m->cfg.listen_port = port;
-}
-
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-	struct multicast *m = h->data;
-
-	(void)suggested;
-	*buf = uv_buf_init((char *)m->recv_buf, sizeof m->recv_buf);
-}
-
-static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
-		    const struct sockaddr *addr, unsigned flags)
-{
-	struct multicast *m = h->data;
+	struct multicast *m = io_udp_data(u);
 	struct sockaddr_in from;
 	struct announce a;
 	enum announce_reason r;
 
-	if (m->closing)
-		return;
-	if (nread < 0) {
-		m->stats.recv_errors++;
-		return;
-	}
-	if (nread == 0 && addr == NULL)
-		return; /* nothing more to read now */
 	m->stats.received++;
-	if ((flags & UV_UDP_PARTIAL) != 0)
-		r = ANNOUNCE_BAD_LENGTH;
-	else
-		r = announce_verify(&m->verifier, (const uint8_t *)buf->base,
-				    (size_t)nread, wall_now_ms(m), &a);
+	r = announce_verify(&m->verifier, buf, len, io_wall_ms(m->io), &a);
 	if (r == ANNOUNCE_OK && (addr == NULL || addr->sa_family != AF_INET))
 		r = ANNOUNCE_MALFORMED; /* cannot happen on an IPv4 socket */
 	m->stats.dropped[r]++;
@@ -158,47 +99,29 @@ void multicast_stats(const struct multicast *m, struct multicast_stats *out)
 	*out = m->stats;
 }
 
-static void on_handle_closed(uv_handle_t *h)
+/* The socket is gone (the timer went at once): nothing calls back now. */
+static void on_udp_closed(void *arg)
 {
-	struct multicast *m = h->data;
-	void (*cb)(void *);
-	void *arg;
+	struct multicast *m = arg;
+	void (*cb)(void *) = m->close_cb;
+	void *cb_arg = m->close_arg;
 
-	assert(m->open_handles > 0);
-	if (--m->open_handles > 0)
-		return;
-	cb = m->close_cb;
-	arg = m->close_arg;
 	announce_verifier_wipe(&m->verifier);
 	announce_keys_wipe(&m->keys);
 	free(m);
 	if (cb != NULL)
-		cb(arg);
-}
-
-static void close_handles(struct multicast *m)
-{
-	m->closing = true;
-	if (m->joined) {
-		/* Leaving explicitly tells the switches (IGMP) at once
-		 * instead of at the next query; closing would too. */
-		uv_udp_set_membership(&m->udp, m->group,
-				      m->iface[0] != '\0' ? m->iface : NULL,
-				      UV_LEAVE_GROUP);
-		m->joined = false;
-	}
-	uv_udp_recv_stop(&m->udp);
-	uv_timer_stop(&m->timer);
-	uv_close((uv_handle_t *)&m->udp, on_handle_closed);
-	uv_close((uv_handle_t *)&m->timer, on_handle_closed);
+		cb(cb_arg);
 }
 
 void multicast_close(struct multicast *m, void (*cb)(void *arg), void *arg)
 {
 	assert(!m->closing);
+	m->closing = true;
 	m->close_cb = cb;
 	m->close_arg = arg;
-	close_handles(m);
+	io_timer_free(m->timer);
+	m->timer = NULL;
+	m->io->ops->udp_close(m->udp, on_udp_closed, m);
 }
 
 /* Checks c and fills the parsed fields of m. */
@@ -236,7 +159,6 @@ static int parse_config(struct multicast *m, const struct multicast_config *c,
 	if ((ntohl(ia.s_addr) >> 28) != 0xe)
 		return err_set(err, RUMOR_EINVAL,
 			       "multicast group %s: not in 224.0.0.0/4", host);
-	strcpy(m->group, host);
 	memset(&m->group_addr, 0, sizeof m->group_addr);
 	m->group_addr.sin_family = AF_INET;
 	m->group_addr.sin_addr = ia;
@@ -252,11 +174,10 @@ static int parse_config(struct multicast *m, const struct multicast_config *c,
 	return 0;
 }
 
-int multicast_start(struct multicast **out, uv_loop_t *loop,
+int multicast_start(struct multicast **out, struct io *io,
 		    const struct multicast_config *c, struct err *err)
 {
-	const char *iface;
-	struct sockaddr_in any;
+	struct io_udp_config uc;
 	struct multicast *m;
 	int rv;
 
@@ -266,80 +187,33 @@ int multicast_start(struct multicast **out, uv_loop_t *loop,
 	rv = parse_config(m, c, err);
 	if (rv != 0)
 		goto err_after_alloc;
-	m->loop = loop;
+	m->io = io;
 	m->cfg = *c;
 	m->cfg.network_key = NULL; /* only the derived keys are kept */
+	m->timer = io_timer_new(io, on_timer, m);
+	if (m->timer == NULL) {
+		rv = err_set(err, RUMOR_ENOMEM, "multicast: out of memory");
+		goto err_after_alloc;
+	}
+	memset(&uc, 0, sizeof uc);
+	uc.group = (const struct sockaddr *)&m->group_addr;
+	uc.interface = m->iface[0] != '\0' ? m->iface : NULL;
+	uc.ttl = c->ttl;
+	uc.loopback = c->loopback;
+	rv = io->ops->udp_open(io, &uc, on_recv, m, &m->udp, err);
+	if (rv != 0) {
+		err_wrap(err, "multicast");
+		io_timer_free(m->timer);
+		goto err_after_alloc;
+	}
 	announce_keys_derive(&m->keys, c->network_key);
 	announce_verifier_init(&m->verifier, c->network_key, c->node_id,
 			       c->window_ms);
-	iface = m->iface[0] != '\0' ? m->iface : NULL;
-
-	uv_timer_init(loop, &m->timer);
-	m->timer.data = m;
-	m->open_handles++;
-	rv = uv_udp_init_ex(loop, &m->udp, AF_INET);
-	if (rv != 0) {
-		err_set(err, RUMOR_ENET, "multicast: udp socket: %s",
-			uv_strerror(rv));
-		m->closing = true;
-		uv_close((uv_handle_t *)&m->timer, on_handle_closed);
-		return RUMOR_ENET;
-	}
-	m->udp.data = m;
-	m->open_handles++;
-
-	/* Bound to the wildcard address on the group's port: binding the
-	 * group address would also work on Linux but not elsewhere. */
-	uv_ip4_addr("0.0.0.0", ntohs(m->group_addr.sin_port), &any);
-	rv = uv_udp_bind(&m->udp, (const struct sockaddr *)&any,
-			 UV_UDP_REUSEADDR);
-	if (rv != 0) {
-		err_set(err, RUMOR_ENET, "multicast: bind port %u: %s",
-			(unsigned)ntohs(m->group_addr.sin_port),
-			uv_strerror(rv));
-		goto err_after_handles;
-	}
-	rv = uv_udp_set_membership(&m->udp, m->group, iface, UV_JOIN_GROUP);
-	if (rv != 0) {
-		err_set(err, RUMOR_ENET, "multicast: join %s on %s: %s",
-			m->group, iface != NULL ? iface : "default interface",
-			uv_strerror(rv));
-		goto err_after_handles;
-	}
-	m->joined = true;
-	if (iface != NULL) {
-		rv = uv_udp_set_multicast_interface(&m->udp, iface);
-		if (rv != 0) {
-			err_set(err, RUMOR_ENET,
-				"multicast: send interface %s: %s", iface,
-				uv_strerror(rv));
-			goto err_after_handles;
-		}
-	}
-	rv = uv_udp_set_multicast_ttl(&m->udp, c->ttl);
-	if (rv == 0)
-		rv = uv_udp_set_multicast_loop(&m->udp, c->loopback ? 1 : 0);
-	if (rv != 0) {
-		err_set(err, RUMOR_ENET, "multicast: socket options: %s",
-			uv_strerror(rv));
-		goto err_after_handles;
-	}
-	rv = uv_udp_recv_start(&m->udp, on_alloc, on_recv);
-	if (rv != 0) {
-		err_set(err, RUMOR_ENET, "multicast: receive: %s",
-			uv_strerror(rv));
-		goto err_after_handles;
-	}
 	/* First announcement at once, on the loop's next turn. */
-	uv_timer_start(&m->timer, on_timer, 0, 0);
+	io_timer_start(m->timer, 0, 0);
 	*out = m;
 	return 0;
 
-err_after_handles:
-	/* No callback: the caller sees the error now; memory goes once
-	 * libuv is done with the handles. */
-	close_handles(m);
-	return RUMOR_ENET;
 err_after_alloc:
 	free(m);
 	return rv;

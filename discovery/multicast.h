@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * multicast: LAN discovery over IPv4 UDP multicast (libuv). Joins a
+ * multicast: LAN discovery over IPv4 UDP multicast (through io/io.h). Joins a
  * group, announces this node every interval (with jitter), and calls
  * back for every announcement that passes announce_verify. IPv4 only.
  *
@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <uv.h>
+#include <sys/socket.h>
 
 #include "lib/err.h"
 #include "discovery/announce.h"
@@ -47,10 +47,6 @@ struct multicast_config {
 	uint16_t listen_port;     /* announced; != 0 */
 	const uint8_t *network_key; /* ANNOUNCE_NETKEY_BYTES, copied */
 
-	/* Wall clock in ms since the epoch; NULL: uv_gettimeofday. */
-	uint64_t (*wall_clock_ms)(void *arg);
-	void *clock_arg;
-
 	multicast_peer_cb on_peer;
 	void *arg;
 };
@@ -63,33 +59,30 @@ struct multicast_stats {
 	uint64_t sent;
 	uint64_t send_errors;
 	uint64_t received;        /* datagrams read */
-	uint64_t recv_errors;
+	uint64_t recv_errors;     /* kept for status output; io drops them */
 	uint64_t accepted;        /* == dropped[ANNOUNCE_OK] */
 	uint64_t dropped[ANNOUNCE_REASON_COUNT]; /* by announce_reason */
 };
 
 struct multicast;
+struct io;
 
 /* Parses and checks c (RUMOR_EINVAL with a message for a bad group, a
  * group outside 224.0.0.0/4, an IPv6 group, a bad interface, TTL or
  * interval), binds the group's port with SO_REUSEADDR (several nodes on
  * one host share it), joins the group, and schedules the first
- * announcement at once. Socket failures give RUMOR_ENET naming the step.
- * On error nothing is left running (memory still held is released from
- * the loop; no callback fires). */
-int multicast_start(struct multicast **out, uv_loop_t *loop,
+ * announcement at once (timestamps from io_wall_ms, jitter from
+ * io_random). Socket failures give RUMOR_ENET naming the step. On error
+ * nothing is left running (memory still held is released from the loop;
+ * no callback fires). */
+int multicast_start(struct multicast **out, struct io *io,
 		    const struct multicast_config *c, struct err *err);
-
-/* Sends an announcement now (e.g. after the listening port changed) and
- * restarts the interval. */
-void multicast_announce_now(struct multicast *m);
-void multicast_set_listen_port(struct multicast *m, uint16_t port);
 
 void multicast_stats(const struct multicast *m, struct multicast_stats *out);
 
 /* Leaves the group and closes the socket and timer. No on_peer call
- * happens after this. When both handles are closed the memory is freed,
- * then cb(arg) is called exactly once. */
+ * happens after this. When the socket is closed the memory is freed,
+ * then cb(arg) is called exactly once, from the loop. */
 void multicast_close(struct multicast *m, void (*cb)(void *arg), void *arg);
 
 #endif

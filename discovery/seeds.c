@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
+#include "io/io.h"
 
 enum seed_state {
 	SEED_IDLE,        /* not started */
@@ -25,21 +25,19 @@ struct seed {
 	char host[HOSTPORT_HOST_MAX];
 	char port[6];                   /* decimal, for getaddrinfo */
 	enum seed_state state;
-	uv_getaddrinfo_t req;
-	bool req_pending;
-	uv_timer_t timer;
+	struct io_resolve *req;         /* in flight, or NULL */
+	struct io_timer *timer;
 	uint32_t next_delay_ms;         /* delay of the next retry */
 	size_t addr_cursor;             /* which resolved address to try */
 };
 
 struct seeds {
-	uv_loop_t *loop;
+	struct io *io;
 	struct seeds_config cfg;
 	struct seeds_stats stats;
-	/* Gives close a handle to wait for even with no seeds. */
-	uv_timer_t anchor;
+	/* Calls the close callback from the loop, after seeds_close. */
+	struct io_timer *anchor;
 	bool closing;
-	size_t pending;                 /* handles + requests still open */
 	void (*close_cb)(void *arg);
 	void *close_arg;
 	size_t n;
@@ -47,9 +45,9 @@ struct seeds {
 };
 
 static void resolve(struct seed *sd);
-static void maybe_finish(struct seeds *s);
+static void on_retry_timer(struct io_timer *t);
 
-int seeds_create(struct seeds **out, uv_loop_t *loop,
+int seeds_create(struct seeds **out, struct io *io,
 		 const char *const *list, size_t n,
 		 const struct seeds_config *cfg, struct err *err)
 {
@@ -68,7 +66,7 @@ int seeds_create(struct seeds **out, uv_loop_t *loop,
 	s = calloc(1, sizeof *s + n * sizeof s->seeds[0]);
 	if (s == NULL)
 		return err_set(err, RUMOR_ENOMEM, "seed list: out of memory");
-	s->loop = loop;
+	s->io = io;
 	s->cfg = *cfg;
 	if (s->cfg.backoff_min_ms == 0)
 		s->cfg.backoff_min_ms = SEEDS_BACKOFF_MIN_MS_DEFAULT;
@@ -96,20 +94,25 @@ int seeds_create(struct seeds **out, uv_loop_t *loop,
 		sd->index = i;
 		sd->next_delay_ms = s->cfg.backoff_min_ms;
 	}
-	/* Handles last: nothing above can fail after one is on the loop. */
-	uv_timer_init(loop, &s->anchor);
-	s->anchor.data = s;
-	for (i = 0; i < n; i++) {
-		uv_timer_init(loop, &s->seeds[i].timer);
-		s->seeds[i].timer.data = &s->seeds[i];
-	}
+	/* Timers last: nothing above can fail after one exists. */
 	s->n = n;
+	for (i = 0; i < n; i++) {
+		s->seeds[i].timer = io_timer_new(io, on_retry_timer,
+						 &s->seeds[i]);
+		if (s->seeds[i].timer == NULL) {
+			rv = err_set(err, RUMOR_ENOMEM,
+				     "seed list: out of memory");
+			goto err_after_alloc;
+		}
+	}
 	*out = s;
 	return 0;
 
 err_after_alloc:
-	for (size_t j = 0; j < n; j++)
+	for (size_t j = 0; j < n; j++) {
 		free(s->seeds[j].str);
+		io_timer_free(s->seeds[j].timer);
+	}
 	free(s);
 	return rv;
 }
@@ -136,7 +139,7 @@ uint32_t seeds_backoff_ms(const struct seeds *s, size_t index)
 	return s->seeds[index].next_delay_ms;
 }
 
-static void on_retry_timer(uv_timer_t *t)
+static void on_retry_timer(struct io_timer *t)
 {
 	struct seed *sd = t->data;
 
@@ -151,78 +154,52 @@ static void schedule_retry(struct seed *sd)
 {
 	struct seeds *s = sd->owner;
 	uint32_t d = sd->next_delay_ms;
-	uint64_t delay = d - d / 4 + randombytes_uniform(d / 2 + 1);
+	uint64_t delay = d - d / 4 + io_random(s->io, d / 2 + 1);
 
 	sd->state = SEED_WAITING;
-	uv_timer_start(&sd->timer, on_retry_timer, delay, 0);
+	io_timer_start(sd->timer, delay, 0);
 	sd->next_delay_ms = d > s->cfg.backoff_max_ms / 2
 				    ? s->cfg.backoff_max_ms
 				    : d * 2;
 }
 
-static void on_resolved(uv_getaddrinfo_t *req, int status,
-			struct addrinfo *res)
+static void on_resolved(struct io_resolve *r, int status,
+			const struct sockaddr *const *addrs, size_t n)
 {
-	struct seed *sd = req->data;
+	struct seed *sd = io_resolve_data(r);
 	struct seeds *s = sd->owner;
-	const struct addrinfo *ai;
-	size_t count = 0, pick;
 
-	sd->req_pending = false;
-	s->pending--;
-	if (s->closing) {
-		uv_freeaddrinfo(res);
-		maybe_finish(s);
-		return;
-	}
+	/* A cancelled request never calls back, so s is not closing. */
+	assert(!s->closing);
+	sd->req = NULL;
 	s->stats.resolutions++;
-	for (ai = res; status == 0 && ai != NULL; ai = ai->ai_next)
-		count += ai->ai_family == AF_INET || ai->ai_family == AF_INET6;
-	if (count == 0) {
+	if (status != 0 || n == 0) {
 		s->stats.resolve_failures++;
-		uv_freeaddrinfo(res);
 		schedule_retry(sd);
 		return;
 	}
-	pick = sd->addr_cursor % count;
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
-			continue;
-		if (pick-- == 0)
-			break;
-	}
-	assert(ai != NULL);
 	sd->state = SEED_DIALING;
 	s->stats.dials++;
 	/* The callback may report back, or close s, before it returns:
 	 * either is fine, s stays allocated until the close completes. */
-	s->cfg.on_resolved(s->cfg.arg, sd->index, sd->str, ai->ai_addr);
-	uv_freeaddrinfo(res);
+	s->cfg.on_resolved(s->cfg.arg, sd->index, sd->str,
+			   addrs[sd->addr_cursor % n]);
 }
 
 static void resolve(struct seed *sd)
 {
 	struct seeds *s = sd->owner;
-	struct addrinfo hints;
 	int rv;
 
-	/* No AI_ADDRCONFIG: it hides 127.0.0.1 on a host (or namespace)
-	 * whose only interface is loopback. */
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	sd->req.data = sd;
-	rv = uv_getaddrinfo(s->loop, &sd->req, on_resolved, sd->host, sd->port,
-			    &hints);
+	rv = s->io->ops->resolve(s->io, sd->host, sd->port, on_resolved, sd,
+				 &sd->req, NULL);
 	if (rv != 0) {
+		sd->req = NULL;
 		s->stats.resolve_failures++;
 		schedule_retry(sd);
 		return;
 	}
 	sd->state = SEED_RESOLVING;
-	sd->req_pending = true;
-	s->pending++;
 }
 
 int seeds_start(struct seeds *s)
@@ -266,37 +243,16 @@ void seeds_report_failure(struct seeds *s, size_t index)
 	schedule_retry(sd);
 }
 
-/* Frees s once every handle and request is done (s->pending == 0). */
-static void maybe_finish(struct seeds *s)
+static void on_anchor(struct io_timer *t)
 {
-	void (*cb)(void *);
-	void *arg;
+	struct seeds *s = t->data;
+	void (*cb)(void *) = s->close_cb;
+	void *arg = s->close_arg;
 
-	if (s->pending != 0)
-		return;
-	cb = s->close_cb;
-	arg = s->close_arg;
-	for (size_t i = 0; i < s->n; i++)
-		free(s->seeds[i].str);
+	io_timer_free(t);
 	free(s);
 	if (cb != NULL)
 		cb(arg);
-}
-
-static void on_seed_timer_closed(uv_handle_t *h)
-{
-	struct seeds *s = ((struct seed *)h->data)->owner;
-
-	s->pending--;
-	maybe_finish(s);
-}
-
-static void on_anchor_closed(uv_handle_t *h)
-{
-	struct seeds *s = h->data;
-
-	s->pending--;
-	maybe_finish(s);
 }
 
 void seeds_close(struct seeds *s, void (*cb)(void *arg), void *arg)
@@ -305,18 +261,18 @@ void seeds_close(struct seeds *s, void (*cb)(void *arg), void *arg)
 	s->closing = true;
 	s->close_cb = cb;
 	s->close_arg = arg;
-	/* Every handle is counted in pending, so memory is freed only
-	 * after the last close callback, never while libuv still holds a
-	 * handle; the anchor makes that true with no seeds too. */
-	s->pending += 1 + s->n;
-	uv_close((uv_handle_t *)&s->anchor, on_anchor_closed);
+	/* Nothing calls back after a cancel or a timer free, so only the
+	 * close callback is left; it must come from the loop. */
 	for (size_t i = 0; i < s->n; i++) {
 		struct seed *sd = &s->seeds[i];
 
-		uv_close((uv_handle_t *)&sd->timer, on_seed_timer_closed);
-		/* A request already running in the pool cannot be
-		 * cancelled; its callback then sees `closing`. */
-		if (sd->req_pending)
-			uv_cancel((uv_req_t *)&sd->req);
+		io_timer_free(sd->timer);
+		if (sd->req != NULL)
+			s->io->ops->resolve_cancel(sd->req);
+		free(sd->str);
 	}
+	s->anchor = io_timer_new(s->io, on_anchor, s);
+	/* Out of memory here leaves only the callback undone: s leaks. */
+	if (s->anchor != NULL)
+		io_timer_start(s->anchor, 0, 0);
 }

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * seeds: the seed list ("HOST:PORT" strings from the command line or the
- * config). Each seed is resolved with uv_getaddrinfo and handed to the
+ * config). Each seed is resolved through the io (io/io.h) and handed to the
  * node to dial; while it cannot be resolved or reached it is retried
  * with exponential backoff (with jitter, up to a cap). The only I/O here
- * is getaddrinfo and timers: the node dials and reports back with
+ * is name resolution and timers: the node dials and reports back with
  * seeds_report_success / seeds_report_failure.
  *
  * Life of one seed:
@@ -20,8 +20,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include <uv.h>
 
 #include "lib/err.h"
 #include "discovery/hostport.h"
@@ -46,9 +44,11 @@ struct seeds;
 
 /* Parses every entry of list (n entries, n <= SEEDS_MAX); on the first
  * bad one returns RUMOR_EINVAL with a message naming it and what is
- * wrong, and creates nothing. Otherwise allocates *out on loop; no I/O
+ * wrong, and creates nothing. Otherwise allocates *out on io; no I/O
  * until seeds_start. */
-int seeds_create(struct seeds **out, uv_loop_t *loop,
+struct io;
+
+int seeds_create(struct seeds **out, struct io *io,
 		 const char *const *list, size_t n,
 		 const struct seeds_config *cfg, struct err *err);
 
@@ -78,10 +78,9 @@ void seeds_stats(const struct seeds *s, struct seeds_stats *out);
 /* Current retry delay of seed index in ms (0 after a success). */
 uint32_t seeds_backoff_ms(const struct seeds *s, size_t index);
 
-/* Stops everything: pending resolutions are cancelled, timers closed.
- * on_resolved is not called any more. When every handle is closed the
- * memory is freed and then cb(arg) is called, exactly once, from the
- * loop. */
+/* Stops everything: pending resolutions are cancelled, timers freed.
+ * on_resolved is not called any more. On the next loop turn the memory
+ * is freed and then cb(arg) is called, exactly once. */
 void seeds_close(struct seeds *s, void (*cb)(void *arg), void *arg);
 
 #endif

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * io: everything a node does with time or the network, behind one vtable
- * (DESIGN 1). src/io/io_uv.c implements it over libuv; tests/lib/sim.c
+ * (DESIGN 1). src/io/io_uv*.c implement it over libuv (io_uv_new() in
+ * io_uv.h: loop services in io_uv.c, peers in io_uv_peer.c and
+ * io_uv_listener.c, datagrams in io_uv_udp.c, unix streams in
+ * io_uv_stream.c); tests/lib/sim.c
  * implements it on virtual time for the cluster simulator. Above this
  * header nothing includes uv.h except the loop owners (src/rumord.c and
  * src/node/run_uv.c, which holds rumor_run).
@@ -208,7 +211,8 @@ typedef void (*io_resolve_cb)(struct io_resolve *r, int status,
 			      const struct sockaddr *const *addrs, size_t n);
 
 /* Background work: work(arg) runs off the loop (a thread pool), then
- * done(arg, status) on the loop (status 0, or RUMOR_ECANCELED). */
+ * done(arg, status) on the loop (status 0, or RUMOR_ECLOSED when the
+ * loop cancelled it). */
 typedef void (*io_work_fn)(void *arg);
 typedef void (*io_work_done_fn)(void *arg, int status);
 
@@ -347,6 +351,45 @@ static inline void io_timer_free(struct io_timer *t)
 {
 	if (t != NULL)
 		t->io->ops->timer_free(t);
+}
+
+/* Listeners, datagram sockets, stream listeners and resolutions start
+ * with the io that made them (the rest is the impl's), so that a callback
+ * holding only the object reaches its data through the vtable. */
+struct io_listener {
+	struct io *io;
+};
+
+struct io_udp {
+	struct io *io;
+};
+
+struct io_stream_listener {
+	struct io *io;
+};
+
+struct io_resolve {
+	struct io *io;
+};
+
+static inline void *io_listener_data(const struct io_listener *l)
+{
+	return l->io->ops->listener_data(l);
+}
+
+static inline void *io_udp_data(const struct io_udp *u)
+{
+	return u->io->ops->udp_data(u);
+}
+
+static inline void *io_stream_listener_data(const struct io_stream_listener *l)
+{
+	return l->io->ops->stream_listener_data(l);
+}
+
+static inline void *io_resolve_data(const struct io_resolve *r)
+{
+	return r->io->ops->resolve_data(r);
 }
 
 static inline int io_conn_send(struct io_conn *c, const uint8_t *msg,

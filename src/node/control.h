@@ -3,7 +3,7 @@
  * control: the control socket inside a node. A unix stream socket (mode
  * 0600, normally DATA/control.sock) that speaks the framed CBOR protocol
  * of wire_ctl.h to rumorctl: reads and writes through the public API,
- * gossip state through node_ctl.h. Runs on the node's loop.
+ * gossip state through node_ctl.h. Runs on the node's io (io_stream).
  *
  * Guarantees:
  *  - A malformed request (bad framing, oversize, wrong shape, unknown
@@ -18,9 +18,8 @@
 #ifndef RUMOR_CONTROL_H
 #define RUMOR_CONTROL_H
 
-#include <uv.h>
-
 #include "rumor.h"
+#include "io/io.h"
 #include "lib/err.h"
 
 #define CONTROL_CLIENTS_MAX 64
@@ -34,9 +33,10 @@ struct control;
 /* Listens on socket_path. Refuses (RUMOR_EBUSY) when a live node already
  * answers there, removes a stale socket left by a crashed node, refuses
  * (RUMOR_ECONFIG) a path that exists and is not a socket or is too long
- * for a unix socket. The socket is created mode 0600. On failure nothing
- * is left behind and *out is untouched. */
-int control_start(struct control **out, uv_loop_t *loop, struct rumor *node,
+ * for a unix socket (io->ops->stream_listen). The socket is created mode
+ * 0600. On failure *out is untouched and nothing is left but what the io
+ * frees from its loop. */
+int control_start(struct control **out, struct io *io, struct rumor *node,
 		  const char *socket_path, struct err *err);
 
 /* Stops listening, removes the socket file, drops every client (their

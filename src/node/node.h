@@ -1,28 +1,47 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * node: one rumor node on one libuv loop: the store, the resolver, the
- * identity, and (as they land) the transport, discovery and the
- * reconciliation scheduler. Implements include/rumor.h.
+ * node: one rumor node over one io (io/io.h): the store, the resolver, the
+ * identity, the network side (node_net.h) and the control socket.
+ * Implements include/rumor.h with node.c (data), node_open.c (open,
+ * reload, close) and run_uv.c (the libuv loop owner). node_open() is the
+ * entry point for a node on any io (the cluster simulator's).
  */
 #ifndef RUMOR_NODE_H
 #define RUMOR_NODE_H
 
-#include <stdarg.h>
-#include <uv.h>
-
 #include "rumor.h"
 #include "crypto/identity.h"
+#include "io/io.h"
 #include "lib/err.h"
 #include "resolver/resolver.h"
 #include "store/store.h"
+#include "node/node_ctl.h"
 #include "node/node_net.h"
 
 #define NODE_DB_DIR "db"
 
+struct node_env {
+	struct io *io;    /* the node's io; not owned, outlives the node */
+	/* Test fault hook, passed to store_hooks.before_commit
+	 * (src/store/store.h); NULL: none. */
+	int (*before_commit)(void *arg, const char *what);
+	void *hook_arg;
+};
+/* rumor_open over a given io. errmsg as in rumor_open. */
+int node_open(struct rumor **out, const struct rumor_options *o,
+	      const struct node_env *env, char *errmsg, size_t errlen);
+
+struct node_uv;
+
 struct rumor {
-	uv_loop_t *loop;
-	uv_loop_t own_loop;          /* used when the caller gave no loop */
-	int owns_loop;
+	/* Time, timers, background work and the network; not owned. */
+	struct io *io;
+	/* Set by run_uv.c for a node it made (its loop and io); NULL for
+	 * one opened with node_open(). */
+	struct node_uv *uv;
+	/* Test fault hook of struct node_env. */
+	int (*before_commit)(void *arg, const char *what);
+	void *hook_arg;
 
 	char *data_dir;
 	struct rumor_options opt;    /* copy; string fields point into strs */
@@ -36,11 +55,9 @@ struct rumor {
 	struct node_net *net;        /* NULL while closed */
 	struct control *control;     /* the control socket, or NULL */
 
-	/* RUMOR_FSYNC_EVERYSEC: a timer hands store_sync() to the thread
-	 * pool once a second when anything changed. */
-	uv_timer_t sync_timer;
-	uv_work_t sync_work;
-	int sync_timer_on;
+	/* RUMOR_FSYNC_EVERYSEC: a weak timer hands store_sync() to the
+	 * io's background work once a second when anything changed. */
+	struct io_timer *sync_timer;
 	int sync_busy;               /* a store_sync() is running */
 	int sync_failed;             /* its result, read after it ran */
 	uint64_t synced_changes;     /* change count the last sync covered */
@@ -56,11 +73,34 @@ struct rumor {
 	void *close_arg;
 };
 
-/* Wall clock in ms since the epoch (the test hook, else the system's). */
-uint64_t node_wall_ms(struct rumor *n);
+/* What run_uv.c adds to node_open. */
+struct node_open_ext {
+	/* A failure after parts started leaves them closing on the io:
+	 * then closing is set, and closed(arg) fires once the node is
+	 * freed (maybe before node_open_ex returns). */
+	void (*closed)(void *arg);
+	void *arg;
+	int closing;
+};
+int node_open_ex(struct rumor **out, const struct rumor_options *o,
+		 const struct node_env *env, struct node_open_ext *ext,
+		 char *errmsg, size_t errlen);
 
-/* Logs through the user's callback when level <= the node's level. */
-void node_log(struct rumor *n, int level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* Closes every part of n on its io, then frees n and calls cb(arg) (if
+ * not NULL): from the io's loop, or before this returns when nothing
+ * was left to wait for. Never blocks. */
+void node_close(struct rumor *n, void (*cb)(void *arg), void *arg);
+
+/* Records the failure of a public call for rumor_errmsg(); returns its
+ * code. */
+int node_fail(struct rumor *n, const struct err *e);
+/* The store's change hook: the user's callback, then the watches. */
+void node_on_change(void *arg, const struct rumor_version *v, int local);
+/* Changes not yet known fsynced (RUMOR_FSYNC_EVERYSEC; else 0). */
+uint64_t node_unsynced_changes(struct rumor *n);
+
+/* Wall clock in ms since the epoch: the rumor_options hook when given,
+ * else the io's. */
+uint64_t node_wall_ms(struct rumor *n);
 
 #endif

@@ -2,8 +2,10 @@
 /*
  * node_ctl: what the control socket (src/node/control.c) asks of a node beyond
  * the public API: the gossip state for `status` and `peers`, the log, a
- * forced sync, and change subscriptions for `watch`. Implemented in
- * src/node/node.c. All calls on the node's loop thread.
+ * forced sync, change subscriptions for `watch`, and logging. Implemented
+ * in src/node/node.c and the net files. All calls on the node's loop
+ * thread. The order is downward: control.c includes this header and the
+ * public API, never node.h.
  */
 #ifndef RUMOR_NODE_CTL_H
 #define RUMOR_NODE_CTL_H
@@ -14,6 +16,10 @@
 #include "rumor.h"
 
 #define NODE_CTL_SOCKET "control.sock"   /* in the data dir, mode 0600 */
+
+/* Logs through the user's callback when level <= the node's level. */
+void node_log(struct rumor *n, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 struct node_status {
 	char id[RUMOR_NODE_ID_STRLEN];
@@ -31,6 +37,9 @@ struct node_status {
 	uint64_t unsynced_changes;     /* changes not yet known fsynced
 					  (RUMOR_FSYNC_EVERYSEC) */
 	uint64_t peers_known, peers_alive, peers_suspect, peers_connected;
+	/* Members the table could not take (full): peers refused and
+	 * gossiped members dropped. */
+	uint64_t members_refused;
 };
 int node_get_status(struct rumor *n, struct node_status *st);
 

@@ -25,6 +25,7 @@
 
 #include "rumor.h"
 #include "node/control.h"
+#include "io/io_uv.h"
 #include "crypto/identity.h"
 #include "wire/wire_ctl.h"
 #include "tests/lib/testutil.h"
@@ -33,6 +34,7 @@
 
 struct fixture {
 	uv_loop_t loop;
+	struct io *io;             /* the test's control socket runs on it */
 	char *dir;
 	char *data;
 	char *sock;
@@ -74,7 +76,9 @@ static int setup(void **state)
 	if (rumor_open(&f->node, &o, msg, sizeof(msg)) != 0)
 		fail_msg("rumor_open: %s", msg);
 	err_clear(&err);
-	if (control_start(&f->ctl, &f->loop, f->node, f->sock, &err) != 0)
+	if (io_uv_new(&f->io, &f->loop, &err) != 0)
+		fail_msg("io_uv_new: %s", err.msg);
+	if (control_start(&f->ctl, f->io, f->node, f->sock, &err) != 0)
 		fail_msg("control_start: %s", err.msg);
 	*state = f;
 	return 0;
@@ -105,6 +109,7 @@ static int teardown(void **state)
 	/* Handles closed: the socket file is gone with them. */
 	assert_int_equal(access(f->sock, F_OK), -1);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
+	io_uv_free(f->io);
 	assert_int_equal(uv_loop_close(&f->loop), 0);
 	tu_rmrf(f->dir);
 	free(f->dir);
@@ -854,7 +859,7 @@ static void test_socket_is_private_and_single(void **state)
 	assert_true(S_ISSOCK(st.st_mode));
 	assert_int_equal(st.st_mode & 0777, 0600);
 	/* A live node answers there: refused. */
-	assert_int_equal(control_start(&other, &f->loop, f->node, f->sock,
+	assert_int_equal(control_start(&other, f->io, f->node, f->sock,
 				       &err), RUMOR_EBUSY);
 	assert_null(other);
 	/* A socket file nobody listens on (a crashed node): replaced. */
@@ -864,7 +869,7 @@ static void test_socket_is_private_and_single(void **state)
 	strcpy(sa.sun_path, stale);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	close(fd);
-	assert_int_equal(control_start(&other, &f->loop, f->node, stale, &err),
+	assert_int_equal(control_start(&other, f->io, f->node, stale, &err),
 			 0);
 	assert_int_equal(lstat(stale, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
@@ -879,7 +884,7 @@ static void test_socket_is_private_and_single(void **state)
 	/* Not a socket: left alone, refused. */
 	assert_int_equal(tu_write_file(plain, "x", 1, 0600), 0);
 	other = NULL;
-	assert_int_equal(control_start(&other, &f->loop, f->node, plain, &err),
+	assert_int_equal(control_start(&other, f->io, f->node, plain, &err),
 			 RUMOR_ECONFIG);
 	assert_int_equal(access(plain, F_OK), 0);
 	free(stale);

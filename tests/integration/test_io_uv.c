@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Integration tests of src/io_uv: two endpoints on one loop over
+/* Integration tests of src/io/io_uv_peer.c through the io vtable (one
+ * io made by io_uv_new): two endpoints on one loop over
  * 127.0.0.1, the handshake, sealed messages, backpressure, failures. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -53,11 +54,12 @@ struct raw {
 
 struct world {
 	uv_loop_t loop;
+	struct io *io;
 	uv_timer_t ticker;      /* bounds each UV_RUN_ONCE of a wait */
 	struct identity server_id, client_id;
 	uint8_t server_net[NETWORK_KEY_BYTES], client_net[NETWORK_KEY_BYTES];
-	struct io_uv_config server_cfg, client_cfg;
-	struct io_uv_listener *listener;
+	struct io_peer_config server_cfg, client_cfg;
+	struct io_listener *listener;
 	int listener_closed;
 	int accepted;
 	int rejected;
@@ -166,9 +168,9 @@ static const struct io_conn_handlers side_handlers = {
 	.closed = side_closed,
 };
 
-static void on_accept(struct io_uv_listener *l, struct io_conn *c)
+static void on_accept(struct io_listener *l, struct io_conn *c)
 {
-	struct world *w = io_uv_listener_data(l);
+	struct world *w = io_listener_data(l);
 
 	w->accepted++;
 	w->server.conn = c;
@@ -177,19 +179,19 @@ static void on_accept(struct io_uv_listener *l, struct io_conn *c)
 	w->server.opened++;
 }
 
-static void on_reject(struct io_uv_listener *l, int reason,
+static void on_reject(struct io_listener *l, int reason,
 		      const char *detail)
 {
-	struct world *w = io_uv_listener_data(l);
+	struct world *w = io_listener_data(l);
 
 	assert_non_null(detail);
 	w->rejected++;
 	w->reject_reason = reason;
 }
 
-static void on_listener_closed(struct io_uv_listener *l)
+static void on_listener_closed(struct io_listener *l)
 {
-	struct world *w = io_uv_listener_data(l);
+	struct world *w = io_listener_data(l);
 
 	w->listener_closed++;
 }
@@ -211,8 +213,8 @@ static int setup(void **state)
 	make_identity(&w->client_id);
 	randombytes_buf(w->server_net, sizeof w->server_net);
 	memcpy(w->client_net, w->server_net, sizeof w->client_net);
-	w->server_cfg = (struct io_uv_config){
-		.loop = &w->loop,
+	assert_int_equal(io_uv_new(&w->io, &w->loop, NULL), 0);
+	w->server_cfg = (struct io_peer_config){
 		.identity = &w->server_id,
 		.network_key = w->server_net,
 		.handshake_timeout_ms = 2000,
@@ -228,12 +230,13 @@ static void start_listener(struct world *w)
 {
 	struct err err;
 
-	assert_int_equal(io_uv_listen(&w->listener, &w->server_cfg,
-				      "127.0.0.1", 0, on_accept, on_reject, w,
-				      &err), 0);
-	assert_true(io_uv_listener_port(w->listener) > 0);
+	assert_int_equal(w->io->ops->listen(w->io, &w->server_cfg,
+					    "127.0.0.1", 0, on_accept,
+					    on_reject, w, &w->listener, &err),
+			 0);
+	assert_true(w->io->ops->listener_port(w->listener) > 0);
 	assert_int_equal(uv_ip4_addr("127.0.0.1",
-				     io_uv_listener_port(w->listener),
+				     w->io->ops->listener_port(w->listener),
 				     &w->addr), 0);
 }
 
@@ -241,7 +244,7 @@ static void dial(struct world *w, const uint8_t *expected)
 {
 	struct err err;
 
-	assert_int_equal(io_uv_dial(&w->client_cfg,
+	assert_int_equal(w->io->ops->dial(w->io, &w->client_cfg,
 				    (const struct sockaddr *)&w->addr,
 				    expected, &w->client.conn, &err), 0);
 	w->client.conn->handlers = side_handlers;
@@ -285,10 +288,11 @@ static int teardown(void **state)
 	if (w->server.conn != NULL)
 		io_conn_close(w->server.conn, side_close_cb);
 	if (w->listener != NULL && !w->listener_closed)
-		io_uv_listener_close(w->listener, on_listener_closed);
+		w->io->ops->listener_close(w->listener, on_listener_closed);
 	assert_true(wait_for(w, cond_all_released, WAIT_MS));
 	uv_close((uv_handle_t *)&w->ticker, NULL);
 	uv_run(&w->loop, UV_RUN_DEFAULT);
+	io_uv_free(w->io);
 	/* Every handle of every endpoint is closed: nothing leaks. */
 	if (uv_loop_close(&w->loop) != 0) {
 		uv_walk(&w->loop, close_walk, NULL);
@@ -332,10 +336,10 @@ static void test_same_network_key_connects_and_exchanges_both_ways(void **state)
 	{
 		char host[64];
 
-		assert_int_equal(io_uv_peer_host(w->client.conn, host,
+		assert_int_equal(io_conn_peer_host(w->client.conn, host,
 						 sizeof host), 0);
 		assert_string_equal(host, "127.0.0.1");
-		assert_int_equal(io_uv_peer_host(w->server.conn, host,
+		assert_int_equal(io_conn_peer_host(w->server.conn, host,
 						 sizeof host), 0);
 		assert_string_equal(host, "127.0.0.1");
 	}
@@ -535,8 +539,8 @@ static void assert_refused_on_both_sides(struct world *w)
 	assert_false(w->client.conn->is_open);
 	assert_int_equal(io_conn_send(w->client.conn, (const uint8_t *)"x", 1,
 				      NULL), RUMOR_ECLOSED);
-	assert_int_equal(io_uv_listener_stats(w->listener).rejected, 1);
-	assert_int_equal(io_uv_listener_stats(w->listener).accepted, 0);
+	assert_int_equal(w->io->ops->listener_stats(w->listener).rejected, 1);
+	assert_int_equal(w->io->ops->listener_stats(w->listener).accepted, 0);
 }
 
 static void test_different_network_keys_fail_on_both_sides(void **state)
@@ -631,7 +635,7 @@ static void test_dial_to_a_closed_port_reports_closed(void **state)
 
 	/* A listener bound and closed again leaves a port nobody holds. */
 	start_listener(w);
-	io_uv_listener_close(w->listener, on_listener_closed);
+	w->io->ops->listener_close(w->listener, on_listener_closed);
 	w->listener = NULL;
 	assert_true(wait_for(w, cond_all_released, WAIT_MS));
 	dial(w, NULL);
@@ -719,7 +723,7 @@ static int cond_one_in_handshake(void *arg)
 {
 	struct world *w = arg;
 
-	return io_uv_listener_stats(w->listener).in_handshake == 1;
+	return w->io->ops->listener_stats(w->listener).in_handshake == 1;
 }
 
 static int cond_raw_ended(void *arg)
@@ -786,7 +790,7 @@ static void test_listener_close_frees_connections_mid_handshake(void **state)
 	raw_connect(w, r);
 	w->raw = r;
 	assert_true(wait_for(w, cond_one_in_handshake, WAIT_MS));
-	io_uv_listener_close(w->listener, on_listener_closed);
+	w->io->ops->listener_close(w->listener, on_listener_closed);
 	assert_true(wait_for(w, cond_all_released, WAIT_MS));
 	assert_int_equal(w->listener_closed, 1);
 	w->listener = NULL;
@@ -898,7 +902,7 @@ static void test_peer_close_is_reported_once_and_close_cb_fires_once(void **stat
 				      NULL), RUMOR_ECLOSED);
 	io_conn_close(w->server.conn, side_close_cb);
 	assert_int_equal(w->server.close_cbs, 0);
-	io_uv_listener_close(w->listener, on_listener_closed);
+	w->io->ops->listener_close(w->listener, on_listener_closed);
 	assert_true(wait_for(w, cond_all_released, WAIT_MS));
 	assert_int_equal(w->server.close_cbs, 1);
 	assert_int_equal(w->server.closed, 1);
@@ -955,26 +959,6 @@ static void test_close_while_paused_delivers_nothing_more(void **state)
 	assert_int_equal(w->server.closed, 0);
 }
 
-static void test_parse_addr_takes_numeric_hosts_only(void **state)
-{
-	struct sockaddr_storage ss;
-	struct err err;
-
-	(void)state;
-	assert_int_equal(io_uv_parse_addr("127.0.0.1:7000", &ss, &err), 0);
-	assert_int_equal(ss.ss_family, AF_INET);
-	assert_int_equal(io_uv_parse_addr("[::1]:7000", &ss, &err), 0);
-	assert_int_equal(ss.ss_family, AF_INET6);
-	assert_int_equal(io_uv_parse_addr("localhost:7000", &ss, &err),
-			 RUMOR_EINVAL);
-	assert_int_equal(io_uv_parse_addr("127.0.0.1", &ss, &err),
-			 RUMOR_EINVAL);
-	assert_int_equal(io_uv_parse_addr("127.0.0.1:70000", &ss, &err),
-			 RUMOR_EINVAL);
-	assert_int_equal(io_uv_parse_addr("127.0.0.1:", &ss, &err),
-			 RUMOR_EINVAL);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -997,7 +981,6 @@ int main(void)
 		T(test_peer_close_is_reported_once_and_close_cb_fires_once),
 		T(test_close_inside_the_message_handler_stops_delivery),
 		T(test_close_while_paused_delivers_nothing_more),
-		cmocka_unit_test(test_parse_addr_takes_numeric_hosts_only),
 #undef T
 	};
 

@@ -31,6 +31,8 @@
 #include <cmocka.h>
 #include <uv.h>
 
+#include "io/io_uv.h"
+
 #include "discovery/multicast.h"
 #include "tests/lib/testutil.h"
 
@@ -141,6 +143,7 @@ struct node {
 
 struct world {
 	uv_loop_t loop;
+	struct io *io;
 	struct node nodes[N_NODES + 1];   /* the last is in another cluster */
 };
 
@@ -197,7 +200,8 @@ static int all_closed(void *arg)
 	return 1;
 }
 
-static void start_node(struct world *w, int i, const uint8_t *netkey)
+static void start_node_on(struct world *w, struct io *io, int i,
+			  const uint8_t *netkey)
 {
 	struct node *n = &w->nodes[i];
 	struct multicast_config c;
@@ -217,9 +221,14 @@ static void start_node(struct world *w, int i, const uint8_t *netkey)
 	c.network_key = netkey;
 	c.on_peer = on_peer;
 	c.arg = n;
-	rv = multicast_start(&n->m, &w->loop, &c, &e);
+	rv = multicast_start(&n->m, io, &c, &e);
 	if (rv != 0)
 		fail_msg("node %d: %s", i, e.msg);
+}
+
+static void start_node(struct world *w, int i, const uint8_t *netkey)
+{
+	start_node_on(w, w->io, i, netkey);
 }
 
 static void test_nodes_on_one_host_hear_each_other(void **state)
@@ -233,6 +242,7 @@ static void test_nodes_on_one_host_hear_each_other(void **state)
 	memset(netkey, 0xaa, sizeof netkey);
 	memset(other, 0xbb, sizeof other);
 	assert_int_equal(uv_loop_init(&w->loop), 0);
+	assert_int_equal(io_uv_new(&w->io, &w->loop, NULL), 0);
 	for (int i = 0; i < N_NODES; i++)
 		start_node(w, i, netkey);
 	start_node(w, N_NODES, other);
@@ -258,6 +268,7 @@ static void test_nodes_on_one_host_hear_each_other(void **state)
 	uv_run(&w->loop, UV_RUN_DEFAULT);
 	for (int i = 0; i < N_NODES + 1; i++)
 		assert_int_equal(w->nodes[i].closed, 1);
+	io_uv_free(w->io);
 	assert_int_equal(uv_loop_close(&w->loop), 0);
 	free(w);
 }
@@ -279,9 +290,11 @@ static void test_bad_configurations_are_refused(void **state)
 	struct multicast *m = NULL;
 	struct err e;
 	uv_loop_t loop;
+	struct io *io;
 
 	(void)state;
 	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(io_uv_new(&io, &loop, NULL), 0);
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		multicast_config_init(&c);
 		c.group = bad[i].group;
@@ -290,7 +303,7 @@ static void test_bad_configurations_are_refused(void **state)
 		c.network_key = netkey;
 		c.on_peer = on_peer;
 		err_clear(&e);
-		assert_int_equal(multicast_start(&m, &loop, &c, &e),
+		assert_int_equal(multicast_start(&m, io, &c, &e),
 				 RUMOR_EINVAL);
 		if (strstr(e.msg, bad[i].says) == NULL)
 			fail_msg("%s: message \"%s\" lacks \"%s\"",
@@ -298,7 +311,168 @@ static void test_bad_configurations_are_refused(void **state)
 	}
 	assert_null(m);
 	uv_run(&loop, UV_RUN_DEFAULT);
+	io_uv_free(io);
 	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/* ------------------------------------------------------------ clocks */
+
+/* The libuv io with its wall clock ten minutes ahead: the same ops but
+ * wall_ms, so everything else still runs on the real loop. */
+struct skewed_io {
+	struct io base;
+	struct io_ops ops;
+	struct io *inner;
+};
+
+#define SKEW_MS (10u * 60u * 1000u)
+
+static uint64_t skewed_wall_ms(struct io *io)
+{
+	struct skewed_io *x = (struct skewed_io *)io;
+
+	return x->inner->ops->wall_ms(x->inner) + SKEW_MS;
+}
+
+static int skew_refused_both_ways(void *arg)
+{
+	struct world *w = arg;
+	struct multicast_stats a, b;
+
+	multicast_stats(w->nodes[0].m, &a);
+	multicast_stats(w->nodes[1].m, &b);
+	return a.dropped[ANNOUNCE_STALE] > 0 && b.dropped[ANNOUNCE_FUTURE] > 0;
+}
+
+/* Timestamps come from the io's wall clock, on both ends: a node whose
+ * io is ten minutes ahead announces from the future and sees the others
+ * in the past, so neither accepts the other. */
+static void test_announcements_carry_the_io_wall_clock(void **state)
+{
+	struct world *w = calloc(1, sizeof *w);
+	struct skewed_io ahead;
+	uint8_t netkey[ANNOUNCE_NETKEY_BYTES];
+
+	(void)state;
+	assert_non_null(w);
+	memset(netkey, 0xaa, sizeof netkey);
+	assert_int_equal(uv_loop_init(&w->loop), 0);
+	assert_int_equal(io_uv_new(&w->io, &w->loop, NULL), 0);
+	ahead.inner = w->io;
+	ahead.ops = *w->io->ops;
+	ahead.ops.wall_ms = skewed_wall_ms;
+	ahead.base.ops = &ahead.ops;
+	ahead.base.impl = w->io->impl;
+	assert_true(io_wall_ms(&ahead.base) >= io_wall_ms(w->io) + SKEW_MS);
+	start_node_on(w, &ahead.base, 0, netkey);
+	start_node_on(w, w->io, 1, netkey);
+	/* The third takes no part: mark it closed already. */
+	w->nodes[2].closed = 1;
+	w->nodes[N_NODES].closed = 1;
+	assert_true(tu_wait_for(skew_refused_both_ways, run_once, w, 8000));
+	assert_int_equal(w->nodes[0].peers, 0);
+	assert_int_equal(w->nodes[1].peers, 0);
+	for (int i = 0; i < 2; i++)
+		multicast_close(w->nodes[i].m, on_closed, &w->nodes[i]);
+	assert_true(tu_wait_for(all_closed, run_once, w, 5000));
+	uv_run(&w->loop, UV_RUN_DEFAULT);
+	io_uv_free(w->io);
+	assert_int_equal(uv_loop_close(&w->loop), 0);
+	free(w);
+}
+
+/* ------------------------------------------------------------ io udp */
+
+/* Two memberships of one group on one host, straight through the io
+ * vtable: both bind the group port, each hears the other's datagrams
+ * (and its own: loopback), and each close callback fires once, from the
+ * loop. */
+struct member {
+	struct io_udp *u;
+	int got;                /* datagrams with the expected bytes */
+	int bad;                /* anything else */
+	int closed;
+};
+
+struct udp_world {
+	uv_loop_t loop;
+	struct io *io;
+	struct member m[2];
+};
+
+static void udp_recv(struct io_udp *u, const uint8_t *buf, size_t len,
+		     const struct sockaddr *from)
+{
+	struct member *m = io_udp_data(u);
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)from;
+
+	if (len == 5 && memcmp(buf, "hello", 5) == 0 &&
+	    sin->sin_family == AF_INET &&
+	    sin->sin_addr.s_addr == htonl(INADDR_LOOPBACK))
+		m->got++;
+	else
+		m->bad++;
+}
+
+static void udp_closed(void *arg)
+{
+	((struct member *)arg)->closed++;
+}
+
+static void udp_run_once(void *arg)
+{
+	uv_run(&((struct udp_world *)arg)->loop, UV_RUN_NOWAIT);
+}
+
+static int udp_both_got(void *arg)
+{
+	struct udp_world *w = arg;
+
+	return w->m[0].got >= 2 && w->m[1].got >= 2;
+}
+
+static void test_io_udp_members_share_the_port_and_hear_each_other(void **state)
+{
+	struct udp_world *w = calloc(1, sizeof *w);
+	struct sockaddr_in group;
+	struct io_udp_config uc;
+	struct err e;
+
+	(void)state;
+	assert_non_null(w);
+	assert_int_equal(uv_loop_init(&w->loop), 0);
+	assert_int_equal(io_uv_new(&w->io, &w->loop, NULL), 0);
+	assert_int_equal(uv_ip4_addr("239.193.7.99", 7999, &group), 0);
+	memset(&uc, 0, sizeof uc);
+	uc.group = (const struct sockaddr *)&group;
+	uc.interface = "127.0.0.1";
+	uc.ttl = 0;
+	uc.loopback = 1;
+	for (int i = 0; i < 2; i++)
+		if (w->io->ops->udp_open(w->io, &uc, udp_recv, &w->m[i],
+					 &w->m[i].u, &e) != 0)
+			fail_msg("member %d: %s", i, e.msg);
+	assert_int_equal(w->io->ops->udp_send(w->m[0].u,
+					      (const uint8_t *)"hello", 5), 0);
+	assert_int_equal(w->io->ops->udp_send(w->m[1].u,
+					      (const uint8_t *)"hello", 5), 0);
+	assert_true(tu_wait_for(udp_both_got, udp_run_once, w, 5000));
+	assert_int_equal(w->m[0].bad + w->m[1].bad, 0);
+	/* A bad group is refused before any socket is made. */
+	uc.group = (const struct sockaddr *)&(struct sockaddr_in6){
+		.sin6_family = AF_INET6 };
+	assert_int_equal(w->io->ops->udp_open(w->io, &uc, udp_recv, NULL,
+					      &w->m[0].u, &e), RUMOR_EINVAL);
+	for (int i = 0; i < 2; i++) {
+		w->io->ops->udp_close(w->m[i].u, udp_closed, &w->m[i]);
+		assert_int_equal(w->m[i].closed, 0);
+	}
+	uv_run(&w->loop, UV_RUN_DEFAULT);
+	assert_int_equal(w->m[0].closed, 1);
+	assert_int_equal(w->m[1].closed, 1);
+	io_uv_free(w->io);
+	assert_int_equal(uv_loop_close(&w->loop), 0);
+	free(w);
 }
 
 int main(void)
@@ -306,6 +480,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nodes_on_one_host_hear_each_other),
 		cmocka_unit_test(test_bad_configurations_are_refused),
+		cmocka_unit_test(test_announcements_carry_the_io_wall_clock),
+		cmocka_unit_test(test_io_udp_members_share_the_port_and_hear_each_other),
 	};
 
 	if (unshare_net() != 0) {

@@ -17,6 +17,9 @@
 
 #include "rumor.h"
 #include "node/node_ctl.h"
+/* For the member table's bound, which no option sets. */
+#include "node/net_int.h"
+#include "io/io_uv.h"
 #include "tests/lib/testutil.h"
 
 #define MAX_NODES 5
@@ -432,6 +435,206 @@ static void test_a_peer_with_a_skewed_clock_is_reported(void **state)
 	free(dir);
 }
 
+struct refused_wait {
+	struct cluster *c;
+	int node;
+	uint64_t known, connected;    /* wanted in node's status */
+	uint64_t refused;             /* at least */
+	const char *key;              /* and node 1 holds it (or NULL) */
+};
+
+static int status_reached(void *arg)
+{
+	struct refused_wait *w = arg;
+	struct node_status st;
+	void *v = NULL;
+	size_t len;
+	int ok;
+
+	node_get_status(w->c->nodes[w->node], &st);
+	ok = st.peers_known == w->known && st.peers_connected == w->connected &&
+	     st.members_refused >= w->refused;
+	if (ok && w->key != NULL) {
+		ok = rumor_get(w->c->nodes[1], w->key, strlen(w->key), &v,
+			       &len) == 0;
+		rumor_free(v);
+	}
+	return ok;
+}
+
+static void refused_step(void *arg)
+{
+	run_once(((struct refused_wait *)arg)->c);
+}
+
+/* A member table that is full refuses the peer it cannot take, rather
+ * than keeping a connection that tombstone collection would not wait
+ * for; the node goes on serving the members it has. */
+static void test_a_full_member_table_refuses_a_new_peer(void **state)
+{
+	struct cluster c;
+	struct refused_wait w;
+	struct node_status st;
+	const char *seed[1];
+	int i;
+
+	(void)state;
+	cluster_start(&c, 1);
+	c.nodes[0]->net->members.cfg.max_members = 1;
+	c.n = 3;
+	for (i = 1; i < 3; i++)
+		c.dirs[i] = tu_tmpdir("nodes");
+	seed[0] = c.addrs[0];
+	assert_int_equal(open_node(&c, 1, seed, 1), 0);
+	w = (struct refused_wait){&c, 0, 1, 1, 0, NULL};
+	if (!tu_wait_for(status_reached, refused_step, &w, DEADLINE_MS))
+		fail_msg("node 1 did not join node 0");
+	assert_int_equal(open_node(&c, 2, seed, 1), 0);
+	w.refused = 1;
+	if (!tu_wait_for(status_reached, refused_step, &w, DEADLINE_MS))
+		fail_msg("node 0 did not refuse node 2");
+	/* The member it has still gets its writes. */
+	assert_int_equal(rumor_put(c.nodes[0], "after", 5, "v", 1), 0);
+	w.key = "after";
+	if (!tu_wait_for(status_reached, refused_step, &w, DEADLINE_MS))
+		fail_msg("node 1 lost node 0 after a refusal");
+	node_get_status(c.nodes[0], &st);
+	assert_int_equal(st.peers_known, 1);
+	node_get_status(c.nodes[2], &st);
+	assert_int_equal(st.peers_connected, 0);
+	cluster_stop(&c);
+}
+
+/* The store fault hook of a node opened with node_open(): while armed
+ * every commit fails (RUMOR_EIO), as a full or failing disk would. */
+struct fault {
+	int armed;
+	unsigned failed;
+};
+
+static int fail_commits(void *arg, const char *what)
+{
+	struct fault *f = arg;
+
+	(void)what;
+	if (!f->armed)
+		return 0;
+	f->failed++;
+	return 1;
+}
+
+struct fault_wait {
+	struct cluster *c;
+	struct rumor *node;
+	struct fault *fault;
+	const char *key;       /* NULL: wait for a failed commit */
+	int closed;
+};
+
+static int fault_reached(void *arg)
+{
+	struct fault_wait *w = arg;
+	void *v = NULL;
+	size_t len;
+	int rv;
+
+	if (w->key == NULL)
+		return w->fault->failed > 0;
+	rv = rumor_get(w->node, w->key, strlen(w->key), &v, &len);
+	rumor_free(v);
+	return rv == 0;
+}
+
+static void fault_step(void *arg)
+{
+	run_once(((struct fault_wait *)arg)->c);
+}
+
+static int seq_of(void *arg, const uint8_t *origin, uint64_t seq)
+{
+	(void)origin;
+	*(uint64_t *)arg += seq;
+	return 0;
+}
+
+static void on_fault_node_closed(void *arg)
+{
+	((struct fault_wait *)arg)->closed = 1;
+}
+
+static int fault_node_closed(void *arg)
+{
+	return ((struct fault_wait *)arg)->closed;
+}
+
+/* A write the store could not commit is neither acknowledged nor
+ * claimed: a local one fails, a remote one is not applied and its HWM
+ * is not raised; the node lives on and takes the write once the disk
+ * works again. */
+static void test_a_failed_store_write_is_not_acknowledged(void **state)
+{
+	struct cluster c;
+	struct fault fault = {0};
+	struct fault_wait w;
+	struct rumor_options o;
+	struct node_env env;
+	struct rumor *b;
+	struct io *io;
+	struct err err;
+	char *dir = tu_tmpdir("fault");
+	char msg[RUMOR_ERRMSG_MAX];
+	const char *seed[1];
+	uint64_t hwm_sum = 0;
+	void *v = NULL;
+	size_t len;
+
+	(void)state;
+	cluster_start(&c, 1);
+	err_clear(&err);
+	assert_int_equal(io_uv_new(&io, &c.loop, &err), 0);
+	seed[0] = c.addrs[0];
+	rumor_options_init(&o);
+	o.data_dir = dir;
+	o.listen = "127.0.0.1:0";
+	o.no_multicast = 1;
+	o.peers = seed;
+	o.n_peers = 1;
+	o.interval_min_ms = 20;
+	o.interval_max_ms = 200;
+	o.catchup_wait_ms = 0;
+	assert_int_equal(rumor_put(c.nodes[0], "remote", 6, "v", 1), 0);
+	env = (struct node_env){io, fail_commits, &fault};
+	if (node_open(&b, &o, &env, msg, sizeof msg) != 0)
+		fail_msg("node_open: %s", msg);
+	w = (struct fault_wait){&c, b, &fault, NULL, 0};
+
+	fault.armed = 1;
+	assert_int_equal(rumor_put(b, "local", 5, "v", 1), RUMOR_EIO);
+	assert_int_equal(rumor_get(b, "local", 5, &v, &len), RUMOR_ENOTFOUND);
+	/* The first commit b tries next is applying node 0's write. */
+	fault.failed = 0;
+	if (!tu_wait_for(fault_reached, fault_step, &w, DEADLINE_MS))
+		fail_msg("node b never tried to apply the remote write");
+	assert_int_equal(rumor_get(b, "remote", 6, &v, &len), RUMOR_ENOTFOUND);
+	assert_int_equal(node_hwms(b, seq_of, &hwm_sum), 0);
+	assert_int_equal(hwm_sum, 0);
+
+	fault.armed = 0;
+	w.key = "remote";
+	if (!tu_wait_for(fault_reached, fault_step, &w, DEADLINE_MS))
+		fail_msg("node b did not take the write once its disk worked");
+	assert_int_equal(rumor_put(b, "local", 5, "v", 1), 0);
+
+	/* A node on a given io closes on that io's loop. */
+	rumor_close(b, on_fault_node_closed, &w);
+	if (!tu_wait_for(fault_node_closed, fault_step, &w, DEADLINE_MS))
+		fail_msg("node b did not close");
+	cluster_stop(&c);
+	io_uv_free(io);
+	tu_rmrf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -442,6 +645,8 @@ int main(void)
 		cmocka_unit_test(test_writes_are_fsynced_in_the_background_within_seconds),
 		cmocka_unit_test(test_an_unknown_fsync_policy_is_refused),
 		cmocka_unit_test(test_a_peer_with_a_skewed_clock_is_reported),
+		cmocka_unit_test(test_a_full_member_table_refuses_a_new_peer),
+		cmocka_unit_test(test_a_failed_store_write_is_not_acknowledged),
 	};
 
 	return cmocka_run_group_tests_name("nodes", tests, NULL, NULL);

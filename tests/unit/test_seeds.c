@@ -12,6 +12,7 @@
 #include <uv.h>
 
 #include "discovery/seeds.h"
+#include "io/io_uv.h"
 #include "tests/lib/testutil.h"
 
 static void test_hostport_accepts_names_ipv4_and_bracketed_ipv6(void **state)
@@ -76,6 +77,7 @@ static void test_hostport_rejects_bad_forms_with_a_reason(void **state)
 
 struct seen {
 	uv_loop_t loop;
+	struct io *io;
 	struct seeds *s;
 	int resolved;
 	size_t last_index;
@@ -131,14 +133,17 @@ static void test_seed_list_with_a_bad_entry_is_refused(void **state)
 	struct seeds *s = NULL;
 	struct err e;
 	uv_loop_t loop;
+	struct io *io;
 
 	(void)state;
 	uv_loop_init(&loop);
-	assert_int_equal(seeds_create(&s, &loop, list, 2, &c, &e),
+	assert_int_equal(io_uv_new(&io, &loop, NULL), 0);
+	assert_int_equal(seeds_create(&s, io, list, 2, &c, &e),
 			 RUMOR_EINVAL);
 	assert_null(s);
 	assert_non_null(strstr(e.msg, "seed 2"));
 	assert_non_null(strstr(e.msg, "[::1:7000"));
+	io_uv_free(io);
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
@@ -154,8 +159,9 @@ static void test_seed_resolves_retries_with_backoff_and_closes(void **state)
 	(void)state;
 	assert_non_null(x);
 	uv_loop_init(&x->loop);
+	assert_int_equal(io_uv_new(&x->io, &x->loop, NULL), 0);
 	c.arg = x;
-	assert_int_equal(seeds_create(&x->s, &x->loop, list, 2, &c, NULL), 0);
+	assert_int_equal(seeds_create(&x->s, x->io, list, 2, &c, NULL), 0);
 	assert_int_equal(seeds_count(x->s), 2);
 	assert_string_equal(seeds_string(x->s, 1), "[::1]:7002");
 	assert_int_equal(seeds_start(x->s), 0);
@@ -194,6 +200,7 @@ static void test_seed_resolves_retries_with_backoff_and_closes(void **state)
 	assert_true(tu_wait_for(closed, run_once, x, 5000));
 	uv_run(&x->loop, UV_RUN_DEFAULT);
 	assert_int_equal(x->closed, 1);
+	io_uv_free(x->io);
 	assert_int_equal(uv_loop_close(&x->loop), 0);
 	free(x);
 }
@@ -208,13 +215,16 @@ static void test_close_while_resolving_fires_once(void **state)
 	(void)state;
 	assert_non_null(x);
 	uv_loop_init(&x->loop);
+	assert_int_equal(io_uv_new(&x->io, &x->loop, NULL), 0);
 	c.arg = x;
-	assert_int_equal(seeds_create(&x->s, &x->loop, list, 3, &c, NULL), 0);
+	assert_int_equal(seeds_create(&x->s, x->io, list, 3, &c, NULL), 0);
 	assert_int_equal(seeds_start(x->s), 0);
 	seeds_close(x->s, on_closed, x);
+	assert_int_equal(x->closed, 0);         /* from the loop only */
 	uv_run(&x->loop, UV_RUN_DEFAULT);
 	assert_int_equal(x->closed, 1);
 	assert_int_equal(x->resolved, 0);
+	io_uv_free(x->io);
 	assert_int_equal(uv_loop_close(&x->loop), 0);
 	free(x);
 }
@@ -227,14 +237,40 @@ static void test_empty_seed_list_closes_too(void **state)
 	(void)state;
 	assert_non_null(x);
 	uv_loop_init(&x->loop);
+	assert_int_equal(io_uv_new(&x->io, &x->loop, NULL), 0);
 	c.arg = x;
-	assert_int_equal(seeds_create(&x->s, &x->loop, NULL, 0, &c, NULL), 0);
+	assert_int_equal(seeds_create(&x->s, x->io, NULL, 0, &c, NULL), 0);
 	assert_int_equal(seeds_start(x->s), 0);
 	seeds_close(x->s, on_closed, x);
+	assert_int_equal(x->closed, 0);         /* from the loop only */
 	uv_run(&x->loop, UV_RUN_DEFAULT);
 	assert_int_equal(x->closed, 1);
+	io_uv_free(x->io);
 	assert_int_equal(uv_loop_close(&x->loop), 0);
 	free(x);
+}
+
+static void test_parse_addr_takes_numeric_hosts_only(void **state)
+{
+	struct sockaddr_storage ss;
+	struct err err;
+
+	(void)state;
+	assert_int_equal(hostport_parse_addr("127.0.0.1:7000", &ss, &err), 0);
+	assert_int_equal(ss.ss_family, AF_INET);
+	assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 7000);
+	assert_int_equal(hostport_parse_addr("[::1]:7000", &ss, &err), 0);
+	assert_int_equal(ss.ss_family, AF_INET6);
+	assert_int_equal(hostport_parse_addr("0.0.0.0:0", &ss, &err), 0);
+	assert_int_equal(hostport_parse_addr("localhost:7000", &ss, &err),
+			 RUMOR_EINVAL);
+	assert_non_null(strstr(err.msg, "localhost:7000"));
+	assert_int_equal(hostport_parse_addr("127.0.0.1", &ss, &err),
+			 RUMOR_EINVAL);
+	assert_int_equal(hostport_parse_addr("127.0.0.1:70000", &ss, &err),
+			 RUMOR_EINVAL);
+	assert_int_equal(hostport_parse_addr("127.0.0.1:", &ss, &err),
+			 RUMOR_EINVAL);
 }
 
 int main(void)
@@ -242,6 +278,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hostport_accepts_names_ipv4_and_bracketed_ipv6),
 		cmocka_unit_test(test_hostport_rejects_bad_forms_with_a_reason),
+		cmocka_unit_test(test_parse_addr_takes_numeric_hosts_only),
 		cmocka_unit_test(test_seed_list_with_a_bad_entry_is_refused),
 		cmocka_unit_test(test_seed_resolves_retries_with_backoff_and_closes),
 		cmocka_unit_test(test_close_while_resolving_fires_once),

@@ -1,0 +1,439 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * control_cmd: the commands of the control socket: status, peers, get,
+ * put, del, version, and the streams scan, log, watch and sync.
+ */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/bytes.h"
+#include "node/control_int.h"
+
+/* ------------------------------------------------------------ commands */
+
+struct hwm_collect {
+	uint8_t (*origins)[RUMOR_NODE_ID_BYTES];
+	struct ctl_hwm *hwm;
+	size_t n;
+	uint64_t total;
+};
+
+static int collect_hwm(void *arg, const uint8_t *origin, uint64_t seq)
+{
+	struct hwm_collect *h = arg;
+
+	if (h->n < CTL_HWM_MAX) {
+		memcpy(h->origins[h->n], origin, RUMOR_NODE_ID_BYTES);
+		h->hwm[h->n].origin = h->origins[h->n];
+		h->hwm[h->n].origin_len = RUMOR_NODE_ID_BYTES;
+		h->hwm[h->n].seq = seq;
+		h->n++;
+	}
+	h->total++;
+	return 0;
+}
+
+static void cmd_status(struct client *c)
+{
+	struct node_status *st;
+	struct hwm_collect h = {0};
+	int rv;
+
+	st = calloc(1, sizeof(*st));
+	h.origins = calloc(CTL_HWM_MAX, sizeof(*h.origins));
+	h.hwm = calloc(CTL_HWM_MAX, sizeof(*h.hwm));
+	if (st == NULL || h.origins == NULL || h.hwm == NULL) {
+		control_reply_error(c, RUMOR_ENOMEM, NULL);
+		goto out;
+	}
+	rv = node_get_status(c->ctl->node, st);
+	if (rv == 0)
+		rv = node_hwms(c->ctl->node, collect_hwm, &h);
+	if (rv != 0) {
+		control_reply_node_error(c, rv);
+		goto out;
+	}
+	rv = ctl_encode_status(&c->out, st, h.total, h.hwm, h.n);
+	if (rv != 0)
+		control_encode_failed(c, rv);
+out:
+	free(st);
+	free(h.origins);
+	free(h.hwm);
+}
+
+static void cmd_peers(struct client *c)
+{
+	struct node_peer_info *peers;
+	size_t cap = 64, n, total, i;
+	int rv;
+
+	for (;;) {
+		peers = calloc(cap, sizeof(*peers));
+		if (peers == NULL) {
+			control_reply_error(c, RUMOR_ENOMEM, NULL);
+			return;
+		}
+		total = node_peers(c->ctl->node, peers, cap);
+		if (total <= cap || cap == CONTROL_PEERS_MAX)
+			break;
+		free(peers);
+		cap = total < CONTROL_PEERS_MAX ? total : CONTROL_PEERS_MAX;
+	}
+	n = total < cap ? total : cap;
+	for (i = 0; i < n; i++) {
+		rv = ctl_encode_peer(&c->out, &peers[i]);
+		if (rv != 0)
+			goto err;
+	}
+	rv = ctl_encode_end(&c->out, n, total > n);
+	if (rv != 0)
+		goto err;
+	free(peers);
+	return;
+err:
+	free(peers);
+	control_encode_failed(c, rv);
+}
+
+static void cmd_get(struct client *c, const struct ctl_request *rq)
+{
+	void *value = NULL;
+	size_t len = 0;
+	int rv;
+
+	rv = rumor_get(c->ctl->node, rq->key, rq->key_len, &value, &len);
+	if (rv != 0) {
+		control_reply_node_error(c, rv);
+		return;
+	}
+	rv = ctl_encode_value(&c->out, value, len);
+	rumor_free(value);
+	if (rv != 0)
+		control_encode_failed(c, rv);
+}
+
+static void reply_done(struct client *c, int rv)
+{
+	if (rv != 0) {
+		control_reply_node_error(c, rv);
+		return;
+	}
+	rv = ctl_encode_ok(&c->out);
+	if (rv != 0)
+		control_encode_failed(c, rv);
+}
+
+static void cmd_version(struct client *c, const struct ctl_request *rq)
+{
+	struct rumor_record *rec = NULL;
+	int rv;
+
+	rv = rumor_get_version(c->ctl->node, rq->key, rq->key_len, &rec);
+	if (rv != 0) {
+		control_reply_node_error(c, rv);
+		return;
+	}
+	rv = ctl_encode_record(&c->out, &rec->v, 0);
+	rumor_record_free(rec);
+	if (rv != 0)
+		control_encode_failed(c, rv);
+}
+
+static int scan_item(void *arg, const void *key, size_t key_len,
+		     const void *value, size_t value_len)
+{
+	struct client *c = arg;
+	int rv;
+
+	if (c->closing)
+		return 1;
+	/* A resumed scan starts after the last key sent. */
+	assert(!c->have_last ||
+	       bytes_cmp(key, key_len, c->last, c->last_len) > 0);
+	if (c->limit != 0 && c->count >= c->limit) {
+		c->scan_truncated = 1;
+		return 1;
+	}
+	rv = ctl_encode_item(&c->out, key, key_len, value, value_len);
+	if (rv != 0) {
+		c->scan_failed = rv;
+		return 1;
+	}
+	memcpy(c->last, key, key_len);
+	c->last_len = key_len;
+	c->have_last = 1;
+	c->count++;
+	if (c->out.len >= CONTROL_FLUSH_BYTES)
+		control_flush(c);
+	if (c->closing)
+		return 1;
+	if (control_backlog(c) >= CONTROL_HIGH_WATER) {
+		c->scan_paused = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static void scan_end(struct client *c)
+{
+	free(c->prefix);
+	free(c->last);
+	c->prefix = c->last = NULL;
+	c->have_last = 0;
+	control_stream_finished(c);
+}
+
+/* Runs the scan until it ends or the client's backlog is too large. */
+void control_scan_continue(struct client *c)
+{
+	int rv;
+
+	c->scan_paused = 0;
+	/* From the last key sent, not from the prefix: each resume costs
+	 * what it sends, however far into a large scan it is. */
+	rv = rumor_scan_after(c->ctl->node, c->prefix, c->prefix_len,
+			      c->have_last ? c->last : NULL,
+			      c->have_last ? c->last_len : 0, scan_item, c);
+	if (c->closing)
+		return;
+	if (c->scan_failed) {
+		control_encode_failed(c, c->scan_failed);
+		return;
+	}
+	if (rv != 0) {
+		/* Mid-stream: the ERROR takes the place of END. */
+		control_reply_node_error(c, rv);
+		control_flush(c);
+		scan_end(c);
+		return;
+	}
+	if (c->scan_paused) {
+		control_flush(c);
+		return;
+	}
+	rv = ctl_encode_end(&c->out, c->count, c->scan_truncated);
+	if (rv != 0) {
+		control_encode_failed(c, rv);
+		return;
+	}
+	control_flush(c);
+	scan_end(c);
+}
+
+static void cmd_scan(struct client *c, const struct ctl_request *rq)
+{
+	c->prefix = malloc(rq->key_len > 0 ? rq->key_len : 1);
+	c->last = malloc(RUMOR_KEY_MAX);
+	if (c->prefix == NULL || c->last == NULL) {
+		free(c->prefix);
+		free(c->last);
+		c->prefix = c->last = NULL;
+		control_reply_error(c, RUMOR_ENOMEM, NULL);
+		return;
+	}
+	if (rq->key_len > 0)
+		memcpy(c->prefix, rq->key, rq->key_len);
+	c->prefix_len = rq->key_len;
+	c->have_last = 0;
+	c->count = 0;
+	c->limit = rq->limit;
+	c->scan_truncated = c->scan_failed = 0;
+	c->stream = STREAM_SCAN;
+	control_scan_continue(c);
+}
+
+struct log_walk {
+	struct client *c;
+	uint64_t count;
+	int truncated;
+	int failed;
+};
+
+static int log_entry(void *arg, const struct rumor_version *v)
+{
+	struct log_walk *lw = arg;
+	struct client *c = lw->c;
+	int rv;
+
+	if (control_backlog(c) >= CONTROL_LOG_BYTES_MAX) {
+		lw->truncated = 1;
+		return 1;
+	}
+	rv = ctl_encode_record(&c->out, v, 0);
+	if (rv != 0) {
+		lw->failed = rv;
+		return 1;
+	}
+	lw->count++;
+	if (c->out.len >= CONTROL_FLUSH_BYTES)
+		control_flush(c);
+	return c->closing;
+}
+
+static void cmd_log(struct client *c, const struct ctl_request *rq)
+{
+	struct log_walk lw = {.c = c};
+	int rv;
+
+	rv = node_log_entries(c->ctl->node, (size_t)rq->limit, log_entry, &lw);
+	if (c->closing)
+		return;
+	if (lw.failed) {
+		control_encode_failed(c, lw.failed);
+		return;
+	}
+	if (rv < 0) {
+		control_reply_node_error(c, rv);
+		return;
+	}
+	rv = ctl_encode_end(&c->out, lw.count, lw.truncated);
+	if (rv != 0)
+		control_encode_failed(c, rv);
+}
+
+static void on_watch_change(void *arg, const struct rumor_version *v,
+			    int local)
+{
+	struct client *c = arg;
+	int rv;
+
+	if (c->closing || c->stream != STREAM_WATCH)
+		return;
+	if (v->key_len < c->prefix_len ||
+	    (c->prefix_len > 0 && memcmp(v->key, c->prefix, c->prefix_len)))
+		return;
+	if (control_backlog(c) >= CONTROL_WATCH_HIGH_WATER) {
+		c->dropped++;
+		return;
+	}
+	if (c->dropped > 0) {
+		rv = ctl_encode_gap(&c->out, c->dropped);
+		if (rv != 0)
+			goto err;
+		c->dropped = 0;
+	}
+	rv = ctl_encode_record(&c->out, v, local);
+	if (rv != 0)
+		goto err;
+	control_flush(c);
+	return;
+err:
+	control_encode_failed(c, rv);
+}
+
+static void cmd_watch(struct client *c, const struct ctl_request *rq)
+{
+	int rv;
+
+	c->prefix = malloc(rq->key_len > 0 ? rq->key_len : 1);
+	if (c->prefix == NULL) {
+		control_reply_error(c, RUMOR_ENOMEM, NULL);
+		return;
+	}
+	if (rq->key_len > 0)
+		memcpy(c->prefix, rq->key, rq->key_len);
+	c->prefix_len = rq->key_len;
+	c->watch = node_watch_add(c->ctl->node, on_watch_change, c);
+	if (c->watch == NULL) {
+		free(c->prefix);
+		c->prefix = NULL;
+		control_reply_error(c, RUMOR_ENOMEM, "cannot add a watch");
+		return;
+	}
+	/* OK first: once the client reads it, every later change reaches
+	 * it. */
+	rv = ctl_encode_ok(&c->out);
+	if (rv != 0) {
+		control_encode_failed(c, rv);
+		return;
+	}
+	c->stream = STREAM_WATCH;
+	c->dropped = 0;
+}
+
+static void on_sync_done(void *arg, const struct node_sync_report *r)
+{
+	struct sync_ticket *t = arg;
+	struct client *c = t->c;
+	int rv;
+
+	free(t);
+	if (c == NULL)
+		return;     /* the client left meanwhile */
+	c->ticket = NULL;
+	if (c->closing)
+		return;
+	rv = ctl_encode_sync(&c->out, r);
+	if (rv != 0) {
+		control_encode_failed(c, rv);
+		return;
+	}
+	control_flush(c);
+	control_stream_finished(c);
+}
+
+static void cmd_sync(struct client *c, const struct ctl_request *rq)
+{
+	struct sync_ticket *t = malloc(sizeof(*t));
+	int rv;
+
+	if (t == NULL) {
+		control_reply_error(c, RUMOR_ENOMEM, NULL);
+		return;
+	}
+	t->c = c;
+	c->ticket = t;
+	c->stream = STREAM_SYNC;
+	rv = node_sync_now(c->ctl->node, (uint32_t)rq->timeout_ms,
+			   on_sync_done, t);
+	if (rv != 0) {
+		/* The node refused: done will not fire. */
+		c->ticket = NULL;
+		free(t);
+		c->stream = STREAM_NONE;
+		control_reply_node_error(c, rv);
+	}
+}
+
+void control_handle_request(struct client *c, const struct ctl_request *rq)
+{
+	struct rumor *n = c->ctl->node;
+
+	switch (rq->cmd) {
+	case CTL_CMD_STATUS:
+		cmd_status(c);
+		break;
+	case CTL_CMD_PEERS:
+		cmd_peers(c);
+		break;
+	case CTL_CMD_GET:
+		cmd_get(c, rq);
+		break;
+	case CTL_CMD_PUT:
+		reply_done(c, rumor_put(n, rq->key, rq->key_len, rq->value,
+					rq->value_len));
+		break;
+	case CTL_CMD_DEL:
+		reply_done(c, rumor_del(n, rq->key, rq->key_len));
+		break;
+	case CTL_CMD_SCAN:
+		cmd_scan(c, rq);
+		break;
+	case CTL_CMD_WATCH:
+		cmd_watch(c, rq);
+		break;
+	case CTL_CMD_LOG:
+		cmd_log(c, rq);
+		break;
+	case CTL_CMD_VERSION:
+		cmd_version(c, rq);
+		break;
+	case CTL_CMD_SYNC:
+		cmd_sync(c, rq);
+		break;
+	}
+}
+

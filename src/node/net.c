@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * net: the network side of a node: start (listener, multicast, seeds,
+ * timers), reload (trusted keys, seeds) and close. Connections are in
+ * peer.c, the schedule in sched.c, requests in request.c, reports in
+ * status.c.
+ */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "discovery/multicast.h"
+#include "discovery/seeds.h"
+#include "node/net_int.h"
+
+/* ------------------------------------------------------------ reload */
+
+static void old_seeds_closed(void *arg)
+{
+	node_net_handle_closed(arg);
+}
+
+int node_net_reload(struct rumor *n, const struct rumor_options *o,
+		    struct err *err)
+{
+	struct node_net *net = n->net;
+	struct trusted_keys tk;
+	struct seeds *seeds = NULL;
+	struct peer *p;
+	int have_tk = 0, rv;
+
+	if (net == NULL)
+		return 0;
+	if ((o->trusted_keys_path != NULL) != net->have_trusted)
+		return err_set(err, RUMOR_ECONFIG,
+			       "turning trusted keys on or off needs a restart");
+	if (o->trusted_keys_path != NULL) {
+		rv = trusted_keys_load(&tk, o->trusted_keys_path, err);
+		if (rv != 0)
+			return rv;
+		have_tk = 1;
+	}
+	if (o->n_peers > 0) {
+		struct seeds_config sc;
+
+		memset(&sc, 0, sizeof sc);
+		sc.on_resolved = peer_on_seed_resolved;
+		sc.arg = net;
+		rv = seeds_create(&seeds, n->io, o->peers, o->n_peers, &sc,
+				  err);
+		if (rv != 0) {
+			err_wrap(err, "peers");
+			if (have_tk)
+				trusted_keys_free(&tk);
+			return RUMOR_ECONFIG;
+		}
+	}
+	/* Nothing can fail from here on. */
+	if (have_tk) {
+		/* Handshakes read the table through net->io.trusted, which
+		 * points here: swap the contents in place. */
+		trusted_keys_free(&net->trusted);
+		net->trusted = tk;
+		for (p = net->peers; p != NULL; p = p->next)
+			if (p->open && !p->closed &&
+			    !trusted_keys_contains(&net->trusted, p->id))
+				peer_close(p, RUMOR_EAUTH,
+					   "no longer in the trusted keys");
+	}
+	for (p = net->peers; p != NULL; p = p->next)
+		p->seed = -1;       /* indexes of the old list */
+	if (net->seeds != NULL)
+		seeds_close(net->seeds, old_seeds_closed, net);
+	net->seeds = seeds;
+	if (seeds != NULL) {
+		net->open_handles++;
+		seeds_start(seeds);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+void node_net_handle_closed(struct node_net *net)
+{
+	assert(net->open_handles > 0);
+	net->open_handles--;
+	if (net->closing && net->open_handles == 0) {
+		void (*done)(struct rumor *) = net->on_closed;
+		struct rumor *n = net->n;
+
+		members_free(&net->members);
+		wire_decoder_free(&net->dec);
+		wire_buf_free(&net->out);
+		if (net->have_trusted)
+			trusted_keys_free(&net->trusted);
+		n->net = NULL;
+		free(net);
+		done(n);
+	}
+}
+
+static void component_closed_cb(void *arg)
+{
+	node_net_handle_closed(arg);
+}
+
+static void listener_closed_cb(struct io_listener *l)
+{
+	node_net_handle_closed(io_listener_data(l));
+}
+
+static void net_timers_free(struct node_net *net)
+{
+	io_timer_free(net->round_timer);
+	io_timer_free(net->tick_timer);
+	io_timer_free(net->push_timer);
+	io_timer_free(net->pump_timer);
+	net->round_timer = net->tick_timer = NULL;
+	net->push_timer = net->pump_timer = NULL;
+}
+
+/* The schedule's timers, stopped. On failure none is left. */
+static int net_timers_new(struct node_net *net, struct err *err)
+{
+	struct io *io = net->n->io;
+
+	net->round_timer = io_timer_new(io, sched_round_cb, net);
+	net->tick_timer = io_timer_new(io, sched_tick_cb, net);
+	net->push_timer = io_timer_new(io, sched_push_cb, net);
+	net->pump_timer = io_timer_new(io, peer_pump_cb, net);
+	if (net->round_timer != NULL && net->tick_timer != NULL &&
+	    net->push_timer != NULL && net->pump_timer != NULL)
+		return 0;
+	net_timers_free(net);
+	return err_set(err, RUMOR_ENOMEM, "out of memory for timers");
+}
+
+/* The member table and the pace, from the options. On failure nothing
+ * is left to free. */
+static int net_init_tables(struct node_net *net, const struct rumor_options *o,
+			   struct err *err)
+{
+	struct members_config mcfg;
+	struct pace_config pc;
+	int rv;
+
+	memset(&mcfg, 0, sizeof mcfg);
+	mcfg.suspect_after_ms = o->suspect_after_ms;
+	mcfg.gone_after_ms = o->gone_after_ms;
+	if (mcfg.gone_after_ms != 0 &&
+	    mcfg.gone_after_ms < MEMBERS_FORGET_AFTER_MS_DEFAULT)
+		mcfg.forget_after_ms = 10u * mcfg.gone_after_ms;
+	rv = members_init(&net->members, net->n->id.public_key, &mcfg, err);
+	if (rv != 0)
+		return rv;
+	pace_config_default(&pc);
+	if (o->interval_min_ms != 0)
+		pc.min_interval_ms = o->interval_min_ms;
+	if (o->interval_max_ms != 0)
+		pc.max_interval_ms = o->interval_max_ms;
+	if (pc.kick_delay_ms > pc.max_interval_ms)
+		pc.kick_delay_ms = pc.max_interval_ms;
+	rv = pace_init(&net->pace, &pc, net_now_ms(net), err);
+	if (rv != 0) {
+		members_free(&net->members);
+		err_wrap(err, "reconciliation interval");
+		err->code = RUMOR_ECONFIG;
+		return RUMOR_ECONFIG;
+	}
+	return 0;
+}
+
+/* Multicast (when listening and not turned off) and the seed list.
+ * What started is closed by node_net_close() on failure. */
+static int net_start_discovery(struct node_net *net,
+			       const struct rumor_options *o, struct err *err)
+{
+	int rv;
+
+	if (net->listener != NULL && !o->no_multicast) {
+		struct multicast_config mc;
+
+		multicast_config_init(&mc);
+		mc.group = o->multicast;
+		memcpy(mc.node_id, net->n->id.public_key, RUMOR_NODE_ID_BYTES);
+		mc.listen_port = (uint16_t)net->listen_port;
+		mc.network_key = net->n->network_key;
+		mc.on_peer = peer_on_announcement;
+		mc.arg = net;
+		rv = multicast_start(&net->mc, net->n->io, &mc, err);
+		if (rv != 0) {
+			err_wrap(err, "multicast");
+			return rv;
+		}
+		net->open_handles++;
+	}
+	if (o->n_peers > 0) {
+		struct seeds_config sc;
+
+		memset(&sc, 0, sizeof sc);
+		sc.on_resolved = peer_on_seed_resolved;
+		sc.arg = net;
+		rv = seeds_create(&net->seeds, net->n->io, o->peers, o->n_peers,
+				  &sc, err);
+		if (rv != 0) {
+			err_wrap(err, "--peer");
+			rv = RUMOR_ECONFIG;
+			err->code = rv;
+			return rv;
+		}
+		net->open_handles++;
+		seeds_start(net->seeds);
+	}
+	return 0;
+}
+
+int node_net_start(struct rumor *n, const struct rumor_options *o,
+		   struct err *err)
+{
+	struct node_net *net = calloc(1, sizeof *net);
+	uint16_t port = 0;
+	int rv;
+
+	if (net == NULL)
+		return err_set(err, RUMOR_ENOMEM, "out of memory");
+	net->n = n;
+	wire_decoder_init(&net->dec);
+	wire_buf_init(&net->out);
+	if (o->trusted_keys_path != NULL) {
+		rv = trusted_keys_load(&net->trusted, o->trusted_keys_path, err);
+		if (rv != 0)
+			goto err_after_alloc;
+		net->have_trusted = 1;
+	}
+	net->io.identity = &n->id;
+	net->io.network_key = n->network_key;
+	net->io.trusted = net->have_trusted ? &net->trusted : NULL;
+	rv = net_init_tables(net, o, err);
+	if (rv != 0)
+		goto err_after_trusted;
+	rv = net_timers_new(net, err);
+	if (rv != 0)
+		goto err_after_members;
+	if (o->listen != NULL) {
+		rv = hostport_parse(o->listen, 1, net->listen_host, &port, err);
+		if (rv != 0) {
+			err_wrap(err, "--listen");
+			goto err_after_timers;
+		}
+		rv = n->io->ops->listen(n->io, &net->io, net->listen_host,
+					port, peer_on_accept, peer_on_reject,
+					net, &net->listener, err);
+		if (rv != 0)
+			goto err_after_timers;
+		net->open_handles++;
+		net->listen_port = n->io->ops->listener_port(net->listener);
+	}
+	/* From here on, failures close what was started through the normal
+	 * close path; n->net is set so that it can. */
+	n->net = net;
+	rv = net_start_discovery(net, o, err);
+	if (rv != 0)
+		goto err_started;
+	if (net->mc != NULL || net->seeds != NULL) {
+		net->catching_up = o->catchup_wait_ms > 0;
+		net->catchup_deadline_ms = net_now_ms(net) + o->catchup_wait_ms;
+		if (net->catching_up)
+			node_log(n, RUMOR_LOG_INFO,
+				 "catching up with peers for up to %u ms before accepting writes",
+				 o->catchup_wait_ms);
+	}
+	sched_start(net);
+	if (net->listener != NULL)
+		node_log(n, RUMOR_LOG_INFO, "listening on %s:%d%s",
+			 net->listen_host, net->listen_port,
+			 net->mc != NULL ? ", announcing by multicast" : "");
+	return 0;
+
+err_started:
+	/* The caller closes the node, which closes what started. */
+	return rv;
+err_after_timers:
+	net_timers_free(net);
+err_after_members:
+	members_free(&net->members);
+err_after_trusted:
+	if (net->have_trusted)
+		trusted_keys_free(&net->trusted);
+err_after_alloc:
+	wire_decoder_free(&net->dec);
+	wire_buf_free(&net->out);
+	free(net);
+	return rv;
+}
+
+void node_net_close(struct rumor *n, void (*done)(struct rumor *n))
+{
+	struct node_net *net = n->net;
+	struct peer *p, *next;
+
+	assert(net != NULL && !net->closing);
+	net->closing = 1;
+	net->on_closed = done;
+	/* The node itself counts as a handle until everything is started
+	 * closing, so that done() cannot fire half-way through. */
+	net->open_handles++;
+	request_finish_all(net);
+	for (p = net->peers; p != NULL; p = next) {
+		next = p->next;
+		if (p->open && !p->closed) {
+			struct err err;
+			err_clear(&err);
+			if (wire_encode_bye(&net->out, WIRE_BYE_SHUTDOWN, &err) == 0)
+				peer_send(p, &net->out);
+		}
+		peer_close(p, 0, NULL);
+	}
+	if (net->listener != NULL)
+		n->io->ops->listener_close(net->listener, listener_closed_cb);
+	if (net->mc != NULL)
+		multicast_close(net->mc, component_closed_cb, net);
+	if (net->seeds != NULL)
+		seeds_close(net->seeds, component_closed_cb, net);
+	net_timers_free(net);
+	node_net_handle_closed(net);
+}

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * net_int: what the files of a node's network side share (private to
+ * src/node/). net.c starts, reloads and closes it; peer.c owns the
+ * connections (HELLO, MEMBERS, duplicates, dials); sched.c the paced
+ * rounds, the push after local writes, catch-up and the tick (pings,
+ * member states, tombstone collection); request.c `rumorctl sync`;
+ * status.c what status, stats and peers report.
+ */
+#ifndef RUMOR_NODE_NET_INT_H
+#define RUMOR_NODE_NET_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "rumor.h"
+#include "crypto/identity.h"
+#include "discovery/announce.h"
+#include "discovery/hostport.h"
+#include "discovery/members.h"
+#include "io/io.h"
+#include "lib/err.h"
+#include "node/node.h"
+#include "node/node_ctl.h"
+#include "node/node_net.h"
+#include "sync/pace.h"
+#include "sync/sync.h"
+#include "wire/wire.h"
+
+#define NET_TICK_MS 500u              /* member states, catch-up, tombstones */
+#define NET_GC_PER_TICK 256u          /* tombstones collected per tick */
+#define NET_MEMBERS_GOSSIP_MAX 256u   /* members sent in one MEMBERS */
+#define NET_HIGH_WATERMARK (1u << 20) /* pause streaming above this queue */
+#define NET_PING_EVERY_MS 3000u       /* keepalive on a quiet connection */
+#define NET_SKEW_WARN_MS 5000u        /* warn of a peer clock this far off */
+
+struct sync_request;
+
+/* One connection (dialed or accepted) and its sync session. */
+struct peer {
+	struct node_net *net;
+	struct io_conn *conn;
+	struct sync_session *sync;
+	uint8_t id[RUMOR_NODE_ID_BYTES];
+	char id_str[RUMOR_NODE_ID_STRLEN];
+	long seed;                    /* seed index, or -1 */
+	/* Dialed because of an announcement: where it said it listens. */
+	int via_multicast;
+	char ann_host[MEMBER_HOST_MAX];
+	uint16_t ann_port;
+	int outbound;
+	int open;                     /* handshake done */
+	int closed;                   /* io_conn_close called */
+	int hello;                    /* its HELLO arrived */
+	int in_pump_list;
+	int want_round;               /* local writes arrived mid-round */
+	uint64_t last_heard_ms;       /* last message from it */
+	uint64_t last_ping_ms;
+	struct peer *next;            /* all peers */
+	struct peer *next_pump;       /* peers with pending sync work */
+};
+
+struct node_net {
+	struct rumor *n;
+	struct io_peer_config io;     /* listener's and dials' */
+	struct trusted_keys trusted;
+	int have_trusted;
+
+	struct io_listener *listener;
+	char listen_host[HOSTPORT_HOST_MAX];
+	int listen_port;
+
+	struct multicast *mc;
+	struct seeds *seeds;
+	struct members members;
+	struct pace pace;
+
+	struct io_timer *round_timer;
+	struct io_timer *tick_timer;
+	/* Local writes are pushed to every connected peer on their own
+	 * timer, limited only by the previous push (not by paced rounds,
+	 * which remote applies also trigger). */
+	struct io_timer *push_timer;
+	uint64_t last_push_ms;
+	int push_pending;
+	/* Fires on the next loop turn while peers have sync work queued. */
+	struct io_timer *pump_timer;
+	struct peer *peers;
+	struct peer *pump_list;
+	struct sync_request *requests;
+
+	struct wire_decoder dec;
+	struct wire_buf out;
+
+	int catching_up;
+	uint64_t catchup_deadline_ms;
+
+	/* Totals of closed connections; live ones are added on demand. */
+	uint64_t bytes_in, bytes_out;
+	uint64_t entries_sent, entries_received;
+	/* Members the table could not take (full, or a bad address): peers
+	 * refused and gossip items dropped. */
+	uint64_t members_refused;
+
+	/* Closing: handles still to close before done(n). */
+	int closing;
+	unsigned open_handles;
+	void (*on_closed)(struct rumor *n);
+};
+
+/* The io's monotonic ms. */
+static inline uint64_t net_now_ms(struct node_net *net)
+{
+	return io_now_ms(net->n->io);
+}
+
+/* Writes "HOST:PORT" (brackets around an IPv6 host) into buf. */
+void net_format_addr(char *buf, size_t len, const char *host,
+		     unsigned port);
+
+/* ---- peer.c */
+
+/* An open, not closing connection to id other than except, or NULL. */
+struct peer *peer_find_open(struct node_net *net, const uint8_t *id,
+			    const struct peer *except);
+/* Sends b's message and empties b; RUMOR_ECLOSED (or another code,
+ * logged) when it cannot. */
+int peer_send(struct peer *p, struct wire_buf *b);
+/* Starts closing p (at most once): ends its session, updates the member
+ * table, the pending requests and the seeds; p is freed from the loop. */
+void peer_close(struct peer *p, int reason, const char *detail);
+/* Sends MEMBERS and starts a reconciliation round on an open peer
+ * (nothing when it is not ready). */
+void peer_start_round(struct peer *p);
+/* net->pump_timer: runs the pending sync work of every peer queued for
+ * it. */
+void peer_pump_cb(struct io_timer *t);
+/* Dials a member at its best address unless a connection exists. 0, or
+ * -1 when there is nothing to dial. */
+int peer_dial_member(struct node_net *net, const struct member *m);
+/* Discovery and listener callbacks: arg / data is the node_net. */
+void peer_on_announcement(void *arg, const struct announce *a,
+			  const struct sockaddr *from);
+void peer_on_seed_resolved(void *arg, size_t index, const char *seed,
+			   const struct sockaddr *addr);
+void peer_on_accept(struct io_listener *l, struct io_conn *c);
+void peer_on_reject(struct io_listener *l, int reason, const char *detail);
+
+/* ---- sched.c */
+
+/* The timers of the schedule (t->data is the node_net). */
+void sched_round_cb(struct io_timer *t);
+void sched_push_cb(struct io_timer *t);
+void sched_tick_cb(struct io_timer *t);
+/* Starts the tick and the first round; net's timers exist. */
+void sched_start(struct node_net *net);
+/* (Re)arms the round timer for the pace's next round. */
+void sched_round(struct node_net *net);
+/* Ends catch-up when every connected peer completed an exchange or the
+ * wait is over. */
+void sched_catchup_check(struct node_net *net);
+
+/* ---- request.c */
+
+/* The exchange with id ended: complete (st) or cut (NULL). Finishes
+ * the requests that no longer wait for anyone. */
+void request_peer_ended(struct node_net *net, const uint8_t *id,
+			const struct sync_round_stats *st);
+/* Finishes every pending request now (closing). */
+void request_finish_all(struct node_net *net);
+
+#endif

@@ -1,0 +1,703 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * peer: a node's connections. Each one carries a sync session; this file
+ * glues it to the connection, handles HELLO, MEMBERS, PING and BYE,
+ * keeps one connection per pair of nodes, and dials seeds, announced
+ * nodes and members.
+ */
+#include <arpa/inet.h>
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "discovery/seeds.h"
+#include "node/net_int.h"
+
+struct peer *peer_find_open(struct node_net *net, const uint8_t *id,
+				   const struct peer *except)
+{
+	struct peer *p;
+
+	for (p = net->peers; p != NULL; p = p->next)
+		if (p != except && !p->closed && p->open &&
+		    memcmp(p->id, id, RUMOR_NODE_ID_BYTES) == 0)
+			return p;
+	return NULL;
+}
+
+/* A dial to id is already under way or done. */
+static int peer_exists(struct node_net *net, const uint8_t *id)
+{
+	struct peer *p;
+
+	for (p = net->peers; p != NULL; p = p->next)
+		if (!p->closed && memcmp(p->id, id, RUMOR_NODE_ID_BYTES) == 0)
+			return 1;
+	return 0;
+}
+
+int peer_send(struct peer *p, struct wire_buf *b)
+{
+	struct err err;
+	int rv;
+
+	err_clear(&err);
+	rv = io_conn_send(p->conn, b->data, b->len, &err);
+	wire_buf_reset(b);
+	if (rv != 0 && rv != RUMOR_ECLOSED)
+		node_log(p->net->n, RUMOR_LOG_DEBUG, "peer %.8s: send: %s",
+			 p->id_str, err.msg);
+	return rv;
+}
+/* ------------------------------------------------------------ sync glue */
+
+static int sync_send(void *arg, const uint8_t *frame, size_t len)
+{
+	struct peer *p = arg;
+	struct err err;
+
+	err_clear(&err);
+	return io_conn_send(p->conn, frame, len, &err);
+}
+
+static int sync_writable(void *arg)
+{
+	struct peer *p = arg;
+
+	return io_conn_queued(p->conn) < NET_HIGH_WATERMARK;
+}
+
+static uint64_t sync_now(void *arg)
+{
+	struct peer *p = arg;
+
+	return net_now_ms(p->net);
+}
+
+static void schedule_pump(struct peer *p)
+{
+	struct node_net *net = p->net;
+
+	if (p->in_pump_list || p->closed)
+		return;
+	p->in_pump_list = 1;
+	p->next_pump = net->pump_list;
+	net->pump_list = p;
+	if (!io_timer_active(net->pump_timer))
+		io_timer_start(net->pump_timer, 0, 0);
+}
+
+static void after_sync_call(struct peer *p, int rv, struct err *err)
+{
+	if (rv != 0) {
+		node_log(p->net->n, RUMOR_LOG_WARN,
+			 "peer %.8s: dropped: %s", p->id_str, err->msg);
+		peer_close(p, rv, err->msg);
+		return;
+	}
+	if (sync_session_pending(p->sync))
+		schedule_pump(p);
+}
+
+void peer_pump_cb(struct io_timer *t)
+{
+	struct node_net *net = t->data;
+	struct peer *list = net->pump_list, *p;
+	struct err err;
+
+	net->pump_list = NULL;
+	while ((p = list) != NULL) {
+		list = p->next_pump;
+		p->in_pump_list = 0;
+		if (p->closed || p->sync == NULL)
+			continue;
+		err_clear(&err);
+		after_sync_call(p, sync_session_pump(p->sync, &err), &err);
+		if (!p->closed && p->want_round && !sync_session_busy(p->sync)) {
+			p->want_round = 0;
+			peer_start_round(p);
+		}
+	}
+}
+
+static void on_sync_complete(void *arg, const struct sync_round_stats *st)
+{
+	struct peer *p = arg;
+	struct node_net *net = p->net;
+
+	/* Round figures are per round: the totals take each as it ends. */
+	net->entries_sent += st->entries_sent;
+	net->entries_received += st->entries_received;
+	members_mark_sync(&net->members, p->id, net_now_ms(net));
+	node_log(net->n, RUMOR_LOG_DEBUG,
+		 "peer %.8s: round done: %llu sent, %llu received, %llu applied",
+		 p->id_str, (unsigned long long)st->entries_sent,
+		 (unsigned long long)st->entries_received,
+		 (unsigned long long)st->entries_applied);
+	request_peer_ended(net, p->id, st);
+	sched_catchup_check(net);
+	/* Writes made while this round streamed from its snapshot go now,
+	 * not at the next paced round: from the pump, since a session
+	 * callback must not start a round itself (sync.h convention 4). */
+	if (p->want_round)
+		schedule_pump(p);
+}
+
+struct lag_ctx {
+	const struct store_hwm *peer;
+	size_t n;
+	uint64_t lag;
+};
+
+static int sum_lag(void *arg, const uint8_t *origin, uint64_t seq)
+{
+	struct lag_ctx *l = arg;
+	size_t lo = 0, hi = l->n;
+
+	/* Peer HWMs are sorted by origin: binary search. */
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = memcmp(l->peer[mid].origin, origin, STORE_ORIGIN_BYTES);
+		if (c == 0) {
+			if (seq > l->peer[mid].seq)
+				l->lag += seq - l->peer[mid].seq;
+			return 0;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	l->lag += seq;
+	return 0;
+}
+
+static void on_peer_digest(void *arg, const struct store_hwm *hwms, size_t n)
+{
+	struct peer *p = arg;
+	struct lag_ctx l = {hwms, n, 0};
+	struct err err;
+
+	err_clear(&err);
+	/* Lag in seqs: an upper bound on the entries it lacks from us. */
+	if (store_hwms(p->net->n->store, NULL, sum_lag, &l, &err) == 0)
+		members_set_lag(&p->net->members, p->id, l.lag);
+}
+
+static void on_sync_applied(void *arg, uint64_t n)
+{
+	struct peer *p = arg;
+
+	if (n > 0)
+		node_net_note_writes(p->net->n, n, 0);
+}
+
+/* ------------------------------------------------------------ peers */
+
+static void send_hello(struct peer *p)
+{
+	struct node_net *net = p->net;
+	struct wire_hello h;
+	struct err err;
+
+	memset(&h, 0, sizeof h);
+	h.proto_version = WIRE_PROTO_VERSION;
+	h.listen_port = net->listen_port > 0 ? (uint16_t)net->listen_port : 0;
+	h.mode = net->n->opt.mode == RUMOR_MODE_REPLICA ? WIRE_MODE_REPLICA
+							 : WIRE_MODE_PEER;
+	h.wall_ms = node_wall_ms(net->n);
+	if (wire_encode_hello(&net->out, &h, &err) == 0)
+		peer_send(p, &net->out);
+}
+
+static void send_members(struct peer *p)
+{
+	struct node_net *net = p->net;
+	struct member_gossip g[NET_MEMBERS_GOSSIP_MAX];
+	struct wire_member m[NET_MEMBERS_GOSSIP_MAX];
+	size_t i, k, n;
+	struct err err;
+
+	n = members_export(&net->members, g, NET_MEMBERS_GOSSIP_MAX);
+	for (i = 0, k = 0; i < n; i++) {
+		/* Telling a member about itself is useless. */
+		if (memcmp(g[i].id, p->id, RUMOR_NODE_ID_BYTES) == 0)
+			continue;
+		m[k].node_id = g[i].id;
+		m[k].host = g[i].host;
+		m[k].host_len = strlen(g[i].host);
+		m[k].port = g[i].port;
+		m[k].state = WIRE_MEMBER_ALIVE;
+		m[k].age_ms = 0;
+		if (m[k].host_len > 0)
+			k++;
+	}
+	if (k == 0)
+		return;
+	err_clear(&err);
+	if (wire_encode_members(&net->out, m, k, &err) == 0)
+		peer_send(p, &net->out);
+}
+
+void peer_start_round(struct peer *p)
+{
+	struct err err;
+
+	if (p->closed || !p->open || !p->hello || p->sync == NULL)
+		return;
+	send_members(p);
+	err_clear(&err);
+	after_sync_call(p, sync_session_start(p->sync, &err), &err);
+}
+
+static void peer_on_message(struct io_conn *c, const uint8_t *msg, size_t len);
+static void peer_on_drained(struct io_conn *c);
+static void peer_on_closed(struct io_conn *c, int reason, const char *detail);
+static void peer_on_open(struct io_conn *c);
+
+static struct peer *peer_new(struct node_net *net, struct io_conn *c,
+			     int outbound, long seed)
+{
+	struct sync_transport t;
+	struct sync_callbacks cb;
+	struct peer *p = calloc(1, sizeof *p);
+	struct err err;
+
+	if (p == NULL)
+		return NULL;
+	p->net = net;
+	p->conn = c;
+	p->outbound = outbound;
+	p->seed = seed;
+	c->data = p;
+	c->handlers.open = peer_on_open;
+	c->handlers.message = peer_on_message;
+	c->handlers.drained = peer_on_drained;
+	c->handlers.closed = peer_on_closed;
+	t.send = sync_send;
+	t.writable = sync_writable;
+	t.now_ms = sync_now;
+	t.arg = p;
+	cb.on_peer_digest = on_peer_digest;
+	cb.on_complete = on_sync_complete;
+	cb.on_applied = on_sync_applied;
+	cb.arg = p;
+	err_clear(&err);
+	if (sync_session_new(&p->sync, net->n->store, &t, NULL, &cb, &err) != 0) {
+		c->data = NULL;
+		c->handlers = (struct io_conn_handlers){0};
+		free(p);
+		return NULL;
+	}
+	p->next = net->peers;
+	net->peers = p;
+	net->open_handles++;
+	return p;
+}
+
+static void peer_freed(struct io_conn *c)
+{
+	struct peer *p = c->data;
+	struct node_net *net = p->net;
+	struct peer **pp;
+
+	for (pp = &net->peers; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	}
+	for (pp = &net->pump_list; *pp != NULL; pp = &(*pp)->next_pump) {
+		if (*pp == p) {
+			*pp = p->next_pump;
+			break;
+		}
+	}
+	net->bytes_in += c->stats.bytes_in;
+	net->bytes_out += c->stats.bytes_out;
+	free(p);
+	node_net_handle_closed(net);
+}
+
+void peer_close(struct peer *p, int reason, const char *detail)
+{
+	struct node_net *net = p->net;
+	const struct sync_round_stats *st;
+
+	if (p->closed)
+		return;
+	p->closed = 1;
+	if (p->sync != NULL) {
+		/* A round cut short still moved what it moved. */
+		if (sync_session_busy(p->sync)) {
+			st = sync_session_stats(p->sync);
+			net->entries_sent += st->entries_sent;
+			net->entries_received += st->entries_received;
+		}
+		sync_session_free(p->sync);
+		p->sync = NULL;
+	}
+	if (p->open) {
+		if (peer_find_open(net, p->id, p) == NULL)
+			members_set_connected(&net->members, p->id, false);
+		request_peer_ended(net, p->id, NULL);
+	}
+	if (p->seed >= 0 && net->seeds != NULL && reason != 0)
+		seeds_report_failure(net->seeds, (size_t)p->seed);
+	if (detail != NULL && reason != 0)
+		node_log(net->n, p->open ? RUMOR_LOG_INFO : RUMOR_LOG_DEBUG,
+			 "peer %.8s: closed: %s", p->open ? p->id_str : "?",
+			 detail);
+	io_conn_close(p->conn, peer_freed);
+}
+
+/* Both ends of a pair keep the same one connection (members.h). */
+static int peer_settle_duplicate(struct peer *p)
+{
+	struct node_net *net = p->net;
+	struct peer *other = peer_find_open(net, p->id, p);
+	int keep_p, keep_other;
+
+	if (other == NULL)
+		return 0;
+	keep_p = members_keep_connection(net->n->id.public_key, p->id,
+					 p->outbound);
+	keep_other = members_keep_connection(net->n->id.public_key, p->id,
+					     other->outbound);
+	/* Same direction twice (two dials, or two accepts): keep the older. */
+	if (keep_p == keep_other)
+		keep_p = 0;
+	/* A seed reached through the connection that goes is reached all the
+	 * same: the kept one reports for it from now on. */
+	if (keep_p) {
+		if (p->seed < 0)
+			p->seed = other->seed;
+		other->seed = -1;
+		peer_close(other, 0, NULL);
+		return 0;
+	}
+	if (other->seed < 0)
+		other->seed = p->seed;
+	else if (p->seed >= 0 && net->seeds != NULL)
+		seeds_report_success(net->seeds, (size_t)p->seed);
+	p->seed = -1;
+	peer_close(p, 0, NULL);
+	return 1;
+}
+
+/* Enters an open peer in the member table. A peer the table cannot
+ * take (full of members that are not gone) is refused and closed: one
+ * outside the table would be left out of what tombstone collection
+ * waits for. 0, or -1 with p closing. */
+static int peer_admit_member(struct peer *p, uint64_t now)
+{
+	struct node_net *net = p->net;
+	struct err err;
+	int rv = -1;
+
+	err_clear(&err);
+	if (p->via_multicast)
+		rv = members_upsert(&net->members, p->id, p->ann_host,
+				    p->ann_port, MEMBER_VIA_MULTICAST, now,
+				    &err);
+	/* A bad announced address still leaves the member itself. */
+	if (rv < 0) {
+		err_clear(&err);
+		rv = members_upsert(&net->members, p->id, NULL, 0,
+				    MEMBER_VIA_PEER, now, &err);
+	}
+	if (rv >= 0)
+		return 0;
+	net->members_refused++;
+	node_log(net->n, RUMOR_LOG_WARN, "peer %.8s: refused: %s", p->id_str,
+		 err.msg);
+	peer_close(p, rv, "the member table cannot take it");
+	return -1;
+}
+
+static void peer_became_open(struct peer *p)
+{
+	struct node_net *net = p->net;
+	uint64_t now = net_now_ms(net);
+
+	p->open = 1;
+	identity_id_string(p->conn->peer_key, p->id_str);
+	memcpy(p->id, p->conn->peer_key, RUMOR_NODE_ID_BYTES);
+	if (memcmp(p->id, net->n->id.public_key, RUMOR_NODE_ID_BYTES) == 0) {
+		node_log(net->n, RUMOR_LOG_DEBUG,
+			 "dropping a connection to myself");
+		peer_close(p, 0, NULL);
+		return;
+	}
+	if (peer_settle_duplicate(p))
+		return;
+	/* Only now, with its identity proven, does it enter the table (an
+	 * announcement alone proves at most the network key). */
+	if (peer_admit_member(p, now) != 0)
+		return;
+	members_set_connected(&net->members, p->id, true);
+	if (p->seed >= 0 && net->seeds != NULL)
+		seeds_report_success(net->seeds, (size_t)p->seed);
+	node_log(net->n, RUMOR_LOG_INFO, "peer %.8s: connected (%s)",
+		 p->id_str, p->outbound ? "dialed" : "accepted");
+	send_hello(p);
+}
+
+static void peer_on_open(struct io_conn *c)
+{
+	peer_became_open(c->data);
+}
+
+static void peer_on_drained(struct io_conn *c)
+{
+	struct peer *p = c->data;
+
+	if (!p->closed && p->sync != NULL)
+		schedule_pump(p);
+}
+
+static void peer_on_closed(struct io_conn *c, int reason, const char *detail)
+{
+	peer_close(c->data, reason ? reason : RUMOR_ECLOSED, detail);
+}
+
+static void handle_hello(struct peer *p, const struct wire_hello *h)
+{
+	struct node_net *net = p->net;
+	char host[MEMBER_HOST_MAX];
+	uint64_t now, skew;
+	struct err err;
+
+	if (h->proto_version != WIRE_PROTO_VERSION) {
+		err_clear(&err);
+		if (wire_encode_bye(&net->out, WIRE_BYE_VERSION, &err) == 0)
+			peer_send(p, &net->out);
+		node_log(net->n, RUMOR_LOG_WARN,
+			 "peer %.8s speaks protocol %llu, this node %d: closing",
+			 p->id_str, (unsigned long long)h->proto_version,
+			 WIRE_PROTO_VERSION);
+		peer_close(p, RUMOR_EPROTO, "protocol version mismatch");
+		return;
+	}
+	if (p->hello)
+		return;
+	p->hello = 1;
+	if (h->listen_port != 0 &&
+	    io_conn_peer_host(p->conn, host, sizeof host) == 0) {
+		err_clear(&err);
+		/* The member is in the table already (peer_admit_member):
+		 * a failure only loses this address. */
+		if (members_upsert(&net->members, p->id, host, h->listen_port,
+				   MEMBER_VIA_PEER, net_now_ms(net), &err) < 0) {
+			net->members_refused++;
+			node_log(net->n, RUMOR_LOG_DEBUG,
+				 "peer %.8s: its address %s:%u not kept: %s",
+				 p->id_str, host, h->listen_port, err.msg);
+		}
+	}
+	/* Same-clock conflicts fall back on wall time: a peer whose clock
+	 * is far off wins or loses them unfairly. Say so. */
+	now = node_wall_ms(net->n);
+	skew = h->wall_ms > now ? h->wall_ms - now : now - h->wall_ms;
+	if (h->wall_ms != 0 && skew > NET_SKEW_WARN_MS)
+		node_log(net->n, RUMOR_LOG_WARN,
+			 "peer %.8s: its wall clock is %llu ms %s ours; same-clock conflicts are settled by wall time",
+			 p->id_str, (unsigned long long)skew,
+			 h->wall_ms > now ? "ahead of" : "behind");
+	/* Reconcile as soon as a connection is up: that is what a new or
+	 * restarted node needs first, and what a new peer brings. */
+	peer_start_round(p);
+}
+
+static void handle_members(struct peer *p, const struct wire_members *m)
+{
+	struct node_net *net = p->net;
+	char host[MEMBER_HOST_MAX];
+	char detail[ERR_MSG_MAX] = "";
+	struct err err;
+	size_t i, dropped = 0;
+
+	for (i = 0; i < m->n; i++) {
+		const struct wire_member *w = &m->members[i];
+		if (w->state != WIRE_MEMBER_ALIVE || w->port == 0 ||
+		    w->host_len >= sizeof host)
+			continue;
+		memcpy(host, w->host, w->host_len);
+		host[w->host_len] = '\0';
+		err_clear(&err);
+		/* A full table drops the item: the member is heard of again
+		 * in later gossip, once room is made. */
+		if (members_upsert(&net->members, w->node_id, host, w->port,
+				   MEMBER_VIA_GOSSIP, net_now_ms(net),
+				   &err) < 0) {
+			net->members_refused++;
+			dropped++;
+			memcpy(detail, err.msg, sizeof detail);
+		}
+	}
+	if (dropped > 0)
+		node_log(net->n, RUMOR_LOG_DEBUG,
+			 "peer %.8s: %zu gossiped members dropped: %s",
+			 p->id_str, dropped, detail);
+}
+
+static void peer_on_message(struct io_conn *c, const uint8_t *msg, size_t len)
+{
+	struct peer *p = c->data;
+	struct node_net *net = p->net;
+	struct wire_msg m;
+	struct err err;
+	int rv;
+
+	if (p->closed)
+		return;
+	err_clear(&err);
+	rv = wire_decode(&net->dec, msg, len, &m, &err);
+	if (rv != 0) {
+		node_log(net->n, RUMOR_LOG_WARN, "peer %.8s: bad frame: %s",
+			 p->id_str, err.msg);
+		peer_close(p, rv, err.msg);
+		return;
+	}
+	p->last_heard_ms = net_now_ms(net);
+	members_mark_contact(&net->members, p->id, p->last_heard_ms);
+	if (!p->hello && m.type != WIRE_HELLO && m.type != WIRE_BYE) {
+		peer_close(p, RUMOR_EPROTO, "a message before HELLO");
+		return;
+	}
+	switch (m.type) {
+	case WIRE_HELLO:
+		handle_hello(p, &m.u.hello);
+		break;
+	case WIRE_MEMBERS:
+		handle_members(p, &m.u.members);
+		break;
+	case WIRE_PING:
+		if (wire_encode_pong(&net->out, m.u.nonce, &err) == 0)
+			peer_send(p, &net->out);
+		break;
+	case WIRE_PONG:
+		break;
+	case WIRE_BYE:
+		peer_close(p, 0, NULL);
+		break;
+	default:
+		assert(sync_is_sync_type(m.type));
+		rv = sync_session_receive_msg(p->sync, &m, len, &err);
+		after_sync_call(p, rv, &err);
+		break;
+	}
+}
+
+/* ------------------------------------------------------------ dialing */
+
+static struct peer *peer_dial(struct node_net *net, const struct sockaddr *addr,
+			 const uint8_t *expected, long seed)
+{
+	struct io_conn *c;
+	struct peer *p;
+	struct err err;
+
+	if (net->closing)
+		return NULL;
+	err_clear(&err);
+	if (net->n->io->ops->dial(net->n->io, &net->io, addr, expected, &c,
+				  &err) != 0) {
+		node_log(net->n, RUMOR_LOG_DEBUG, "dial: %s", err.msg);
+		if (seed >= 0)
+			seeds_report_failure(net->seeds, (size_t)seed);
+		return NULL;
+	}
+	p = peer_new(net, c, 1, seed);
+	if (p == NULL) {
+		io_conn_close(c, NULL);
+		if (seed >= 0)
+			seeds_report_failure(net->seeds, (size_t)seed);
+		return NULL;
+	}
+	if (expected != NULL)
+		memcpy(p->id, expected, RUMOR_NODE_ID_BYTES);
+	return p;
+}
+
+int peer_dial_member(struct node_net *net, const struct member *m)
+{
+	struct sockaddr_storage ss;
+	char buf[MEMBER_HOST_MAX + 16];
+	struct err err;
+
+	if (m->n_addrs == 0 || peer_exists(net, m->id))
+		return -1;
+	net_format_addr(buf, sizeof buf, m->addrs[0].host, m->addrs[0].port);
+	err_clear(&err);
+	if (hostport_parse_addr(buf, &ss, &err) != 0)
+		return -1;
+	peer_dial(net, (struct sockaddr *)&ss, m->id, -1);
+	return 0;
+}
+
+void peer_on_announcement(void *arg, const struct announce *a,
+			      const struct sockaddr *from)
+{
+	struct node_net *net = arg;
+	char host[MEMBER_HOST_MAX] = "";
+	struct peer *p;
+
+	if (from->sa_family == AF_INET) {
+		/* An unspecified source (no address on the route) would mean
+		 * "this host" to whoever dials it. */
+		if (((const struct sockaddr_in *)from)->sin_addr.s_addr == 0)
+			return;
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)from)->sin_addr,
+			  host, sizeof host);
+	} else {
+		return;     /* announcements are IPv4 only */
+	}
+	/* The announcement proves the network key, not the identity: dial
+	 * it, expecting that identity, and let the handshake decide. The
+	 * member enters the table when the connection opens. */
+	if (peer_exists(net, a->node_id))
+		return;
+	p = peer_dial(net, from, a->node_id, -1);
+	if (p != NULL) {
+		p->via_multicast = 1;
+		snprintf(p->ann_host, sizeof p->ann_host, "%s", host);
+		p->ann_port = a->port;
+	}
+}
+
+void peer_on_seed_resolved(void *arg, size_t index, const char *seed,
+			     const struct sockaddr *addr)
+{
+	struct node_net *net = arg;
+
+	(void)seed;
+	peer_dial(net, addr, NULL, (long)index);
+}
+
+void peer_on_accept(struct io_listener *l, struct io_conn *c)
+{
+	struct node_net *net = io_listener_data(l);
+	struct peer *p;
+
+	if (net->closing) {
+		io_conn_close(c, NULL);
+		return;
+	}
+	p = peer_new(net, c, 0, -1);
+	if (p == NULL) {
+		io_conn_close(c, NULL);
+		return;
+	}
+	peer_became_open(p);
+}
+
+void peer_on_reject(struct io_listener *l, int reason, const char *detail)
+{
+	struct node_net *net = io_listener_data(l);
+
+	node_log(net->n, RUMOR_LOG_DEBUG, "refused a connection: %s (%s)",
+		 detail, rumor_strerror(reason));
+}
+

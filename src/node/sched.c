@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sched: when a node reconciles. Paced rounds with a few members, a push
+ * to every connected peer after local writes, catch-up before local
+ * writes, and the tick: pings on quiet connections, member states,
+ * tombstone collection.
+ */
+#include <string.h>
+
+#include "node/net_int.h"
+
+/* ------------------------------------------------------------ rounds */
+
+void sched_round(struct node_net *net)
+{
+	uint64_t now = net_now_ms(net);
+	uint64_t next = pace_next_round_ms(&net->pace);
+
+	if (net->closing)
+		return;
+	io_timer_start(net->round_timer, next > now ? next - now : 0, 0);
+}
+
+void sched_round_cb(struct io_timer *t)
+{
+	struct node_net *net = t->data;
+	uint8_t ids[PACE_PEERS_MAX * 4][RUMOR_NODE_ID_BYTES];
+	uint64_t now = net_now_ms(net);
+	unsigned k;
+	size_t i, n;
+	struct peer *p;
+
+	if (!pace_round_due(&net->pace, now)) {
+		sched_round(net);
+		return;
+	}
+	pace_round_started(&net->pace, now);
+	k = pace_peers_per_round(&net->pace, now);
+	if (k > sizeof ids / sizeof ids[0])
+		k = sizeof ids / sizeof ids[0];
+	n = members_choose(&net->members, k, ids);
+	for (i = 0; i < n; i++) {
+		p = peer_find_open(net, ids[i], NULL);
+		if (p != NULL)
+			peer_start_round(p);
+		else
+			peer_dial_member(net, members_find(&net->members, ids[i]));
+	}
+	sched_round(net);
+}
+
+/* After local writes, every connected peer hears of them now rather
+ * than when its turn comes: one hop for a connected cluster. */
+void sched_push_cb(struct io_timer *t)
+{
+	struct node_net *net = t->data;
+	struct peer *p;
+
+	net->push_pending = 0;
+	net->last_push_ms = net_now_ms(net);
+	for (p = net->peers; p != NULL; p = p->next) {
+		if (!p->open || p->closed || !p->hello || p->sync == NULL)
+			continue;
+		if (sync_session_busy(p->sync))
+			p->want_round = 1;
+		else
+			peer_start_round(p);
+	}
+}
+
+void node_net_note_writes(struct rumor *n, uint64_t count, int local)
+{
+	struct node_net *net = n->net;
+	uint64_t now, due;
+
+	if (net == NULL || net->closing)
+		return;
+	now = net_now_ms(net);
+	pace_writes(&net->pace, now, count);
+	sched_round(net);
+	if (local && !net->push_pending) {
+		due = now + net->pace.cfg.kick_delay_ms;
+		if (due < net->last_push_ms + net->pace.cfg.min_interval_ms)
+			due = net->last_push_ms + net->pace.cfg.min_interval_ms;
+		net->push_pending = 1;
+		io_timer_start(net->push_timer, due - now, 0);
+	}
+}
+
+/* ------------------------------------------------------------ tick */
+
+/* A tombstone (origin, seq) may go once every member in the table has
+ * told us (in its last digest) that it holds seq of origin. */
+static int tombstone_covered(void *arg, const uint8_t *origin, uint64_t seq)
+{
+	struct node_net *net = arg;
+	size_t i, k, n;
+
+	if (members_count(&net->members) == 0)
+		return 0;
+	for (i = 0; i < members_count(&net->members); i++) {
+		const struct member *m = members_at(&net->members, i);
+		const struct store_hwm *h = NULL;
+		struct peer *p = peer_find_open(net, m->id, NULL);
+		int seen = 0;
+
+		if (p == NULL || p->sync == NULL)
+			return 0;
+		h = sync_session_peer_hwms(p->sync, &n);
+		for (k = 0; k < n; k++) {
+			if (memcmp(h[k].origin, origin, STORE_ORIGIN_BYTES) == 0) {
+				seen = h[k].seq >= seq;
+				break;
+			}
+		}
+		if (!seen)
+			return 0;
+	}
+	return 1;
+}
+
+static void catchup_end(struct node_net *net, const char *why)
+{
+	if (!net->catching_up)
+		return;
+	net->catching_up = 0;
+	node_log(net->n, RUMOR_LOG_INFO, "accepting local writes: %s", why);
+}
+
+void sched_catchup_check(struct node_net *net)
+{
+	struct peer *p;
+	int busy = 0, open = 0;
+
+	if (!net->catching_up)
+		return;
+	for (p = net->peers; p != NULL; p = p->next) {
+		if (!p->open || p->closed || p->sync == NULL)
+			continue;
+		open++;
+		if (sync_session_rounds(p->sync) == 0 || sync_session_busy(p->sync))
+			busy++;
+	}
+	if (open > 0 && busy == 0)
+		catchup_end(net, "caught up with every connected peer");
+	else if (net_now_ms(net) >= net->catchup_deadline_ms)
+		catchup_end(net, open == 0
+			? "no peer answered within the catch-up wait"
+			: "the catch-up wait is over before every peer completed an exchange");
+}
+
+/* A quiet connection is pinged, so that the member stays alive while
+ * it answers and turns suspect when it does not. */
+static void ping_quiet_peers(struct node_net *net, uint64_t now)
+{
+	struct peer *p;
+	struct err err;
+
+	for (p = net->peers; p != NULL; p = p->next) {
+		if (!p->open || p->closed || !p->hello)
+			continue;
+		if (now - p->last_heard_ms < NET_PING_EVERY_MS ||
+		    now - p->last_ping_ms < NET_PING_EVERY_MS)
+			continue;
+		p->last_ping_ms = now;
+		err_clear(&err);
+		if (wire_encode_ping(&net->out, now, &err) == 0)
+			peer_send(p, &net->out);
+	}
+}
+
+void sched_tick_cb(struct io_timer *t)
+{
+	struct node_net *net = t->data;
+	size_t removed = 0;
+	struct err err;
+
+	ping_quiet_peers(net, net_now_ms(net));
+	members_tick(&net->members, net_now_ms(net));
+	sched_catchup_check(net);
+	err_clear(&err);
+	if (!net->catching_up)
+		store_collect_tombstones(net->n->store, tombstone_covered, net,
+					 NET_GC_PER_TICK, &removed, &err);
+	if (removed > 0)
+		node_log(net->n, RUMOR_LOG_DEBUG, "collected %zu tombstones",
+			 removed);
+}
+
+
+void sched_start(struct node_net *net)
+{
+	io_timer_start(net->tick_timer, NET_TICK_MS, NET_TICK_MS);
+	sched_round(net);
+}

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * status: what a node's network side reports: status, stats, the peers
+ * listing, and whether local writes wait for catch-up.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "discovery/multicast.h"
+#include "node/net_int.h"
+
+/* ------------------------------------------------------------ status */
+
+void net_format_addr(char *buf, size_t len, const char *host, unsigned port)
+{
+	if (strchr(host, ':') != NULL)
+		snprintf(buf, len, "[%s]:%u", host, port);
+	else
+		snprintf(buf, len, "%s:%u", host, port);
+}
+
+void node_net_status(struct rumor *n, struct node_status *st)
+{
+	struct node_net *net = n->net;
+
+	if (net == NULL)
+		return;
+	if (net->listener != NULL) {
+		net_format_addr(st->listen, sizeof st->listen,
+				net->listen_host, (unsigned)net->listen_port);
+	}
+	st->catchup_left_ms = net->catching_up && net->catchup_deadline_ms > net_now_ms(net)
+				      ? net->catchup_deadline_ms - net_now_ms(net)
+				      : 0;
+	st->peers_known = members_count(&net->members);
+	st->peers_alive = members_count_state(&net->members, MEMBER_ALIVE);
+	st->peers_suspect = members_count_state(&net->members, MEMBER_SUSPECT);
+	st->members_refused = net->members_refused;
+	for (struct peer *p = net->peers; p != NULL; p = p->next)
+		if (p->open && !p->closed)
+			st->peers_connected++;
+}
+
+void node_net_stats(struct rumor *n, struct rumor_stats *st)
+{
+	struct node_net *net = n->net;
+	struct multicast_stats ms;
+	uint64_t now;
+	struct peer *p;
+	int r;
+
+	if (net == NULL)
+		return;
+	now = net_now_ms(net);
+	st->velocity = pace_velocity(&net->pace, now);
+	st->interval_ms = (uint32_t)pace_interval_ms(&net->pace, now);
+	st->peers_alive = (uint32_t)members_count_state(&net->members,
+							MEMBER_ALIVE);
+	st->catching_up = net->catching_up;
+	st->bytes_in = net->bytes_in;
+	st->bytes_out = net->bytes_out;
+	st->entries_sent = net->entries_sent;
+	st->entries_received = net->entries_received;
+	for (p = net->peers; p != NULL; p = p->next) {
+		st->bytes_in += p->conn->stats.bytes_in;
+		st->bytes_out += p->conn->stats.bytes_out;
+		if (p->sync != NULL && sync_session_busy(p->sync)) {
+			const struct sync_round_stats *rs =
+				sync_session_stats(p->sync);
+			st->entries_sent += rs->entries_sent;
+			st->entries_received += rs->entries_received;
+		}
+	}
+	if (net->mc != NULL) {
+		multicast_stats(net->mc, &ms);
+		for (r = 0; r < ANNOUNCE_REASON_COUNT; r++)
+			if (r != ANNOUNCE_OK)
+				st->announcements_dropped += ms.dropped[r];
+	}
+}
+
+size_t node_peers(struct rumor *n, struct node_peer_info *out, size_t max)
+{
+	struct node_net *net = n->net;
+	uint64_t now;
+	size_t i, total;
+
+	if (net == NULL)
+		return 0;
+	now = net_now_ms(net);
+	total = members_count(&net->members);
+	for (i = 0; i < total && i < max; i++) {
+		const struct member *m = members_at(&net->members, i);
+		struct node_peer_info *o = &out[i];
+
+		if (m == NULL)
+			break;
+		memset(o, 0, sizeof *o);
+		memcpy(o->id, m->id, RUMOR_NODE_ID_BYTES);
+		identity_id_string(m->id, o->id_str);
+		if (m->n_addrs > 0) {
+			net_format_addr(o->address, sizeof o->address,
+					m->addrs[0].host, m->addrs[0].port);
+		}
+		o->learned = member_source_name(m->learned_via);
+		o->state = member_state_name(m->state);
+		o->connected = m->connected;
+		o->last_contact_ago_ms = m->last_contact_ms ? now - m->last_contact_ms
+							    : UINT64_MAX;
+		o->last_sync_ago_ms = m->last_sync_ms ? now - m->last_sync_ms
+						      : UINT64_MAX;
+		o->lag = m->lag;
+	}
+	return total;
+}
+
+int node_net_refuses_writes(struct rumor *n, struct err *err)
+{
+	struct node_net *net = n->net;
+
+	if (net != NULL && net->catching_up)
+		return err_set(err, RUMOR_EREFUSED,
+			       "catching up with peers before accepting writes (%llu ms left at most)",
+			       (unsigned long long)(net->catchup_deadline_ms > net_now_ms(net)
+						    ? net->catchup_deadline_ms - net_now_ms(net)
+						    : 0));
+	return 0;
+}
+
