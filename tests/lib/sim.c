@@ -213,7 +213,8 @@ int sim_step(struct sim *s)
 	if (ev->host >= 0) {
 		switch (host_state(s, ev->host)) {
 		case SIM_HOST_DEAD:
-			if (!ev->always)
+			if (!ev->always &&
+			    ev->seq < s->hosts[ev->host].dead_seq)
 				return 1;
 			break;
 		case SIM_HOST_PAUSED:
@@ -325,6 +326,7 @@ void sim_kill(struct sim *s, int host)
 	s->hosts[host].state = SIM_HOST_DEAD;
 	sim_conns_kill_host(s, host);
 	sim_streams_kill_host(s, host);
+	s->hosts[host].dead_seq = s->seq;
 }
 
 void sim_revive(struct sim *s, int host)

@@ -11,9 +11,11 @@
  *  - paused (silent): until a given time nothing is delivered to it and
  *    none of its callbacks (timers included) fire; they run, in order,
  *    when it resumes, as a stopped process would;
- *  - dead (the process died): every callback of its io stops at once,
- *    except close callbacks and work completions (so that the node can
- *    still be closed and freed); its peers see their connections end.
+ *  - dead (the process died): every callback of its io due at the
+ *    death is dropped, except close callbacks and work completions; what
+ *    its owner starts after the death (closing it: a close callback, a
+ *    0 ms timer) still runs, so that the node can be closed and freed.
+ *    Its peers see their connections end.
  *
  * Peer connections carry whole messages: there is no handshake, but the
  * outcomes are those of the real one (RUMOR_ENET for no listener or a
@@ -105,6 +107,9 @@ void sim_set_hold(struct sim *s, uint32_t max_ms);
 /* Holds back every later message of c's connection (both directions) by
  * up to extra_ms more. */
 void sim_conn_hold(struct io_conn *c, uint32_t extra_ms);
+/* Ends all holding (every connection's, and new ones': set_hold 0) and
+ * every cut planned and not yet reached. */
+void sim_calm(struct sim *s);
 /* Datagrams are lost with probability percent/100. */
 void sim_set_udp_loss(struct sim *s, unsigned percent);
 

@@ -751,6 +751,19 @@ void sim_conn_hold(struct io_conn *c, uint32_t extra_ms)
 	end_of(c)->link->hold += extra_ms;
 }
 
+void sim_calm(struct sim *s)
+{
+	struct sim_node *n;
+
+	s->hold_max = 0;
+	for (n = s->links.next; n != &s->links; n = n->next) {
+		struct sim_link *l = SIM_CONTAINER(n, struct sim_link, node);
+
+		l->hold = 0;
+		l->dir[0].cut_at = l->dir[1].cut_at = UINT64_MAX;
+	}
+}
+
 void sim_conns_kill_host(struct sim *s, int host)
 {
 	struct sim_node *n;

@@ -64,6 +64,10 @@ struct sim_host {
 	struct sim *sim;
 	int index;
 	enum sim_host_state state;
+	/* Events queued before the death are dropped; those the teardown
+	 * queues after it (a closing component's 0 ms timer) still run, so
+	 * that a dead node can be closed and freed. */
+	uint64_t dead_seq;
 	uint64_t paused_until;
 	int64_t skew_ms;
 	int group;

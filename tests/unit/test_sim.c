@@ -687,9 +687,13 @@ static void test_killed_host_stops_but_closes(void **state)
 	dial(&w, &late, 0, 1, 7000, NULL);
 	sim_run_until(w.sim, 2000);
 	assert_int_equal(late.reason, RUMOR_ENET);
-	/* Close callbacks still fire on the dead host. */
+	/* Close callbacks still fire on the dead host, and so does what
+	 * its teardown starts after the death (a 0 ms timer). */
 	io_conn_close(sv.peer.c, p_close_cb);
 	server_close(&sv);
+	io_timer_start(t, 0, 0);
+	sim_run_until(w.sim, 2001);
+	assert_int_equal(log.n, 1);
 	io_timer_free(t);
 	io_conn_close(cl.c, NULL);
 	io_conn_close(late.c, NULL);
