@@ -253,6 +253,38 @@ static void check_collected(struct simc *c, int a, const uint8_t *key,
 	}
 }
 
+/* DESIGN 4.6: a started node reconciles with reachable peers before it
+ * accepts local writes; only the bounded wait may end that without an
+ * exchange. So a catch-up that ended before its wait ran out must have
+ * completed a round with some peer since the start. */
+static void check_catchup(struct simc *c, int i)
+{
+	struct simc_node *nd = &c->nodes[i];
+	struct node_peer_info peers[2 * SIMC_NODES_MAX];
+	struct node_status st;
+	uint64_t since = sim_now(c->sim) - nd->started_ms;
+	size_t n, p;
+
+	if (!nd->catchup_pending)
+		return;
+	if (node_get_status(nd->r, &st) != 0)
+		simc_fail(c, "node_get_status %d", i);
+	if (st.catching_up)
+		return;
+	nd->catchup_pending = 0;
+	if (since >= c->p.catchup_wait_ms)
+		return;
+	n = node_peers(nd->r, peers, 2 * SIMC_NODES_MAX);
+	if (n > 2 * SIMC_NODES_MAX)
+		n = 2 * SIMC_NODES_MAX;
+	for (p = 0; p < n; p++)
+		if (peers[p].last_sync_ago_ms <= since)
+			return;
+	simc_fail(c, "node %d ended its catch-up %llu ms after its start "
+		  "(wait %u ms) without a completed exchange", i,
+		  (unsigned long long)since, c->p.catchup_wait_ms);
+}
+
 void simc_check_tombstones(struct simc *c)
 {
 	struct store_record *rec;
@@ -266,6 +298,8 @@ void simc_check_tombstones(struct simc *c)
 
 		if (nd->state != SIMC_UP || nd->closing)
 			continue;
+		if (sim_host_state(c->sim, i) != SIM_HOST_PAUSED)
+			check_catchup(c, i);
 		for (k = 0; k < SIMC_KEYS && !c->hit_known; k++) {
 			simc_key(k, key);
 			rv = store_get_version(nd->r->store, key, sizeof(key),

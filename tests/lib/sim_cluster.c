@@ -350,6 +350,8 @@ void simc_start(struct simc *c, int i)
 	if (node_open(&nd->r, &o, &env, errmsg, sizeof(errmsg)) != 0)
 		simc_fail(c, "node_open %d: %s", i, errmsg);
 	nd->state = SIMC_UP;
+	nd->started_ms = sim_now(c->sim);
+	nd->catchup_pending = c->p.catchup_wait_ms > 0;
 	SIMC_TRACE(c, "node %d started", i);
 }
 

@@ -58,6 +58,8 @@ struct simc_node {
 	/* After a stale restart: writes wait until the local seq counter
 	 * reaches this (the node relearned its own writes). */
 	uint64_t gate_seq;
+	uint64_t started_ms;        /* virtual time of the last start */
+	int catchup_pending;        /* its catch-up has not been seen to end */
 	uint64_t restarts, crashes, stale_restarts;
 };
 
