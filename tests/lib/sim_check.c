@@ -272,6 +272,11 @@ static void check_catchup(struct simc *c, int i)
 	if (st.catching_up)
 		return;
 	nd->catchup_pending = 0;
+	SIMC_TRACE(c, "node %d: catch-up over after %llu ms, local seq %llu "
+		   "(its own seqs elsewhere reach %llu)", i,
+		   (unsigned long long)since,
+		   (unsigned long long)store_local_seq(nd->r->store),
+		   (unsigned long long)nd->gate_seq);
 	if (since >= c->p.catchup_wait_ms)
 		return;
 	n = node_peers(nd->r, peers, 2 * SIMC_NODES_MAX);

@@ -498,9 +498,11 @@ void simc_start_stale(struct simc *c, int i)
 	if (copy_tree(nd->stale, nd->dir) != 0)
 		simc_fail(c, "cannot copy %s", nd->stale);
 	nd->stale_restarts++;
-	SIMC_TRACE(c, "node %d restarts on its stale copy (gate seq %llu)",
-		   i, (unsigned long long)nd->gate_seq);
 	simc_start(c, i);
+	SIMC_TRACE(c, "node %d restarted on its stale copy: local seq %llu, "
+		   "its own seqs elsewhere reach %llu", i,
+		   (unsigned long long)store_local_seq(nd->r->store),
+		   (unsigned long long)nd->gate_seq);
 }
 
 /* ------------------------------------------------------------ world */
