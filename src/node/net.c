@@ -16,6 +16,25 @@
 
 /* ------------------------------------------------------------ reload */
 
+/* The seed list of o, not started, dialing through peer.c. A bad list
+ * is RUMOR_ECONFIG, its message prefixed with what. */
+static int net_seeds_create(struct node_net *net, const struct rumor_options *o,
+			    struct seeds **out, const char *what,
+			    struct err *err)
+{
+	struct seeds_config sc;
+
+	memset(&sc, 0, sizeof sc);
+	sc.on_resolved = peer_on_seed_resolved;
+	sc.arg = net;
+	if (seeds_create(out, net->n->io, o->peers, o->n_peers, &sc,
+			 err) == 0)
+		return 0;
+	err_wrap(err, "%s", what);
+	err->code = RUMOR_ECONFIG;
+	return RUMOR_ECONFIG;
+}
+
 static void old_seeds_closed(void *arg)
 {
 	node_net_handle_closed(arg);
@@ -42,18 +61,11 @@ int node_net_reload(struct rumor *n, const struct rumor_options *o,
 		have_tk = 1;
 	}
 	if (o->n_peers > 0) {
-		struct seeds_config sc;
-
-		memset(&sc, 0, sizeof sc);
-		sc.on_resolved = peer_on_seed_resolved;
-		sc.arg = net;
-		rv = seeds_create(&seeds, n->io, o->peers, o->n_peers, &sc,
-				  err);
+		rv = net_seeds_create(net, o, &seeds, "peers", err);
 		if (rv != 0) {
-			err_wrap(err, "peers");
 			if (have_tk)
 				trusted_keys_free(&tk);
-			return RUMOR_ECONFIG;
+			return rv;
 		}
 	}
 	/* Nothing can fail from here on. */
@@ -197,19 +209,9 @@ static int net_start_discovery(struct node_net *net,
 		net->open_handles++;
 	}
 	if (o->n_peers > 0) {
-		struct seeds_config sc;
-
-		memset(&sc, 0, sizeof sc);
-		sc.on_resolved = peer_on_seed_resolved;
-		sc.arg = net;
-		rv = seeds_create(&net->seeds, net->n->io, o->peers, o->n_peers,
-				  &sc, err);
-		if (rv != 0) {
-			err_wrap(err, "--peer");
-			rv = RUMOR_ECONFIG;
-			err->code = rv;
+		rv = net_seeds_create(net, o, &net->seeds, "--peer", err);
+		if (rv != 0)
 			return rv;
-		}
 		net->open_handles++;
 		seeds_start(net->seeds);
 	}

@@ -27,7 +27,12 @@ struct node_env {
 	int (*before_commit)(void *arg, const char *what);
 	void *hook_arg;
 };
-/* rumor_open over a given io. errmsg as in rumor_open. */
+/* rumor_open over a given io. errmsg as in rumor_open. o->loop is
+ * ignored; everything timed or networked goes through env->io. A failure
+ * after the network started (e.g. the control socket) leaves those parts
+ * closing on the io: run its loop until they are done. Close the node
+ * with rumor_close() (or node_close()): its callback fires from the io's
+ * loop, or before the call returns when nothing was left to wait for. */
 int node_open(struct rumor **out, const struct rumor_options *o,
 	      const struct node_env *env, char *errmsg, size_t errlen);
 
@@ -62,7 +67,7 @@ struct rumor {
 	int sync_failed;             /* its result, read after it ran */
 	uint64_t synced_changes;     /* change count the last sync covered */
 	uint64_t sync_target;        /* change count the running one covers */
-	int pending_closes;          /* parts still closing in rumor_close */
+	int pending_closes;          /* parts still closing in node_close */
 
 	/* Change subscribers (rumorctl watch), besides opt.on_change. */
 	struct node_watch *watches;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * node_net: the network side of a node (connections, reconciliation
- * rounds, discovery, catch-up). Internal to src/node/.
+ * rounds, discovery, catch-up), all on the node's io. Internal to
+ * src/node/; implemented by net.c, peer.c, sched.c, request.c and
+ * status.c (net_int.h).
  */
 #ifndef RUMOR_NODE_NET_H
 #define RUMOR_NODE_NET_H
@@ -19,8 +21,10 @@ struct node_status;
  * failure with n->net set, the caller closes it with node_net_close(). */
 int node_net_start(struct rumor *n, const struct rumor_options *o,
 		   struct err *err);
-/* Closes everything; done(n) fires once from the loop when all handles
- * are closed, after n->net is freed and set to NULL. */
+/* Closes everything on the io; done(n) fires once every connection,
+ * listener and discovery part has closed (from the io's loop, or before
+ * this returns when none was open), after n->net is freed and set to
+ * NULL. */
 void node_net_close(struct rumor *n, void (*done)(struct rumor *n));
 void node_net_handle_closed(struct node_net *net);
 

@@ -266,6 +266,21 @@ static int node_copy_options(struct rumor *n, const struct rumor_options *o,
 	return 0;
 }
 
+/* "DATA_DIR/name", malloc'd (the caller frees it), or NULL with err
+ * set. */
+static char *node_path(struct rumor *n, const char *name, struct err *err)
+{
+	size_t len = strlen(n->data_dir) + 1 + strlen(name) + 1;
+	char *path = malloc(len);
+
+	if (path == NULL) {
+		err_set(err, RUMOR_ENOMEM, "out of memory");
+		return NULL;
+	}
+	snprintf(path, len, "%s/%s", n->data_dir, name);
+	return path;
+}
+
 static int node_open_store(struct rumor *n, const struct rumor_options *o,
 			   struct err *err)
 {
@@ -273,10 +288,9 @@ static int node_open_store(struct rumor *n, const struct rumor_options *o,
 	char *db;
 	int rv;
 
-	db = malloc(strlen(n->data_dir) + sizeof "/" NODE_DB_DIR);
+	db = node_path(n, NODE_DB_DIR, err);
 	if (db == NULL)
-		return err_set(err, RUMOR_ENOMEM, "out of memory");
-	sprintf(db, "%s/%s", n->data_dir, NODE_DB_DIR);
+		return err->code;
 	memset(&so, 0, sizeof so);
 	so.origin = n->id.public_key;
 	so.resolver = n->resolver;
@@ -296,10 +310,9 @@ static int node_start_control(struct rumor *n, struct err *err)
 	char *path;
 	int rv;
 
-	path = malloc(strlen(n->data_dir) + sizeof "/" NODE_CTL_SOCKET);
+	path = node_path(n, NODE_CTL_SOCKET, err);
 	if (path == NULL)
-		return err_set(err, RUMOR_ENOMEM, "out of memory");
-	sprintf(path, "%s/%s", n->data_dir, NODE_CTL_SOCKET);
+		return err->code;
 	rv = control_start(&n->control, n->io, n, path, err);
 	free(path);
 	return rv;

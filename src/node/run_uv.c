@@ -3,7 +3,7 @@
  * run_uv: a node on libuv, the only file of src/node/ that owns a loop.
  * rumor_open() makes the node's io over the caller's loop (or over a loop
  * of its own, which rumor_run() runs) and opens the node on it with
- * node_open_ex(); rumor_close() frees that io once the node is gone.
+ * node_open_ex(); the io is freed once the node is gone.
  */
 #include <assert.h>
 #include <signal.h>
@@ -19,13 +19,6 @@ struct node_uv {
 	uv_loop_t *loop;
 	int owns_loop;
 	struct io *io;
-	/* With the caller's loop, the io is freed at the second idle turn
-	 * after the node: a loop turn's closing phase (which runs the close
-	 * callbacks of the io's last handles, as io_uv_free() requires)
-	 * comes after its idle phase. An idle handle also keeps the loop
-	 * from blocking meanwhile. */
-	uv_idle_t reaper;
-	int reaper_turns;
 	int node_freed;
 	void (*cb)(void *arg);       /* rumor_close()'s */
 	void *arg;
@@ -44,33 +37,17 @@ static void node_uv_free(struct node_uv *u)
 		cb(arg);
 }
 
-static void reaper_closed(uv_handle_t *h)
-{
-	node_uv_free(h->data);
-}
-
-static void reaper_turn(uv_idle_t *h)
-{
-	struct node_uv *u = h->data;
-
-	if (++u->reaper_turns < 2)
-		return;
-	uv_idle_stop(h);
-	uv_close((uv_handle_t *)h, reaper_closed);
-}
-
 /* The node is freed (node_close's or a failed open's callback). */
 static void node_uv_node_freed(void *arg)
 {
 	struct node_uv *u = arg;
 
 	u->node_freed = 1;
-	/* An owned loop is run dry by rumor_close() itself. */
-	if (u->owns_loop)
-		return;
-	uv_idle_init(u->loop, &u->reaper);
-	u->reaper.data = u;
-	uv_idle_start(&u->reaper, reaper_turn);
+	/* An owned loop is run dry by rumor_close() itself. With the
+	 * caller's loop, the io goes now: io_uv_free() waits for the close
+	 * callbacks still under way on that loop. */
+	if (!u->owns_loop)
+		node_uv_free(u);
 }
 
 /* A peer that closes while we write raises SIGPIPE (libuv writes
@@ -96,7 +73,7 @@ int rumor_open(struct rumor **out, const struct rumor_options *o,
 	struct node_env env;
 	struct node_uv *u;
 	struct err err;
-	int rv;
+	int rv, owns_loop;
 
 	err_clear(&err);
 	if (out == NULL || o == NULL)
@@ -126,18 +103,22 @@ int rumor_open(struct rumor **out, const struct rumor_options *o,
 	node_uv_ignore_sigpipe(o);
 	env = (struct node_env){.io = u->io};
 	ext = (struct node_open_ext){.closed = node_uv_node_freed, .arg = u};
+	owns_loop = u->owns_loop;
 	rv = node_open_ex(out, o, &env, &ext, errmsg, errlen);
 	if (rv == 0) {
 		(*out)->uv = u;
 		return 0;
 	}
-	/* The message is written. What started closes on the loop. */
-	if (ext.closing && u->owns_loop) {
+	/* The message is written. What started closes on the loop; with
+	 * the caller's loop, node_uv_node_freed() frees u when the node is
+	 * freed (maybe already: u must not be touched). */
+	if (!ext.closing) {
+		node_uv_free(u);
+	} else if (owns_loop) {
 		uv_run(u->loop, UV_RUN_DEFAULT);
 		assert(u->node_freed);
-	}
-	if (!ext.closing || u->owns_loop)
 		node_uv_free(u);
+	}
 	return rv;
 err:
 	if (errmsg != NULL && errlen > 0)
@@ -175,12 +156,15 @@ void rumor_close(struct rumor *n, void (*cb)(void *arg), void *arg)
 	}
 	u->cb = cb;
 	u->arg = arg;
-	node_close(n, node_uv_node_freed, u);
-	if (u->owns_loop) {
-		/* Let every closing handle's callback run: then the loop is
-		 * empty and can be closed. */
-		uv_run(u->loop, UV_RUN_DEFAULT);
-		assert(u->node_freed);
-		node_uv_free(u);
+	/* With the caller's loop, u may be gone when node_close returns. */
+	if (!u->owns_loop) {
+		node_close(n, node_uv_node_freed, u);
+		return;
 	}
+	node_close(n, node_uv_node_freed, u);
+	/* Let every closing handle's callback run: then the loop is empty
+	 * and can be closed. */
+	uv_run(u->loop, UV_RUN_DEFAULT);
+	assert(u->node_freed);
+	node_uv_free(u);
 }

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
+#include <uv.h>
 
 #include "rumor.h"
 #include "tests/lib/testutil.h"
@@ -397,6 +399,53 @@ static void test_strerror_names_every_code(void **state)
 	assert_string_equal(rumor_strerror(-9999), "unknown error");
 }
 
+/* Opens a node whose control socket cannot be made (a plain file holds
+ * its path) after its listener started: the open fails with the
+ * reason, leaves the file alone, and once the loop (external or the
+ * node's own) has run, leaves nothing open: the store opens again. */
+static void open_fails_half_way(uv_loop_t *loop)
+{
+	struct rumor_options o;
+	struct rumor *n = NULL;
+	char msg[RUMOR_ERRMSG_MAX];
+	char *dir = tu_tmpdir("halfway");
+	char *sock = tu_join(dir, "control.sock");
+
+	assert_int_equal(tu_write_file(sock, "x", 1, 0600), 0);
+	rumor_options_init(&o);
+	o.data_dir = dir;
+	o.loop = loop;
+	o.listen = "127.0.0.1:0";
+	o.no_multicast = 1;
+	o.control_socket = 1;
+	assert_int_equal(rumor_open(&n, &o, msg, sizeof msg), RUMOR_ECONFIG);
+	assert_null(n);
+	assert_non_null(strstr(msg, "not a socket"));
+	if (loop != NULL) {
+		uv_run(loop, UV_RUN_DEFAULT);
+		assert_int_equal(uv_loop_close(loop), 0);
+	}
+	assert_int_equal(access(sock, F_OK), 0);
+	o.loop = NULL;
+	o.control_socket = 0;
+	if (rumor_open(&n, &o, msg, sizeof msg) != 0)
+		fail_msg("reopen: %s", msg);
+	rumor_close(n, NULL, NULL);
+	tu_rmrf(dir);
+	free(sock);
+	free(dir);
+}
+
+static void test_a_failed_open_leaves_nothing_open(void **state)
+{
+	uv_loop_t loop;
+
+	(void)state;
+	open_fails_half_way(NULL);
+	assert_int_equal(uv_loop_init(&loop), 0);
+	open_fails_half_way(&loop);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -417,6 +466,7 @@ int main(void)
 		cmocka_unit_test(test_a_replica_refuses_local_writes),
 		cmocka_unit_test(test_open_without_a_data_dir_fails),
 		cmocka_unit_test(test_strerror_names_every_code),
+		cmocka_unit_test(test_a_failed_open_leaves_nothing_open),
 	};
 
 	return cmocka_run_group_tests_name("api", tests, NULL, NULL);
