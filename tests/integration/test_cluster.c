@@ -18,12 +18,14 @@
  *                          schedule i runs with seed S + i
  *   RUMOR_SIM_TRACE=1      print every step and the nodes' logs
  *   RUMOR_SIM_PARANOID=1   also check the HWM invariant at every check
- *   RUMOR_SIM_KNOWN_BUGS=1 fail on the two known (not planted) bugs of
+ *   RUMOR_SIM_KNOWN_BUGS=1 fail on the known (not planted) bugs of
  *                          tests/integration/SIM.md ("found") instead of
  *                          steering around them: a rewrite after a
  *                          tombstone collection is then tried, and a
  *                          collection a member's table does not know
- *                          fails instead of stopping the schedule
+ *                          fails instead of stopping the schedule, and
+ *                          a stale copy that resurrects a collected
+ *                          deletion is still restarted on
  * A failure prints the one command line that replays its schedule.
  */
 #include <stdint.h>
@@ -116,8 +118,12 @@ static void restart(struct simc *c, int i)
 	struct simc_node *nd = &c->nodes[i];
 
 	if (nd->stale != NULL && sim_below(c->sim, 3) == 0) {
-		simc_start_stale(c, i);
-		return;
+		if (!simc_stale_resurrects(c, i)) {
+			simc_start_stale(c, i);
+			return;
+		}
+		SIMC_TRACE(c, "node %d: its stale copy would resurrect a "
+			   "collected deletion; restarts on its data dir", i);
 	}
 	/* Sometimes keep this state aside, for a stale restart later. */
 	if (sim_below(c->sim, 3) == 0)

@@ -164,15 +164,27 @@ void simc_check_hwm(struct simc *c, int i)
 
 /* ------------------------------------------------------------ tombstones */
 
-/* A member's HWM for origin o now: its store when open, else what it
- * held when it went down. */
-static uint64_t member_hwm(struct simc *c, int j, int o)
+void simc_note_hwms(struct simc *c, int j)
 {
 	struct simc_node *m = &c->nodes[j];
+	uint64_t h;
+	int o;
 
-	if (m->r != NULL)
-		return store_hwm(m->r->store, c->nodes[o].pk);
-	return m->hwm_down[o];
+	if (m->r == NULL)
+		return;
+	for (o = 0; o < c->p.n; o++) {
+		h = store_hwm(m->r->store, c->nodes[o].pk);
+		if (h > m->hwm_max[o])
+			m->hwm_max[o] = h;
+	}
+}
+
+/* What member j has seen of origin o: the highest HWM it ever had (its
+ * store when open, else what it held when it went down). */
+static uint64_t member_hwm(struct simc *c, int j, int o)
+{
+	simc_note_hwms(c, j);
+	return c->nodes[j].hwm_max[o];
 }
 
 /* Node a holds nothing for key k although its HWMs cover versions of k:
@@ -303,6 +315,7 @@ void simc_check_tombstones(struct simc *c)
 
 		if (nd->state != SIMC_UP || nd->closing)
 			continue;
+		simc_note_hwms(c, i);
 		if (sim_host_state(c->sim, i) != SIM_HOST_PAUSED)
 			check_catchup(c, i);
 		for (k = 0; k < SIMC_KEYS && !c->hit_known; k++) {
@@ -563,4 +576,50 @@ void simc_explain(struct simc *c)
 		}
 		fputc('\n', stderr);
 	}
+}
+
+/* Whether node i's stale copy holds a live version of a key that every
+ * other node has since dropped (its deletion collected everywhere): the
+ * copy would bring it back on that node alone, for good (SIM.md, found
+ * 5). Down nodes count as holding something (their disk may). */
+int simc_stale_resurrects(struct simc *c, int i)
+{
+	struct store_record *rec;
+	struct store *copy;
+	uint8_t key[SIMC_KEY_LEN];
+	unsigned k;
+	int j, live, others;
+
+	if (c->known_bugs)
+		return 0;
+	copy = open_closed_store(c, c->nodes[i].stale, i);
+	for (k = 0; k < SIMC_KEYS; k++) {
+		simc_key(k, key);
+		if (store_get_version(copy, key, sizeof(key), &rec, NULL) != 0)
+			continue;
+		live = !rec->v.deleted;
+		store_record_free(rec);
+		if (!live)
+			continue;
+		others = 0;
+		for (j = 0; j < c->p.n && !others; j++) {
+			if (j == i)
+				continue;
+			if (c->nodes[j].r == NULL) {
+				others = 1;
+				continue;
+			}
+			if (store_get_version(c->nodes[j].r->store, key,
+					      sizeof(key), &rec, NULL) == 0) {
+				store_record_free(rec);
+				others = 1;
+			}
+		}
+		if (!others) {
+			store_close(copy);
+			return 1;
+		}
+	}
+	store_close(copy);
+	return 0;
 }

@@ -374,10 +374,7 @@ static void on_closed(void *arg)
  * its store, which no commit can change any more). */
 static void snapshot_hwms(struct simc *c, struct simc_node *nd)
 {
-	int j;
-
-	for (j = 0; j < c->p.n; j++)
-		nd->hwm_down[j] = store_hwm(nd->r->store, c->nodes[j].pk);
+	simc_note_hwms(c, nd->idx);
 }
 
 static void begin_close(struct simc *c, struct simc_node *nd)

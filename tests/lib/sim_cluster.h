@@ -47,8 +47,10 @@ struct simc_node {
 	uint8_t pk[RUMOR_NODE_ID_BYTES];
 	uint64_t commits;           /* store commits attempted */
 	uint64_t crash_at;          /* commit number that dies; 0: none */
-	/* HWM for each node's origin, when it last went down. */
-	uint64_t hwm_down[SIMC_NODES_MAX];
+	/* The highest HWM for each node's origin it ever had (a stale
+	 * restart lowers the HWMs; collections decided before it relied on
+	 * the old ones). */
+	uint64_t hwm_max[SIMC_NODES_MAX];
 	/* Tombstone collections already checked: (origin node, seq). */
 	struct {
 		int origin;
@@ -169,8 +171,14 @@ void simc_forget_lost(struct simc *c, int i);
  * rewrite_collected is set). */
 int simc_rewrite_risky(struct simc *c, int i, const uint8_t *key,
 		       size_t key_len);
+/* Whether restarting node i on its stale copy would resurrect a version
+ * whose deletion every other node has collected (never when known_bugs
+ * is set). */
+int simc_stale_resurrects(struct simc *c, int i);
 /* Whether node i may be given a write now (see simc_write). */
 int simc_may_write(struct simc *c, int i);
+/* Records node j's current HWMs into its highest ever (open nodes). */
+void simc_note_hwms(struct simc *c, int j);
 /* The node index of an origin (-1: none). */
 int simc_origin_index(const struct simc *c, const uint8_t *origin);
 
