@@ -235,15 +235,21 @@ static void check_collected(struct simc *c, int a, const uint8_t *key,
 	 * collector's table knows it. */
 	for (j = 0; j < c->p.n; j++) {
 		const char *state = NULL;
+		int synced = 0;
 
 		if (j == a || (h = member_hwm(c, j, o)) >= t->seq)
 			continue;
-		for (p = 0; p < n; p++)
-			if (simc_origin_index(c, peers[p].id) == j)
-				state = peers[p].state;
-		if (state == NULL && !c->known_bugs) {
+		for (p = 0; p < n; p++) {
+			if (simc_origin_index(c, peers[p].id) != j)
+				continue;
+			state = peers[p].state;
+			synced = peers[p].last_sync_ago_ms != UINT64_MAX;
+		}
+		if ((state == NULL || !synced) && !c->known_bugs) {
 			/* Known (SIM.md, "found"): a restarted node's table
-			 * forgets members, and it collects without them. */
+			 * forgets members, and it collects without them (a
+			 * member it never synced with joined its table after
+			 * the collection, or it could not have counted). */
 			SIMC_TRACE(c, "known bug: node %d collected (node %d, "
 				   "seq %llu) unknown to node %d; schedule "
 				   "stopped", a, o, (unsigned long long)t->seq,
