@@ -584,48 +584,46 @@ void simc_explain(struct simc *c)
 	}
 }
 
-/* Whether node i's stale copy holds a live version of a key that every
- * other node has since dropped (its deletion collected everywhere): the
- * copy would bring it back on that node alone, for good (SIM.md, found
- * 5). Down nodes count as holding something (their disk may). */
+/* Whether node i's stale copy holds a version that the other nodes have
+ * seen and dropped: a live one whose deletion they all collected (the
+ * copy brings it back on that node alone), or one that wins over what
+ * they hold now (a deletion they collected before a rewrite that starts
+ * again at clock 1: the rewrite loses there, for good). Both are SIM.md's
+ * found 1 and 4. Down nodes are not asked. */
 int simc_stale_resurrects(struct simc *c, int i)
 {
-	struct store_record *rec;
-	struct store *copy;
+	struct store_record *v, *w;
+	struct store *copy, *s;
 	uint8_t key[SIMC_KEY_LEN];
 	unsigned k;
-	int j, live, others;
+	int j, risky = 0, holders;
 
 	if (c->known_bugs)
 		return 0;
 	copy = open_closed_store(c, c->nodes[i].stale, i);
-	for (k = 0; k < SIMC_KEYS; k++) {
+	for (k = 0; k < SIMC_KEYS && !risky; k++) {
 		simc_key(k, key);
-		if (store_get_version(copy, key, sizeof(key), &rec, NULL) != 0)
+		if (store_get_version(copy, key, sizeof(key), &v, NULL) != 0)
 			continue;
-		live = !rec->v.deleted;
-		store_record_free(rec);
-		if (!live)
-			continue;
-		others = 0;
-		for (j = 0; j < c->p.n && !others; j++) {
-			if (j == i)
-				continue;
-			if (c->nodes[j].r == NULL) {
-				others = 1;
+		holders = 0;
+		for (j = 0; j < c->p.n && !risky; j++) {
+			if (j == i || c->nodes[j].r == NULL) {
+				holders += j != i;
 				continue;
 			}
-			if (store_get_version(c->nodes[j].r->store, key,
-					      sizeof(key), &rec, NULL) == 0) {
-				store_record_free(rec);
-				others = 1;
-			}
+			s = c->nodes[j].r->store;
+			if (store_get_version(s, key, sizeof(key), &w,
+					      NULL) != 0)
+				continue;
+			holders++;
+			risky = store_hwm(s, v->v.origin) >= v->v.seq &&
+				resolver_order(c->res, &v->v, &w->v, NULL) < 0;
+			store_record_free(w);
 		}
-		if (!others) {
-			store_close(copy);
-			return 1;
-		}
+		if (holders == 0 && !v->v.deleted)
+			risky = 1;
+		store_record_free(v);
 	}
 	store_close(copy);
-	return 0;
+	return risky;
 }
