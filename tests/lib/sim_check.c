@@ -584,19 +584,20 @@ void simc_explain(struct simc *c)
 	}
 }
 
-/* Whether node i's stale copy holds a version that the other nodes have
- * seen and dropped: a live one whose deletion they all collected (the
- * copy brings it back on that node alone), or one that wins over what
- * they hold now (a deletion they collected before a rewrite that starts
- * again at clock 1: the rewrite loses there, for good). Both are SIM.md's
- * found 1 and 4. Down nodes are not asked. */
+/* Whether node i's stale copy holds a version that another node has
+ * seen and dropped since: a live one whose deletion that node collected
+ * (a catch-up with it raises the copy's HWM past the collected entry, and
+ * the version stays on the restored node alone), or one that wins over
+ * what that node holds now (a deletion collected before a rewrite that
+ * started again at clock 1: the rewrite loses on the restored node, for
+ * good). SIM.md, found 1 and 4. Down nodes are not asked. */
 int simc_stale_resurrects(struct simc *c, int i)
 {
 	struct store_record *v, *w;
 	struct store *copy, *s;
 	uint8_t key[SIMC_KEY_LEN];
 	unsigned k;
-	int j, risky = 0, holders;
+	int j, risky = 0;
 
 	if (c->known_bugs)
 		return 0;
@@ -605,23 +606,20 @@ int simc_stale_resurrects(struct simc *c, int i)
 		simc_key(k, key);
 		if (store_get_version(copy, key, sizeof(key), &v, NULL) != 0)
 			continue;
-		holders = 0;
 		for (j = 0; j < c->p.n && !risky; j++) {
-			if (j == i || c->nodes[j].r == NULL) {
-				holders += j != i;
+			if (j == i || c->nodes[j].r == NULL)
+				continue;
+			s = c->nodes[j].r->store;
+			if (store_hwm(s, v->v.origin) < v->v.seq)
+				continue;   /* never saw it */
+			if (store_get_version(s, key, sizeof(key), &w,
+					      NULL) != 0) {
+				risky = !v->v.deleted;
 				continue;
 			}
-			s = c->nodes[j].r->store;
-			if (store_get_version(s, key, sizeof(key), &w,
-					      NULL) != 0)
-				continue;
-			holders++;
-			risky = store_hwm(s, v->v.origin) >= v->v.seq &&
-				resolver_order(c->res, &v->v, &w->v, NULL) < 0;
+			risky = resolver_order(c->res, &v->v, &w->v, NULL) < 0;
 			store_record_free(w);
 		}
-		if (holders == 0 && !v->v.deleted)
-			risky = 1;
 		store_record_free(v);
 	}
 	store_close(copy);
