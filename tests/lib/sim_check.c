@@ -354,6 +354,7 @@ int simc_settled(struct simc *c, char *why, size_t len)
 	unsigned k;
 	int i, j, alive;
 
+	simc_resolve_limbo(c);
 	for (i = 0; i < c->p.n; i++) {
 		if (!simc_up(c, i) ||
 		    sim_host_state(c->sim, i) != SIM_HOST_UP) {
@@ -428,19 +429,68 @@ static struct store *open_closed_store(struct simc *c, const char *dir,
 	return s;
 }
 
-static int store_covers(struct store *s, const struct simnet_version *v)
+/* s holds exactly v (a version that an HWM only covers may have been
+ * superseded, or its successor collected: it stays out). */
+static int store_holds(struct store *s, const struct simnet_version *v)
 {
 	struct store_record *rec;
 	int held;
 
-	if (store_hwm(s, v->origin) >= v->seq)
-		return 1;
 	if (store_get_version(s, v->key, v->key_len, &rec, NULL) != 0)
 		return 0;
 	held = rec->v.seq == v->seq &&
 	       memcmp(rec->v.origin, v->origin, STORE_ORIGIN_BYTES) == 0;
 	store_record_free(rec);
 	return held;
+}
+
+static int store_covers(struct store *s, const struct simnet_version *v)
+{
+	return store_hwm(s, v->origin) >= v->seq || store_holds(s, v);
+}
+
+static void limbo_add(struct simc *c, const struct simnet_version *v)
+{
+	struct simnet_version *a;
+
+	if (c->n_limbo == c->cap_limbo) {
+		a = array_grow(c->limbo, &c->cap_limbo, c->n_limbo + 1,
+			       sizeof(*a), 16);
+		if (a == NULL)
+			simc_fail(c, "out of memory");
+		c->limbo = a;
+	}
+	c->limbo[c->n_limbo++] = *v;
+}
+
+void simc_resolve_limbo(struct simc *c)
+{
+	struct simnet_version *a;
+	size_t k;
+	int j, covered;
+
+	for (k = 0; k < c->n_limbo; k++) {
+		covered = 0;
+		for (j = 0; j < c->p.n && !covered; j++)
+			covered = c->nodes[j].r != NULL &&
+				  store_holds(c->nodes[j].r->store,
+					      &c->limbo[k]);
+		if (!covered)
+			continue;
+		SIMC_TRACE(c, "model: (node %d, seq %llu) was not lost after "
+			   "all (it was in flight to a silent node)",
+			   simc_origin_index(c, c->limbo[k].origin),
+			   (unsigned long long)c->limbo[k].seq);
+		if (c->n_all == c->cap_all) {
+			a = array_grow(c->all, &c->cap_all, c->n_all + 1,
+				       sizeof(*a), 64);
+			if (a == NULL)
+				simc_fail(c, "out of memory");
+			c->all = a;
+		}
+		c->all[c->n_all++] = c->limbo[k];
+		c->limbo[k--] = c->limbo[--c->n_limbo];
+	}
 }
 
 static int model_has(const struct simc *c, int o, uint64_t seq)
@@ -535,7 +585,7 @@ void simc_forget_lost(struct simc *c, int i)
 			   "%d's newer state held it",
 			   simc_origin_index(c, c->all[k].origin),
 			   (unsigned long long)c->all[k].seq, i);
-		simnet_version_free(&c->all[k]);
+		limbo_add(c, &c->all[k]);
 	}
 	c->n_all = w;
 	restore_shadow(c, s, n);

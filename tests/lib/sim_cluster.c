@@ -576,6 +576,9 @@ void simc_end(struct simc *c)
 	for (k = 0; k < c->n_shadow; k++)
 		simnet_version_free(&c->shadow[k].v);
 	free(c->shadow);
+	for (k = 0; k < c->n_limbo; k++)
+		simnet_version_free(&c->limbo[k]);
+	free(c->limbo);
 	for (i = 0; i < c->p.n; i++) {
 		free(c->nodes[i].dir);
 		free(c->nodes[i].stale);

@@ -95,6 +95,11 @@ struct simc {
 		uint64_t sup_seq;
 	} *shadow;
 	size_t n_shadow, cap_shadow;
+	/* Versions a stale restart took out of the model: held by no store
+	 * then, but maybe still in flight to one (a message to a silent
+	 * node); back in the model if a store comes to hold them. */
+	struct simnet_version *limbo;
+	size_t n_limbo, cap_limbo;
 	int trace;
 	int known_bugs;             /* RUMOR_SIM_KNOWN_BUGS: fail on them */
 	int hit_known;              /* a known bug struck: stop */
@@ -171,6 +176,8 @@ void simc_forget_lost(struct simc *c, int i);
  * rewrite_collected is set). */
 int simc_rewrite_risky(struct simc *c, int i, const uint8_t *key,
 		       size_t key_len);
+/* Limbo versions some open store now holds go back into the model. */
+void simc_resolve_limbo(struct simc *c);
 /* Whether restarting node i on its stale copy would resurrect a version
  * whose deletion every other node has collected (never when known_bugs
  * is set). */
