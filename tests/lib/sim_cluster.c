@@ -631,10 +631,16 @@ int simc_rewrite_risky(struct simc *c, int i, const uint8_t *key,
 		store_record_free(rec);
 		return 0;
 	}
-	for (k = 0; k < c->n_all && !seen; k++)
-		seen = c->all[k].key_len == key_len &&
-		       memcmp(c->all[k].key, key, key_len) == 0 &&
-		       store_hwm(s, c->all[k].origin) >= c->all[k].seq;
+	/* Superseded versions count too: a later write this node has not
+	 * seen does not undo its collection. */
+	for (k = 0; k < c->n_all + c->n_shadow && !seen; k++) {
+		const struct simnet_version *v = k < c->n_all ? &c->all[k] :
+			&c->shadow[k - c->n_all].v;
+
+		seen = v->key_len == key_len &&
+		       memcmp(v->key, key, key_len) == 0 &&
+		       store_hwm(s, v->origin) >= v->seq;
+	}
 	if (!seen)
 		return 0;   /* never seen: a fresh key here */
 	for (j = 0; j < c->p.n; j++) {
