@@ -88,8 +88,6 @@ void simnet_cut(struct simnet_link *l);
 int simnet_exchange(struct store *a, struct store *b,
 		    const struct sync_config *cfg, struct err *err);
 
-#endif
-
 /* ------------------------------------------------------------ checks */
 
 /* An owned copy of a version, for models and invariant checks. */
@@ -130,3 +128,5 @@ int simnet_same_state(struct store *a, struct store *b);
 int simnet_check_hwm_invariant(struct store *s, struct resolver *r,
 			       const struct simnet_version *all, size_t n,
 			       struct err *err);
+
+#endif
