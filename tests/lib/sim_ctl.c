@@ -65,7 +65,7 @@ static int ctl_call(struct simc *c, int i, const struct ctl_request *rq,
 {
 	struct ctl_client cl;
 	struct io_stream *st;
-	struct ctl_buf b;
+	struct wire_buf b;
 	struct err err = { 0 };
 	char *path;
 	int rv;
@@ -78,11 +78,11 @@ static int ctl_call(struct simc *c, int i, const struct ctl_request *rq,
 	free(path);
 	if (rv != 0)
 		simc_fail(c, "control socket of node %d: %s", i, err.msg);
-	ctl_buf_init(&b);
+	wire_buf_init(&b);
 	if (ctl_encode_request(&b, rq, &err) != 0 ||
 	    io_stream_write(st, b.data, b.len, &err) != 0)
 		simc_fail(c, "control request: %s", err.msg);
-	ctl_buf_free(&b);
+	wire_buf_free(&b);
 	if (!simc_run_cond(c, have_frame, &cl, sim_now(c->sim) + 30000))
 		simc_fail(c, "node %d's control socket did not answer in 30 s",
 			  i);
