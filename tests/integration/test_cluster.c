@@ -379,7 +379,7 @@ int main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	c.trace = getenv("RUMOR_SIM_TRACE") != NULL;
 	c.known_bugs = getenv("RUMOR_SIM_KNOWN_BUGS") != NULL;
-	c.rewrite_collected = c.known_bugs;
+	c.rewrite_collected = 1;   /* the clock floor fixed "found" 1 */
 	c.paranoid = getenv("RUMOR_SIM_PARANOID") != NULL;
 	env = getenv("RUMOR_SIM_SEED");
 	if (env != NULL && *env != '\0')
