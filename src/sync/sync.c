@@ -279,72 +279,86 @@ static int apply_and_ack(struct sync_session *ss, size_t n, uint64_t payload,
 	return sync_send_out(ss, err);
 }
 
-/* What BATCH and MBATCH require before their entries are checked: an
- * open exchange of ours, entries, and room for their versions. */
-static int batch_begin(struct sync_session *ss, const char *what,
-		       uint64_t exchange_id, size_t n, struct err *err)
+/* The entries of a BATCH (one origin, log order: seqs increase) or an
+ * MBATCH (origins: per-entry origin table, key order: keys increase),
+ * checked whole before anything is applied, then applied atomically and
+ * acknowledged. The exchange must be our open one. */
+struct entries {
+	const char *what;               /* "BATCH" or "MBATCH" */
+	uint64_t exchange_id;
+	const struct wire_entry *e;
+	size_t n;
+	const uint8_t *origin;          /* BATCH */
+	const uint8_t *const *origins;  /* MBATCH (the decoder checked the
+					   indexes) */
+	size_t n_origins;
+	uint64_t payload_bytes;
+};
+
+static int entries_out_of_order(const struct entries *b, size_t i)
 {
-	if (!ss->pull_open || exchange_id != ss->pull_id)
+	const struct wire_entry *p = &b->e[i - 1], *e = &b->e[i];
+
+	if (b->origins == NULL)
+		return e->seq <= p->seq;
+	return bytes_cmp(p->key, p->key_len, e->key, e->key_len) >= 0;
+}
+
+static int on_entries(struct sync_session *ss, const struct entries *b,
+		      struct err *err)
+{
+	size_t i;
+	int rv;
+
+	if (!ss->pull_open || b->exchange_id != ss->pull_id)
 		return err_set(err, RUMOR_EPROTO, "sync: %s for no open "
-			       "exchange", what);
-	if (n == 0)
-		return err_set(err, RUMOR_EPROTO, "sync: empty %s", what);
-	return reserve_versions(ss, n, err);
+			       "exchange", b->what);
+	if (b->n == 0)
+		return err_set(err, RUMOR_EPROTO, "sync: empty %s", b->what);
+	rv = reserve_versions(ss, b->n, err);
+	if (rv != 0)
+		return rv;
+	for (i = 0; i < b->n; i++) {
+		const struct wire_entry *e = &b->e[i];
+
+		if (e->seq == 0 || e->clock == 0)
+			return err_set(err, RUMOR_EPROTO, "sync: %s entry "
+				       "with %s 0", b->what,
+				       e->seq == 0 ? "seq" : "clock");
+		if (i > 0 && entries_out_of_order(b, i))
+			return err_set(err, RUMOR_EPROTO, "sync: %s entries "
+				       "not in increasing %s order", b->what,
+				       b->origins == NULL ? "seq" : "key");
+		assert(b->origins == NULL || e->origin_index < b->n_origins);
+		wire_entry_to_version(b->origins == NULL ? b->origin :
+				      b->origins[e->origin_index], e,
+				      &ss->vs[i]);
+	}
+	return apply_and_ack(ss, b->n, b->payload_bytes, err);
 }
 
 static int on_batch(struct sync_session *ss, const struct wire_batch *b,
 		    struct err *err)
 {
-	uint64_t prev = 0;
-	size_t i;
-	int rv;
+	struct entries en = {
+		.what = "BATCH", .exchange_id = b->exchange_id,
+		.e = b->entries, .n = b->n, .origin = b->origin,
+		.payload_bytes = b->payload_bytes,
+	};
 
-	rv = batch_begin(ss, "BATCH", b->exchange_id, b->n, err);
-	if (rv != 0)
-		return rv;
-	/* Check everything before anything is applied. */
-	for (i = 0; i < b->n; i++) {
-		const struct wire_entry *e = &b->entries[i];
-
-		if (e->seq <= prev)
-			return sync_proto(err, "BATCH entries not in "
-					  "increasing seq order");
-		if (e->clock == 0)
-			return sync_proto(err, "BATCH entry with clock 0");
-		prev = e->seq;
-		wire_entry_to_version(b->origin, e, &ss->vs[i]);
-	}
-	return apply_and_ack(ss, b->n, b->payload_bytes, err);
+	return on_entries(ss, &en, err);
 }
 
 static int on_mbatch(struct sync_session *ss, const struct wire_mbatch *b,
 		     struct err *err)
 {
-	size_t i;
-	int rv;
+	struct entries en = {
+		.what = "MBATCH", .exchange_id = b->exchange_id,
+		.e = b->entries, .n = b->n, .origins = b->origins,
+		.n_origins = b->n_origins, .payload_bytes = b->payload_bytes,
+	};
 
-	rv = batch_begin(ss, "MBATCH", b->exchange_id, b->n, err);
-	if (rv != 0)
-		return rv;
-	/* Check everything before anything is applied. The decoder checked
-	 * the origin indexes. */
-	for (i = 0; i < b->n; i++) {
-		const struct wire_entry *e = &b->entries[i];
-
-		assert(e->origin_index < b->n_origins);
-		if (e->seq == 0)
-			return sync_proto(err, "MBATCH entry with seq 0");
-		if (e->clock == 0)
-			return sync_proto(err, "MBATCH entry with clock 0");
-		if (i > 0 && bytes_cmp(b->entries[i - 1].key,
-				       b->entries[i - 1].key_len, e->key,
-				       e->key_len) >= 0)
-			return sync_proto(err, "MBATCH entries not in "
-					  "increasing key order");
-		wire_entry_to_version(b->origins[e->origin_index], e,
-				      &ss->vs[i]);
-	}
-	return apply_and_ack(ss, b->n, b->payload_bytes, err);
+	return on_entries(ss, &en, err);
 }
 
 static int on_done(struct sync_session *ss, const struct wire_digest *d,
