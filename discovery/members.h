@@ -15,6 +15,13 @@
  *    alive by echo between nodes, nor bring a gone node back.
  *  - States move alive -> suspect -> gone -> forgotten (removed) as time
  *    passes without contact; contact brings any state back to alive.
+ *  - Gone members are not chosen for rounds, but are still redialed with
+ *    a backoff (members_redial), so two nodes that lost each other at
+ *    once find each other again within about gone_after of healing.
+ *  - The identities and addresses survive a restart (members_encode,
+ *    members_load): remembered members come back gone, never contacted,
+ *    so that they block tombstone collection until heard from or
+ *    forgotten.
  */
 #ifndef RUMOR_DISCOVERY_MEMBERS_H
 #define RUMOR_DISCOVERY_MEMBERS_H
@@ -73,6 +80,10 @@ struct member {
 	uint64_t state_since_ms;   /* when the current state began */
 	uint64_t lag;              /* entries it is behind us (from digests) */
 	uint64_t chosen_round;     /* round it was last chosen; 0: never */
+	/* Gone only: when to redial next (0: now) and the last backoff
+	 * (0: none yet). Both reset by contact. */
+	uint64_t next_dial_ms;
+	uint64_t dial_backoff_ms;
 	bool connected;
 };
 
@@ -97,6 +108,11 @@ struct members {
 	struct member *v;          /* array of n, capacity cap */
 	size_t n, cap;
 	uint64_t round;            /* members_choose calls so far */
+	/* Bumped whenever what members_encode writes changes: a member
+	 * added or removed, an address added, replaced or reordered. A
+	 * caller that persists the table compares it with the value it last
+	 * wrote. */
+	uint64_t changes;
 };
 
 /* Prepares an empty table for the node self_id. cfg may be NULL (all
@@ -169,6 +185,40 @@ size_t members_count_state(const struct members *t, enum member_state s);
  * ceil(n / k) consecutive rounds. Returns how many were written. */
 size_t members_choose(struct members *t, size_t k,
 		      uint8_t (*out)[MEMBER_ID_BYTES]);
+
+/* Chooses up to k gone members with an address and no connection whose
+ * redial is due at now_ms (the longest due first), writes their ids to
+ * out and schedules their next redial: the first after suspect_after,
+ * then doubling up to gone_after, each shortened by up to a quarter at
+ * random (from seed; pass io_random bits so that a simulated cluster
+ * replays). Contact resets the backoff. Returns how many were written.
+ * Rounds stay on alive and suspect members (members_choose). */
+size_t members_redial(struct members *t, uint64_t now_ms, uint64_t seed,
+		      size_t k, uint8_t (*out)[MEMBER_ID_BYTES]);
+
+/* The persisted form: a text file, "rumor-members v1\n" then one line
+ * per member: its id in hex and up to MEMBER_ADDRS_MAX triples
+ * " host port source" (source a member_source_name), best first. */
+#define MEMBERS_FILE_MAGIC "rumor-members v1\n"
+/* Longest line: id, a space, and per address a host, a port, a source. */
+#define MEMBERS_LINE_MAX \
+	(2 * MEMBER_ID_BYTES + MEMBER_ADDRS_MAX * (MEMBER_HOST_MAX + 20) + 2)
+
+/* Encodes every member (identities and addresses only) into a new
+ * buffer *out of *len bytes (caller frees with free()). 0, or
+ * RUMOR_ENOMEM (*out NULL). */
+int members_encode(const struct members *t, char **out, size_t *len,
+		   struct err *err);
+
+/* Loads an encoded table (buf of len bytes, untrusted: any bytes) into
+ * an empty table t: each member is added gone, never contacted, first
+ * heard at now_ms, due for a redial. Entries with our own id are
+ * dropped, a repeated id keeps its first line. RUMOR_ECORRUPT (naming
+ * the line) when the text is not a valid encoding or holds more than
+ * max_members entries, RUMOR_EINVAL when t is not empty, RUMOR_ENOMEM;
+ * on error t is left empty. Returns the number of members loaded. */
+int members_load(struct members *t, const char *buf, size_t len,
+		 uint64_t now_ms, struct err *err);
 
 /* One entry of a MEMBERS gossip message. */
 struct member_gossip {

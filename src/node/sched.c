@@ -169,6 +169,25 @@ static void ping_quiet_peers(struct node_net *net, uint64_t now)
 	}
 }
 
+/* Gone members (also those remembered from before a restart) are not
+ * chosen for rounds, but still dialed with a backoff: when two nodes
+ * lost each other at once, nobody else brings them back together. */
+static void redial_gone(struct node_net *net)
+{
+	uint8_t ids[NET_REDIAL_PER_TICK][RUMOR_NODE_ID_BYTES];
+	size_t n;
+
+	/* Randomness only when it can be used: a simulated cluster's
+	 * schedules stay as they were while nobody is gone. */
+	if (members_count_state(&net->members, MEMBER_GONE) == 0)
+		return;
+	n = members_redial(&net->members, net_now_ms(net),
+			   io_random(net->n->io, UINT32_MAX),
+			   NET_REDIAL_PER_TICK, ids);
+	for (size_t i = 0; i < n; i++)
+		peer_dial_member(net, members_find(&net->members, ids[i]));
+}
+
 void sched_tick_cb(struct io_timer *t)
 {
 	struct node_net *net = t->data;
@@ -177,6 +196,8 @@ void sched_tick_cb(struct io_timer *t)
 
 	ping_quiet_peers(net, net_now_ms(net));
 	members_tick(&net->members, net_now_ms(net));
+	redial_gone(net);
+	net_members_save(net);
 	sched_catchup_check(net);
 	err_clear(&err);
 	if (!net->catching_up)

@@ -437,6 +437,288 @@ static void test_simultaneous_dial_rule_is_symmetric(void **state)
 	}
 }
 
+/* ------------------------------------------------------------ redial */
+
+static const struct member *member_of(struct fixture *f, int n)
+{
+	uint8_t id[MEMBER_ID_BYTES];
+
+	id_of(id, n);
+	return members_find(&f->t, id);
+}
+
+static void test_gone_members_are_redialed_not_chosen(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t out[4][MEMBER_ID_BYTES], id[MEMBER_ID_BYTES];
+
+	add(f, 1, MEMBER_VIA_SEED, T0);
+	add(f, 2, MEMBER_VIA_SEED, T0);
+	/* Nothing to redial while they are alive. */
+	assert_int_equal(members_redial(&f->t, T0, 1, 4, out), 0);
+	members_mark_contact(&f->t, member_of(f, 2)->id, T0 + GONE - 1);
+	members_tick(&f->t, T0 + GONE);
+	assert_int_equal(state_of(f, 1), MEMBER_GONE);
+	/* Rounds keep to members that are not gone ... */
+	assert_int_equal(members_choose(&f->t, 4, out), 1);
+	id_of(id, 2);
+	assert_memory_equal(out[0], id, MEMBER_ID_BYTES);
+	/* ... but the gone one is dialed, once, right away. */
+	assert_int_equal(members_redial(&f->t, T0 + GONE, 7, 4, out), 1);
+	id_of(id, 1);
+	assert_memory_equal(out[0], id, MEMBER_ID_BYTES);
+	assert_int_equal(members_redial(&f->t, T0 + GONE, 7, 4, out), 0);
+}
+
+static void test_redial_backs_off_up_to_gone_after(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t out[1][MEMBER_ID_BYTES];
+	uint64_t now = T0 + GONE, prev = 0;
+
+	add(f, 1, MEMBER_VIA_SEED, T0);
+	members_tick(&f->t, now);
+	for (int i = 0; i < 8; i++) {
+		const struct member *m;
+		uint64_t wait;
+
+		assert_int_equal(members_redial(&f->t, now, (uint64_t)i * 977,
+						1, out), 1);
+		m = member_of(f, 1);
+		wait = m->next_dial_ms - now;
+		/* Backoff doubles from suspect_after, capped at gone_after,
+		 * minus up to a quarter of jitter. */
+		assert_true(m->dial_backoff_ms >= SUSPECT);
+		assert_true(m->dial_backoff_ms <= GONE);
+		assert_true(m->dial_backoff_ms >= prev);
+		assert_true(wait <= m->dial_backoff_ms);
+		assert_true(wait >= m->dial_backoff_ms - m->dial_backoff_ms / 4);
+		if (i == 0)
+			assert_int_equal(m->dial_backoff_ms, SUSPECT);
+		if (i >= 2)
+			assert_int_equal(m->dial_backoff_ms, GONE);
+		prev = m->dial_backoff_ms;
+		/* Not due one ms early, due on time. */
+		assert_int_equal(members_redial(&f->t, m->next_dial_ms - 1, 1, 1,
+						out), 0);
+		now = m->next_dial_ms;
+	}
+	/* A healed partition: contact resets the backoff. */
+	members_mark_contact(&f->t, member_of(f, 1)->id, now);
+	assert_int_equal(member_of(f, 1)->dial_backoff_ms, 0);
+	members_tick(&f->t, now + GONE);
+	assert_int_equal(members_redial(&f->t, now + GONE, 3, 1, out), 1);
+	assert_int_equal(member_of(f, 1)->dial_backoff_ms, SUSPECT);
+}
+
+static void test_a_connected_or_addressless_gone_member_is_not_redialed(
+	void **state)
+{
+	struct fixture *f = *state;
+	uint8_t out[2][MEMBER_ID_BYTES], id[MEMBER_ID_BYTES];
+
+	id_of(id, 3);
+	assert_int_equal(members_upsert(&f->t, id, NULL, 0, MEMBER_VIA_PEER, T0,
+					NULL), MEMBERS_ADDED);
+	add(f, 1, MEMBER_VIA_SEED, T0);
+	members_tick(&f->t, T0 + GONE);
+	members_set_connected(&f->t, member_of(f, 1)->id, true);
+	assert_int_equal(members_redial(&f->t, T0 + GONE, 1, 2, out), 0);
+}
+
+/* ------------------------------------------------------------ persisted form */
+
+static struct members *fresh_table(struct fixture *f)
+{
+	static struct members t;
+	struct members_config c = {
+		.suspect_after_ms = SUSPECT,
+		.gone_after_ms = GONE,
+		.forget_after_ms = FORGET,
+		.max_members = 4,
+	};
+
+	assert_int_equal(members_init(&t, f->self, &c, NULL), 0);
+	return &t;
+}
+
+static void test_the_table_survives_encode_and_load(void **state)
+{
+	struct fixture *f = *state;
+	struct members *t = fresh_table(f);
+	uint8_t id[MEMBER_ID_BYTES], out[4][MEMBER_ID_BYTES];
+	char *buf;
+	size_t len;
+
+	add(f, 1, MEMBER_VIA_SEED, T0);
+	id_of(id, 1);
+	assert_int_equal(members_upsert(&f->t, id, "fe80::1", 7001,
+					MEMBER_VIA_GOSSIP, T0, NULL),
+			 MEMBERS_UPDATED);
+	add(f, 2, MEMBER_VIA_MULTICAST, T0);
+	id_of(id, 3);
+	assert_int_equal(members_upsert(&f->t, id, NULL, 0, MEMBER_VIA_PEER, T0,
+					NULL), MEMBERS_ADDED);
+	assert_int_equal(members_encode(&f->t, &buf, &len, NULL), 0);
+	assert_int_equal(members_load(t, buf, len, 5, NULL), 3);
+	free(buf);
+	for (int n = 1; n <= 3; n++) {
+		const struct member *a = member_of(f, n), *b;
+
+		b = members_find(t, a->id);
+		assert_non_null(b);
+		/* Remembered: gone, never contacted, due for a redial. */
+		assert_int_equal(b->state, MEMBER_GONE);
+		assert_int_equal(b->last_contact_ms, 0);
+		assert_int_equal(b->first_heard_ms, 5);
+		assert_false(b->connected);
+		assert_int_equal(b->n_addrs, a->n_addrs);
+		for (size_t i = 0; i < a->n_addrs; i++) {
+			assert_string_equal(b->addrs[i].host, a->addrs[i].host);
+			assert_int_equal(b->addrs[i].port, a->addrs[i].port);
+			assert_int_equal(b->addrs[i].source, a->addrs[i].source);
+		}
+	}
+	assert_int_equal(members_redial(t, 5, 1, 4, out), 2);
+	/* Forgotten after forget_after from the load, like any gone member. */
+	assert_int_equal(members_tick(t, 5 + FORGET), 3);
+	assert_int_equal(members_count(t), 0);
+	members_free(t);
+}
+
+static void test_changes_count_only_what_is_persisted(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t c;
+
+	c = f->t.changes;
+	add(f, 1, MEMBER_VIA_SEED, T0);
+	assert_true(f->t.changes > c);
+	/* The same address stated again, contact, states: no rewrite. */
+	c = f->t.changes;
+	add(f, 1, MEMBER_VIA_SEED, T0 + 10);
+	members_mark_contact(&f->t, member_of(f, 1)->id, T0 + 20);
+	members_tick(&f->t, T0 + 20 + GONE);
+	assert_int_equal(f->t.changes, c);
+	/* Gossip about a gone member changes nothing; a new address
+	 * from the member itself is a change. */
+	assert_int_equal(members_upsert(&f->t, member_of(f, 1)->id, "10.8.8.8",
+					7000, MEMBER_VIA_GOSSIP, T0 + 30, NULL),
+			 MEMBERS_IGNORED);
+	assert_int_equal(f->t.changes, c);
+	members_mark_contact(&f->t, member_of(f, 1)->id, T0 + 40);
+	assert_int_equal(members_upsert(&f->t, member_of(f, 1)->id, "10.9.9.9",
+					7000, MEMBER_VIA_PEER, T0 + 40, NULL),
+			 MEMBERS_UPDATED);
+	assert_true(f->t.changes > c);
+	/* Forgetting is one. */
+	c = f->t.changes;
+	members_tick(&f->t, T0 + 40 + FORGET);
+	assert_int_equal(members_count(&f->t), 0);
+	assert_true(f->t.changes > c);
+}
+
+static const char *const bad_files[] = {
+	"",
+	"rumor-members v2\n",
+	"rumor-members v1",
+	/* No newline at the end: truncated. */
+	"rumor-members v1\n"
+	"0001000000000000000000000000000000000000000000000000000000000000",
+	/* Short id, bad hex. */
+	"rumor-members v1\n0001\n",
+	"rumor-members v1\n"
+	"0g01000000000000000000000000000000000000000000000000000000000000\n",
+	/* Incomplete address, port 0, port too big, bad source. */
+	"rumor-members v1\n"
+	"0001000000000000000000000000000000000000000000000000000000000000 h\n",
+	"rumor-members v1\n"
+	"0001000000000000000000000000000000000000000000000000000000000000"
+	" h 0 seed\n",
+	"rumor-members v1\n"
+	"0001000000000000000000000000000000000000000000000000000000000000"
+	" h 65536 seed\n",
+	"rumor-members v1\n"
+	"0001000000000000000000000000000000000000000000000000000000000000"
+	" h 7000 carrier-pigeon\n",
+	/* Five addresses (at most four). */
+	"rumor-members v1\n"
+	"0001000000000000000000000000000000000000000000000000000000000000"
+	" a 1 seed b 1 seed c 1 seed d 1 seed e 1 seed\n",
+	/* A host of 64 characters. */
+	"rumor-members v1\n"
+	"0001000000000000000000000000000000000000000000000000000000000000"
+	" hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh"
+	" 1 seed\n",
+	/* Two spaces: an empty host. */
+	"rumor-members v1\n"
+	"0001000000000000000000000000000000000000000000000000000000000000"
+	"  1 seed\n",
+};
+
+static void test_a_malformed_file_loads_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct members *t = fresh_table(f);
+	char buf[512];
+	size_t len;
+	struct err err;
+
+	for (size_t i = 0; i < sizeof bad_files / sizeof bad_files[0]; i++) {
+		err_clear(&err);
+		assert_int_equal(members_load(t, bad_files[i],
+					      strlen(bad_files[i]), T0, &err),
+				 RUMOR_ECORRUPT);
+		assert_true(err.msg[0] != '\0');
+		assert_int_equal(members_count(t), 0);
+	}
+	/* A NUL inside a line, after a good line. */
+	len = (size_t)snprintf(buf, sizeof buf, "rumor-members v1\n%s\n%s\n",
+			       "0001000000000000000000000000000000000000000000"
+			       "000000000000000000",
+			       "0002000000000000000000000000000000000000000000"
+			       "000000000000000000 h 1 seed");
+	buf[len - 4] = '\0';
+	assert_int_equal(members_load(t, buf, len, T0, NULL), RUMOR_ECORRUPT);
+	assert_int_equal(members_count(t), 0);
+	members_free(t);
+}
+
+static void test_load_drops_our_id_and_caps_the_count(void **state)
+{
+	struct fixture *f = *state;
+	struct members *t = fresh_table(f);   /* max_members 4 */
+	char buf[2048], hex[2 * MEMBER_ID_BYTES + 1];
+	size_t len = 0;
+	uint8_t id[MEMBER_ID_BYTES];
+
+	len += (size_t)snprintf(buf, sizeof buf, "rumor-members v1\n");
+	/* Ourselves, then 1, 2, 1 again, 3, 4: four members. */
+	for (int k = 0; k < 6; k++) {
+		static const int who[] = { 500, 1, 2, 1, 3, 4 };
+
+		id_of(id, who[k]);
+		for (int j = 0; j < MEMBER_ID_BYTES; j++)
+			snprintf(hex + 2 * j, 3, "%02x", id[j]);
+		len += (size_t)snprintf(buf + len, sizeof buf - len,
+					"%s 10.0.0.%d 7000 peer\n", hex, k + 1);
+	}
+	assert_int_equal(members_load(t, buf, len, T0, NULL), 4);
+	assert_null(members_find(t, f->self));
+	id_of(id, 1);
+	assert_string_equal(members_find(t, id)->addrs[0].host, "10.0.0.2");
+	members_free(t);
+	/* One more member than the table takes: the file is refused. */
+	t = fresh_table(f);
+	id_of(id, 5);
+	for (int j = 0; j < MEMBER_ID_BYTES; j++)
+		snprintf(hex + 2 * j, 3, "%02x", id[j]);
+	len += (size_t)snprintf(buf + len, sizeof buf - len, "%s\n", hex);
+	assert_int_equal(members_load(t, buf, len, T0, NULL), RUMOR_ECORRUPT);
+	assert_int_equal(members_count(t), 0);
+	members_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -457,6 +739,13 @@ int main(void)
 		T(test_choice_never_repeats_within_a_round),
 		T(test_export_lists_alive_and_suspect_only),
 		T(test_simultaneous_dial_rule_is_symmetric),
+		T(test_gone_members_are_redialed_not_chosen),
+		T(test_redial_backs_off_up_to_gone_after),
+		T(test_a_connected_or_addressless_gone_member_is_not_redialed),
+		T(test_the_table_survives_encode_and_load),
+		T(test_changes_count_only_what_is_persisted),
+		T(test_a_malformed_file_loads_nothing),
+		T(test_load_drops_our_id_and_caps_the_count),
 #undef T
 	};
 
