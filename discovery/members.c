@@ -244,6 +244,14 @@ static struct member *slot_new(struct members *t)
 	return &t->v[t->n++];
 }
 
+static bool host_is_visible(const char *host, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (host[i] <= ' ' || host[i] > '~')
+			return false;
+	return true;
+}
+
 int members_upsert(struct members *t,
 		   const uint8_t id[static MEMBER_ID_BYTES], const char *host,
 		   uint16_t port, enum member_source source, uint64_t now_ms,
@@ -260,6 +268,12 @@ int members_upsert(struct members *t,
 			return err_set(err, RUMOR_EINVAL,
 				       "member address host is empty or longer "
 				       "than %d bytes", MEMBER_HOST_MAX - 1);
+		/* Addresses and names are visible ASCII; anything else
+		 * (spaces, newlines) would also break the persisted form. */
+		if (!host_is_visible(host, len))
+			return err_set(err, RUMOR_EINVAL,
+				       "member address host has a character "
+				       "that is not visible ASCII");
 		if (port == 0)
 			return err_set(err, RUMOR_EINVAL,
 				       "member address %s has port 0", host);
@@ -574,11 +588,8 @@ static bool parse_host(const char *s, char host[MEMBER_HOST_MAX])
 {
 	size_t len = strlen(s);
 
-	if (len == 0 || len >= MEMBER_HOST_MAX)
+	if (len == 0 || len >= MEMBER_HOST_MAX || !host_is_visible(s, len))
 		return false;
-	for (size_t i = 0; i < len; i++)
-		if (s[i] <= ' ' || s[i] > '~')
-			return false;
 	memcpy(host, s, len + 1);
 	return true;
 }

@@ -133,8 +133,9 @@ enum members_upsert_result {
 /* Records that id was learned from source at host:port (host NULL: no
  * address, e.g. contact only). A direct source also counts as contact
  * (see members_mark_contact). Gossip follows the rules at the top of
- * this file. Returns a members_upsert_result, or RUMOR_EINVAL (host too
- * long, port 0 with a host) or RUMOR_ENOMEM (table full: max_members
+ * this file. Returns a members_upsert_result, or RUMOR_EINVAL (host empty,
+ * too long or with a character that is not visible ASCII, port 0 with a
+ * host) or RUMOR_ENOMEM (table full: max_members
  * reached and no gone member to evict; or allocation failed); on error
  * the table is unchanged. */
 int members_upsert(struct members *t,

@@ -288,6 +288,14 @@ static void test_bad_addresses_are_refused_and_change_nothing(void **state)
 	assert_int_equal(members_upsert(&f->t, id, "10.0.0.1", 0,
 					MEMBER_VIA_SEED, T0, &e),
 			 RUMOR_EINVAL);
+	/* A host with a space or a newline (it would also break the
+	 * member file). */
+	assert_int_equal(members_upsert(&f->t, id, "a b", 7000,
+					MEMBER_VIA_GOSSIP, T0, &e),
+			 RUMOR_EINVAL);
+	assert_int_equal(members_upsert(&f->t, id, "a\n", 7000,
+					MEMBER_VIA_GOSSIP, T0, &e),
+			 RUMOR_EINVAL);
 	assert_int_equal(members_count(&f->t), 0);
 }
 
