@@ -475,20 +475,37 @@ size_t members_redial(struct members *t, uint64_t now_ms, uint64_t seed,
 	return n;
 }
 
+/* Whether m goes into gossip: alive and suspect members, and gone ones
+ * we knew first hand (contacted, or remembered from before a restart),
+ * so that a node that joins or restarts while a member is away still
+ * learns of it and waits for it before collecting tombstones. A member
+ * known only by gossip is not relayed once gone, so a dead member's
+ * echo dies out as the nodes that knew it forget it. */
+static bool exported(const struct member *m, bool gone_pass)
+{
+	if (m->n_addrs == 0 || (m->state == MEMBER_GONE) != gone_pass)
+		return false;
+	return !gone_pass || m->last_contact_ms != 0 || m->remembered;
+}
+
 size_t members_export(const struct members *t, struct member_gossip *out,
 		      size_t max)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < t->n && n < max; i++) {
-		const struct member *m = &t->v[i];
+	/* Members that are not gone first: they matter most when the list
+	 * is cut at max. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < t->n && n < max; i++) {
+			const struct member *m = &t->v[i];
 
-		if (m->state == MEMBER_GONE || m->n_addrs == 0)
-			continue;
-		memcpy(out[n].id, m->id, MEMBER_ID_BYTES);
-		memcpy(out[n].host, m->addrs[0].host, MEMBER_HOST_MAX);
-		out[n].port = m->addrs[0].port;
-		n++;
+			if (!exported(m, pass == 1))
+				continue;
+			memcpy(out[n].id, m->id, MEMBER_ID_BYTES);
+			memcpy(out[n].host, m->addrs[0].host, MEMBER_HOST_MAX);
+			out[n].port = m->addrs[0].port;
+			n++;
+		}
 	}
 	return n;
 }
@@ -665,6 +682,7 @@ static int load_member(struct members *t, const struct member *parsed,
 		return RUMOR_ENOMEM;
 	*m = *parsed;
 	m->state = MEMBER_GONE;
+	m->remembered = true;
 	m->learned_via = m->n_addrs > 0 ? m->addrs[0].source : MEMBER_VIA_PEER;
 	m->first_heard_ms = now_ms;
 	m->state_since_ms = now_ms;

@@ -12,7 +12,8 @@
  *    member, but never refreshes timers, never changes a state, never
  *    outranks an address learned directly, never adds our own id, and is
  *    ignored for a member that is gone. So gossip cannot keep a dead node
- *    alive by echo between nodes, nor bring a gone node back.
+ *    alive by echo between nodes, nor bring a gone node back. Gone
+ *    members are gossiped only by nodes that knew them first hand.
  *  - States move alive -> suspect -> gone -> forgotten (removed) as time
  *    passes without contact; contact brings any state back to alive.
  *  - Gone members are not chosen for rounds, but are still redialed with
@@ -84,6 +85,7 @@ struct member {
 	 * (0: none yet). Both reset by contact. */
 	uint64_t next_dial_ms;
 	uint64_t dial_backoff_ms;
+	bool remembered;           /* loaded by members_load */
 	bool connected;
 };
 
@@ -228,9 +230,12 @@ struct member_gossip {
 	uint16_t port;
 };
 
-/* Writes up to max entries for alive and suspect members that have an
- * address (their best one) to out; returns how many. Gone members are
- * never exported, so gossip cannot spread them. */
+/* Writes up to max entries for members that have an address (their
+ * best one) to out; returns how many. Alive and suspect members first,
+ * then gone members we knew first hand (contacted, or remembered from
+ * before a restart): a node that joins while a member is away must still
+ * wait for it before collecting tombstones. A gone member known only by
+ * gossip is never exported, so a dead member is not echoed for ever. */
 size_t members_export(const struct members *t, struct member_gossip *out,
 		      size_t max);
 

@@ -394,26 +394,33 @@ static void test_choice_never_repeats_within_a_round(void **state)
 	assert_int_equal(members_choose(&f->t, 0, out), 0);
 }
 
-static void test_export_lists_alive_and_suspect_only(void **state)
+static void test_export_lists_gone_members_known_first_hand_last(
+	void **state)
 {
 	struct fixture *f = *state;
 	struct member_gossip g[8];
 	uint8_t id[MEMBER_ID_BYTES];
 	size_t n;
 
+	add(f, 3, MEMBER_VIA_MULTICAST, T0 - GONE);     /* gone, contacted */
+	add(f, 4, MEMBER_VIA_GOSSIP, T0 - GONE);        /* gone, by gossip */
 	add(f, 1, MEMBER_VIA_MULTICAST, T0);            /* alive */
 	add(f, 2, MEMBER_VIA_MULTICAST, T0 - SUSPECT);  /* suspect */
-	add(f, 3, MEMBER_VIA_MULTICAST, T0 - GONE);     /* gone */
 	members_tick(&f->t, T0);
+	id_of(id, 4);
+	assert_int_equal(members_find(&f->t, id)->state, MEMBER_GONE);
 	n = members_export(&f->t, g, 8);
-	assert_int_equal(n, 2);
+	assert_int_equal(n, 3);
 	for (size_t i = 0; i < n; i++) {
 		int who = g[i].id[0] << 8 | g[i].id[1];
 
-		assert_true(who == 1 || who == 2);
+		/* Not gone first; the gone one we contacted last; the gone
+		 * one we only heard of is not relayed. */
+		assert_true(i < 2 ? who == 1 || who == 2 : who == 3);
 		assert_int_equal(g[i].port, 7000);
 	}
-	assert_int_equal(members_export(&f->t, g, 1), 1);
+	assert_int_equal(members_export(&f->t, g, 2), 2);
+	assert_true(g[0].id[1] != 3 && g[1].id[1] != 3);
 	id_of(id, 3);
 	assert_int_equal(members_find(&f->t, id)->state, MEMBER_GONE);
 }
@@ -588,6 +595,12 @@ static void test_the_table_survives_encode_and_load(void **state)
 		}
 	}
 	assert_int_equal(members_redial(t, 5, 1, 4, out), 2);
+	/* Remembered members are gossiped (those with an address). */
+	{
+		struct member_gossip g[4];
+
+		assert_int_equal(members_export(t, g, 4), 2);
+	}
 	/* Forgotten after forget_after from the load, like any gone member. */
 	assert_int_equal(members_tick(t, 5 + FORGET), 3);
 	assert_int_equal(members_count(t), 0);
@@ -745,7 +758,7 @@ int main(void)
 		T(test_timeouts_must_increase),
 		T(test_choice_covers_every_alive_member_within_n_rounds),
 		T(test_choice_never_repeats_within_a_round),
-		T(test_export_lists_alive_and_suspect_only),
+		T(test_export_lists_gone_members_known_first_hand_last),
 		T(test_simultaneous_dial_rule_is_symmetric),
 		T(test_gone_members_are_redialed_not_chosen),
 		T(test_redial_backs_off_up_to_gone_after),
