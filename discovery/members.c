@@ -120,6 +120,7 @@ static void contact(struct members *t, struct member *m, uint64_t now_ms)
 		m->last_contact_ms = now_ms;
 	m->next_dial_ms = 0;
 	m->dial_backoff_ms = 0;
+	m->redials = 0;
 	set_state(t, m, MEMBER_ALIVE, now_ms);
 }
 
@@ -299,7 +300,10 @@ int members_upsert(struct members *t,
 		return MEMBERS_ADDED;
 	}
 	if (!source_is_direct(source)) {
-		if (m->state == MEMBER_GONE)
+		/* Gossip never changes a gone member's state or timers; its
+		 * address still helps the redials find a member that came
+		 * back elsewhere. */
+		if (m->state == MEMBER_GONE && host == NULL)
 			return MEMBERS_IGNORED;
 	} else {
 		contact(t, m, now_ms);
@@ -470,6 +474,9 @@ size_t members_redial(struct members *t, uint64_t now_ms, uint64_t seed,
 		 * at the same moment do not keep dialing in step. */
 		best->next_dial_ms = now_ms + backoff -
 				     mix64(seed + n) % (backoff / 4 + 1);
+		/* Each redial tries the next address: the best one may be
+		 * stale while gossip knows where the member is now. */
+		best->redial_addr = best->redials++ % best->n_addrs;
 		memcpy(out[n++], best->id, MEMBER_ID_BYTES);
 	}
 	return n;

@@ -10,9 +10,9 @@
  *    from the member) makes a member alive or refreshes its timers.
  *  - Gossip may add a member we have never heard of, and addresses of a
  *    member, but never refreshes timers, never changes a state, never
- *    outranks an address learned directly, never adds our own id, and is
- *    ignored for a member that is gone. So gossip cannot keep a dead node
- *    alive by echo between nodes, nor bring a gone node back. Gone
+ *    outranks an address learned directly, never adds our own id, and
+ *    only adds addresses to a member that is gone. So gossip cannot keep a
+ *    dead node alive by echo between nodes, nor bring a gone node back. Gone
  *    members are gossiped only by nodes that knew them first hand.
  *  - States move alive -> suspect -> gone -> forgotten (removed) as time
  *    passes without contact; contact brings any state back to alive.
@@ -85,6 +85,8 @@ struct member {
 	 * (0: none yet). Both reset by contact. */
 	uint64_t next_dial_ms;
 	uint64_t dial_backoff_ms;
+	uint64_t redials;          /* redials since the last contact */
+	size_t redial_addr;        /* address the last redial is to use */
 	bool remembered;           /* loaded by members_load */
 	bool connected;
 };
@@ -129,7 +131,8 @@ void members_free(struct members *t);
 enum members_upsert_result {
 	MEMBERS_ADDED = 1,       /* a new member */
 	MEMBERS_UPDATED = 2,     /* known: contact and/or address recorded */
-	MEMBERS_IGNORED = 3,     /* our own id, or gossip about a gone node */
+	MEMBERS_IGNORED = 3,     /* our own id, or gossip about a gone node
+				  * without an address */
 };
 
 /* Records that id was learned from source at host:port (host NULL: no
@@ -191,7 +194,8 @@ size_t members_choose(struct members *t, size_t k,
 
 /* Chooses up to k gone members with an address and no connection whose
  * redial is due at now_ms (the longest due first), writes their ids to
- * out and schedules their next redial: the first after suspect_after,
+ * out and schedules their next redial (each redial sets redial_addr to
+ * the next of its addresses, in turn): the first after suspect_after,
  * then doubling up to gone_after, each shortened by up to a quarter at
  * random (from seed; pass io_random bits so that a simulated cluster
  * replays). Contact resets the backoff. Returns how many were written.

@@ -148,9 +148,11 @@ void peer_start_round(struct peer *p);
 /* net->pump_timer: runs the pending sync work of every peer queued for
  * it. */
 void peer_pump_cb(struct io_timer *t);
-/* Dials a member at its best address unless a connection exists. 0, or
- * -1 when there is nothing to dial. */
-int peer_dial_member(struct node_net *net, const struct member *m);
+/* Dials a member at its address number addr (0: the best; past the
+ * last: the best) unless a connection exists. 0, or -1 when there is
+ * nothing to dial. */
+int peer_dial_member(struct node_net *net, const struct member *m,
+		     size_t addr);
 /* Discovery and listener callbacks: arg / data is the node_net. */
 void peer_on_announcement(void *arg, const struct announce *a,
 			  const struct sockaddr *from);

@@ -44,7 +44,8 @@ void sched_round_cb(struct io_timer *t)
 		if (p != NULL)
 			peer_start_round(p);
 		else
-			peer_dial_member(net, members_find(&net->members, ids[i]));
+			peer_dial_member(net, members_find(&net->members, ids[i]),
+					 0);
 	}
 	sched_round(net);
 }
@@ -184,8 +185,11 @@ static void redial_gone(struct node_net *net)
 	n = members_redial(&net->members, net_now_ms(net),
 			   io_random(net->n->io, UINT32_MAX),
 			   NET_REDIAL_PER_TICK, ids);
-	for (size_t i = 0; i < n; i++)
-		peer_dial_member(net, members_find(&net->members, ids[i]));
+	for (size_t i = 0; i < n; i++) {
+		const struct member *m = members_find(&net->members, ids[i]);
+
+		peer_dial_member(net, m, m->redial_addr);
+	}
 }
 
 void sched_tick_cb(struct io_timer *t)

@@ -672,6 +672,19 @@ static void saved_step(void *arg)
 	run_once(((struct saved_wait *)arg)->c);
 }
 
+static int node0_holds_the_deletion(void *arg)
+{
+	struct want *w = arg;
+	struct rumor_stats st = RUMOR_STATS_INIT;
+	void *v = NULL;
+	size_t len;
+	int rv = rumor_get(w->c->nodes[0], w->key, strlen(w->key), &v, &len);
+
+	rumor_free(v);
+	assert_int_equal(rumor_stats(w->c->nodes[0], &st), 0);
+	return rv == RUMOR_ENOTFOUND && st.tombstones == 1;
+}
+
 /* A node restarted without seeds or multicast still knows its members
  * (they block tombstone collection until heard from) and dials them
  * again: the one still running answers, the one that is down stays
@@ -682,7 +695,10 @@ static void test_a_restarted_node_remembers_and_redials_its_members(
 	struct cluster c;
 	struct saved_wait sw = {&c, 1, 3};
 	struct refused_wait w = {&c, 1, 2, 2, 0, NULL};
+	struct want kw = {&c, "k", NULL};
+	struct rumor_stats rs = RUMOR_STATS_INIT;
 	struct node_status st;
+	const char *seed[1];
 
 	(void)state;
 	cluster_start(&c, 3);
@@ -702,6 +718,18 @@ static void test_a_restarted_node_remembers_and_redials_its_members(
 		fail_msg("node 1 did not redial node 0 after its restart");
 	node_get_status(c.nodes[1], &st);
 	assert_int_equal(st.peers_alive, 1);
+	/* A deletion is kept while the remembered node 2 is away, and
+	 * collected everywhere once it is back and has seen it. */
+	assert_int_equal(rumor_put(c.nodes[1], "k", 1, "v", 1), 0);
+	assert_int_equal(rumor_del(c.nodes[1], "k", 1), 0);
+	if (!tu_wait_for(node0_holds_the_deletion, step, &kw, DEADLINE_MS))
+		fail_msg("the deletion did not reach node 0");
+	assert_int_equal(rumor_stats(c.nodes[1], &rs), 0);
+	assert_int_equal(rs.tombstones, 1);
+	seed[0] = c.addrs[0];
+	assert_int_equal(open_node(&c, 2, seed, 1), 0);
+	if (!tu_wait_for(no_tombstones_left, step, &kw, DEADLINE_MS))
+		fail_msg("the deletion was not collected once node 2 came back");
 	cluster_stop(&c);
 }
 

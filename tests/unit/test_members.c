@@ -178,11 +178,44 @@ static void test_gossip_cannot_resurrect_a_gone_member(void **state)
 	id_of(id, 1);
 	add(f, 1, MEMBER_VIA_MULTICAST, T0);
 	members_tick(&f->t, T0 + GONE);
+	assert_int_equal(members_upsert(&f->t, id, NULL, 0, MEMBER_VIA_GOSSIP,
+					T0 + GONE + 1, NULL),
+			 MEMBERS_IGNORED);
+	/* A new address is kept for the redials, nothing else changes. */
 	assert_int_equal(members_upsert(&f->t, id, "10.9.9.9", 7001,
 					MEMBER_VIA_GOSSIP, T0 + GONE + 1, NULL),
-			 MEMBERS_IGNORED);
+			 MEMBERS_UPDATED);
 	assert_int_equal(state_of(f, 1), MEMBER_GONE);
-	assert_int_equal(members_find(&f->t, id)->n_addrs, 1);
+	assert_int_equal(members_find(&f->t, id)->last_contact_ms, T0);
+	assert_int_equal(members_find(&f->t, id)->n_addrs, 2);
+	assert_int_equal(members_tick(&f->t, T0 + FORGET), 1);
+	assert_null(members_find(&f->t, id));
+}
+
+static void test_redials_take_each_address_in_turn(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t id[MEMBER_ID_BYTES], out[1][MEMBER_ID_BYTES];
+	uint64_t now = T0 + GONE;
+	int seen[2] = {0, 0};
+
+	id_of(id, 1);
+	add(f, 1, MEMBER_VIA_SEED, T0);
+	members_tick(&f->t, now);
+	assert_int_equal(members_upsert(&f->t, id, "10.9.9.9", 7001,
+					MEMBER_VIA_GOSSIP, now, NULL),
+			 MEMBERS_UPDATED);
+	for (int i = 0; i < 4; i++) {
+		const struct member *m;
+
+		assert_int_equal(members_redial(&f->t, now, 5, 1, out), 1);
+		m = members_find(&f->t, id);
+		assert_true(m->redial_addr < m->n_addrs);
+		seen[m->redial_addr]++;
+		now = m->next_dial_ms;
+	}
+	assert_int_equal(seen[0], 2);
+	assert_int_equal(seen[1], 2);
 }
 
 static void test_gossip_does_not_refresh_timers(void **state)
@@ -621,13 +654,15 @@ static void test_changes_count_only_what_is_persisted(void **state)
 	members_mark_contact(&f->t, member_of(f, 1)->id, T0 + 20);
 	members_tick(&f->t, T0 + 20 + GONE);
 	assert_int_equal(f->t.changes, c);
-	/* Gossip about a gone member changes nothing; a new address
-	 * from the member itself is a change. */
+	/* A new address is a change, from gossip (even about a gone
+	 * member) or from the member itself. */
 	assert_int_equal(members_upsert(&f->t, member_of(f, 1)->id, "10.8.8.8",
 					7000, MEMBER_VIA_GOSSIP, T0 + 30, NULL),
-			 MEMBERS_IGNORED);
-	assert_int_equal(f->t.changes, c);
+			 MEMBERS_UPDATED);
+	assert_true(f->t.changes > c);
+	c = f->t.changes;
 	members_mark_contact(&f->t, member_of(f, 1)->id, T0 + 40);
+	assert_int_equal(f->t.changes, c);
 	assert_int_equal(members_upsert(&f->t, member_of(f, 1)->id, "10.9.9.9",
 					7000, MEMBER_VIA_PEER, T0 + 40, NULL),
 			 MEMBERS_UPDATED);
@@ -750,6 +785,7 @@ int main(void)
 		T(test_sync_records_time_and_counts_as_contact),
 		T(test_gossip_cannot_resurrect_a_gone_member),
 		T(test_gossip_does_not_refresh_timers),
+		T(test_redials_take_each_address_in_turn),
 		T(test_gossip_never_outranks_a_direct_address),
 		T(test_gossip_never_adds_our_own_id),
 		T(test_gossip_learned_member_times_out_unless_contacted),
