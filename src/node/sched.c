@@ -3,7 +3,8 @@
  * sched: when a node reconciles. Paced rounds with a few members, a push
  * to every connected peer after local writes, catch-up before local
  * writes, and the tick: pings on quiet connections, member states,
- * tombstone collection.
+ * redials of gone members, saving the member table, tombstone
+ * collection.
  */
 #include <string.h>
 
