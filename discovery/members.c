@@ -3,6 +3,7 @@
 #include "discovery/members.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,6 +118,9 @@ static void contact(struct members *t, struct member *m, uint64_t now_ms)
 {
 	if (now_ms > m->last_contact_ms)
 		m->last_contact_ms = now_ms;
+	m->next_dial_ms = 0;
+	m->dial_backoff_ms = 0;
+	m->redials = 0;
 	set_state(t, m, MEMBER_ALIVE, now_ms);
 }
 
@@ -145,11 +149,27 @@ static void addrs_sort(struct member *m)
 	}
 }
 
-static void addr_record(struct member *m, const char *host, uint16_t port,
+/* Whether m's best address is host:port with source. */
+static bool addr_is_best(const struct member *m, const char *host,
+			 uint16_t port, enum member_source source)
+{
+	return m->n_addrs > 0 && m->addrs[0].port == port &&
+	       m->addrs[0].source == source &&
+	       strcmp(m->addrs[0].host, host) == 0;
+}
+
+/* Records host:port of m. Bumps t->changes when the persisted form
+ * changes: an address added or replaced, or another best address. */
+static void addr_record(struct members *t, struct member *m,
+			const char *host, uint16_t port,
 			enum member_source source, uint64_t now_ms)
 {
 	struct member_addr n = { .port = port, .source = source,
 				 .learned_ms = now_ms };
+	struct member_addr best = { .port = 0 };
+
+	if (m->n_addrs > 0)
+		best = m->addrs[0];
 
 	for (size_t i = 0; i < m->n_addrs; i++) {
 		struct member_addr *a = &m->addrs[i];
@@ -163,6 +183,8 @@ static void addr_record(struct member *m, const char *host, uint16_t port,
 		a->source = source;
 		a->learned_ms = now_ms;
 		addrs_sort(m);
+		if (!addr_is_best(m, best.host, best.port, best.source))
+			t->changes++;
 		return;
 	}
 	strcpy(n.host, host);
@@ -178,6 +200,7 @@ static void addr_record(struct member *m, const char *host, uint16_t port,
 		*worst = n;
 	}
 	addrs_sort(m);
+	t->changes++;
 }
 
 /* Removes t->v[i] (swap with the last). */
@@ -189,6 +212,7 @@ static void remove_at(struct members *t, size_t i)
 				 true);
 	t->v[i] = t->v[t->n - 1];
 	t->n--;
+	t->changes++;
 }
 
 /* A slot for a new member, or NULL (table full of non-gone members, or
@@ -221,6 +245,14 @@ static struct member *slot_new(struct members *t)
 	return &t->v[t->n++];
 }
 
+static bool host_is_visible(const char *host, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (host[i] <= ' ' || host[i] > '~')
+			return false;
+	return true;
+}
+
 int members_upsert(struct members *t,
 		   const uint8_t id[static MEMBER_ID_BYTES], const char *host,
 		   uint16_t port, enum member_source source, uint64_t now_ms,
@@ -237,6 +269,12 @@ int members_upsert(struct members *t,
 			return err_set(err, RUMOR_EINVAL,
 				       "member address host is empty or longer "
 				       "than %d bytes", MEMBER_HOST_MAX - 1);
+		/* Addresses and names are visible ASCII; anything else
+		 * (spaces, newlines) would also break the persisted form. */
+		if (!host_is_visible(host, len))
+			return err_set(err, RUMOR_EINVAL,
+				       "member address host has a character "
+				       "that is not visible ASCII");
 		if (port == 0)
 			return err_set(err, RUMOR_EINVAL,
 				       "member address %s has port 0", host);
@@ -256,18 +294,22 @@ int members_upsert(struct members *t,
 		m->state_since_ms = now_ms;
 		if (source_is_direct(source))
 			m->last_contact_ms = now_ms;
+		t->changes++;
 		if (host != NULL)
-			addr_record(m, host, port, source, now_ms);
+			addr_record(t, m, host, port, source, now_ms);
 		return MEMBERS_ADDED;
 	}
 	if (!source_is_direct(source)) {
-		if (m->state == MEMBER_GONE)
+		/* Gossip never changes a gone member's state or timers; its
+		 * address still helps the redials find a member that came
+		 * back elsewhere. */
+		if (m->state == MEMBER_GONE && host == NULL)
 			return MEMBERS_IGNORED;
 	} else {
 		contact(t, m, now_ms);
 	}
 	if (host != NULL)
-		addr_record(m, host, port, source, now_ms);
+		addr_record(t, m, host, port, source, now_ms);
 	return MEMBERS_UPDATED;
 }
 
@@ -384,20 +426,93 @@ size_t members_choose(struct members *t, size_t k,
 	return n;
 }
 
+/* A well-mixed 64-bit value of x (splitmix64's finaliser): the jitter of
+ * each redial from one seed. */
+static uint64_t mix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+static bool redial_due(const struct member *m, uint64_t now_ms)
+{
+	return m->state == MEMBER_GONE && !m->connected && m->n_addrs > 0 &&
+	       m->next_dial_ms <= now_ms;
+}
+
+size_t members_redial(struct members *t, uint64_t now_ms, uint64_t seed,
+		      size_t k, uint8_t (*out)[MEMBER_ID_BYTES])
+{
+	size_t n = 0;
+
+	/* A pick's next redial is in the future, which takes it out of
+	 * this call. O(n k), and k is small. */
+	while (n < k) {
+		struct member *best = NULL;
+		uint64_t backoff;
+
+		for (size_t i = 0; i < t->n; i++) {
+			struct member *m = &t->v[i];
+
+			if (!redial_due(m, now_ms))
+				continue;
+			if (best == NULL || m->next_dial_ms < best->next_dial_ms ||
+			    (m->next_dial_ms == best->next_dial_ms &&
+			     memcmp(m->id, best->id, MEMBER_ID_BYTES) < 0))
+				best = m;
+		}
+		if (best == NULL)
+			break;
+		backoff = best->dial_backoff_ms == 0 ? t->cfg.suspect_after_ms
+						     : 2 * best->dial_backoff_ms;
+		if (backoff > t->cfg.gone_after_ms)
+			backoff = t->cfg.gone_after_ms;
+		best->dial_backoff_ms = backoff;
+		/* Up to a quarter earlier, so that nodes that lost each other
+		 * at the same moment do not keep dialing in step. */
+		best->next_dial_ms = now_ms + backoff -
+				     mix64(seed + n) % (backoff / 4 + 1);
+		/* Each redial tries the next address: the best one may be
+		 * stale while gossip knows where the member is now. */
+		best->redial_addr = best->redials++ % best->n_addrs;
+		memcpy(out[n++], best->id, MEMBER_ID_BYTES);
+	}
+	return n;
+}
+
+/* Whether m goes into gossip: alive and suspect members, and gone ones
+ * we knew first hand (contacted, or remembered from before a restart),
+ * so that a node that joins or restarts while a member is away still
+ * learns of it and waits for it before collecting tombstones. A member
+ * known only by gossip is not relayed once gone, so a dead member's
+ * echo dies out as the nodes that knew it forget it. */
+static bool exported(const struct member *m, bool gone_pass)
+{
+	if (m->n_addrs == 0 || (m->state == MEMBER_GONE) != gone_pass)
+		return false;
+	return !gone_pass || m->last_contact_ms != 0 || m->remembered;
+}
+
 size_t members_export(const struct members *t, struct member_gossip *out,
 		      size_t max)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < t->n && n < max; i++) {
-		const struct member *m = &t->v[i];
+	/* Members that are not gone first: they matter most when the list
+	 * is cut at max. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < t->n && n < max; i++) {
+			const struct member *m = &t->v[i];
 
-		if (m->state == MEMBER_GONE || m->n_addrs == 0)
-			continue;
-		memcpy(out[n].id, m->id, MEMBER_ID_BYTES);
-		memcpy(out[n].host, m->addrs[0].host, MEMBER_HOST_MAX);
-		out[n].port = m->addrs[0].port;
-		n++;
+			if (!exported(m, pass == 1))
+				continue;
+			memcpy(out[n].id, m->id, MEMBER_ID_BYTES);
+			memcpy(out[n].host, m->addrs[0].host, MEMBER_HOST_MAX);
+			out[n].port = m->addrs[0].port;
+			n++;
+		}
 	}
 	return n;
 }
@@ -410,4 +525,234 @@ bool members_keep_connection(const uint8_t self[static MEMBER_ID_BYTES],
 	const uint8_t *other = we_dialed ? peer : self;
 
 	return memcmp(dialer, other, MEMBER_ID_BYTES) < 0;
+}
+
+/* ------------------------------------------------------------ persisted form */
+
+static const char hex_digits[] = "0123456789abcdef";
+
+int members_encode(const struct members *t, char **out, size_t *len,
+		   struct err *err)
+{
+	size_t cap = sizeof MEMBERS_FILE_MAGIC + t->n * MEMBERS_LINE_MAX;
+	char *buf = malloc(cap);
+	size_t o;
+
+	*out = NULL;
+	*len = 0;
+	if (buf == NULL)
+		return err_set(err, RUMOR_ENOMEM, "out of memory");
+	o = (size_t)snprintf(buf, cap, "%s", MEMBERS_FILE_MAGIC);
+	for (size_t i = 0; i < t->n; i++) {
+		const struct member *m = &t->v[i];
+
+		for (size_t j = 0; j < MEMBER_ID_BYTES; j++) {
+			buf[o++] = hex_digits[m->id[j] >> 4];
+			buf[o++] = hex_digits[m->id[j] & 15];
+		}
+		/* Hosts are checked (length, no spaces) before they enter
+		 * the table, so a line never exceeds MEMBERS_LINE_MAX. */
+		for (size_t j = 0; j < m->n_addrs; j++)
+			o += (size_t)snprintf(buf + o, cap - o, " %s %u %s",
+					      m->addrs[j].host,
+					      (unsigned)m->addrs[j].port,
+					      member_source_name(m->addrs[j].source));
+		buf[o++] = '\n';
+		assert(o < cap);
+	}
+	*out = buf;
+	*len = o;
+	return 0;
+}
+
+/* The next space-separated token of *p (advanced past it), or NULL. */
+static char *next_token(char **p)
+{
+	char *s = *p, *e;
+
+	if (*s == '\0')
+		return NULL;
+	e = strchr(s, ' ');
+	if (e == NULL) {
+		*p = s + strlen(s);
+	} else {
+		*e = '\0';
+		*p = e + 1;
+	}
+	return s;
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool parse_id(const char *s, uint8_t id[MEMBER_ID_BYTES])
+{
+	if (strlen(s) != 2 * MEMBER_ID_BYTES)
+		return false;
+	for (size_t i = 0; i < MEMBER_ID_BYTES; i++) {
+		int hi = hex_value(s[2 * i]), lo = hex_value(s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return false;
+		id[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return true;
+}
+
+/* host: 1..MEMBER_HOST_MAX-1 visible ASCII characters. */
+static bool parse_host(const char *s, char host[MEMBER_HOST_MAX])
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len >= MEMBER_HOST_MAX || !host_is_visible(s, len))
+		return false;
+	memcpy(host, s, len + 1);
+	return true;
+}
+
+static bool parse_port(const char *s, uint16_t *port)
+{
+	unsigned long v = 0;
+	size_t len = strlen(s);
+
+	if (len == 0 || len > 5)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v == 0 || v > 65535)
+		return false;
+	*port = (uint16_t)v;
+	return true;
+}
+
+static bool parse_source(const char *s, enum member_source *src)
+{
+	for (int i = MEMBER_VIA_MULTICAST; i <= MEMBER_VIA_GOSSIP; i++) {
+		if (strcmp(s, member_source_name((enum member_source)i)) == 0) {
+			*src = (enum member_source)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Parses one line (NUL-terminated, without its newline; modified) into
+ * m: id and addresses, nothing else set. */
+static bool parse_line(char *line, struct member *m)
+{
+	char *p = line, *tok = next_token(&p);
+
+	memset(m, 0, sizeof *m);
+	if (tok == NULL || !parse_id(tok, m->id))
+		return false;
+	while ((tok = next_token(&p)) != NULL) {
+		struct member_addr *a;
+		char *port, *src;
+
+		if (m->n_addrs == MEMBER_ADDRS_MAX)
+			return false;
+		a = &m->addrs[m->n_addrs++];
+		port = next_token(&p);
+		src = next_token(&p);
+		if (port == NULL || src == NULL || !parse_host(tok, a->host) ||
+		    !parse_port(port, &a->port) || !parse_source(src, &a->source))
+			return false;
+	}
+	return true;
+}
+
+/* Adds a parsed member to the table as remembered: gone, never
+ * contacted, due for a redial. 1 added, 0 dropped, RUMOR_ENOMEM. */
+static int load_member(struct members *t, const struct member *parsed,
+		       uint64_t now_ms)
+{
+	struct member *m;
+
+	if (memcmp(parsed->id, t->self_id, MEMBER_ID_BYTES) == 0 ||
+	    find(t, parsed->id) != NULL)
+		return 0;
+	if (t->n >= t->cfg.max_members)
+		return RUMOR_ECORRUPT;
+	m = slot_new(t);
+	if (m == NULL)
+		return RUMOR_ENOMEM;
+	*m = *parsed;
+	m->state = MEMBER_GONE;
+	m->remembered = true;
+	m->learned_via = m->n_addrs > 0 ? m->addrs[0].source : MEMBER_VIA_PEER;
+	m->first_heard_ms = now_ms;
+	m->state_since_ms = now_ms;
+	for (size_t i = 0; i < m->n_addrs; i++)
+		m->addrs[i].learned_ms = now_ms;
+	addrs_sort(m);
+	return 1;
+}
+
+int members_load(struct members *t, const char *buf, size_t len,
+		 uint64_t now_ms, struct err *err)
+{
+	static const char magic[] = MEMBERS_FILE_MAGIC;
+	char line[MEMBERS_LINE_MAX + 1];
+	struct member parsed;
+	size_t off = sizeof magic - 1, lineno = 1;
+	int rv = 0, loaded = 0;
+
+	if (t->n != 0)
+		return err_set(err, RUMOR_EINVAL,
+			       "members_load needs an empty table");
+	if (len < off || memcmp(buf, magic, off) != 0)
+		return err_set(err, RUMOR_ECORRUPT,
+			       "not a member list (no \"rumor-members v1\" line)");
+	while (off < len) {
+		const char *nl = memchr(buf + off, '\n', len - off);
+		size_t n;
+
+		lineno++;
+		if (nl == NULL) {
+			rv = err_set(err, RUMOR_ECORRUPT,
+				     "line %zu: no newline (truncated?)", lineno);
+			break;
+		}
+		n = (size_t)(nl - (buf + off));
+		if (n > MEMBERS_LINE_MAX || memchr(buf + off, '\0', n) != NULL) {
+			rv = err_set(err, RUMOR_ECORRUPT,
+				     "line %zu: too long or not text", lineno);
+			break;
+		}
+		memcpy(line, buf + off, n);
+		line[n] = '\0';
+		off += n + 1;
+		if (!parse_line(line, &parsed)) {
+			rv = err_set(err, RUMOR_ECORRUPT,
+				     "line %zu: not \"ID [HOST PORT SOURCE]...\"",
+				     lineno);
+			break;
+		}
+		rv = load_member(t, &parsed, now_ms);
+		if (rv < 0) {
+			rv = rv == RUMOR_ENOMEM
+				? err_set(err, rv, "out of memory")
+				: err_set(err, rv, "line %zu: more than %zu members",
+					  lineno, t->cfg.max_members);
+			break;
+		}
+		loaded += rv;
+		rv = 0;
+	}
+	if (rv != 0) {
+		t->n = 0;
+		return rv;
+	}
+	return loaded;
 }

@@ -10,11 +10,19 @@
  *    from the member) makes a member alive or refreshes its timers.
  *  - Gossip may add a member we have never heard of, and addresses of a
  *    member, but never refreshes timers, never changes a state, never
- *    outranks an address learned directly, never adds our own id, and is
- *    ignored for a member that is gone. So gossip cannot keep a dead node
- *    alive by echo between nodes, nor bring a gone node back.
+ *    outranks an address learned directly, never adds our own id, and
+ *    only adds addresses to a member that is gone. So gossip cannot keep a
+ *    dead node alive by echo between nodes, nor bring a gone node back. Gone
+ *    members are gossiped only by nodes that knew them first hand.
  *  - States move alive -> suspect -> gone -> forgotten (removed) as time
  *    passes without contact; contact brings any state back to alive.
+ *  - Gone members are not chosen for rounds, but are still redialed with
+ *    a backoff (members_redial), so two nodes that lost each other at
+ *    once find each other again within about gone_after of healing.
+ *  - The identities and addresses survive a restart (members_encode,
+ *    members_load): remembered members come back gone, never contacted,
+ *    so that they block tombstone collection until heard from or
+ *    forgotten.
  */
 #ifndef RUMOR_DISCOVERY_MEMBERS_H
 #define RUMOR_DISCOVERY_MEMBERS_H
@@ -73,6 +81,13 @@ struct member {
 	uint64_t state_since_ms;   /* when the current state began */
 	uint64_t lag;              /* entries it is behind us (from digests) */
 	uint64_t chosen_round;     /* round it was last chosen; 0: never */
+	/* Gone only: when to redial next (0: now) and the last backoff
+	 * (0: none yet). Both reset by contact. */
+	uint64_t next_dial_ms;
+	uint64_t dial_backoff_ms;
+	uint64_t redials;          /* redials since the last contact */
+	size_t redial_addr;        /* address the last redial is to use */
+	bool remembered;           /* loaded by members_load */
 	bool connected;
 };
 
@@ -97,6 +112,11 @@ struct members {
 	struct member *v;          /* array of n, capacity cap */
 	size_t n, cap;
 	uint64_t round;            /* members_choose calls so far */
+	/* Bumped whenever what members_encode writes changes: a member
+	 * added or removed, an address added, replaced or reordered. A
+	 * caller that persists the table compares it with the value it last
+	 * wrote. */
+	uint64_t changes;
 };
 
 /* Prepares an empty table for the node self_id. cfg may be NULL (all
@@ -111,14 +131,16 @@ void members_free(struct members *t);
 enum members_upsert_result {
 	MEMBERS_ADDED = 1,       /* a new member */
 	MEMBERS_UPDATED = 2,     /* known: contact and/or address recorded */
-	MEMBERS_IGNORED = 3,     /* our own id, or gossip about a gone node */
+	MEMBERS_IGNORED = 3,     /* our own id, or gossip about a gone node
+				  * without an address */
 };
 
 /* Records that id was learned from source at host:port (host NULL: no
  * address, e.g. contact only). A direct source also counts as contact
  * (see members_mark_contact). Gossip follows the rules at the top of
- * this file. Returns a members_upsert_result, or RUMOR_EINVAL (host too
- * long, port 0 with a host) or RUMOR_ENOMEM (table full: max_members
+ * this file. Returns a members_upsert_result, or RUMOR_EINVAL (host empty,
+ * too long or with a character that is not visible ASCII, port 0 with a
+ * host) or RUMOR_ENOMEM (table full: max_members
  * reached and no gone member to evict; or allocation failed); on error
  * the table is unchanged. */
 int members_upsert(struct members *t,
@@ -170,6 +192,41 @@ size_t members_count_state(const struct members *t, enum member_state s);
 size_t members_choose(struct members *t, size_t k,
 		      uint8_t (*out)[MEMBER_ID_BYTES]);
 
+/* Chooses up to k gone members with an address and no connection whose
+ * redial is due at now_ms (the longest due first), writes their ids to
+ * out and schedules their next redial (each redial sets redial_addr to
+ * the next of its addresses, in turn): the first after suspect_after,
+ * then doubling up to gone_after, each shortened by up to a quarter at
+ * random (from seed; pass io_random bits so that a simulated cluster
+ * replays). Contact resets the backoff. Returns how many were written.
+ * Rounds stay on alive and suspect members (members_choose). */
+size_t members_redial(struct members *t, uint64_t now_ms, uint64_t seed,
+		      size_t k, uint8_t (*out)[MEMBER_ID_BYTES]);
+
+/* The persisted form: a text file, "rumor-members v1\n" then one line
+ * per member: its id in hex and up to MEMBER_ADDRS_MAX triples
+ * " host port source" (source a member_source_name), best first. */
+#define MEMBERS_FILE_MAGIC "rumor-members v1\n"
+/* Longest line: id, a space, and per address a host, a port, a source. */
+#define MEMBERS_LINE_MAX \
+	(2 * MEMBER_ID_BYTES + MEMBER_ADDRS_MAX * (MEMBER_HOST_MAX + 20) + 2)
+
+/* Encodes every member (identities and addresses only) into a new
+ * buffer *out of *len bytes (caller frees with free()). 0, or
+ * RUMOR_ENOMEM (*out NULL). */
+int members_encode(const struct members *t, char **out, size_t *len,
+		   struct err *err);
+
+/* Loads an encoded table (buf of len bytes, untrusted: any bytes) into
+ * an empty table t: each member is added gone, never contacted, first
+ * heard at now_ms, due for a redial. Entries with our own id are
+ * dropped, a repeated id keeps its first line. RUMOR_ECORRUPT (naming
+ * the line) when the text is not a valid encoding or holds more than
+ * max_members entries, RUMOR_EINVAL when t is not empty, RUMOR_ENOMEM;
+ * on error t is left empty. Returns the number of members loaded. */
+int members_load(struct members *t, const char *buf, size_t len,
+		 uint64_t now_ms, struct err *err);
+
 /* One entry of a MEMBERS gossip message. */
 struct member_gossip {
 	uint8_t id[MEMBER_ID_BYTES];
@@ -177,9 +234,12 @@ struct member_gossip {
 	uint16_t port;
 };
 
-/* Writes up to max entries for alive and suspect members that have an
- * address (their best one) to out; returns how many. Gone members are
- * never exported, so gossip cannot spread them. */
+/* Writes up to max entries for members that have an address (their
+ * best one) to out; returns how many. Alive and suspect members first,
+ * then gone members we knew first hand (contacted, or remembered from
+ * before a restart): a node that joins while a member is away must still
+ * wait for it before collecting tombstones. A gone member known only by
+ * gossip is never exported, so a dead member is not echoed for ever. */
 size_t members_export(const struct members *t, struct member_gossip *out,
 		      size_t max);
 

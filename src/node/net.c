@@ -3,16 +3,171 @@
  * net: the network side of a node: start (listener, multicast, seeds,
  * timers), reload (trusted keys, seeds) and close. Connections are in
  * peer.c, the schedule in sched.c, requests in request.c, reports in
- * status.c.
+ * status.c. The member table survives restarts in DATA/members.
  */
 #include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "discovery/multicast.h"
 #include "discovery/seeds.h"
 #include "node/net_int.h"
+
+/* ------------------------------------------------------------ member file */
+
+/* DATA/members in buf; false when it does not fit. */
+static bool members_path(const struct node_net *net, char *buf, size_t len,
+			 const char *suffix)
+{
+	int w = snprintf(buf, len, "%s/%s%s", net->n->data_dir,
+			 NET_MEMBERS_FILE, suffix);
+
+	return w > 0 && (size_t)w < len;
+}
+
+/* Reads at most max bytes of path into a new buffer (caller frees).
+ * RUMOR_ENOTFOUND when the file does not exist. */
+static int read_small_file(const char *path, size_t max, char **out,
+			   size_t *len, struct err *err)
+{
+	struct stat st;
+	char *buf;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ENOENT
+			? RUMOR_ENOTFOUND
+			: err_set(err, RUMOR_EIO, "open: %s", strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size > max) {
+		close(fd);
+		return err_set(err, RUMOR_ECORRUPT,
+			       "not a regular file of at most %zu bytes", max);
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL) {
+		close(fd);
+		return err_set(err, RUMOR_ENOMEM, "out of memory");
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	*out = buf;
+	*len = got;
+	return 0;
+}
+
+/* Loads DATA/members into the empty table. The file is input like any
+ * other: unreadable or malformed, it is logged and ignored, and the node
+ * starts with an empty table (as before the file existed). */
+static void net_members_load(struct node_net *net)
+{
+	char path[4096];
+	char *buf = NULL;
+	size_t len = 0;
+	struct err err;
+	int rv;
+
+	if (!members_path(net, path, sizeof path, ""))
+		return;
+	err_clear(&err);
+	rv = read_small_file(path, sizeof MEMBERS_FILE_MAGIC +
+				   net->members.cfg.max_members * MEMBERS_LINE_MAX,
+			     &buf, &len, &err);
+	if (rv == 0)
+		rv = members_load(&net->members, buf, len, net_now_ms(net), &err);
+	free(buf);
+	if (rv > 0)
+		node_log(net->n, RUMOR_LOG_INFO,
+			 "remembered %d members from %s", rv, path);
+	else if (rv != RUMOR_ENOTFOUND)
+		node_log(net->n, RUMOR_LOG_WARN,
+			 "ignoring the member list %s: %s; starting with an empty member table",
+			 path, err.msg);
+	net->members_saved = net->members.changes;
+}
+
+/* Writes buf to path atomically: a temporary file, fsync, rename, fsync
+ * of the directory. */
+static int write_atomic(const char *path, const char *tmp, const char *dir,
+			const char *buf, size_t len, struct err *err)
+{
+	size_t done = 0;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		      0600);
+
+	if (fd < 0)
+		return err_set(err, RUMOR_EIO, "%s: %s", tmp, strerror(errno));
+	while (done < len) {
+		ssize_t w = write(fd, buf + done, len - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		done += (size_t)w;
+	}
+	if (done < len || fsync(fd) != 0) {
+		err_set(err, RUMOR_EIO, "%s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return RUMOR_EIO;
+	}
+	if (close(fd) != 0 || rename(tmp, path) != 0) {
+		err_set(err, RUMOR_EIO, "%s: %s", path, strerror(errno));
+		unlink(tmp);
+		return RUMOR_EIO;
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+	return 0;
+}
+
+void net_members_save(struct node_net *net)
+{
+	char path[4096], tmp[4096];
+	char *buf = NULL;
+	size_t len = 0;
+	struct err err;
+	int rv;
+
+	if (net->members.changes == net->members_saved)
+		return;
+	err_clear(&err);
+	if (!members_path(net, path, sizeof path, "") ||
+	    !members_path(net, tmp, sizeof tmp, ".tmp"))
+		rv = err_set(&err, RUMOR_EINVAL, "data directory path too long");
+	else
+		rv = members_encode(&net->members, &buf, &len, &err);
+	if (rv == 0)
+		rv = write_atomic(path, tmp, net->n->data_dir, buf, len, &err);
+	free(buf);
+	if (rv == 0) {
+		net->members_saved = net->members.changes;
+		net->members_save_failed = 0;
+	} else if (!net->members_save_failed) {
+		/* Retried every tick; logged once until it works again. */
+		net->members_save_failed = 1;
+		node_log(net->n, RUMOR_LOG_WARN,
+			 "cannot save the member list: %s", err.msg);
+	}
+}
 
 /* ------------------------------------------------------------ reload */
 
@@ -242,6 +397,7 @@ int node_net_start(struct rumor *n, const struct rumor_options *o,
 	rv = net_init_tables(net, o, err);
 	if (rv != 0)
 		goto err_after_trusted;
+	net_members_load(net);
 	rv = net_timers_new(net, err);
 	if (rv != 0)
 		goto err_after_members;
@@ -305,6 +461,7 @@ void node_net_close(struct rumor *n, void (*done)(struct rumor *n))
 	assert(net != NULL && !net->closing);
 	net->closing = 1;
 	net->on_closed = done;
+	net_members_save(net);
 	/* The node itself counts as a handle until everything is started
 	 * closing, so that done() cannot fire half-way through. */
 	net->open_handles++;

@@ -34,6 +34,8 @@
 #define NET_HIGH_WATERMARK (1u << 20) /* pause streaming above this queue */
 #define NET_PING_EVERY_MS 3000u       /* keepalive on a quiet connection */
 #define NET_SKEW_WARN_MS 5000u        /* warn of a peer clock this far off */
+#define NET_REDIAL_PER_TICK 8u        /* gone members redialed per tick */
+#define NET_MEMBERS_FILE "members"    /* in the data dir: the member table */
 
 struct sync_request;
 
@@ -102,6 +104,9 @@ struct node_net {
 	/* Members the table could not take (full, or a bad address): peers
 	 * refused and gossip items dropped. */
 	uint64_t members_refused;
+	/* members.changes when DATA/members was last written (or read). */
+	uint64_t members_saved;
+	int members_save_failed;      /* logged; quiet until a save works */
 
 	/* Closing: handles still to close before done(n). */
 	int closing;
@@ -118,6 +123,13 @@ static inline uint64_t net_now_ms(struct node_net *net)
 /* Writes "HOST:PORT" (brackets around an IPv6 host) into buf. */
 void net_format_addr(char *buf, size_t len, const char *host,
 		     unsigned port);
+
+/* ---- net.c */
+
+/* Writes the member table to DATA/members (atomically) when it changed
+ * since the last write; a failure is logged once and retried on the next
+ * call. Blocks on fsync: call it from the tick, not per message. */
+void net_members_save(struct node_net *net);
 
 /* ---- peer.c */
 
@@ -136,9 +148,11 @@ void peer_start_round(struct peer *p);
 /* net->pump_timer: runs the pending sync work of every peer queued for
  * it. */
 void peer_pump_cb(struct io_timer *t);
-/* Dials a member at its best address unless a connection exists. 0, or
- * -1 when there is nothing to dial. */
-int peer_dial_member(struct node_net *net, const struct member *m);
+/* Dials a member at its address number addr (0: the best; past the
+ * last: the best) unless a connection exists. 0, or -1 when there is
+ * nothing to dial. */
+int peer_dial_member(struct node_net *net, const struct member *m,
+		     size_t addr);
 /* Discovery and listener callbacks: arg / data is the node_net. */
 void peer_on_announcement(void *arg, const struct announce *a,
 			  const struct sockaddr *from);

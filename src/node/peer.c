@@ -621,7 +621,8 @@ static struct peer *peer_dial(struct node_net *net, const struct sockaddr *addr,
 	return p;
 }
 
-int peer_dial_member(struct node_net *net, const struct member *m)
+int peer_dial_member(struct node_net *net, const struct member *m,
+		     size_t addr)
 {
 	struct sockaddr_storage ss;
 	char buf[MEMBER_HOST_MAX + 16];
@@ -629,7 +630,10 @@ int peer_dial_member(struct node_net *net, const struct member *m)
 
 	if (m->n_addrs == 0 || peer_exists(net, m->id))
 		return -1;
-	net_format_addr(buf, sizeof buf, m->addrs[0].host, m->addrs[0].port);
+	if (addr >= m->n_addrs)
+		addr = 0;
+	net_format_addr(buf, sizeof buf, m->addrs[addr].host,
+			m->addrs[addr].port);
 	err_clear(&err);
 	if (hostport_parse_addr(buf, &ss, &err) != 0)
 		return -1;

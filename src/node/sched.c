@@ -3,7 +3,8 @@
  * sched: when a node reconciles. Paced rounds with a few members, a push
  * to every connected peer after local writes, catch-up before local
  * writes, and the tick: pings on quiet connections, member states,
- * tombstone collection.
+ * redials of gone members, saving the member table, tombstone
+ * collection.
  */
 #include <string.h>
 
@@ -44,7 +45,8 @@ void sched_round_cb(struct io_timer *t)
 		if (p != NULL)
 			peer_start_round(p);
 		else
-			peer_dial_member(net, members_find(&net->members, ids[i]));
+			peer_dial_member(net, members_find(&net->members, ids[i]),
+					 0);
 	}
 	sched_round(net);
 }
@@ -169,6 +171,28 @@ static void ping_quiet_peers(struct node_net *net, uint64_t now)
 	}
 }
 
+/* Gone members (also those remembered from before a restart) are not
+ * chosen for rounds, but still dialed with a backoff: when two nodes
+ * lost each other at once, nobody else brings them back together. */
+static void redial_gone(struct node_net *net)
+{
+	uint8_t ids[NET_REDIAL_PER_TICK][RUMOR_NODE_ID_BYTES];
+	size_t n;
+
+	/* Randomness only when it can be used: a simulated cluster's
+	 * schedules stay as they were while nobody is gone. */
+	if (members_count_state(&net->members, MEMBER_GONE) == 0)
+		return;
+	n = members_redial(&net->members, net_now_ms(net),
+			   io_random(net->n->io, UINT32_MAX),
+			   NET_REDIAL_PER_TICK, ids);
+	for (size_t i = 0; i < n; i++) {
+		const struct member *m = members_find(&net->members, ids[i]);
+
+		peer_dial_member(net, m, m->redial_addr);
+	}
+}
+
 void sched_tick_cb(struct io_timer *t)
 {
 	struct node_net *net = t->data;
@@ -177,6 +201,8 @@ void sched_tick_cb(struct io_timer *t)
 
 	ping_quiet_peers(net, net_now_ms(net));
 	members_tick(&net->members, net_now_ms(net));
+	redial_gone(net);
+	net_members_save(net);
 	sched_catchup_check(net);
 	err_clear(&err);
 	if (!net->catching_up)

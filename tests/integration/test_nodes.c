@@ -366,6 +366,7 @@ static void test_an_unknown_fsync_policy_is_refused(void **state)
 
 struct log_catch {
 	int skew_warnings;
+	int member_list_warnings;
 };
 
 static void catch_log(void *arg, int level, const char *msg)
@@ -374,6 +375,8 @@ static void catch_log(void *arg, int level, const char *msg)
 
 	if (level == RUMOR_LOG_WARN && strstr(msg, "wall clock") != NULL)
 		l->skew_warnings++;
+	if (level == RUMOR_LOG_WARN && strstr(msg, "member list") != NULL)
+		l->member_list_warnings++;
 }
 
 static uint64_t clock_a_minute_ahead(void *arg)
@@ -635,6 +638,141 @@ static void test_a_failed_store_write_is_not_acknowledged(void **state)
 	free(dir);
 }
 
+/* Lines in DIR/members (0: no file). */
+static int members_file_lines(const char *dir)
+{
+	char path[4096];
+	FILE *f;
+	int c, lines = 0;
+
+	snprintf(path, sizeof path, "%s/" NET_MEMBERS_FILE, dir);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	while ((c = fgetc(f)) != EOF)
+		lines += c == '\n';
+	fclose(f);
+	return lines;
+}
+
+struct saved_wait {
+	struct cluster *c;
+	int node, lines;
+};
+
+static int members_saved(void *arg)
+{
+	struct saved_wait *w = arg;
+
+	return members_file_lines(w->c->dirs[w->node]) == w->lines;
+}
+
+static void saved_step(void *arg)
+{
+	run_once(((struct saved_wait *)arg)->c);
+}
+
+static int node0_holds_the_deletion(void *arg)
+{
+	struct want *w = arg;
+	struct rumor_stats st = RUMOR_STATS_INIT;
+	void *v = NULL;
+	size_t len;
+	int rv = rumor_get(w->c->nodes[0], w->key, strlen(w->key), &v, &len);
+
+	rumor_free(v);
+	assert_int_equal(rumor_stats(w->c->nodes[0], &st), 0);
+	return rv == RUMOR_ENOTFOUND && st.tombstones == 1;
+}
+
+/* A node restarted without seeds or multicast still knows its members
+ * (they block tombstone collection until heard from) and dials them
+ * again: the one still running answers, the one that is down stays
+ * known. */
+static void test_a_restarted_node_remembers_and_redials_its_members(
+	void **state)
+{
+	struct cluster c;
+	struct saved_wait sw = {&c, 1, 3};
+	struct refused_wait w = {&c, 1, 2, 2, 0, NULL};
+	struct want kw = {&c, "k", NULL};
+	struct rumor_stats rs = RUMOR_STATS_INIT;
+	struct node_status st;
+	const char *seed[1];
+
+	(void)state;
+	cluster_start(&c, 3);
+	if (!tu_wait_for(status_reached, refused_step, &w, DEADLINE_MS))
+		fail_msg("node 1 did not connect to both others");
+	/* The header and one line per member, written from the tick. */
+	if (!tu_wait_for(members_saved, saved_step, &sw, DEADLINE_MS))
+		fail_msg("node 1 did not save its two members");
+	close_node(&c, 1);
+	close_node(&c, 2);
+	assert_int_equal(open_node(&c, 1, NULL, 0), 0);
+	node_get_status(c.nodes[1], &st);
+	assert_int_equal(st.peers_known, 2);
+	assert_int_equal(st.peers_alive, 0);
+	w.connected = 1;
+	if (!tu_wait_for(status_reached, refused_step, &w, DEADLINE_MS))
+		fail_msg("node 1 did not redial node 0 after its restart");
+	node_get_status(c.nodes[1], &st);
+	assert_int_equal(st.peers_alive, 1);
+	/* A deletion is kept while the remembered node 2 is away, and
+	 * collected everywhere once it is back and has seen it. */
+	assert_int_equal(rumor_put(c.nodes[1], "k", 1, "v", 1), 0);
+	assert_int_equal(rumor_del(c.nodes[1], "k", 1), 0);
+	if (!tu_wait_for(node0_holds_the_deletion, step, &kw, DEADLINE_MS))
+		fail_msg("the deletion did not reach node 0");
+	assert_int_equal(rumor_stats(c.nodes[1], &rs), 0);
+	assert_int_equal(rs.tombstones, 1);
+	seed[0] = c.addrs[0];
+	assert_int_equal(open_node(&c, 2, seed, 1), 0);
+	if (!tu_wait_for(no_tombstones_left, step, &kw, DEADLINE_MS))
+		fail_msg("the deletion was not collected once node 2 came back");
+	cluster_stop(&c);
+}
+
+/* DATA/members is input: a malformed one is logged and ignored, and the
+ * node starts with an empty table. */
+static void test_a_malformed_member_list_is_ignored(void **state)
+{
+	struct rumor_options o;
+	struct log_catch log = {0};
+	struct node_status st;
+	struct rumor *n;
+	uv_loop_t loop;
+	char *dir = tu_tmpdir("members");
+	char path[4096], msg[RUMOR_ERRMSG_MAX];
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof path, "%s/" NET_MEMBERS_FILE, dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("rumor-members v1\nnot an id 1.2.3.4 7000 seed\n", f);
+	fclose(f);
+	assert_int_equal(uv_loop_init(&loop), 0);
+	rumor_options_init(&o);
+	o.data_dir = dir;
+	o.loop = &loop;
+	o.listen = "127.0.0.1:0";
+	o.no_multicast = 1;
+	o.catchup_wait_ms = 0;
+	o.log = catch_log;
+	o.log_arg = &log;
+	o.log_level = RUMOR_LOG_WARN;
+	assert_int_equal(rumor_open(&n, &o, msg, sizeof msg), 0);
+	assert_int_equal(log.member_list_warnings, 1);
+	node_get_status(n, &st);
+	assert_int_equal(st.peers_known, 0);
+	rumor_close(n, NULL, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	tu_rmrf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -647,6 +785,8 @@ int main(void)
 		cmocka_unit_test(test_a_peer_with_a_skewed_clock_is_reported),
 		cmocka_unit_test(test_a_full_member_table_refuses_a_new_peer),
 		cmocka_unit_test(test_a_failed_store_write_is_not_acknowledged),
+		cmocka_unit_test(test_a_restarted_node_remembers_and_redials_its_members),
+		cmocka_unit_test(test_a_malformed_member_list_is_ignored),
 	};
 
 	return cmocka_run_group_tests_name("nodes", tests, NULL, NULL);

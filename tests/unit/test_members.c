@@ -178,11 +178,44 @@ static void test_gossip_cannot_resurrect_a_gone_member(void **state)
 	id_of(id, 1);
 	add(f, 1, MEMBER_VIA_MULTICAST, T0);
 	members_tick(&f->t, T0 + GONE);
+	assert_int_equal(members_upsert(&f->t, id, NULL, 0, MEMBER_VIA_GOSSIP,
+					T0 + GONE + 1, NULL),
+			 MEMBERS_IGNORED);
+	/* A new address is kept for the redials, nothing else changes. */
 	assert_int_equal(members_upsert(&f->t, id, "10.9.9.9", 7001,
 					MEMBER_VIA_GOSSIP, T0 + GONE + 1, NULL),
-			 MEMBERS_IGNORED);
+			 MEMBERS_UPDATED);
 	assert_int_equal(state_of(f, 1), MEMBER_GONE);
-	assert_int_equal(members_find(&f->t, id)->n_addrs, 1);
+	assert_int_equal(members_find(&f->t, id)->last_contact_ms, T0);
+	assert_int_equal(members_find(&f->t, id)->n_addrs, 2);
+	assert_int_equal(members_tick(&f->t, T0 + FORGET), 1);
+	assert_null(members_find(&f->t, id));
+}
+
+static void test_redials_take_each_address_in_turn(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t id[MEMBER_ID_BYTES], out[1][MEMBER_ID_BYTES];
+	uint64_t now = T0 + GONE;
+	int seen[2] = {0, 0};
+
+	id_of(id, 1);
+	add(f, 1, MEMBER_VIA_SEED, T0);
+	members_tick(&f->t, now);
+	assert_int_equal(members_upsert(&f->t, id, "10.9.9.9", 7001,
+					MEMBER_VIA_GOSSIP, now, NULL),
+			 MEMBERS_UPDATED);
+	for (int i = 0; i < 4; i++) {
+		const struct member *m;
+
+		assert_int_equal(members_redial(&f->t, now, 5, 1, out), 1);
+		m = members_find(&f->t, id);
+		assert_true(m->redial_addr < m->n_addrs);
+		seen[m->redial_addr]++;
+		now = m->next_dial_ms;
+	}
+	assert_int_equal(seen[0], 2);
+	assert_int_equal(seen[1], 2);
 }
 
 static void test_gossip_does_not_refresh_timers(void **state)
@@ -288,6 +321,14 @@ static void test_bad_addresses_are_refused_and_change_nothing(void **state)
 	assert_int_equal(members_upsert(&f->t, id, "10.0.0.1", 0,
 					MEMBER_VIA_SEED, T0, &e),
 			 RUMOR_EINVAL);
+	/* A host with a space or a newline (it would also break the
+	 * member file). */
+	assert_int_equal(members_upsert(&f->t, id, "a b", 7000,
+					MEMBER_VIA_GOSSIP, T0, &e),
+			 RUMOR_EINVAL);
+	assert_int_equal(members_upsert(&f->t, id, "a\n", 7000,
+					MEMBER_VIA_GOSSIP, T0, &e),
+			 RUMOR_EINVAL);
 	assert_int_equal(members_count(&f->t), 0);
 }
 
@@ -386,26 +427,33 @@ static void test_choice_never_repeats_within_a_round(void **state)
 	assert_int_equal(members_choose(&f->t, 0, out), 0);
 }
 
-static void test_export_lists_alive_and_suspect_only(void **state)
+static void test_export_lists_gone_members_known_first_hand_last(
+	void **state)
 {
 	struct fixture *f = *state;
 	struct member_gossip g[8];
 	uint8_t id[MEMBER_ID_BYTES];
 	size_t n;
 
+	add(f, 3, MEMBER_VIA_MULTICAST, T0 - GONE);     /* gone, contacted */
+	add(f, 4, MEMBER_VIA_GOSSIP, T0 - GONE);        /* gone, by gossip */
 	add(f, 1, MEMBER_VIA_MULTICAST, T0);            /* alive */
 	add(f, 2, MEMBER_VIA_MULTICAST, T0 - SUSPECT);  /* suspect */
-	add(f, 3, MEMBER_VIA_MULTICAST, T0 - GONE);     /* gone */
 	members_tick(&f->t, T0);
+	id_of(id, 4);
+	assert_int_equal(members_find(&f->t, id)->state, MEMBER_GONE);
 	n = members_export(&f->t, g, 8);
-	assert_int_equal(n, 2);
+	assert_int_equal(n, 3);
 	for (size_t i = 0; i < n; i++) {
 		int who = g[i].id[0] << 8 | g[i].id[1];
 
-		assert_true(who == 1 || who == 2);
+		/* Not gone first; the gone one we contacted last; the gone
+		 * one we only heard of is not relayed. */
+		assert_true(i < 2 ? who == 1 || who == 2 : who == 3);
 		assert_int_equal(g[i].port, 7000);
 	}
-	assert_int_equal(members_export(&f->t, g, 1), 1);
+	assert_int_equal(members_export(&f->t, g, 2), 2);
+	assert_true(g[0].id[1] != 3 && g[1].id[1] != 3);
 	id_of(id, 3);
 	assert_int_equal(members_find(&f->t, id)->state, MEMBER_GONE);
 }
@@ -437,6 +485,95 @@ static void test_simultaneous_dial_rule_is_symmetric(void **state)
 	}
 }
 
+/* ------------------------------------------------------------ redial */
+
+static const struct member *member_of(struct fixture *f, int n)
+{
+	uint8_t id[MEMBER_ID_BYTES];
+
+	id_of(id, n);
+	return members_find(&f->t, id);
+}
+
+static void test_gone_members_are_redialed_not_chosen(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t out[4][MEMBER_ID_BYTES], id[MEMBER_ID_BYTES];
+
+	add(f, 1, MEMBER_VIA_SEED, T0);
+	add(f, 2, MEMBER_VIA_SEED, T0);
+	/* Nothing to redial while they are alive. */
+	assert_int_equal(members_redial(&f->t, T0, 1, 4, out), 0);
+	members_mark_contact(&f->t, member_of(f, 2)->id, T0 + GONE - 1);
+	members_tick(&f->t, T0 + GONE);
+	assert_int_equal(state_of(f, 1), MEMBER_GONE);
+	/* Rounds keep to members that are not gone ... */
+	assert_int_equal(members_choose(&f->t, 4, out), 1);
+	id_of(id, 2);
+	assert_memory_equal(out[0], id, MEMBER_ID_BYTES);
+	/* ... but the gone one is dialed, once, right away. */
+	assert_int_equal(members_redial(&f->t, T0 + GONE, 7, 4, out), 1);
+	id_of(id, 1);
+	assert_memory_equal(out[0], id, MEMBER_ID_BYTES);
+	assert_int_equal(members_redial(&f->t, T0 + GONE, 7, 4, out), 0);
+}
+
+static void test_redial_backs_off_up_to_gone_after(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t out[1][MEMBER_ID_BYTES];
+	uint64_t now = T0 + GONE, prev = 0;
+
+	add(f, 1, MEMBER_VIA_SEED, T0);
+	members_tick(&f->t, now);
+	for (int i = 0; i < 8; i++) {
+		const struct member *m;
+		uint64_t wait;
+
+		assert_int_equal(members_redial(&f->t, now, (uint64_t)i * 977,
+						1, out), 1);
+		m = member_of(f, 1);
+		wait = m->next_dial_ms - now;
+		/* Backoff doubles from suspect_after, capped at gone_after,
+		 * minus up to a quarter of jitter. */
+		assert_true(m->dial_backoff_ms >= SUSPECT);
+		assert_true(m->dial_backoff_ms <= GONE);
+		assert_true(m->dial_backoff_ms >= prev);
+		assert_true(wait <= m->dial_backoff_ms);
+		assert_true(wait >= m->dial_backoff_ms - m->dial_backoff_ms / 4);
+		if (i == 0)
+			assert_int_equal(m->dial_backoff_ms, SUSPECT);
+		if (i >= 2)
+			assert_int_equal(m->dial_backoff_ms, GONE);
+		prev = m->dial_backoff_ms;
+		/* Not due one ms early, due on time. */
+		assert_int_equal(members_redial(&f->t, m->next_dial_ms - 1, 1, 1,
+						out), 0);
+		now = m->next_dial_ms;
+	}
+	/* A healed partition: contact resets the backoff. */
+	members_mark_contact(&f->t, member_of(f, 1)->id, now);
+	assert_int_equal(member_of(f, 1)->dial_backoff_ms, 0);
+	members_tick(&f->t, now + GONE);
+	assert_int_equal(members_redial(&f->t, now + GONE, 3, 1, out), 1);
+	assert_int_equal(member_of(f, 1)->dial_backoff_ms, SUSPECT);
+}
+
+static void test_a_connected_or_addressless_gone_member_is_not_redialed(
+	void **state)
+{
+	struct fixture *f = *state;
+	uint8_t out[2][MEMBER_ID_BYTES], id[MEMBER_ID_BYTES];
+
+	id_of(id, 3);
+	assert_int_equal(members_upsert(&f->t, id, NULL, 0, MEMBER_VIA_PEER, T0,
+					NULL), MEMBERS_ADDED);
+	add(f, 1, MEMBER_VIA_SEED, T0);
+	members_tick(&f->t, T0 + GONE);
+	members_set_connected(&f->t, member_of(f, 1)->id, true);
+	assert_int_equal(members_redial(&f->t, T0 + GONE, 1, 2, out), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -447,6 +584,7 @@ int main(void)
 		T(test_sync_records_time_and_counts_as_contact),
 		T(test_gossip_cannot_resurrect_a_gone_member),
 		T(test_gossip_does_not_refresh_timers),
+		T(test_redials_take_each_address_in_turn),
 		T(test_gossip_never_outranks_a_direct_address),
 		T(test_gossip_never_adds_our_own_id),
 		T(test_gossip_learned_member_times_out_unless_contacted),
@@ -455,8 +593,11 @@ int main(void)
 		T(test_timeouts_must_increase),
 		T(test_choice_covers_every_alive_member_within_n_rounds),
 		T(test_choice_never_repeats_within_a_round),
-		T(test_export_lists_alive_and_suspect_only),
+		T(test_export_lists_gone_members_known_first_hand_last),
 		T(test_simultaneous_dial_rule_is_symmetric),
+		T(test_gone_members_are_redialed_not_chosen),
+		T(test_redial_backs_off_up_to_gone_after),
+		T(test_a_connected_or_addressless_gone_member_is_not_redialed),
 #undef T
 	};
 
