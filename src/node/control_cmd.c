@@ -37,7 +37,7 @@ static int collect_hwm(void *arg, const uint8_t *origin, uint64_t seq)
 
 static void cmd_status(struct client *c)
 {
-	struct node_status *st;
+	struct ctl_status *st;
 	struct hwm_collect h = {0};
 	int rv;
 
@@ -66,7 +66,7 @@ out:
 
 static void cmd_peers(struct client *c)
 {
-	struct node_peer_info *peers;
+	struct ctl_peer_info *peers;
 	size_t cap = 64, n, total, i;
 	int rv;
 
@@ -354,7 +354,7 @@ static void cmd_watch(struct client *c, const struct ctl_request *rq)
 	c->dropped = 0;
 }
 
-static void on_sync_done(void *arg, const struct node_sync_report *r)
+static void on_sync_done(void *arg, const struct ctl_sync_report *r)
 {
 	struct sync_ticket *t = arg;
 	struct client *c = t->c;

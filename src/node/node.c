@@ -346,7 +346,7 @@ static void node_fill_stats(struct rumor *n, struct rumor_stats *st)
 
 /* ------------------------------------------------------------ control */
 
-int node_get_status(struct rumor *n, struct node_status *st)
+int node_get_status(struct rumor *n, struct ctl_status *st)
 {
 	memset(st, 0, sizeof *st);
 	memcpy(st->id, n->id_str, sizeof st->id);

@@ -14,52 +14,20 @@
 #include <stdint.h>
 
 #include "rumor.h"
-
-#define NODE_CTL_SOCKET "control.sock"   /* in the data dir, mode 0600 */
+#include "wire/ctl_types.h"
 
 /* Logs through the user's callback when level <= the node's level. */
 void node_log(struct rumor *n, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-struct node_status {
-	char id[RUMOR_NODE_ID_STRLEN];
-	int mode;                      /* enum rumor_mode */
-	char listen[300];              /* "HOST:PORT" or "" when not listening */
-	char data_dir[1024];
-	int open_network;              /* built-in network key in use */
-	int catching_up;
-	uint64_t catchup_left_ms;      /* while catching up */
-	double velocity;               /* writes/s */
-	uint32_t interval_ms;          /* current reconciliation interval */
-	char resolver[128];            /* resolver name */
-	struct rumor_stats stats;      /* every counter */
-	uint64_t local_seq;
-	uint64_t unsynced_changes;     /* changes not yet known fsynced
-					  (RUMOR_FSYNC_EVERYSEC) */
-	uint64_t peers_known, peers_alive, peers_suspect, peers_connected;
-	/* Members the table could not take (full): peers refused and
-	 * gossiped members dropped. */
-	uint64_t members_refused;
-};
-int node_get_status(struct rumor *n, struct node_status *st);
+int node_get_status(struct rumor *n, struct ctl_status *st);
 
 /* The HWM vector: cb per origin (origin is 32 bytes). */
 typedef int (*node_hwm_cb)(void *arg, const uint8_t *origin, uint64_t seq);
 int node_hwms(struct rumor *n, node_hwm_cb cb, void *arg);
 
-struct node_peer_info {
-	uint8_t id[RUMOR_NODE_ID_BYTES];
-	char id_str[RUMOR_NODE_ID_STRLEN];
-	char address[96];              /* "HOST:PORT" best known, or "" */
-	const char *learned;           /* "multicast", "seed", "peer", "gossip" */
-	const char *state;             /* "alive", "suspect", "gone" */
-	int connected;
-	uint64_t last_contact_ago_ms;  /* UINT64_MAX: never */
-	uint64_t last_sync_ago_ms;     /* UINT64_MAX: never */
-	uint64_t lag;                  /* entries behind us, from digests */
-};
 /* Writes up to max peers; returns how many there are in all. */
-size_t node_peers(struct rumor *n, struct node_peer_info *out, size_t max);
+size_t node_peers(struct rumor *n, struct ctl_peer_info *out, size_t max);
 
 /* Log entries, per origin, newest first, at most max_per_origin each.
  * cb gets each entry as a version (value NULL for deletions and omitted
@@ -70,16 +38,7 @@ int node_log_entries(struct rumor *n, size_t max_per_origin, node_log_cb cb,
 
 /* Reconcile now with every alive peer; done fires once when every
  * exchange ended (or failed / timed out), with what moved. */
-struct node_sync_report {
-	uint32_t peers_tried;
-	uint32_t peers_completed;
-	uint64_t entries_sent;
-	uint64_t entries_received;
-	uint64_t entries_applied;
-	uint64_t bytes_in;
-	uint64_t bytes_out;
-};
-typedef void (*node_sync_done_cb)(void *arg, const struct node_sync_report *r);
+typedef void (*node_sync_done_cb)(void *arg, const struct ctl_sync_report *r);
 int node_sync_now(struct rumor *n, uint32_t timeout_ms, node_sync_done_cb done,
 		  void *arg);
 

@@ -14,7 +14,7 @@
 #include "lib/err.h"
 
 struct node_net;
-struct node_status;
+struct ctl_status;
 
 /* Starts listening (o->listen), multicast (when listening and not
  * o->no_multicast), seeds (o->peers) and the round and tick timers. On
@@ -39,6 +39,6 @@ int node_net_reload(struct rumor *n, const struct rumor_options *o,
 		    struct err *err);
 
 void node_net_stats(struct rumor *n, struct rumor_stats *st);
-void node_net_status(struct rumor *n, struct node_status *st);
+void node_net_status(struct rumor *n, struct ctl_status *st);
 
 #endif

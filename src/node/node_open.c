@@ -333,7 +333,7 @@ static int node_start_control(struct rumor *n, struct err *err)
 	char *path;
 	int rv;
 
-	path = node_path(n, NODE_CTL_SOCKET, err);
+	path = node_path(n, CTL_SOCKET_NAME, err);
 	if (path == NULL)
 		return err->code;
 	rv = control_start(&n->control, n->io, n, path, err);

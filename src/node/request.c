@@ -10,7 +10,7 @@
 
 /* A `rumorctl sync` in progress: peers still to finish, and the sums. */
 struct sync_request {
-	struct node_sync_report report;
+	struct ctl_sync_report report;
 	uint8_t (*pending)[RUMOR_NODE_ID_BYTES];
 	size_t n_pending;
 	node_sync_done_cb done;

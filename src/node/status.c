@@ -19,7 +19,7 @@ void net_format_addr(char *buf, size_t len, const char *host, unsigned port)
 		snprintf(buf, len, "%s:%u", host, port);
 }
 
-void node_net_status(struct rumor *n, struct node_status *st)
+void node_net_status(struct rumor *n, struct ctl_status *st)
 {
 	struct node_net *net = n->net;
 
@@ -79,7 +79,7 @@ void node_net_stats(struct rumor *n, struct rumor_stats *st)
 	}
 }
 
-size_t node_peers(struct rumor *n, struct node_peer_info *out, size_t max)
+size_t node_peers(struct rumor *n, struct ctl_peer_info *out, size_t max)
 {
 	struct node_net *net = n->net;
 	uint64_t now;
@@ -91,7 +91,7 @@ size_t node_peers(struct rumor *n, struct node_peer_info *out, size_t max)
 	total = members_count(&net->members);
 	for (i = 0; i < total && i < max; i++) {
 		const struct member *m = members_at(&net->members, i);
-		struct node_peer_info *o = &out[i];
+		struct ctl_peer_info *o = &out[i];
 
 		if (m == NULL)
 			break;

@@ -377,7 +377,7 @@ int ctl_encode_end(struct wire_buf *b, uint64_t count, int truncated)
 	return enc_end(&e, CTL_REPLY_MAX, NULL);
 }
 
-int ctl_encode_status(struct wire_buf *b, const struct node_status *st,
+int ctl_encode_status(struct wire_buf *b, const struct ctl_status *st,
 		      uint64_t hwm_total, const struct ctl_hwm *hwm,
 		      size_t n_hwm)
 {
@@ -419,7 +419,7 @@ int ctl_encode_status(struct wire_buf *b, const struct node_status *st,
 	return enc_end(&e, CTL_REPLY_MAX, NULL);
 }
 
-int ctl_encode_peer(struct wire_buf *b, const struct node_peer_info *p)
+int ctl_encode_peer(struct wire_buf *b, const struct ctl_peer_info *p)
 {
 	struct enc e;
 
@@ -435,7 +435,7 @@ int ctl_encode_peer(struct wire_buf *b, const struct node_peer_info *p)
 	return enc_end(&e, CTL_REPLY_MAX, NULL);
 }
 
-int ctl_encode_sync(struct wire_buf *b, const struct node_sync_report *r)
+int ctl_encode_sync(struct wire_buf *b, const struct ctl_sync_report *r)
 {
 	struct enc e;
 

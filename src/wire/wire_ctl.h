@@ -69,7 +69,7 @@
 
 #include "rumor.h"
 #include "lib/err.h"
-#include "node/node_ctl.h"
+#include "wire/ctl_types.h"
 #include "wire/wire_cbor.h"
 
 /* ------------------------------------------------------------ limits */
@@ -168,7 +168,7 @@ struct ctl_hwm {
 };
 
 struct ctl_peer {
-	struct node_peer_info info;  /* learned/state point below */
+	struct ctl_peer_info info;  /* learned/state point below */
 	char learned[32];
 	char state[32];
 };
@@ -189,7 +189,7 @@ struct ctl_reply {
 	int truncated;
 
 	/* STATUS */
-	struct node_status status;
+	struct ctl_status status;
 	uint64_t hwm_total;          /* origins known; n_hwm may be fewer */
 	size_t n_hwm;
 	struct ctl_hwm *hwm;         /* allocated */
@@ -198,7 +198,7 @@ struct ctl_reply {
 	struct ctl_peer peer;
 
 	/* SYNC */
-	struct node_sync_report sync;
+	struct ctl_sync_report sync;
 };
 
 int ctl_encode_ok(struct wire_buf *b);
@@ -212,11 +212,11 @@ int ctl_encode_item(struct wire_buf *b, const void *key, size_t key_len,
 		    const void *value, size_t value_len);
 int ctl_encode_end(struct wire_buf *b, uint64_t count, int truncated);
 /* st plus up to CTL_HWM_MAX HWMs (n_hwm) of hwm_total. */
-int ctl_encode_status(struct wire_buf *b, const struct node_status *st,
+int ctl_encode_status(struct wire_buf *b, const struct ctl_status *st,
 		      uint64_t hwm_total, const struct ctl_hwm *hwm,
 		      size_t n_hwm);
-int ctl_encode_peer(struct wire_buf *b, const struct node_peer_info *p);
-int ctl_encode_sync(struct wire_buf *b, const struct node_sync_report *r);
+int ctl_encode_peer(struct wire_buf *b, const struct ctl_peer_info *p);
+int ctl_encode_sync(struct wire_buf *b, const struct ctl_sync_report *r);
 int ctl_encode_gap(struct wire_buf *b, uint64_t dropped);
 
 /* Decodes one reply body into r (which it first clears). Call

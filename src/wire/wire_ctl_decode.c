@@ -177,7 +177,7 @@ static int decode_record(struct wire_reader *r, struct ctl_reply *rp)
 
 static int decode_status(struct wire_reader *r, struct ctl_reply *rp)
 {
-	struct node_status *st = &rp->status;
+	struct ctl_status *st = &rp->status;
 	size_t n, i;
 	int rv;
 
@@ -290,7 +290,7 @@ static int decode_peer(struct wire_reader *r, struct ctl_reply *rp)
 
 static int decode_sync(struct wire_reader *r, struct ctl_reply *rp)
 {
-	struct node_sync_report *s = &rp->sync;
+	struct ctl_sync_report *s = &rp->sync;
 	int rv;
 
 	if ((rv = wire_read_u32(r, "peers_tried", UINT32_MAX,

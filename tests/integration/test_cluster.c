@@ -272,7 +272,7 @@ static void heal_and_settle(struct simc *c)
 static void push_probe(struct simc *c, struct run *run)
 {
 	static const uint8_t key[] = "probe";
-	struct node_peer_info peers[2 * SIMC_NODES_MAX];
+	struct ctl_peer_info peers[2 * SIMC_NODES_MAX];
 	uint64_t within = 10 + 8 * run->lat_max + 50;
 	size_t n, p;
 	int a = random_up(c), j, rv;

@@ -49,7 +49,7 @@ static int open_node(struct cluster *c, int i, const char *const *peers,
 		     size_t n_peers)
 {
 	struct rumor_options o;
-	struct node_status st;
+	struct ctl_status st;
 	char msg[RUMOR_ERRMSG_MAX];
 	int rv;
 
@@ -309,7 +309,7 @@ struct sync_wait {
 static int all_synced(void *arg)
 {
 	struct sync_wait *w = arg;
-	struct node_status st;
+	struct ctl_status st;
 
 	node_get_status(w->node, &st);
 	return st.unsynced_changes == 0;
@@ -325,7 +325,7 @@ static void sync_step(void *arg)
 static void test_writes_are_fsynced_in_the_background_within_seconds(void **state)
 {
 	struct cluster c;
-	struct node_status st;
+	struct ctl_status st;
 	struct sync_wait w;
 	int k;
 
@@ -449,7 +449,7 @@ struct refused_wait {
 static int status_reached(void *arg)
 {
 	struct refused_wait *w = arg;
-	struct node_status st;
+	struct ctl_status st;
 	void *v = NULL;
 	size_t len;
 	int ok;
@@ -477,7 +477,7 @@ static void test_a_full_member_table_refuses_a_new_peer(void **state)
 {
 	struct cluster c;
 	struct refused_wait w;
-	struct node_status st;
+	struct ctl_status st;
 	const char *seed[1];
 	int i;
 
@@ -697,7 +697,7 @@ static void test_a_restarted_node_remembers_and_redials_its_members(
 	struct refused_wait w = {&c, 1, 2, 2, 0, NULL};
 	struct want kw = {&c, "k", NULL};
 	struct rumor_stats rs = RUMOR_STATS_INIT;
-	struct node_status st;
+	struct ctl_status st;
 	const char *seed[1];
 
 	(void)state;
@@ -739,7 +739,7 @@ static void test_a_malformed_member_list_is_ignored(void **state)
 {
 	struct rumor_options o;
 	struct log_catch log = {0};
-	struct node_status st;
+	struct ctl_status st;
 	struct rumor *n;
 	uv_loop_t loop;
 	char *dir = tu_tmpdir("members");

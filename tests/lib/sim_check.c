@@ -196,7 +196,7 @@ static void check_collected(struct simc *c, int a, const uint8_t *key,
 			    size_t key_len)
 {
 	struct simc_node *nd = &c->nodes[a];
-	struct node_peer_info peers[2 * SIMC_NODES_MAX];
+	struct ctl_peer_info peers[2 * SIMC_NODES_MAX];
 	const struct simnet_version *t = NULL;
 	struct rumor_version x, y;
 	size_t k, n, p;
@@ -278,8 +278,8 @@ static void check_collected(struct simc *c, int a, const uint8_t *key,
 static void check_catchup(struct simc *c, int i)
 {
 	struct simc_node *nd = &c->nodes[i];
-	struct node_peer_info peers[2 * SIMC_NODES_MAX];
-	struct node_status st;
+	struct ctl_peer_info peers[2 * SIMC_NODES_MAX];
+	struct ctl_status st;
 	uint64_t since = sim_now(c->sim) - nd->started_ms;
 	size_t n, p;
 
@@ -346,8 +346,8 @@ void simc_check_tombstones(struct simc *c)
 
 int simc_settled(struct simc *c, char *why, size_t len)
 {
-	struct node_peer_info peers[2 * SIMC_NODES_MAX];
-	struct node_status st;
+	struct ctl_peer_info peers[2 * SIMC_NODES_MAX];
+	struct ctl_status st;
 	uint8_t key[8];
 	const char *state;
 	size_t n, p, kl;

@@ -598,7 +598,7 @@ void simc_end(struct simc *c)
 int simc_may_write(struct simc *c, int i)
 {
 	struct simc_node *nd = &c->nodes[i];
-	struct node_status st;
+	struct ctl_status st;
 
 	if (!simc_up(c, i) || sim_host_state(c->sim, i) != SIM_HOST_UP)
 		return 0;

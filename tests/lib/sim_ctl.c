@@ -72,7 +72,7 @@ static int ctl_call(struct simc *c, int i, const struct ctl_request *rq,
 
 	memset(&cl, 0, sizeof(cl));
 	cl.c = c;
-	path = tu_join(c->nodes[i].dir, NODE_CTL_SOCKET);
+	path = tu_join(c->nodes[i].dir, CTL_SOCKET_NAME);
 	rv = sim_stream_connect(c->sim, path, &client_handlers, &cl, &st,
 				&err);
 	free(path);

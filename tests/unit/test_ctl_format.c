@@ -67,7 +67,7 @@ static void assert_terminal_safe(const char *s, size_t n)
 static void peer_reply(const char *address, const char *learned,
 		       const char *state, struct ctl_reply *r)
 {
-	struct node_peer_info in;
+	struct ctl_peer_info in;
 	struct wire_buf b;
 	struct err err;
 

@@ -246,7 +246,7 @@ static void test_simple_replies_round_trip(void **state)
 {
 	struct wire_buf b;
 	struct ctl_reply r;
-	struct node_sync_report s = {3, 2, 10, 11, 12, 13, 14};
+	struct ctl_sync_report s = {3, 2, 10, 11, 12, 13, 14};
 
 	wire_buf_init(&b);
 	assert_int_equal(ctl_encode_ok(&b), 0);
@@ -362,7 +362,7 @@ static void test_records_round_trip_with_value_deleted_or_left_out(void **state)
 
 static void test_status_round_trips_with_counters_and_hwms(void **state)
 {
-	struct node_status st;
+	struct ctl_status st;
 	uint8_t origins[3][32];
 	struct ctl_hwm hwm[3];
 	struct wire_buf b;
@@ -429,7 +429,7 @@ static void test_status_round_trips_with_counters_and_hwms(void **state)
 
 static void test_peer_round_trips(void **state)
 {
-	struct node_peer_info p;
+	struct ctl_peer_info p;
 	struct wire_buf b;
 	struct ctl_reply r;
 
@@ -497,7 +497,7 @@ static void test_malformed_replies_are_refused(void **state)
 
 static void test_status_with_more_hwms_than_its_total_is_refused(void **state)
 {
-	struct node_status st;
+	struct ctl_status st;
 	uint8_t origin[32] = {1};
 	struct ctl_hwm hwm = {origin, 32, 5};
 	struct wire_buf b;
@@ -639,9 +639,9 @@ static void encode_reply_seeds(struct wire_buf *b, const char **names)
 		.clock = 7, .wall_ms = 1700000000000ull, .origin = origin,
 		.origin_len = sizeof(origin), .seq = 5,
 	};
-	struct node_status st;
-	struct node_peer_info peer;
-	struct node_sync_report sync = {
+	struct ctl_status st;
+	struct ctl_peer_info peer;
+	struct ctl_sync_report sync = {
 		.peers_tried = 2, .peers_completed = 1, .entries_sent = 10,
 		.entries_received = 20, .entries_applied = 19,
 		.bytes_in = 1000, .bytes_out = 500,

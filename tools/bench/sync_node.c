@@ -34,7 +34,7 @@ int bsync_node_start(struct rumor **out, uv_loop_t *loop, const char *dir,
 {
 	const char *seeds[1] = {seed};
 	struct rumor_options ro;
-	struct node_status st;
+	struct ctl_status st;
 	char msg[RUMOR_ERRMSG_MAX];
 	int rv;
 
@@ -63,7 +63,7 @@ int bsync_node_start(struct rumor **out, uv_loop_t *loop, const char *dir,
 /* Peers of n with an open connection. */
 size_t bsync_node_connected(struct rumor *n)
 {
-	struct node_peer_info info[LATENCY_NODES * 2];
+	struct ctl_peer_info info[LATENCY_NODES * 2];
 	size_t i, k, c = 0;
 
 	k = node_peers(n, info, sizeof info / sizeof info[0]);

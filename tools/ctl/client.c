@@ -52,7 +52,7 @@ static const char *socket_path(struct ctx *x)
 	if (x->socket != NULL)
 		return x->socket;
 	snprintf(x->socket_buf, sizeof(x->socket_buf), "%s/%s", x->data,
-		 NODE_CTL_SOCKET);
+		 CTL_SOCKET_NAME);
 	return x->socket_buf;
 }
 

@@ -142,7 +142,7 @@ int fmt_parse_bytes(int hex, const char *what, const char *s, uint8_t **out,
 /* A peer as one row of the `peers` table, every field escaped. */
 struct show_peer_row {
 	char id[16];
-	char address[4 * sizeof(((struct node_peer_info *)0)->address)];
+	char address[4 * sizeof(((struct ctl_peer_info *)0)->address)];
 	char learned[4 * sizeof(((struct ctl_peer *)0)->learned)];
 	char state[4 * sizeof(((struct ctl_peer *)0)->state) + 16];
 	char contact[32];
@@ -163,7 +163,7 @@ void show_record_text(FILE *f, int hex, const struct ctl_reply *r);
 /* A RECORD as one line of `watch`. */
 void show_change(FILE *f, int hex, const struct ctl_reply *r);
 /* A SYNC report; returns 1 when some peer did not complete. */
-int show_sync(FILE *f, int json, const struct node_sync_report *s);
+int show_sync(FILE *f, int json, const struct ctl_sync_report *s);
 
 /* ------------------------------------------------------------ client.c */
 

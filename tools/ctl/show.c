@@ -23,7 +23,7 @@ static const char *mode_name(int mode)
 
 static void status_json(FILE *f, const struct ctl_reply *r)
 {
-	const struct node_status *st = &r->status;
+	const struct ctl_status *st = &r->status;
 	char origin[CTL_ORIGIN_STRLEN];
 	const char *sep = "";
 	size_t i;
@@ -94,7 +94,7 @@ static void status_counters(FILE *f, const struct rumor_stats *s)
 
 static void status_text(FILE *f, const struct ctl_reply *r)
 {
-	const struct node_status *st = &r->status;
+	const struct ctl_status *st = &r->status;
 	char origin[CTL_ORIGIN_STRLEN];
 	size_t i;
 
@@ -141,7 +141,7 @@ void show_status(FILE *f, int json, const struct ctl_reply *r)
 
 void show_peer_row(struct show_peer_row *row, const struct ctl_peer *p)
 {
-	const struct node_peer_info *in = &p->info;
+	const struct ctl_peer_info *in = &p->info;
 	char id[IDENTITY_ID_STRLEN];
 	size_t n;
 
@@ -205,7 +205,7 @@ static void json_ago(FILE *f, const char *name, uint64_t ms)
 
 void show_peer_json(FILE *f, const struct ctl_peer *p)
 {
-	const struct node_peer_info *in = &p->info;
+	const struct ctl_peer_info *in = &p->info;
 	char id[IDENTITY_ID_STRLEN];
 
 	identity_id_string(in->id, id);
@@ -280,7 +280,7 @@ void show_change(FILE *f, int hex, const struct ctl_reply *r)
 
 /* ------------------------------------------------------------ sync */
 
-int show_sync(FILE *f, int json, const struct node_sync_report *s)
+int show_sync(FILE *f, int json, const struct ctl_sync_report *s)
 {
 	if (json) {
 		fprintf(f, "{\"peers_tried\":%" PRIu32 ",\"peers_completed\":%"

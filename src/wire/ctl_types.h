@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctl_types: the data the control protocol carries (wire_ctl.h encodes
+ * it; the node fills it, src/node/node_ctl.h). Plain structs, so that the
+ * wire layer needs nothing from the node layer above it.
+ */
+#ifndef RUMOR_WIRE_CTL_TYPES_H
+#define RUMOR_WIRE_CTL_TYPES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rumor.h"
+
+#define CTL_SOCKET_NAME "control.sock"   /* in the data dir, mode 0600 */
+
+struct ctl_status {
+	char id[RUMOR_NODE_ID_STRLEN];
+	int mode;                      /* enum rumor_mode */
+	char listen[300];              /* "HOST:PORT" or "" when not listening */
+	char data_dir[1024];
+	int open_network;              /* built-in network key in use */
+	int catching_up;
+	uint64_t catchup_left_ms;      /* while catching up */
+	double velocity;               /* writes/s */
+	uint32_t interval_ms;          /* current reconciliation interval */
+	char resolver[128];            /* resolver name */
+	struct rumor_stats stats;      /* every counter */
+	uint64_t local_seq;
+	uint64_t unsynced_changes;     /* changes not yet known fsynced
+					  (RUMOR_FSYNC_EVERYSEC) */
+	uint64_t peers_known, peers_alive, peers_suspect, peers_connected;
+	/* Members the table could not take (full): peers refused and
+	 * gossiped members dropped. */
+	uint64_t members_refused;
+};
+
+struct ctl_peer_info {
+	uint8_t id[RUMOR_NODE_ID_BYTES];
+	char id_str[RUMOR_NODE_ID_STRLEN];
+	char address[96];              /* "HOST:PORT" best known, or "" */
+	const char *learned;           /* "multicast", "seed", "peer", "gossip" */
+	const char *state;             /* "alive", "suspect", "gone" */
+	int connected;
+	uint64_t last_contact_ago_ms;  /* UINT64_MAX: never */
+	uint64_t last_sync_ago_ms;     /* UINT64_MAX: never */
+	uint64_t lag;                  /* entries behind us, from digests */
+};
+
+struct ctl_sync_report {
+	uint32_t peers_tried;
+	uint32_t peers_completed;
+	uint64_t entries_sent;
+	uint64_t entries_received;
+	uint64_t entries_applied;
+	uint64_t bytes_in;
+	uint64_t bytes_out;
+};
+
+#endif
