@@ -160,9 +160,11 @@ static bool addr_is_best(const struct member *m, const char *host,
 
 /* Records host:port of m. Bumps t->changes when the persisted form
  * changes: an address added or replaced, or another best address. */
-static void addr_record(struct members *t, struct member *m,
-			const char *host, uint16_t port,
-			enum member_source source, uint64_t now_ms)
+/* Records an address of m. Returns the index the address has now when
+ * it is new to m (added, or replacing the worst), else -1. */
+static int addr_record(struct members *t, struct member *m,
+		       const char *host, uint16_t port,
+		       enum member_source source, uint64_t now_ms)
 {
 	struct member_addr n = { .port = port, .source = source,
 				 .learned_ms = now_ms };
@@ -179,13 +181,13 @@ static void addr_record(struct members *t, struct member *m,
 		/* Gossip restating an address we know directly adds
 		 * nothing; it must not make the address look fresher. */
 		if (!source_is_direct(source) && source_is_direct(a->source))
-			return;
+			return -1;
 		a->source = source;
 		a->learned_ms = now_ms;
 		addrs_sort(m);
 		if (!addr_is_best(m, best.host, best.port, best.source))
 			t->changes++;
-		return;
+		return -1;
 	}
 	strcpy(n.host, host);
 	if (m->n_addrs < MEMBER_ADDRS_MAX) {
@@ -196,11 +198,16 @@ static void addr_record(struct members *t, struct member *m,
 		struct member_addr *worst = &m->addrs[m->n_addrs - 1];
 
 		if (!source_is_direct(source) && source_is_direct(worst->source))
-			return;
+			return -1;
 		*worst = n;
 	}
 	addrs_sort(m);
 	t->changes++;
+	for (size_t i = 0; i < m->n_addrs; i++)
+		if (m->addrs[i].port == port &&
+		    strcmp(m->addrs[i].host, host) == 0)
+			return (int)i;
+	return -1;
 }
 
 /* Removes t->v[i] (swap with the last). */
@@ -296,7 +303,7 @@ int members_upsert(struct members *t,
 			m->last_contact_ms = now_ms;
 		t->changes++;
 		if (host != NULL)
-			addr_record(t, m, host, port, source, now_ms);
+			(void)addr_record(t, m, host, port, source, now_ms);
 		return MEMBERS_ADDED;
 	}
 	if (!source_is_direct(source)) {
@@ -308,8 +315,19 @@ int members_upsert(struct members *t,
 	} else {
 		contact(t, m, now_ms);
 	}
-	if (host != NULL)
-		addr_record(t, m, host, port, source, now_ms);
+	if (host != NULL) {
+		int at = addr_record(t, m, host, port, source, now_ms);
+
+		/* A gone member seen at a new address (it came back on
+		 * another port, say) is redialed there at once rather than
+		 * after its backoff: the news is what the backoff waits for.
+		 * Bounded: a member holds MEMBER_ADDRS_MAX addresses, and the
+		 * node redials a few members a tick. */
+		if (at >= 0 && m->state == MEMBER_GONE) {
+			m->next_dial_ms = now_ms;
+			m->redials = (uint64_t)at;
+		}
+	}
 	return MEMBERS_UPDATED;
 }
 

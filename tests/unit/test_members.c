@@ -218,6 +218,39 @@ static void test_redials_take_each_address_in_turn(void **state)
 	assert_int_equal(seen[1], 2);
 }
 
+/* A gone member gossiped at an address it did not have (it came back on
+ * another port) is redialed there at once, not after its backoff; an
+ * address it had already does not cut the backoff short. */
+static void test_a_new_address_makes_a_gone_member_due_at_once(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t id[MEMBER_ID_BYTES], out[1][MEMBER_ID_BYTES];
+	const struct member *m;
+	uint64_t now = T0 + GONE;
+
+	id_of(id, 1);
+	add(f, 1, MEMBER_VIA_SEED, T0);
+	members_tick(&f->t, now);
+	assert_int_equal(members_redial(&f->t, now, 5, 1, out), 1);
+	m = members_find(&f->t, id);
+	assert_true(m->next_dial_ms > now + 1);
+	/* The address it has: still waiting. */
+	assert_int_equal(members_upsert(&f->t, id, m->addrs[0].host,
+					m->addrs[0].port, MEMBER_VIA_GOSSIP,
+					now + 1, NULL),
+			 MEMBERS_UPDATED);
+	assert_int_equal(members_redial(&f->t, now + 1, 5, 1, out), 0);
+	/* A new one: due now, and dialed there. */
+	assert_int_equal(members_upsert(&f->t, id, "10.9.9.9", 7001,
+					MEMBER_VIA_GOSSIP, now + 1, NULL),
+			 MEMBERS_UPDATED);
+	assert_int_equal(members_redial(&f->t, now + 1, 5, 1, out), 1);
+	m = members_find(&f->t, id);
+	assert_string_equal(m->addrs[m->redial_addr].host, "10.9.9.9");
+	assert_int_equal(m->addrs[m->redial_addr].port, 7001);
+	assert_int_equal(m->state, MEMBER_GONE);
+}
+
 static void test_gossip_does_not_refresh_timers(void **state)
 {
 	struct fixture *f = *state;
@@ -585,6 +618,7 @@ int main(void)
 		T(test_gossip_cannot_resurrect_a_gone_member),
 		T(test_gossip_does_not_refresh_timers),
 		T(test_redials_take_each_address_in_turn),
+		T(test_a_new_address_makes_a_gone_member_due_at_once),
 		T(test_gossip_never_outranks_a_direct_address),
 		T(test_gossip_never_adds_our_own_id),
 		T(test_gossip_learned_member_times_out_unless_contacted),
