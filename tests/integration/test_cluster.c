@@ -390,9 +390,7 @@ int main(int argc, char **argv)
 	env = getenv("RUMOR_SIM_SCHEDULES");
 	if (env != NULL && *env != '\0')
 		count = strtoull(env, NULL, 0);
-	/* Data dirs by the thousand: tmpfs when there is one. */
-	if (getenv("TMPDIR") == NULL && access("/dev/shm", W_OK) == 0)
-		setenv("TMPDIR", "/dev/shm", 0);
+	tu_prefer_tmpfs();
 	top = tu_tmpdir("cluster");
 	base = tu_join(top, "s");
 	t0 = tu_now_ms();

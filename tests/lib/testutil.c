@@ -116,3 +116,9 @@ int tu_wait_for(int (*cond)(void *arg), void (*step)(void *arg), void *arg,
 			nanosleep(&pause, NULL);
 	}
 }
+
+void tu_prefer_tmpfs(void)
+{
+	if (getenv("TMPDIR") == NULL && access("/dev/shm", W_OK) == 0)
+		setenv("TMPDIR", "/dev/shm", 0);
+}

@@ -6,6 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Points TMPDIR at /dev/shm when TMPDIR is unset and /dev/shm is
+ * writable: tests that make and drop stores by the thousand run ten times
+ * faster on tmpfs. Call first in main. */
+void tu_prefer_tmpfs(void);
 /* A fresh empty directory under $TMPDIR (or /tmp); the returned string is
  * malloc'd. Aborts the test program on failure. */
 char *tu_tmpdir(const char *tag);

@@ -321,6 +321,6 @@ int main(void)
 		cmocka_unit_test(test_binary_keys_and_values_cross_unchanged),
 	};
 
-	cluster_prefer_tmpfs();
+	tu_prefer_tmpfs();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

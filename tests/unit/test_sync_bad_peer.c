@@ -301,6 +301,6 @@ int main(void)
 		cmocka_unit_test(test_second_digest_during_a_stream_is_refused),
 	};
 
-	cluster_prefer_tmpfs();
+	tu_prefer_tmpfs();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -285,6 +285,6 @@ int main(void)
 		cmocka_unit_test(test_lost_partial_key_order_frames_keep_the_hwm_invariant),
 	};
 
-	cluster_prefer_tmpfs();
+	tu_prefer_tmpfs();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

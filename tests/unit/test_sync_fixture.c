@@ -13,12 +13,6 @@
 
 #include "tests/unit/test_sync_fixture.h"
 
-void cluster_prefer_tmpfs(void)
-{
-	if (getenv("TMPDIR") == NULL && access("/dev/shm", W_OK) == 0)
-		setenv("TMPDIR", "/dev/shm", 0);
-}
-
 static uint64_t fake_wall(void *arg)
 {
 	struct cluster *c = arg;

@@ -40,10 +40,6 @@ struct cluster {
 	size_t n_all, cap_all;
 };
 
-/* Points TMPDIR at /dev/shm when it is unset and /dev/shm is writable:
- * the tests open many small stores. Call first in main. */
-void cluster_prefer_tmpfs(void);
-
 /* n nodes (at most NODES_MAX), each store opened with a resolver of fn
  * (NULL: the default order); cluster_free closes and deletes them all. */
 struct cluster *cluster_new(int n, rumor_resolve_fn fn);

@@ -278,6 +278,6 @@ int main(void)
 		cmocka_unit_test(test_sender_respects_transport_backpressure),
 	};
 
-	cluster_prefer_tmpfs();
+	tu_prefer_tmpfs();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
