@@ -122,3 +122,22 @@ void tu_prefer_tmpfs(void)
 	if (getenv("TMPDIR") == NULL && access("/dev/shm", W_OK) == 0)
 		setenv("TMPDIR", "/dev/shm", 0);
 }
+
+ssize_t tu_seed_file(const char *rel, const void *data, size_t len,
+		     int write, void *buf, size_t cap)
+{
+	char *path = tu_srcdir_path(rel);
+	FILE *fp = fopen(path, write ? "wb" : "rb");
+	ssize_t n;
+
+	free(path);
+	if (fp == NULL)
+		return -errno;
+	if (write)
+		n = fwrite(data, 1, len, fp) == len ? (ssize_t)len : -EIO;
+	else
+		n = (ssize_t)fread(buf, 1, cap, fp);
+	if (fclose(fp) != 0 && n >= 0)
+		n = -EIO;
+	return n;
+}

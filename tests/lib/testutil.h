@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Points TMPDIR at /dev/shm when TMPDIR is unset and /dev/shm is
  * writable: tests that make and drop stores by the thousand run ten times
@@ -21,6 +22,11 @@ char *tu_join(const char *dir, const char *name);
 uint64_t tu_now_ms(void);
 /* Writes len bytes to path with the given mode; returns 0 or -errno. */
 int tu_write_file(const char *path, const void *buf, size_t len, int mode);
+/* A fuzz seed file, rel to the source tree: with write, (re)writes it
+ * with data[0..len); else reads it into buf (at most cap bytes). Returns
+ * the bytes written or read, or -errno. */
+ssize_t tu_seed_file(const char *rel, const void *data, size_t len,
+		     int write, void *buf, size_t cap);
 /* Path of a file in the build tree / source tree. */
 char *tu_builddir_path(const char *rel);
 char *tu_srcdir_path(const char *rel);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/lib/testutil.h"
 #include "store/format.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -230,25 +231,16 @@ static void test_malformed_entries_are_refused(void **state)
 static void seed_file(const char *rel, const struct sample *s, int write)
 {
 	uint8_t buf[SAMPLE_MAX + 1];
-	char path[512];
-	FILE *fp;
-	size_t n;
+	ssize_t n = tu_seed_file(rel, s->buf, s->len, write, buf, sizeof buf);
 
-	snprintf(path, sizeof path, "%s/%s", RUMOR_TOP_SRCDIR, rel);
-	fp = fopen(path, write ? "wb" : "rb");
-	if (fp == NULL)
-		fail_msg("cannot open %s (RUMOR_WRITE_CORPUS=1 writes it)",
-			 path);
-	if (write) {
-		assert_int_equal(fwrite(s->buf, 1, s->len, fp), s->len);
-		assert_int_equal(fclose(fp), 0);
+	if (n < 0)
+		fail_msg("cannot %s %s (RUMOR_WRITE_CORPUS=1 writes it)",
+			 write ? "write" : "read", rel);
+	if (write)
 		return;
-	}
-	n = fread(buf, 1, sizeof buf, fp);
-	fclose(fp);
-	assert_int_equal(n, s->len);
-	assert_memory_equal(buf, s->buf, n);
-	LLVMFuzzerTestOneInput(buf, n);
+	assert_int_equal((size_t)n, s->len);
+	assert_memory_equal(buf, s->buf, s->len);
+	LLVMFuzzerTestOneInput(buf, s->len);
 }
 
 /* The seed corpus of fuzz_store_format is exactly what the encoders

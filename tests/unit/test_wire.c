@@ -19,6 +19,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "tests/lib/testutil.h"
 #include "tests/unit/test_wire_fixture.h"
 
 /* ------------------------------------------------------------ round trips */
@@ -500,24 +501,14 @@ static void test_batch_overhead_is_small(void **state)
 /* Writes or compares one seed file under the source tree. */
 static void seed_file(const char *rel, const struct wire_buf *b, int write)
 {
-	char path[512];
 	uint8_t buf[4096];
-	FILE *fp;
-	size_t n;
+	ssize_t n = tu_seed_file(rel, b->data, b->len, write, buf, sizeof buf);
 
-	snprintf(path, sizeof(path), "%s/%s", RUMOR_TOP_SRCDIR, rel);
-	fp = fopen(path, write ? "wb" : "rb");
-	if (fp == NULL)
-		fail_msg("cannot open %s (RUMOR_WRITE_CORPUS=1 writes it)",
-			 path);
-	if (write) {
-		assert_int_equal(fwrite(b->data, 1, b->len, fp), b->len);
-		assert_int_equal(fclose(fp), 0);
-		return;
-	}
-	n = fread(buf, 1, sizeof(buf), fp);
-	fclose(fp);
-	assert_mem(buf, n, b->data, b->len);
+	if (n < 0)
+		fail_msg("cannot %s %s (RUMOR_WRITE_CORPUS=1 writes it)",
+			 write ? "write" : "read", rel);
+	if (!write)
+		assert_mem(buf, (size_t)n, b->data, b->len);
 }
 
 /* The seed corpus of the fuzz target is exactly what the encoder writes;
