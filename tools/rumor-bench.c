@@ -6,6 +6,7 @@
  *
  *   rumor-bench MODE [options]      rumor-bench --help
  */
+#include <ftw.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,6 +20,20 @@ static const struct bench_mode modes[] = {
 	{"sync", bench_sync_main,
 	 "catch-up, steady replication, latency and wire bytes over loopback"},
 };
+
+static int rmrf_one(const char *path, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+int bench_rmrf(const char *dir)
+{
+	return nftw(dir, rmrf_one, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 static void usage(FILE *out)
 {

@@ -15,8 +15,6 @@ void bstore_make_key(char *buf, size_t key_bytes, size_t i);
 void bstore_fill_random(char *buf, size_t n, uint64_t seed);
 /* Opens a store in dir with origin (32 bytes); -1 with a message. */
 int bstore_open(struct store **s, const char *dir, const uint8_t *origin);
-/* rm -rf dir. */
-int bstore_rmrf(const char *dir);
 
 int bench_store_gc(int argc, char **argv);
 int bench_store_fsync(int argc, char **argv);

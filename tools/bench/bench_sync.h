@@ -62,8 +62,6 @@ void bsync_make_value(char *buf, uint32_t i);
 size_t bsync_batch_entries(void);
 /* CPU seconds of the calling thread, or of the whole process. */
 double bsync_cpu_now(clockid_t which);
-/* Removes dir and everything under it; 0 or -1. */
-int bsync_rmrf(const char *dir);
 /* root/name, in buf[len] (the caller's); returns buf. */
 const char *bsync_path_in(char *buf, size_t len, const char *root,
 			  const char *name);

@@ -344,20 +344,6 @@ static double bench_store_apply(const struct bench_opts *o, const char *dir,
 }
 
 
-static int rmrf_one(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-int bstore_rmrf(const char *dir)
-{
-	return nftw(dir, rmrf_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 int bench_store_main(int argc, char **argv)
 {
 	struct bench_opts o;
@@ -414,7 +400,7 @@ int bench_store_main(int argc, char **argv)
 			goto done;
 		}
 		/* The next round starts from empty disks again. */
-		bstore_rmrf(root);
+		bench_rmrf(root);
 		mkdir(root, 0700);
 	}
 	bench_report("raw leveldb_put (single)", raw1, "ops/s");
@@ -427,7 +413,7 @@ int bench_store_main(int argc, char **argv)
 done:
 	free(key);
 	free(value);
-	if (bstore_rmrf(root) != 0)
+	if (bench_rmrf(root) != 0)
 		fprintf(stderr, "rumor-bench store: could not remove %s\n", root);
 	return ok == 1 ? 0 : 1;
 }

@@ -167,7 +167,7 @@ int bench_store_gc(int argc, char **argv)
 	rv = 0;
 done:
 	store_close(s);
-	if (bstore_rmrf(root) != 0)
+	if (bench_rmrf(root) != 0)
 		fprintf(stderr, "rumor-bench store gc: could not remove %s\n",
 			root);
 	return rv == 0 ? 0 : 1;
@@ -360,7 +360,7 @@ int bench_store_fsync(int argc, char **argv)
 	if (h == NULL || hs == NULL) {
 		free(h);
 		free(hs);
-		bstore_rmrf(root);
+		bench_rmrf(root);
 		return 1;
 	}
 	printf("store fsync: one writer, %zu s a run, %zu keys overwritten in turn, 100-byte values, in %s\n",
@@ -385,7 +385,7 @@ int bench_store_fsync(int argc, char **argv)
 	}
 	free(h);
 	free(hs);
-	if (bstore_rmrf(root) != 0)
+	if (bench_rmrf(root) != 0)
 		fprintf(stderr, "rumor-bench store fsync: could not remove %s\n",
 			root);
 	return rv == 0 ? 0 : 1;

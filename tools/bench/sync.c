@@ -204,7 +204,7 @@ int bench_sync_main(int argc, char **argv)
 		}
 		fflush(stdout);
 	}
-	if (bsync_rmrf(root) != 0)
+	if (bench_rmrf(root) != 0)
 		fprintf(stderr, "rumor-bench sync: could not remove %s\n", root);
 	return failed ? 1 : met ? 0 : 1;
 }

@@ -89,20 +89,6 @@ double bsync_cpu_now(clockid_t which)
 
 /* ------------------------------------------------------------ files */
 
-static int rmrf_one(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-int bsync_rmrf(const char *dir)
-{
-	return nftw(dir, rmrf_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /* root/name, in a static-size buffer the caller gives. */
 const char *bsync_path_in(char *buf, size_t len, const char *root,
 			  const char *name)
@@ -193,7 +179,7 @@ double bsync_raw_best(const char *dir, size_t count, size_t batch)
 
 	for (r = 0; r < RAW_ROUNDS; r++) {
 		t = bsync_raw_batched_write(dir, KEYS_MAIN, count, batch);
-		bsync_rmrf(dir);
+		bench_rmrf(dir);
 		if (t < 0)
 			return -1;
 		if (best < 0 || t < best)

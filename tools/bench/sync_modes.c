@@ -48,8 +48,8 @@ int bsync_catchup(const struct bench_opts *o, const char *root)
 			    o->catchup_keys, batch) != 0)
 		return -1;
 	bsync_pair_close(&p);
-	bsync_rmrf(a);
-	bsync_rmrf(b);
+	bench_rmrf(a);
+	bench_rmrf(b);
 	bench_report("raw batched LevelDB writes", raw_s * 1000, "ms");
 	bench_report("store_apply_batch alone, same batches", p.load_s * 1000,
 		     "ms");
@@ -110,8 +110,8 @@ int bsync_steady(const struct bench_opts *o, const char *root)
 	put_rate = (double)puts / (p.a.put_t1 - p.a.put_t0);
 	ok = !p.a.put_failed;
 	bsync_pair_close(&p);
-	bsync_rmrf(a);
-	bsync_rmrf(b);
+	bench_rmrf(a);
+	bench_rmrf(b);
 	if (!ok || puts == 0)
 		return -1;
 	applied_rate = (double)(s1.remote_applied - s0.remote_applied) /
@@ -279,7 +279,7 @@ done:
 	bsync_main_loop_close(&c.m);
 	for (i = 0; i < LATENCY_NODES; i++)
 		if (dirs[i][0] != '\0')
-			bsync_rmrf(dirs[i]);
+			bench_rmrf(dirs[i]);
 	free(ms);
 	return ok;
 }
@@ -317,14 +317,14 @@ int bsync_bytes(const struct bench_opts *o, const char *root)
 	    !bsync_run_until(&p.m, bsync_has_keys, &want, 10000)) {
 		fprintf(stderr, "rumor-bench sync: the delta did not arrive\n");
 		bsync_pair_close(&p);
-		bsync_rmrf(a);
-		bsync_rmrf(b);
+		bench_rmrf(a);
+		bench_rmrf(b);
 		return -1;
 	}
 	bsync_stats(p.b, &s1);
 	bsync_pair_close(&p);
-	bsync_rmrf(a);
-	bsync_rmrf(b);
+	bench_rmrf(a);
+	bench_rmrf(b);
 	delta = (double)(s1.bytes_in - s0.bytes_in) / (double)o->delta_keys;
 
 	bench_report("key + value", kv, "bytes/entry");
