@@ -104,6 +104,9 @@ struct node_net {
 	/* Members the table could not take (full, or a bad address): peers
 	 * refused and gossip items dropped. */
 	uint64_t members_refused;
+	/* Everything refused from peers and the network, by reason
+	 * (lib/refuse.h); count and log through net_refuse(). */
+	struct refusals refused;
 	/* members.changes when DATA/members was last written (or read). */
 	uint64_t members_saved;
 	int members_save_failed;      /* logged; quiet until a save works */
@@ -119,6 +122,12 @@ static inline uint64_t net_now_ms(struct node_net *net)
 {
 	return io_now_ms(net->n->io);
 }
+
+/* Counts a refusal (status shows it by reason) and logs it at WARN with
+ * the detail, at most once per reason per REFUSE_LOG_INTERVAL_MS (the
+ * next log says how many were not logged). status.c. */
+void net_refuse(struct node_net *net, enum refuse_reason why,
+		const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Writes "HOST:PORT" (brackets around an IPv6 host) into buf. */
 void net_format_addr(char *buf, size_t len, const char *host,

@@ -3,6 +3,7 @@
  * status: what a node's network side reports: status, stats, the peers
  * listing, and whether local writes wait for catch-up.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,6 +18,27 @@ void net_format_addr(char *buf, size_t len, const char *host, unsigned port)
 		snprintf(buf, len, "[%s]:%u", host, port);
 	else
 		snprintf(buf, len, "%s:%u", host, port);
+}
+
+void net_refuse(struct node_net *net, enum refuse_reason why,
+		const char *fmt, ...)
+{
+	char detail[256];
+	uint64_t quiet = 0;
+	va_list ap;
+
+	if (!refuse_note(&net->refused, why, net_now_ms(net), &quiet))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof detail, fmt, ap);
+	va_end(ap);
+	if (quiet > 0)
+		node_log(net->n, RUMOR_LOG_WARN, "refused (%s): %s; %llu more "
+			 "not logged", refuse_name(why), detail,
+			 (unsigned long long)quiet);
+	else
+		node_log(net->n, RUMOR_LOG_WARN, "refused (%s): %s",
+			 refuse_name(why), detail);
 }
 
 void node_net_status(struct rumor *n, struct ctl_status *st)
@@ -36,6 +58,7 @@ void node_net_status(struct rumor *n, struct ctl_status *st)
 	st->peers_alive = members_count_state(&net->members, MEMBER_ALIVE);
 	st->peers_suspect = members_count_state(&net->members, MEMBER_SUSPECT);
 	st->members_refused = net->members_refused;
+	memcpy(st->refused, net->refused.n, sizeof st->refused);
 	for (struct peer *p = net->peers; p != NULL; p = p->next)
 		if (p->open && !p->closed)
 			st->peers_connected++;

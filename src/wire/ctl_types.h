@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "rumor.h"
+#include "lib/refuse.h"
 
 #define CTL_SOCKET_NAME "control.sock"   /* in the data dir, mode 0600 */
 
@@ -33,6 +34,8 @@ struct ctl_status {
 	/* Members the table could not take (full): peers refused and
 	 * gossiped members dropped. */
 	uint64_t members_refused;
+	/* Refusals by reason (lib/refuse.h). */
+	uint64_t refused[REFUSE_COUNT];
 };
 
 struct ctl_peer_info {

@@ -416,6 +416,14 @@ int ctl_encode_status(struct wire_buf *b, const struct ctl_status *st,
 		put_bytes(&e, hwm[i].origin, hwm[i].origin_len);
 		put_uint(&e, hwm[i].seq);
 	}
+	/* Refusals by name, so that a newer or older peer of the protocol
+	 * reads the reasons it knows and skips the others. */
+	put_array(&e, REFUSE_COUNT);
+	for (i = 0; i < REFUSE_COUNT; i++) {
+		put_array(&e, 2);
+		put_text(&e, refuse_name((int)i));
+		put_uint(&e, st->refused[i]);
+	}
 	return enc_end(&e, CTL_REPLY_MAX, NULL);
 }
 

@@ -80,6 +80,7 @@
 /* A reply frame: a value, or a STATUS with its HWM list. */
 #define CTL_REPLY_MAX (4u << 20)
 #define CTL_HWM_MAX 4096u             /* HWMs in one STATUS reply */
+#define CTL_REFUSED_MAX 64u           /* refusal reasons in one STATUS */
 #define CTL_LOG_LIMIT_MAX 10000u      /* LOG entries per origin */
 #define CTL_SYNC_TIMEOUT_MAX 600000u  /* SYNC: at most 10 minutes */
 #define CTL_MESSAGE_MAX 255u          /* ERROR message bytes */

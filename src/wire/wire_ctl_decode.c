@@ -175,6 +175,33 @@ static int decode_record(struct wire_reader *r, struct ctl_reply *rp)
 	return 0;
 }
 
+/* [[name, count]...]: the reasons this build knows are filled in, others
+ * skipped (a newer node may know more). */
+static int decode_refused(struct wire_reader *r, struct ctl_status *st)
+{
+	char name[64];
+	uint64_t count;
+	size_t n, i, two;
+	int rv, why;
+
+	if ((rv = wire_read_array(r, "refused", 0, CTL_REFUSED_MAX, 1,
+				  &n)) != 0)
+		return rv;
+	for (i = 0; i < n; i++) {
+		if ((rv = wire_read_array(r, "refused entry", 2, 2, 1,
+					  &two)) != 0 ||
+		    (rv = rd_text(r, "refused reason", name,
+				  sizeof(name))) != 0 ||
+		    (rv = wire_read_uint(r, "refused count", UINT64_MAX,
+					 &count)) != 0)
+			return rv;
+		why = refuse_by_name(name);
+		if (why >= 0)
+			st->refused[why] = count;
+	}
+	return 0;
+}
+
 static int decode_status(struct wire_reader *r, struct ctl_reply *rp)
 {
 	struct ctl_status *st = &rp->status;
@@ -258,7 +285,7 @@ static int decode_status(struct wire_reader *r, struct ctl_reply *rp)
 			return rv;
 		rp->n_hwm = i + 1;
 	}
-	return 0;
+	return decode_refused(r, st);
 }
 
 static int decode_peer(struct wire_reader *r, struct ctl_reply *rp)

@@ -389,6 +389,8 @@ static void test_status_round_trips_with_counters_and_hwms(void **state)
 #define SET(name) st.stats.name = (uint64_t)i++ * 1000;
 	CTL_COUNTERS(SET)
 #undef SET
+	for (i = 0; i < REFUSE_COUNT; i++)
+		st.refused[i] = 7u * (uint64_t)i + 1u;
 	for (i = 0; i < 3; i++) {
 		memset(origins[i], i + 1, 32);
 		hwm[i].origin = origins[i];
@@ -415,6 +417,9 @@ static void test_status_round_trips_with_counters_and_hwms(void **state)
 #define CHECK(name) assert_int_equal(r.status.stats.name, st.stats.name);
 	CTL_COUNTERS(CHECK)
 #undef CHECK
+	/* Every refusal reason arrives under its own name. */
+	for (i = 0; i < REFUSE_COUNT; i++)
+		assert_int_equal(r.status.refused[i], 7u * (uint64_t)i + 1u);
 	assert_int_equal(r.hwm_total, 5);
 	assert_int_equal(r.n_hwm, 3);
 	for (i = 0; i < 3; i++) {

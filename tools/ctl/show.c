@@ -51,6 +51,10 @@ static void status_json(FILE *f, const struct ctl_reply *r)
 	sep = ",";
 	CTL_COUNTERS(SHOW_COUNTER)
 #undef SHOW_COUNTER
+	fprintf(f, "},\"refused\":{");
+	for (i = 0; i < REFUSE_COUNT; i++)
+		fprintf(f, "%s\"%s\":%" PRIu64, i > 0 ? "," : "",
+			refuse_name((int)i), st->refused[i]);
 	fprintf(f, "},\"hwm_total\":%" PRIu64 ",\"hwm\":[", r->hwm_total);
 	for (i = 0; i < r->n_hwm; i++) {
 		fmt_origin(r->hwm[i].origin, r->hwm[i].origin_len, origin,
@@ -92,6 +96,22 @@ static void status_counters(FILE *f, const struct rumor_stats *s)
 		s->announcements_dropped);
 }
 
+/* Only the reasons that happened; "none" when nothing was refused. */
+static void status_refused(FILE *f, const struct ctl_status *st)
+{
+	const char *sep = "";
+	int i;
+
+	fputs("refused:     ", f);
+	for (i = 0; i < REFUSE_COUNT; i++)
+		if (st->refused[i] > 0) {
+			fprintf(f, "%s%s %" PRIu64, sep, refuse_name(i),
+				st->refused[i]);
+			sep = ", ";
+		}
+	fputs(sep[0] == '\0' ? "none\n" : "\n", f);
+}
+
 static void status_text(FILE *f, const struct ctl_reply *r)
 {
 	const struct ctl_status *st = &r->status;
@@ -118,6 +138,7 @@ static void status_text(FILE *f, const struct ctl_reply *r)
 		PRIu64 " suspect, %" PRIu64 " connected\n", st->peers_known,
 		st->peers_alive, st->peers_suspect, st->peers_connected);
 	status_counters(f, &st->stats);
+	status_refused(f, st);
 	fprintf(f, "hwm:         %" PRIu64 " origin%s%s\n", r->hwm_total,
 		r->hwm_total == 1 ? "" : "s",
 		r->n_hwm < r->hwm_total ? " (first ones shown)" : "");
