@@ -523,7 +523,7 @@ void simc_begin(struct simc *c, uint64_t seed, const char *base,
 	c->prog = prog;
 	c->p = *p;
 	c->base = strdup(base);
-	if (c->base == NULL || sim_new(&c->sim, seed, p->n, &err) != 0)
+	if (c->base == NULL || sim_new(&c->sim, seed, p->n + p->extra_hosts, &err) != 0)
 		simc_fail(c, "sim_new: %s", err.msg);
 	if (resolver_new_fn(&c->res, p->resolve, "sim", &err) != 0)
 		simc_fail(c, "resolver_new_fn: %s", err.msg);

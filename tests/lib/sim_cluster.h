@@ -72,6 +72,9 @@ struct simc_params {
 	rumor_resolve_fn resolve;
 	uint32_t interval_min_ms, interval_max_ms, catchup_wait_ms;
 	uint32_t suspect_after_ms, gone_after_ms;
+	/* Hosts beyond the nodes' (hosts n, n+1, ...): for adversaries
+	 * (tests/lib/sim_evil.h). */
+	int extra_hosts;
 };
 
 struct simc {
