@@ -56,12 +56,15 @@ int perm_check(const char *path, const struct stat *st,
 				       "process's uid %u nor root: chown %u %s",
 				       rule->what, path, (unsigned)st->st_uid,
 				       (unsigned)me, (unsigned)me, path);
+		/* Running as the owner comes first: chown of a service's
+		 * state to whoever ran a tool by hand would break the
+		 * service. */
 		return err_set(err, code,
 			       "%s %s is owned by uid %u, not by this "
-			       "process's uid %u: chown %u %s, or run as uid %u",
+			       "process's uid %u: run as uid %u, or chown %u %s",
 			       rule->what, path, (unsigned)st->st_uid,
-			       (unsigned)me, (unsigned)me, path,
-			       (unsigned)st->st_uid);
+			       (unsigned)me, (unsigned)st->st_uid,
+			       (unsigned)me, path);
 	}
 	if (bad == 0)
 		return 0;

@@ -244,7 +244,7 @@ static void test_data_dir_of_another_user_is_refused(void **state)
 	assert_int_equal(chown(f->dir, OTHER_UID, (gid_t)-1), 0);
 	snprintf(fix, sizeof fix, "chown %u", (unsigned)geteuid());
 	expect_refused(f, "owned by uid 65534", fix, 0700, 0);
-	expect_refused(f, "or run as uid 65534", fix, 0700, 0);
+	expect_refused(f, ": run as uid 65534, or chown", fix, 0700, 0);
 }
 
 int main(void)
