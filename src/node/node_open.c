@@ -329,12 +329,13 @@ static int node_check_data_dir(struct rumor *n, struct err *err)
 	if (db == NULL)
 		return err->code;
 	rule.what = "store dir";
-	if (stat(db, &st) == 0)
-		rv = S_ISDIR(st.st_mode) ? perm_check(db, &st, &rule,
-						     RUMOR_ECONFIG, err)
-					 : err_set(err, RUMOR_ECONFIG,
-						   "store dir %s is not a directory: remove it",
-						   db);
+	if (stat(db, &st) != 0)
+		rv = 0;                 /* not made yet: store_open makes it */
+	else if (!S_ISDIR(st.st_mode))
+		rv = err_set(err, RUMOR_ECONFIG, "store dir %s is not a "
+			     "directory: move it away", db);
+	else
+		rv = perm_check(db, &st, &rule, RUMOR_ECONFIG, err);
 	free(db);
 	return rv;
 }
