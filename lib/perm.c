@@ -98,7 +98,7 @@ int perm_state_dir(const char *what, const char *dir, int *created,
 		return err_set(err, RUMOR_EIO, "%s %s: cannot stat: %s", what,
 			       dir, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return err_set(err, code, "%s %s is not a directory: remove it "
+		return err_set(err, code, "%s %s is not a directory: move it away "
 			       "or choose another path", what, dir);
 	return perm_check(dir, &st, &rule, code, err);
 }
