@@ -157,20 +157,26 @@ static void test_missing_data_dir_is_made_0700_and_all_in_it_is_private(void **s
 	free(nested);
 }
 
-/* Refused with RUMOR_ECONFIG and a message holding what and fix; the
- * data dir keeps its mode and gains nothing (no node.key, no store). */
-static void expect_refused(struct fixture *f, const char *what,
-			   const char *fix, mode_t mode, int entries)
+/* Refused with code and a message holding what and fix; the data dir
+ * keeps its mode and its number of entries (no node.key nor store made). */
+static void expect_refused_with(struct fixture *f, int code, const char *what,
+				const char *fix, mode_t mode, int entries)
 {
 	char msg[RUMOR_ERRMSG_MAX];
 	struct rumor *n = NULL;
 
-	assert_int_equal(open_node(f->dir, &n, msg, sizeof msg), RUMOR_ECONFIG);
+	assert_int_equal(open_node(f->dir, &n, msg, sizeof msg), code);
 	assert_null(n);
 	if (strstr(msg, what) == NULL || strstr(msg, fix) == NULL)
 		fail_msg("message \"%s\" lacks \"%s\" or \"%s\"", msg, what, fix);
 	assert_int_equal(mode_of(f->dir), mode);
 	assert_int_equal(count_entries(f->dir), entries);
+}
+
+static void expect_refused(struct fixture *f, const char *what,
+			   const char *fix, mode_t mode, int entries)
+{
+	expect_refused_with(f, RUMOR_ECONFIG, what, fix, mode, entries);
 }
 
 static void test_data_dir_writable_by_others_is_refused_and_left_as_is(void **state)
@@ -218,6 +224,35 @@ static void test_store_dir_open_to_others_is_refused_before_the_key_is_made(void
 	free(db);
 }
 
+/* A node.key others may read, or one reached through a link, stops the
+ * open before the store is made, and is left as it was. */
+static void test_unsafe_node_key_is_refused_before_the_store_is_made(void **state)
+{
+	struct fixture *f = *state;
+	char *key = tu_join(f->dir, "node.key");
+	char *real = tu_join(f->base, "real.key");
+	char msg[RUMOR_ERRMSG_MAX];
+	char fix[4200];
+	struct rumor *n = NULL;
+
+	/* The key is checked before it is parsed: any bytes will do. */
+	assert_int_equal(mkdir(f->dir, 0700), 0);
+	assert_int_equal(tu_write_file(key, "x", 1, 0640), 0);
+	snprintf(fix, sizeof fix, "chmod 600 %s", key);
+	expect_refused_with(f, RUMOR_EKEYFILE, "group-readable (mode 0640)",
+			    fix, 0700, 1);
+	assert_int_equal(mode_of(key), 0640);
+	assert_int_equal(unlink(key), 0);
+	assert_int_equal(tu_write_file(real, "x", 1, 0600), 0);
+	assert_int_equal(symlink(real, key), 0);
+	assert_int_equal(open_node(f->dir, &n, msg, sizeof msg), RUMOR_EKEYFILE);
+	assert_null(n);
+	assert_non_null(strstr(msg, "symbolic link"));
+	assert_int_equal(count_entries(f->dir), 1);
+	free(real);
+	free(key);
+}
+
 static void test_data_dir_that_is_a_file_is_refused(void **state)
 {
 	struct fixture *f = *state;
@@ -254,6 +289,7 @@ int main(void)
 		T(test_missing_data_dir_is_made_0700_and_all_in_it_is_private),
 		T(test_data_dir_writable_by_others_is_refused_and_left_as_is),
 		T(test_store_dir_open_to_others_is_refused_before_the_key_is_made),
+		T(test_unsafe_node_key_is_refused_before_the_store_is_made),
 		T(test_data_dir_that_is_a_file_is_refused),
 		T(test_data_dir_of_another_user_is_refused),
 	};
