@@ -6,8 +6,22 @@
  *                 padded) of the 64-byte libsodium Ed25519 secret key
  *                 (seed || public key) + "\n"; mode 0600.
  *   network key   32 raw bytes, or 64 hex digits and an optional "\n";
- *                 mode 0600 (no group/other bits).
+ *                 mode 0600, or 0640 to share it with a group.
  *   trusted keys  one printable id a line; '#' starts a comment.
+ *
+ * Who may own them and who else may touch them (lib/perm.h), checked on
+ * the open file before a byte is read:
+ *   node.key      the effective uid only; no group or other bit; opened
+ *                 with O_NOFOLLOW, so a symbolic link is refused.
+ *   network key   the effective uid or root; no group write, nothing for
+ *                 others. Group read is allowed: ops share one cluster
+ *                 key among the service accounts of a group (root:rumor
+ *                 0640 in /etc), and every member holds it anyway. The
+ *                 path is the operator's, so a symbolic link is followed
+ *                 (the file it leads to is checked).
+ *   trusted keys  the effective uid or root; not group- or
+ *                 world-writable (whoever could write it could trust
+ *                 himself). Not secret, so reading is free.
  *
  * Secret files are written to "<path>.tmp" (O_EXCL, 0600), synced, and
  * then hard-linked to their name, so a crash leaves either no key or a
@@ -15,6 +29,7 @@
  */
 #include "crypto/identity.h"
 #include "lib/array.h"
+#include "lib/perm.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -58,22 +73,43 @@ const uint8_t identity_default_network_key[NETWORK_KEY_BYTES] = {
 /* ------------------------------------------------------------------ */
 /* Files */
 
-/* Reads the whole of path (at most cap bytes) into buf. With
- * must_be_private, refuses a file with any group or other permission
- * bit. Missing file: RUMOR_ENOTFOUND; every other fault: code. */
+static const struct perm_rule node_key_rule = {
+	"node key", PERM_OWNER_SELF, 077, "600",
+};
+static const struct perm_rule network_key_rule = {
+	"network key", PERM_OWNER_SELF_OR_ROOT, S_IWGRP | S_IRWXO, "640",
+};
+static const struct perm_rule trusted_keys_rule = {
+	"trusted keys file", PERM_OWNER_SELF_OR_ROOT, S_IWGRP | S_IWOTH, "644",
+};
+
+/* Reads the whole of path (at most cap bytes) into buf. Refuses (code)
+ * a file that breaks rule (lib/perm.h: owner and mode), checked on the
+ * open descriptor so that the file checked is the file read. With
+ * nofollow, a symbolic link at path is refused. Missing file:
+ * RUMOR_ENOTFOUND; every other fault: code. */
 static int read_small_file(const char *path, uint8_t *buf, size_t cap,
-			   size_t *len, int must_be_private, int code,
-			   struct err *err)
+			   size_t *len, const struct perm_rule *rule,
+			   int nofollow, int code, struct err *err)
 {
 	struct stat st;
 	size_t got = 0;
 	int fd, rv;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO planted at path must not hang the open; it is
+	 * refused below as not a regular file. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+				(nofollow ? O_NOFOLLOW : 0));
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return err_set(err, RUMOR_ENOTFOUND, "%s: no such file",
 				       path);
+		if (nofollow && errno == ELOOP)
+			return err_set(err, code,
+				       "%s %s is a symbolic link, which rumor "
+				       "does not follow: put the file itself "
+				       "there",
+				       rule->what, path);
 		return err_set(err, code, "%s: cannot open: %s", path,
 			       strerror(errno));
 	}
@@ -86,13 +122,9 @@ static int read_small_file(const char *path, uint8_t *buf, size_t cap,
 		rv = err_set(err, code, "%s: not a regular file", path);
 		goto out;
 	}
-	if (must_be_private && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		rv = err_set(err, code,
-			     "%s: secret key file is accessible by group or "
-			     "others (mode %04o); run chmod 600 on it",
-			     path, (unsigned)(st.st_mode & 07777));
+	rv = perm_check(path, &st, rule, code, err);
+	if (rv != 0)
 		goto out;
-	}
 	/* Read one byte past cap so that a file that grew after fstat is
 	 * still caught as too large. */
 	for (;;) {
@@ -282,8 +314,8 @@ static int identity_load_file(struct identity *id, const char *path,
 	size_t len = 0;
 	int rv;
 
-	rv = read_small_file(path, buf, sizeof buf, &len, 1, RUMOR_EKEYFILE,
-			     err);
+	rv = read_small_file(path, buf, sizeof buf, &len, &node_key_rule, 1,
+			     RUMOR_EKEYFILE, err);
 	if (rv == 0)
 		rv = parse_node_key(id, buf, len, path, err);
 	sodium_memzero(buf, sizeof buf);
@@ -408,8 +440,8 @@ int network_key_load(const char *path, uint8_t key[static NETWORK_KEY_BYTES],
 	int rv;
 
 	assert(path != NULL);
-	rv = read_small_file(path, buf, sizeof buf, &len, 1, RUMOR_EKEYFILE,
-			     err);
+	rv = read_small_file(path, buf, sizeof buf, &len, &network_key_rule, 0,
+			     RUMOR_EKEYFILE, err);
 	if (rv == RUMOR_ENOTFOUND)
 		return err_set(err, RUMOR_EKEYFILE, "%s: no such file", path);
 	if (rv != 0)
@@ -474,8 +506,8 @@ int trusted_keys_load(struct trusted_keys *tk, const char *path,
 	buf = malloc(TRUSTED_KEYS_MAX_FILE);
 	if (buf == NULL)
 		return err_set(err, RUMOR_ENOMEM, "%s: out of memory", path);
-	rv = read_small_file(path, buf, TRUSTED_KEYS_MAX_FILE, &len, 0,
-			     RUMOR_EKEYFILE, err);
+	rv = read_small_file(path, buf, TRUSTED_KEYS_MAX_FILE, &len,
+			     &trusted_keys_rule, 0, RUMOR_EKEYFILE, err);
 	if (rv == RUMOR_ENOTFOUND)
 		rv = err_set(err, RUMOR_EKEYFILE, "%s: no such file", path);
 	if (rv != 0)

@@ -25,9 +25,11 @@ struct identity {
 };
 
 /* Loads dir/node.key, or creates it (mode 0600) when absent. Refuses with
- * RUMOR_EKEYFILE (message naming the file and the fault) a file that is
- * group/world readable, has the wrong size or format, or whose public
- * half does not match its secret. Creation never replaces an existing
+ * RUMOR_EKEYFILE (message naming the file, the fault and the fix) a
+ * symbolic link (never followed), a file owned by another user than the
+ * effective uid, one with any group or other permission bit, one of the
+ * wrong size or format, or one whose public half does not match its
+ * secret. Creation never replaces an existing
  * file and a crash never leaves half a key (format: crypto/README.md);
  * a failure to create is RUMOR_EIO. */
 int identity_load_or_create(struct identity *id, const char *dir,
@@ -51,13 +53,18 @@ extern const uint8_t identity_default_network_key[NETWORK_KEY_BYTES];
  * RUMOR_EKEYFILE. */
 int network_key_generate(const char *path, struct err *err);
 /* Loads a network key file (32 raw bytes, or 64 hex digits and an
- * optional newline); refuses (RUMOR_EKEYFILE) a missing, group/world
- * readable or malformed file. */
+ * optional newline); refuses (RUMOR_EKEYFILE, naming the fix) a missing
+ * or malformed file, one owned by another user than the effective uid or
+ * root, or one that is group-writable or has any bit for others. Group
+ * read is allowed (0640), so that a group of service accounts can share
+ * the cluster's key; a symbolic link is followed. */
 int network_key_load(const char *path, uint8_t key[static NETWORK_KEY_BYTES],
 		     struct err *err);
 
 /* A trusted-keys file: one printable id per line, '#' comments and blank
- * lines allowed. Any malformed line fails the whole load with
+ * lines allowed. A file owned by another user than the effective uid or
+ * root, or writable by group or others, is refused (RUMOR_EKEYFILE).
+ * Any malformed line fails the whole load with
  * RUMOR_EKEYFILE (its line number in the message) and leaves tk empty.
  * An empty file trusts nobody. Free with trusted_keys_free(). */
 struct trusted_keys {

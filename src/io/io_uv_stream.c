@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -319,24 +320,54 @@ static void listener_closed(uv_handle_t *h)
 		cb(arg);
 }
 
-/* Binds under a umask that leaves 0600, so that the socket is never
- * reachable by others, not even between bind and chmod. */
+/* A unix socket bound with the mode its inode had, less the umask
+ * (Linux: af_unix takes the file's mode from the socket inode, which
+ * fchmod sets). So the socket is 0600 from the moment it has a name,
+ * never reachable by others, and the process umask, which other threads
+ * of an embedding program rely on, is never touched. The caller checked
+ * that path fits in sun_path. Returns the bound descriptor or -errno. */
+static int listener_socket(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd, e;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, 0600) != 0 ||
+	    bind(fd, (const struct sockaddr *)&sa, sizeof sa) != 0) {
+		e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
 static int listener_bind(struct stream_listener_impl *l, struct err *err)
 {
-	mode_t old_mask = umask(0177);
-	int rv = uv_pipe_bind(&l->pipe, l->path);
+	int fd = listener_socket(l->path);
+	int rv;
 
-	umask(old_mask);
-	if (rv != 0)
+	if (fd < 0)
 		return err_set(err, RUMOR_EIO, "stream: bind %s: %s", l->path,
-			       uv_strerror(rv));
-	if (chmod(l->path, 0600) != 0)
+			       strerror(-fd));
+	rv = uv_pipe_open(&l->pipe, fd);
+	if (rv != 0) {
+		close(fd);
+		rv = err_set(err, RUMOR_EIO, "stream: %s: %s", l->path,
+			     uv_strerror(rv));
+	} else if (chmod(l->path, 0600) != 0) {
+		/* Exactly 0600, also when the umask took an owner bit. */
 		rv = err_set(err, RUMOR_EIO, "stream: chmod %s: %s", l->path,
 			     strerror(errno));
-	else if ((rv = uv_listen((uv_stream_t *)&l->pipe, 64,
-				 listener_connection)) != 0)
+	} else if ((rv = uv_listen((uv_stream_t *)&l->pipe, 64,
+				   listener_connection)) != 0) {
 		rv = err_set(err, RUMOR_EIO, "stream: listen on %s: %s",
 			     l->path, uv_strerror(rv));
+	}
 	if (rv != 0)
 		unlink(l->path);
 	return rv;

@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "lib/perm.h"
 #include "node/control.h"
 
 static int mkdir_p(const char *path, struct err *err)
@@ -304,6 +305,41 @@ static char *node_path(struct rumor *n, const char *name, struct err *err)
 	return path;
 }
 
+/* The data dir: made (with its missing parents) 0700, or refused when
+ * another user owns it or others may write to it, before anything is
+ * read or written in it: someone else who can write there could plant
+ * the key, the store or the control socket. The store's own dir inside
+ * is checked here too (when it exists), so that a refusal of it comes
+ * before node.key is made. RUMOR_ECONFIG names the problem and the fix;
+ * nothing is changed by a refusal. */
+static int node_check_data_dir(struct rumor *n, struct err *err)
+{
+	struct perm_rule rule = perm_rule_state_dir;
+	struct stat st;
+	char *db;
+	int created, rv;
+
+	rv = mkdir_p(n->data_dir, err);
+	if (rv == 0)
+		rv = perm_state_dir("data dir", n->data_dir, &created,
+				    RUMOR_ECONFIG, err);
+	if (rv != 0)
+		return rv;
+	db = node_path(n, NODE_DB_DIR, err);
+	if (db == NULL)
+		return err->code;
+	rule.what = "store dir";
+	if (stat(db, &st) != 0)
+		rv = 0;                 /* not made yet: store_open makes it */
+	else if (!S_ISDIR(st.st_mode))
+		rv = err_set(err, RUMOR_ECONFIG, "store dir %s is not a "
+			     "directory: move it away", db);
+	else
+		rv = perm_check(db, &st, &rule, RUMOR_ECONFIG, err);
+	free(db);
+	return rv;
+}
+
 static int node_open_store(struct rumor *n, const struct rumor_options *o,
 			   struct err *err)
 {
@@ -392,7 +428,7 @@ int node_open_ex(struct rumor **out, const struct rumor_options *o,
 	rv = node_copy_options(n, o, &err);
 	if (rv != 0)
 		goto err_after_alloc;
-	rv = mkdir_p(n->data_dir, &err);
+	rv = node_check_data_dir(n, &err);
 	if (rv != 0)
 		goto err_after_alloc;
 	rv = identity_load_or_create(&n->id, n->data_dir, &err);

@@ -4,8 +4,13 @@
 
 #include <assert.h>
 #include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "lib/perm.h"
 
 struct resolver {
 	rumor_resolve_fn fn;      /* NULL: default order only */
@@ -44,11 +49,78 @@ int resolver_new_fn(struct resolver **out, rumor_resolve_fn fn,
 			      err);
 }
 
+/* A resolver runs inside the node with all its rights: whoever can
+ * replace the file, or write the directory that holds it (and so put
+ * another file in its place), can run code as the node. Only the
+ * effective uid and root may. */
+static const struct perm_rule resolver_file_rule = {
+	"resolver", PERM_OWNER_SELF_OR_ROOT, S_IWGRP | S_IWOTH, "go-w",
+};
+static const struct perm_rule resolver_dir_rule = {
+	"resolver directory", PERM_OWNER_SELF_OR_ROOT, S_IWGRP | S_IWOTH,
+	"go-w",
+};
+
+/* Checks the file path leads to (symbolic links resolved) and its
+ * directory against the rules above, before anything is loaded; on
+ * success *real is that file's path (malloc'd, the caller frees it), to
+ * be loaded rather than path, so that the file checked is the file
+ * loaded. RUMOR_ERESOLVER naming the problem and the fix otherwise. */
+static int resolver_check_file(const char *path, char **real,
+			       struct err *err)
+{
+	struct stat st;
+	struct err why;
+	char *rp, *slash;
+	int rv;
+
+	rp = realpath(path, NULL);
+	if (rp == NULL)
+		return err_set(err, RUMOR_ERESOLVER,
+			       "resolver: not a loadable shared object: %s: %s",
+			       strerror(errno), path);
+	if (stat(rp, &st) != 0 || !S_ISREG(st.st_mode)) {
+		rv = err_set(err, RUMOR_ERESOLVER,
+			     "resolver: not a loadable shared object: not a "
+			     "regular file: %s", path);
+		goto err;
+	}
+	rv = perm_check(rp, &st, &resolver_file_rule, RUMOR_ERESOLVER, err);
+	if (rv != 0)
+		goto err;
+	slash = strrchr(rp, '/');
+	assert(slash != NULL);          /* realpath gives an absolute path */
+	*slash = '\0';
+	if (stat(rp[0] != '\0' ? rp : "/", &st) != 0) {
+		rv = err_set(err, RUMOR_ERESOLVER, "resolver: cannot stat %s: %s",
+			     rp, strerror(errno));
+		goto err;
+	}
+	err_clear(&why);
+	rv = perm_check(rp[0] != '\0' ? rp : "/", &st, &resolver_dir_rule,
+			RUMOR_ERESOLVER, &why);
+	if (rv != 0) {
+		/* chmod of a shared directory (/tmp) is rarely the right fix;
+		 * moving the resolver is. */
+		rv = err_set(err, RUMOR_ERESOLVER, "%s, or move the resolver "
+			     "to a directory only you or root can write",
+			     why.msg);
+		goto err;
+	}
+	*slash = '/';
+	*real = rp;
+	return 0;
+err:
+	free(rp);
+	return rv;
+}
+
 int resolver_load(struct resolver **out, const char *path, struct err *err)
 {
 	const unsigned *abi;
 	const char *const *name;
 	rumor_resolve_fn fn;
+	char *real;
 	void *dl;
 	int rv;
 
@@ -64,7 +136,11 @@ int resolver_load(struct resolver **out, const char *path, struct err *err)
 		return err_set(err, RUMOR_ERESOLVER,
 			       "resolver: give a path with a '/' (e.g. ./%s)",
 			       path);
-	dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	rv = resolver_check_file(path, &real, err);
+	if (rv != 0)
+		return rv;
+	dl = dlopen(real, RTLD_NOW | RTLD_LOCAL);
+	free(real);
 	if (dl == NULL) {
 		const char *why = dlerror();
 

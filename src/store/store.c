@@ -37,6 +37,7 @@
 #include "store/store_int.h"
 #include "lib/array.h"
 #include "lib/endian.h"
+#include "lib/perm.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -529,6 +530,22 @@ static void store_free_parts(struct store *s)
 	free(s);
 }
 
+/* The store's directory is made 0700 when missing and refused
+ * (RUMOR_ECONFIG, nothing changed) when another user owns it or others
+ * may write to it; LevelDB's files in it come out 0600 whatever the
+ * process umask (lib/perm.h: a default ACL, or where the filesystem has
+ * none, a 0700 directory), and files from before are made 0600. */
+static int store_private_dir(const char *dir, struct err *err)
+{
+	int created, acl;
+	int rv;
+
+	rv = perm_state_dir("store dir", dir, &created, RUMOR_ECONFIG, err);
+	if (rv == 0)
+		rv = perm_private_dir(dir, 1, &acl, err);
+	return rv;
+}
+
 int store_open(struct store **out, const char *dir,
 	       const struct store_options *opt, struct err *err)
 {
@@ -541,6 +558,9 @@ int store_open(struct store **out, const char *dir,
 	    opt->origin == NULL)
 		return err_set(err, RUMOR_EINVAL,
 			       "store_open: missing directory, options or origin");
+	rv = store_private_dir(dir, err);
+	if (rv != 0)
+		return rv;
 	s = calloc(1, sizeof *s);
 	if (s == NULL)
 		return err_set(err, RUMOR_ENOMEM, "store %s: out of memory", dir);

@@ -90,8 +90,11 @@ struct store_options {
 	size_t write_buffer_bytes;       /* LevelDB memtable; 0: default */
 };
 
-/* Opens or creates the store in dir (a directory; created if missing) and
- * scans it once to build the memory view (HWMs, counts, the key and log
+/* Opens or creates the store in dir (a directory; created mode 0700 if
+ * missing; RUMOR_ECONFIG, naming the fix, and nothing changed when
+ * another user owns it or others may write to it; its files are kept
+ * 0600 without touching the process umask, see lib/perm.h) and scans it
+ * once to build the memory view (HWMs, counts, the key and log
  * filters, the tombstone index): O(entries) at open, none later.
  * On success *out is a store the caller closes with store_close(); dir,
  * the origin and the hooks are copied; opt->resolver (NULL: the default

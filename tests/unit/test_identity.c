@@ -152,9 +152,10 @@ static void test_readable_key_file_is_refused(void **state)
 
 	assert_int_equal(identity_load_or_create(&id, f->dir, NULL), 0);
 	assert_int_equal(chmod(f->key, 0644), 0);
-	expect_key_refused(f->dir, f->key, "group or others");
+	expect_key_refused(f->dir, f->key, "group- and world-readable");
+	expect_key_refused(f->dir, f->key, "chmod 600");
 	assert_int_equal(chmod(f->key, 0640), 0);
-	expect_key_refused(f->dir, f->key, "mode 0640");
+	expect_key_refused(f->dir, f->key, "group-readable (mode 0640)");
 	/* Refused, not replaced. */
 	assert_int_equal(chmod(f->key, 0600), 0);
 	{
@@ -389,7 +390,7 @@ static void test_bad_network_key_files_are_refused(void **state)
 	struct err e;
 
 	memset(hex, 'a', sizeof hex);
-	expect_network_key_refused(path, hex, 32, 0644, "group or others");
+	expect_network_key_refused(path, hex, 32, 0644, "world-readable");
 	expect_network_key_refused(path, hex, 31, 0600, "malformed");
 	expect_network_key_refused(path, hex, 33, 0600, "malformed");
 	expect_network_key_refused(path, hex, 66, 0600, "too large");
