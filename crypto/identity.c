@@ -259,15 +259,16 @@ err_after_create:
 /* ------------------------------------------------------------------ */
 /* Node identity */
 
-static int parse_node_key(struct identity *id, const uint8_t *buf,
-			  size_t len, const char *path, struct err *err)
+int identity_parse(struct identity *id, const uint8_t *buf, size_t len,
+		   const char *path, struct err *err)
 {
 	const size_t hl = sizeof NODE_KEY_HEADER - 1;
 	uint8_t seed_pk[IDENTITY_PUBLIC_BYTES];
 	uint8_t seed_sk[IDENTITY_SECRET_BYTES];
+	char again[NODE_KEY_B64_LEN + 1];
 	size_t bin_len = 0;
 	const char *end = NULL;
-	int rv;
+	int rv, canonical;
 
 	/* The final newline may be missing (an editor may drop it). */
 	if (len != NODE_KEY_FILE_LEN && len != NODE_KEY_FILE_LEN - 1)
@@ -286,9 +287,24 @@ static int parse_node_key(struct identity *id, const uint8_t *buf,
 			      (const char *)buf + hl, NODE_KEY_B64_LEN, NULL,
 			      &bin_len, &end, NODE_KEY_B64_VARIANT) != 0 ||
 	    bin_len != IDENTITY_SECRET_BYTES ||
-	    end != (const char *)buf + hl + NODE_KEY_B64_LEN)
+	    end != (const char *)buf + hl + NODE_KEY_B64_LEN) {
+		/* The decoder may have written part of the secret. */
+		sodium_memzero(id->secret_key, sizeof id->secret_key);
 		return err_set(err, RUMOR_EKEYFILE,
 			       "%s: malformed (bad base64 secret key)", path);
+	}
+	/* libsodium 1.0.18 decodes a byte with its top bit set as the ASCII
+	 * character below it (0xaf as '/'; found by fuzz_keyfile): only the
+	 * spelling we write is a key file. */
+	sodium_bin2base64(again, sizeof again, id->secret_key,
+			  IDENTITY_SECRET_BYTES, NODE_KEY_B64_VARIANT);
+	canonical = sodium_memcmp(again, buf + hl, NODE_KEY_B64_LEN) == 0;
+	sodium_memzero(again, sizeof again);
+	if (!canonical) {
+		sodium_memzero(id->secret_key, sizeof id->secret_key);
+		return err_set(err, RUMOR_EKEYFILE,
+			       "%s: malformed (bad base64 secret key)", path);
+	}
 
 	/* The file holds seed || public key; a public half that is not the
 	 * seed's would make us sign with one key and announce another. */
@@ -317,7 +333,7 @@ static int identity_load_file(struct identity *id, const char *path,
 	rv = read_small_file(path, buf, sizeof buf, &len, &node_key_rule, 1,
 			     RUMOR_EKEYFILE, err);
 	if (rv == 0)
-		rv = parse_node_key(id, buf, len, path, err);
+		rv = identity_parse(id, buf, len, path, err);
 	sodium_memzero(buf, sizeof buf);
 	return rv;
 }
@@ -431,12 +447,36 @@ int network_key_generate(const char *path, struct err *err)
 	return rv;
 }
 
+int network_key_parse(const uint8_t *buf, size_t len,
+		      uint8_t key[static NETWORK_KEY_BYTES], const char *path,
+		      struct err *err)
+{
+	size_t bin_len = 0;
+	const char *end = NULL;
+
+	if (len == NETWORK_KEY_BYTES) {
+		memcpy(key, buf, NETWORK_KEY_BYTES);
+		return 0;
+	}
+	if ((len == NETWORK_KEY_HEX_LEN ||
+	     (len == NETWORK_KEY_HEX_LEN + 1 && buf[len - 1] == '\n')) &&
+	    sodium_hex2bin(key, NETWORK_KEY_BYTES, (const char *)buf,
+			   NETWORK_KEY_HEX_LEN, NULL, &bin_len, &end) == 0 &&
+	    bin_len == NETWORK_KEY_BYTES &&
+	    end == (const char *)buf + NETWORK_KEY_HEX_LEN)
+		return 0;
+	sodium_memzero(key, NETWORK_KEY_BYTES);
+	return err_set(err, RUMOR_EKEYFILE,
+		       "%s: malformed network key (%zu bytes; expected "
+		       "32 raw bytes or 64 hex digits)",
+		       path, len);
+}
+
 int network_key_load(const char *path, uint8_t key[static NETWORK_KEY_BYTES],
 		     struct err *err)
 {
 	uint8_t buf[NETWORK_KEY_HEX_LEN + 1];
-	size_t len = 0, bin_len = 0;
-	const char *end = NULL;
+	size_t len = 0;
 	int rv;
 
 	assert(path != NULL);
@@ -446,25 +486,7 @@ int network_key_load(const char *path, uint8_t key[static NETWORK_KEY_BYTES],
 		return err_set(err, RUMOR_EKEYFILE, "%s: no such file", path);
 	if (rv != 0)
 		return rv;
-
-	if (len == NETWORK_KEY_BYTES) {
-		memcpy(key, buf, NETWORK_KEY_BYTES);
-		rv = 0;
-	} else if ((len == NETWORK_KEY_HEX_LEN ||
-		    (len == NETWORK_KEY_HEX_LEN + 1 && buf[len - 1] == '\n')) &&
-		   sodium_hex2bin(key, NETWORK_KEY_BYTES, (const char *)buf,
-				  NETWORK_KEY_HEX_LEN, NULL, &bin_len,
-				  &end) == 0 &&
-		   bin_len == NETWORK_KEY_BYTES &&
-		   end == (const char *)buf + NETWORK_KEY_HEX_LEN) {
-		rv = 0;
-	} else {
-		sodium_memzero(key, NETWORK_KEY_BYTES);
-		rv = err_set(err, RUMOR_EKEYFILE,
-			     "%s: malformed network key (%zu bytes; expected "
-			     "32 raw bytes or 64 hex digits)",
-			     path, len);
-	}
+	rv = network_key_parse(buf, len, key, path, err);
 	sodium_memzero(buf, sizeof buf);
 	return rv;
 }
@@ -491,28 +513,14 @@ static int trusted_keys_add(struct trusted_keys *tk, size_t *cap,
 	return 0;
 }
 
-int trusted_keys_load(struct trusted_keys *tk, const char *path,
-		      struct err *err)
+int trusted_keys_parse(struct trusted_keys *tk, const uint8_t *buf,
+		       size_t len, const char *path, struct err *err)
 {
-	uint8_t *buf;
-	size_t len = 0, cap = 0, pos = 0, line = 0;
+	size_t cap = 0, pos = 0, line = 0;
 	int rv;
 
-	assert(tk != NULL && path != NULL);
 	tk->n = 0;
 	tk->keys = NULL;
-	if (sodium_init() < 0)
-		return err_set(err, RUMOR_EIO, "libsodium cannot initialise");
-	buf = malloc(TRUSTED_KEYS_MAX_FILE);
-	if (buf == NULL)
-		return err_set(err, RUMOR_ENOMEM, "%s: out of memory", path);
-	rv = read_small_file(path, buf, TRUSTED_KEYS_MAX_FILE, &len,
-			     &trusted_keys_rule, 0, RUMOR_EKEYFILE, err);
-	if (rv == RUMOR_ENOTFOUND)
-		rv = err_set(err, RUMOR_EKEYFILE, "%s: no such file", path);
-	if (rv != 0)
-		goto err_after_alloc;
-
 	while (pos < len) {
 		char text[IDENTITY_ID_STRLEN];
 		uint8_t pk[IDENTITY_PUBLIC_BYTES];
@@ -555,12 +563,34 @@ int trusted_keys_load(struct trusted_keys *tk, const char *path,
 			goto err_after_parse;
 		}
 	}
-	free(buf);
 	return 0;
 
 err_after_parse:
 	trusted_keys_free(tk);
-err_after_alloc:
+	return rv;
+}
+
+int trusted_keys_load(struct trusted_keys *tk, const char *path,
+		      struct err *err)
+{
+	uint8_t *buf;
+	size_t len = 0;
+	int rv;
+
+	assert(tk != NULL && path != NULL);
+	tk->n = 0;
+	tk->keys = NULL;
+	if (sodium_init() < 0)
+		return err_set(err, RUMOR_EIO, "libsodium cannot initialise");
+	buf = malloc(TRUSTED_KEYS_MAX_FILE);
+	if (buf == NULL)
+		return err_set(err, RUMOR_ENOMEM, "%s: out of memory", path);
+	rv = read_small_file(path, buf, TRUSTED_KEYS_MAX_FILE, &len,
+			     &trusted_keys_rule, 0, RUMOR_EKEYFILE, err);
+	if (rv == RUMOR_ENOTFOUND)
+		rv = err_set(err, RUMOR_EKEYFILE, "%s: no such file", path);
+	if (rv == 0)
+		rv = trusted_keys_parse(tk, buf, len, path, err);
 	free(buf);
 	return rv;
 }

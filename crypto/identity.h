@@ -34,6 +34,12 @@ struct identity {
  * a failure to create is RUMOR_EIO. */
 int identity_load_or_create(struct identity *id, const char *dir,
 			    struct err *err);
+/* Parses the len bytes of a node.key file (path names it in messages):
+ * 0 with id filled, or RUMOR_EKEYFILE saying what is wrong, with no
+ * secret left in id. Pure: no I/O (the fuzz target fuzz_keyfile calls
+ * it; identity_load_or_create reads the file, then calls it). */
+int identity_parse(struct identity *id, const uint8_t *buf, size_t len,
+		   const char *path, struct err *err);
 /* Zeroes the secret key. */
 void identity_wipe(struct identity *id);
 
@@ -60,6 +66,11 @@ int network_key_generate(const char *path, struct err *err);
  * the cluster's key; a symbolic link is followed. */
 int network_key_load(const char *path, uint8_t key[static NETWORK_KEY_BYTES],
 		     struct err *err);
+/* The parsing half of network_key_load: the len bytes of a network key
+ * file into key; RUMOR_EKEYFILE (key zeroed) when malformed. No I/O. */
+int network_key_parse(const uint8_t *buf, size_t len,
+		      uint8_t key[static NETWORK_KEY_BYTES], const char *path,
+		      struct err *err);
 
 /* A trusted-keys file: one printable id per line, '#' comments and blank
  * lines allowed. A file owned by another user than the effective uid or
@@ -73,6 +84,10 @@ struct trusted_keys {
 };
 int trusted_keys_load(struct trusted_keys *tk, const char *path,
 		      struct err *err);
+/* The parsing half of trusted_keys_load: the len bytes of a trusted-keys
+ * file into tk, with the same refusals. No I/O. */
+int trusted_keys_parse(struct trusted_keys *tk, const uint8_t *buf,
+		       size_t len, const char *path, struct err *err);
 int trusted_keys_contains(const struct trusted_keys *tk,
 			  const uint8_t pk[static IDENTITY_PUBLIC_BYTES]);
 void trusted_keys_free(struct trusted_keys *tk);

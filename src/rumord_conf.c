@@ -373,18 +373,12 @@ static int conf_line(struct rumord_conf *c, char *s, const char *where)
 
 /* The config file: `name = value` lines, `#` or `;` comments, an
  * optional [rumord] section header. */
-static int conf_load(struct rumord_conf *c, const char *path)
+int rumord_conf_read(struct rumord_conf *c, FILE *f, const char *path)
 {
 	char line[4096], where[512];
 	unsigned lineno = 0;
-	FILE *f = fopen(path, "r");
 	int rv = 0;
 
-	if (f == NULL) {
-		fprintf(stderr, "rumord: cannot read config %s: %s\n", path,
-			strerror(errno));
-		return RUMORD_CONF_EUSAGE;
-	}
 	while (rv == 0 && fgets(line, sizeof line, f) != NULL) {
 		char *s;
 
@@ -400,6 +394,20 @@ static int conf_load(struct rumord_conf *c, const char *path)
 			continue;
 		rv = conf_line(c, s, where);
 	}
+	return rv;
+}
+
+static int conf_load(struct rumord_conf *c, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int rv;
+
+	if (f == NULL) {
+		fprintf(stderr, "rumord: cannot read config %s: %s\n", path,
+			strerror(errno));
+		return RUMORD_CONF_EUSAGE;
+	}
+	rv = rumord_conf_read(c, f, path);
 	fclose(f);
 	return rv;
 }

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define RUMORD_MAX_PEERS 256
 
@@ -64,6 +65,14 @@ void rumord_conf_init(struct rumord_conf *c);
  * used: a setting whose copy failed must never read as "not given". */
 enum rumord_conf_result rumord_conf_parse_args(struct rumord_conf *c,
 					       int argc, char **argv);
+
+/* Applies the config file text read from f (path names it in messages)
+ * to c, as --config does: keys the command line set (c->set) keep their
+ * value, after the file's value was checked. Returns 0, or
+ * RUMORD_CONF_EUSAGE or RUMORD_CONF_ENOMEM with a message on stderr
+ * naming path and line. Fills no defaults. The fuzz target fuzz_conf
+ * reads from memory through it (fmemopen). */
+int rumord_conf_read(struct rumord_conf *c, FILE *f, const char *path);
 
 /* Frees every string of c and sets them to NULL. */
 void rumord_conf_free(struct rumord_conf *c);

@@ -356,6 +356,10 @@ static int load_entry(struct store *s, const char *k, size_t klen,
 	uint64_t seq;
 	char hex[41];
 
+	/* LevelDB allows an empty key: it has no prefix byte to read. */
+	if (klen == 0)
+		return err_set(err, RUMOR_ECORRUPT,
+			       "store %s: entry with an empty key", s->dir);
 	switch (k[0]) {
 	case PFX_HWM:
 		if (format_hwm_decode(k, klen, v, vlen, &origin, &seq) != 0)

@@ -5,7 +5,9 @@
  * into pieces chosen from the input itself. Both feeds must deliver the
  * same frames and end in the same state, and neither may crash, leak or
  * read out of bounds. Seeds (tests/fuzz/corpus/frame) are valid sealed
- * streams under the same keys: FUZZ_FRAME_WRITE_SEEDS=DIR writes them.
+ * streams under the same keys: FUZZ_FRAME_WRITE_SEEDS=DIR writes them;
+ * FUZZ_BIG_SEEDS=DIR writes one with a frame of CHANNEL_FRAME_MAX bytes
+ * (make fuzz-smoke and fuzz-long do, and pass -max_len above its size).
  */
 #include <assert.h>
 #include <stdint.h>
@@ -87,12 +89,18 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	static const size_t empty[] = {0};
 	static const size_t three[] = {1, 0, 200};
 	static const size_t big[] = {3000, 17};
+	static const size_t largest[] = {CHANNEL_FRAME_MAX, 3};
 	const char *dir = getenv("FUZZ_FRAME_WRITE_SEEDS");
 
 	(void)argc;
 	(void)argv;
 	if (sodium_init() < 0)
 		abort();
+	/* Seeds too large for the source tree (run.sh names the scratch or
+	 * kept corpus): a frame of the largest size, then a small one. */
+	if (getenv("FUZZ_BIG_SEEDS") != NULL)
+		write_seed(getenv("FUZZ_BIG_SEEDS"), "largest-frame", largest,
+			   2);
 	if (dir != NULL) {
 		write_seed(dir, "one-frame", one, 1);
 		write_seed(dir, "empty-frame", empty, 1);

@@ -4,16 +4,21 @@
  * or be refused with RUMOR_EPROTO, without crashing or reading outside the
  * input; whatever decodes must re-encode and decode again to the same
  * message (the decoder accepts nothing the encoder cannot say).
+ * A message is one channel frame, up to 2 MiB: make fuzz-smoke and
+ * fuzz-long pass -max_len=2097152, and FUZZ_BIG_SEEDS=DIR makes the target
+ * write there a BATCH that fills a frame (too large for the source tree).
  *
  *   tests/fuzz/fuzz_wire -max_total_time=60 work/ tests/fuzz/corpus/wire
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "wire/wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 static void check(int cond)
 {
@@ -150,5 +155,62 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	wire_buf_free(&buf);
 	wire_decoder_free(&d1);
 	wire_decoder_free(&d2);
+	return 0;
+}
+
+/* A BATCH of two entries whose values (1 MiB and a little less) fill a
+ * 2 MiB frame, into dir/largest-batch.cbor. */
+static void write_big_seed(const char *dir)
+{
+	static uint8_t origin[WIRE_ORIGIN_BYTES];
+	struct wire_entry e[2];
+	struct wire_msg m;
+	struct wire_buf b;
+	struct err err;
+	uint8_t *value;
+	char path[4096];
+	FILE *f;
+	int i;
+
+	value = malloc(WIRE_VALUE_MAX);
+	check(value != NULL);
+	memset(value, 'v', WIRE_VALUE_MAX);
+	memset(origin, 0x33, sizeof origin);
+	memset(e, 0, sizeof e);
+	memset(&m, 0, sizeof m);
+	for (i = 0; i < 2; i++) {
+		e[i].seq = (uint64_t)i + 1;
+		e[i].clock = (uint64_t)i + 7;
+		e[i].wall_ms = 1700000000000ull;
+		e[i].key = i == 0 ? "a" : "b";
+		e[i].key_len = 1;
+		e[i].value = value;
+		e[i].value_len = i == 0 ? WIRE_VALUE_MAX : WIRE_VALUE_MAX - 256;
+	}
+	m.type = WIRE_BATCH;
+	m.u.batch.exchange_id = 1;
+	m.u.batch.origin = origin;
+	m.u.batch.entries = e;
+	m.u.batch.n = 2;
+	m.u.batch.payload_bytes = 2 + e[0].value_len + e[1].value_len;
+	wire_buf_init(&b);
+	check(wire_encode_msg(&b, &m, &err) == 0);
+	check(b.len <= 2097152);
+	snprintf(path, sizeof path, "%s/largest-batch.cbor", dir);
+	f = fopen(path, "wb");
+	check(f != NULL && fwrite(b.data, 1, b.len, f) == b.len &&
+	      fclose(f) == 0);
+	wire_buf_free(&b);
+	free(value);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char *dir = getenv("FUZZ_BIG_SEEDS");
+
+	(void)argc;
+	(void)argv;
+	if (dir != NULL)
+		write_big_seed(dir);
 	return 0;
 }

@@ -213,6 +213,33 @@ static void test_key_file_with_mismatched_halves_is_refused(void **state)
 	expect_key_refused(f->dir, f->key, "does not match");
 }
 
+/* Found by fuzz_keyfile: libsodium reads a byte with its top bit set as
+ * the ASCII character below it, so 0xaf stood for '/' and a key file
+ * with a byte that is not base64 loaded. */
+static void test_key_file_with_a_non_ascii_base64_byte_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t pk[32], sk[64], seed[32];
+	char buf[256], *slash;
+	size_t n;
+
+	memset(seed, 0x42, sizeof seed);   /* its base64 holds a '/' */
+	crypto_sign_seed_keypair(pk, sk, seed);
+	write_node_key(f->key, sk, 0600);
+	n = slurp(f->key, buf, sizeof buf);
+	buf[n] = '\0';
+	slash = strchr(buf + strlen(HEADER), '/');
+	assert_non_null(slash);
+	/* The file as written loads... */
+	assert_int_equal(identity_parse(&(struct identity){0},
+					(const uint8_t *)buf, n, "k", NULL), 0);
+	/* ...and with 0xaf in place of its '/' it does not. */
+	*slash = (char)0xaf;
+	unlink(f->key);
+	assert_int_equal(tu_write_file(f->key, buf, n, 0600), 0);
+	expect_key_refused(f->dir, f->key, "base64");
+}
+
 static void test_key_file_without_final_newline_loads(void **state)
 {
 	struct fixture *f = *state;
@@ -520,6 +547,7 @@ int main(void)
 		T(test_key_file_of_wrong_size_is_refused),
 		T(test_key_file_of_wrong_format_is_refused),
 		T(test_key_file_with_mismatched_halves_is_refused),
+		T(test_key_file_with_a_non_ascii_base64_byte_is_refused),
 		T(test_key_file_without_final_newline_loads),
 		T(test_stale_temp_file_does_not_block_creation),
 		T(test_missing_data_dir_is_an_error),

@@ -176,6 +176,22 @@ static void test_schema_1_store_is_refused_by_name(void **state)
 	assert_null(f->s);
 }
 
+/* An empty LevelDB key has no prefix byte: open read the byte after it
+ * (found while writing fuzz_store_open). */
+static void test_entry_with_an_empty_key_is_refused_by_name(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+
+	put(f, "a", "1");
+	assert_int_equal(store_debug_raw_put(f->s, "", 0, "x", 1, NULL), 0);
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(fx_open_with(f, f->r, &e), RUMOR_ECORRUPT);
+	assert_non_null(strstr(e.msg, "empty key"));
+	assert_null(f->s);
+}
+
 static void test_open_of_a_foreign_leveldb_is_corrupt(void **state)
 {
 	struct fx *f = *state;
@@ -556,6 +572,7 @@ int main(void)
 		T(test_reopen_keeps_everything),
 		T(test_unknown_schema_is_corrupt),
 		T(test_schema_1_store_is_refused_by_name),
+		T(test_entry_with_an_empty_key_is_refused_by_name),
 		T(test_open_of_a_foreign_leveldb_is_corrupt),
 		T(test_check_detects_corruption),
 		T(test_check_accepts_log_entries_above_a_remote_hwm),
