@@ -44,10 +44,19 @@
  *
  * 4. Heal (REFUSE_HWM_HEALED). A node's origin is its node id; a peer
  *    whose id is O is the authority on O's seq, and its DIGEST's HWM[O]
- *    is O's local seq. When our HWM[O] is above it, it was forged (or O
- *    was restored from an old copy, or, a rare honest race, we learned
- *    O's newer writes through a third node while O's DIGEST was in
- *    flight): we lower HWM[O] to 0 (store_lower_hwm). We cannot know how
+ *    is O's local seq. Our HWM[O] above it was forged, or O was restored
+ *    from an old copy, or (a rare honest race) we learned O's newer
+ *    writes through a third node while O's DIGEST was in flight. Our DONE
+ *    tells O our HWM[O] (claims_done_out notes the value): a restored O
+ *    that has not written yet adopts it (rule 2) and moves its seq
+ *    counter past every seq it ever used, which it must (the value is
+ *    the only trace left of its superseded and collected writes); a
+ *    healthy O refuses it (REFUSE_HWM_OWN there). So when O's next
+ *    DIGEST on this connection is still below what we told it, O has
+ *    kept its word against ours, and we lower HWM[O] to 0
+ *    (store_lower_hwm); the honest race never gets there (what we told
+ *    O came from O). A forged HWM[O] thus hides O's writes for at most
+ *    two rounds with O plus the pull that follows. We cannot know how
  *    far below the forged value we really hold, and lowering is always
  *    safe: it only makes us pull O's entries again (identical versions
  *    are no-ops). A DONE of a pull whose DIGEST carried the higher value
@@ -177,7 +186,10 @@ int claims_digest(struct sync_session *ss, struct err *err)
 		return 0;
 	ours = store_hwm(ss->store, ss->peer_origin);
 	word = hwm_list_find(&ss->peer, ss->peer_origin);
-	if (ours <= word)
+	/* Only once our DONE told the peer a value above its word (and it
+	 * kept its word): a node restored from an old copy adopts the value
+	 * instead (see the top of this file). */
+	if (ours <= word || ss->told_peer_origin <= word)
 		return 0;
 	rv = store_lower_hwm(ss->store, ss->peer_origin, 0, err);
 	if (rv != 0)
@@ -266,4 +278,6 @@ void claims_done_out(struct sync_session *ss)
 		l->v[k++] = l->v[i];
 	}
 	l->n = k;
+	if (ss->have_peer_origin)
+		ss->told_peer_origin = hwm_list_find(l, ss->peer_origin);
 }

@@ -79,6 +79,7 @@ struct sync_session {
 					this pull's DONE raises nothing */
 	uint8_t peer_origin[STORE_ORIGIN_BYTES]; /* the peer's own origin */
 	int have_peer_origin;
+	uint64_t told_peer_origin;   /* our last DONE's HWM for it */
 	struct wire_hwm *whwms;      /* wire view of self or snap */
 	size_t whwms_cap;
 
