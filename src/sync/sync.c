@@ -53,6 +53,31 @@
  * cuts as before and the next exchange sends what is missing. The price
  * of key order is reading the metas the peer already has (skipped): hence
  * the rule, and SYNC_SKIP_MAX to bound the work per call.
+ *
+ * What a peer may claim (claims.c has the whole argument). A member may
+ * be buggy or compromised, so nothing above may rest on its word alone:
+ *  - No clock, seq or HWM above limit(now) = 8192 * (wall_ms + 1 hour)
+ *    (SYNC_CLAIM_PER_MS, SYNC_CLAIM_AHEAD_MS). A value near 2^64 would
+ *    leave no room for later writes of its key or origin; a fixed bound
+ *    alone would not do, since a liar writes exactly at it and honest
+ *    writes above it are refused for good. This one is ~2^54 today (room
+ *    for ~2^63 more writes), no counter honestly comes near it (8 M
+ *    writes a second since 1970), and it grows by 8192 a millisecond, so
+ *    an honest write above a forged maximum passes a millisecond later.
+ *  - A refused entry is not stored, and its pull's DONE raises its origin
+ *    at most to the first refused seq - 1: the next exchange sends it
+ *    again, so an honest entry refused for skew is not lost.
+ *  - No entry or HWM of our own origin above our local seq, once this
+ *    node has written since it opened (before, it is how a node restored
+ *    from an old copy relearns its writes).
+ *  - A DONE raises no HWM above the sender's DIGEST of the round, and
+ *    ours never claims more than our DIGEST did (an honest DONE never
+ *    trips the check). A DONE before the peer's DIGEST raises nothing.
+ *  - The peer is the authority on its own origin: told our HWM for it and
+ *    still below it, its DIGEST makes us lower ours to 0 and pull again.
+ *    HWMs go down only there, so a DONE never raises an origin whose HWM
+ *    went below what our DIGEST of that pull said.
+ * Each refusal reaches cb.on_refuse, counted by reason (lib/refuse.h).
  */
 #include "sync/sync_int.h"
 

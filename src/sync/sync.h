@@ -40,6 +40,14 @@
  * wait for ACKs for the previous one; no duplicate origins in a DIGEST or
  * DONE; only DIGEST, BATCH, MBATCH, ACK and DONE reach a session.
  *
+ * Claims refused without failing the session (claims.c; each one to
+ * cb.on_refuse): entries above the claim bound (sync_claim_limit) or of
+ * our own origin above our local seq are not stored and not covered by
+ * the DONE; DONE HWMs are clamped to the bound, to the peer's DIGEST of
+ * the round and, for our own origin, to our local seq; our HWM for the
+ * peer's own origin (sync_session_set_peer_origin) is lowered when the
+ * peer keeps a lower word after our DONE told it ours.
+ *
  * Conventions:
  *  1. Every entry point returns 0 or a negative RUMOR_E* code with err
  *     filled. After an error the session is failed: every later call

@@ -518,6 +518,10 @@ static void test_done_above_digest_is_clamped(void **state)
 	put_when_ready(h, 0, "zero-after", "z");
 	assert_reaches(h, 2, "zero-after", "z");
 	assert_false(h->e->closed);
+	/* Honest DONEs never trip the check: nodes 1 and 2, which only
+	 * honest peers talk to, refused none. */
+	assert_int_equal(refused(h, 1, REFUSE_HWM_DIGEST), 0);
+	assert_int_equal(refused(h, 2, REFUSE_HWM_DIGEST), 0);
 }
 
 int main(void)
