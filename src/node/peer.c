@@ -193,6 +193,24 @@ static void on_sync_applied(void *arg, uint64_t n)
 		node_net_note_writes(p->net->n, n, 0);
 }
 
+/* A claim the sync layer refused (src/sync/claims.c): counted by reason
+ * and logged rate-limited. A healed HWM is pulled in another round, run
+ * once this one completes (on_sync_complete schedules it). */
+static void on_sync_refuse(void *arg, enum refuse_reason why,
+			   const uint8_t *origin, uint64_t claimed,
+			   uint64_t allowed)
+{
+	struct peer *p = arg;
+	char o[IDENTITY_ID_STRLEN];
+
+	identity_id_string(origin, o);
+	net_refuse(p->net, why, "peer %.8s: origin %.8s: %llu claimed, "
+		   "%llu kept", p->id_str, o, (unsigned long long)claimed,
+		   (unsigned long long)allowed);
+	if (why == REFUSE_HWM_HEALED)
+		p->want_round = 1;
+}
+
 /* ------------------------------------------------------------ peers */
 
 static void send_hello(struct peer *p)
@@ -282,6 +300,7 @@ static struct peer *peer_new(struct node_net *net, struct io_conn *c,
 	cb.on_peer_digest = on_peer_digest;
 	cb.on_complete = on_sync_complete;
 	cb.on_applied = on_sync_applied;
+	cb.on_refuse = on_sync_refuse;
 	cb.arg = p;
 	err_clear(&err);
 	if (sync_session_new(&p->sync, net->n->store, &t, NULL, &cb, &err) != 0) {
@@ -432,6 +451,8 @@ static void peer_became_open(struct peer *p)
 	}
 	if (peer_settle_duplicate(p))
 		return;
+	/* A node's origin is its id: its DIGEST speaks for its own seq. */
+	sync_session_set_peer_origin(p->sync, p->id);
 	/* Only now, with its identity proven, does it enter the table (an
 	 * announcement alone proves at most the network key). */
 	if (peer_admit_member(p, now) != 0)

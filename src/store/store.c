@@ -661,6 +661,59 @@ uint64_t store_local_seq(struct store *s)
 	return s->local_seq;
 }
 
+const uint8_t *store_origin(const struct store *s)
+{
+	return s->origin;
+}
+
+uint64_t store_wall_ms(struct store *s)
+{
+	return store__now_ms(s);
+}
+
+int store_lower_hwm(struct store *s, const uint8_t origin[STORE_ORIGIN_BYTES],
+		    uint64_t seq, struct err *err)
+{
+	struct origin_state *os;
+	char hk[HWM_KEY_BYTES];
+	uint8_t seqbuf[8];
+	int rv;
+
+	if (s == NULL || origin == NULL)
+		return err_set(err, RUMOR_EINVAL,
+			       "store_lower_hwm: NULL argument");
+	rv = store__check_writable(s, "store_lower_hwm", err);
+	if (rv != 0)
+		return rv;
+	/* The own HWM is the local seq counter's floor: lowering it could
+	 * hand out a seq again. */
+	if (memcmp(origin, s->origin, STORE_ORIGIN_BYTES) == 0)
+		return err_set(err, RUMOR_EINVAL,
+			       "store_lower_hwm: not this node's own origin");
+	os = store__origin_find(s, origin);
+	if (os == NULL || os->hwm <= seq)
+		return 0;
+	leveldb_writebatch_clear(s->batch);
+	format_hwm_key(hk, origin);
+	if (seq == 0) {
+		/* No entry reads as 0: what store_open expects of an origin
+		 * never raised. */
+		leveldb_writebatch_delete(s->batch, hk, sizeof hk);
+	} else {
+		format_u64_encode(seqbuf, seq);
+		leveldb_writebatch_put(s->batch, hk, sizeof hk,
+				       (const char *)seqbuf, sizeof seqbuf);
+	}
+	rv = store__commit(s, "lower an HWM", err);
+	if (rv != 0)
+		return rv;
+	os->hwm = seq;
+	/* A batch being built sees the new value (none is: apply is not
+	 * reentrant, but a stale pend_hwm must never win). */
+	os->pend_hwm = seq;
+	return 0;
+}
+
 /* ------------------------------------------------------------ stats, debug */
 
 void store_get_stats(const struct store *s, struct store_stats *st)

@@ -250,6 +250,21 @@ uint64_t store_hwm(struct store *s, const uint8_t origin[STORE_ORIGIN_BYTES]);
 /* The local seq counter: the highest seq this node wrote (or learned it
  * had written, from a remote apply of its own versions). From memory. */
 uint64_t store_local_seq(struct store *s);
+/* This node's origin (STORE_ORIGIN_BYTES), valid while s is open. */
+const uint8_t *store_origin(const struct store *s);
+/* The store's wall clock in ms since the epoch (the now_ms hook, or the
+ * system clock): what sync's claim bound grows with. */
+uint64_t store_wall_ms(struct store *s);
+
+/* Lowers the HWM of origin to seq (nothing when it is not above seq), in
+ * one WriteBatch: the sync layer's heal of a forged HWM (src/sync/
+ * claims.c). Lowering is always safe for the invariant of DESIGN 4.4 (an
+ * HWM claims less, and the next exchange sends the entries again); it
+ * costs a pull. RUMOR_EINVAL for this node's own origin (its HWM floors
+ * the local seq counter) or from inside a hook, RUMOR_EIO (LevelDB or
+ * the before_commit hook; then nothing changed). */
+int store_lower_hwm(struct store *s, const uint8_t origin[STORE_ORIGIN_BYTES],
+		    uint64_t seq, struct err *err);
 
 /* Calls cb for every HWM in origin order (reads snap if not NULL), and
  * with seq 0 for every origin that has log entries but no HWM (entries

@@ -146,12 +146,14 @@ static int fill_cb(void *arg, const struct rumor_version *v)
 	return 0;
 }
 
-/* Sends our DONE with the snapshot's HWMs; the snapshot is no longer
- * needed. */
+/* Sends our DONE with the snapshot's HWMs, each lowered to our DIGEST's
+ * of the round; the snapshot is no longer needed. */
 static int push_done_send(struct sync_session *ss, struct err *err)
 {
 	int rv;
 
+	/* Never above our own DIGEST: the peer refuses more (claims.c). */
+	claims_done_out(ss);
 	rv = sync_wire_view(ss, &ss->snap_hwms, err);
 	if (rv != 0)
 		return rv;

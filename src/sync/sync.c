@@ -53,6 +53,31 @@
  * cuts as before and the next exchange sends what is missing. The price
  * of key order is reading the metas the peer already has (skipped): hence
  * the rule, and SYNC_SKIP_MAX to bound the work per call.
+ *
+ * What a peer may claim (claims.c has the whole argument). A member may
+ * be buggy or compromised, so nothing above may rest on its word alone:
+ *  - No clock, seq or HWM above limit(now) = 8192 * (wall_ms + 1 hour)
+ *    (SYNC_CLAIM_PER_MS, SYNC_CLAIM_AHEAD_MS). A value near 2^64 would
+ *    leave no room for later writes of its key or origin; a fixed bound
+ *    alone would not do, since a liar writes exactly at it and honest
+ *    writes above it are refused for good. This one is ~2^54 today (room
+ *    for ~2^63 more writes), no counter honestly comes near it (8 M
+ *    writes a second since 1970), and it grows by 8192 a millisecond, so
+ *    an honest write above a forged maximum passes a millisecond later.
+ *  - A refused entry is not stored, and its pull's DONE raises its origin
+ *    at most to the first refused seq - 1: the next exchange sends it
+ *    again, so an honest entry refused for skew is not lost.
+ *  - No entry or HWM of our own origin above our local seq, once this
+ *    node has written since it opened (before, it is how a node restored
+ *    from an old copy relearns its writes).
+ *  - A DONE raises no HWM above the sender's DIGEST of the round, and
+ *    ours never claims more than our DIGEST did (an honest DONE never
+ *    trips the check). A DONE before the peer's DIGEST raises nothing.
+ *  - The peer is the authority on its own origin: told our HWM for it and
+ *    still below it, its DIGEST makes us lower ours to 0 and pull again.
+ *    HWMs go down only there, so a DONE never raises an origin whose HWM
+ *    went below what our DIGEST of that pull said.
+ * Each refusal reaches cb.on_refuse, counted by reason (lib/refuse.h).
  */
 #include "sync/sync_int.h"
 
@@ -140,6 +165,7 @@ static void round_begin(struct sync_session *ss)
 	memset(&ss->st, 0, sizeof(ss->st));
 	ss->st.started_ms = sync_now(ss);
 	ss->round_open = 1;
+	ss->peer_digested = 0;
 	ss->pull_done = 0;
 	ss->push_done = 0;
 }
@@ -168,6 +194,7 @@ static int pull_begin(struct sync_session *ss, struct err *err)
 	rv = sync_wire_view(ss, &ss->self, err);
 	if (rv != 0)
 		return rv;
+	claims_pull_begin(ss);
 	ss->pull_id = ss->next_exchange_id++;
 	ss->st.exchange_id = ss->pull_id;
 	wire_buf_reset(&ss->out);
@@ -195,7 +222,13 @@ static int on_digest(struct sync_session *ss, const struct wire_digest *d,
 	rv = hwm_list_from_wire(&ss->peer, d, err);
 	if (rv != 0)
 		return rv;
+	/* Before our DIGEST goes (when the peer opened the round): a healed
+	 * HWM is then pulled in this very exchange. */
+	rv = claims_digest(ss, err);
+	if (rv != 0)
+		return rv;
 	ss->have_peer = 1;
+	ss->peer_digested = 1;
 	if (ss->cb.on_peer_digest != NULL)
 		ss->cb.on_peer_digest(ss->cb.arg, ss->peer.v, ss->peer.n);
 	/* A peer may start a round alone: answer with our DIGEST. */
@@ -234,10 +267,11 @@ static int reserve_versions(struct sync_session *ss, size_t n,
 	return 0;
 }
 
-/* Applies the n versions in ss->vs (checked) in one batch, counts them
- * and ACKs payload bytes. */
-static int apply_and_ack(struct sync_session *ss, size_t n, uint64_t payload,
-			 struct err *err)
+/* Applies the n versions in ss->vs (checked; n may be 0 when every entry
+ * of the frame was refused) in one batch, counts them and the frame's
+ * received entries, and ACKs the frame's payload bytes. */
+static int apply_and_ack(struct sync_session *ss, size_t n, size_t received,
+			 uint64_t payload, struct err *err)
 {
 	uint64_t applied = 0;
 	size_t i;
@@ -266,7 +300,7 @@ static int apply_and_ack(struct sync_session *ss, size_t n, uint64_t payload,
 			break;
 		}
 	}
-	ss->st.entries_received += n;
+	ss->st.entries_received += received;
 	ss->st.payload_received += payload;
 	if (applied > 0 && ss->cb.on_applied != NULL)
 		ss->cb.on_applied(ss->cb.arg, applied);
@@ -307,7 +341,8 @@ static int entries_out_of_order(const struct entries *b, size_t i)
 static int on_entries(struct sync_session *ss, const struct entries *b,
 		      struct err *err)
 {
-	size_t i;
+	struct claims_bounds bounds;
+	size_t i, k = 0;
 	int rv;
 
 	if (!ss->pull_open || b->exchange_id != ss->pull_id)
@@ -318,6 +353,7 @@ static int on_entries(struct sync_session *ss, const struct entries *b,
 	rv = reserve_versions(ss, b->n, err);
 	if (rv != 0)
 		return rv;
+	claims_bounds_get(ss, &bounds);
 	for (i = 0; i < b->n; i++) {
 		const struct wire_entry *e = &b->e[i];
 
@@ -332,9 +368,13 @@ static int on_entries(struct sync_session *ss, const struct entries *b,
 		assert(b->origins == NULL || e->origin_index < b->n_origins);
 		wire_entry_to_version(b->origins == NULL ? b->origin :
 				      b->origins[e->origin_index], e,
-				      &ss->vs[i]);
+				      &ss->vs[k]);
+		/* A refused claim is not stored; the rest of the frame is
+		 * (claims.c). */
+		if (!claims_entry_refused(ss, &bounds, &ss->vs[k]))
+			k++;
 	}
-	return apply_and_ack(ss, b->n, b->payload_bytes, err);
+	return apply_and_ack(ss, k, b->n, b->payload_bytes, err);
 }
 
 static int on_batch(struct sync_session *ss, const struct wire_batch *b,
@@ -371,6 +411,8 @@ static int on_done(struct sync_session *ss, const struct wire_digest *d,
 	rv = hwm_list_from_wire(&ss->raise, d, err);
 	if (rv != 0)
 		return rv;
+	/* Only what the peer may claim (claims.c). */
+	claims_done(ss);
 	/* The whole stream is in: now, and only now, the HWMs may claim it
 	 * (see the top of this file). */
 	rv = store_apply_batch(ss->store, NULL, 0, ss->raise.v, ss->raise.n,
@@ -455,6 +497,7 @@ void sync_session_free(struct sync_session *ss)
 	free(ss->vs);
 	free(ss->outcomes);
 	free(ss->raise.v);
+	free(ss->refused.v);
 	free(ss->self.v);
 	free(ss->whwms);
 	free(ss->snap_hwms.v);

@@ -19,10 +19,13 @@
  *      cfg.batch_bytes (a single entry of maximum size always fits), under
  *      a credit window of cfg.credit_bytes payload bytes that the peer's
  *      ACKs replenish, and only while transport.writable() says so. Then
- *      DONE(exchange_id, the snapshot's HWMs).
+ *      DONE(exchange_id, the snapshot's HWMs, each lowered to the one our
+ *      DIGEST of the round said: the peer refuses more, see claims.c).
  *   3. We apply each peer BATCH with one store_apply_batch() (atomic)
  *      without raising HWMs, then ACK its payload bytes. On DONE we raise
- *      our HWMs to its values. A stream cut before DONE leaves HWMs as
+ *      our HWMs to its values (what claims.c allows: a DONE may claim
+ *      no more than the peer's DIGEST, no own seq we did not write, no
+ *      entry refused in the pull). A stream cut before DONE leaves HWMs as
  *      they were; the next exchange sends the same entries again.
  *   4. When our DONE is sent and fully ACKed and the peer's DONE is
  *      applied, the round is complete: cb.on_complete() gets its figures
@@ -36,6 +39,14 @@
  * for more bytes than were sent; no new DIGEST while we still stream or
  * wait for ACKs for the previous one; no duplicate origins in a DIGEST or
  * DONE; only DIGEST, BATCH, MBATCH, ACK and DONE reach a session.
+ *
+ * Claims refused without failing the session (claims.c; each one to
+ * cb.on_refuse): entries above the claim bound (sync_claim_limit) or of
+ * our own origin above our local seq are not stored and not covered by
+ * the DONE; DONE HWMs are clamped to the bound, to the peer's DIGEST of
+ * the round and, for our own origin, to our local seq; our HWM for the
+ * peer's own origin (sync_session_set_peer_origin) is lowered when the
+ * peer keeps a lower word after our DONE told it ours.
  *
  * Conventions:
  *  1. Every entry point returns 0 or a negative RUMOR_E* code with err
@@ -72,6 +83,7 @@
 #include <stdint.h>
 
 #include "lib/err.h"
+#include "lib/refuse.h"
 #include "store/store.h"
 #include "wire/wire.h"
 
@@ -113,6 +125,7 @@ struct sync_round_stats {
 	uint64_t payload_received;
 	uint64_t frames_received;
 	uint64_t wire_bytes_received;
+	uint64_t claims_refused;      /* entries and HWMs refused (claims.c) */
 	int key_order;                /* our stream went in key order */
 };
 
@@ -125,6 +138,17 @@ struct sync_callbacks {
 	/* After each applied BATCH: how many versions were STORE_APPLIED
 	 * (for the write velocity). */
 	void (*on_applied)(void *arg, uint64_t n);
+	/* A claim of the peer was refused (src/sync/claims.c): an entry not
+	 * stored (REFUSE_OWN_SEQ, _CLOCK_LIMIT, _SEQ_LIMIT), an HWM clamped
+	 * (REFUSE_HWM_OWN, _LIMIT, _DIGEST), or our HWM for the peer's own
+	 * origin lowered (REFUSE_HWM_HEALED: the caller should run another
+	 * round with this peer once this one completes, so that the pull
+	 * starts from the lowered HWM). origin (32 bytes) is valid during the
+	 * call; claimed is the peer's value, allowed the one kept (0 for an
+	 * entry: none). NULL: not told. The session goes on either way. */
+	void (*on_refuse)(void *arg, enum refuse_reason why,
+			  const uint8_t *origin, uint64_t claimed,
+			  uint64_t allowed);
 	void *arg;
 };
 
@@ -189,6 +213,23 @@ int sync_session_pending(const struct sync_session *ss);
 int sync_push_key_order(const struct store_hwm *ours, size_t n_ours,
 			const struct store_hwm *theirs, size_t n_theirs,
 			uint64_t log_entries);
+
+/* The claim bound (see claims.c): no clock, seq or HWM a peer sends may
+ * exceed SYNC_CLAIM_PER_MS * (wall_ms + SYNC_CLAIM_AHEAD_MS), wall_ms the
+ * store's wall clock. About 2^54 in 2026: a key or origin at the bound
+ * keeps ~2^63 writes of room, and the bound outgrows any honest counter
+ * (8 M writes a second since 1970, a key or an origin). Saturates. */
+#define SYNC_CLAIM_PER_MS 8192u
+#define SYNC_CLAIM_AHEAD_MS (3600u * 1000u)
+uint64_t sync_claim_limit(uint64_t wall_ms);
+
+/* Tells the session that the peer is the node whose origin is origin
+ * (32 bytes: a node's origin is its node id), so that its DIGEST's HWM
+ * for that origin counts as the origin's own word: ours above it is
+ * lowered (claims.c, REFUSE_HWM_HEALED). Before this call no HWM is
+ * healed. */
+void sync_session_set_peer_origin(struct sync_session *ss,
+				  const uint8_t *origin);
 
 /* Nonzero while a round is in progress. */
 int sync_session_busy(const struct sync_session *ss);

@@ -72,6 +72,14 @@ struct sync_session {
 	size_t vs_cap;
 	struct hwm_list raise;       /* a DONE's HWMs, sorted */
 	struct hwm_list self;        /* our HWMs for our DIGEST */
+	int peer_digested;           /* the peer's DIGEST of this round came */
+	struct hwm_list refused;     /* per origin, the first seq refused in
+					this pull (claims.c), unsorted */
+	int refused_overflow;        /* too many origins refused to list:
+					this pull's DONE raises nothing */
+	uint8_t peer_origin[STORE_ORIGIN_BYTES]; /* the peer's own origin */
+	int have_peer_origin;
+	uint64_t told_peer_origin;   /* our last DONE's HWM for it */
 	struct wire_hwm *whwms;      /* wire view of self or snap */
 	size_t whwms_cap;
 
@@ -126,6 +134,37 @@ int sync_pump(struct sync_session *ss, struct err *err);
 int sync_push_exhausted(const struct sync_session *ss);
 /* The peer's HWM for origin (cached for runs of one origin). */
 uint64_t sync_peer_hwm(struct sync_session *ss, const uint8_t *origin);
+
+/* claims.c: what the peer may claim (see the top of claims.c). */
+/* Most origins listed with a refused entry in one pull; past it the
+ * pull's DONE raises nothing (always safe). */
+#define SYNC_REFUSED_ORIGINS_MAX 1024u
+void claims_refuse(struct sync_session *ss, enum refuse_reason why,
+		   const uint8_t *origin, uint64_t claimed, uint64_t allowed);
+/* A new pull: nothing refused yet. */
+void claims_pull_begin(struct sync_session *ss);
+/* The bounds for the entries of one frame. */
+struct claims_bounds {
+	uint64_t limit;         /* sync_claim_limit(now) */
+	uint64_t own_max;       /* highest own seq we accept (UINT64_MAX:
+				   any, while this node has not written) */
+};
+void claims_bounds_get(struct sync_session *ss, struct claims_bounds *b);
+/* Whether the version v is refused (counted, and noted so that DONE does
+ * not cover it): 1 refused, 0 fine. */
+int claims_entry_refused(struct sync_session *ss,
+			 const struct claims_bounds *b,
+			 const struct rumor_version *v);
+/* The peer's DIGEST in ss->peer: HWMs above the bound clamped to it;
+ * our HWM for the peer's own origin lowered when above the peer's word. */
+int claims_digest(struct sync_session *ss, struct err *err);
+/* The peer's DONE in ss->raise, clamped to what may be raised; entries
+ * of 0 dropped. */
+void claims_done(struct sync_session *ss);
+/* Our DONE: the snapshot's HWMs (ss->snap_hwms) lowered to our last
+ * DIGEST's (ss->self), so that an honest DONE never exceeds its sender's
+ * DIGEST. */
+void claims_done_out(struct sync_session *ss);
 
 /* hwm.c */
 int hwm_list_reserve(struct hwm_list *l, size_t n, struct err *err);

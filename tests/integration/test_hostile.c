@@ -19,6 +19,9 @@
 
 #include "crypto/identity.h"
 #include "node/node.h"
+#include "node/node_ctl.h"
+#include "store/store.h"
+#include "wire/ctl_types.h"
 #include "tests/lib/sim_cluster.h"
 #include "tests/lib/sim_evil.h"
 #include "tests/lib/testutil.h"
@@ -95,11 +98,453 @@ static void test_adversary_is_served_as_a_member(void **state)
 	assert_true(h->e->received[WIRE_HELLO] > 0);
 }
 
+
+/* ------------------------------------------------------------ claims */
+/*
+ * Claims (issue 11, Deliver 1; src/sync/claims.c). The adversary plays
+ * exchanges with node 0 by hand: it waits for the node's DIGEST (the
+ * node's pull), sends a DIGEST of its own (the node's stream to it, which
+ * it ACKs), then forged entries and a forged DONE for the node's pull.
+ */
+
+#define SEC 1000u
+
+/* Node i's refusals of one reason (what `rumorctl status` shows). */
+static uint64_t refused(struct hostile *h, int i, enum refuse_reason why)
+{
+	struct ctl_status st;
+
+	memset(&st, 0, sizeof st);
+	assert_int_equal(node_get_status(h->c.nodes[i].r, &st), 0);
+	return st.refused[why];
+}
+
+static struct store *node_store(struct hostile *h, int i)
+{
+	return h->c.nodes[i].r->store;
+}
+
+struct fresh {
+	struct hostile *h;
+	uint64_t seen;
+};
+
+static int fresh_digest(void *arg)
+{
+	struct fresh *f = arg;
+
+	return f->h->e->received[WIRE_DIGEST] > f->seen;
+}
+
+/* One forged claim: an origin and a value. */
+struct claim {
+	const uint8_t *origin;
+	uint64_t hwm;
+};
+
+/* Waits for a DIGEST of node 0 newer than the last one used (its next
+ * pull), then sends the adversary's DIGEST: node 0's own HWMs echoed
+ * (so that it has nothing to stream), with the claims in c added or put
+ * in place. Returns the node's exchange id. */
+static uint64_t ex_begin(struct hostile *h, uint64_t *seen,
+			 const struct claim *c, size_t n)
+{
+	struct fresh f = { h, *seen };
+	uint8_t o[EVIL_DIGEST_MAX][WIRE_ORIGIN_BYTES];
+	uint64_t v[EVIL_DIGEST_MAX];
+	size_t i, j, k;
+
+	assert_true(simc_run_cond(&h->c, fresh_digest, h == NULL ? NULL : &f,
+				  sim_now(h->c.sim) + 10 * SEC));
+	*seen = h->e->received[WIRE_DIGEST];
+	k = h->e->n_digest;
+	memcpy(o, h->e->digest_origin, k * sizeof o[0]);
+	memcpy(v, h->e->digest_hwm, k * sizeof v[0]);
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < k; j++)
+			if (memcmp(o[j], c[i].origin, WIRE_ORIGIN_BYTES) == 0)
+				break;
+		if (j == k) {
+			assert_true(k < EVIL_DIGEST_MAX);
+			memcpy(o[k++], c[i].origin, WIRE_ORIGIN_BYTES);
+		}
+		v[j] = c[i].hwm;
+	}
+	h->e->auto_ack = 1;
+	assert_int_equal(evil_send_hwms(h->e, WIRE_DIGEST, 1000 + *seen,
+					(const uint8_t (*)[WIRE_ORIGIN_BYTES])o,
+					v, k), 0);
+	return h->e->digest_id;
+}
+
+struct done_seen {
+	struct hostile *h;
+	uint64_t dones;
+};
+
+static int node_sent_done(void *arg)
+{
+	struct done_seen *d = arg;
+
+	return d->h->e->received[WIRE_DONE] > d->dones;
+}
+
+/* Sends the DONE of node 0's pull id with the claims in c, and runs
+ * until node 0 has sent its own DONE and had the time to apply ours. */
+static void ex_end(struct hostile *h, uint64_t id, const struct claim *c,
+		   size_t n, uint64_t dones_before)
+{
+	uint8_t o[EVIL_DIGEST_MAX][WIRE_ORIGIN_BYTES];
+	uint64_t v[EVIL_DIGEST_MAX];
+	struct done_seen d = { h, dones_before };
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		memcpy(o[i], c[i].origin, WIRE_ORIGIN_BYTES);
+		v[i] = c[i].hwm;
+	}
+	assert_int_equal(evil_send_hwms(h->e, WIRE_DONE, id,
+					(const uint8_t (*)[WIRE_ORIGIN_BYTES])o,
+					v, n), 0);
+	assert_true(simc_run_cond(&h->c, node_sent_done, &d,
+				  sim_now(h->c.sim) + 10 * SEC));
+	simc_run_until(&h->c, sim_now(h->c.sim) + 200);
+	assert_false(h->e->closed);
+}
+
+/* A put on node i once it takes writes (it refuses them while it
+ * catches up after a start). */
+struct put {
+	struct hostile *h;
+	int i;
+	const char *key;
+	const char *val;
+};
+
+static int put_taken(void *arg)
+{
+	struct put *p = arg;
+	struct rumor *r = p->h->c.nodes[p->i].r;
+
+	return r != NULL && rumor_put(r, p->key, strlen(p->key), p->val,
+				      strlen(p->val)) == 0;
+}
+
+static void put_when_ready(struct hostile *h, int i, const char *key,
+			   const char *val)
+{
+	struct put p = { h, i, key, val };
+
+	assert_true(simc_run_cond(&h->c, put_taken, &p,
+				  sim_now(h->c.sim) + 10 * SEC));
+}
+
+/* Node i holds key with value val. */
+static int holds(struct hostile *h, int i, const char *key, const char *val)
+{
+	void *v = NULL;
+	size_t vl = 0;
+	int ok;
+
+	if (rumor_get(h->c.nodes[i].r, key, strlen(key), &v, &vl) != 0)
+		return 0;
+	ok = vl == strlen(val) && memcmp(v, val, vl) == 0;
+	rumor_free(v);
+	return ok;
+}
+
+struct held {
+	struct hostile *h;
+	int i;
+	const char *key, *val;
+};
+
+static int held_cond(void *arg)
+{
+	struct held *x = arg;
+
+	return holds(x->h, x->i, x->key, x->val);
+}
+
+/* Node i comes to hold key = val within the deadline. */
+static void assert_reaches(struct hostile *h, int i, const char *key,
+			   const char *val)
+{
+	struct held x = { h, i, key, val };
+
+	assert_true(simc_run_cond(&h->c, held_cond, &x,
+				  sim_now(h->c.sim) + 10 * SEC));
+}
+
+/* The attack of issue 11: a DONE naming node 0's own origin at 2^64-1,
+ * then just above its local seq (within the bound). Both are refused,
+ * the seq counter stays, and node 0 keeps writing and replicating, also
+ * after a restart. */
+static void test_own_origin_done_is_refused(void **state)
+{
+	struct hostile *h = *state;
+	const uint8_t *self = h->c.nodes[0].pk;
+	uint64_t seen = 0, id, seq, dones;
+	struct claim c;
+
+	put_when_ready(h, 0, "own-before", "1");
+	seq = store_local_seq(node_store(h, 0));
+	assert_true(seq >= 1);
+
+	c.origin = self;
+	c.hwm = UINT64_MAX;
+	dones = h->e->received[WIRE_DONE];
+	id = ex_begin(h, &seen, &c, 1);
+	ex_end(h, id, &c, 1, dones);
+	assert_true(refused(h, 0, REFUSE_HWM_LIMIT) >= 1);
+	assert_int_equal(store_local_seq(node_store(h, 0)), seq);
+
+	c.hwm = seq + 1000;
+	dones = h->e->received[WIRE_DONE];
+	id = ex_begin(h, &seen, &c, 1);
+	ex_end(h, id, &c, 1, dones);
+	assert_true(refused(h, 0, REFUSE_HWM_OWN) >= 1);
+	assert_int_equal(store_local_seq(node_store(h, 0)), seq);
+	assert_int_equal(store_hwm(node_store(h, 0), self), seq);
+
+	/* Writes go on, with the next seq, and replicate. */
+	put_when_ready(h, 0, "own-after", "2");
+	assert_int_equal(store_local_seq(node_store(h, 0)), seq + 1);
+	assert_reaches(h, 1, "own-after", "2");
+
+	/* And after a restart: nothing forged was kept. */
+	simc_stop(&h->c, 0);
+	simc_start(&h->c, 0);
+	put_when_ready(h, 0, "own-restarted", "3");
+	assert_int_equal(store_local_seq(node_store(h, 0)), seq + 2);
+	assert_reaches(h, 2, "own-restarted", "3");
+}
+
+/* A version with clock 2^64-1 (and one with seq 2^64-1) is refused: the
+ * key stays writable, the forgery reaches no other node, and the DONE
+ * does not cover the refused entry. */
+static void test_version_at_clock_max_is_refused(void **state)
+{
+	struct hostile *h = *state;
+	const uint8_t *evil = h->e->id.public_key;
+	struct rumor_record *rec = NULL;
+	uint64_t seen = 0, id, dones;
+	struct claim c;
+
+	put_when_ready(h, 0, "warm", "0");
+	c.origin = evil;
+	c.hwm = 2;
+	dones = h->e->received[WIRE_DONE];
+	id = ex_begin(h, &seen, &c, 1);
+	assert_int_equal(evil_send_entry(h->e, id, evil,
+					 (const uint8_t *)"k-clock", 7,
+					 (const uint8_t *)"forged", 6, 1,
+					 UINT64_MAX, 0), 0);
+	assert_int_equal(evil_send_entry(h->e, id, evil,
+					 (const uint8_t *)"k-seq", 5,
+					 (const uint8_t *)"forged", 6,
+					 UINT64_MAX, 1, 0), 0);
+	ex_end(h, id, &c, 1, dones);
+	assert_true(refused(h, 0, REFUSE_CLOCK_LIMIT) >= 1);
+	assert_true(refused(h, 0, REFUSE_SEQ_LIMIT) >= 1);
+	assert_false(holds(h, 0, "k-clock", "forged"));
+	assert_false(holds(h, 0, "k-seq", "forged"));
+	/* Its seq 1 was refused: the DONE raised nothing above 0. */
+	assert_int_equal(store_hwm(node_store(h, 0), evil), 0);
+
+	/* The key is writable, with a small clock, and replicates. */
+	put_when_ready(h, 0, "k-clock", "honest");
+	assert_int_equal(rumor_get_version(h->c.nodes[0].r, "k-clock", 7,
+					   &rec), 0);
+	assert_true(rec->v.clock < 1000);
+	rumor_record_free(rec);
+	assert_reaches(h, 1, "k-clock", "honest");
+	assert_reaches(h, 2, "k-clock", "honest");
+	assert_false(holds(h, 1, "k-seq", "forged"));
+}
+
+/* An entry of node 0's own origin above its local seq is not stored. */
+static void test_own_origin_entry_above_seq_is_refused(void **state)
+{
+	struct hostile *h = *state;
+	const uint8_t *self = h->c.nodes[0].pk;
+	uint64_t seen = 0, id, seq, dones;
+
+	put_when_ready(h, 0, "own-written", "1");
+	seq = store_local_seq(node_store(h, 0));
+	dones = h->e->received[WIRE_DONE];
+	id = ex_begin(h, &seen, NULL, 0);
+	assert_int_equal(evil_send_entry(h->e, id, self,
+					 (const uint8_t *)"k-own", 5,
+					 (const uint8_t *)"forged", 6, seq + 5,
+					 1, 0), 0);
+	ex_end(h, id, NULL, 0, dones);
+	assert_true(refused(h, 0, REFUSE_OWN_SEQ) >= 1);
+	assert_false(holds(h, 0, "k-own", "forged"));
+	assert_int_equal(store_local_seq(node_store(h, 0)), seq);
+	put_when_ready(h, 0, "k-own", "mine");
+	assert_int_equal(store_local_seq(node_store(h, 0)), seq + 1);
+	assert_reaches(h, 2, "k-own", "mine");
+}
+
+struct hwm_at_most {
+	struct hostile *h;
+	int i;
+	const uint8_t *origin;
+	uint64_t max;
+};
+
+static int hwm_at_most(void *arg)
+{
+	struct hwm_at_most *x = arg;
+
+	return store_hwm(node_store(x->h, x->i), x->origin) <= x->max;
+}
+
+struct hwm_is {
+	struct hostile *h;
+	int i, j;
+};
+
+static int hwm_is_seq(void *arg)
+{
+	struct hwm_is *x = arg;
+
+	return store_hwm(node_store(x->h, x->i), x->h->c.nodes[x->j].pk) ==
+	       store_local_seq(node_store(x->h, x->j));
+}
+
+/* Node i's HWM for node j's origin comes to node j's local seq (a DONE
+ * covers what a stream brought). */
+static void assert_hwm_reaches_seq(struct hostile *h, int i, int j)
+{
+	struct hwm_is x = { h, i, j };
+
+	assert_true(simc_run_cond(&h->c, hwm_is_seq, &x,
+				  sim_now(h->c.sim) + 10 * SEC));
+}
+
+/* A forged HWM for node 1's origin (above its real seq, within the
+ * bound) is believed by node 0 at first; node 0's next exchanges with
+ * node 1 tell node 1 the value (refused there) and then lower it, and
+ * node 1's new writes reach node 0. */
+static void test_forged_hwm_is_healed_by_its_origin(void **state)
+{
+	struct hostile *h = *state;
+	const uint8_t *one = h->c.nodes[1].pk;
+	uint64_t seen = 0, id, dones, real;
+	struct hwm_at_most x;
+	struct claim c;
+
+	put_when_ready(h, 1, "one-before", "1");
+	assert_reaches(h, 0, "one-before", "1");
+	assert_hwm_reaches_seq(h, 0, 1);
+	real = store_local_seq(node_store(h, 1));
+	c.origin = one;
+	c.hwm = real + 1000;
+	dones = h->e->received[WIRE_DONE];
+	id = ex_begin(h, &seen, &c, 1);
+	ex_end(h, id, &c, 1, dones);
+	/* Node 0 cannot tell yet; node 1's DIGEST will. */
+	x.h = h;
+	x.i = 0;
+	x.origin = one;
+	x.max = store_local_seq(node_store(h, 1));
+	assert_true(simc_run_cond(&h->c, hwm_at_most, &x,
+				  sim_now(h->c.sim) + 10 * SEC));
+	assert_true(refused(h, 0, REFUSE_HWM_HEALED) >= 1);
+	/* Node 0 told node 1 the forged value first: node 1 kept its word. */
+	assert_true(refused(h, 1, REFUSE_HWM_OWN) >= 1);
+	put_when_ready(h, 1, "one-after", "2");
+	assert_reaches(h, 0, "one-after", "2");
+	assert_hwm_reaches_seq(h, 0, 1);
+	assert_int_equal(store_check(node_store(h, 0), NULL), 0);
+}
+
+/* A DONE above the sender's own DIGEST is clamped to it, and a DONE with
+ * no DIGEST of the round raises nothing. */
+static void test_done_above_digest_is_clamped(void **state)
+{
+	struct hostile *h = *state;
+	const uint8_t *two = h->c.nodes[2].pk;
+	uint64_t seen = 0, id, dones, before, n0;
+	struct fresh f = { h, 0 };
+	struct claim c;
+
+	put_when_ready(h, 2, "two-before", "1");
+	assert_reaches(h, 0, "two-before", "1");
+	assert_hwm_reaches_seq(h, 0, 2);
+	before = store_hwm(node_store(h, 0), two);
+
+	/* A DONE before any DIGEST of the round. */
+	assert_true(simc_run_cond(&h->c, fresh_digest, &f,
+				  sim_now(h->c.sim) + 10 * SEC));
+	seen = h->e->received[WIRE_DIGEST];
+	c.origin = two;
+	c.hwm = before + 50;
+	n0 = refused(h, 0, REFUSE_HWM_DIGEST);
+	assert_int_equal(evil_send_hwms(h->e, WIRE_DONE, h->e->digest_id,
+					(const uint8_t (*)[WIRE_ORIGIN_BYTES])
+					two, &c.hwm, 1), 0);
+	simc_run_until(&h->c, sim_now(h->c.sim) + 200);
+	assert_true(refused(h, 0, REFUSE_HWM_DIGEST) > n0);
+	assert_int_equal(store_hwm(node_store(h, 0), two), before);
+	/* Let the node's round end: our DIGEST, its stream and DONE. */
+	h->e->auto_ack = 1;
+	dones = h->e->received[WIRE_DONE];
+	{
+		struct done_seen d = { h, dones };
+		uint64_t zero = 0;
+
+		assert_int_equal(evil_send_hwms(h->e, WIRE_DIGEST, 999,
+			(const uint8_t (*)[WIRE_ORIGIN_BYTES])two, &zero, 1),
+			0);
+		assert_true(simc_run_cond(&h->c, node_sent_done, &d,
+					  sim_now(h->c.sim) + 10 * SEC));
+	}
+
+	/* A DIGEST that says `before`, a DONE that says 50 more. */
+	c.hwm = before;
+	dones = h->e->received[WIRE_DONE];
+	id = ex_begin(h, &seen, &c, 1);
+	n0 = refused(h, 0, REFUSE_HWM_DIGEST);
+	c.hwm = before + 50;
+	ex_end(h, id, &c, 1, dones);
+	assert_true(refused(h, 0, REFUSE_HWM_DIGEST) > n0);
+	assert_int_equal(store_hwm(node_store(h, 0), two),
+			 store_local_seq(node_store(h, 2)));
+
+	/* Replication goes on. */
+	put_when_ready(h, 0, "zero-after", "z");
+	assert_reaches(h, 2, "zero-after", "z");
+	assert_false(h->e->closed);
+	/* Honest DONEs never trip the check: nodes 1 and 2, which only
+	 * honest peers talk to, refused none. */
+	assert_int_equal(refused(h, 1, REFUSE_HWM_DIGEST), 0);
+	assert_int_equal(refused(h, 2, REFUSE_HWM_DIGEST), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 			test_adversary_is_served_as_a_member, hostile_setup,
+			hostile_teardown),
+		/* claims (src/sync/claims.c) */
+		cmocka_unit_test_setup_teardown(
+			test_own_origin_done_is_refused, hostile_setup,
+			hostile_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_version_at_clock_max_is_refused, hostile_setup,
+			hostile_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_own_origin_entry_above_seq_is_refused,
+			hostile_setup, hostile_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_forged_hwm_is_healed_by_its_origin, hostile_setup,
+			hostile_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_done_above_digest_is_clamped, hostile_setup,
 			hostile_teardown),
 	};
 

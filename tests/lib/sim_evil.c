@@ -30,6 +30,20 @@ static void record_hwms(const struct wire_digest *d, uint64_t *id,
 	}
 }
 
+/* With auto_ack: ACKs a frame of the node's stream as applied. */
+static void evil_ack(struct evil *e, uint64_t exchange_id, uint64_t bytes)
+{
+	struct wire_msg a;
+
+	if (!e->auto_ack)
+		return;
+	memset(&a, 0, sizeof a);
+	a.type = WIRE_ACK;
+	a.u.ack.exchange_id = exchange_id;
+	a.u.ack.bytes = bytes;
+	(void)evil_send(e, &a);
+}
+
 static void evil_on_message(struct io_conn *c, const uint8_t *msg, size_t len)
 {
 	struct evil *e = c->data;
@@ -52,9 +66,11 @@ static void evil_on_message(struct io_conn *c, const uint8_t *msg, size_t len)
 		break;
 	case WIRE_BATCH:
 		e->entries_in += m.u.batch.n;
+		evil_ack(e, m.u.batch.exchange_id, m.u.batch.payload_bytes);
 		break;
 	case WIRE_MBATCH:
 		e->entries_in += m.u.mbatch.n;
+		evil_ack(e, m.u.mbatch.exchange_id, m.u.mbatch.payload_bytes);
 		break;
 	default:
 		break;

@@ -36,6 +36,8 @@ struct evil {
 	int close_reason;
 	char close_detail[128];
 	int paused;                     /* not reading: the node's sends pile up */
+	int auto_ack;                   /* ACK each BATCH/MBATCH at once (so
+					   the node's stream and round end) */
 	uint64_t received[WIRE_TYPE_MAX + 1];
 	/* The last DIGEST and DONE the node sent (HWMs by origin). */
 	uint64_t digest_id;
