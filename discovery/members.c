@@ -2,6 +2,7 @@
 /* members: the member table (rules in members.h). */
 #include "discovery/members.h"
 
+#include <arpa/inet.h>
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,16 @@ int members_init(struct members *t,
 		c.forget_after_ms = MEMBERS_FORGET_AFTER_MS_DEFAULT;
 	if (c.max_members == 0)
 		c.max_members = MEMBERS_MAX_DEFAULT;
+	if (c.gossip_max == 0)
+		c.gossip_max = c.max_members / 2 > 0 ? c.max_members / 2 : 1;
+	if (c.gossip_max > c.max_members)
+		c.gossip_max = c.max_members;
+	if (c.gossip_per_msg == 0)
+		c.gossip_per_msg = MEMBERS_GOSSIP_PER_MSG_DEFAULT;
+	if (c.gossip_burst == 0)
+		c.gossip_burst = MEMBERS_GOSSIP_BURST_DEFAULT;
+	if (c.gossip_refill_ms == 0)
+		c.gossip_refill_ms = MEMBERS_GOSSIP_REFILL_MS_DEFAULT;
 	if (!(c.suspect_after_ms < c.gone_after_ms &&
 	      c.gone_after_ms < c.forget_after_ms))
 		return err_set(err, RUMOR_EINVAL,
@@ -222,18 +233,57 @@ static void remove_at(struct members *t, size_t i)
 	t->changes++;
 }
 
-/* A slot for a new member, or NULL (table full of non-gone members, or
- * no memory). Evicts the longest-gone member when at max_members. */
-static struct member *slot_new(struct members *t)
+static size_t count_gossip_only(const struct members *t)
 {
-	if (t->n >= t->cfg.max_members) {
-		size_t victim = t->n;
+	size_t c = 0;
 
-		for (size_t i = 0; i < t->n; i++)
-			if (t->v[i].state == MEMBER_GONE &&
-			    (victim == t->n || t->v[i].state_since_ms <
-						       t->v[victim].state_since_ms))
-				victim = i;
+	for (size_t i = 0; i < t->n; i++)
+		c += member_is_gossip_only(&t->v[i]);
+	return c;
+}
+
+/* The member to evict for a newcomer from source at a full table, or
+ * t->n for none. The longest-gone member goes first; for a directly seen
+ * newcomer, then the gossip-only member heard of first (the reserved
+ * slots). Gossip evicts only gone gossip-only members: it must never
+ * push out a member known first hand, which collection waits for. */
+static size_t evict_victim(const struct members *t, enum member_source source)
+{
+	bool direct = source_is_direct(source);
+	size_t gone = t->n, rumour = t->n;
+
+	for (size_t i = 0; i < t->n; i++) {
+		const struct member *m = &t->v[i];
+		bool g = member_is_gossip_only(m);
+
+		if (!direct && !g)
+			continue;
+		if (m->state == MEMBER_GONE &&
+		    (gone == t->n || m->state_since_ms < t->v[gone].state_since_ms))
+			gone = i;
+		if (g && (rumour == t->n ||
+			  m->first_heard_ms < t->v[rumour].first_heard_ms))
+			rumour = i;
+	}
+	if (gone != t->n || !direct)
+		return gone;
+	return rumour;
+}
+
+/* A slot for a new member learned from source, or NULL with *why set
+ * (no slot by the rules at the top of members.h, or no memory). */
+static struct member *slot_new(struct members *t, enum member_source source,
+			       const char **why)
+{
+	*why = "member table full";
+	if (!source_is_direct(source) &&
+	    count_gossip_only(t) >= t->cfg.gossip_max) {
+		*why = "the slots for members known only by gossip are taken";
+		return NULL;
+	}
+	if (t->n >= t->cfg.max_members) {
+		size_t victim = evict_victim(t, source);
+
 		if (victim == t->n)
 			return NULL;
 		remove_at(t, victim);
@@ -244,12 +294,22 @@ static struct member *slot_new(struct members *t)
 		if (cap > t->cfg.max_members)
 			cap = t->cfg.max_members;
 		v = realloc(t->v, cap * sizeof *v);
-		if (v == NULL)
+		if (v == NULL) {
+			*why = "out of memory";
 			return NULL;
+		}
 		t->v = v;
 		t->cap = cap;
 	}
 	return &t->v[t->n++];
+}
+
+bool members_host_is_numeric(const char *host)
+{
+	unsigned char a[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, host, a) == 1 ||
+	       inet_pton(AF_INET6, host, a) == 1;
 }
 
 static bool host_is_visible(const char *host, size_t len)
@@ -285,14 +345,21 @@ int members_upsert(struct members *t,
 		if (port == 0)
 			return err_set(err, RUMOR_EINVAL,
 				       "member address %s has port 0", host);
+		/* A name would aim our dials (and our resolver) wherever
+		 * the gossiping member likes. */
+		if (!source_is_direct(source) && !members_host_is_numeric(host))
+			return err_set(err, RUMOR_EINVAL,
+				       "gossiped member host \"%s\" is not a "
+				       "numeric address", host);
 	}
 	m = find(t, id);
 	if (m == NULL) {
-		m = slot_new(t);
+		const char *why;
+
+		m = slot_new(t, source, &why);
 		if (m == NULL)
-			return err_set(err, RUMOR_ENOMEM,
-				       "member table full (%zu members)",
-				       t->cfg.max_members);
+			return err_set(err, RUMOR_ENOMEM, "%s (%zu members)",
+				       why, t->n);
 		memset(m, 0, sizeof *m);
 		memcpy(m->id, id, MEMBER_ID_BYTES);
 		m->state = MEMBER_ALIVE;
@@ -500,17 +567,17 @@ size_t members_redial(struct members *t, uint64_t now_ms, uint64_t seed,
 	return n;
 }
 
-/* Whether m goes into gossip: alive and suspect members, and gone ones
- * we knew first hand (contacted, or remembered from before a restart),
- * so that a node that joins or restarts while a member is away still
- * learns of it and waits for it before collecting tombstones. A member
- * known only by gossip is not relayed once gone, so a dead member's
- * echo dies out as the nodes that knew it forget it. */
+/* Whether m goes into gossip: members we know first hand (contacted,
+ * or remembered from before a restart), so that a node that joins or
+ * restarts while a member is away still learns of it. A member known
+ * only by gossip is not relayed: a forged member stops at the first node
+ * it reached, and a dead member's echo dies out as the nodes that knew
+ * it forget it. */
 static bool exported(const struct member *m, bool gone_pass)
 {
 	if (m->n_addrs == 0 || (m->state == MEMBER_GONE) != gone_pass)
 		return false;
-	return !gone_pass || m->last_contact_ms != 0 || m->remembered;
+	return !member_is_gossip_only(m);
 }
 
 size_t members_export(const struct members *t, struct member_gossip *out,
@@ -533,6 +600,94 @@ size_t members_export(const struct members *t, struct member_gossip *out,
 		}
 	}
 	return n;
+}
+
+/* ------------------------------------------------------------ gossip quota */
+
+/* Refills the token bucket of sender m to now_ms: one token per
+ * gossip_refill_ms since the last refill, up to gossip_burst; a sender
+ * not seen yet starts full. */
+static void bucket_refill(const struct members *t, struct member *m,
+			  uint64_t now_ms)
+{
+	uint64_t refill = t->cfg.gossip_refill_ms, k;
+
+	if (!m->gossip_started) {
+		m->gossip_started = true;
+		m->gossip_tokens = t->cfg.gossip_burst;
+		m->gossip_refill_ms = now_ms;
+		return;
+	}
+	if (now_ms <= m->gossip_refill_ms)
+		return;
+	k = (now_ms - m->gossip_refill_ms) / refill;
+	if (k >= t->cfg.gossip_burst - m->gossip_tokens) {
+		m->gossip_tokens = t->cfg.gossip_burst;
+		m->gossip_refill_ms = now_ms;
+	} else {
+		m->gossip_tokens += (size_t)k;
+		m->gossip_refill_ms += k * refill;
+	}
+}
+
+void members_quota_begin(struct members *t,
+			 const uint8_t from[static MEMBER_ID_BYTES],
+			 uint64_t now_ms, struct members_quota *q)
+{
+	struct member *m = find(t, from);
+	size_t tokens = 0;
+
+	if (m != NULL) {
+		bucket_refill(t, m, now_ms);
+		tokens = m->gossip_tokens;
+	}
+	memcpy(q->from, from, MEMBER_ID_BYTES);
+	q->allowed = tokens < t->cfg.gossip_per_msg ? tokens
+						    : t->cfg.gossip_per_msg;
+	q->used = 0;
+}
+
+void members_quota_end(struct members *t, const struct members_quota *q)
+{
+	struct member *m = find(t, q->from);
+
+	if (m == NULL)
+		return;
+	m->gossip_tokens -= q->used < m->gossip_tokens ? q->used
+						       : m->gossip_tokens;
+}
+
+/* Whether gossip of id at host:port would change the table. */
+static bool gossip_is_news(const struct members *t,
+			   const uint8_t id[MEMBER_ID_BYTES], const char *host,
+			   uint16_t port)
+{
+	const struct member *m = find(t, id);
+
+	if (memcmp(id, t->self_id, MEMBER_ID_BYTES) == 0)
+		return false;
+	if (m == NULL)
+		return true;
+	for (size_t i = 0; i < m->n_addrs; i++)
+		if (m->addrs[i].port == port &&
+		    strncmp(m->addrs[i].host, host, MEMBER_HOST_MAX) == 0)
+			return false;
+	return true;
+}
+
+int members_gossip(struct members *t, struct members_quota *q,
+		   const uint8_t id[static MEMBER_ID_BYTES], const char *host,
+		   uint16_t port, uint64_t now_ms, struct err *err)
+{
+	bool news = gossip_is_news(t, id, host, port);
+	int rv;
+
+	if (news && q->used >= q->allowed)
+		return MEMBERS_OVER_QUOTA;
+	rv = members_upsert(t, id, host, port, MEMBER_VIA_GOSSIP, now_ms, err);
+	if (rv > 0 && news)
+		q->used++;
+	return rv;
 }
 
 bool members_keep_connection(const uint8_t self[static MEMBER_ID_BYTES],
@@ -690,11 +845,29 @@ static bool parse_line(char *line, struct member *m)
 	return true;
 }
 
-/* Adds a parsed member to the table as remembered: gone, never
- * contacted, due for a redial. 1 added, 0 dropped, RUMOR_ENOMEM. */
+/* Whether m has an address learned directly. */
+static bool has_direct_addr(const struct member *m)
+{
+	for (size_t i = 0; i < m->n_addrs; i++)
+		if (source_is_direct(m->addrs[i].source))
+			return true;
+	return false;
+}
+
+/* Adds a parsed member to the table, gone, never contacted, due for a
+ * redial: remembered (known first hand) when it has an address learned
+ * directly, else gossip-only as it was before the restart. 1 added, 0
+ * dropped (our id, a repeat, or a gossip-only member beyond gossip_max),
+ * RUMOR_ECORRUPT (too many), RUMOR_ENOMEM. */
 static int load_member(struct members *t, const struct member *parsed,
 		       uint64_t now_ms)
 {
+	/* Gossip always comes with an address: a member without one was
+	 * seen directly (it connected to us). */
+	bool first_hand = parsed->n_addrs == 0 || has_direct_addr(parsed);
+	enum member_source source =
+		first_hand ? MEMBER_VIA_PEER : MEMBER_VIA_GOSSIP;
+	const char *why;
 	struct member *m;
 
 	if (memcmp(parsed->id, t->self_id, MEMBER_ID_BYTES) == 0 ||
@@ -702,12 +875,12 @@ static int load_member(struct members *t, const struct member *parsed,
 		return 0;
 	if (t->n >= t->cfg.max_members)
 		return RUMOR_ECORRUPT;
-	m = slot_new(t);
+	m = slot_new(t, source, &why);
 	if (m == NULL)
-		return RUMOR_ENOMEM;
+		return first_hand ? RUMOR_ENOMEM : 0;
 	*m = *parsed;
 	m->state = MEMBER_GONE;
-	m->remembered = true;
+	m->remembered = first_hand;
 	m->learned_via = m->n_addrs > 0 ? m->addrs[0].source : MEMBER_VIA_PEER;
 	m->first_heard_ms = now_ms;
 	m->state_since_ms = now_ms;
