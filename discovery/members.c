@@ -679,9 +679,14 @@ int members_gossip(struct members *t, struct members_quota *q,
 		   const uint8_t id[static MEMBER_ID_BYTES], const char *host,
 		   uint16_t port, uint64_t now_ms, struct err *err)
 {
-	bool news = gossip_is_news(t, id, host, port);
+	bool news;
 	int rv;
 
+	/* A bad host is refused as such, whatever the quota says. */
+	if (host == NULL || !members_host_is_numeric(host))
+		return err_set(err, RUMOR_EINVAL,
+			       "gossiped member host is not a numeric address");
+	news = gossip_is_news(t, id, host, port);
 	if (news && q->used >= q->allowed)
 		return MEMBERS_OVER_QUOTA;
 	rv = members_upsert(t, id, host, port, MEMBER_VIA_GOSSIP, now_ms, err);

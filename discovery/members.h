@@ -331,7 +331,8 @@ void members_quota_end(struct members *t, const struct members_quota *q);
 /* One gossiped member from q's sender: members_upsert with source
  * gossip, when it brings no news (a member and address we know: no
  * quota needed) or q has news left (then it uses one). Returns what
- * members_upsert returns, or MEMBERS_OVER_QUOTA. */
+ * members_upsert returns (RUMOR_EINVAL for a host that is not a numeric
+ * address, checked first), or MEMBERS_OVER_QUOTA. */
 int members_gossip(struct members *t, struct members_quota *q,
 		   const uint8_t id[static MEMBER_ID_BYTES], const char *host,
 		   uint16_t port, uint64_t now_ms, struct err *err);
