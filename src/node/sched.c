@@ -91,25 +91,21 @@ void node_net_note_writes(struct rumor *n, uint64_t count, int local)
 
 /* ------------------------------------------------------------ tick */
 
-/* A tombstone (origin, seq) may go once every member in the table that
- * we know first hand has told us (in its last digest) that it holds seq
- * of origin. Members known only by gossip do not count until contacted:
- * see member_is_gossip_only (discovery/members.h) for why, and the risk. */
+/* A tombstone (origin, seq) may go once every member in the table has
+ * told us (in its last digest) that it holds seq of origin. */
 static int tombstone_covered(void *arg, const uint8_t *origin, uint64_t seq)
 {
 	struct node_net *net = arg;
-	size_t i, k, n, counted = 0;
+	size_t i, k, n;
 
+	if (members_count(&net->members) == 0)
+		return 0;
 	for (i = 0; i < members_count(&net->members); i++) {
 		const struct member *m = members_at(&net->members, i);
 		const struct store_hwm *h = NULL;
-		struct peer *p;
+		struct peer *p = peer_find_open(net, m->id, NULL);
 		int seen = 0;
 
-		if (member_is_gossip_only(m))
-			continue;
-		counted++;
-		p = peer_find_open(net, m->id, NULL);
 		if (p == NULL || p->sync == NULL)
 			return 0;
 		h = sync_session_peer_hwms(p->sync, &n);
@@ -122,7 +118,7 @@ static int tombstone_covered(void *arg, const uint8_t *origin, uint64_t seq)
 		if (!seen)
 			return 0;
 	}
-	return counted > 0;
+	return 1;
 }
 
 static void catchup_end(struct node_net *net, const char *why)
