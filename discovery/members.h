@@ -23,6 +23,22 @@
  *    members_load): remembered members come back gone, never contacted,
  *    so that they block tombstone collection until heard from or
  *    forgotten.
+ *  - Gossip is bounded (issue 11: one MEMBERS message filled the table):
+ *    a gossiped host must be a numeric IPv4 or IPv6 address (a name would
+ *    aim our dials and resolver wherever the sender likes); news from one
+ *    sender (a member or an address new to us) is limited per message
+ *    and by a token bucket kept on the sender's entry (members_gossip);
+ *    and members known only by gossip ("gossip-only": never contacted,
+ *    not remembered first hand, see member_is_gossip_only) fill at most
+ *    cfg.gossip_max slots. The other slots are reserved for members seen
+ *    directly: a directly seen member arriving at a full table evicts a
+ *    gone member, else a gossip-only one, never the reverse.
+ *  - A gossip-only member is not passed on (members_export) until we have
+ *    contacted it: a node repeats only what it has checked itself, so a
+ *    forged member dies out at the first node it reached.
+ *  - A gossip-only member still holds back tombstone collection until
+ *    contacted or forgotten (see member_is_gossip_only for why, and what
+ *    that leaves a hostile member).
  */
 #ifndef RUMOR_DISCOVERY_MEMBERS_H
 #define RUMOR_DISCOVERY_MEMBERS_H
@@ -42,6 +58,15 @@
 #define MEMBERS_GONE_AFTER_MS_DEFAULT 60000u
 #define MEMBERS_FORGET_AFTER_MS_DEFAULT 600000u
 #define MEMBERS_MAX_DEFAULT 1024u
+/* Gossip bounds (members_gossip). News (a member, or an address of one,
+ * new to us) taken from one MEMBERS message: */
+#define MEMBERS_GOSSIP_PER_MSG_DEFAULT 32u
+/* ... and from one sender over time: a bucket of this many, refilled by
+ * one every MEMBERS_GOSSIP_REFILL_MS_DEFAULT. A node joining a cluster of
+ * a few hundred learns it from several members at once, each of which
+ * it then contacts and hears from directly; a forger gets 2 a second. */
+#define MEMBERS_GOSSIP_BURST_DEFAULT 64u
+#define MEMBERS_GOSSIP_REFILL_MS_DEFAULT 500u
 
 enum member_state {
 	MEMBER_ALIVE = 0,
@@ -87,9 +112,38 @@ struct member {
 	uint64_t dial_backoff_ms;
 	uint64_t redials;          /* redials since the last contact */
 	size_t redial_addr;        /* address the last redial is to use */
-	bool remembered;           /* loaded by members_load */
+	/* loaded by members_load with an address learned directly (known
+	 * first hand before the restart) */
+	bool remembered;
 	bool connected;
+	/* As a sender of gossip: its token bucket (members_quota_begin). */
+	bool gossip_started;       /* bucket set up (full) */
+	size_t gossip_tokens;
+	uint64_t gossip_refill_ms; /* tokens counted up to this time */
 };
+
+/* Known only by gossip: never contacted, not remembered first hand.
+ * Such a member is only another member's word: it is not passed on and
+ * holds at most cfg.gossip_max slots.
+ *
+ * It still holds back tombstone collection (src/node/sched.c asks every
+ * member in the table), as a member known first hand does. Collection
+ * that skips it is not safe: the simulator (test_cluster, 3,000
+ * schedules) counts 371 collections a member had not seen when
+ * gossip-only members are skipped, 124 when they are skipped once gone,
+ * and 6 when they count. Such a collection loses the delete for good on
+ * that member: our next DONE raises its HWM past the tombstone we no
+ * longer hold. So a member holding the network key can still delay
+ * collection on the nodes it gossips to with invented members: at most
+ * its quota of them (MEMBERS_GOSSIP_BURST_DEFAULT, then 2 a second),
+ * each until forgotten (forget_after after we first heard of it, since
+ * gossip never refreshes its timers), on those nodes only (they are not
+ * passed on). Ending that needs membership claims signed by the member
+ * they name, or a configured membership. */
+static inline bool member_is_gossip_only(const struct member *m)
+{
+	return m->last_contact_ms == 0 && !m->remembered;
+}
 
 /* Called on every state change (old -> m->state), and with
  * forgotten=true just before m is removed. m is valid only during the
@@ -102,6 +156,12 @@ struct members_config {
 	uint64_t gone_after_ms;    /* 0: default; > suspect_after */
 	uint64_t forget_after_ms;  /* 0: default; > gone_after */
 	size_t max_members;        /* 0: default */
+	/* Slots gossip-only members may take: 0: max_members / 2 (at least
+	 * 1); above max_members: max_members. */
+	size_t gossip_max;
+	size_t gossip_per_msg;     /* 0: default */
+	size_t gossip_burst;       /* 0: default */
+	uint64_t gossip_refill_ms; /* 0: default */
 	members_change_cb on_change;
 	void *change_arg;
 };
@@ -140,9 +200,12 @@ enum members_upsert_result {
  * (see members_mark_contact). Gossip follows the rules at the top of
  * this file. Returns a members_upsert_result, or RUMOR_EINVAL (host empty,
  * too long or with a character that is not visible ASCII, port 0 with a
- * host) or RUMOR_ENOMEM (table full: max_members
- * reached and no gone member to evict; or allocation failed); on error
- * the table is unchanged. */
+ * host; for gossip, a host that is not a numeric address) or
+ * RUMOR_ENOMEM (no slot: for a direct source, max_members reached and no
+ * gone nor gossip-only member to evict; for gossip, gossip_max gossip-only
+ * members already, or max_members reached and no gone gossip-only member
+ * to evict; or allocation failed); on error the table is unchanged.
+ * No quota here: gossip from a peer goes through members_gossip. */
 int members_upsert(struct members *t,
 		   const uint8_t id[static MEMBER_ID_BYTES], const char *host,
 		   uint16_t port, enum member_source source, uint64_t now_ms,
@@ -235,13 +298,47 @@ struct member_gossip {
 };
 
 /* Writes up to max entries for members that have an address (their
- * best one) to out; returns how many. Alive and suspect members first,
- * then gone members we knew first hand (contacted, or remembered from
- * before a restart): a node that joins while a member is away must still
- * wait for it before collecting tombstones. A gone member known only by
- * gossip is never exported, so a dead member is not echoed for ever. */
+ * best one) to out; returns how many. Only members we know first hand
+ * (contacted, or remembered from before a restart; never gossip-only
+ * ones): alive and suspect members first, then gone members, so that a
+ * node that joins while a member is away learns of it. A gossip-only
+ * member is never exported: a forged or dead member is not echoed. */
 size_t members_export(const struct members *t, struct member_gossip *out,
 		      size_t max);
+
+/* Whether host is a numeric IPv4 or IPv6 address (no name, no scope,
+ * no brackets). */
+bool members_host_is_numeric(const char *host);
+
+/* The gossip quota of one MEMBERS message from one sender. */
+struct members_quota {
+	uint8_t from[MEMBER_ID_BYTES];
+	size_t allowed;            /* news this message may bring */
+	size_t used;               /* news taken so far */
+};
+
+/* Result of members_gossip beyond members_upsert_result: news refused
+ * because the sender's quota is spent (the table is unchanged). */
+#define MEMBERS_OVER_QUOTA 4
+
+/* Opens the quota of one MEMBERS message from member from (an unknown
+ * sender gets none): at most cfg.gossip_per_msg news, and no more than
+ * its bucket holds at now_ms. Close it with members_quota_end. */
+void members_quota_begin(struct members *t,
+			 const uint8_t from[static MEMBER_ID_BYTES],
+			 uint64_t now_ms, struct members_quota *q);
+/* Takes the tokens q used from the sender's bucket. Call it before
+ * anything else changes the table's membership (a removal may take the
+ * sender away: then nothing happens). */
+void members_quota_end(struct members *t, const struct members_quota *q);
+/* One gossiped member from q's sender: members_upsert with source
+ * gossip, when it brings no news (a member and address we know: no
+ * quota needed) or q has news left (then it uses one). Returns what
+ * members_upsert returns (RUMOR_EINVAL for a host that is not a numeric
+ * address, checked first), or MEMBERS_OVER_QUOTA. */
+int members_gossip(struct members *t, struct members_quota *q,
+		   const uint8_t id[static MEMBER_ID_BYTES], const char *host,
+		   uint16_t port, uint64_t now_ms, struct err *err);
 
 /* Simultaneous dials: when two nodes dial each other, both must keep the
  * same one connection. Rule: keep the connection dialed by the node with

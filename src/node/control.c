@@ -103,7 +103,10 @@ static void on_drained(struct io_stream *s)
 		client_close(c);
 		return;
 	}
-	if (c->stream == STREAM_SCAN && c->scan_paused) {
+	if (c->stream == STREAM_NONE && !c->in_process) {
+		/* Requests held back by the high-water mark go on. */
+		process_input(c);
+	} else if (c->stream == STREAM_SCAN && c->scan_paused) {
 		control_scan_continue(c);
 	} else if (c->stream == STREAM_WATCH && c->dropped > 0) {
 		rv = ctl_encode_gap(&c->out, c->dropped);
@@ -204,8 +207,12 @@ static void process_input(struct client *c)
 
 	assert(!c->in_process);
 	c->in_process = 1;
+	/* Replies wait above the high-water mark: a client that pipelines
+	 * requests and never reads would otherwise make the node hold every
+	 * reply (a GET of a 1 MiB value per 20-byte request). */
 	while (!c->closing && !c->close_after_write &&
-	       c->stream == STREAM_NONE && c->rlen >= CTL_FRAME_HEADER) {
+	       c->stream == STREAM_NONE && c->rlen >= CTL_FRAME_HEADER &&
+	       control_backlog(c) < CONTROL_HIGH_WATER) {
 		len = ctl_frame_length(c->rbuf);
 		if (len == 0 || len > CTL_REQUEST_MAX) {
 			char msg[96];
@@ -241,7 +248,8 @@ static void process_input(struct client *c)
 	/* Read on while idle (for the next request) or watching (for EOF);
 	 * a running SCAN or SYNC must end before more is read. */
 	if (c->close_after_write ||
-	    c->stream == STREAM_SCAN || c->stream == STREAM_SYNC)
+	    c->stream == STREAM_SCAN || c->stream == STREAM_SYNC ||
+	    (c->stream == STREAM_NONE && control_backlog(c) >= CONTROL_HIGH_WATER))
 		stop_reading(c);
 	else
 		start_reading(c);

@@ -32,6 +32,18 @@
 #define NET_GC_PER_TICK 256u          /* tombstones collected per tick */
 #define NET_MEMBERS_GOSSIP_MAX 256u   /* members sent in one MEMBERS */
 #define NET_HIGH_WATERMARK (1u << 20) /* pause streaming above this queue */
+/* The hard cap on one peer's outgoing queue (io_conn_queued): a send
+ * that would pass it closes the peer instead (REFUSE_QUEUE_FULL), so a
+ * peer that stops reading holds at most this much of our memory. It is
+ * the largest burst a legitimate peer can meet: the sync stream adds a
+ * frame only while the queue is below NET_HIGH_WATERMARK, and one frame
+ * is at most SYNC_FRAME_MAX (a maximal value is 1 MiB plus its key); the
+ * DIGEST that opens a round is not held back by the watermark and may
+ * be another frame; MEMBERS (at most NET_MEMBERS_GOSSIP_MAX entries,
+ * about 30 KiB), HELLO, BYE, PING, PONG and ACKs are small, and MEMBERS
+ * and PONGs wait while the queue is above the low-water mark
+ * (io_conn.low_watermark). 1 MiB + 2 x 2 MiB + 1 MiB of slack. */
+#define NET_QUEUE_CAP (NET_HIGH_WATERMARK + 2u * SYNC_FRAME_MAX + (1u << 20))
 #define NET_PING_EVERY_MS 3000u       /* keepalive on a quiet connection */
 #define NET_SKEW_WARN_MS 5000u        /* warn of a peer clock this far off */
 #define NET_REDIAL_PER_TICK 8u        /* gone members redialed per tick */
@@ -101,8 +113,9 @@ struct node_net {
 	/* Totals of closed connections; live ones are added on demand. */
 	uint64_t bytes_in, bytes_out;
 	uint64_t entries_sent, entries_received;
-	/* Members the table could not take (full, or a bad address): peers
-	 * refused and gossip items dropped. */
+	/* Members the table could not take: peers refused (members_full)
+	 * and gossip items dropped (members_quota, members_host,
+	 * members_full), and addresses of connected peers not kept. */
 	uint64_t members_refused;
 	/* Everything refused from peers and the network, by reason
 	 * (lib/refuse.h); count and log through net_refuse(). */
@@ -146,7 +159,9 @@ void net_members_save(struct node_net *net);
 struct peer *peer_find_open(struct node_net *net, const uint8_t *id,
 			    const struct peer *except);
 /* Sends b's message and empties b; RUMOR_ECLOSED (or another code,
- * logged) when it cannot. */
+ * logged) when it cannot. A message that would take p's queue past
+ * NET_QUEUE_CAP is not sent: p is closed (peer_close: the caller must
+ * check p->closed before touching p->sync) and RUMOR_ECLOSED returned. */
 int peer_send(struct peer *p, struct wire_buf *b);
 /* Starts closing p (at most once): ends its session, updates the member
  * table, the pending requests and the seeds; p is freed from the loop. */

@@ -37,11 +37,36 @@ static int peer_exists(struct node_net *net, const uint8_t *id)
 	return 0;
 }
 
+/* Whether len more bytes fit in p's queue under NET_QUEUE_CAP. When they
+ * do not, the refusal is counted and logged; the caller closes p. */
+static int peer_queue_admits(struct peer *p, size_t len)
+{
+	size_t queued = io_conn_queued(p->conn);
+
+	if (queued <= NET_QUEUE_CAP && len <= NET_QUEUE_CAP - queued)
+		return 1;
+	net_refuse(p->net, REFUSE_QUEUE_FULL,
+		   "peer %.8s: %zu bytes queued to it and %zu more would pass "
+		   "the cap of %u: it does not read; closing",
+		   p->id_str, queued, len, NET_QUEUE_CAP);
+	return 0;
+}
+
 int peer_send(struct peer *p, struct wire_buf *b)
 {
 	struct err err;
 	int rv;
 
+	if (p->closed) {
+		wire_buf_reset(b);
+		return RUMOR_ECLOSED;
+	}
+	if (!peer_queue_admits(p, b->len)) {
+		wire_buf_reset(b);
+		peer_close(p, RUMOR_EPROTO,
+			   "its outgoing queue reached the hard cap");
+		return RUMOR_ECLOSED;
+	}
 	err_clear(&err);
 	rv = io_conn_send(p->conn, b->data, b->len, &err);
 	wire_buf_reset(b);
@@ -57,6 +82,10 @@ static int sync_send(void *arg, const uint8_t *frame, size_t len)
 	struct peer *p = arg;
 	struct err err;
 
+	/* Not closed here (the session is inside this call): the failed
+	 * session makes after_sync_call close the peer. */
+	if (!peer_queue_admits(p, len))
+		return RUMOR_EPROTO;
 	err_clear(&err);
 	return io_conn_send(p->conn, frame, len, &err);
 }
@@ -237,6 +266,10 @@ static void send_members(struct peer *p)
 	size_t i, k, n;
 	struct err err;
 
+	/* Gossip is sent every round; a peer that does not read would
+	 * otherwise collect a copy per round. It goes in a later round. */
+	if (io_conn_queued(p->conn) >= p->conn->low_watermark)
+		return;
 	n = members_export(&net->members, g, NET_MEMBERS_GOSSIP_MAX);
 	for (i = 0, k = 0; i < n; i++) {
 		/* Telling a member about itself is useless. */
@@ -265,6 +298,8 @@ void peer_start_round(struct peer *p)
 	if (p->closed || !p->open || !p->hello || p->sync == NULL)
 		return;
 	send_members(p);
+	if (p->closed)      /* its queue was at the cap */
+		return;
 	err_clear(&err);
 	after_sync_call(p, sync_session_start(p->sync, &err), &err);
 }
@@ -429,8 +464,8 @@ static int peer_admit_member(struct peer *p, uint64_t now)
 	if (rv >= 0)
 		return 0;
 	net->members_refused++;
-	node_log(net->n, RUMOR_LOG_WARN, "peer %.8s: refused: %s", p->id_str,
-		 err.msg);
+	net_refuse(net, REFUSE_MEMBERS_FULL, "peer %.8s: %s", p->id_str,
+		   err.msg);
 	peer_close(p, rv, "the member table cannot take it");
 	return -1;
 }
@@ -531,36 +566,59 @@ static void handle_hello(struct peer *p, const struct wire_hello *h)
 	peer_start_round(p);
 }
 
+/* One gossiped member refused, for why (lib/refuse.h). */
+static void refuse_gossip(struct peer *p, enum refuse_reason why,
+			  const char *detail)
+{
+	p->net->members_refused++;
+	net_refuse(p->net, why, "peer %.8s: a gossiped member: %s", p->id_str,
+		   detail);
+}
+
+/* A MEMBERS list: each member is only the sender's word. The table
+ * takes news (a member or an address new to us) within the sender's
+ * quota, numeric hosts only, and gossip-only members within their share
+ * of the slots (discovery/members.h); the rest is refused and counted. A
+ * member refused now is heard of again in later gossip. */
 static void handle_members(struct peer *p, const struct wire_members *m)
 {
 	struct node_net *net = p->net;
+	uint64_t now = net_now_ms(net);
+	struct members_quota q;
 	char host[MEMBER_HOST_MAX];
-	char detail[ERR_MSG_MAX] = "";
+	char detail[ERR_MSG_MAX];
 	struct err err;
-	size_t i, dropped = 0;
+	size_t i;
+	int rv;
 
+	members_quota_begin(&net->members, p->id, now, &q);
 	for (i = 0; i < m->n; i++) {
 		const struct wire_member *w = &m->members[i];
-		if (w->state != WIRE_MEMBER_ALIVE || w->port == 0 ||
-		    w->host_len >= sizeof host)
+
+		if (w->state != WIRE_MEMBER_ALIVE || w->port == 0)
 			continue;
+		if (w->host_len == 0 || w->host_len >= sizeof host ||
+		    memchr(w->host, '\0', w->host_len) != NULL) {
+			snprintf(detail, sizeof detail,
+				 "a host of %zu bytes is not a numeric address",
+				 w->host_len);
+			refuse_gossip(p, REFUSE_MEMBERS_HOST, detail);
+			continue;
+		}
 		memcpy(host, w->host, w->host_len);
 		host[w->host_len] = '\0';
 		err_clear(&err);
-		/* A full table drops the item: the member is heard of again
-		 * in later gossip, once room is made. */
-		if (members_upsert(&net->members, w->node_id, host, w->port,
-				   MEMBER_VIA_GOSSIP, net_now_ms(net),
-				   &err) < 0) {
-			net->members_refused++;
-			dropped++;
-			memcpy(detail, err.msg, sizeof detail);
-		}
+		rv = members_gossip(&net->members, &q, w->node_id, host,
+				    w->port, now, &err);
+		if (rv == MEMBERS_OVER_QUOTA)
+			refuse_gossip(p, REFUSE_MEMBERS_QUOTA,
+				      "over the sender's quota of new members");
+		else if (rv == RUMOR_EINVAL)
+			refuse_gossip(p, REFUSE_MEMBERS_HOST, err.msg);
+		else if (rv < 0)
+			refuse_gossip(p, REFUSE_MEMBERS_FULL, err.msg);
 	}
-	if (dropped > 0)
-		node_log(net->n, RUMOR_LOG_DEBUG,
-			 "peer %.8s: %zu gossiped members dropped: %s",
-			 p->id_str, dropped, detail);
+	members_quota_end(&net->members, &q);
 }
 
 static void peer_on_message(struct io_conn *c, const uint8_t *msg, size_t len)
@@ -595,6 +653,15 @@ static void peer_on_message(struct io_conn *c, const uint8_t *msg, size_t len)
 		handle_members(p, &m.u.members);
 		break;
 	case WIRE_PING:
+		/* A peer that sends PINGs and never reads would fill our
+		 * queue with PONGs. Above the low-water mark the queue has
+		 * plenty for it to read that shows we are here. */
+		if (io_conn_queued(c) >= c->low_watermark) {
+			net_refuse(net, REFUSE_PONG_SKIPPED,
+				   "peer %.8s: %zu bytes queued to it",
+				   p->id_str, io_conn_queued(c));
+			break;
+		}
 		if (wire_encode_pong(&net->out, m.u.nonce, &err) == 0)
 			peer_send(p, &net->out);
 		break;

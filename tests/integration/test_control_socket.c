@@ -23,6 +23,7 @@
 #include <uv.h>
 #include <cmocka.h>
 
+#include "node/control_int.h"
 #include "tests/integration/test_control_fixture.h"
 
 static void test_watch_sends_changes_with_origin_and_clock(void **state)
@@ -370,6 +371,61 @@ static void test_scan_larger_than_the_high_water_mark_resumes(void **state)
 }
 
 
+/* What the node holds for its (one) client: replies encoded or queued
+ * and not yet written. */
+static size_t client_backlog(struct fixture *f)
+{
+	struct client *c = f->ctl->clients;
+
+	return c == NULL ? 0 : io_stream_queued(c->s) + c->out.len;
+}
+
+/* A client that pipelines GETs of a large value and does not read: the
+ * node answers while its backlog is under the high-water mark and holds
+ * the other requests unread, then answers them all, in order, once the
+ * client reads. */
+static void test_pipelined_replies_wait_for_a_slow_reader(void **state)
+{
+	struct fixture *f = *state;
+	enum { BIG = RUMOR_VALUE_MAX, GETS = 48 };
+	struct ctl_request rq = {.cmd = CTL_CMD_GET,
+				 .key = (const uint8_t *)"big", .key_len = 3};
+	struct wire_buf b;
+	struct err err;
+	struct ctl_reply r;
+	struct raw c;
+	uint8_t *body = NULL;
+	char *value = malloc(BIG);
+	size_t most = 0;
+	int i;
+
+	assert_non_null(value);
+	memset(value, 'g', BIG);
+	assert_int_equal(rumor_put(f->node, "big", 3, value, BIG), 0);
+	wire_buf_init(&b);
+	for (i = 0; i < GETS; i++)
+		assert_int_equal(ctl_encode_request(&b, &rq, &err), 0);
+	raw_init(&c, f);
+	raw_send(c.fd, b.data, b.len);
+	wire_buf_free(&b);
+	for (i = 0; i < 200; i++) {
+		step_loop(f);
+		if (client_backlog(f) > most)
+			most = client_backlog(f);
+	}
+	/* At most one reply past the mark (48 MiB without it). */
+	assert_true(most >= CONTROL_HIGH_WATER);
+	assert_true(most < CONTROL_HIGH_WATER + BIG + 4096);
+	for (i = 0; i < GETS; i++) {
+		assert_int_equal(raw_reply(&c, &r, &body), 0);
+		assert_int_equal(r.type, CTL_R_VALUE);
+		assert_int_equal(r.rec.value_len, BIG);
+	}
+	raw_free(&c);
+	free(body);
+	free(value);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -380,6 +436,7 @@ int main(void)
 		T(test_socket_is_private_and_single),
 		T(test_many_clients_at_once_each_get_their_answer),
 		T(test_pipelined_requests_are_answered_in_order),
+		T(test_pipelined_replies_wait_for_a_slow_reader),
 		T(test_scan_larger_than_the_high_water_mark_resumes),
 #undef T
 	};

@@ -298,17 +298,22 @@ static void test_full_table_evicts_gone_members_only(void **state)
 	for (int i = 1; i <= 3; i++) {
 		id_of(id, i);
 		assert_int_equal(members_upsert(&t, id, "10.0.0.1", 7000,
-						MEMBER_VIA_GOSSIP, T0, NULL),
+						MEMBER_VIA_MULTICAST, T0, NULL),
 				 MEMBERS_ADDED);
 	}
 	id_of(id, 4);
 	assert_int_equal(members_upsert(&t, id, "10.0.0.1", 7000,
-					MEMBER_VIA_GOSSIP, T0, NULL),
+					MEMBER_VIA_MULTICAST, T0, NULL),
 			 RUMOR_ENOMEM);
 	assert_int_equal(members_count(&t), 3);
 	id_of(id, 2);
 	assert_int_equal(members_mark_contact(&t, id, T0 + GONE - 1), 0);
 	members_tick(&t, T0 + GONE);    /* 1 and 3 gone */
+	/* Gossip never pushes out a member known first hand, gone or not. */
+	id_of(id, 5);
+	assert_int_equal(members_upsert(&t, id, "10.0.0.5", 7000,
+					MEMBER_VIA_GOSSIP, T0 + GONE, NULL),
+			 RUMOR_ENOMEM);
 	id_of(id, 4);
 	assert_int_equal(members_upsert(&t, id, "10.0.0.1", 7000,
 					MEMBER_VIA_MULTICAST, T0 + GONE, NULL),
@@ -518,6 +523,192 @@ static void test_a_connected_or_addressless_gone_member_is_not_redialed(
 	assert_int_equal(members_redial(&f->t, T0 + GONE, 1, 2, out), 0);
 }
 
+/* ------------------------------------------------------------ gossip bounds */
+
+static void test_gossiped_hosts_must_be_numeric(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const names[] = {
+		"node1.example", "localhost", "fe80::1%eth0", "[::1]",
+		"10.0.0.1.", "0x0a000001", "10.1",
+	};
+	uint8_t id[MEMBER_ID_BYTES];
+	struct err e;
+
+	id_of(id, 1);
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		err_clear(&e);
+		assert_int_equal(members_upsert(&f->t, id, names[i], 7000,
+						MEMBER_VIA_GOSSIP, T0, &e),
+				 RUMOR_EINVAL);
+		assert_non_null(strstr(e.msg, "numeric"));
+	}
+	assert_int_equal(members_count(&f->t), 0);
+	assert_int_equal(members_upsert(&f->t, id, "192.0.2.7", 7000,
+					MEMBER_VIA_GOSSIP, T0, NULL),
+			 MEMBERS_ADDED);
+	assert_int_equal(members_upsert(&f->t, id, "2001:db8::7", 7000,
+					MEMBER_VIA_GOSSIP, T0, NULL),
+			 MEMBERS_UPDATED);
+	assert_int_equal(member_of(f, 1)->n_addrs, 2);
+	/* A seed the user wrote may be a name: only gossip is held to it. */
+	id_of(id, 2);
+	assert_int_equal(members_upsert(&f->t, id, "node2.example", 7000,
+					MEMBER_VIA_SEED, T0, NULL),
+			 MEMBERS_ADDED);
+	assert_false(members_host_is_numeric("node2.example"));
+	assert_true(members_host_is_numeric("::ffff:10.0.0.1"));
+}
+
+/* Gossip-only members take at most gossip_max slots; the rest are kept
+ * for members seen directly, which at a full table push out a gossip-only
+ * member (the one heard of first) when no member is gone. */
+static void test_slots_are_reserved_for_members_seen_directly(void **state)
+{
+	struct fixture *f = *state;
+	struct members t;
+	struct members_config c = { .max_members = 6, .gossip_max = 3,
+				    .suspect_after_ms = SUSPECT,
+				    .gone_after_ms = GONE,
+				    .forget_after_ms = FORGET };
+	uint8_t id[MEMBER_ID_BYTES];
+	struct err e;
+
+	assert_int_equal(members_init(&t, f->self, &c, NULL), 0);
+	for (int i = 1; i <= 3; i++) {
+		id_of(id, i);
+		assert_int_equal(members_upsert(&t, id, "10.0.0.1", 7000,
+						MEMBER_VIA_GOSSIP,
+						T0 + (uint64_t)i, NULL),
+				 MEMBERS_ADDED);
+	}
+	id_of(id, 4);
+	err_clear(&e);
+	assert_int_equal(members_upsert(&t, id, "10.0.0.1", 7000,
+					MEMBER_VIA_GOSSIP, T0 + 4, &e),
+			 RUMOR_ENOMEM);
+	assert_non_null(strstr(e.msg, "gossip"));
+	for (int i = 10; i <= 12; i++) {
+		id_of(id, i);
+		assert_int_equal(members_upsert(&t, id, "10.0.0.2", 7000,
+						MEMBER_VIA_PEER, T0 + 5, NULL),
+				 MEMBERS_ADDED);
+	}
+	assert_int_equal(members_count(&t), 6);
+	/* Full, nobody gone: a member seen directly evicts gossip-only 1. */
+	id_of(id, 13);
+	assert_int_equal(members_upsert(&t, id, "10.0.0.3", 7000,
+					MEMBER_VIA_MULTICAST, T0 + 6, NULL),
+			 MEMBERS_ADDED);
+	id_of(id, 1);
+	assert_null(members_find(&t, id));
+	id_of(id, 2);
+	assert_non_null(members_find(&t, id));
+	/* Contact with a gossip-only member makes it first hand: out of
+	 * the gossip share, never evicted for a newcomer. */
+	assert_int_equal(members_mark_contact(&t, id, T0 + 7), 0);
+	assert_false(member_is_gossip_only(members_find(&t, id)));
+	id_of(id, 14);
+	assert_int_equal(members_upsert(&t, id, "10.0.0.4", 7000,
+					MEMBER_VIA_PEER, T0 + 8, NULL),
+			 MEMBERS_ADDED);
+	id_of(id, 3);
+	assert_null(members_find(&t, id));
+	/* Now every slot holds a member known first hand, alive. */
+	id_of(id, 15);
+	assert_int_equal(members_upsert(&t, id, "10.0.0.5", 7000,
+					MEMBER_VIA_PEER, T0 + 9, NULL),
+			 RUMOR_ENOMEM);
+	assert_int_equal(members_upsert(&t, id, "10.0.0.5", 7000,
+					MEMBER_VIA_GOSSIP, T0 + 9, NULL),
+			 RUMOR_ENOMEM);
+	members_free(&t);
+}
+
+static void test_gossip_only_members_are_not_passed_on_until_contacted(
+	void **state)
+{
+	struct fixture *f = *state;
+	struct member_gossip g[4];
+	uint8_t id[MEMBER_ID_BYTES];
+
+	add(f, 1, MEMBER_VIA_MULTICAST, T0);
+	add(f, 2, MEMBER_VIA_GOSSIP, T0);
+	assert_true(member_is_gossip_only(member_of(f, 2)));
+	assert_false(member_is_gossip_only(member_of(f, 1)));
+	assert_int_equal(members_export(&f->t, g, 4), 1);
+	assert_int_equal(g[0].id[1], 1);
+	id_of(id, 2);
+	assert_int_equal(members_mark_contact(&f->t, id, T0 + 1), 0);
+	assert_int_equal(members_export(&f->t, g, 4), 2);
+}
+
+/* The quota of one sender: gossip_per_msg news a message, from a bucket
+ * of gossip_burst refilled one per gossip_refill_ms; restating what we
+ * know needs none; an unknown sender gets nothing. */
+static void test_gossip_news_is_limited_per_message_and_over_time(
+	void **state)
+{
+	struct fixture *f = *state;
+	struct members_quota q;
+	uint8_t from[MEMBER_ID_BYTES], id[MEMBER_ID_BYTES];
+	uint64_t now = T0;
+	int n = 1000, added = 0, over = 0;
+	char host[32];
+
+	add(f, 1, MEMBER_VIA_PEER, now);
+	id_of(from, 1);
+	members_quota_begin(&f->t, from, now, &q);
+	assert_int_equal(q.allowed, MEMBERS_GOSSIP_PER_MSG_DEFAULT);
+	for (int i = 0; i < 40; i++, n++) {
+		int rv;
+
+		id_of(id, n);
+		snprintf(host, sizeof host, "10.1.%d.%d", n / 256, n % 256);
+		rv = members_gossip(&f->t, &q, id, host, 7000, now, NULL);
+		added += rv == MEMBERS_ADDED;
+		over += rv == MEMBERS_OVER_QUOTA;
+	}
+	assert_int_equal(added, MEMBERS_GOSSIP_PER_MSG_DEFAULT);
+	assert_int_equal(over, 40 - MEMBERS_GOSSIP_PER_MSG_DEFAULT);
+	/* Restating a known member at a known address is no news. */
+	id_of(id, 1000);
+	assert_int_equal(members_gossip(&f->t, &q, id, "10.1.3.232", 7000, now,
+					NULL),
+			 MEMBERS_UPDATED);
+	/* A new address of a known member is. */
+	assert_int_equal(members_gossip(&f->t, &q, id, "10.9.9.9", 7000, now,
+					NULL),
+			 MEMBERS_OVER_QUOTA);
+	assert_int_equal(member_of(f, 1000)->n_addrs, 1);
+	members_quota_end(&f->t, &q);
+	/* The bucket had 64: 32 left for the next message, then none. */
+	members_quota_begin(&f->t, from, now, &q);
+	assert_int_equal(q.allowed, MEMBERS_GOSSIP_BURST_DEFAULT -
+					    MEMBERS_GOSSIP_PER_MSG_DEFAULT);
+	q.used = q.allowed;
+	members_quota_end(&f->t, &q);
+	members_quota_begin(&f->t, from, now + 1, &q);
+	assert_int_equal(q.allowed, 0);
+	members_quota_end(&f->t, &q);
+	/* One token per refill interval. */
+	now += 5 * MEMBERS_GOSSIP_REFILL_MS_DEFAULT + 1;
+	members_quota_begin(&f->t, from, now, &q);
+	assert_int_equal(q.allowed, 5);
+	members_quota_end(&f->t, &q);
+	now += 1000 * MEMBERS_GOSSIP_REFILL_MS_DEFAULT;
+	members_quota_begin(&f->t, from, now, &q);
+	assert_int_equal(q.allowed, MEMBERS_GOSSIP_PER_MSG_DEFAULT);
+	/* A sender not in the table brings nothing. */
+	id_of(from, 77);
+	members_quota_begin(&f->t, from, now, &q);
+	assert_int_equal(q.allowed, 0);
+	id_of(id, 2000);
+	assert_int_equal(members_gossip(&f->t, &q, id, "10.2.0.1", 7000, now,
+					NULL),
+			 MEMBERS_OVER_QUOTA);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -543,6 +734,10 @@ int main(void)
 		T(test_gone_members_are_redialed_not_chosen),
 		T(test_redial_backs_off_up_to_gone_after),
 		T(test_a_connected_or_addressless_gone_member_is_not_redialed),
+		T(test_gossiped_hosts_must_be_numeric),
+		T(test_slots_are_reserved_for_members_seen_directly),
+		T(test_gossip_only_members_are_not_passed_on_until_contacted),
+		T(test_gossip_news_is_limited_per_message_and_over_time),
 #undef T
 	};
 

@@ -215,6 +215,37 @@ static void test_load_drops_our_id_and_caps_the_count(void **state)
 	members_free(t);
 }
 
+/* A member known only by gossip before a restart is still gossip-only
+ * after it: not passed on, within the gossip share (the rest of them
+ * dropped), while the members seen directly are remembered. */
+static void test_gossip_only_members_stay_gossip_only_across_a_restart(
+	void **state)
+{
+	struct fixture *f = *state;
+	struct members *t = fresh_table(f);   /* max 4: gossip share 2 */
+	struct member_gossip g[4];
+	uint8_t id[MEMBER_ID_BYTES];
+	char *buf;
+	size_t len;
+
+	add(f, 1, MEMBER_VIA_MULTICAST, T0);
+	for (int n = 2; n <= 4; n++)
+		add(f, n, MEMBER_VIA_GOSSIP, T0);
+	assert_int_equal(members_encode(&f->t, &buf, &len, NULL), 0);
+	assert_int_equal(members_load(t, buf, len, 5, NULL), 3);
+	free(buf);
+	id_of(id, 1);
+	assert_true(members_find(t, id)->remembered);
+	assert_false(member_is_gossip_only(members_find(t, id)));
+	id_of(id, 2);
+	assert_true(member_is_gossip_only(members_find(t, id)));
+	id_of(id, 4);
+	assert_null(members_find(t, id));
+	assert_int_equal(members_export(t, g, 4), 1);
+	assert_int_equal(g[0].id[1], 1);
+	members_free(t);
+}
+
 /* Mutations of a valid file (bytes changed, cut, repeated) either load
  * or are refused whole; they never crash nor leave a half table. */
 static void test_mutated_files_load_whole_or_not_at_all(void **state)
@@ -269,6 +300,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+		T(test_gossip_only_members_stay_gossip_only_across_a_restart),
 		T(test_the_table_survives_encode_and_load),
 		T(test_changes_count_only_what_is_persisted),
 		T(test_a_malformed_file_loads_nothing),
