@@ -25,7 +25,8 @@ void peer_listener_maybe_done(struct peer_listener *l)
 {
 	struct peer_conn *c;
 
-	if (!l->closing || !l->tcp_closed || l->pending != NULL)
+	if (!l->closing || !l->tcp_closed || !l->defer_closed ||
+	    l->pending != NULL)
 		return;
 	/* Connections handed out outlive the listener: stop counting. */
 	for (c = l->handed; c != NULL; c = c->hnext)
@@ -98,6 +99,14 @@ static int conn_source(struct peer_conn *c)
  * pending list when it is freed. */
 static void conn_drop(struct peer_conn *c)
 {
+	struct linger reset = {.l_onoff = 1, .l_linger = 0};
+	uv_os_fd_t fd;
+
+	/* Closed with a reset: the kernel keeps no state for it
+	 * (FIN_WAIT, TIME_WAIT) however many strangers come and go. */
+	if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset,
+				 sizeof reset);
 	c->state = CONN_CLOSING;
 	peer_conn_stop_reading(c);
 	uv_timer_stop(&c->timer);
@@ -219,10 +228,30 @@ static void listener_tcp_closed(uv_handle_t *h)
 	peer_listener_maybe_done(l);
 }
 
+static void listener_defer_closed(uv_handle_t *h)
+{
+	struct peer_listener *l = h->data;
+
+	l->defer_closed = 1;
+	peer_listener_maybe_done(l);
+}
+
+static void listener_connection(uv_stream_t *s, int status);
+
+/* The next loop turn after a full budget: take the connection libuv
+ * holds (which lets it poll the listener again). */
+static void listener_defer_cb(uv_timer_t *t)
+{
+	struct peer_listener *l = t->data;
+
+	l->turn_accepts = 0;
+	if (!l->closing)
+		listener_connection((uv_stream_t *)&l->tcp, 0);
+}
+
 static void listener_connection(uv_stream_t *s, int status)
 {
 	struct peer_listener *l = s->data;
-	struct handshake_config hc;
 	struct peer_conn *c;
 	uint64_t *refused;
 	struct err err = {0};
@@ -234,11 +263,21 @@ static void listener_connection(uv_stream_t *s, int status)
 	}
 	if (status < 0 || l->closing)
 		return;
+	if (l->turn_accepts >= PEER_ACCEPT_BUDGET) {
+		/* Not taken now: libuv stops polling the listener until
+		 * listener_defer_cb takes it. */
+		if (!uv_is_active((uv_handle_t *)&l->defer))
+			uv_timer_start(&l->defer, listener_defer_cb, 0, 0);
+		return;
+	}
+	l->turn_accepts++;
 	c = peer_conn_new(l->base.io, &l->cfg, &err);
 	if (c == NULL) {
 		/* Out of memory: the peer stays unaccepted in the backlog
-		 * (libuv stops polling the listener until one is taken). */
+		 * (libuv stops polling the listener until one is taken);
+		 * try again in a while. */
 		l->stats.rejected++;
+		uv_timer_start(&l->defer, listener_defer_cb, 100, 0);
 		if (l->reject != NULL)
 			l->reject(&l->base, RUMOR_ENOMEM, err.msg);
 		return;
@@ -260,10 +299,9 @@ static void listener_connection(uv_stream_t *s, int status)
 		peer_conn_fail(c, RUMOR_ENET, "cannot accept: %s", uv_strerror(rv));
 		return;
 	}
-	hc = peer_conn_handshake_config(c);
-	handshake_server_init(c->hs, &hc);
 	uv_timer_start(&c->timer, peer_conn_timer, c->cfg.handshake_timeout_ms, 0);
-	peer_conn_start_reading(c);
+	if (peer_conn_start_reading(c) == 0)
+		peer_conn_read_now(c);
 }
 
 int io_uv_peer_listen(struct io *io, const struct io_peer_config *cfg,
@@ -315,10 +353,17 @@ int io_uv_peer_listen(struct io *io, const struct io_peer_config *cfg,
 			       uv_strerror(rv));
 	}
 	l->tcp.data = l;
+	/* Cannot fail: a timer is only a struct in the loop. */
+	uv_timer_init(io_uv_loop(io), &l->defer);
+	l->defer.data = l;
 	io_uv_of(io)->live++;
 	rv = uv_tcp_bind(&l->tcp, (const struct sockaddr *)&ss, 0);
 	if (rv == 0)
-		rv = uv_listen((uv_stream_t *)&l->tcp, 128,
+		/* A long queue: when strangers hammer the port, a peer's
+		 * connection waits its turn in it rather than have its SYN
+		 * dropped and retried a second later (the kernel clamps
+		 * this to net.core.somaxconn). */
+		rv = uv_listen((uv_stream_t *)&l->tcp, SOMAXCONN,
 			       listener_connection);
 	if (rv == 0)
 		rv = uv_tcp_getsockname(&l->tcp, (struct sockaddr *)&bound,
@@ -369,6 +414,7 @@ void io_uv_peer_listener_close(struct io_listener *base,
 	l->closing = 1;
 	l->close_cb = cb;
 	uv_close((uv_handle_t *)&l->tcp, listener_tcp_closed);
+	uv_close((uv_handle_t *)&l->defer, listener_defer_closed);
 	/* The connections unlink themselves as they are freed, later. */
 	for (c = l->pending; c != NULL; c = c->next) {
 		if (c->state == CONN_CLOSING)

@@ -16,10 +16,12 @@
 #include "io/io_uv_peer_int.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <sodium.h>
 
@@ -224,6 +226,21 @@ static int conn_write(struct peer_conn *c, struct peer_write *w)
 
 /* ------------------------------------------------------------ reading */
 
+/* A listener's connection: its handshake state, made when its first
+ * bytes are there to read (the ephemeral key costs a scalar
+ * multiplication, not spent on silent strangers). */
+static int conn_server_start(struct peer_conn *c)
+{
+	struct handshake_config hc;
+
+	c->hs = malloc(handshake_size());
+	if (c->hs == NULL)
+		return RUMOR_ENOMEM;
+	hc = peer_conn_handshake_config(c);
+	handshake_server_init(c->hs, &hc);
+	return 0;
+}
+
 /* In the handshake, exactly the rest of the message expected, straight
  * into hs_msg (or hs_msg as scratch while discarding): bytes after the
  * handshake stay in the socket until the connection is open, and nothing
@@ -236,6 +253,11 @@ static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	(void)suggested;
 	assert(c->held_len == 0);
 	if (c->state != CONN_OPEN) {
+		if (c->hs == NULL && !c->discarding && c->listener != NULL &&
+		    conn_server_start(c) != 0) {
+			*buf = uv_buf_init(NULL, 0);
+			return;
+		}
 		need = c->discarding || c->hs == NULL ? 0
 						      : handshake_expect(c->hs);
 		if (need <= c->hs_have || need > sizeof c->hs_msg)
@@ -296,6 +318,34 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	conn_deliver(c, c->rbuf, (size_t)nread);
 }
 
+/* Reads what is already there, at once, without waiting for the loop: a
+ * peer's first message often arrived while its connection waited in the
+ * backlog, and once read it shows the network key, which protects the
+ * handshake from eviction by the strangers accepted after it. Errors
+ * and the end are left to the regular read. */
+void peer_conn_read_now(struct peer_conn *c)
+{
+	uv_os_fd_t fd;
+	uv_buf_t buf;
+	uint8_t peek;
+	ssize_t n;
+
+	if (c->state != CONN_HANDSHAKE || c->discarding ||
+	    uv_fileno((uv_handle_t *)&c->tcp, &fd) != 0)
+		return;
+	/* Nothing there (a silent stranger): no handshake state yet. */
+	if (recv(fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) != 1)
+		return;
+	conn_alloc((uv_handle_t *)&c->tcp, 0, &buf);
+	if (buf.len == 0)
+		return;
+	do
+		n = recv(fd, buf.base, buf.len, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		conn_read((uv_stream_t *)&c->tcp, n, &buf);
+}
+
 int peer_conn_start_reading(struct peer_conn *c)
 {
 	int rv;
@@ -351,6 +401,11 @@ static void conn_open(struct peer_conn *c)
 	struct handshake_result res;
 	struct peer_listener *l = c->listener;
 
+	c->ch = malloc(channel_size());
+	if (c->ch == NULL) {
+		peer_conn_fail(c, RUMOR_ENOMEM, "out of memory for a channel");
+		return;
+	}
 	handshake_get_result(c->hs, &res);
 	handshake_wipe(c->hs);
 	free(c->hs);
@@ -557,7 +612,6 @@ struct peer_conn *peer_conn_new(struct io *io,
 				struct err *err)
 {
 	struct peer_conn *c = calloc(1, sizeof *c);
-	struct handshake_result unkeyed;
 	int rv = RUMOR_ENOMEM;
 
 	if (c == NULL)
@@ -568,22 +622,15 @@ struct peer_conn *peer_conn_new(struct io *io,
 		c->cfg.handshake_timeout_ms = IO_HANDSHAKE_TIMEOUT_MS;
 	c->base.low_watermark = cfg->low_watermark ? cfg->low_watermark
 						   : IO_LOW_WATERMARK;
-	c->hs = malloc(handshake_size());
-	if (c->hs == NULL)
-		goto err_after_calloc;
-	c->ch = malloc(channel_size());
-	if (c->ch == NULL)
-		goto err_after_hs;
-	/* Keyed for real once the handshake ends; until then it must be
-	 * safe to wipe. Allocates nothing. */
-	memset(&unkeyed, 0, sizeof unkeyed);
-	channel_init(c->ch, &unkeyed);
+	/* The handshake state comes with the first byte (a listener's) or
+	 * the dial, the channel when the handshake ends: a silent stranger
+	 * costs no key generation and only this struct. */
 	rv = uv_tcp_init(io_uv_loop(io), &c->tcp);
 	if (rv != 0) {
 		err_set(err, RUMOR_ENET, "io: cannot make a socket: %s",
 			uv_strerror(rv));
 		rv = RUMOR_ENET;
-		goto err_after_ch;
+		goto err_after_calloc;
 	}
 	/* Cannot fail: a timer is only a struct in the loop. */
 	uv_timer_init(io_uv_loop(io), &c->timer);
@@ -595,10 +642,6 @@ struct peer_conn *peer_conn_new(struct io *io,
 	io_uv_of(io)->live++;
 	return c;
 
-err_after_ch:
-	free(c->ch);
-err_after_hs:
-	free(c->hs);
 err_after_calloc:
 	free(c);
 err:
@@ -671,6 +714,13 @@ int io_uv_peer_dial(struct io *io, const struct io_peer_config *cfg,
 	c = peer_conn_new(io, cfg, err);
 	if (c == NULL)
 		return err != NULL ? err->code : RUMOR_ENOMEM;
+	c->hs = malloc(handshake_size());
+	if (c->hs == NULL) {
+		c->state = CONN_CLOSING;
+		peer_conn_close_handles(c);
+		return err_set(err, RUMOR_ENOMEM,
+			       "io: out of memory for a connection");
+	}
 	if (expected_server_key != NULL) {
 		memcpy(c->expected_server, expected_server_key,
 		       sizeof c->expected_server);

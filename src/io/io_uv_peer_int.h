@@ -116,7 +116,15 @@ struct peer_listener {
 	unsigned max_connections;
 	int fd_ceiling;                   /* descriptors >= this: refused */
 	int reserve_fd;                   /* /dev/null for EMFILE, or -1 */
+	/* Accepts are taken PEER_ACCEPT_BUDGET at a time, the rest on the
+	 * next loop turn (defer), so that reads (a peer's first message)
+	 * run between bursts of strangers. */
+	uv_timer_t defer;
+	unsigned turn_accepts;
+	int defer_closed;
 };
+
+#define PEER_ACCEPT_BUDGET 32u
 
 /* io_uv_peer.c */
 
@@ -133,6 +141,9 @@ void peer_conn_fail(struct peer_conn *c, int code, const char *fmt, ...)
 /* The handshake deadline, resumes and deferred closed handlers. */
 void peer_conn_timer(uv_timer_t *t);
 int peer_conn_start_reading(struct peer_conn *c);
+/* Reads at once what a listener's connection in its handshake already
+ * has (see io_uv_peer.c). */
+void peer_conn_read_now(struct peer_conn *c);
 void peer_conn_stop_reading(struct peer_conn *c);
 /* Closes whatever handle is still open; the struct goes when both are. */
 void peer_conn_close_handles(struct peer_conn *c);
