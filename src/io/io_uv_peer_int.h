@@ -124,7 +124,7 @@ struct peer_listener {
 	int defer_closed;
 };
 
-#define PEER_ACCEPT_BUDGET 32u
+#define PEER_ACCEPT_BUDGET 16u
 
 /* io_uv_peer.c */
 
