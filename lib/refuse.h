@@ -50,7 +50,10 @@
 	X(REFUSE_MEMBERS_HOST, "members_host",                               \
 	  "a gossiped member whose host is not a numeric address")            \
 	X(REFUSE_MEMBERS_FULL, "members_full",                               \
-	  "a member the table had no slot for")
+	  "a member the table had no slot for")                               \
+	/* Resources (src/io/), appended. */                                 \
+	X(REFUSE_DESCRIPTORS, "descriptors",                                 \
+	  "a connection closed: file descriptors near the process limit")
 
 #define REFUSE__ENUM(e, name, what) e,
 enum refuse_reason {

@@ -19,6 +19,8 @@ static const struct bench_mode modes[] = {
 	 "handshakes per second and sealed-frame throughput against raw secretstream"},
 	{"sync", bench_sync_main,
 	 "catch-up, steady replication, latency and wire bytes over loopback"},
+	{"handshake", bench_handshake_main,
+	 "legitimate handshakes per second, idle and under a flood of strangers"},
 };
 
 static int rmrf_one(const char *path, const struct stat *st, int flag,

@@ -122,6 +122,10 @@ struct io_conn {
 
 #define IO_HANDSHAKE_TIMEOUT_MS 10000u
 #define IO_LOW_WATERMARK (256u * 1024u)
+/* Listener caps (io_peer_config; see there). */
+#define IO_MAX_HANDSHAKES 64u
+#define IO_MAX_HANDSHAKES_PER_SOURCE 8u
+#define IO_MAX_CONNECTIONS 256u
 
 /* What both ends of a peer connection need. The pointed-to objects must
  * outlive every listener and connection made with the config; the struct
@@ -135,6 +139,26 @@ struct io_peer_config {
 	unsigned handshake_timeout_ms;
 	/* Initial io_conn.low_watermark of each connection. 0: default. */
 	size_t low_watermark;
+	/* Listener caps, so that strangers hold bounded resources in total
+	 * (0: the IO_MAX_* default). A listener accepts every connection,
+	 * so the backlog drains, and closes at once what is over a cap:
+	 *  - max_handshakes: connections in their handshake at once. Over
+	 *    it, the oldest handshake that has not yet shown the network
+	 *    key (a valid first message) is closed to make room (else the
+	 *    oldest), so idle strangers cannot lock out a peer that
+	 *    completes its handshake promptly;
+	 *  - max_handshakes_per_source: handshakes at once from one IPv4
+	 *    address or one IPv6 /64; over it the new one is closed;
+	 *  - max_connections: handshakes plus connections handed out and
+	 *    not yet released by their owner; over it the new one is
+	 *    closed (handshakes make room for it as above while open
+	 *    connections leave some).
+	 * Besides, a connection whose descriptor is among the last eighth
+	 * (at least 16) of RLIMIT_NOFILE is closed at once, so that the
+	 * process keeps descriptors for its control socket and its files. */
+	unsigned max_handshakes;
+	unsigned max_handshakes_per_source;
+	unsigned max_connections;
 };
 
 /* A connection authenticated: the callee now owns c (sets c->handlers
@@ -146,10 +170,22 @@ typedef void (*io_reject_cb)(struct io_listener *l, int reason,
 			     const char *detail);
 typedef void (*io_listener_close_cb)(struct io_listener *l);
 
+/* Counters since the listener started (in_handshake and connections:
+ * now). The refused_* connections were closed by a cap of
+ * io_peer_config and are not in rejected; io_reject_cb does not fire for
+ * them. */
 struct io_listener_stats {
 	uint64_t accepted;      /* authenticated and handed out */
 	uint64_t rejected;      /* failed or timed out in the handshake */
 	uint64_t in_handshake;  /* connections in their handshake now */
+	uint64_t connections;   /* handed out, not yet released: now */
+	uint64_t refused_handshakes_total;      /* max_handshakes */
+	uint64_t refused_handshakes_source;     /* ..._per_source */
+	uint64_t refused_connections;           /* max_connections */
+	/* Closed for want of descriptors: near RLIMIT_NOFILE, or accept
+	 * failed with EMFILE/ENFILE (then the backlog is drained through
+	 * a reserve descriptor and closed, so the loop never spins). */
+	uint64_t refused_descriptors;
 };
 
 /* ------------------------------------------------------------ datagrams */

@@ -16,10 +16,12 @@
 #include "io/io_uv_peer_int.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <sodium.h>
 
@@ -31,7 +33,8 @@ static const struct io_conn_ops peer_conn_ops;
 static int peer_conn_peer_host(const struct io_conn *base, char *host,
 			       size_t len);
 
-static void conn_process(struct peer_conn *c, uint8_t *data, size_t len);
+static void conn_handshake_read(struct peer_conn *c, size_t n);
+static void conn_deliver(struct peer_conn *c, uint8_t *data, size_t len);
 
 /* ------------------------------------------------------------ lifetime */
 
@@ -99,10 +102,31 @@ void peer_conn_stop_reading(struct peer_conn *c)
 	}
 }
 
+/* A listener's handshake that failed on the peer's bytes (not on a
+ * timeout, an end or a local fault) is not closed at once: it reads and
+ * discards until its deadline, so that a wrong first message looks like
+ * any other wrong bytes to a prober. The secrets go now. */
+static int conn_start_discarding(struct peer_conn *c)
+{
+	if (c->listener == NULL || c->state != CONN_HANDSHAKE ||
+	    (c->failure.code != RUMOR_EAUTH && c->failure.code != RUMOR_EPROTO))
+		return 0;
+	c->discarding = 1;
+	if (c->hs != NULL) {
+		handshake_wipe(c->hs);
+		free(c->hs);
+		c->hs = NULL;
+	}
+	c->hs_have = 0;
+	return 1;
+}
+
 /* Ends a connection that has not been released: no more reads, writes or
  * deliveries. A listener's connection goes at once (reported to the
- * listener); an owner's keeps its timer, which calls handlers.closed on
- * the next loop turn, until the owner releases it. */
+ * listener, with the first failure when it was discarding); an owner's
+ * keeps its timer, which calls handlers.closed on the next loop turn,
+ * until the owner releases it. A listener's handshake failing on the
+ * peer's bytes first discards until the deadline (see above). */
 void peer_conn_fail(struct peer_conn *c, int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -110,10 +134,14 @@ void peer_conn_fail(struct peer_conn *c, int code, const char *fmt, ...)
 	assert(code < 0);
 	if (c->state == CONN_FAILED || c->state == CONN_CLOSING)
 		return;
-	c->failure.code = code;
-	va_start(ap, fmt);
-	vsnprintf(c->failure.msg, sizeof c->failure.msg, fmt, ap);
-	va_end(ap);
+	if (!c->discarding) {
+		c->failure.code = code;
+		va_start(ap, fmt);
+		vsnprintf(c->failure.msg, sizeof c->failure.msg, fmt, ap);
+		va_end(ap);
+		if (conn_start_discarding(c))
+			return;
+	}
 	peer_conn_stop_reading(c);
 	uv_timer_stop(&c->timer);
 	c->held_len = 0;
@@ -198,22 +226,63 @@ static int conn_write(struct peer_conn *c, struct peer_write *w)
 
 /* ------------------------------------------------------------ reading */
 
+/* A listener's connection: its handshake state, made when its first
+ * bytes are there to read (the ephemeral key costs a scalar
+ * multiplication, not spent on silent strangers). */
+static int conn_server_start(struct peer_conn *c)
+{
+	struct handshake_config hc;
+
+	c->hs = malloc(handshake_size());
+	if (c->hs == NULL)
+		return RUMOR_ENOMEM;
+	hc = peer_conn_handshake_config(c);
+	handshake_server_init(c->hs, &hc);
+	return 0;
+}
+
+/* In the handshake, exactly the rest of the message expected, straight
+ * into hs_msg (or hs_msg as scratch while discarding): bytes after the
+ * handshake stay in the socket until the connection is open, and nothing
+ * is allocated before then. Open: rbuf, allocated on the first read. */
 static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	struct peer_conn *c = h->data;
+	size_t need;
 
 	(void)suggested;
 	assert(c->held_len == 0);
-	*buf = uv_buf_init((char *)c->rbuf, PEER_READ_BUF);
+	if (c->state != CONN_OPEN) {
+		if (c->hs == NULL && !c->discarding && c->listener != NULL &&
+		    conn_server_start(c) != 0) {
+			*buf = uv_buf_init(NULL, 0);
+			return;
+		}
+		need = c->discarding || c->hs == NULL ? 0
+						      : handshake_expect(c->hs);
+		if (need <= c->hs_have || need > sizeof c->hs_msg)
+			*buf = uv_buf_init((char *)c->hs_msg, sizeof c->hs_msg);
+		else
+			*buf = uv_buf_init((char *)c->hs_msg + c->hs_have,
+					   (unsigned)(need - c->hs_have));
+		return;
+	}
+	if (c->rbuf == NULL)
+		c->rbuf = malloc(PEER_READ_BUF);
+	/* A zero-length buffer makes libuv report UV_ENOBUFS. */
+	*buf = uv_buf_init((char *)c->rbuf, c->rbuf != NULL ? PEER_READ_BUF : 0);
 }
 
 static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
 	struct peer_conn *c = s->data;
 
-	(void)buf;
 	if (nread == 0)
 		return;
+	if (nread == UV_ENOBUFS) {
+		peer_conn_fail(c, RUMOR_ENOMEM, "out of memory for reading");
+		return;
+	}
 	if (nread == UV_EOF) {
 		if (c->state == CONN_HANDSHAKE)
 			peer_conn_fail(c, RUMOR_ECLOSED,
@@ -232,7 +301,49 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		return;
 	}
 	c->base.stats.bytes_in += (uint64_t)nread;
-	conn_process(c, c->rbuf, (size_t)nread);
+	if (c->state == CONN_HANDSHAKE) {
+		if (!c->discarding)
+			conn_handshake_read(c, (size_t)nread);
+		return;
+	}
+	if (c->state != CONN_OPEN)
+		return;
+	assert((uint8_t *)buf->base == c->rbuf);
+	if (c->paused) {
+		c->held_off = 0;
+		c->held_len = (size_t)nread;
+		peer_conn_stop_reading(c);
+		return;
+	}
+	conn_deliver(c, c->rbuf, (size_t)nread);
+}
+
+/* Reads what is already there, at once, without waiting for the loop: a
+ * peer's first message often arrived while its connection waited in the
+ * backlog, and once read it shows the network key, which protects the
+ * handshake from eviction by the strangers accepted after it. Errors
+ * and the end are left to the regular read. */
+void peer_conn_read_now(struct peer_conn *c)
+{
+	uv_os_fd_t fd;
+	uv_buf_t buf;
+	uint8_t peek;
+	ssize_t n;
+
+	if (c->state != CONN_HANDSHAKE || c->discarding ||
+	    uv_fileno((uv_handle_t *)&c->tcp, &fd) != 0)
+		return;
+	/* Nothing there (a silent stranger): no handshake state yet. */
+	if (recv(fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) != 1)
+		return;
+	conn_alloc((uv_handle_t *)&c->tcp, 0, &buf);
+	if (buf.len == 0)
+		return;
+	do
+		n = recv(fd, buf.base, buf.len, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		conn_read((uv_stream_t *)&c->tcp, n, &buf);
 }
 
 int peer_conn_start_reading(struct peer_conn *c)
@@ -290,6 +401,11 @@ static void conn_open(struct peer_conn *c)
 	struct handshake_result res;
 	struct peer_listener *l = c->listener;
 
+	c->ch = malloc(channel_size());
+	if (c->ch == NULL) {
+		peer_conn_fail(c, RUMOR_ENOMEM, "out of memory for a channel");
+		return;
+	}
 	handshake_get_result(c->hs, &res);
 	handshake_wipe(c->hs);
 	free(c->hs);
@@ -307,70 +423,54 @@ static void conn_open(struct peer_conn *c)
 		c->listener = NULL;
 		c->prev = c->next = NULL;
 		l->stats.accepted++;
+		peer_listener_hand_out(l, c);
 		l->accept(&l->base, &c->base);
 	} else if (c->base.handlers.open != NULL) {
 		c->base.handlers.open(&c->base);
 	}
 }
 
-/* Reads during the handshake gather whole messages of the size the state
- * machine expects; bytes after its end are the first frames. */
-static void conn_process(struct peer_conn *c, uint8_t *data, size_t len)
+/* n more bytes of the handshake message arrived in hs_msg (conn_alloc
+ * asks for no more than the message's rest). A whole message is passed
+ * to the state machine and its answer, if any, written. */
+static void conn_handshake_read(struct peer_conn *c, size_t n)
 {
-	size_t off = 0;
+	size_t need = handshake_expect(c->hs);
+	size_t out_len = 0;
+	struct peer_write *w;
+	struct err err;
+	int rv;
 
-	while (c->state == CONN_HANDSHAKE && off < len) {
-		size_t need = handshake_expect(c->hs);
-		size_t n, out_len = 0;
-		struct peer_write *w;
-		struct err err;
-		int rv;
-
-		if (need == 0 || need > sizeof c->hs_msg) {
-			peer_conn_fail(c, RUMOR_EPROTO,
-				  "handshake: unexpected bytes from the peer");
-			return;
-		}
-		n = need - c->hs_have;
-		if (n > len - off)
-			n = len - off;
-		memcpy(c->hs_msg + c->hs_have, data + off, n);
-		c->hs_have += n;
-		off += n;
-		if (c->hs_have < need)
-			break;
-		c->hs_have = 0;
-		w = conn_write_alloc(c, HANDSHAKE_MSG_MAX);
-		if (w == NULL) {
-			peer_conn_fail(c, RUMOR_ENOMEM, "handshake: out of memory");
-			return;
-		}
-		rv = handshake_recv(c->hs, c->hs_msg, need, w->data, &out_len,
-				    &err);
-		if (rv != 0) {
-			free(w);
-			peer_conn_fail(c, rv, "handshake: %s", err.msg);
-			return;
-		}
-		if (out_len > 0) {
-			w->len = out_len;
-			if (conn_write(c, w) != 0)
-				return;
-		} else {
-			free(w);
-		}
-		if (handshake_done(c->hs))
-			conn_open(c);
-	}
-	if (c->state != CONN_OPEN || off == len)
-		return;
-	if (c->paused) {
-		c->held_off = (size_t)(data - c->rbuf) + off;
-		c->held_len = len - off;
-		peer_conn_stop_reading(c);
+	c->hs_have += n;
+	if (need == 0 || need > sizeof c->hs_msg || c->hs_have > need) {
+		peer_conn_fail(c, RUMOR_EPROTO,
+			       "handshake: unexpected bytes from the peer");
 		return;
 	}
-	conn_deliver(c, data + off, len - off);
+	if (c->hs_have < need)
+		return;
+	c->hs_have = 0;
+	w = conn_write_alloc(c, HANDSHAKE_MSG_MAX);
+	if (w == NULL) {
+		peer_conn_fail(c, RUMOR_ENOMEM, "handshake: out of memory");
+		return;
+	}
+	rv = handshake_recv(c->hs, c->hs_msg, need, w->data, &out_len, &err);
+	if (rv != 0) {
+		free(w);
+		peer_conn_fail(c, rv, "handshake: %s", err.msg);
+		return;
+	}
+	c->hs_progress = 1;
+	if (out_len > 0) {
+		w->len = out_len;
+		if (conn_write(c, w) != 0)
+			return;
+	} else {
+		free(w);
+	}
+	if (handshake_done(c->hs))
+		conn_open(c);
 }
 
 /* ------------------------------------------------------------ timer */
@@ -381,6 +481,7 @@ void peer_conn_timer(uv_timer_t *t)
 
 	switch (c->state) {
 	case CONN_HANDSHAKE:
+		/* When discarding, this reports the first failure. */
 		peer_conn_fail(c, RUMOR_ETIMEDOUT,
 			  "handshake not finished within %u ms",
 			  c->cfg.handshake_timeout_ms);
@@ -479,6 +580,7 @@ static void peer_conn_close(struct io_conn *base, io_close_cb cb)
 
 	assert(c->state != CONN_CLOSING);
 	assert(c->listener == NULL);
+	peer_listener_uncount(c);
 	c->close_cb = cb;
 	c->state = CONN_CLOSING;
 	c->base.is_open = 0;
@@ -510,7 +612,6 @@ struct peer_conn *peer_conn_new(struct io *io,
 				struct err *err)
 {
 	struct peer_conn *c = calloc(1, sizeof *c);
-	struct handshake_result unkeyed;
 	int rv = RUMOR_ENOMEM;
 
 	if (c == NULL)
@@ -521,25 +622,15 @@ struct peer_conn *peer_conn_new(struct io *io,
 		c->cfg.handshake_timeout_ms = IO_HANDSHAKE_TIMEOUT_MS;
 	c->base.low_watermark = cfg->low_watermark ? cfg->low_watermark
 						   : IO_LOW_WATERMARK;
-	c->hs = malloc(handshake_size());
-	if (c->hs == NULL)
-		goto err_after_calloc;
-	c->ch = malloc(channel_size());
-	if (c->ch == NULL)
-		goto err_after_hs;
-	/* Keyed for real once the handshake ends; until then it must be
-	 * safe to wipe. Allocates nothing. */
-	memset(&unkeyed, 0, sizeof unkeyed);
-	channel_init(c->ch, &unkeyed);
-	c->rbuf = malloc(PEER_READ_BUF);
-	if (c->rbuf == NULL)
-		goto err_after_ch;
+	/* The handshake state comes with the first byte (a listener's) or
+	 * the dial, the channel when the handshake ends: a silent stranger
+	 * costs no key generation and only this struct. */
 	rv = uv_tcp_init(io_uv_loop(io), &c->tcp);
 	if (rv != 0) {
 		err_set(err, RUMOR_ENET, "io: cannot make a socket: %s",
 			uv_strerror(rv));
 		rv = RUMOR_ENET;
-		goto err_after_rbuf;
+		goto err_after_calloc;
 	}
 	/* Cannot fail: a timer is only a struct in the loop. */
 	uv_timer_init(io_uv_loop(io), &c->timer);
@@ -551,12 +642,6 @@ struct peer_conn *peer_conn_new(struct io *io,
 	io_uv_of(io)->live++;
 	return c;
 
-err_after_rbuf:
-	free(c->rbuf);
-err_after_ch:
-	free(c->ch);
-err_after_hs:
-	free(c->hs);
 err_after_calloc:
 	free(c);
 err:
@@ -629,6 +714,13 @@ int io_uv_peer_dial(struct io *io, const struct io_peer_config *cfg,
 	c = peer_conn_new(io, cfg, err);
 	if (c == NULL)
 		return err != NULL ? err->code : RUMOR_ENOMEM;
+	c->hs = malloc(handshake_size());
+	if (c->hs == NULL) {
+		c->state = CONN_CLOSING;
+		peer_conn_close_handles(c);
+		return err_set(err, RUMOR_ENOMEM,
+			       "io: out of memory for a connection");
+	}
 	if (expected_server_key != NULL) {
 		memcpy(c->expected_server, expected_server_key,
 		       sizeof c->expected_server);

@@ -59,6 +59,16 @@ void node_net_status(struct rumor *n, struct ctl_status *st)
 	st->peers_suspect = members_count_state(&net->members, MEMBER_SUSPECT);
 	st->members_refused = net->members_refused;
 	memcpy(st->refused, net->refused.n, sizeof st->refused);
+	if (net->listener != NULL) {
+		/* The listener's caps count in io (io_listener_stats). */
+		struct io_listener_stats ls =
+			n->io->ops->listener_stats(net->listener);
+
+		st->refused[REFUSE_HANDSHAKES_TOTAL] += ls.refused_handshakes_total;
+		st->refused[REFUSE_HANDSHAKES_SOURCE] += ls.refused_handshakes_source;
+		st->refused[REFUSE_CONNECTIONS] += ls.refused_connections;
+		st->refused[REFUSE_DESCRIPTORS] += ls.refused_descriptors;
+	}
 	for (struct peer *p = net->peers; p != NULL; p = p->next)
 		if (p->open && !p->closed)
 			st->peers_connected++;
