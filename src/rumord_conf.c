@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "rumor.h"
 #include "rumord_conf.h"
@@ -115,7 +117,7 @@ static const char usage_text[] =
 	"Runs one rumor node in the foreground; logs go to stderr.\n"
 	"\n"
 	"  --data DIR             data directory (default: $RUMOR_DATA, else ./rumor-data)\n"
-	"  --listen HOST:PORT     address to accept peers on (default 0.0.0.0:0, announced)\n"
+	"  --listen HOST:PORT     address to accept peers on (default [::]:0, else 0.0.0.0:0)\n"
 	"  --peer HOST:PORT       a seed peer; repeatable\n"
 	"  --multicast GROUP:PORT multicast group for discovery (default: built-in group)\n"
 	"  --no-multicast         no multicast discovery (seeds only)\n"
@@ -435,15 +437,30 @@ static void conf_longopts(struct option *o)
 	o[i] = (struct option){NULL, 0, NULL, 0};
 }
 
+/* Whether this host can make IPv6 sockets at all. */
+static int conf_have_ipv6(void)
+{
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
 /* What is not given: the data dir from $RUMOR_DATA or ./rumor-data, and
- * listening on any address. */
+ * listening on any address: [::] (IPv6 and, dual-stack, IPv4: what a
+ * LAN with only IPv6 link-local addresses needs to dial us after an
+ * announcement), or 0.0.0.0 on a host without IPv6. */
 static int conf_defaults(struct rumord_conf *c)
 {
 	const char *env = getenv("RUMOR_DATA");
 	int rv = 0;
 
 	if (c->listen == NULL)
-		rv = conf_set_string(c, &c->listen, "0.0.0.0:0", "listen");
+		rv = conf_set_string(c, &c->listen,
+				     conf_have_ipv6() ? "[::]:0" : "0.0.0.0:0",
+				     "listen");
 	if (rv == 0 && c->data == NULL)
 		rv = conf_set_string(c, &c->data,
 				     env != NULL && env[0] ? env : "./rumor-data",
