@@ -636,10 +636,17 @@ int node_net_start(struct rumor *n, const struct rumor_options *o,
 				 o->catchup_wait_ms);
 	}
 	sched_start(net);
-	if (net->listener != NULL)
-		node_log(n, RUMOR_LOG_INFO, "listening on %s:%d%s",
+	if (net->listener != NULL) {
+		struct multicast_stats ms = { 0 };
+
+		if (net->mc != NULL)
+			multicast_stats(net->mc, &ms);
+		node_log(n, RUMOR_LOG_INFO, "listening on %s:%d%s%s%s",
 			 net->listen_host, net->listen_port,
-			 net->mc != NULL ? ", announcing by multicast" : "");
+			 net->mc != NULL ? ", announcing by multicast over" : "",
+			 ms.ipv4 ? " IPv4" : "",
+			 ms.ipv6 ? (ms.ipv4 ? " and IPv6" : " IPv6") : "");
+	}
 	return 0;
 
 err_started:
