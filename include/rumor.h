@@ -166,6 +166,13 @@ struct rumor_options {
 	int fsync;                   /* enum rumor_fsync */
 	/* Fields of later versions go here, at the end, each with a default
 	 * that keeps version 1 behaviour. */
+	/* IPv6 announcements (beside IPv4's, with multicast on): the group
+	 * "[GROUP]:PORT" (NULL: [ff12::7947]:7947, link-local scope), the
+	 * interface name (NULL: every interface up and multicast-capable),
+	 * and a switch to leave IPv6 out. */
+	const char *multicast6;
+	const char *multicast6_interface;
+	int no_multicast6;
 };
 
 /* The size of version 1 of struct rumor_options: the smallest size the

@@ -80,6 +80,11 @@ static void daemon_fill_options(struct rumor_options *o,
 	o->n_peers = conf->n_peers;
 	o->multicast = conf->multicast;
 	o->no_multicast = conf->no_multicast;
+	if (conf->multicast6 != NULL && strcmp(conf->multicast6, "off") == 0)
+		o->no_multicast6 = 1;
+	else
+		o->multicast6 = conf->multicast6;
+	o->multicast6_interface = conf->multicast6_interface;
 	o->network_key_path = conf->network_key;
 	o->trusted_keys_path = conf->trusted_keys;
 	if (conf->interval_min_ms)

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "rumor.h"
 #include "rumord_conf.h"
@@ -23,6 +25,7 @@ enum {
 	SET_RESOLVER = 1u << 6, SET_MODE = 1u << 7, SET_LOGLEVEL = 1u << 8,
 	SET_IMIN = 1u << 9, SET_IMAX = 1u << 10, SET_CATCHUP = 1u << 11,
 	SET_SUSPECT = 1u << 12, SET_GONE = 1u << 13, SET_FSYNC = 1u << 14,
+	SET_MULTICAST6 = 1u << 15, SET_MULTICAST6_IF = 1u << 16,
 };
 
 enum conf_type {
@@ -77,6 +80,10 @@ static const struct conf_key conf_keys[] = {
 	 NULL},
 	{"no-multicast", CONF_FLAG, FIELD(no_multicast), SET_MULTICAST,
 	 bool_words, "true or false"},
+	{"multicast6", CONF_STRING, FIELD(multicast6), SET_MULTICAST6, NULL,
+	 NULL},
+	{"multicast6-interface", CONF_STRING, FIELD(multicast6_interface),
+	 SET_MULTICAST6_IF, NULL, NULL},
 	{"network-key", CONF_STRING, FIELD(network_key), SET_NETKEY, NULL,
 	 NULL},
 	{"trusted-keys", CONF_STRING, FIELD(trusted_keys), SET_TRUSTED, NULL,
@@ -110,10 +117,14 @@ static const char usage_text[] =
 	"Runs one rumor node in the foreground; logs go to stderr.\n"
 	"\n"
 	"  --data DIR             data directory (default: $RUMOR_DATA, else ./rumor-data)\n"
-	"  --listen HOST:PORT     address to accept peers on (default 0.0.0.0:0, announced)\n"
+	"  --listen HOST:PORT     address to accept peers on (default [::]:0, else 0.0.0.0:0)\n"
 	"  --peer HOST:PORT       a seed peer; repeatable\n"
 	"  --multicast GROUP:PORT multicast group for discovery (default: built-in group)\n"
 	"  --no-multicast         no multicast discovery (seeds only)\n"
+	"  --multicast6 [GROUP]:PORT|off  IPv6 group for discovery, beside IPv4's\n"
+	"                         (default [ff12::7947]:7947, link-local scope)\n"
+	"  --multicast6-interface NAME  the one interface for IPv6 announcements\n"
+	"                         (default: every interface up and multicast-capable)\n"
 	"  --network-key FILE     the cluster's network key (default: built-in OPEN key)\n"
 	"  --trusted-keys FILE    accept only the node ids listed in FILE\n"
 	"  --resolver FILE.so     conflict resolver shared object\n"
@@ -156,11 +167,14 @@ void rumord_conf_free(struct rumord_conf *c)
 	for (i = 0; i < c->n_peers; i++)
 		free(c->peers[i]);
 	free(c->multicast);
+	free(c->multicast6);
+	free(c->multicast6_interface);
 	free(c->network_key);
 	free(c->trusted_keys);
 	free(c->resolver);
 	free(c->config);
 	c->data = c->listen = c->multicast = c->network_key = NULL;
+	c->multicast6 = c->multicast6_interface = NULL;
 	c->trusted_keys = c->resolver = c->config = NULL;
 	c->n_peers = 0;
 }
@@ -431,15 +445,30 @@ static void conf_longopts(struct option *o)
 	o[i] = (struct option){NULL, 0, NULL, 0};
 }
 
+/* Whether this host can make IPv6 sockets at all. */
+static int conf_have_ipv6(void)
+{
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
 /* What is not given: the data dir from $RUMOR_DATA or ./rumor-data, and
- * listening on any address. */
+ * listening on any address: [::] (IPv6 and, dual-stack, IPv4: what a
+ * LAN with only IPv6 link-local addresses needs to dial us after an
+ * announcement), or 0.0.0.0 on a host without IPv6. */
 static int conf_defaults(struct rumord_conf *c)
 {
 	const char *env = getenv("RUMOR_DATA");
 	int rv = 0;
 
 	if (c->listen == NULL)
-		rv = conf_set_string(c, &c->listen, "0.0.0.0:0", "listen");
+		rv = conf_set_string(c, &c->listen,
+				     conf_have_ipv6() ? "[::]:0" : "0.0.0.0:0",
+				     "listen");
 	if (rv == 0 && c->data == NULL)
 		rv = conf_set_string(c, &c->data,
 				     env != NULL && env[0] ? env : "./rumor-data",

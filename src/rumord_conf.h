@@ -30,6 +30,8 @@ struct rumord_conf {
 	size_t n_peers;
 	char *multicast;
 	int no_multicast;
+	char *multicast6;          /* "[GROUP]:PORT", or "off" */
+	char *multicast6_interface;
 	char *network_key;
 	char *trusted_keys;
 	char *resolver;

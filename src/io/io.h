@@ -190,17 +190,40 @@ struct io_listener_stats {
 
 /* ------------------------------------------------------------ datagrams */
 
-/* One datagram from the group; buf and from are valid only during the
- * call. from is the sender's address (its source port). */
+/* How one datagram arrived. The io layer only observes; the owner
+ * decides what to drop (discovery counts each reason). */
+struct io_udp_meta {
+	const struct sockaddr *from;    /* sender's address, source port;
+					 * an IPv6 link-local one carries
+					 * its scope id (the interface) */
+	int to_group;                   /* its destination was the group
+					 * (IP_PKTINFO / IPV6_PKTINFO), not
+					 * a unicast address of this host */
+	int on_link;                    /* its source is within a prefix of
+					 * an address of the interface it
+					 * arrived on (or is link-local, or
+					 * loopback on lo) */
+	unsigned ifindex;               /* interface it arrived on; 0 when
+					 * unknown */
+};
+
+/* One datagram on the group's port; buf and meta (and what it points
+ * to) are valid only during the call. */
 typedef void (*io_udp_recv_cb)(struct io_udp *u, const uint8_t *buf,
-			       size_t len, const struct sockaddr *from);
+			       size_t len, const struct io_udp_meta *meta);
 
 /* A multicast group membership: bound to the group's port (shared with
- * other sockets of the host), joined, sending to the group. */
+ * other sockets of the host), joined, sending to the group. IPv4: one
+ * interface (the given one or the system's choice). IPv6: the named
+ * interface, or else every interface that is up and multicast-capable
+ * (a link-local-scope group must be joined per link); announcements go
+ * out on each. */
 struct io_udp_config {
-	const struct sockaddr *group;   /* IPv4 group address and port */
-	const char *interface;          /* IPv4 address or NULL: system's */
-	int ttl;
+	const struct sockaddr *group;   /* IPv4 or IPv6 group and port */
+	const char *interface;          /* IPv4: an address of the interface;
+					 * IPv6: an interface name; NULL:
+					 * see above */
+	int ttl;                        /* IPv4 TTL / IPv6 hop limit */
 	int loopback;                   /* hear this host's own datagrams */
 };
 
@@ -298,7 +321,8 @@ struct io_ops {
 		    const uint8_t *expected_server_key, struct io_conn **out,
 		    struct err *err);
 
-	/* Joins a multicast group (RUMOR_ENET naming the failed step). */
+	/* Joins a multicast group (RUMOR_ENET naming the failed step;
+	 * RUMOR_ENOTFOUND for IPv6 when no interface can join). */
 	int (*udp_open)(struct io *io, const struct io_udp_config *cfg,
 			io_udp_recv_cb recv, void *data, struct io_udp **out,
 			struct err *err);

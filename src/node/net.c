@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * net: the network side of a node: start (listener, multicast, seeds,
- * timers), reload (trusted keys, seeds) and close. Connections are in
+ * timers), reload (trusted keys, seeds) and close; announcements and the
+ * cap on outbound dials they (and gossip, and seeds) trigger. Connections are in
  * peer.c, the schedule in sched.c, requests in request.c, reports in
  * status.c. The member table survives restarts in DATA/members.
  */
+#include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -169,6 +171,204 @@ void net_members_save(struct node_net *net)
 	}
 }
 
+/* ------------------------------------------------------------ dials */
+
+/* Outbound connections whose handshake is not done. */
+static unsigned dials_in_flight(const struct node_net *net)
+{
+	unsigned n = 0;
+
+	for (const struct peer *p = net->peers; p != NULL; p = p->next)
+		n += p->outbound && !p->open && !p->closed;
+	return n;
+}
+
+static void dial_start(struct node_net *net, const struct net_dial *d)
+{
+	struct peer *p;
+
+	if (d->has_id && peer_exists(net, d->id))
+		return;
+	p = peer_dial_now(net, (const struct sockaddr *)&d->addr,
+			  d->has_id ? d->id : NULL, d->seed);
+	if (p != NULL && d->via_multicast) {
+		p->via_multicast = 1;
+		snprintf(p->ann_host, sizeof p->ann_host, "%s", d->ann_host);
+		p->ann_port = d->ann_port;
+	}
+}
+
+/* The queued entry for the same target as d, or NULL. */
+static struct net_dial *dialq_find(struct node_net *net,
+				   const struct net_dial *d)
+{
+	for (size_t i = 0; i < net->n_dialq; i++) {
+		struct net_dial *q = &net->dialq[i];
+
+		if (d->has_id ? q->has_id && memcmp(q->id, d->id,
+						    sizeof q->id) == 0
+			      : !q->has_id && q->seed == d->seed)
+			return q;
+	}
+	return NULL;
+}
+
+static void dialq_remove(struct node_net *net, size_t i)
+{
+	net->dialq[i] = net->dialq[--net->n_dialq];
+}
+
+/* The entry to run next: the most asked for, then the oldest. An
+ * index; the queue is not empty. */
+static size_t dialq_best(const struct node_net *net)
+{
+	size_t k = 0;
+
+	for (size_t i = 1; i < net->n_dialq; i++) {
+		const struct net_dial *a = &net->dialq[i], *b = &net->dialq[k];
+
+		if (a->heard > b->heard ||
+		    (a->heard == b->heard && a->queued_ms < b->queued_ms))
+			k = i;
+	}
+	return k;
+}
+
+/* The entry to drop from a full queue: one of the least asked for, at
+ * random, so that a flood of ids heard once cannot aim at a genuine
+ * node's entry before its next announcement raises it. */
+static size_t dialq_victim(const struct node_net *net)
+{
+	uint32_t least = UINT32_MAX, n = 0, pick;
+	size_t i;
+
+	for (i = 0; i < net->n_dialq; i++) {
+		if (net->dialq[i].heard < least) {
+			least = net->dialq[i].heard;
+			n = 0;
+		}
+		n += net->dialq[i].heard == least;
+	}
+	pick = io_random(net->n->io, n);
+	for (i = 0; i < net->n_dialq; i++)
+		if (net->dialq[i].heard == least && pick-- == 0)
+			break;
+	return i;
+}
+
+/* Queues d, or counts it again when its target waits already: a node
+ * that keeps announcing itself moves ahead of ids heard once (a flood
+ * of random ids). */
+static void dialq_add(struct node_net *net, const struct net_dial *d)
+{
+	struct net_dial *q = dialq_find(net, d);
+
+	if (q != NULL) {
+		uint32_t heard = q->heard;
+		uint64_t since = q->queued_ms;
+
+		*q = *d;    /* the newest address */
+		q->heard = heard < UINT32_MAX ? heard + 1 : heard;
+		q->queued_ms = since;
+		return;
+	}
+	if (net->n_dialq == NET_DIAL_QUEUE_MAX)
+		dialq_remove(net, dialq_victim(net));
+	net->dialq[net->n_dialq++] = *d;
+	net_refuse(net, REFUSE_DIALS_DEFERRED,
+		   "%zu dials waiting, %u in flight", net->n_dialq,
+		   NET_DIALS_MAX);
+}
+
+static void dial_timer_cb(struct io_timer *t)
+{
+	struct node_net *net = t->data;
+	uint64_t now = net_now_ms(net);
+	unsigned busy;
+	size_t i;
+
+	/* Expired entries go: their announcement is long stale. */
+	for (i = 0; i < net->n_dialq;) {
+		if (now - net->dialq[i].queued_ms > NET_DIAL_QUEUE_TTL_MS)
+			dialq_remove(net, i);
+		else
+			i++;
+	}
+	busy = dials_in_flight(net);
+	while (!net->closing && busy < NET_DIALS_MAX && net->n_dialq > 0) {
+		struct net_dial d;
+
+		i = dialq_best(net);
+		d = net->dialq[i];
+		dialq_remove(net, i);
+		dial_start(net, &d);
+		busy = dials_in_flight(net);
+	}
+}
+
+void net_dials_kick(struct node_net *net)
+{
+	if (net->n_dialq > 0 && net->dial_timer != NULL && !net->closing)
+		io_timer_start(net->dial_timer, 0, 0);
+}
+
+void net_dial(struct node_net *net, const struct sockaddr *addr,
+	      const uint8_t *id, long seed, const char *ann_host,
+	      uint16_t ann_port)
+{
+	struct net_dial d;
+
+	if (net->closing || (id != NULL && peer_exists(net, id)))
+		return;
+	memset(&d, 0, sizeof d);
+	memcpy(&d.addr, addr, addr->sa_family == AF_INET6
+				      ? sizeof(struct sockaddr_in6)
+				      : sizeof(struct sockaddr_in));
+	if (id != NULL) {
+		memcpy(d.id, id, sizeof d.id);
+		d.has_id = 1;
+	}
+	d.seed = seed;
+	if (ann_host != NULL) {
+		d.via_multicast = 1;
+		snprintf(d.ann_host, sizeof d.ann_host, "%s", ann_host);
+		d.ann_port = ann_port;
+	}
+	d.heard = 1;
+	d.queued_ms = net_now_ms(net);
+	/* A queue that waits goes first: no overtaking it. */
+	if (net->n_dialq == 0 && dials_in_flight(net) < NET_DIALS_MAX) {
+		dial_start(net, &d);
+		return;
+	}
+	dialq_add(net, &d);
+}
+
+void net_on_announcement(void *arg, const struct announce *a,
+			 const struct sockaddr *from)
+{
+	struct node_net *net = arg;
+	char host[MEMBER_HOST_MAX] = "";
+
+	/* multicast passes on-link, specified sources only. The host kept
+	 * for the member table has no scope: an IPv6 link-local one is
+	 * reached through this dial (from carries the scope), not redialed
+	 * from the table. */
+	if (from->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)from)->sin_addr,
+			  host, sizeof host);
+	else if (from->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+			  &((const struct sockaddr_in6 *)from)->sin6_addr, host,
+			  sizeof host);
+	else
+		return;
+	/* The announcement proves the network key, not the identity: dial
+	 * it, expecting that identity, and let the handshake decide. The
+	 * member enters the table when the connection opens. */
+	net_dial(net, from, a->node_id, -1, host, a->port);
+}
+
 /* ------------------------------------------------------------ reload */
 
 /* The seed list of o, not started, dialing through peer.c. A bad list
@@ -284,8 +484,9 @@ static void net_timers_free(struct node_net *net)
 	io_timer_free(net->tick_timer);
 	io_timer_free(net->push_timer);
 	io_timer_free(net->pump_timer);
+	io_timer_free(net->dial_timer);
 	net->round_timer = net->tick_timer = NULL;
-	net->push_timer = net->pump_timer = NULL;
+	net->push_timer = net->pump_timer = net->dial_timer = NULL;
 }
 
 /* The schedule's timers, stopped. On failure none is left. */
@@ -297,8 +498,10 @@ static int net_timers_new(struct node_net *net, struct err *err)
 	net->tick_timer = io_timer_new(io, sched_tick_cb, net);
 	net->push_timer = io_timer_new(io, sched_push_cb, net);
 	net->pump_timer = io_timer_new(io, peer_pump_cb, net);
+	net->dial_timer = io_timer_new(io, dial_timer_cb, net);
 	if (net->round_timer != NULL && net->tick_timer != NULL &&
-	    net->push_timer != NULL && net->pump_timer != NULL)
+	    net->push_timer != NULL && net->pump_timer != NULL &&
+	    net->dial_timer != NULL)
 		return 0;
 	net_timers_free(net);
 	return err_set(err, RUMOR_ENOMEM, "out of memory for timers");
@@ -351,10 +554,13 @@ static int net_start_discovery(struct node_net *net,
 
 		multicast_config_init(&mc);
 		mc.group = o->multicast;
+		mc.group6 = o->multicast6;
+		mc.interface6 = o->multicast6_interface;
+		mc.no_ipv6 = o->no_multicast6 != 0;
 		memcpy(mc.node_id, net->n->id.public_key, RUMOR_NODE_ID_BYTES);
 		mc.listen_port = (uint16_t)net->listen_port;
 		mc.network_key = net->n->network_key;
-		mc.on_peer = peer_on_announcement;
+		mc.on_peer = net_on_announcement;
 		mc.arg = net;
 		rv = multicast_start(&net->mc, net->n->io, &mc, err);
 		if (rv != 0) {
@@ -430,10 +636,17 @@ int node_net_start(struct rumor *n, const struct rumor_options *o,
 				 o->catchup_wait_ms);
 	}
 	sched_start(net);
-	if (net->listener != NULL)
-		node_log(n, RUMOR_LOG_INFO, "listening on %s:%d%s",
+	if (net->listener != NULL) {
+		struct multicast_stats ms = { 0 };
+
+		if (net->mc != NULL)
+			multicast_stats(net->mc, &ms);
+		node_log(n, RUMOR_LOG_INFO, "listening on %s:%d%s%s%s",
 			 net->listen_host, net->listen_port,
-			 net->mc != NULL ? ", announcing by multicast" : "");
+			 net->mc != NULL ? ", announcing by multicast over" : "",
+			 ms.ipv4 ? " IPv4" : "",
+			 ms.ipv6 ? (ms.ipv4 ? " and IPv6" : " IPv6") : "");
+	}
 	return 0;
 
 err_started:

@@ -48,8 +48,28 @@
 #define NET_SKEW_WARN_MS 5000u        /* warn of a peer clock this far off */
 #define NET_REDIAL_PER_TICK 8u        /* gone members redialed per tick */
 #define NET_MEMBERS_FILE "members"    /* in the data dir: the member table */
+/* Outbound connections (dialed, handshake not done) in flight at once;
+ * more wait in the dial queue (net.c), which keeps NET_DIAL_QUEUE_MAX
+ * for at most NET_DIAL_QUEUE_TTL_MS each. Announcements and gossip
+ * trigger dials; a flood of them costs at most this many. */
+#define NET_DIALS_MAX 8u
+#define NET_DIAL_QUEUE_MAX 64u
+#define NET_DIAL_QUEUE_TTL_MS 30000u
 
 struct sync_request;
+
+/* A dial waiting for a slot (net.c). */
+struct net_dial {
+	struct sockaddr_storage addr;
+	uint8_t id[RUMOR_NODE_ID_BYTES];
+	int has_id;                   /* 0: a seed, identity unknown */
+	long seed;                    /* seed index, or -1 */
+	int via_multicast;            /* an announcement: ann_* are set */
+	char ann_host[MEMBER_HOST_MAX];
+	uint16_t ann_port;
+	uint32_t heard;               /* asked for this many times */
+	uint64_t queued_ms;
+};
 
 /* One connection (dialed or accepted) and its sync session. */
 struct peer {
@@ -102,6 +122,11 @@ struct node_net {
 	struct io_timer *pump_timer;
 	struct peer *peers;
 	struct peer *pump_list;
+	/* Dials deferred by NET_DIALS_MAX; dial_timer runs them on the
+	 * next loop turn after a slot may have freed. */
+	struct net_dial dialq[NET_DIAL_QUEUE_MAX];
+	size_t n_dialq;
+	struct io_timer *dial_timer;
 	struct sync_request *requests;
 
 	struct wire_decoder dec;
@@ -148,6 +173,22 @@ void net_format_addr(char *buf, size_t len, const char *host,
 
 /* ---- net.c */
 
+/* Dials addr (expecting id when not NULL; seed index or -1), at once
+ * when fewer than NET_DIALS_MAX outbound connections are in flight, or
+ * else later: queued (one entry per id, or per seed), counted as
+ * REFUSE_DIALS_DEFERRED, and run when a slot frees, the most asked-for
+ * first. ann_host (may be NULL) and ann_port: where an announcement
+ * said the node listens. Nothing when a connection to id exists. */
+void net_dial(struct node_net *net, const struct sockaddr *addr,
+	      const uint8_t *id, long seed, const char *ann_host,
+	      uint16_t ann_port);
+/* An outbound connection opened or closed: a slot may be free. Runs
+ * the queue from the loop's next turn (never from inside the caller). */
+void net_dials_kick(struct node_net *net);
+/* multicast's on_peer: arg is the node_net. */
+void net_on_announcement(void *arg, const struct announce *a,
+			 const struct sockaddr *from);
+
 /* Writes the member table to DATA/members (atomically) when it changed
  * since the last write; a failure is logged once and retried on the next
  * call. Blocks on fsync: call it from the tick, not per message. */
@@ -173,13 +214,17 @@ void peer_start_round(struct peer *p);
  * it. */
 void peer_pump_cb(struct io_timer *t);
 /* Dials a member at its address number addr (0: the best; past the
- * last: the best) unless a connection exists. 0, or -1 when there is
- * nothing to dial. */
+ * last: the best) unless a connection exists, through net_dial. 0, or
+ * -1 when there is nothing to dial. */
 int peer_dial_member(struct node_net *net, const struct member *m,
 		     size_t addr);
+/* A dial to id is under way or done (a peer not closed). */
+int peer_exists(struct node_net *net, const uint8_t *id);
+/* Dials now, bypassing the cap (net_dial's): the new peer, or NULL
+ * (a seed's failure reported). */
+struct peer *peer_dial_now(struct node_net *net, const struct sockaddr *addr,
+			   const uint8_t *expected, long seed);
 /* Discovery and listener callbacks: arg / data is the node_net. */
-void peer_on_announcement(void *arg, const struct announce *a,
-			  const struct sockaddr *from);
 void peer_on_seed_resolved(void *arg, size_t index, const char *seed,
 			   const struct sockaddr *addr);
 void peer_on_accept(struct io_listener *l, struct io_conn *c);

@@ -284,6 +284,8 @@ static int node_copy_options(struct rumor *n, const struct rumor_options *o,
 	n->opt.trusted_keys_path = NULL;
 	n->opt.listen = NULL;
 	n->opt.multicast = NULL;
+	n->opt.multicast6 = NULL;
+	n->opt.multicast6_interface = NULL;
 	n->opt.peers = NULL;
 	n->opt.n_peers = 0;
 	n->opt.loop = NULL;

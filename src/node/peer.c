@@ -26,8 +26,7 @@ struct peer *peer_find_open(struct node_net *net, const uint8_t *id,
 	return NULL;
 }
 
-/* A dial to id is already under way or done. */
-static int peer_exists(struct node_net *net, const uint8_t *id)
+int peer_exists(struct node_net *net, const uint8_t *id)
 {
 	struct peer *p;
 
@@ -382,6 +381,8 @@ void peer_close(struct peer *p, int reason, const char *detail)
 	if (p->closed)
 		return;
 	p->closed = 1;
+	if (p->outbound && !p->open)
+		net_dials_kick(net);    /* a dial ended: its slot is free */
 	if (p->sync != NULL) {
 		/* A round cut short still moved what it moved. */
 		if (sync_session_busy(p->sync)) {
@@ -476,6 +477,8 @@ static void peer_became_open(struct peer *p)
 	uint64_t now = net_now_ms(net);
 
 	p->open = 1;
+	if (p->outbound)
+		net_dials_kick(net);    /* its dial slot is free */
 	identity_id_string(p->conn->peer_key, p->id_str);
 	memcpy(p->id, p->conn->peer_key, RUMOR_NODE_ID_BYTES);
 	if (memcmp(p->id, net->n->id.public_key, RUMOR_NODE_ID_BYTES) == 0) {
@@ -680,8 +683,8 @@ static void peer_on_message(struct io_conn *c, const uint8_t *msg, size_t len)
 
 /* ------------------------------------------------------------ dialing */
 
-static struct peer *peer_dial(struct node_net *net, const struct sockaddr *addr,
-			 const uint8_t *expected, long seed)
+struct peer *peer_dial_now(struct node_net *net, const struct sockaddr *addr,
+			   const uint8_t *expected, long seed)
 {
 	struct io_conn *c;
 	struct peer *p;
@@ -725,38 +728,8 @@ int peer_dial_member(struct node_net *net, const struct member *m,
 	err_clear(&err);
 	if (hostport_parse_addr(buf, &ss, &err) != 0)
 		return -1;
-	peer_dial(net, (struct sockaddr *)&ss, m->id, -1);
+	net_dial(net, (struct sockaddr *)&ss, m->id, -1, NULL, 0);
 	return 0;
-}
-
-void peer_on_announcement(void *arg, const struct announce *a,
-			      const struct sockaddr *from)
-{
-	struct node_net *net = arg;
-	char host[MEMBER_HOST_MAX] = "";
-	struct peer *p;
-
-	if (from->sa_family == AF_INET) {
-		/* An unspecified source (no address on the route) would mean
-		 * "this host" to whoever dials it. */
-		if (((const struct sockaddr_in *)from)->sin_addr.s_addr == 0)
-			return;
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)from)->sin_addr,
-			  host, sizeof host);
-	} else {
-		return;     /* announcements are IPv4 only */
-	}
-	/* The announcement proves the network key, not the identity: dial
-	 * it, expecting that identity, and let the handshake decide. The
-	 * member enters the table when the connection opens. */
-	if (peer_exists(net, a->node_id))
-		return;
-	p = peer_dial(net, from, a->node_id, -1);
-	if (p != NULL) {
-		p->via_multicast = 1;
-		snprintf(p->ann_host, sizeof p->ann_host, "%s", host);
-		p->ann_port = a->port;
-	}
 }
 
 void peer_on_seed_resolved(void *arg, size_t index, const char *seed,
@@ -765,7 +738,7 @@ void peer_on_seed_resolved(void *arg, size_t index, const char *seed,
 	struct node_net *net = arg;
 
 	(void)seed;
-	peer_dial(net, addr, NULL, (long)index);
+	net_dial(net, addr, NULL, (long)index, NULL, 0);
 }
 
 void peer_on_accept(struct io_listener *l, struct io_conn *c)

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target: announce_verify over arbitrary datagrams. The seeds
- * (tests/fuzz/corpus/announce) are valid packets under the key below, so
- * the fuzzer starts past the MAC. Checks: no crash, no read past the
- * input, and the verifier never accepts the same packet twice.
+ * (tests/fuzz/corpus/announce) are valid version-2 packets under the key
+ * below, so the fuzzer starts past the seal. Checks: no crash, no read
+ * past the input, and the verifier never accepts the same packet twice
+ * (the second time it is a duplicate).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -41,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (size != ANNOUNCE_BYTES || a.port == 0)
 			abort();
 		if (announce_verify(&v, copy, size, FUZZ_NOW, NULL) !=
-		    ANNOUNCE_REPLAY)
+		    ANNOUNCE_DUPLICATE)
 			abort();
 	}
 	free(copy);

@@ -216,6 +216,9 @@ static void start_node_on(struct world *w, struct io *io, int i,
 	c.interface = "127.0.0.1";
 	c.ttl = 0;  /* never past this host, even if something were wrong */
 	c.interval_ms = 100;
+	/* Three nodes of one host at 10/s each: above the default per-source
+	 * budget, which is for genuine 2 s intervals. */
+	c.source_per_s = 1000;
 	memcpy(c.node_id, n->id, sizeof c.node_id);
 	c.listen_port = n->port;
 	c.network_key = netkey;
@@ -281,7 +284,7 @@ static void test_bad_configurations_are_refused(void **state)
 		const char *says;
 	} bad[] = {
 		{ "10.0.0.1:7947", 1, "not in 224.0.0.0/4" },
-		{ "[ff12::1]:7947", 1, "only IPv4" },
+		{ "[ff12::1]:7947", 1, "multicast6" },
 		{ "239.193.7.42", 1, "missing ':PORT'" },
 		{ "239.193.7.42:7947", 256, "TTL" },
 	};
@@ -401,13 +404,14 @@ struct udp_world {
 };
 
 static void udp_recv(struct io_udp *u, const uint8_t *buf, size_t len,
-		     const struct sockaddr *from)
+		     const struct io_udp_meta *meta)
 {
 	struct member *m = io_udp_data(u);
-	const struct sockaddr_in *sin = (const struct sockaddr_in *)from;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)meta->from;
 
 	if (len == 5 && memcmp(buf, "hello", 5) == 0 &&
-	    sin->sin_family == AF_INET &&
+	    sin->sin_family == AF_INET && meta->to_group && meta->on_link &&
+	    meta->ifindex != 0 &&
 	    sin->sin_addr.s_addr == htonl(INADDR_LOOPBACK))
 		m->got++;
 	else
@@ -475,6 +479,153 @@ static void test_io_udp_members_share_the_port_and_hear_each_other(void **state)
 	free(w);
 }
 
+/* ------------------------------------------------ destination, source */
+
+/* What the last datagram said about itself. */
+struct rec {
+	struct io_udp *u;
+	int got;
+	int to_group, on_link, family;
+	unsigned ifindex;
+	int closed;
+};
+
+static void rec_recv(struct io_udp *u, const uint8_t *buf, size_t len,
+		     const struct io_udp_meta *meta)
+{
+	struct rec *r = io_udp_data(u);
+
+	(void)buf;
+	(void)len;
+	r->got++;
+	r->to_group = meta->to_group;
+	r->on_link = meta->on_link;
+	r->ifindex = meta->ifindex;
+	r->family = meta->from->sa_family;
+}
+
+static void rec_closed(void *arg)
+{
+	((struct rec *)arg)->closed++;
+}
+
+struct rec_wait {
+	uv_loop_t *loop;
+	struct rec *r;
+	int want;
+};
+
+static void rec_run_once(void *arg)
+{
+	uv_run(((struct rec_wait *)arg)->loop, UV_RUN_NOWAIT);
+}
+
+static int rec_has(void *arg)
+{
+	struct rec_wait *w = arg;
+
+	return w->r->got >= w->want;
+}
+
+/* Sends "x" from a plain socket of family to the unicast address to. */
+static void send_unicast(const struct sockaddr *to, socklen_t len)
+{
+	int fd = socket(to->sa_family, SOCK_DGRAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(sendto(fd, "x", 1, 0, to, len), 1);
+	close(fd);
+}
+
+/* A datagram to the group is marked so, one sent to the host's own
+ * address on the group's port is not (IP_PKTINFO): that is what lets
+ * discovery drop forged unicast announcements. */
+static void test_io_udp_tells_group_from_unicast_ipv4(void **state)
+{
+	uv_loop_t loop;
+	struct io *io;
+	struct rec r = { 0 };
+	struct rec_wait w = { &loop, &r, 1 };
+	struct sockaddr_in group, lo;
+	struct io_udp_config uc;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(io_uv_new(&io, &loop, NULL), 0);
+	assert_int_equal(uv_ip4_addr("239.193.7.98", 7996, &group), 0);
+	memset(&uc, 0, sizeof uc);
+	uc.group = (const struct sockaddr *)&group;
+	uc.interface = "127.0.0.1";
+	uc.loopback = 1;
+	if (io->ops->udp_open(io, &uc, rec_recv, &r, &r.u, &e) != 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(io->ops->udp_send(r.u, (const uint8_t *)"x", 1), 0);
+	assert_true(tu_wait_for(rec_has, rec_run_once, &w, 5000));
+	assert_int_equal(r.family, AF_INET);
+	assert_true(r.to_group);
+	assert_true(r.on_link);
+	assert_int_equal(r.ifindex, if_nametoindex("lo"));
+	assert_int_equal(uv_ip4_addr("127.0.0.1", 7996, &lo), 0);
+	send_unicast((const struct sockaddr *)&lo, sizeof lo);
+	w.want = 2;
+	assert_true(tu_wait_for(rec_has, rec_run_once, &w, 5000));
+	assert_false(r.to_group);
+	assert_true(r.on_link);         /* 127.0.0.1 on lo */
+	io->ops->udp_close(r.u, rec_closed, &r);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(r.closed, 1);
+	io_uv_free(io);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/* Over IPv6: a link-local-scope group joined on lo; [::1] unicast on the
+ * group's port arrives marked not to the group, from on-link (::1 on
+ * lo). (Linux does not deliver IPv6 multicast looped through lo itself:
+ * tests/cluster/ipv6_veth.sh covers the group on a real link.) Skipped
+ * (passes, saying so) where the namespace has no IPv6. */
+static void test_io_udp_tells_group_from_unicast_ipv6(void **state)
+{
+	uv_loop_t loop;
+	struct io *io;
+	struct rec r = { 0 };
+	struct rec_wait w = { &loop, &r, 1 };
+	struct sockaddr_in6 group, lo;
+	struct io_udp_config uc;
+	struct err e;
+	int rv;
+
+	(void)state;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(io_uv_new(&io, &loop, NULL), 0);
+	assert_int_equal(uv_ip6_addr("ff12::7947", 7995, &group), 0);
+	memset(&uc, 0, sizeof uc);
+	uc.group = (const struct sockaddr *)&group;
+	uc.interface = "lo";
+	uc.loopback = 1;
+	rv = io->ops->udp_open(io, &uc, rec_recv, &r, &r.u, &e);
+	if (rv != 0) {
+		fprintf(stderr, "test_multicast: no IPv6 here (%s): skipping "
+				"the IPv6 case\n", e.msg);
+		uv_run(&loop, UV_RUN_DEFAULT);
+		io_uv_free(io);
+		assert_int_equal(uv_loop_close(&loop), 0);
+		return;
+	}
+	assert_int_equal(uv_ip6_addr("::1", 7995, &lo), 0);
+	send_unicast((const struct sockaddr *)&lo, sizeof lo);
+	assert_true(tu_wait_for(rec_has, rec_run_once, &w, 5000));
+	assert_int_equal(r.family, AF_INET6);
+	assert_false(r.to_group);
+	assert_true(r.on_link);
+	assert_int_equal(r.ifindex, if_nametoindex("lo"));
+	io->ops->udp_close(r.u, rec_closed, &r);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(r.closed, 1);
+	io_uv_free(io);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -482,6 +633,8 @@ int main(void)
 		cmocka_unit_test(test_bad_configurations_are_refused),
 		cmocka_unit_test(test_announcements_carry_the_io_wall_clock),
 		cmocka_unit_test(test_io_udp_members_share_the_port_and_hear_each_other),
+		cmocka_unit_test(test_io_udp_tells_group_from_unicast_ipv4),
+		cmocka_unit_test(test_io_udp_tells_group_from_unicast_ipv6),
 	};
 
 	if (unshare_net() != 0) {

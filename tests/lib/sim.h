@@ -112,6 +112,13 @@ void sim_conn_hold(struct io_conn *c, uint32_t extra_ms);
 void sim_calm(struct sim *s);
 /* Datagrams are lost with probability percent/100. */
 void sim_set_udp_loss(struct sim *s, unsigned percent);
+/* Hands buf to every open datagram socket of host to, as if host from
+ * had sent it (its address is the source), now plus a latency, with the
+ * given destination and on-link verdicts (sim_io_udp_send's datagrams
+ * are to the group and on-link): for tests of what a node drops.
+ * Returns the number of sockets it was queued for. */
+int sim_udp_inject(struct sim *s, int to, int from, const uint8_t *buf,
+		   size_t len, int to_group, int on_link);
 
 /* Host's wall clock runs skew_ms ahead (or behind) of the others. */
 void sim_set_skew(struct sim *s, int host, int64_t skew_ms);

@@ -16,6 +16,8 @@ struct sim_dgram {
 	struct sim_dgram *next;
 	uint64_t time;
 	int from;
+	int to_group;                   /* 0: as if sent to our address */
+	int on_link;
 	size_t len;
 	uint8_t buf[];
 };
@@ -63,6 +65,7 @@ static void udp_deliver(struct sim *s, struct sim_event *ev)
 	struct sim_udp *u = SIM_CONTAINER(ev, struct sim_udp, ev_deliver);
 	struct sim_dgram *d = u->head;
 	struct sockaddr_in from;
+	struct io_udp_meta meta;
 	char addr[16];
 
 	u->head = d->next;
@@ -75,8 +78,12 @@ static void udp_deliver(struct sim *s, struct sim_event *ev)
 	from.sin_port = htons(u->group_port);
 	sim_host_addr(d->from, addr, sizeof(addr));
 	inet_pton(AF_INET, addr, &from.sin_addr);
-	u->recv(udp_base(u), d->buf, d->len,
-		(const struct sockaddr *)&from);
+	memset(&meta, 0, sizeof meta);
+	meta.from = (const struct sockaddr *)&from;
+	meta.to_group = d->to_group;
+	meta.on_link = d->on_link;
+	meta.ifindex = 1;   /* every host has one link */
+	u->recv(udp_base(u), d->buf, d->len, &meta);
 	free(d);
 }
 
@@ -128,7 +135,8 @@ void *sim_io_udp_data(const struct io_udp *u)
 }
 
 static void udp_enqueue(struct sim *s, struct sim_udp *to, int from,
-			const uint8_t *buf, size_t len)
+			const uint8_t *buf, size_t len, int to_group,
+			int on_link)
 {
 	struct sim_dgram *d = malloc(sizeof(*d) + len);
 	uint64_t t = s->now + sim_latency(s);
@@ -137,6 +145,8 @@ static void udp_enqueue(struct sim *s, struct sim_udp *to, int from,
 		return;   /* a lost datagram */
 	d->next = NULL;
 	d->from = from;
+	d->to_group = to_group;
+	d->on_link = on_link;
 	d->len = len;
 	if (len > 0)
 		memcpy(d->buf, buf, len);
@@ -176,9 +186,27 @@ int sim_io_udp_send(struct io_udp *base, const uint8_t *buf,
 			continue;
 		if (s->udp_loss > 0 && sim_below(s, 100) < s->udp_loss)
 			continue;
-		udp_enqueue(s, v, from, buf, len);
+		udp_enqueue(s, v, from, buf, len, 1, 1);
 	}
 	return 0;
+}
+
+int sim_udp_inject(struct sim *s, int to, int from, const uint8_t *buf,
+		   size_t len, int to_group, int on_link)
+{
+	struct sim_node *n;
+	int got = 0;
+
+	for (n = s->udps.next; n != &s->udps; n = n->next) {
+		struct sim_udp *v = SIM_CONTAINER(n, struct sim_udp, node);
+
+		if (v->closed || v->host->index != to ||
+		    sim_host_state(s, to) != SIM_HOST_UP)
+			continue;
+		udp_enqueue(s, v, from, buf, len, to_group, on_link);
+		got++;
+	}
+	return got;
 }
 
 void sim_io_udp_close(struct io_udp *base, void (*cb)(void *arg),

@@ -15,6 +15,9 @@
 
 #define NOW 1700000000000ull    /* a fixed wall clock, in ms */
 #define MAC_OFFSET (ANNOUNCE_BYTES - ANNOUNCE_MAC_BYTES)
+#define NONCE_OFFSET 16
+#define SEALED_OFFSET (NONCE_OFFSET + ANNOUNCE_NONCE_BYTES)
+#define SEALED_LEN (MAC_OFFSET - SEALED_OFFSET)
 
 struct fixture {
 	uint8_t netkey[ANNOUNCE_NETKEY_BYTES];
@@ -57,13 +60,38 @@ static void make(const struct fixture *f, const uint8_t id[ANNOUNCE_ID_BYTES],
 	announce_encode(&f->keys, &a, out);
 }
 
-/* Changes byte i of pkt to b and recomputes the MAC, as a key holder
- * could: so the test reaches the check after the MAC. */
+/* Opens pkt's sealed part into plain (SEALED_LEN bytes); 0 or -1. */
+static int unseal(const struct announce_keys *k, const uint8_t *pkt,
+		  uint8_t *plain)
+{
+	return crypto_aead_xchacha20poly1305_ietf_decrypt_detached(
+		plain, NULL, pkt + SEALED_OFFSET, SEALED_LEN, pkt + MAC_OFFSET,
+		pkt, NONCE_OFFSET, pkt + NONCE_OFFSET, k->seal_key);
+}
+
+/* Seals plain into pkt under pkt's header, as a key holder could. */
+static void reseal(const struct announce_keys *k, uint8_t *pkt,
+		   const uint8_t *plain)
+{
+	crypto_aead_xchacha20poly1305_ietf_encrypt_detached(
+		pkt + SEALED_OFFSET, pkt + MAC_OFFSET, NULL, plain, SEALED_LEN,
+		pkt, NONCE_OFFSET, NULL, pkt + NONCE_OFFSET, k->seal_key);
+}
+
+/* Changes byte i of pkt (in the header, or at i >= SEALED_OFFSET in the
+ * plaintext) to b and seals again, as a key holder could: so the test
+ * reaches the checks after the seal. */
 static void patch_and_sign(const struct fixture *f, uint8_t *pkt, size_t i,
 			   uint8_t b)
 {
-	pkt[i] = b;
-	crypto_auth(pkt + MAC_OFFSET, pkt, MAC_OFFSET, f->keys.mac_key);
+	uint8_t plain[SEALED_LEN];
+
+	assert_int_equal(unseal(&f->keys, pkt, plain), 0);
+	if (i < SEALED_OFFSET)
+		pkt[i] = b;
+	else
+		plain[i - SEALED_OFFSET] = b;
+	reseal(&f->keys, pkt, plain);
 }
 
 static void test_round_trip_gives_back_every_field(void **state)
@@ -89,39 +117,85 @@ static void test_round_trip_gives_back_every_field(void **state)
 static void test_layout_is_fixed_big_endian(void **state)
 {
 	struct fixture *f = *state;
-	uint8_t pkt[ANNOUNCE_BYTES];
+	uint8_t pkt[ANNOUNCE_BYTES], plain[SEALED_LEN];
 
 	make(f, f->peer, 0x0102030405060708ull, 0xab, pkt);
+	assert_int_equal(ANNOUNCE_BYTES, 98);
 	assert_int_equal(pkt[4], ANNOUNCE_VERSION);
+	assert_int_equal(pkt[4], 2);
 	assert_int_equal(pkt[5], 0);
-	assert_int_equal(pkt[6], 7000 >> 8);
-	assert_int_equal(pkt[7], 7000 & 0xff);
+	assert_int_equal(pkt[6], 0);
+	assert_int_equal(pkt[7], 0);
 	assert_memory_equal(pkt + 8, f->keys.tag, ANNOUNCE_TAG_BYTES);
-	assert_memory_equal(pkt + 16, f->peer, ANNOUNCE_ID_BYTES);
+	assert_int_equal(pkt[NONCE_OFFSET], 0xab);
+	assert_int_equal(pkt[SEALED_OFFSET - 1], 0xab);
+	/* Sealed: id, port, time, big-endian. */
+	assert_int_equal(unseal(&f->keys, pkt, plain), 0);
+	assert_memory_equal(plain, f->peer, ANNOUNCE_ID_BYTES);
+	assert_int_equal(plain[32], 7000 >> 8);
+	assert_int_equal(plain[33], 7000 & 0xff);
 	for (int i = 0; i < 8; i++)
-		assert_int_equal(pkt[48 + i], i + 1);
-	assert_int_equal(pkt[56], 0xab);
-	assert_int_equal(pkt[71], 0xab);
+		assert_int_equal(plain[34 + i], i + 1);
 }
 
-static void test_mac_key_and_tag_are_derived_not_the_network_key(void **state)
+/* A listener without the key learns no id: the id's bytes appear
+ * nowhere in the packet, and two announcements of one node share
+ * nothing past the header but what chance gives. */
+static void test_the_node_id_is_not_in_clear(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t p1[ANNOUNCE_BYTES], p2[ANNOUNCE_BYTES];
+	int same = 0;
+
+	make(f, f->peer, NOW, 1, p1);
+	make(f, f->peer, NOW, 2, p2);
+	for (size_t i = 0; i + 8 <= ANNOUNCE_BYTES; i++)
+		for (size_t j = 0; j + 8 <= ANNOUNCE_ID_BYTES; j++)
+			assert_memory_not_equal(p1 + i, f->peer + j, 8);
+	for (size_t i = SEALED_OFFSET; i < ANNOUNCE_BYTES; i++)
+		same += p1[i] == p2[i];
+	/* 58 random-looking bytes: about 0.2 equal by chance. */
+	assert_true(same < 8);
+}
+
+static void test_the_old_format_is_dropped_with_its_reason(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t v1[104];
+
+	/* Version 1: 104 bytes, the id in clear at 16. */
+	memset(v1, 0, sizeof v1);
+	memcpy(v1, ANNOUNCE_MAGIC, 4);
+	v1[4] = 1;
+	v1[7] = 1;
+	memcpy(v1 + 8, f->keys.tag, ANNOUNCE_TAG_BYTES);
+	memcpy(v1 + 16, f->peer, ANNOUNCE_ID_BYTES);
+	assert_int_equal(announce_verify(&f->v, v1, sizeof v1, NOW, NULL),
+			 ANNOUNCE_OLD_VERSION);
+	assert_int_equal(announce_verify(&f->v, v1, ANNOUNCE_BYTES, NOW, NULL),
+			 ANNOUNCE_OLD_VERSION);
+	assert_string_equal(announce_reason_name(ANNOUNCE_OLD_VERSION),
+			    "old_version");
+}
+
+static void test_seal_key_and_tag_are_derived_not_the_network_key(void **state)
 {
 	struct fixture *f = *state;
 	struct announce_keys again, other;
 	uint8_t key2[ANNOUNCE_NETKEY_BYTES];
 
-	assert_memory_not_equal(f->keys.mac_key, f->netkey,
-				sizeof f->keys.mac_key);
+	assert_memory_not_equal(f->keys.seal_key, f->netkey,
+				sizeof f->keys.seal_key);
 	assert_memory_not_equal(f->keys.tag, f->netkey, ANNOUNCE_TAG_BYTES);
-	assert_memory_not_equal(f->keys.tag, f->keys.mac_key,
+	assert_memory_not_equal(f->keys.tag, f->keys.seal_key,
 				ANNOUNCE_TAG_BYTES);
 	announce_keys_derive(&again, f->netkey);
 	assert_memory_equal(&again, &f->keys, sizeof again);
 	memcpy(key2, f->netkey, sizeof key2);
 	key2[31] ^= 1;
 	announce_keys_derive(&other, key2);
-	assert_memory_not_equal(other.mac_key, f->keys.mac_key,
-				sizeof other.mac_key);
+	assert_memory_not_equal(other.seal_key, f->keys.seal_key,
+				sizeof other.seal_key);
 	assert_memory_not_equal(other.tag, f->keys.tag, ANNOUNCE_TAG_BYTES);
 }
 
@@ -132,14 +206,14 @@ static void test_forged_mac_is_rejected(void **state)
 	struct announce a = { .port = 7000, .timestamp_ms = NOW };
 	uint8_t pkt[ANNOUNCE_BYTES];
 
-	/* Knows the public tag, guesses the MAC key. */
-	memset(forger.mac_key, 0x5a, sizeof forger.mac_key);
+	/* Knows the public tag, guesses the key. */
+	memset(forger.seal_key, 0x5a, sizeof forger.seal_key);
 	memcpy(a.node_id, f->peer, sizeof a.node_id);
 	announce_encode(&forger, &a, pkt);
 	assert_int_equal(announce_verify(&f->v, pkt, sizeof pkt, NOW, NULL),
 			 ANNOUNCE_FORGED);
-	/* A MAC keyed with the network key itself is a forgery too. */
-	memcpy(forger.mac_key, f->netkey, sizeof forger.mac_key);
+	/* Sealed with the network key itself is a forgery too. */
+	memcpy(forger.seal_key, f->netkey, sizeof forger.seal_key);
 	announce_encode(&forger, &a, pkt);
 	assert_int_equal(announce_verify(&f->v, pkt, sizeof pkt, NOW, NULL),
 			 ANNOUNCE_FORGED);
@@ -216,8 +290,14 @@ static void test_replay_within_window_is_dropped(void **state)
 	make(f, f->peer, NOW - 10, 3, p0);
 	assert_int_equal(announce_verify(&f->v, p1, sizeof p1, NOW, NULL),
 			 ANNOUNCE_OK);
+	/* The very same packet (as through the other family) is a
+	 * duplicate; the same time under another nonce a replay. */
 	assert_int_equal(announce_verify(&f->v, p1, sizeof p1, NOW + 1, NULL),
+			 ANNOUNCE_DUPLICATE);
+	make(f, f->peer, NOW, 9, p2);
+	assert_int_equal(announce_verify(&f->v, p2, sizeof p2, NOW + 1, NULL),
 			 ANNOUNCE_REPLAY);
+	make(f, f->peer, NOW + 2000, 2, p2);
 	/* An older one recorded earlier and sent late is a replay too. */
 	assert_int_equal(announce_verify(&f->v, p0, sizeof p0, NOW + 1, NULL),
 			 ANNOUNCE_REPLAY);
@@ -227,6 +307,9 @@ static void test_replay_within_window_is_dropped(void **state)
 	assert_int_equal(announce_verify(&f->v, p1, sizeof p1, NOW + 2000,
 					 NULL),
 			 ANNOUNCE_REPLAY);
+	assert_int_equal(announce_verify(&f->v, p2, sizeof p2, NOW + 2001,
+					 NULL),
+			 ANNOUNCE_DUPLICATE);
 	/* Out of the window the replay is stale, whatever the cache. */
 	assert_int_equal(announce_verify(&f->v, p1, sizeof p1, NOW + 60000,
 					 NULL),
@@ -239,6 +322,7 @@ static void test_full_replay_cache_never_accepts_a_replay(void **state)
 	uint8_t first[ANNOUNCE_BYTES], pkt[ANNOUNCE_BYTES];
 	uint8_t id[ANNOUNCE_ID_BYTES];
 
+	announce_verifier_set_new_ids(&f->v, 0, 0);
 	memset(id, 0x40, sizeof id);
 	make(f, id, NOW, 0, first);
 	assert_int_equal(announce_verify(&f->v, first, sizeof first, NOW, NULL),
@@ -254,6 +338,95 @@ static void test_full_replay_cache_never_accepts_a_replay(void **state)
 	assert_int_equal(announce_verify(&f->v, first, sizeof first, NOW + 10,
 					 NULL),
 			 ANNOUNCE_REPLAY);
+}
+
+/* A poisoned floor: the table full of forged ids dated 29 s ahead (within
+ * the window), evicted by more of them, must not turn a genuine new node
+ * into a "replay". */
+static void test_future_dated_flood_cannot_raise_the_floor_past_now(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t pkt[ANNOUNCE_BYTES], id[ANNOUNCE_ID_BYTES];
+
+	announce_verifier_set_new_ids(&f->v, 0, 0);
+	memset(id, 0x50, sizeof id);
+	for (uint32_t i = 0; i < ANNOUNCE_REPLAY_SLOTS + 44; i++) {
+		memcpy(id, &i, sizeof i);
+		make(f, id, NOW + 29000, 0, pkt);
+		assert_int_equal(announce_verify(&f->v, pkt, sizeof pkt, NOW,
+						 NULL),
+				 ANNOUNCE_OK);
+	}
+	assert_true(f->v.floor_ms <= NOW);
+	/* A genuine node, one ms later, is heard at once. */
+	make(f, f->peer, NOW + 1, 1, pkt);
+	assert_int_equal(announce_verify(&f->v, pkt, sizeof pkt, NOW + 1, NULL),
+			 ANNOUNCE_OK);
+	/* The floor still refuses what is older than the eviction time. */
+	memset(id, 0x77, sizeof id);
+	make(f, id, NOW - 1, 1, pkt);
+	assert_int_equal(announce_verify(&f->v, pkt, sizeof pkt, NOW + 1, NULL),
+			 ANNOUNCE_REPLAY);
+}
+
+static void test_new_ids_are_rate_limited_known_ones_are_not(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t pkt[ANNOUNCE_BYTES], id[ANNOUNCE_ID_BYTES];
+	uint32_t i;
+
+	announce_verifier_set_new_ids(&f->v, 10, 5);
+	make(f, f->peer, NOW, 1, pkt);
+	assert_int_equal(announce_verify(&f->v, pkt, sizeof pkt, NOW, NULL),
+			 ANNOUNCE_OK);
+	memset(id, 0x60, sizeof id);
+	for (i = 0; i < 4; i++) {
+		memcpy(id, &i, sizeof i);
+		make(f, id, NOW, 1, pkt);
+		assert_int_equal(announce_verify(&f->v, pkt, sizeof pkt, NOW,
+						 NULL),
+				 ANNOUNCE_OK);
+	}
+	memcpy(id, &i, sizeof i);
+	make(f, id, NOW, 1, pkt);
+	assert_int_equal(announce_verify(&f->v, pkt, sizeof pkt, NOW, NULL),
+			 ANNOUNCE_NEW_ID_RATE);
+	/* Dropped, it left no trace: tried again after 100 ms (one token
+	 * at 10/s), it passes. */
+	assert_int_equal(announce_verify(&f->v, pkt, sizeof pkt, NOW + 99,
+					 NULL),
+			 ANNOUNCE_NEW_ID_RATE);
+	assert_int_equal(announce_verify(&f->v, pkt, sizeof pkt, NOW + 100,
+					 NULL),
+			 ANNOUNCE_OK);
+	/* A known node is heard with the bucket empty. */
+	make(f, f->peer, NOW + 50, 2, pkt);
+	assert_int_equal(announce_verify(&f->v, pkt, sizeof pkt, NOW + 100,
+					 NULL),
+			 ANNOUNCE_OK);
+}
+
+static void test_bucket_refills_at_its_rate_up_to_its_burst(void **state)
+{
+	struct announce_bucket b;
+	int got = 0;
+
+	(void)state;
+	memset(&b, 0, sizeof b);
+	for (int i = 0; i < 10; i++)
+		got += announce_bucket_take(&b, 1000, 2, 3);
+	assert_int_equal(got, 3);           /* starts full: the burst */
+	assert_int_equal(announce_bucket_take(&b, 1499, 2, 3), 0);
+	assert_int_equal(announce_bucket_take(&b, 1500, 2, 3), 1);
+	/* A long silence refills to the burst, not beyond. */
+	got = 0;
+	for (int i = 0; i < 10; i++)
+		got += announce_bucket_take(&b, UINT64_MAX / 2, 2, 3);
+	assert_int_equal(got, 3);
+	/* The clock going back refills nothing. */
+	assert_int_equal(announce_bucket_take(&b, 5, 2, 3), 0);
+	/* Rate 0: no limit. */
+	assert_int_equal(announce_bucket_take(&b, 5, 0, 3), 1);
 }
 
 static void test_own_announcement_is_self(void **state)
@@ -285,8 +458,12 @@ static void test_header_faults_have_their_own_reasons(void **state)
 	assert_int_equal(announce_verify(&f->v, pkt, sizeof pkt, NOW, NULL),
 			 ANNOUNCE_MALFORMED);
 	memcpy(pkt, good, sizeof pkt);
-	pkt[6] = 0;
-	patch_and_sign(f, pkt, 7, 0);
+	patch_and_sign(f, pkt, 7, 1);   /* reserved */
+	assert_int_equal(announce_verify(&f->v, pkt, sizeof pkt, NOW, NULL),
+			 ANNOUNCE_MALFORMED);
+	memcpy(pkt, good, sizeof pkt);  /* port 0, sealed */
+	patch_and_sign(f, pkt, SEALED_OFFSET + 32, 0);
+	patch_and_sign(f, pkt, SEALED_OFFSET + 33, 0);
 	assert_int_equal(announce_verify(&f->v, pkt, sizeof pkt, NOW, NULL),
 			 ANNOUNCE_MALFORMED);
 	assert_int_equal(announce_verify(&f->v, NULL, 0, NOW, NULL),
@@ -440,7 +617,12 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 		T(test_round_trip_gives_back_every_field),
 		T(test_layout_is_fixed_big_endian),
-		T(test_mac_key_and_tag_are_derived_not_the_network_key),
+		T(test_seal_key_and_tag_are_derived_not_the_network_key),
+		T(test_the_node_id_is_not_in_clear),
+		T(test_the_old_format_is_dropped_with_its_reason),
+		T(test_future_dated_flood_cannot_raise_the_floor_past_now),
+		T(test_new_ids_are_rate_limited_known_ones_are_not),
+		T(test_bucket_refills_at_its_rate_up_to_its_burst),
 		T(test_forged_mac_is_rejected),
 		T(test_other_cluster_is_foreign),
 		T(test_stale_and_future_timestamps_are_rejected),

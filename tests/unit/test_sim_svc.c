@@ -25,14 +25,16 @@ struct dlog {
 };
 
 static void on_dgram(struct io_udp *u, const uint8_t *buf, size_t len,
-		     const struct sockaddr *from)
+		     const struct io_udp_meta *meta)
 {
 	struct dlog *d = srv_io->ops->udp_data(u);
-	const struct sockaddr_in *in = (const struct sockaddr_in *)from;
+	const struct sockaddr_in *in = (const struct sockaddr_in *)meta->from;
 
 	d->got++;
 	d->len = len;
 	assert_int_equal(buf[0], 'A');
+	/* What a group member sends arrives as the group's, on-link. */
+	assert_true(meta->to_group && meta->on_link);
 	inet_ntop(AF_INET, &in->sin_addr, d->from, sizeof(d->from));
 }
 
