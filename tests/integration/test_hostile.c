@@ -28,7 +28,6 @@
 #include "tests/lib/testutil.h"
 
 #define NODES 3
-#define EVIL_HOST NODES
 
 struct hostile {
 	struct simc c;
@@ -36,19 +35,20 @@ struct hostile {
 	struct evil *e;
 };
 
-/* NODES nodes found by seeds, all started and connected, and an
- * adversary dialed to node 0 (HELLO sent). */
-static int hostile_setup(void **state)
+/* A world of n nodes found by seeds, the first started of them all
+ * started and connected, and an adversary on the host after the nodes
+ * dialed to node 0 (HELLO sent), with a key pair from key_seed. */
+static struct hostile *hostile_begin(struct hostile *h, int n, int started,
+				     uint64_t seed, uint64_t key_seed)
 {
-	static struct hostile h;
 	struct simc_params p;
 	struct err err;
 	char *base;
 	int i;
 
-	memset(&h, 0, sizeof h);
+	memset(h, 0, sizeof *h);
 	memset(&p, 0, sizeof p);
-	p.n = NODES;
+	p.n = n;
 	p.extra_hosts = 1;
 	p.interval_min_ms = 50;
 	p.interval_max_ms = 1000;
@@ -56,17 +56,26 @@ static int hostile_setup(void **state)
 	p.gone_after_ms = 30000;
 	base = tu_tmpdir("hostile");
 	tu_rmrf(base);
-	simc_begin(&h.c, 11, base, "test_hostile", &p);
+	simc_begin(&h->c, seed, base, "test_hostile", &p);
 	free(base);
-	for (i = 0; i < NODES; i++)
-		simc_start(&h.c, i);
-	simc_run_until(&h.c, sim_now(h.c.sim) + 5000);
+	for (i = 0; i < started; i++)
+		simc_start(&h->c, i);
+	simc_run_until(&h->c, sim_now(h->c.sim) + 5000);
 	err_clear(&err);
-	assert_int_equal(network_key_load(h.c.netkey_path, h.netkey, &err), 0);
-	assert_int_equal(evil_dial(&h.e, h.c.sim, EVIL_HOST, 0, SIMC_PORT,
-				   h.netkey, 1), 0);
-	assert_true(evil_wait_open(h.e, sim_now(h.c.sim) + 5000));
-	*state = &h;
+	assert_int_equal(network_key_load(h->c.netkey_path, h->netkey, &err),
+			 0);
+	assert_int_equal(evil_dial(&h->e, h->c.sim, n, 0, SIMC_PORT,
+				   h->netkey, key_seed), 0);
+	assert_true(evil_wait_open(h->e, sim_now(h->c.sim) + 5000));
+	return h;
+}
+
+/* NODES nodes, all started, and the adversary dialed to node 0. */
+static int hostile_setup(void **state)
+{
+	static struct hostile h;
+
+	*state = hostile_begin(&h, NODES, NODES, 11, 1);
 	return 0;
 }
 
@@ -609,32 +618,8 @@ static void test_ping_flood_keeps_the_queue_bounded(void **state)
 static int hostile_setup_spare(void **state)
 {
 	static struct hostile h;
-	struct simc_params p;
-	struct err err;
-	char *base;
-	int i;
 
-	memset(&h, 0, sizeof h);
-	memset(&p, 0, sizeof p);
-	p.n = NODES + 1;
-	p.extra_hosts = 1;
-	p.interval_min_ms = 50;
-	p.interval_max_ms = 1000;
-	p.suspect_after_ms = 5000;
-	p.gone_after_ms = 30000;
-	base = tu_tmpdir("hostile");
-	tu_rmrf(base);
-	simc_begin(&h.c, 12, base, "test_hostile", &p);
-	free(base);
-	for (i = 0; i < NODES; i++)
-		simc_start(&h.c, i);
-	simc_run_until(&h.c, sim_now(h.c.sim) + 5000);
-	err_clear(&err);
-	assert_int_equal(network_key_load(h.c.netkey_path, h.netkey, &err), 0);
-	assert_int_equal(evil_dial(&h.e, h.c.sim, NODES + 1, 0, SIMC_PORT,
-				   h.netkey, 2), 0);
-	assert_true(evil_wait_open(h.e, sim_now(h.c.sim) + 5000));
-	*state = &h;
+	*state = hostile_begin(&h, NODES + 1, NODES, 12, 2);
 	return 0;
 }
 
