@@ -41,6 +41,29 @@ void net_refuse(struct node_net *net, enum refuse_reason why,
 			 refuse_name(why), detail);
 }
 
+/* The announcement drops that happened, by reason name. */
+static void node_net_dropped(struct node_net *net, struct ctl_status *st)
+{
+	struct multicast_stats ms;
+	int r;
+
+	st->n_dropped = 0;
+	if (net->mc == NULL)
+		return;
+	multicast_stats(net->mc, &ms);
+	for (r = 0; r < ANNOUNCE_REASON_COUNT; r++) {
+		struct ctl_dropped *d;
+
+		if (r == ANNOUNCE_OK || ms.dropped[r] == 0 ||
+		    st->n_dropped == CTL_DROPPED_MAX)
+			continue;
+		d = &st->dropped[st->n_dropped++];
+		snprintf(d->name, sizeof d->name, "%s",
+			 announce_reason_name((enum announce_reason)r));
+		d->count = ms.dropped[r];
+	}
+}
+
 void node_net_status(struct rumor *n, struct ctl_status *st)
 {
 	struct node_net *net = n->net;
@@ -59,6 +82,7 @@ void node_net_status(struct rumor *n, struct ctl_status *st)
 	st->peers_suspect = members_count_state(&net->members, MEMBER_SUSPECT);
 	st->members_refused = net->members_refused;
 	memcpy(st->refused, net->refused.n, sizeof st->refused);
+	node_net_dropped(net, st);
 	if (net->listener != NULL) {
 		/* The listener's caps count in io (io_listener_stats). */
 		struct io_listener_stats ls =

@@ -13,6 +13,7 @@
 #include "rumor.h"
 #include "lib/refuse.h"
 
+#define CTL_DROPPED_MAX 32u          /* announcement drop reasons */
 #define CTL_SOCKET_NAME "control.sock"   /* in the data dir, mode 0600 */
 
 struct ctl_status {
@@ -36,6 +37,13 @@ struct ctl_status {
 	uint64_t members_refused;
 	/* Refusals by reason (lib/refuse.h). */
 	uint64_t refused[REFUSE_COUNT];
+	/* Announcements dropped, by discovery's reason names (the node
+	 * fills the reasons that happened; at most CTL_DROPPED_MAX). */
+	struct ctl_dropped {
+		char name[32];
+		uint64_t count;
+	} dropped[CTL_DROPPED_MAX];
+	size_t n_dropped;
 };
 
 struct ctl_peer_info {

@@ -384,7 +384,8 @@ int ctl_encode_status(struct wire_buf *b, const struct ctl_status *st,
 	struct enc e;
 	size_t i;
 
-	if (n_hwm > CTL_HWM_MAX || n_hwm > hwm_total)
+	if (n_hwm > CTL_HWM_MAX || n_hwm > hwm_total ||
+	    st->n_dropped > CTL_DROPPED_MAX)
 		return RUMOR_EINVAL;
 	for (i = 0; i < n_hwm; i++)
 		if (hwm[i].origin_len > CTL_ORIGIN_MAX)
@@ -423,6 +424,12 @@ int ctl_encode_status(struct wire_buf *b, const struct ctl_status *st,
 		put_array(&e, 2);
 		put_text(&e, refuse_name((int)i));
 		put_uint(&e, st->refused[i]);
+	}
+	put_array(&e, st->n_dropped);
+	for (i = 0; i < st->n_dropped; i++) {
+		put_array(&e, 2);
+		put_text(&e, st->dropped[i].name);
+		put_uint(&e, st->dropped[i].count);
 	}
 	return enc_end(&e, CTL_REPLY_MAX, NULL);
 }

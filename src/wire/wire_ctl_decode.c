@@ -175,8 +175,9 @@ static int decode_record(struct wire_reader *r, struct ctl_reply *rp)
 	return 0;
 }
 
-/* [[name, count]...]: the reasons this build knows are filled in, others
- * skipped (a newer node may know more). */
+/* [[name, count]...]: the refusal reasons this build knows are filled
+ * in, others skipped (a newer node may know more); then the announcement
+ * drops, by discovery's names, as they come. */
 static int decode_refused(struct wire_reader *r, struct ctl_status *st)
 {
 	char name[64];
@@ -198,6 +199,21 @@ static int decode_refused(struct wire_reader *r, struct ctl_status *st)
 		why = refuse_by_name(name);
 		if (why >= 0)
 			st->refused[why] = count;
+	}
+	if ((rv = wire_read_array(r, "dropped", 0, CTL_DROPPED_MAX, 1,
+				  &n)) != 0)
+		return rv;
+	for (i = 0; i < n; i++) {
+		struct ctl_dropped *d = &st->dropped[i];
+
+		if ((rv = wire_read_array(r, "dropped entry", 2, 2, 1,
+					  &two)) != 0 ||
+		    (rv = rd_text(r, "dropped reason", d->name,
+				  sizeof(d->name))) != 0 ||
+		    (rv = wire_read_uint(r, "dropped count", UINT64_MAX,
+					 &d->count)) != 0)
+			return rv;
+		st->n_dropped = i + 1;
 	}
 	return 0;
 }

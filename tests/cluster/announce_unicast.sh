@@ -31,6 +31,11 @@ say "announcements dropped: $d0 before, $d1 after"
 [ "$d1" -ge $((d0 + 500)) ] ||
 	fail "only $((d1 - d0)) of 500 unicast announcements counted dropped"
 
+# The reason is shown where operators look.
+ctl a status | grep -q 'announcements dropped: .*not_to_group [0-9]' ||
+	ctl b status | grep -q 'announcements dropped: .*not_to_group [0-9]' ||
+	fail "rumorctl status names no not_to_group drops"
+
 ctl a put after-unicast yes || fail "a refused a put"
 wait_for 15 value_is b after-unicast yes
 sees_alive a "$idb" && sees_alive b "$ida" || fail "a peer was lost"

@@ -391,6 +391,11 @@ static void test_status_round_trips_with_counters_and_hwms(void **state)
 #undef SET
 	for (i = 0; i < REFUSE_COUNT; i++)
 		st.refused[i] = 7u * (uint64_t)i + 1u;
+	strcpy(st.dropped[0].name, "off_link");
+	st.dropped[0].count = 9;
+	strcpy(st.dropped[1].name, "source_budget");
+	st.dropped[1].count = 4;
+	st.n_dropped = 2;
 	for (i = 0; i < 3; i++) {
 		memset(origins[i], i + 1, 32);
 		hwm[i].origin = origins[i];
@@ -420,6 +425,12 @@ static void test_status_round_trips_with_counters_and_hwms(void **state)
 	/* Every refusal reason arrives under its own name. */
 	for (i = 0; i < REFUSE_COUNT; i++)
 		assert_int_equal(r.status.refused[i], 7u * (uint64_t)i + 1u);
+	/* Announcement drops by discovery's reason names. */
+	assert_int_equal(r.status.n_dropped, 2);
+	assert_string_equal(r.status.dropped[0].name, "off_link");
+	assert_int_equal(r.status.dropped[0].count, 9);
+	assert_string_equal(r.status.dropped[1].name, "source_budget");
+	assert_int_equal(r.status.dropped[1].count, 4);
 	assert_int_equal(r.hwm_total, 5);
 	assert_int_equal(r.n_hwm, 3);
 	for (i = 0; i < 3; i++) {

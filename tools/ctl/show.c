@@ -55,6 +55,12 @@ static void status_json(FILE *f, const struct ctl_reply *r)
 	for (i = 0; i < REFUSE_COUNT; i++)
 		fprintf(f, "%s\"%s\":%" PRIu64, i > 0 ? "," : "",
 			refuse_name((int)i), st->refused[i]);
+	fprintf(f, "},\"announcements_dropped_by_reason\":{");
+	for (i = 0; i < st->n_dropped; i++) {
+		fprintf(f, "%s", i > 0 ? "," : "");
+		fmt_json_cstr(f, st->dropped[i].name);
+		fprintf(f, ":%" PRIu64, st->dropped[i].count);
+	}
 	fprintf(f, "},\"hwm_total\":%" PRIu64 ",\"hwm\":[", r->hwm_total);
 	for (i = 0; i < r->n_hwm; i++) {
 		fmt_origin(r->hwm[i].origin, r->hwm[i].origin_len, origin,
@@ -92,8 +98,22 @@ static void status_counters(FILE *f, const struct rumor_stats *s)
 		s->symmetry_violations);
 	fprintf(f, "bytes:       %" PRIu64 " in, %" PRIu64 " out\n",
 		s->bytes_in, s->bytes_out);
-	fprintf(f, "announcements dropped: %" PRIu64 "\n",
+	fprintf(f, "announcements dropped: %" PRIu64,
 		s->announcements_dropped);
+}
+
+/* The reasons of the drops (names from the node: escaped). */
+static void status_dropped(FILE *f, const struct ctl_status *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->n_dropped; i++) {
+		fputs(i == 0 ? " (" : ", ", f);
+		fmt_safe_put(f, st->dropped[i].name,
+			     strlen(st->dropped[i].name));
+		fprintf(f, " %" PRIu64, st->dropped[i].count);
+	}
+	fputs(st->n_dropped > 0 ? ")\n" : "\n", f);
 }
 
 /* Only the reasons that happened; "none" when nothing was refused. */
@@ -138,6 +158,7 @@ static void status_text(FILE *f, const struct ctl_reply *r)
 		PRIu64 " suspect, %" PRIu64 " connected\n", st->peers_known,
 		st->peers_alive, st->peers_suspect, st->peers_connected);
 	status_counters(f, &st->stats);
+	status_dropped(f, st);
 	status_refused(f, st);
 	fprintf(f, "hwm:         %" PRIu64 " origin%s%s\n", r->hwm_total,
 		r->hwm_total == 1 ? "" : "s",
