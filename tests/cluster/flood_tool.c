@@ -132,5 +132,7 @@ int main(int argc, char **argv)
 		if (p[i].fd >= 0)
 			close(p[i].fd);
 	printf("closed by the node %llu\n", closed);
+	free(p);
+	free(ever);
 	return 0;
 }

@@ -557,7 +557,8 @@ static int parse_args(int argc, char **argv, struct hs_opts *o)
 	*o = (struct hs_opts){DEFAULT_SECONDS, DEFAULT_STRANGERS,
 			      DEFAULT_GARBAGE, DEFAULT_PARALLEL, DEFAULT_IDLE,
 			      DEFAULT_ROUNDS};
-	for (i = 1; i < argc; i++) {
+	/* Every option takes a value: two arguments a step. */
+	for (i = 1; i < argc; i += 2) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		int bad;
 
@@ -588,7 +589,6 @@ static int parse_args(int argc, char **argv, struct hs_opts *o)
 		}
 		if (secs > 0)
 			o->seconds = (double)secs;
-		i++;
 	}
 	return 0;
 }
