@@ -340,6 +340,12 @@ struct rumor_stats {
 	uint32_t peers_alive;
 	int catching_up;               /* writes refused until catch-up ends */
 	int open_network;              /* using the built-in network key */
+	/* ---- version 2: the live stream (DESIGN 4.5) */
+	uint64_t live_sent;            /* entries pushed live to peers */
+	uint64_t live_received;        /* entries received live */
+	uint64_t live_duplicates;      /* of those, already held (pruned) */
+	uint64_t live_lost;            /* dropped over credit: a round repairs */
+	uint64_t live_grafts;          /* lazy origins made eager again */
 	/* Counters of later versions go here, at the end. */
 };
 

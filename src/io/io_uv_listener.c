@@ -284,6 +284,8 @@ static void listener_connection(uv_stream_t *s, int status)
 	}
 	c->base.inbound = 1;
 	rv = uv_accept(s, (uv_stream_t *)&c->tcp);
+	if (rv == 0)
+		(void)uv_tcp_nodelay(&c->tcp, 1);   /* as dialed ones */
 	if (rv == 0 && (refused = listener_admit(l, c)) != NULL) {
 		++*refused;
 		conn_drop(c);

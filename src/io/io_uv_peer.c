@@ -679,6 +679,9 @@ static void conn_connected(uv_connect_t *req, int status)
 			  uv_strerror(status));
 		return;
 	}
+	/* Frames are small and latency matters: no Nagle (which, with the
+	 * peer's delayed ACKs, holds a frame for up to 40 ms). */
+	(void)uv_tcp_nodelay(&c->tcp, 1);
 	hc = peer_conn_handshake_config(c);
 	handshake_client_init(c->hs, &hc);
 	w = conn_write_alloc(c, HANDSHAKE_MSG_MAX);

@@ -138,6 +138,13 @@ struct node_net {
 	/* Totals of closed connections; live ones are added on demand. */
 	uint64_t bytes_in, bytes_out;
 	uint64_t entries_sent, entries_received;
+	/* The live stream: figures of closed sessions; the peer whose
+	 * message is being applied (its versions are not offered back to
+	 * it); offers made since the last flush; the graft timer. */
+	struct sync_live_stats live_closed;
+	struct peer *applying_from;
+	int live_dirty;
+	struct io_timer *live_timer;
 	/* Members the table could not take: peers refused (members_full)
 	 * and gossip items dropped (members_quota, members_host,
 	 * members_full), and addresses of connected peers not kept. */
@@ -235,6 +242,15 @@ void peer_on_reject(struct io_listener *l, int reason, const char *detail);
 /* The timers of the schedule (t->data is the node_net). */
 void sched_round_cb(struct io_timer *t);
 void sched_push_cb(struct io_timer *t);
+/* The graft timer of the live stream (sync_live_tick on every peer). */
+void sched_live_cb(struct io_timer *t);
+/* Arms it for SYNC_LIVE_GRAFT_MS unless it runs. */
+void sched_live_arm(struct node_net *net);
+/* Adds one session's live figures to a total (status.c). */
+void live_stats_add(struct sync_live_stats *to,
+		    const struct sync_live_stats *from);
+/* Sends what the live offers since the last call coalesced (peer.c). */
+void net_live_flush(struct node_net *net);
 void sched_tick_cb(struct io_timer *t);
 /* Starts the tick and the first round; net's timers exist. */
 void sched_start(struct node_net *net);

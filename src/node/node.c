@@ -54,6 +54,7 @@ void node_on_change(void *arg, const struct rumor_version *v, int local)
 	struct rumor *n = arg;
 	struct node_watch *w, *next;
 
+	node_net_on_change(n, v);
 	if (n->opt.on_change != NULL)
 		n->opt.on_change(n->opt.change_arg, v, local);
 	/* A watcher may remove itself from its callback. */

@@ -31,6 +31,9 @@ void node_net_handle_closed(struct node_net *net);
 /* count writes happened (local: this node's own), for the velocity and
  * the fast path. */
 void node_net_note_writes(struct rumor *n, uint64_t count, int local);
+/* Every version the store applied (local or remote, after the commit):
+ * offered to the live stream of every peer but its sender. */
+void node_net_on_change(struct rumor *n, const struct rumor_version *v);
 /* RUMOR_EREFUSED while catching up. */
 int node_net_refuses_writes(struct rumor *n, struct err *err);
 

@@ -239,6 +239,33 @@ static void on_sync_refuse(void *arg, enum refuse_reason why,
 		p->want_round = 1;
 }
 
+/* The live stream lost entries to this peer, or an entry announced by
+ * IHAVE never came: a round with it repairs (from the pump, once the
+ * current round completes). */
+static void on_sync_want_round(void *arg)
+{
+	struct peer *p = arg;
+
+	p->want_round = 1;
+	schedule_pump(p);
+}
+
+void net_live_flush(struct node_net *net)
+{
+	struct peer *p;
+	struct err err;
+
+	if (!net->live_dirty)
+		return;
+	net->live_dirty = 0;
+	for (p = net->peers; p != NULL; p = p->next) {
+		if (!p->open || p->closed || p->sync == NULL)
+			continue;
+		err_clear(&err);
+		after_sync_call(p, sync_live_flush(p->sync, &err), &err);
+	}
+}
+
 /* ------------------------------------------------------------ peers */
 
 static void send_hello(struct peer *p)
@@ -253,6 +280,7 @@ static void send_hello(struct peer *p)
 	h.mode = net->n->opt.mode == RUMOR_MODE_REPLICA ? WIRE_MODE_REPLICA
 							 : WIRE_MODE_PEER;
 	h.wall_ms = node_wall_ms(net->n);
+	h.flags = WIRE_HELLO_LIVE;
 	if (wire_encode_hello(&net->out, &h, &err) == 0)
 		peer_send(p, &net->out);
 }
@@ -327,6 +355,8 @@ static struct peer *peer_new(struct node_net *net, struct io_conn *c,
 	c->handlers.message = peer_on_message;
 	c->handlers.drained = peer_on_drained;
 	c->handlers.closed = peer_on_closed;
+	memset(&t, 0, sizeof t);
+	memset(&cb, 0, sizeof cb);
 	t.send = sync_send;
 	t.writable = sync_writable;
 	t.now_ms = sync_now;
@@ -335,6 +365,7 @@ static struct peer *peer_new(struct node_net *net, struct io_conn *c,
 	cb.on_complete = on_sync_complete;
 	cb.on_applied = on_sync_applied;
 	cb.on_refuse = on_sync_refuse;
+	cb.on_want_round = on_sync_want_round;
 	cb.arg = p;
 	err_clear(&err);
 	if (sync_session_new(&p->sync, net->n->store, &t, NULL, &cb, &err) != 0) {
@@ -390,6 +421,7 @@ void peer_close(struct peer *p, int reason, const char *detail)
 			net->entries_sent += st->entries_sent;
 			net->entries_received += st->entries_received;
 		}
+		live_stats_add(&net->live_closed, sync_live_stats(p->sync));
 		sync_session_free(p->sync);
 		p->sync = NULL;
 	}
@@ -542,6 +574,13 @@ static void handle_hello(struct peer *p, const struct wire_hello *h)
 	if (p->hello)
 		return;
 	p->hello = 1;
+	if ((h->flags & WIRE_HELLO_LIVE) != 0) {
+		err_clear(&err);
+		if (sync_live_enable(p->sync, &err) != 0) {
+			peer_close(p, RUMOR_ENOMEM, err.msg);
+			return;
+		}
+	}
 	if (h->listen_port != 0 &&
 	    io_conn_peer_host(p->conn, host, sizeof host) == 0) {
 		err_clear(&err);
@@ -675,8 +714,14 @@ static void peer_on_message(struct io_conn *c, const uint8_t *msg, size_t len)
 		break;
 	default:
 		assert(sync_is_sync_type(m.type));
+		/* What this message applies is offered to every peer but p. */
+		net->applying_from = p;
 		rv = sync_session_receive_msg(p->sync, &m, len, &err);
+		net->applying_from = NULL;
 		after_sync_call(p, rv, &err);
+		if (m.type == WIRE_IHAVE)
+			sched_live_arm(net);
+		net_live_flush(net);
 		break;
 	}
 }

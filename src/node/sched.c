@@ -52,7 +52,10 @@ void sched_round_cb(struct io_timer *t)
 }
 
 /* After local writes, every connected peer hears of them now rather
- * than when its turn comes: one hop for a connected cluster. */
+ * than when its turn comes: one hop for a connected cluster. A peer on
+ * the live stream has them already (node_net_on_change); the others (a
+ * node without the live capability, or one whose first round has not
+ * completed) get a round. */
 void sched_push_cb(struct io_timer *t)
 {
 	struct node_net *net = t->data;
@@ -63,11 +66,63 @@ void sched_push_cb(struct io_timer *t)
 	for (p = net->peers; p != NULL; p = p->next) {
 		if (!p->open || p->closed || !p->hello || p->sync == NULL)
 			continue;
+		if (sync_live_ready(p->sync))
+			continue;
 		if (sync_session_busy(p->sync))
 			p->want_round = 1;
 		else
 			peer_start_round(p);
 	}
+}
+
+/* The live stream: every version this node applies goes to every
+ * connected peer but the one it came from (sync_live_offer skips what
+ * the peer holds, and sends lazily what it pruned); the offers go out in
+ * net_live_flush(), once the write or the peer's frame is done. */
+void node_net_on_change(struct rumor *n, const struct rumor_version *v)
+{
+	struct node_net *net = n->net;
+	struct peer *p;
+	struct err err;
+
+	if (net == NULL || net->closing)
+		return;
+	for (p = net->peers; p != NULL; p = p->next) {
+		if (!p->open || p->closed || !p->hello || p->sync == NULL ||
+		    p == net->applying_from)
+			continue;
+		err_clear(&err);
+		/* A failure fails the session: the flush closes the peer. */
+		(void)sync_live_offer(p->sync, v, &err);
+		net->live_dirty = 1;
+	}
+}
+
+void sched_live_arm(struct node_net *net)
+{
+	if (!net->closing && !io_timer_active(net->live_timer))
+		io_timer_start(net->live_timer, SYNC_LIVE_GRAFT_MS, 0);
+}
+
+void sched_live_cb(struct io_timer *t)
+{
+	struct node_net *net = t->data;
+	uint64_t now = net_now_ms(net), next = 0, d;
+	struct peer *p;
+
+	for (p = net->peers; p != NULL; p = p->next) {
+		if (!p->open || p->closed || p->sync == NULL)
+			continue;
+		d = sync_live_tick(p->sync, now);
+		if (d != 0 && (next == 0 || d < next))
+			next = d;
+	}
+	/* A graft failed a session, or asked for rounds: the flush closes
+	 * the failed and the pump runs the rounds. */
+	net->live_dirty = 1;
+	net_live_flush(net);
+	if (next != 0 && !net->closing)
+		io_timer_start(net->live_timer, next > now ? next - now : 0, 0);
 }
 
 void node_net_note_writes(struct rumor *n, uint64_t count, int local)
@@ -77,6 +132,8 @@ void node_net_note_writes(struct rumor *n, uint64_t count, int local)
 
 	if (net == NULL || net->closing)
 		return;
+	if (local)
+		net_live_flush(net);
 	now = net_now_ms(net);
 	pace_writes(&net->pace, now, count);
 	sched_round(net);

@@ -98,8 +98,24 @@ void node_net_status(struct rumor *n, struct ctl_status *st)
 			st->peers_connected++;
 }
 
+void live_stats_add(struct sync_live_stats *to,
+		    const struct sync_live_stats *from)
+{
+	to->entries_sent += from->entries_sent;
+	to->frames_sent += from->frames_sent;
+	to->lazy_sent += from->lazy_sent;
+	to->entries_received += from->entries_received;
+	to->entries_applied += from->entries_applied;
+	to->duplicates += from->duplicates;
+	to->raised += from->raised;
+	to->lost += from->lost;
+	to->prunes_sent += from->prunes_sent;
+	to->grafts_sent += from->grafts_sent;
+}
+
 void node_net_stats(struct rumor *n, struct rumor_stats *st)
 {
+	struct sync_live_stats live;
 	struct node_net *net = n->net;
 	struct multicast_stats ms;
 	uint64_t now;
@@ -118,9 +134,12 @@ void node_net_stats(struct rumor *n, struct rumor_stats *st)
 	st->bytes_out = net->bytes_out;
 	st->entries_sent = net->entries_sent;
 	st->entries_received = net->entries_received;
+	live = net->live_closed;
 	for (p = net->peers; p != NULL; p = p->next) {
 		st->bytes_in += p->conn->stats.bytes_in;
 		st->bytes_out += p->conn->stats.bytes_out;
+		if (p->sync != NULL)
+			live_stats_add(&live, sync_live_stats(p->sync));
 		if (p->sync != NULL && sync_session_busy(p->sync)) {
 			const struct sync_round_stats *rs =
 				sync_session_stats(p->sync);
@@ -128,6 +147,15 @@ void node_net_stats(struct rumor *n, struct rumor_stats *st)
 			st->entries_received += rs->entries_received;
 		}
 	}
+	/* Entries moved count both ways of moving them; live_* say how
+	 * many went live. */
+	st->entries_sent += live.entries_sent;
+	st->entries_received += live.entries_received;
+	st->live_sent = live.entries_sent;
+	st->live_received = live.entries_received;
+	st->live_duplicates = live.duplicates;
+	st->live_lost = live.lost;
+	st->live_grafts = live.grafts_sent;
 	if (net->mc != NULL) {
 		multicast_stats(net->mc, &ms);
 		for (r = 0; r < ANNOUNCE_REASON_COUNT; r++)

@@ -97,3 +97,66 @@ uint64_t hwm_list_find(const struct hwm_list *l, const uint8_t *origin)
 	hit = bsearch(&key, l->v, l->n, sizeof(*l->v), hwm_cmp);
 	return hit != NULL ? hit->seq : 0;
 }
+
+/* The index where origin is or would go in a sorted list. */
+static size_t hwm_list_index(const struct hwm_list *l, const uint8_t *origin,
+			     int *found)
+{
+	size_t lo = 0, hi = l->n;
+
+	*found = 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(l->v[mid].origin, origin, STORE_ORIGIN_BYTES);
+
+		if (c == 0) {
+			*found = 1;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+int hwm_list_raise(struct hwm_list *l, const uint8_t *origin, uint64_t seq,
+		   size_t max)
+{
+	int found;
+	size_t i = hwm_list_index(l, origin, &found);
+
+	if (found) {
+		if (seq > l->v[i].seq)
+			l->v[i].seq = seq;
+		return 0;
+	}
+	if (l->n >= max || hwm_list_reserve(l, l->n + 1, NULL) != 0)
+		return -1;
+	memmove(&l->v[i + 1], &l->v[i], (l->n - i) * sizeof(*l->v));
+	memcpy(l->v[i].origin, origin, STORE_ORIGIN_BYTES);
+	l->v[i].seq = seq;
+	l->n++;
+	return 1;
+}
+
+int hwm_list_remove(struct hwm_list *l, const uint8_t *origin)
+{
+	int found;
+	size_t i = hwm_list_index(l, origin, &found);
+
+	if (!found)
+		return 0;
+	memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof(*l->v));
+	l->n--;
+	return 1;
+}
+
+int hwm_list_has(const struct hwm_list *l, const uint8_t *origin)
+{
+	int found;
+
+	(void)hwm_list_index(l, origin, &found);
+	return found;
+}

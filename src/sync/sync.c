@@ -180,6 +180,13 @@ void sync_round_maybe_complete(struct sync_session *ss)
 	ss->rounds++;
 	if (ss->cb.on_complete != NULL)
 		ss->cb.on_complete(ss->cb.arg, &ss->st);
+	/* Offers that came before the live stream was ready are in no
+	 * round yet when they came after this one's snapshot. */
+	if (ss->live_missed) {
+		ss->live_missed = 0;
+		if (ss->cb.on_want_round != NULL)
+			ss->cb.on_want_round(ss->cb.arg);
+	}
 }
 
 /* Sends our DIGEST: the start of our pull. */
@@ -243,11 +250,12 @@ static int on_digest(struct sync_session *ss, const struct wire_digest *d,
 	return sync_pump(ss, err);
 }
 
-static int reserve_versions(struct sync_session *ss, size_t n,
-			    struct err *err)
+int sync_reserve_versions(struct sync_session *ss, size_t n,
+			  struct err *err)
 {
 	struct rumor_version *vs;
 	int *outcomes;
+	unsigned char *acc;
 	size_t cap;
 
 	if (n <= ss->vs_cap)
@@ -263,6 +271,10 @@ static int reserve_versions(struct sync_session *ss, size_t n,
 	if (outcomes == NULL)
 		return err_set(err, RUMOR_ENOMEM, "sync: out of memory");
 	ss->outcomes = outcomes;
+	acc = realloc(ss->accepted, cap);
+	if (acc == NULL)
+		return err_set(err, RUMOR_ENOMEM, "sync: out of memory");
+	ss->accepted = acc;
 	ss->vs_cap = cap;
 	return 0;
 }
@@ -350,7 +362,7 @@ static int on_entries(struct sync_session *ss, const struct entries *b,
 			       "exchange", b->what);
 	if (b->n == 0)
 		return err_set(err, RUMOR_EPROTO, "sync: empty %s", b->what);
-	rv = reserve_versions(ss, b->n, err);
+	rv = sync_reserve_versions(ss, b->n, err);
 	if (rv != 0)
 		return rv;
 	claims_bounds_get(ss, &bounds);
@@ -494,8 +506,10 @@ void sync_session_free(struct sync_session *ss)
 	sync_push_release(ss);
 	wire_decoder_free(&ss->dec);
 	wire_buf_free(&ss->out);
+	live_release(ss);
 	free(ss->vs);
 	free(ss->outcomes);
+	free(ss->accepted);
 	free(ss->raise.v);
 	free(ss->refused.v);
 	free(ss->self.v);
@@ -528,7 +542,8 @@ int sync_session_start(struct sync_session *ss, struct err *err)
 int sync_is_sync_type(int type)
 {
 	return type == WIRE_DIGEST || type == WIRE_BATCH ||
-	       type == WIRE_MBATCH || type == WIRE_ACK || type == WIRE_DONE;
+	       type == WIRE_MBATCH || type == WIRE_ACK || type == WIRE_DONE ||
+	       type == WIRE_IHAVE || type == WIRE_PRUNE || type == WIRE_GRAFT;
 }
 
 int sync_push_key_order(const struct store_hwm *ours, size_t n_ours,
@@ -582,11 +597,24 @@ static int receive(struct sync_session *ss, const struct wire_msg *m,
 	case WIRE_BATCH:
 		return on_batch(ss, &m->u.batch, err);
 	case WIRE_MBATCH:
+		if (m->u.mbatch.exchange_id == WIRE_LIVE_EXCHANGE)
+			return live_on_frame(ss, &m->u.mbatch, err);
 		return on_mbatch(ss, &m->u.mbatch, err);
 	case WIRE_ACK:
+		if (m->u.ack.exchange_id == WIRE_LIVE_EXCHANGE) {
+			int rv = live_on_ack(ss, &m->u.ack, err);
+
+			if (rv != 0)
+				return rv;
+			return sync_live_flush(ss, err);
+		}
 		return on_ack(ss, &m->u.ack, err);
 	case WIRE_DONE:
 		return on_done(ss, &m->u.digest, err);
+	case WIRE_IHAVE:
+	case WIRE_PRUNE:
+	case WIRE_GRAFT:
+		return live_on_lazy(ss, m, err);
 	default:
 		return err_set(err, RUMOR_EPROTO, "sync: %s is not a sync "
 			       "message", wire_type_name(m->type));
@@ -641,7 +669,8 @@ int sync_session_pump(struct sync_session *ss, struct err *err)
 	rv = sync_pump(ss, err);
 	if (rv != 0)
 		return sync_fail(ss, rv, err);
-	return 0;
+	/* A drained transport also lets the pending live frame go. */
+	return sync_live_flush(ss, err);
 }
 
 int sync_session_pending(const struct sync_session *ss)

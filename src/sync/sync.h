@@ -149,7 +149,25 @@ struct sync_callbacks {
 	void (*on_refuse)(void *arg, enum refuse_reason why,
 			  const uint8_t *origin, uint64_t claimed,
 			  uint64_t allowed);
+	/* The live stream lost entries to this peer (its frame would not
+	 * fit the credit, or offers came before live was ready), or an
+	 * IHAVE's entry never came (GRAFT sent): run a round with this peer
+	 * once the current one completes. NULL: not told. */
+	void (*on_want_round)(void *arg);
 	void *arg;
+};
+
+/* Live stream figures of one session (live.c). */
+struct sync_live_stats {
+	uint64_t entries_sent;        /* entries pushed in LIVE frames */
+	uint64_t frames_sent;
+	uint64_t lazy_sent;           /* origins announced in IHAVEs */
+	uint64_t entries_received;    /* entries of LIVE frames received */
+	uint64_t entries_applied;     /* of those, STORE_APPLIED */
+	uint64_t duplicates;          /* of those, STORE_IDENTICAL */
+	uint64_t raised;              /* HWM raises they made (gap-free) */
+	uint64_t lost;                /* entries dropped: a round repairs */
+	uint64_t prunes_sent, grafts_sent;
 };
 
 /* The order of our stream. AUTO: key order when the peer is far behind
@@ -230,6 +248,34 @@ uint64_t sync_claim_limit(uint64_t wall_ms);
  * healed. */
 void sync_session_set_peer_origin(struct sync_session *ss,
 				  const uint8_t *origin);
+
+/*
+ * The live stream (DESIGN 4.5; the top of live.c has the rules):
+ * after a session's first complete round, every version the node applies
+ * (a local write, or one received from ANOTHER peer) is offered with
+ * sync_live_offer(); it goes to the peer at once in a LIVE frame, or
+ * coalesces while a live frame is in flight (sent, not yet ACKed).
+ */
+/* The peer accepts live frames (its HELLO set WIRE_HELLO_LIVE). Until
+ * this call nothing is sent live. RUMOR_ENOMEM. */
+int sync_live_enable(struct sync_session *ss, struct err *err);
+/* Offers one applied version. Skipped when the peer is its origin or
+ * its last DIGEST covers it; sent lazily (IHAVE) for an origin the peer
+ * pruned. Nothing is sent before sync_live_flush(). */
+int sync_live_offer(struct sync_session *ss, const struct rumor_version *v,
+		    struct err *err);
+/* Sends the pending LIVE frame and IHAVE, unless a live frame is in
+ * flight or the transport is not writable (then the ACK or the drain
+ * sends it: sync_session_pump() flushes too). */
+int sync_live_flush(struct sync_session *ss, struct err *err);
+/* Grafts the origins whose IHAVE has waited SYNC_LIVE_GRAFT_MS for an
+ * entry that did not come (cb.on_want_round follows). now_ms as
+ * transport.now_ms. Returns the earliest deadline still waiting, or 0. */
+#define SYNC_LIVE_GRAFT_MS 40u
+uint64_t sync_live_tick(struct sync_session *ss, uint64_t now_ms);
+/* Nonzero once live frames may be sent to the peer. */
+int sync_live_ready(const struct sync_session *ss);
+const struct sync_live_stats *sync_live_stats(const struct sync_session *ss);
 
 /* Nonzero while a round is in progress. */
 int sync_session_busy(const struct sync_session *ss);

@@ -69,6 +69,7 @@ struct sync_session {
 	uint64_t pull_id;
 	struct rumor_version *vs;
 	int *outcomes;
+	unsigned char *accepted;     /* live.c: per entry, not refused */
 	size_t vs_cap;
 	struct hwm_list raise;       /* a DONE's HWMs, sorted */
 	struct hwm_list self;        /* our HWMs for our DIGEST */
@@ -107,6 +108,22 @@ struct sync_session {
 	uint64_t peer_last_hwm;
 	int peer_last_set;
 	uint8_t kcur[RUMOR_KEY_MAX]; /* last key examined */
+
+	/* The live stream (live.c). */
+	int live_peer;               /* the peer accepts live frames */
+	int live_missed;             /* offers came before live was ready */
+	struct wire_buf live_out;    /* the pending LIVE frame */
+	struct wire_mbatch_builder *lmb;
+	uint64_t live_sent;          /* live payload bytes sent */
+	uint64_t live_acked;
+	struct hwm_list lazy;        /* origins the peer pruned: IHAVE only */
+	struct hwm_list ihave;       /* IHAVEs to send: origin, highest seq */
+	struct hwm_list pruned;      /* origins we pruned at the peer */
+	struct hwm_list missing;     /* the peer's IHAVEs we lack: origin,
+					seq (graft deadlines in miss_ms) */
+	uint64_t *miss_ms;
+	size_t miss_cap;
+	struct sync_live_stats ls;
 };
 
 /* sync.c */
@@ -119,6 +136,9 @@ int sync_proto(struct err *err, const char *what);
 /* A wire view of l (pointers into l) in ss->whwms. */
 int sync_wire_view(struct sync_session *ss, const struct hwm_list *l,
 		   struct err *err);
+/* Room for n versions in ss->vs, ss->outcomes and ss->accepted. */
+int sync_reserve_versions(struct sync_session *ss, size_t n,
+			  struct err *err);
 /* Sends the frame in ss->out and forgets it. */
 int sync_send_out(struct sync_session *ss, struct err *err);
 void sync_round_maybe_complete(struct sync_session *ss);
@@ -134,6 +154,17 @@ int sync_pump(struct sync_session *ss, struct err *err);
 int sync_push_exhausted(const struct sync_session *ss);
 /* The peer's HWM for origin (cached for runs of one origin). */
 uint64_t sync_peer_hwm(struct sync_session *ss, const uint8_t *origin);
+
+/* live.c */
+/* A LIVE frame (an MBATCH with exchange id 0) and the live stream's ACK,
+ * IHAVE, PRUNE and GRAFT. */
+int live_on_frame(struct sync_session *ss, const struct wire_mbatch *b,
+		  struct err *err);
+int live_on_ack(struct sync_session *ss, const struct wire_ack *a,
+		struct err *err);
+int live_on_lazy(struct sync_session *ss, const struct wire_msg *m,
+		 struct err *err);
+void live_release(struct sync_session *ss);
 
 /* claims.c: what the peer may claim (see the top of claims.c). */
 /* Most origins listed with a refused entry in one pull; past it the
@@ -178,5 +209,13 @@ int hwm_list_from_wire(struct hwm_list *l, const struct wire_digest *d,
 		       struct err *err);
 /* The HWM of origin in a sorted list (0 when absent). */
 uint64_t hwm_list_find(const struct hwm_list *l, const uint8_t *origin);
+/* Keeps a sorted list as a set: origin's entry raised to seq (never
+ * lowered), inserted when absent and the list holds fewer than max.
+ * 1 inserted, 0 raised or kept, -1 full (or out of memory): unchanged. */
+int hwm_list_raise(struct hwm_list *l, const uint8_t *origin, uint64_t seq,
+		   size_t max);
+/* 1 when origin was in the list and is removed, else 0. */
+int hwm_list_remove(struct hwm_list *l, const uint8_t *origin);
+int hwm_list_has(const struct hwm_list *l, const uint8_t *origin);
 
 #endif

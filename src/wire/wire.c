@@ -24,6 +24,8 @@ static const char *const type_names[] = {
 	[WIRE_DONE] = "DONE",     [WIRE_MEMBERS] = "MEMBERS",
 	[WIRE_PING] = "PING",     [WIRE_PONG] = "PONG",
 	[WIRE_BYE] = "BYE",       [WIRE_MBATCH] = "MBATCH",
+	[WIRE_IHAVE] = "IHAVE",   [WIRE_PRUNE] = "PRUNE",
+	[WIRE_GRAFT] = "GRAFT",
 };
 
 const char *wire_type_name(int type)
@@ -82,7 +84,7 @@ int wire_encode_hello(struct wire_buf *out, const struct wire_hello *m,
 	return 0;
 }
 
-/* DIGEST and DONE share their shape. */
+/* DIGEST, DONE, IHAVE, PRUNE and GRAFT share their shape. */
 static int encode_hwms(struct wire_buf *out, enum wire_type type,
 		       uint64_t exchange_id, const struct wire_hwm *hwms,
 		       size_t n, struct err *err)
@@ -125,6 +127,15 @@ int wire_encode_done(struct wire_buf *out, uint64_t exchange_id,
 		     const struct wire_hwm *hwms, size_t n, struct err *err)
 {
 	return encode_hwms(out, WIRE_DONE, exchange_id, hwms, n, err);
+}
+
+int wire_encode_lazy(struct wire_buf *out, enum wire_type type,
+		     const struct wire_hwm *hwms, size_t n, struct err *err)
+{
+	if (type != WIRE_IHAVE && type != WIRE_PRUNE && type != WIRE_GRAFT)
+		return err_set(err, RUMOR_EINVAL, "wire: type %d is not "
+			       "IHAVE, PRUNE or GRAFT", (int)type);
+	return encode_hwms(out, type, WIRE_LIVE_EXCHANGE, hwms, n, err);
 }
 
 /* ACK, PING, PONG, BYE: [type, a] or [type, a, b]. */
@@ -226,6 +237,9 @@ int wire_encode_msg(struct wire_buf *out, const struct wire_msg *m,
 		return wire_encode_hello(out, &m->u.hello, err);
 	case WIRE_DIGEST:
 	case WIRE_DONE:
+	case WIRE_IHAVE:
+	case WIRE_PRUNE:
+	case WIRE_GRAFT:
 		return encode_hwms(out, m->type, m->u.digest.exchange_id,
 				   m->u.digest.hwms, m->u.digest.n, err);
 	case WIRE_BATCH:

@@ -112,8 +112,23 @@ enum wire_type {
 	WIRE_PONG = 8,
 	WIRE_BYE = 9,
 	WIRE_MBATCH = 10,
+	/* The live stream's lazy side (src/sync/live.c), shaped like DIGEST
+	 * with exchange_id 0: IHAVE lists, per origin, the highest seq the
+	 * sender holds that it did not push; PRUNE asks the receiver to
+	 * send these origins lazily (IHAVE) from now on; GRAFT asks it to
+	 * push them eagerly again. */
+	WIRE_IHAVE = 11,
+	WIRE_PRUNE = 12,
+	WIRE_GRAFT = 13,
 };
-#define WIRE_TYPE_MAX WIRE_MBATCH
+#define WIRE_TYPE_MAX WIRE_GRAFT
+
+/* HELLO flags (capabilities). LIVE: the sender accepts live frames (an
+ * MBATCH or ACK with exchange_id 0) and IHAVE, PRUNE and GRAFT. */
+#define WIRE_HELLO_LIVE 0x1u
+
+/* Live frames carry exchange id 0; a round's ids start at 1. */
+#define WIRE_LIVE_EXCHANGE 0u
 
 /* HELLO mode: the values of enum rumor_mode. */
 #define WIRE_MODE_PEER 0
@@ -219,7 +234,8 @@ struct wire_msg {
 	enum wire_type type;
 	union {
 		struct wire_hello hello;       /* WIRE_HELLO */
-		struct wire_digest digest;     /* WIRE_DIGEST and WIRE_DONE */
+		struct wire_digest digest;     /* WIRE_DIGEST, WIRE_DONE, and
+						  WIRE_IHAVE, _PRUNE, _GRAFT */
 		struct wire_batch batch;       /* WIRE_BATCH */
 		struct wire_mbatch mbatch;     /* WIRE_MBATCH */
 		struct wire_ack ack;           /* WIRE_ACK */
@@ -259,6 +275,9 @@ int wire_encode_digest(struct wire_buf *out, uint64_t exchange_id,
 int wire_encode_ack(struct wire_buf *out, uint64_t exchange_id,
 		    uint64_t bytes, struct err *err);
 int wire_encode_done(struct wire_buf *out, uint64_t exchange_id,
+		     const struct wire_hwm *hwms, size_t n, struct err *err);
+/* IHAVE, PRUNE or GRAFT (type), in DIGEST's shape with exchange id 0. */
+int wire_encode_lazy(struct wire_buf *out, enum wire_type type,
 		     const struct wire_hwm *hwms, size_t n, struct err *err);
 int wire_encode_members(struct wire_buf *out, const struct wire_member *m,
 			size_t n, struct err *err);

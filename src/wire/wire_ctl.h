@@ -133,7 +133,12 @@ enum ctl_reply_type {
 	X(entries_received)      \
 	X(bytes_in)              \
 	X(bytes_out)             \
-	X(announcements_dropped)
+	X(announcements_dropped) \
+	X(live_sent)             \
+	X(live_received)         \
+	X(live_duplicates)       \
+	X(live_lost)             \
+	X(live_grafts)
 
 /* ------------------------------------------------------------ buffers */
 

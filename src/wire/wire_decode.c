@@ -323,7 +323,8 @@ static const size_t message_items[] = {
 	[WIRE_HELLO] = 6, [WIRE_DIGEST] = 3, [WIRE_BATCH] = 4,
 	[WIRE_ACK] = 3,   [WIRE_DONE] = 3,   [WIRE_MEMBERS] = 2,
 	[WIRE_PING] = 2,  [WIRE_PONG] = 2,   [WIRE_BYE] = 2,
-	[WIRE_MBATCH] = 4,
+	[WIRE_MBATCH] = 4, [WIRE_IHAVE] = 3, [WIRE_PRUNE] = 3,
+	[WIRE_GRAFT] = 3,
 };
 
 int wire_decode(struct wire_decoder *d, const uint8_t *buf, size_t len,
@@ -366,6 +367,9 @@ int wire_decode(struct wire_decoder *d, const uint8_t *buf, size_t len,
 		break;
 	case WIRE_DIGEST:
 	case WIRE_DONE:
+	case WIRE_IHAVE:
+	case WIRE_PRUNE:
+	case WIRE_GRAFT:
 		rv = decode_hwms(&r, d, &out->u.digest);
 		break;
 	case WIRE_BATCH:

@@ -47,6 +47,9 @@ static void check_same(const struct wire_msg *a, const struct wire_msg *b)
 		break;
 	case WIRE_DIGEST:
 	case WIRE_DONE:
+	case WIRE_IHAVE:
+	case WIRE_PRUNE:
+	case WIRE_GRAFT:
 		check(a->u.digest.exchange_id == b->u.digest.exchange_id);
 		check(a->u.digest.n == b->u.digest.n);
 		for (i = 0; i < a->u.digest.n; i++) {
