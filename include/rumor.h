@@ -173,6 +173,11 @@ struct rumor_options {
 	const char *multicast6;
 	const char *multicast6_interface;
 	int no_multicast6;
+	/* Rounds only: no live stream to or from this node (DESIGN 4.5),
+	 * as a node of an older version. Changes then reach peers by the
+	 * push round after local writes and by paced rounds. For
+	 * comparisons and tests; 0 (live) is what users want. */
+	int no_live;
 };
 
 /* The size of version 1 of struct rumor_options: the smallest size the

@@ -280,7 +280,7 @@ static void send_hello(struct peer *p)
 	h.mode = net->n->opt.mode == RUMOR_MODE_REPLICA ? WIRE_MODE_REPLICA
 							 : WIRE_MODE_PEER;
 	h.wall_ms = node_wall_ms(net->n);
-	h.flags = WIRE_HELLO_LIVE;
+	h.flags = net->n->opt.no_live ? 0 : WIRE_HELLO_LIVE;
 	if (wire_encode_hello(&net->out, &h, &err) == 0)
 		peer_send(p, &net->out);
 }
@@ -574,7 +574,7 @@ static void handle_hello(struct peer *p, const struct wire_hello *h)
 	if (p->hello)
 		return;
 	p->hello = 1;
-	if ((h->flags & WIRE_HELLO_LIVE) != 0) {
+	if ((h->flags & WIRE_HELLO_LIVE) != 0 && !net->n->opt.no_live) {
 		err_clear(&err);
 		if (sync_live_enable(p->sync, &err) != 0) {
 			peer_close(p, RUMOR_ENOMEM, err.msg);

@@ -50,6 +50,7 @@ struct run {
 	/* figures over all schedules */
 	uint64_t nodes, writes, refused, ctl_writes, crashes, stale, cuts;
 	uint64_t partitions, pauses, collected, virtual_ms, probes, known;
+	uint64_t live, no_live;
 	size_t peak_queued;
 };
 
@@ -330,6 +331,10 @@ static void run_schedule(struct simc *c, struct run *run, uint64_t seed,
 	sim_set_latency(c->sim, 1, (uint32_t)run->lat_max);
 	sim_set_hold(c->sim, (uint32_t)run->hold_max);
 	sim_set_udp_loss(c->sim, sim_below(c->sim, 20));
+	/* One schedule in four has a node without the live stream: its
+	 * peers reach it by rounds, and it relays by rounds only. */
+	if (sim_below(c->sim, 4) == 0)
+		c->p.no_live_mask = 1u << sim_below(c->sim, (uint32_t)p.n);
 	for (i = 0; i < p.n; i++) {
 		if (sim_below(c->sim, 3) == 0)
 			sim_set_skew(c->sim, i,
@@ -363,9 +368,16 @@ static void run_schedule(struct simc *c, struct run *run, uint64_t seed,
 	if (sim_peak_queued(c->sim) > run->peak_queued)
 		run->peak_queued = sim_peak_queued(c->sim);
 	for (i = 0; i < p.n; i++) {
+		struct rumor_stats st;
+
 		run->crashes += c->nodes[i].crashes;
 		run->stale += c->nodes[i].stale_restarts;
+		rumor_stats_init(&st);
+		if (c->nodes[i].r != NULL && rumor_stats(c->nodes[i].r, &st) == 0)
+			run->live += st.live_received;
 	}
+	if (c->p.no_live_mask != 0)
+		run->no_live++;
 	simc_end(c);
 }
 
@@ -403,8 +415,9 @@ int main(int argc, char **argv)
 	       "%llu ms (%llu s virtual): %llu nodes, %llu writes (%llu "
 	       "refused, %llu by control socket), %llu crashes, %llu stale "
 	       "restarts, %llu cuts, %llu partitions, %llu silences, %llu "
-	       "tombstones collected, %llu push probes, peak queue %zu "
-	       "bytes; %llu stopped by a known bug\n", (unsigned long long)count,
+	       "tombstones collected, %llu push probes, %llu entries "
+	       "received live (%llu schedules with a node without live), "
+	       "peak queue %zu bytes; %llu stopped by a known bug\n", (unsigned long long)count,
 	       (unsigned long long)first,
 	       (unsigned long long)(first + count - 1),
 	       (unsigned long long)(tu_now_ms() - t0),
@@ -417,7 +430,9 @@ int main(int argc, char **argv)
 	       (unsigned long long)run.partitions,
 	       (unsigned long long)run.pauses,
 	       (unsigned long long)run.collected,
-	       (unsigned long long)run.probes, run.peak_queued,
+	       (unsigned long long)run.probes,
+	       (unsigned long long)run.live,
+	       (unsigned long long)run.no_live, run.peak_queued,
 	       (unsigned long long)run.known);
 	return 0;
 }

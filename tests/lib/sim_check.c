@@ -537,7 +537,14 @@ static void restore_shadow(struct simc *c, struct store **s, int n)
 				}
 				c->all[c->n_all++] = sh->v;
 			} else {
-				simnet_version_free(&sh->v);
+				/* Like a forgotten version: it may still be
+				 * in flight to a silent node (a live frame
+				 * queued before the silence). */
+				SIMC_TRACE(c, "model forgets (node %d, seq "
+					   "%llu): superseded by a lost write",
+					   simc_origin_index(c, sh->v.origin),
+					   (unsigned long long)sh->v.seq);
+				limbo_add(c, &sh->v);
 			}
 			c->shadow[k] = c->shadow[--c->n_shadow];
 			changed = 1;

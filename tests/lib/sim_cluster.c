@@ -334,6 +334,7 @@ void simc_start(struct simc *c, int i)
 	o.gone_after_ms = c->p.gone_after_ms;
 	o.control_socket = 1;
 	o.fsync = c->p.fsync;
+	o.no_live = (c->p.no_live_mask >> i) & 1u;
 	o.resolve = c->p.resolve;
 	o.on_change = on_change;
 	o.change_arg = nd;

@@ -75,6 +75,9 @@ struct simc_params {
 	/* Hosts beyond the nodes' (hosts n, n+1, ...): for adversaries
 	 * (tests/lib/sim_evil.h). */
 	int extra_hosts;
+	/* Nodes (bit i: node i) that run rounds only (rumor_options
+	 * no_live): schedules mix live streams with a node that has none. */
+	unsigned no_live_mask;
 };
 
 struct simc {

@@ -106,6 +106,10 @@ int bsync_steady(const struct bench_opts *o, const char *root)
 	bsync_stats(p.b, &s1);
 	t1 = bench_now();
 	bsync_worker_call(&p.a, bsync_worker_stop_puts_fn, NULL);
+	printf("  live: %llu entries received, %llu applied in all, %llu lost by the writer's stream (rounds repaired them)\n",
+	       (unsigned long long)(s1.live_received - s0.live_received),
+	       (unsigned long long)(s1.remote_applied - s0.remote_applied),
+	       (unsigned long long)s1.live_lost);
 	puts = p.a.puts;
 	put_rate = (double)puts / (p.a.put_t1 - p.a.put_t0);
 	ok = !p.a.put_failed;
