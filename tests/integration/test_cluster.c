@@ -17,7 +17,6 @@
  *   RUMOR_SIM_SEED=S       seed of the first schedule (default 1);
  *                          schedule i runs with seed S + i
  *   RUMOR_SIM_TRACE=1      print every step and the nodes' logs
- *   RUMOR_SIM_PARANOID=1   also check the HWM invariant at every check
  *   RUMOR_SIM_KNOWN_BUGS=1 fail on the known (not planted) bugs of
  *                          tests/integration/SIM.md ("found") instead of
  *                          steering around them: a rewrite after a
@@ -395,7 +394,6 @@ int main(int argc, char **argv)
 	c.trace = getenv("RUMOR_SIM_TRACE") != NULL;
 	c.known_bugs = getenv("RUMOR_SIM_KNOWN_BUGS") != NULL;
 	c.rewrite_collected = 1;   /* the clock floor fixed "found" 1 */
-	c.paranoid = getenv("RUMOR_SIM_PARANOID") != NULL;
 	env = getenv("RUMOR_SIM_SEED");
 	if (env != NULL && *env != '\0')
 		first = strtoull(env, NULL, 0);

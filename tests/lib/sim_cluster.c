@@ -512,13 +512,12 @@ void simc_begin(struct simc *c, uint64_t seed, const char *base,
 	uint8_t key[32];
 	char name[32];
 	int i, trace = c->trace, rewrite = c->rewrite_collected;
-	int paranoid = c->paranoid, known = c->known_bugs;
+	int known = c->known_bugs;
 	size_t k;
 
 	memset(c, 0, sizeof(*c));
 	c->trace = trace;
 	c->known_bugs = known;
-	c->paranoid = paranoid;
 	c->rewrite_collected = rewrite;
 	c->seed = seed;
 	c->prog = prog;

@@ -110,7 +110,6 @@ struct simc {
 	int known_bugs;             /* RUMOR_SIM_KNOWN_BUGS: fail on them */
 	int hit_known;              /* a known bug struck: stop */
 	int rewrite_collected;      /* RUMOR_SIM_KNOWN_BUGS too */
-	int paranoid;               /* RUMOR_SIM_PARANOID: HWMs every check */
 	uint64_t next_check;        /* virtual time of the next check */
 	uint64_t local_changes;     /* on_change calls for local writes */
 	/* figures */
