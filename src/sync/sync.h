@@ -31,14 +31,24 @@
  *      applied, the round is complete: cb.on_complete() gets its figures
  *      and the session is idle; either side may start the next round.
  *
+ * The live stream (live.c; sync_live_* below): after the first complete
+ * round, every version the node applies is pushed at once in a LIVE frame
+ * (an MBATCH with exchange id 0, ACKed with an ACK of exchange id 0). Its
+ * entries raise HWM[O] only when they continue O's seqs without a gap.
+ * IHAVE, PRUNE and GRAFT (exchange id 0) suppress duplicate copies per
+ * origin, Plumtree-style.
+ *
  * Protocol rules enforced on the peer (violation: RUMOR_EPROTO): BATCH,
- * MBATCH, DONE only for our open exchange id; entries of a BATCH in
- * strictly increasing seq, of an MBATCH in strictly increasing key order
- * (a key-order stream), seq >= 1, clock >= 1, neither batch empty; ACK
- * only for our stream and never
- * for more bytes than were sent; no new DIGEST while we still stream or
- * wait for ACKs for the previous one; no duplicate origins in a DIGEST or
- * DONE; only DIGEST, BATCH, MBATCH, ACK and DONE reach a session.
+ * MBATCH, DONE only for our open exchange id (an MBATCH of exchange 0 is
+ * a LIVE frame: any order, not empty); entries of a BATCH in strictly
+ * increasing seq, of an MBATCH in strictly increasing key order (a
+ * key-order stream), seq >= 1, clock >= 1, neither batch empty; ACK only
+ * for our stream and never for more bytes than were sent (a live ACK:
+ * than live frames carried); IHAVE, PRUNE, GRAFT only with exchange id 0;
+ * no new DIGEST while we still stream or wait for ACKs for the previous
+ * one; no duplicate origins in a DIGEST or
+ * DONE; only DIGEST, BATCH, MBATCH, ACK, DONE, IHAVE, PRUNE and GRAFT
+ * reach a session.
  *
  * Claims refused without failing the session (claims.c; each one to
  * cb.on_refuse): entries above the claim bound (sync_claim_limit) or of
@@ -212,7 +222,8 @@ int sync_session_receive(struct sync_session *ss, const uint8_t *frame,
 int sync_session_receive_msg(struct sync_session *ss,
 			     const struct wire_msg *m, size_t frame_len,
 			     struct err *err);
-/* Whether a message type belongs to sync (DIGEST, BATCH, ACK, DONE). */
+/* Whether a message type belongs to sync (DIGEST, BATCH, MBATCH, ACK,
+ * DONE, IHAVE, PRUNE, GRAFT). */
 int sync_is_sync_type(int type);
 
 /* Continues streaming: up to cfg.pump_frames BATCH frames (and DONE),
