@@ -92,6 +92,10 @@ static void status_counters(FILE *f, const struct rumor_stats *s)
 		PRIu64 " applied, %" PRIu64 " stale, %" PRIu64
 		" identical\n", s->entries_sent, s->entries_received,
 		s->remote_applied, s->remote_stale, s->remote_identical);
+	fprintf(f, "live:        %" PRIu64 " sent, %" PRIu64 " received (%"
+		PRIu64 " duplicates), %" PRIu64 " lost to rounds, %" PRIu64
+		" grafts\n", s->live_sent, s->live_received,
+		s->live_duplicates, s->live_lost, s->live_grafts);
 	fprintf(f, "conflicts:   %" PRIu64 " by default order, %" PRIu64
 		" by resolver, %" PRIu64 " symmetry violations\n",
 		s->conflicts_default, s->conflicts_resolver,
