@@ -49,6 +49,8 @@
  * pruned, missing): a peer cannot grow them without bound. Past it, an
  * origin stays eager (no prune) and an IHAVE is not tracked. */
 #define SYNC_LIVE_ORIGINS_MAX 1024u
+/* The pending frame's buffer kept between frames. */
+#define SYNC_LIVE_KEEP_BYTES (64u * 1024u)
 
 static void want_round(struct sync_session *ss)
 {
@@ -111,6 +113,10 @@ static int send_frame(struct sync_session *ss, struct err *err)
 	wire_mbatch_end(b);
 	rv = ss->t.send(ss->t.arg, ss->live_out.data, ss->live_out.len);
 	ss->st.wire_bytes_sent += ss->live_out.len;
+	/* A burst grew the buffer to a frame: give it back, so that an idle
+	 * connection holds little (256 connections x 256 KiB otherwise). */
+	if (ss->live_out.cap > SYNC_LIVE_KEEP_BYTES)
+		wire_buf_free(&ss->live_out);
 	wire_buf_reset(&ss->live_out);
 	if (rv != 0)
 		return err_set(err, rv > 0 ? RUMOR_EIO : rv, "sync: the "
@@ -431,7 +437,10 @@ static int on_ihave(struct sync_session *ss, const struct wire_digest *d,
 	for (i = 0; i < d->n; i++) {
 		const struct wire_hwm *w = &d->hwms[i];
 
-		if (w->hwm == 0 || !lacks(ss, w->origin, w->hwm))
+		/* From memory only: the log is read when the timer fires
+		 * (sync_live_tick), so an IHAVE costs no read however many
+		 * origins it lists. */
+		if (w->hwm == 0 || store_hwm(ss->store, w->origin) >= w->hwm)
 			continue;
 		rv = hwm_list_raise(&ss->missing, w->origin, w->hwm,
 				    SYNC_LIVE_ORIGINS_MAX);
@@ -491,7 +500,7 @@ uint64_t sync_live_tick(struct sync_session *ss, uint64_t now_ms)
 	while (i < ss->missing.n) {
 		struct store_hwm *w = &ss->missing.v[i];
 
-		if (ss->miss_ms[i] > now_ms && lacks(ss, w->origin, w->seq)) {
+		if (ss->miss_ms[i] > now_ms) {
 			if (next == 0 || ss->miss_ms[i] < next)
 				next = ss->miss_ms[i];
 			i++;
