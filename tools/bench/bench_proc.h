@@ -75,6 +75,11 @@ void proc_node_stop(struct proc_node *n);
 /* Spawns argv (argv[0] a path, or a name looked up in PATH) with stdout and stderr to log (NULL:
  * /dev/null); the pid, or -1. */
 pid_t proc_spawn(char *const argv[], const char *log);
+/* SIGINT, SIGTERM, SIGHUP kill every process proc_spawn started and
+ * not yet stopped, remove root (kept by pointer), then end the bench. */
+void proc_catch_signals(const char *root);
+/* Waits for pid to end: its exit status, or -1 (killed, not ours). */
+int proc_wait(pid_t pid);
 /* Stops pid as proc_node_stop does. */
 void proc_kill(pid_t pid);
 

@@ -32,7 +32,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -203,12 +202,8 @@ static int run_ip(const char *a1, const char *a2, const char *a3,
 	char *argv[] = {(char *)"ip", (char *)a1, (char *)a2, (char *)a3,
 			(char *)a4, (char *)a5, (char *)a6, (char *)a7, NULL};
 	pid_t pid = proc_spawn(argv, NULL);
-	int st;
 
-	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
-	    WEXITSTATUS(st) != 0)
-		return -1;
-	return 0;
+	return pid < 0 || proc_wait(pid) != 0 ? -1 : 0;
 }
 
 /* Inside the namespace: only lo, brought up with multicast and the
@@ -261,8 +256,9 @@ static int want(const struct proc_opts *o, const char *phase)
 }
 
 /* Folds a phase's result into met/failed and separates phases. */
-static void fold(int rv, int *met, int *failed)
+static void fold(int rv, double t0, int *met, int *failed)
 {
+	printf("  (%.1f s)\n", bench_now() - t0);
 	if (rv < 0)
 		*failed = 1;
 	else if (rv == 0)
@@ -276,7 +272,8 @@ int bench_proc_main(int argc, char **argv)
 	const char *ns = getenv(NETNS_ENV), *base = getenv("TMPDIR");
 	struct proc_opts o;
 	char root[4096];
-	int met = 1, failed = 0;
+	double t0;
+	int met = 1, failed = 0, rv;
 
 	memset(&o, 0, sizeof o);
 	if (parse_args(argc, argv, &o) != 0)
@@ -297,18 +294,28 @@ int bench_proc_main(int argc, char **argv)
 		return 1;
 	}
 	o.root = root;
+	proc_catch_signals(root);
 	printf("rumor-bench proc: %s in a private network namespace; Redis anchors: %s\n\n",
 	       o.rumord, o.have_redis ? "yes" : "skipped (no redis-server)");
 	fflush(stdout);
-	if (want(&o, "latency") || want(&o, "copies"))
-		fold(proc_small_cluster(&o, want(&o, "latency"),
-					want(&o, "copies")), &met, &failed);
-	if (want(&o, "latency"))
-		fold(proc_big_cluster(&o), &met, &failed);
-	if (want(&o, "catchup"))
-		fold(proc_catchup(&o), &met, &failed);
-	if (want(&o, "steady"))
-		fold(proc_steady(&o), &met, &failed);
+	if (want(&o, "latency") || want(&o, "copies")) {
+		t0 = bench_now();
+		rv = proc_small_cluster(&o, want(&o, "latency"),
+					want(&o, "copies"));
+		fold(rv, t0, &met, &failed);
+	}
+	if (want(&o, "latency")) {
+		t0 = bench_now();
+		fold(proc_big_cluster(&o), t0, &met, &failed);
+	}
+	if (want(&o, "catchup")) {
+		t0 = bench_now();
+		fold(proc_catchup(&o), t0, &met, &failed);
+	}
+	if (want(&o, "steady")) {
+		t0 = bench_now();
+		fold(proc_steady(&o), t0, &met, &failed);
+	}
 	if (bench_rmrf(root) != 0)
 		fprintf(stderr, "rumor-bench proc: could not remove %s\n", root);
 	printf("rumor-bench proc: %s\n", failed ? "a phase FAILED" :

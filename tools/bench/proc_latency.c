@@ -246,15 +246,20 @@ static int latency_figure(const struct proc_opts *o, struct proc_node *nodes,
 {
 	struct probe_run p;
 	double *ms = calloc(o->writes, sizeof *ms), p50, p99, t0;
+	uint64_t acked0;
 	char name[96];
 	int ok = -1;
 
 	if (ms == NULL)
 		return -1;
-	printf("proc latency: %zu rumord, %s: %zu puts on node 0 (rumorctl's PUT), "
-	       "%.0f-%.0f ms apart; visible = every other node's WATCH shows it\n",
-	       n, rate > 0 ? "background load on node 0" : "idle", o->writes,
-	       GAP_MIN_MS, GAP_MIN_MS + GAP_RAND_MS);
+	if (rate > 0)
+		printf("proc latency: %zu rumord, %.0f writes/s of background load on node 0:\n",
+		       n, rate);
+	else
+		printf("proc latency: %zu rumord, idle:\n", n);
+	printf("  %zu puts on node 0 (rumorctl's PUT), each %.0f-%.0f ms after the last was seen;\n"
+	       "  from its acknowledgement until every other node's WATCH shows it\n",
+	       o->writes, GAP_MIN_MS, GAP_MIN_MS + GAP_RAND_MS);
 	fflush(stdout);
 	if (probe_open(&p, nodes, n, rate) != 0) {
 		fprintf(stderr, "rumor-bench proc: cannot open control connections\n");
@@ -263,6 +268,8 @@ static int latency_figure(const struct proc_opts *o, struct proc_node *nodes,
 	t0 = bench_now();
 	if (rate > 0 && serve_until(&p, t0 + 0.5, 0, NULL) < 0)
 		goto out;
+	acked0 = p.load_acked;
+	t0 = bench_now();
 	if (probe_series(&p, o->writes, tag, ms) != 0)
 		goto out;
 	proc_sort(ms, o->writes);
@@ -270,7 +277,7 @@ static int latency_figure(const struct proc_opts *o, struct proc_node *nodes,
 	p99 = proc_percentile(ms, o->writes, 99);
 	if (rate > 0)
 		bench_report("background writes acknowledged on node 0",
-			     (double)p.load_acked / (bench_now() - p.load_t0),
+			     (double)(p.load_acked - acked0) / (bench_now() - t0),
 			     "writes/s");
 	snprintf(name, sizeof name, "put ack to all %zu others, p50", n - 1);
 	bench_report(name, p50, "ms");

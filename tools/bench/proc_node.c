@@ -24,6 +24,49 @@
 
 extern char **environ;
 
+/* Every process spawned and not yet reaped, so that an interrupt of the
+ * bench takes them down too (they would outlive it in the namespace). */
+#define SPAWNED_MAX (2 * PROC_MAX_NODES + 16)
+static volatile pid_t spawned[SPAWNED_MAX];
+static const char *spawned_root;
+
+static void spawned_set(pid_t old, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < SPAWNED_MAX; i++)
+		if (spawned[i] == old) {
+			spawned[i] = pid;
+			return;
+		}
+}
+
+static void on_fatal_signal(int sig)
+{
+	size_t i;
+
+	for (i = 0; i < SPAWNED_MAX; i++)
+		if (spawned[i] > 0)
+			kill(spawned[i], SIGKILL);
+	for (i = 0; i < SPAWNED_MAX; i++)
+		if (spawned[i] > 0)
+			waitpid(spawned[i], NULL, 0);
+	/* Best effort: nftw is not async-signal-safe, but the program ends
+	 * here and nothing else runs. */
+	if (spawned_root != NULL)
+		bench_rmrf(spawned_root);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void proc_catch_signals(const char *root)
+{
+	spawned_root = root;
+	signal(SIGINT, on_fatal_signal);
+	signal(SIGTERM, on_fatal_signal);
+	signal(SIGHUP, on_fatal_signal);
+}
+
 /* ------------------------------------------------------------ processes */
 
 pid_t proc_spawn(char *const argv[], const char *log)
@@ -45,6 +88,7 @@ pid_t proc_spawn(char *const argv[], const char *log)
 			argv[0], strerror(rv));
 		return -1;
 	}
+	spawned_set(0, pid);
 	return pid;
 }
 
@@ -65,6 +109,18 @@ static int reap_within(pid_t pid, double ms)
 	}
 }
 
+int proc_wait(pid_t pid)
+{
+	int st;
+	pid_t r;
+
+	do
+		r = waitpid(pid, &st, 0);
+	while (r < 0 && errno == EINTR);
+	spawned_set(pid, 0);
+	return r == pid && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 void proc_kill(pid_t pid)
 {
 	if (pid <= 0)
@@ -74,6 +130,7 @@ void proc_kill(pid_t pid)
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 	}
+	spawned_set(pid, 0);
 }
 
 /* ------------------------------------------------------------ nodes */
@@ -122,6 +179,7 @@ int proc_node_start(struct proc_node *n, const struct proc_opts *o,
 		if (waitpid(n->pid, NULL, WNOHANG) == n->pid) {
 			fprintf(stderr, "rumor-bench proc: rumord %s exited at start (log: %s)\n",
 				n->dir, log);
+			spawned_set(n->pid, 0);
 			n->pid = 0;
 			return -1;
 		}

@@ -336,7 +336,7 @@ static double fullsync_once(const struct proc_opts *o, int master_port,
 {
 	static const char *const yes[] = {"CONFIG", "SET", "repl-diskless-sync", "yes"};
 	static const char *const no[] = {"CONFIG", "SET", "repl-diskless-sync", "no"};
-	struct timespec ts = {0, 1000000};
+	struct timespec ts = {0, 2000000};
 	struct rconn m, r;
 	struct rserver rep;
 	char portbuf[16];
@@ -448,7 +448,7 @@ int proc_redis_stream(const struct proc_opts *o, size_t ms, double *written,
 {
 	struct rserver m, r;
 	struct rconn c, rc;
-	struct timespec ts = {0, 1000000};
+	struct timespec ts = {0, 2000000};
 	char portbuf[16];
 	const char *replicaof[3] = {"REPLICAOF", "127.0.0.1", portbuf};
 	uint64_t acked = 0, a0;
