@@ -89,7 +89,8 @@ int proc_catchup(const struct proc_opts *o)
 	struct timespec ts = {0, 2000000};
 	char raw[4200];
 	size_t batch = bsync_batch_entries();
-	double raw_s, load_t, t0, t_end, catchup_s, r_diskless = 0, r_disk = 0;
+	double raw_s, load_t, t0, t_end, catchup_s, ready_s, r_diskless = 0,
+	       r_disk = 0;
 	int ok, have_redis = o->have_redis;
 
 	printf("proc catchup: %zu keys of %d bytes, values of %d bytes on rumord A; "
@@ -114,6 +115,7 @@ int proc_catchup(const struct proc_opts *o)
 		proc_node_stop(&a);
 		return -1;
 	}
+	ready_s = bench_now() - t0;
 	t_end = t0 + 300;
 	while (!holds(&b, o->keys)) {
 		if (bench_now() > t_end) {
@@ -139,6 +141,8 @@ int proc_catchup(const struct proc_opts *o)
 		     "ms");
 	bench_report("catch-up (B's start to all keys applied)",
 		     catchup_s * 1000, "ms");
+	bench_report("  of which B's start until its socket answers",
+		     ready_s * 1000, "ms");
 	bench_report("catch-up rate", (double)o->keys / catchup_s, "keys/s");
 	if (have_redis) {
 		bench_report("Redis full sync, diskless load", r_diskless * 1000,
@@ -201,6 +205,98 @@ static int put_until(struct ctlc *c, uint32_t *next, double t_end,
 	}
 }
 
+/* Polls until the node at dir has a peer connected: 0, or -1. */
+static int wait_connected(const char *dir)
+{
+	struct timespec ts = {0, 2000000};
+	struct ctl_status st;
+	double t_end = bench_now() + PROC_MESH_MS / 1000.0;
+
+	while (proc_status(dir, &st) != 0 || st.peers_connected < 1) {
+		if (bench_now() > t_end)
+			return -1;
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
+static void pause_ms(double ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)((ms - (double)ts.tv_sec * 1000) * 1e6);
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* The same stream with the writer not in the way: a librumor node in
+ * this process (a worker thread, rumor_write of DEFAULT_WRITE_BATCH keys
+ * without pause, as rumor-bench sync steady) seeds a fresh rumord, whose
+ * apply rate is read from its status over the window. Keys written into
+ * *written (a rate) and *count; 0 or -1. */
+static int steady_librumor(const struct proc_opts *o, double *written,
+			   double *applied, uint64_t *count)
+{
+	struct bench_opts bo;
+	struct worker w;
+	struct worker_open wo;
+	struct proc_node b;
+	struct ctl_status s0, s1;
+	char dir[4200];
+	const char *seed[1];
+	double t0, t1;
+	int rv = -1;
+
+	memset(&bo, 0, sizeof bo);
+	bo.interval_min_ms = 100;     /* rumord's defaults */
+	bo.interval_max_ms = 10000;
+	memset(&w, 0, sizeof w);
+	wo.dir = bsync_path_in(dir, sizeof dir, o->root, "steady-lib");
+	wo.o = &bo;
+	wo.rv = -1;
+	if (bsync_worker_start(&w) != 0)
+		return -1;
+	bsync_worker_call(&w, bsync_worker_open_fn, &wo);
+	if (wo.rv != 0)
+		goto out_worker;
+	proc_node_init(&b, o, 1, "steady-lib-b");
+	seed[0] = w.addr;
+	if (proc_node_start(&b, o, seed, 1) != 0)
+		goto out_worker;
+	if (wait_connected(b.dir) != 0)
+		goto out_node;
+	w.burst = DEFAULT_BURST;
+	w.write_batch = DEFAULT_WRITE_BATCH;
+	w.next_key = KEYS_MAIN;
+	bsync_worker_call(&w, bsync_worker_start_puts_fn, NULL);
+	/* A warm-up window, then the measured one: not synchronisation. */
+	pause_ms(DEFAULT_WARMUP_MS);
+	if (proc_status(b.dir, &s0) != 0)
+		goto out_puts;
+	t0 = bench_now();
+	pause_ms((double)o->seconds * 1000);
+	if (proc_status(b.dir, &s1) != 0)
+		goto out_puts;
+	t1 = bench_now();
+	rv = 0;
+out_puts:
+	bsync_worker_call(&w, bsync_worker_stop_puts_fn, NULL);
+	if (w.put_failed)
+		rv = -1;
+	if (rv == 0) {
+		*written = (double)w.puts / (w.put_t1 - w.put_t0);
+		*applied = (double)(s1.stats.remote_applied -
+				    s0.stats.remote_applied) / (t1 - t0);
+		*count = w.puts;
+	}
+out_node:
+	proc_node_stop(&b);
+out_worker:
+	bsync_worker_stop(&w);
+	return rv;
+}
+
 int proc_steady(const struct proc_opts *o)
 {
 	struct proc_node nodes[2];
@@ -210,7 +306,8 @@ int proc_steady(const struct proc_opts *o)
 	uint32_t next = KEYS_MAIN;
 	uint64_t acked = 0, a0;
 	double t0, t1, put_rate, applied_rate, raw_s, raw1_s, r_written = 0,
-	       r_applied = 0;
+	       r_applied = 0, lib_written, lib_applied;
+	uint64_t lib_count, raw_count;
 	int ok;
 
 	printf("proc steady: a pipelined writer (%d PUTs in flight on the control "
@@ -236,9 +333,15 @@ int proc_steady(const struct proc_opts *o)
 	put_rate = (double)(acked - a0) / (t1 - t0);
 	applied_rate = (double)(s1.stats.remote_applied -
 				s0.stats.remote_applied) / (t1 - t0);
+	if (steady_librumor(o, &lib_written, &lib_applied, &lib_count) != 0) {
+		fprintf(stderr, "rumor-bench proc: the librumor writer failed\n");
+		return -1;
+	}
+	/* Raw batched writes of as many keys as the larger stream wrote. */
+	raw_count = lib_count > acked ? lib_count : acked;
 	raw_s = bsync_raw_best(bsync_path_in(raw, sizeof raw, o->root,
 					     "steady-raw"),
-			       (size_t)acked, bsync_batch_entries());
+			       (size_t)raw_count, bsync_batch_entries());
 	/* The writer's own limit: one PUT is one rumor_put, one WriteBatch. */
 	raw1_s = bsync_raw_best(raw, (size_t)acked, 1);
 	if (raw_s < 0 || raw1_s < 0)
@@ -249,11 +352,15 @@ int proc_steady(const struct proc_opts *o)
 		return -1;
 	}
 	bench_report("raw batched LevelDB writes (same keys)",
-		     (double)acked / raw_s, "writes/s");
+		     (double)raw_count / raw_s, "writes/s");
 	bench_report("raw LevelDB writes one by one (no target)",
 		     (double)acked / raw1_s, "writes/s");
 	bench_report("PUTs acknowledged on rumord 0", put_rate, "writes/s");
 	bench_report("applied on rumord 1", applied_rate, "versions/s");
+	bench_report("librumor writer: rumor_write in this process",
+		     lib_written, "writes/s");
+	bench_report("librumor writer: applied on a rumord", lib_applied,
+		     "versions/s");
 	if (o->have_redis) {
 		bench_report("Redis: SETs acknowledged on the master", r_written,
 			     "writes/s");
@@ -262,13 +369,20 @@ int proc_steady(const struct proc_opts *o)
 	}
 	printf("  %-44s %13.2fx  (no target: the writer's pace)\n",
 	       "applied / acknowledged", applied_rate / put_rate);
-	ok = bench_ratio("applied / raw batched writes",
-			 applied_rate * raw_s / (double)acked, TARGET_STEADY_RAW);
-	if (o->have_redis)
-		ok &= bench_ratio("applied / Redis replica applied",
+	ok = bench_ratio("PUT stream: applied / raw batched writes",
+			 applied_rate * raw_s / (double)raw_count,
+			 TARGET_STEADY_RAW);
+	ok &= bench_ratio("librumor: applied / raw batched writes",
+			  lib_applied * raw_s / (double)raw_count,
+			  TARGET_STEADY_RAW);
+	if (o->have_redis) {
+		ok &= bench_ratio("PUT stream: applied / Redis replica",
 				  applied_rate / (r_applied > 0 ? r_applied : 1),
 				  TARGET_STEADY_REDIS);
-	else
+		ok &= bench_ratio("librumor: applied / Redis replica",
+				  lib_applied / (r_applied > 0 ? r_applied : 1),
+				  TARGET_STEADY_REDIS);
+	} else
 		redis_skipped();
 	return ok;
 fail:
