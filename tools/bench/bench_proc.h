@@ -19,6 +19,7 @@
 #define PROC_DEFAULT_WRITES 200
 #define PROC_DEFAULT_KEYS 1000000
 #define PROC_DEFAULT_SECONDS 3
+#define PROC_DEFAULT_GAP_MS 5
 #define PROC_LOAD_RATE 10000       /* background writes/s (latency) */
 #define PROC_COPIES_WRITES 2000    /* writes of the copies phase */
 #define PROC_PIPELINE 64           /* writes in flight, pipelined writers */
@@ -46,6 +47,8 @@ struct proc_opts {
 	size_t writes;               /* latency: probe writes per figure */
 	size_t keys;                 /* catch-up */
 	size_t seconds;              /* steady */
+	size_t gap_ms;               /* latency: idle time before a probe, at
+					least; at random up to twice that */
 	const char *only;            /* NULL: every phase */
 	const char *root;            /* the temp dir, removed at the end */
 	char rumord[4096];

@@ -50,12 +50,15 @@ static void usage(FILE *out)
 		"  --writes N        probe writes per latency figure (default %d)\n"
 		"  --keys N          catch-up: keys on the loaded node (default %d)\n"
 		"  --seconds S       steady: measured window (default %d)\n"
+		"  --gap MS          latency: idle time before each probe, at least MS,\n"
+		"                    at random up to 2 MS (default %d)\n"
 		"  --rumord PATH     the daemon (default: ../src/rumord beside this\n"
 		"                    program; rumorctl is taken from beside it too)\n"
 		"Runs inside a private network namespace (re-executes itself under\n"
 		"unshare -n). Keys are %d bytes, values %d bytes.\n",
 		PROC_DEFAULT_NODES, PROC_BIG_NODES, PROC_DEFAULT_WRITES,
-		PROC_DEFAULT_KEYS, PROC_DEFAULT_SECONDS, KEY_BYTES, VALUE_BYTES);
+		PROC_DEFAULT_KEYS, PROC_DEFAULT_SECONDS, PROC_DEFAULT_GAP_MS,
+		KEY_BYTES, VALUE_BYTES);
 }
 
 static int parse_args(int argc, char **argv, struct proc_opts *o)
@@ -67,6 +70,7 @@ static int parse_args(int argc, char **argv, struct proc_opts *o)
 	o->writes = PROC_DEFAULT_WRITES;
 	o->keys = PROC_DEFAULT_KEYS;
 	o->seconds = PROC_DEFAULT_SECONDS;
+	o->gap_ms = PROC_DEFAULT_GAP_MS;
 	for (i = 1; i < argc; i += 2) {
 		const char *a = argv[i];
 		size_t *dst = NULL, min = 1, max = 0;
@@ -105,6 +109,10 @@ static int parse_args(int argc, char **argv, struct proc_opts *o)
 		} else if (strcmp(a, "--seconds") == 0) {
 			dst = &o->seconds;
 			max = 600;
+		} else if (strcmp(a, "--gap") == 0) {
+			dst = &o->gap_ms;
+			min = 0;
+			max = 60000;
 		}
 		if (dst == NULL || bench_parse_size(argv[i + 1], min, max, dst) != 0)
 			goto bad;

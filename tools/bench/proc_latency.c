@@ -16,8 +16,6 @@
 #include "bench_proc.h"
 
 #define PROBE_PREFIX "probe/"
-#define GAP_MIN_MS 5.0       /* the cluster idles this long between probes */
-#define GAP_RAND_MS 5.0      /* plus up to this much at random */
 #define LOAD_IN_FLIGHT (4 * PROC_PIPELINE)
 
 /* One latency run: a writer and a background loader on node 0, a watch
@@ -193,8 +191,8 @@ static int probe_open(struct probe_run *p, struct proc_node *nodes, size_t n,
 }
 
 /* writes probes on node 0, spaced; latencies in ms into ms[]. 0 or -1. */
-static int probe_series(struct probe_run *p, size_t writes, const char *tag,
-			double *ms)
+static int probe_series(struct probe_run *p, size_t writes, double gap_ms,
+			const char *tag, double *ms)
 {
 	static const char value[100] = "probe";
 	uint64_t rnd = 0x9e3779b97f4a7c15ull;
@@ -208,8 +206,8 @@ static int probe_series(struct probe_run *p, size_t writes, const char *tag,
 		rnd ^= rnd << 13;
 		rnd ^= rnd >> 7;
 		rnd ^= rnd << 17;
-		if (serve_until(p, bench_now() + (GAP_MIN_MS +
-			(double)(rnd >> 11) / 9007199254740992.0 * GAP_RAND_MS) / 1000,
+		if (serve_until(p, bench_now() + gap_ms * (1 +
+			(double)(rnd >> 11) / 9007199254740992.0) / 1000,
 			0, NULL) < 0)
 			return -1;
 		snprintf(p->key, sizeof p->key, PROBE_PREFIX "%s/%zu", tag, s);
@@ -259,7 +257,7 @@ static int latency_figure(const struct proc_opts *o, struct proc_node *nodes,
 		printf("proc latency: %zu rumord, idle:\n", n);
 	printf("  %zu puts on node 0 (rumorctl's PUT), each %.0f-%.0f ms after the last was seen;\n"
 	       "  from its acknowledgement until every other node's WATCH shows it\n",
-	       o->writes, GAP_MIN_MS, GAP_MIN_MS + GAP_RAND_MS);
+	       o->writes, (double)o->gap_ms, 2.0 * (double)o->gap_ms);
 	fflush(stdout);
 	if (probe_open(&p, nodes, n, rate) != 0) {
 		fprintf(stderr, "rumor-bench proc: cannot open control connections\n");
@@ -270,7 +268,7 @@ static int latency_figure(const struct proc_opts *o, struct proc_node *nodes,
 		goto out;
 	acked0 = p.load_acked;
 	t0 = bench_now();
-	if (probe_series(&p, o->writes, tag, ms) != 0)
+	if (probe_series(&p, o->writes, (double)o->gap_ms, tag, ms) != 0)
 		goto out;
 	proc_sort(ms, o->writes);
 	p50 = proc_percentile(ms, o->writes, 50);
