@@ -47,6 +47,8 @@ struct proc_opts {
 	size_t writes;               /* latency: probe writes per figure */
 	size_t keys;                 /* catch-up */
 	size_t seconds;              /* steady */
+	int load_spread;             /* latency: background load on every node
+					(else on node 0 alone) */
 	size_t gap_ms;               /* latency: idle time before a probe, at
 					least; at random up to twice that */
 	const char *only;            /* NULL: every phase */

@@ -50,6 +50,8 @@ static void usage(FILE *out)
 		"  --writes N        probe writes per latency figure (default %d)\n"
 		"  --keys N          catch-up: keys on the loaded node (default %d)\n"
 		"  --seconds S       steady: measured window (default %d)\n"
+"  --load-on WHERE   latency: background load on node0 or spread over\n"
+		"                    every node (default node0)\n"
 		"  --gap MS          latency: idle time before each probe, at least MS,\n"
 		"                    at random up to 2 MS (default %d)\n"
 		"  --rumord PATH     the daemon (default: ../src/rumord beside this\n"
@@ -71,6 +73,7 @@ static int parse_args(int argc, char **argv, struct proc_opts *o)
 	o->keys = PROC_DEFAULT_KEYS;
 	o->seconds = PROC_DEFAULT_SECONDS;
 	o->gap_ms = PROC_DEFAULT_GAP_MS;
+	o->load_spread = 0;
 	for (i = 1; i < argc; i += 2) {
 		const char *a = argv[i];
 		size_t *dst = NULL, min = 1, max = 0;
@@ -87,6 +90,15 @@ static int parse_args(int argc, char **argv, struct proc_opts *o)
 			    strcmp(o->only, "copies") != 0 &&
 			    strcmp(o->only, "catchup") != 0 &&
 			    strcmp(o->only, "steady") != 0)
+				goto bad;
+			continue;
+		}
+		if (strcmp(a, "--load-on") == 0) {
+			if (strcmp(argv[i + 1], "node0") == 0)
+				o->load_spread = 0;
+			else if (strcmp(argv[i + 1], "spread") == 0)
+				o->load_spread = 0;
+			else
 				goto bad;
 			continue;
 		}
