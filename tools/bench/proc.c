@@ -54,8 +54,8 @@ static void usage(FILE *out)
 		"                    every node (default node0)\n"
 		"  --gap MS          latency: idle time before each probe, at least MS,\n"
 		"                    at random up to 2 MS (default %d)\n"
-		"  --rumord PATH     the daemon (default: ../src/rumord beside this\n"
-		"                    program; rumorctl is taken from beside it too)\n"
+		"  --rumord PATH     the daemon (default: ../src/rumord from this\n"
+		"                    program; rumorctl beside it, else in ../tools)\n"
 		"Runs inside a private network namespace (re-executes itself under\n"
 		"unshare -n). Keys are %d bytes, values %d bytes.\n",
 		PROC_DEFAULT_NODES, PROC_BIG_NODES, PROC_DEFAULT_WRITES,
@@ -157,9 +157,14 @@ static int find_programs(struct proc_opts *o)
 	snprintf(o->rumorctl, sizeof o->rumorctl, "%s/rumorctl", dir);
 	if (o->rumord[0] == '\0')
 		snprintf(o->rumord, sizeof o->rumord, "%s/../src/rumord", dir);
-	else
-		snprintf(o->rumorctl, sizeof o->rumorctl, "%.4000s/../tools/rumorctl",
-			 dirname(strcpy(self, o->rumord)));
+	else {
+		/* Installed: rumorctl beside rumord; built: in ../tools. */
+		dir = dirname(strcpy(self, o->rumord));
+		snprintf(o->rumorctl, sizeof o->rumorctl, "%.4000s/rumorctl", dir);
+		if (access(o->rumorctl, X_OK) != 0)
+			snprintf(o->rumorctl, sizeof o->rumorctl,
+				 "%.4000s/../tools/rumorctl", dir);
+	}
 	if (access(o->rumord, X_OK) != 0 || access(o->rumorctl, X_OK) != 0) {
 		fprintf(stderr, "rumor-bench proc: %s or %s is not built (--rumord PATH)\n",
 			o->rumord, o->rumorctl);
