@@ -21,6 +21,8 @@ static const struct bench_mode modes[] = {
 	 "catch-up, steady replication, latency and wire bytes over loopback"},
 	{"handshake", bench_handshake_main,
 	 "legitimate handshakes per second, idle and under a flood of strangers"},
+	{"proc", bench_proc_main,
+	 "real rumord processes in a private netns: latency, copies, catch-up, steady"},
 };
 
 static int rmrf_one(const char *path, const struct stat *st, int flag,
