@@ -196,6 +196,63 @@ static void stop_reading(struct client *c)
 	c->reading = 0;
 }
 
+/* Group commit: a run of pipelined PUT and DEL requests (whole frames at
+ * the head of the input, at most CONTROL_GROUP_MAX of them and
+ * CONTROL_GROUP_BYTES of keys and values) is written with ONE rumor_write,
+ * one LevelDB write instead of one each, and each gets its reply as if
+ * written alone: every acknowledged write reached the OS, in order, and
+ * a request after the run sees them all. When the batch fails as a whole
+ * for a reason that is not the same for every op (a bad op), the run is
+ * done again one request at a time, so that each gets its own answer.
+ * Returns the input bytes used (0: the head is no PUT or DEL, or the
+ * run is a single request: handled the ordinary way). */
+static size_t process_write_run(struct client *c)
+{
+	struct rumor_op ops[CONTROL_GROUP_MAX];
+	size_t off = 0, bytes = 0, n = 0, i;
+	struct ctl_request rq;
+	struct err err;
+	uint32_t len;
+	int rv;
+
+	while (n < CONTROL_GROUP_MAX && c->rlen - off >= CTL_FRAME_HEADER) {
+		len = ctl_frame_length(c->rbuf + off);
+		if (len == 0 || len > CTL_REQUEST_MAX ||
+		    c->rlen - off - CTL_FRAME_HEADER < len)
+			break;
+		err_clear(&err);
+		if (ctl_decode_request(c->rbuf + off + CTL_FRAME_HEADER, len,
+				       &rq, &err) != 0 ||
+		    (rq.cmd != CTL_CMD_PUT && rq.cmd != CTL_CMD_DEL) ||
+		    (n > 0 && bytes + rq.key_len + rq.value_len >
+		     CONTROL_GROUP_BYTES))
+			break;
+		/* rq points into rbuf, which stays put during the run. */
+		ops[n].key = rq.key;
+		ops[n].key_len = rq.key_len;
+		ops[n].value = rq.cmd == CTL_CMD_PUT ? rq.value : NULL;
+		ops[n].value_len = rq.cmd == CTL_CMD_PUT ? rq.value_len : 0;
+		ops[n].del = rq.cmd == CTL_CMD_DEL;
+		bytes += rq.key_len + rq.value_len;
+		off += CTL_FRAME_HEADER + (size_t)len;
+		n++;
+	}
+	if (n < 2)
+		return 0;
+	rv = rumor_write(c->ctl->node, ops, n);
+	if (rv == 0 || rv == RUMOR_EREFUSED) {
+		for (i = 0; i < n; i++)
+			control_reply_done(c, rv);
+		return off;
+	}
+	for (i = 0; i < n; i++)
+		control_reply_done(c, ops[i].del
+			? rumor_del(c->ctl->node, ops[i].key, ops[i].key_len)
+			: rumor_put(c->ctl->node, ops[i].key, ops[i].key_len,
+				    ops[i].value, ops[i].value_len));
+	return off;
+}
+
 /* Handles every whole frame received, in order, until a stream starts,
  * the input runs out, or the client is being hung up on. */
 static void process_input(struct client *c)
@@ -225,6 +282,14 @@ static void process_input(struct client *c)
 		}
 		if (c->rlen - CTL_FRAME_HEADER < len)
 			break;
+		used = process_write_run(c);
+		if (used > 0) {
+			if (c->closing)
+				break;
+			memmove(c->rbuf, c->rbuf + used, c->rlen - used);
+			c->rlen -= used;
+			continue;
+		}
 		err_clear(&err);
 		if (ctl_decode_request(c->rbuf + CTL_FRAME_HEADER, len, &rq,
 				       &err) != 0) {

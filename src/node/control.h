@@ -26,6 +26,10 @@
 /* Unsent reply bytes per client above which streams pause (scan, log)
  * or drop changes (watch, reported with a GAP). */
 #define CONTROL_HIGH_WATER (1u << 20)
+/* Pipelined PUTs and DELs written as one batch (control.c, group
+ * commit): at most this many, and this many key and value bytes. */
+#define CONTROL_GROUP_MAX 256u
+#define CONTROL_GROUP_BYTES (4u << 20)
 #define CONTROL_WATCH_HIGH_WATER (8u << 20)
 
 struct control;

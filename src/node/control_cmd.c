@@ -115,7 +115,7 @@ static void cmd_get(struct client *c, const struct ctl_request *rq)
 		control_encode_failed(c, rv);
 }
 
-static void reply_done(struct client *c, int rv)
+void control_reply_done(struct client *c, int rv)
 {
 	if (rv != 0) {
 		control_reply_node_error(c, rv);
@@ -413,11 +413,11 @@ void control_handle_request(struct client *c, const struct ctl_request *rq)
 		cmd_get(c, rq);
 		break;
 	case CTL_CMD_PUT:
-		reply_done(c, rumor_put(n, rq->key, rq->key_len, rq->value,
+		control_reply_done(c, rumor_put(n, rq->key, rq->key_len, rq->value,
 					rq->value_len));
 		break;
 	case CTL_CMD_DEL:
-		reply_done(c, rumor_del(n, rq->key, rq->key_len));
+		control_reply_done(c, rumor_del(n, rq->key, rq->key_len));
 		break;
 	case CTL_CMD_SCAN:
 		cmd_scan(c, rq);

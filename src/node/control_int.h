@@ -93,6 +93,8 @@ void control_encode_failed(struct client *c, int rv);
 void control_reply_error(struct client *c, int code, const char *msg);
 /* An ERROR with the node's message for its last failed call. */
 void control_reply_node_error(struct client *c, int code);
+/* OK for rv 0, else the node's error (a PUT's or DEL's reply). */
+void control_reply_done(struct client *c, int rv);
 /* A streaming reply ended: handles what arrived meanwhile, reads on. */
 void control_stream_finished(struct client *c);
 

@@ -326,6 +326,68 @@ static void test_pipelined_requests_are_answered_in_order(void **state)
 	free(body);
 }
 
+/* A pipeline of 300 PUTs and DELs (written in groups, src/node/
+ * control.c) gets 300 answers in order, each write logged on its own,
+ * and a GET behind them sees them all. */
+static void test_pipelined_writes_are_each_answered_in_order(void **state)
+{
+	struct fixture *f = *state;
+	struct ctl_request rq;
+	struct wire_buf b;
+	struct err err;
+	struct ctl_reply r;
+	struct raw c;
+	uint8_t *body = NULL;
+	char keys[300][16];
+	struct ctl_status st;
+	uint64_t seq0;
+	size_t i;
+
+	wire_buf_init(&b);
+	assert_int_equal(node_get_status(f->node, &st), 0);
+	seq0 = st.local_seq;
+	for (i = 0; i < 300; i++) {
+		memset(&rq, 0, sizeof rq);
+		/* Every tenth a DEL of the key before it. */
+		snprintf(keys[i], sizeof keys[i], "g%zu", i % 10 == 9 ? i - 1
+								     : i);
+		rq.cmd = i % 10 == 9 ? CTL_CMD_DEL : CTL_CMD_PUT;
+		rq.key = (const uint8_t *)keys[i];
+		rq.key_len = strlen(keys[i]);
+		if (rq.cmd == CTL_CMD_PUT) {
+			rq.value = (const uint8_t *)keys[i];
+			rq.value_len = rq.key_len;
+		}
+		assert_int_equal(ctl_encode_request(&b, &rq, &err), 0);
+	}
+	memset(&rq, 0, sizeof rq);
+	rq.cmd = CTL_CMD_GET;
+	rq.key = (const uint8_t *)"g297";
+	rq.key_len = 4;
+	assert_int_equal(ctl_encode_request(&b, &rq, &err), 0);
+	rq.key = (const uint8_t *)"g298";
+	assert_int_equal(ctl_encode_request(&b, &rq, &err), 0);
+	raw_init(&c, f);
+	raw_send(c.fd, b.data, b.len);
+	wire_buf_free(&b);
+	for (i = 0; i < 300; i++) {
+		assert_int_equal(raw_reply(&c, &r, &body), 0);
+		assert_int_equal(r.type, CTL_R_OK);
+	}
+	assert_int_equal(raw_reply(&c, &r, &body), 0);
+	assert_int_equal(r.type, CTL_R_VALUE);
+	assert_int_equal(r.rec.value_len, 4);
+	assert_memory_equal(r.rec.value, "g297", 4);
+	assert_int_equal(raw_reply(&c, &r, &body), 0);
+	assert_int_equal(r.type, CTL_R_ERROR);
+	assert_int_equal(r.code, RUMOR_ENOTFOUND);
+	/* 300 changes, each with its own seq. */
+	assert_int_equal(node_get_status(f->node, &st), 0);
+	assert_int_equal(st.local_seq - seq0, 300);
+	raw_free(&c);
+	free(body);
+}
+
 /* Far more than the high-water mark: the scan must pause while the
  * reader does not read, then resume where it stopped. */
 static void test_scan_larger_than_the_high_water_mark_resumes(void **state)
@@ -436,6 +498,7 @@ int main(void)
 		T(test_socket_is_private_and_single),
 		T(test_many_clients_at_once_each_get_their_answer),
 		T(test_pipelined_requests_are_answered_in_order),
+		T(test_pipelined_writes_are_each_answered_in_order),
 		T(test_pipelined_replies_wait_for_a_slow_reader),
 		T(test_scan_larger_than_the_high_water_mark_resumes),
 #undef T
