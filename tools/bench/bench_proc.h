@@ -91,9 +91,11 @@ void proc_kill(pid_t pid);
 /* A blocking control connection: frames of src/wire/wire_ctl.h. */
 struct ctlc {
 	int fd;
-	uint8_t *body;
+	uint8_t *body;             /* input: read in chunks, frames parsed */
 	size_t cap;
-	struct wire_buf out;
+	size_t len;                /* bytes held in body */
+	size_t off;                /* the next frame starts here */
+	struct wire_buf out;       /* requests queued, not yet written */
 };
 
 /* Connects to DIR/control.sock: 0, or -1 (errno kept). */
@@ -101,6 +103,10 @@ int ctlc_open(struct ctlc *c, const char *dir);
 void ctlc_close(struct ctlc *c);
 /* Sends one request (whole, blocking): 0 or -1. */
 int ctlc_send(struct ctlc *c, const struct ctl_request *rq);
+/* Queues a request (ctlc_flush writes every queued one in one go, as a
+ * pipelining client does): 0 or -1. */
+int ctlc_queue(struct ctlc *c, const struct ctl_request *rq);
+int ctlc_flush(struct ctlc *c);
 /* Reads one reply into r (ctl_reply_free it): 0, or -1 (closed, bad
  * frame). timeout_ms < 0: no bound. */
 int ctlc_recv(struct ctlc *c, struct ctl_reply *r, int timeout_ms);

@@ -311,14 +311,17 @@ void ctlc_close(struct ctlc *c)
 	wire_buf_free(&c->out);
 }
 
-int ctlc_send(struct ctlc *c, const struct ctl_request *rq)
+int ctlc_queue(struct ctlc *c, const struct ctl_request *rq)
 {
 	struct err err;
+
+	return ctl_encode_request(&c->out, rq, &err) == 0 ? 0 : -1;
+}
+
+int ctlc_flush(struct ctlc *c)
+{
 	size_t off = 0;
 
-	wire_buf_reset(&c->out);
-	if (ctl_encode_request(&c->out, rq, &err) != 0)
-		return -1;
 	while (off < c->out.len) {
 		ssize_t w = write(c->fd, c->out.data + off, c->out.len - off);
 
@@ -328,56 +331,93 @@ int ctlc_send(struct ctlc *c, const struct ctl_request *rq)
 			return -1;
 		off += (size_t)w;
 	}
+	wire_buf_reset(&c->out);
 	return 0;
 }
 
-/* Reads exactly len bytes, waiting at most until t_end (< 0: forever). */
-static int read_full(int fd, uint8_t *p, size_t len, double t_end)
+int ctlc_send(struct ctlc *c, const struct ctl_request *rq)
 {
-	while (len > 0) {
+	if (ctlc_queue(c, rq) != 0)
+		return -1;
+	return ctlc_flush(c);
+}
+
+/* Makes room for want more bytes in the input, dropping what was
+ * parsed: 0 or -1. */
+static int input_room(struct ctlc *c, size_t want)
+{
+	if (c->off > 0) {
+		memmove(c->body, c->body + c->off, c->len - c->off);
+		c->len -= c->off;
+		c->off = 0;
+	}
+	if (c->len + want > c->cap) {
+		size_t cap = c->cap ? c->cap : 65536;
+		uint8_t *b;
+
+		while (cap < c->len + want)
+			cap *= 2;
+		b = realloc(c->body, cap);
+		if (b == NULL)
+			return -1;
+		c->body = b;
+		c->cap = cap;
+	}
+	return 0;
+}
+
+/* Reads what is there (at least one byte), waiting at most until t_end
+ * (< 0: forever): 0 or -1. */
+static int read_some(struct ctlc *c, double t_end)
+{
+	for (;;) {
 		ssize_t r;
 
 		if (t_end >= 0) {
-			struct pollfd pfd = {.fd = fd, .events = POLLIN};
+			struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
 			double left = t_end - bench_now();
 
-			if (left <= 0 || poll(&pfd, 1, (int)(left * 1000) + 1) <= 0)
+			if (left <= 0 ||
+			    poll(&pfd, 1, (int)(left * 1000) + 1) <= 0)
 				return -1;
 		}
-		r = read(fd, p, len);
+		if (input_room(c, 65536) != 0)
+			return -1;
+		r = read(c->fd, c->body + c->len, c->cap - c->len);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			return -1;
-		p += r;
-		len -= (size_t)r;
+		c->len += (size_t)r;
+		return 0;
 	}
-	return 0;
 }
 
 int ctlc_recv(struct ctlc *c, struct ctl_reply *r, int timeout_ms)
 {
-	uint8_t hdr[CTL_FRAME_HEADER];
 	double t_end = timeout_ms < 0 ? -1 : bench_now() + timeout_ms / 1000.0;
 	struct err err;
-	uint32_t len;
+	uint32_t len = 0;
 
-	if (read_full(c->fd, hdr, sizeof hdr, t_end) != 0)
-		return -1;
-	len = ctl_frame_length(hdr);
-	if (len == 0 || len > CTL_REPLY_MAX)
-		return -1;
-	if (len > c->cap) {
-		uint8_t *b = realloc(c->body, len);
+	for (;;) {
+		size_t have = c->len - c->off;
 
-		if (b == NULL)
+		if (have >= CTL_FRAME_HEADER) {
+			len = ctl_frame_length(c->body + c->off);
+			if (len == 0 || len > CTL_REPLY_MAX)
+				return -1;
+			if (have >= CTL_FRAME_HEADER + (size_t)len)
+				break;
+			if (input_room(c, CTL_FRAME_HEADER + len) != 0)
+				return -1;
+		}
+		if (read_some(c, t_end) != 0)
 			return -1;
-		c->body = b;
-		c->cap = len;
 	}
-	if (read_full(c->fd, c->body, len, t_end) != 0)
-		return -1;
-	return ctl_decode_reply(c->body, len, r, &err) == 0 ? 0 : -1;
+	c->off += CTL_FRAME_HEADER + (size_t)len;
+	/* The reply points into body until the next call. */
+	return ctl_decode_reply(c->body + c->off - len, len, r, &err) == 0
+		? 0 : -1;
 }
 
 int ctlc_put(struct ctlc *c, const void *key, size_t klen,
