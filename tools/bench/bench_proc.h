@@ -110,6 +110,9 @@ int ctlc_flush(struct ctlc *c);
 /* Reads one reply into r (ctl_reply_free it): 0, or -1 (closed, bad
  * frame). timeout_ms < 0: no bound. */
 int ctlc_recv(struct ctlc *c, struct ctl_reply *r, int timeout_ms);
+/* Nonzero when a whole reply is buffered: ctlc_recv returns it without
+ * reading (poll does not see it: drain it before polling again). */
+int ctlc_buffered(const struct ctlc *c);
 /* PUT key value and wait for OK: 0 or -1. */
 int ctlc_put(struct ctlc *c, const void *key, size_t klen,
 	     const void *value, size_t vlen);

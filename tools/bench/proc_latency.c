@@ -49,7 +49,7 @@ static int load_step_one(struct probe_run *p, struct loader *l, size_t k)
 	char key[48], value[100];
 	uint64_t due;
 
-	while (poll(&pfd, 1, 0) == 1) {
+	while (ctlc_buffered(&l->c) || poll(&pfd, 1, 0) == 1) {
 		struct ctl_reply r;
 		int ok;
 
@@ -72,11 +72,11 @@ static int load_step_one(struct probe_run *p, struct loader *l, size_t k)
 		rq.key_len = strlen(key);
 		rq.value = (const uint8_t *)value;
 		rq.value_len = sizeof value;
-		if (ctlc_send(&l->c, &rq) != 0)
+		if (ctlc_queue(&l->c, &rq) != 0)
 			return -1;
 		l->sent++;
 	}
-	return 0;
+	return ctlc_flush(&l->c);
 }
 
 /* Sends the background writes that are due and reads their replies
@@ -108,15 +108,18 @@ static int watch_step(struct probe_run *p, size_t i)
 {
 	struct ctl_reply r;
 
-	if (ctlc_recv(&p->watch[i], &r, PROC_SAMPLE_MS) != 0)
-		return -1;
-	if (r.type == CTL_R_GAP)
-		p->gaps++;
-	else if (r.type == CTL_R_RECORD && p->seen[i] == 0 &&
-		 r.rec.key_len == strlen(p->key) &&
-		 memcmp(r.rec.key, p->key, r.rec.key_len) == 0)
-		p->seen[i] = bench_now();
-	ctl_reply_free(&r);
+	/* Everything one read brought (the client reads in chunks). */
+	do {
+		if (ctlc_recv(&p->watch[i], &r, PROC_SAMPLE_MS) != 0)
+			return -1;
+		if (r.type == CTL_R_GAP)
+			p->gaps++;
+		else if (r.type == CTL_R_RECORD && p->seen[i] == 0 &&
+			 r.rec.key_len == strlen(p->key) &&
+			 memcmp(r.rec.key, p->key, r.rec.key_len) == 0)
+			p->seen[i] = bench_now();
+		ctl_reply_free(&r);
+	} while (ctlc_buffered(&p->watch[i]));
 	return 0;
 }
 
@@ -139,6 +142,10 @@ static int serve_until(struct probe_run *p, double t_end, int want_probe,
 			return 1;
 		if (bench_now() > t_end)
 			return want_probe ? 0 : 1;
+		for (i = 1; i < p->n; i++)
+			if (ctlc_buffered(&p->watch[i]) &&
+			    watch_step(p, i) != 0)
+				return -1;
 		pfd[0].fd = p->writer.fd;
 		pfd[0].events = POLLIN;
 		for (i = 1; i < p->n; i++) {

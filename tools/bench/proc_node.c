@@ -393,6 +393,14 @@ static int read_some(struct ctlc *c, double t_end)
 	}
 }
 
+int ctlc_buffered(const struct ctlc *c)
+{
+	size_t have = c->len - c->off;
+
+	return have >= CTL_FRAME_HEADER &&
+	       have - CTL_FRAME_HEADER >= ctl_frame_length(c->body + c->off);
+}
+
 int ctlc_recv(struct ctlc *c, struct ctl_reply *r, int timeout_ms)
 {
 	double t_end = timeout_ms < 0 ? -1 : bench_now() + timeout_ms / 1000.0;
