@@ -486,9 +486,10 @@ static void net_timers_free(struct node_net *net)
 	io_timer_free(net->pump_timer);
 	io_timer_free(net->dial_timer);
 	io_timer_free(net->live_timer);
+	io_timer_free(net->lazy_timer);
 	net->round_timer = net->tick_timer = NULL;
 	net->push_timer = net->pump_timer = net->dial_timer = NULL;
-	net->live_timer = NULL;
+	net->live_timer = net->lazy_timer = NULL;
 }
 
 /* The schedule's timers, stopped. On failure none is left. */
@@ -502,9 +503,11 @@ static int net_timers_new(struct node_net *net, struct err *err)
 	net->pump_timer = io_timer_new(io, peer_pump_cb, net);
 	net->dial_timer = io_timer_new(io, dial_timer_cb, net);
 	net->live_timer = io_timer_new(io, sched_live_cb, net);
+	net->lazy_timer = io_timer_new(io, net_lazy_cb, net);
 	if (net->round_timer != NULL && net->tick_timer != NULL &&
 	    net->push_timer != NULL && net->pump_timer != NULL &&
-	    net->dial_timer != NULL && net->live_timer != NULL)
+	    net->dial_timer != NULL && net->live_timer != NULL &&
+	    net->lazy_timer != NULL)
 		return 0;
 	net_timers_free(net);
 	return err_set(err, RUMOR_ENOMEM, "out of memory for timers");

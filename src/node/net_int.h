@@ -145,6 +145,7 @@ struct node_net {
 	struct peer *applying_from;
 	int live_dirty;
 	struct io_timer *live_timer;
+	struct io_timer *lazy_timer;  /* IHAVEs go every SYNC_LIVE_LAZY_MS */
 	/* Members the table could not take: peers refused (members_full)
 	 * and gossip items dropped (members_quota, members_host,
 	 * members_full), and addresses of connected peers not kept. */
@@ -246,6 +247,8 @@ void sched_push_cb(struct io_timer *t);
 void sched_live_cb(struct io_timer *t);
 /* Arms it for SYNC_LIVE_GRAFT_MS unless it runs. */
 void sched_live_arm(struct node_net *net);
+/* The lazy timer: IHAVEs to every peer (peer.c). */
+void net_lazy_cb(struct io_timer *t);
 /* Adds one session's live figures to a total (status.c). */
 void live_stats_add(struct sync_live_stats *to,
 		    const struct sync_live_stats *from);

@@ -254,6 +254,7 @@ void net_live_flush(struct node_net *net)
 {
 	struct peer *p;
 	struct err err;
+	int lazy = 0;
 
 	if (!net->live_dirty)
 		return;
@@ -263,6 +264,25 @@ void net_live_flush(struct node_net *net)
 			continue;
 		err_clear(&err);
 		after_sync_call(p, sync_live_flush(p->sync, &err), &err);
+		if (!p->closed && sync_live_lazy_pending(p->sync))
+			lazy = 1;
+	}
+	if (lazy && !net->closing && !io_timer_active(net->lazy_timer))
+		io_timer_start(net->lazy_timer, SYNC_LIVE_LAZY_MS, 0);
+}
+
+void net_lazy_cb(struct io_timer *t)
+{
+	struct node_net *net = t->data;
+	struct peer *p;
+	struct err err;
+
+	for (p = net->peers; p != NULL; p = p->next) {
+		if (!p->open || p->closed || p->sync == NULL ||
+		    !sync_live_lazy_pending(p->sync))
+			continue;
+		err_clear(&err);
+		after_sync_call(p, sync_live_flush_lazy(p->sync, &err), &err);
 	}
 }
 

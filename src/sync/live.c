@@ -11,6 +11,10 @@
  *    IHAVE (origin, highest seq) when the peer pruned the origin; else it
  *    joins the pending LIVE frame (an MBATCH with exchange id 0, entries
  *    in apply order, any origins, a key possibly twice).
+ *  - IHAVEs are not urgent (they only serve repair): the node sends them
+ *    every SYNC_LIVE_LAZY_MS (sync_live_flush_lazy), one frame per peer
+ *    with every origin announced since, so their cost is bounded by time,
+ *    not by writes (per write, a full mesh of n would carry n^2 of them).
  *  - The pending frame goes when no live frame is in flight (sent, not
  *    ACKed) and the transport is writable: so entries coalesce only while
  *    a frame is in flight, with no delay otherwise. A pending frame that
@@ -162,6 +166,25 @@ int sync_live_flush(struct sync_session *ss, struct err *err)
 		if (rv != 0)
 			return sync_fail(ss, rv, err);
 	}
+	return 0;
+}
+
+int sync_live_lazy_pending(const struct sync_session *ss)
+{
+	return !ss->failed && ss->ihave.n > 0;
+}
+
+int sync_live_flush_lazy(struct sync_session *ss, struct err *err)
+{
+	struct err local;
+	int rv;
+
+	if (err == NULL)
+		err = &local;
+	if (ss->failed)
+		return sync_failed(ss, err);
+	if (!sync_writable(ss))
+		return 0;
 	rv = send_ihave(ss, err);
 	if (rv != 0)
 		return sync_fail(ss, rv, err);

@@ -275,10 +275,16 @@ int sync_live_enable(struct sync_session *ss, struct err *err);
  * pruned. Nothing is sent before sync_live_flush(). */
 int sync_live_offer(struct sync_session *ss, const struct rumor_version *v,
 		    struct err *err);
-/* Sends the pending LIVE frame and IHAVE, unless a live frame is in
- * flight or the transport is not writable (then the ACK or the drain
- * sends it: sync_session_pump() flushes too). */
+/* Sends the pending LIVE frame, unless a live frame is in flight or the
+ * transport is not writable (then the ACK or the drain sends it:
+ * sync_session_pump() flushes too). */
 int sync_live_flush(struct sync_session *ss, struct err *err);
+/* IHAVEs wait for the caller's lazy timer: nonzero when some are
+ * pending; sync_live_flush_lazy() sends them in one frame (unless the
+ * transport is not writable). */
+#define SYNC_LIVE_LAZY_MS 50u
+int sync_live_lazy_pending(const struct sync_session *ss);
+int sync_live_flush_lazy(struct sync_session *ss, struct err *err);
 /* Grafts the origins whose IHAVE has waited SYNC_LIVE_GRAFT_MS for an
  * entry that did not come (cb.on_want_round follows). now_ms as
  * transport.now_ms. Returns the earliest deadline still waiting, or 0. */

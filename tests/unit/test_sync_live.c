@@ -435,6 +435,11 @@ static void test_prune_makes_an_origin_lazy_and_graft_eager(void **state)
 	assert_int_equal(sync_live_offer(ss, &v1, NULL), 0);
 	assert_int_equal(sync_live_offer(ss, &v2, NULL), 0);
 	assert_int_equal(sync_live_flush(ss, NULL), 0);
+	/* IHAVE waits for the lazy timer. */
+	assert_int_equal(t.n, n);
+	assert_true(sync_live_lazy_pending(ss));
+	assert_int_equal(sync_live_flush_lazy(ss, NULL), 0);
+	assert_false(sync_live_lazy_pending(ss));
 	assert_int_equal(t.n, n + 1);
 	tap_msg(&t, n, &m, WIRE_IHAVE);
 	assert_int_equal(m.u.digest.n, 1);
