@@ -513,42 +513,52 @@ int live_on_lazy(struct sync_session *ss, const struct wire_msg *m,
 
 uint64_t sync_live_tick(struct sync_session *ss, uint64_t now_ms)
 {
+	struct hwm_list *g = &ss->raise;       /* scratch: the grafts */
 	uint64_t next = 0;
 	struct err err;
-	size_t i = 0;
-	int graft = 0;
+	size_t i, w = 0;
+	int rv;
 
 	if (ss->failed)
 		return 0;
-	while (i < ss->missing.n) {
-		struct store_hwm *w = &ss->missing.v[i];
+	g->n = 0;
+	for (i = 0; i < ss->missing.n; i++) {
+		struct store_hwm *m = &ss->missing.v[i];
 
 		if (ss->miss_ms[i] > now_ms) {
 			if (next == 0 || ss->miss_ms[i] < next)
 				next = ss->miss_ms[i];
-			i++;
+			ss->missing.v[w] = *m;
+			ss->miss_ms[w++] = ss->miss_ms[i];
 			continue;
 		}
-		if (lacks(ss, w->origin, w->seq)) {
-			/* The eager path lost it: make this peer eager for
-			 * the origin again, and let a round repair. */
-			hwm_list_remove(&ss->pruned, w->origin);
-			err_clear(&err);
-			if (send_lazy(ss, WIRE_GRAFT, w->origin, w->seq,
-				      &err) != 0) {
-				(void)sync_fail(ss, err.code, &err);
-				return 0;
-			}
-			ss->ls.grafts_sent++;
-			graft = 1;
+		/* The eager path lost it: make this peer eager for the
+		 * origin again, and let a round repair. */
+		if (lacks(ss, m->origin, m->seq) &&
+		    hwm_list_reserve(g, g->n + 1, NULL) == 0) {
+			hwm_list_remove(&ss->pruned, m->origin);
+			g->v[g->n++] = *m;
 		}
-		memmove(&ss->missing.v[i], &ss->missing.v[i + 1],
-			(ss->missing.n - i - 1) * sizeof(*ss->missing.v));
-		memmove(&ss->miss_ms[i], &ss->miss_ms[i + 1],
-			(ss->missing.n - i - 1) * sizeof(uint64_t));
-		ss->missing.n--;
 	}
-	if (graft)
-		want_round(ss);
+	ss->missing.n = w;
+	if (g->n == 0)
+		return next;
+	/* One GRAFT for them all, however many origins an IHAVE listed. */
+	err_clear(&err);
+	rv = sync_wire_view(ss, g, &err);
+	if (rv == 0) {
+		wire_buf_reset(&ss->out);
+		rv = wire_encode_lazy(&ss->out, WIRE_GRAFT, ss->whwms, g->n,
+				      &err);
+	}
+	if (rv == 0)
+		rv = sync_send_out(ss, &err);
+	ss->ls.grafts_sent += g->n;
+	g->n = 0;
+	if (rv != 0) {
+		(void)sync_fail(ss, rv, &err);
+		return 0;
+	}
+	want_round(ss);
 	return next;
 }

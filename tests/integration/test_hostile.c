@@ -26,67 +26,7 @@
 #include "tests/lib/sim_cluster.h"
 #include "tests/lib/sim_evil.h"
 #include "tests/lib/testutil.h"
-
-#define NODES 3
-
-struct hostile {
-	struct simc c;
-	uint8_t netkey[NETWORK_KEY_BYTES];
-	struct evil *e;
-};
-
-/* A world of n nodes found by seeds, the first started of them all
- * started and connected, and an adversary on the host after the nodes
- * dialed to node 0 (HELLO sent), with a key pair from key_seed. */
-static struct hostile *hostile_begin(struct hostile *h, int n, int started,
-				     uint64_t seed, uint64_t key_seed)
-{
-	struct simc_params p;
-	struct err err;
-	char *base;
-	int i;
-
-	memset(h, 0, sizeof *h);
-	memset(&p, 0, sizeof p);
-	p.n = n;
-	p.extra_hosts = 1;
-	p.interval_min_ms = 50;
-	p.interval_max_ms = 1000;
-	p.suspect_after_ms = 5000;
-	p.gone_after_ms = 30000;
-	base = tu_tmpdir("hostile");
-	tu_rmrf(base);
-	simc_begin(&h->c, seed, base, "test_hostile", &p);
-	free(base);
-	for (i = 0; i < started; i++)
-		simc_start(&h->c, i);
-	simc_run_until(&h->c, sim_now(h->c.sim) + 5000);
-	err_clear(&err);
-	assert_int_equal(network_key_load(h->c.netkey_path, h->netkey, &err),
-			 0);
-	assert_int_equal(evil_dial(&h->e, h->c.sim, n, 0, SIMC_PORT,
-				   h->netkey, key_seed), 0);
-	assert_true(evil_wait_open(h->e, sim_now(h->c.sim) + 5000));
-	return h;
-}
-
-/* NODES nodes, all started, and the adversary dialed to node 0. */
-static int hostile_setup(void **state)
-{
-	static struct hostile h;
-
-	*state = hostile_begin(&h, NODES, NODES, 11, 1);
-	return 0;
-}
-
-static int hostile_teardown(void **state)
-{
-	struct hostile *h = *state;
-
-	evil_free(h->e);
-	simc_end(&h->c);
-	return 0;
-}
+#include "tests/integration/hostile_fixture.h"
 
 /* The harness itself: the node takes the adversary for a member and runs
  * exchanges with it (it sends its DIGEST), and node 0 still replicates a

@@ -190,12 +190,16 @@ int evil_send_hwms(struct evil *e, enum wire_type type, uint64_t exchange_id,
 		   const uint8_t (*origins)[WIRE_ORIGIN_BYTES],
 		   const uint64_t *hwms, size_t n)
 {
-	struct wire_hwm h[EVIL_DIGEST_MAX];
+	struct wire_hwm *h;
 	struct wire_msg m;
 	size_t i;
+	int rv;
 
-	if (n > EVIL_DIGEST_MAX)
+	if (n > WIRE_DIGEST_MAX)
 		return RUMOR_EINVAL;
+	h = calloc(n ? n : 1, sizeof(*h));
+	if (h == NULL)
+		return RUMOR_ENOMEM;
 	for (i = 0; i < n; i++) {
 		h[i].origin = origins[i];
 		h[i].hwm = hwms[i];
@@ -205,7 +209,9 @@ int evil_send_hwms(struct evil *e, enum wire_type type, uint64_t exchange_id,
 	m.u.digest.exchange_id = exchange_id;
 	m.u.digest.hwms = h;
 	m.u.digest.n = n;
-	return evil_send(e, &m);
+	rv = evil_send(e, &m);
+	free(h);
+	return rv;
 }
 
 int evil_send_entry(struct evil *e, uint64_t exchange_id,

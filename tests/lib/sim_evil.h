@@ -72,7 +72,8 @@ int evil_wait_open(struct evil *e, uint64_t deadline);
 int evil_send(struct evil *e, const struct wire_msg *m);
 /* HELLO (mode peer, listen port 0, its host's wall clock). */
 int evil_hello(struct evil *e);
-/* DIGEST or DONE (type) with n HWMs: origins[i] (32 bytes each), hwm[i]. */
+/* An hwm-shaped message (type: DIGEST, DONE, IHAVE, PRUNE, GRAFT) with n
+ * HWMs (at most WIRE_DIGEST_MAX): origins[i] (32 bytes each), hwm[i]. */
 int evil_send_hwms(struct evil *e, enum wire_type type, uint64_t exchange_id,
 		   const uint8_t (*origins)[WIRE_ORIGIN_BYTES],
 		   const uint64_t *hwms, size_t n);
