@@ -98,7 +98,7 @@ static int layout_run(const struct layout *l, const char *dir, size_t count,
 	char key[LAYOUT_KEY_BYTES], mkey[1 + LAYOUT_KEY_BYTES];
 	char mval[64 + LAYOUT_VALUE_BYTES], lkey[1 + 32 + 8];
 	char lval[32 + LAYOUT_KEY_BYTES];
-	static char pool[1 << 16];
+	char pool[1 << 16];      /* 64 KiB of values to copy from */
 	leveldb_t *db;
 	char *lerr = NULL;
 	double t0, c0;
