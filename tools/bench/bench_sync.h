@@ -66,12 +66,15 @@ double bsync_cpu_now(clockid_t which);
 const char *bsync_path_in(char *buf, size_t len, const char *root,
 			  const char *name);
 /* Raw LevelDB writes of keys [first, first + count) into a fresh database
- * at dir in WriteBatches of batch; the seconds of the writes, or -1. */
+ * at dir in WriteBatches of batch; the seconds of the writes, or -1;
+ * *cpu_s (if not NULL): the process's CPU seconds meanwhile. */
 double bsync_raw_batched_write(const char *dir, uint32_t first,
-			       size_t count, size_t batch);
+			       size_t count, size_t batch, double *cpu_s);
 /* The best of RAW_ROUNDS bsync_raw_batched_write of keys [0, count);
- * removes dir after each; seconds, or -1. */
-double bsync_raw_best(const char *dir, size_t count, size_t batch);
+ * removes dir after each; seconds, or -1; *cpu_s (if not NULL): the
+ * least CPU seconds of a round. */
+double bsync_raw_best(const char *dir, size_t count, size_t batch,
+		      double *cpu_s);
 /* Loads keys [0, count) of a foreign origin into the store of a
  * node-to-be at dir; the seconds in store_apply_batch, or -1. */
 double bsync_load_node_store(const char *dir, size_t count, size_t batch);

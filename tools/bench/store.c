@@ -55,6 +55,8 @@ static void usage(FILE *out)
 		"usage: rumor-bench store [--count N] [--value-bytes B] [--key-bytes K] [--batch M] [--rounds R]\n"
 		"       rumor-bench store gc [--keys N] [--calls C] [--tombstones T]\n"
 		"       rumor-bench store fsync [--seconds S] [--keys N]\n"
+		"       rumor-bench store layout [--count N] [--batch B] [--rounds R]\n"
+		"                    [--compression 0|1]\n"
 		"  --count N        keys written in each phase (default %d)\n"
 		"  --value-bytes B  bytes per value (default %d)\n"
 		"  --key-bytes K    bytes per key, at least 8 (default %d)\n"
@@ -358,6 +360,8 @@ int bench_store_main(int argc, char **argv)
 		return bench_store_gc(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "fsync") == 0)
 		return bench_store_fsync(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "layout") == 0)
+		return bench_store_layout(argc - 1, argv + 1);
 	if (parse_args(argc, argv, &o) != 0)
 		return 2;
 	if (base == NULL || base[0] == '\0')

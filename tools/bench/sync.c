@@ -27,6 +27,10 @@
  * alone on the same batches (catch-up), raw writes in the writer's
  * batches and rumor_write on the writer (steady: the writer paces the
  * reader; --batch 1 writes with rumor_put, one WriteBatch a key).
+ * The catch-up also prints the CPU seconds of the whole process during
+ * the raw writes and during the catch-up, and their ratio: on a shared
+ * machine the times follow the neighbours' load (the raw anchor too),
+ * CPU seconds much less.
  *
  * This file parses the options and runs the modes; the modes are in
  * sync_modes.c, what they share in sync_data.c and sync_node.c
