@@ -98,7 +98,8 @@ int proc_catchup(const struct proc_opts *o)
 	       "shows them all applied\n", o->keys, KEY_BYTES, VALUE_BYTES);
 	fflush(stdout);
 	raw_s = bsync_raw_best(bsync_path_in(raw, sizeof raw, o->root,
-					     "catchup-raw"), o->keys, batch);
+					     "catchup-raw"), o->keys, batch,
+			       NULL);
 	if (raw_s < 0)
 		return -1;
 	proc_node_init(&a, o, 0, "catchup-a");
@@ -352,9 +353,9 @@ int proc_steady(const struct proc_opts *o)
 	raw_count = lib_count > acked ? lib_count : acked;
 	raw_s = bsync_raw_best(bsync_path_in(raw, sizeof raw, o->root,
 					     "steady-raw"),
-			       (size_t)raw_count, bsync_batch_entries());
+			       (size_t)raw_count, bsync_batch_entries(), NULL);
 	/* The writer's own limit: one PUT is one rumor_put, one WriteBatch. */
-	raw1_s = bsync_raw_best(raw, (size_t)acked, 1);
+	raw1_s = bsync_raw_best(raw, (size_t)acked, 1, NULL);
 	if (raw_s < 0 || raw1_s < 0)
 		return -1;
 	if (o->have_redis &&
