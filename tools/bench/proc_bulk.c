@@ -82,9 +82,28 @@ static void redis_skipped(void)
 	printf("  (redis-server not installed: Redis anchors skipped)\n");
 }
 
+/* The resident set of a rumord that just opened an empty data dir and
+ * knows no peer, after a second: KiB, or -1. */
+static long idle_rss(const struct proc_opts *o)
+{
+	struct timespec ts = {1, 0};
+	struct proc_node c;
+	long kib;
+
+	proc_node_init(&c, o, 2, "idle");
+	if (proc_node_start(&c, o, NULL, 0) != 0)
+		return -1;
+	nanosleep(&ts, NULL);
+	kib = proc_rss_kib(c.pid);
+	proc_node_stop(&c);
+	bench_rmrf(c.dir);
+	return kib;
+}
+
 int proc_catchup(const struct proc_opts *o)
 {
 	struct proc_node a, b;
+	long rss_idle, rss_a, rss_b;
 	const char *seed[1];
 	struct timespec ts = {0, 2000000};
 	char raw[4200];
@@ -110,6 +129,7 @@ int proc_catchup(const struct proc_opts *o)
 	load_t = bench_now() - load_t;
 	if (proc_node_start(&a, o, NULL, 0) != 0)
 		return -1;
+	rss_a = proc_rss_kib(a.pid);
 	seed[0] = a.addr;
 	t0 = bench_now();
 	if (proc_node_start(&b, o, seed, 1) != 0) {
@@ -128,10 +148,12 @@ int proc_catchup(const struct proc_opts *o)
 		nanosleep(&ts, NULL);
 	}
 	catchup_s = bench_now() - t0;
+	rss_b = proc_rss_kib(b.pid);
 	proc_node_stop(&b);
 	proc_node_stop(&a);
 	bench_rmrf(a.dir);
 	bench_rmrf(b.dir);
+	rss_idle = idle_rss(o);
 	if (have_redis &&
 	    proc_redis_fullsync(o, o->keys, &r_diskless, &r_disk) != 0) {
 		fprintf(stderr, "rumor-bench proc: the Redis full sync failed\n");
@@ -145,6 +167,12 @@ int proc_catchup(const struct proc_opts *o)
 	bench_report("  of which B's start until its socket answers",
 		     ready_s * 1000, "ms");
 	bench_report("catch-up rate", (double)o->keys / catchup_s, "keys/s");
+	bench_report("RSS of A, opened on its keys", (double)rss_a / 1024,
+		     "MiB");
+	bench_report("RSS of B, all keys applied", (double)rss_b / 1024,
+		     "MiB");
+	bench_report("RSS of an idle rumord, empty", (double)rss_idle / 1024,
+		     "MiB");
 	if (have_redis) {
 		bench_report("Redis full sync, diskless load", r_diskless * 1000,
 			     "ms");
@@ -160,6 +188,12 @@ int proc_catchup(const struct proc_opts *o)
 	} else {
 		redis_skipped();
 	}
+	if (rss_idle > 0)
+		ok &= bench_ratio("8 MiB / idle RSS",
+				  8192.0 / (double)rss_idle, 1.0);
+	if (rss_b > 0 && o->keys >= 1000000)
+		ok &= bench_ratio("64 MiB / RSS of B (1M keys)",
+				  65536.0 / (double)rss_b, 1.0);
 	return ok;
 }
 

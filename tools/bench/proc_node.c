@@ -273,6 +273,25 @@ int proc_cluster_start(struct proc_node *nodes, size_t n,
 	return 0;
 }
 
+long proc_rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (strncmp(line, "VmRSS:", 6) == 0) {
+			kib = strtol(line + 6, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return kib;
+}
+
 /* ------------------------------------------------------------ control */
 
 int ctlc_open(struct ctlc *c, const char *dir)
