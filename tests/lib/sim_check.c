@@ -598,6 +598,12 @@ void simc_forget_lost(struct simc *c, int i)
 	}
 	c->n_all = w;
 	restore_shadow(c, s, n);
+	/* A version of its own in limbo may still be in flight to a silent
+	 * node: a write under its seq would be a second version of it. */
+	for (k = 0; k < c->n_limbo; k++)
+		if (memcmp(c->limbo[k].origin, c->nodes[i].pk,
+			   STORE_ORIGIN_BYTES) == 0 && c->limbo[k].seq > m.seq)
+			m.seq = c->limbo[k].seq;
 	c->nodes[i].gate_seq = m.seq > stale_seq ? m.seq : 0;
 	for (j = 0; j < n; j++)
 		if (opened[j])
