@@ -431,7 +431,9 @@ static struct store *open_closed_store(struct simc *c, const char *dir,
 }
 
 /* s holds exactly v (a version that an HWM only covers may have been
- * superseded, or its successor collected: it stays out). */
+ * superseded, or its successor collected: it stays out). Exactly: after
+ * a stale restart a node may write the same key again under a seq it
+ * reused, and that other version does not bring v back from limbo. */
 static int store_holds(struct store *s, const struct simnet_version *v)
 {
 	struct store_record *rec;
@@ -439,8 +441,7 @@ static int store_holds(struct store *s, const struct simnet_version *v)
 
 	if (store_get_version(s, v->key, v->key_len, &rec, NULL) != 0)
 		return 0;
-	held = rec->v.seq == v->seq &&
-	       memcmp(rec->v.origin, v->origin, STORE_ORIGIN_BYTES) == 0;
+	held = same_version(&rec->v, v);
 	store_record_free(rec);
 	return held;
 }
@@ -597,6 +598,12 @@ void simc_forget_lost(struct simc *c, int i)
 	}
 	c->n_all = w;
 	restore_shadow(c, s, n);
+	/* A version of its own in limbo may still be in flight to a silent
+	 * node: a write under its seq would be a second version of it. */
+	for (k = 0; k < c->n_limbo; k++)
+		if (memcmp(c->limbo[k].origin, c->nodes[i].pk,
+			   STORE_ORIGIN_BYTES) == 0 && c->limbo[k].seq > m.seq)
+			m.seq = c->limbo[k].seq;
 	c->nodes[i].gate_seq = m.seq > stale_seq ? m.seq : 0;
 	for (j = 0; j < n; j++)
 		if (opened[j])

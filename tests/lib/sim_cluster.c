@@ -353,7 +353,8 @@ void simc_start(struct simc *c, int i)
 	nd->state = SIMC_UP;
 	nd->started_ms = sim_now(c->sim);
 	nd->catchup_pending = c->p.catchup_wait_ms > 0;
-	SIMC_TRACE(c, "node %d started", i);
+	SIMC_TRACE(c, "node %d started%s", i,
+		   o.no_live ? " (no live stream: rounds only)" : "");
 }
 
 int simc_up(const struct simc *c, int i)

@@ -174,7 +174,8 @@ int simc_settled(struct simc *c, char *why, size_t len);
 /* Before a stale restart of node i: the model forgets the changes that
  * no other node and not the stale copy holds (lost with the newer state),
  * and the node's gate_seq is set to the highest seq of its own origin
- * any other node holds. */
+ * any other node holds or the limbo keeps (it may be in flight to a
+ * silent node). */
 void simc_forget_lost(struct simc *c, int i);
 /* Whether writing key on node i now would hit the known loss of a
  * rewrite after tombstone collection (see simc_write; never when
