@@ -4,8 +4,9 @@
 # each configuration of a set and fails on any unexpected result.
 #   check-model.sh MODEL.pml ci|full [CC]
 # ci:   the configurations CI runs (under a minute here, see MODEL.md):
-#       two clean ones that must pass and the two planted bugs, which
-#       must each end in a safety assertion (a counterexample).
+#       two clean ones that must pass (and reach their end, where
+#       convergence is checked), and three planted bugs, each of which
+#       must end in the assertion it breaks (a counterexample).
 # full: the larger clean configuration (opt-in: long, gigabytes).
 # Every run is exhaustive: -DSAFETY -DCOLLAPSE, no bitstate hashing; a
 # run that hits the depth bound or runs out of memory fails.
@@ -27,8 +28,9 @@ failed=0
 # against 15 s, for a search ~15% slower).
 opt=-O0
 
-# run NAME EXPECT DEFINES...: EXPECT is pass (no error, search complete)
-# or safety (an assertion of check_safety violated).
+# run NAME EXPECT DEFINES...: EXPECT is pass (no error, search complete,
+# end reachable), safety (an assertion of check_safety violated) or
+# convergence (the HWM assertion of check_convergence violated).
 run() {
 	name=$1 expect=$2
 	shift 2
@@ -62,6 +64,12 @@ run() {
 	fi
 	case $expect in
 	pass)
+		# The end (after check_convergence) must be reachable, or the
+		# convergence check would pass vacuously.
+		if grep -q 'sync.pml:[0-9]*, state [0-9]*, "-end-"' "$out"; then
+			echo "check-model: $name: the final state is unreachable"
+			failed=1
+		fi
 		if [ "${errors:-1}" != 0 ]; then
 			echo "check-model: $name: FAILED:"
 			cat "$out"
@@ -73,6 +81,15 @@ run() {
 		# The planted bug must break the safety property itself, not
 		# some other assertion.
 		if [ "${errors:-0}" = 0 ] || ! grep -q 'assertion violated.*wc\[' "$out"; then
+			echo "check-model: $name: the planted bug was NOT found:"
+			cat "$out"
+			failed=1
+		else
+			echo "check-model: $name: counterexample found, as it must"
+		fi
+		;;
+	convergence)
+		if [ "${errors:-0}" = 0 ] || ! grep -q 'assertion violated.*==lseq' "$out"; then
 			echo "check-model: $name: the planted bug was NOT found:"
 			cat "$out"
 			failed=1
@@ -93,6 +110,8 @@ ci)
 	run bug-live-any safety -DBUG_LIVE_ANY $small
 	# shellcheck disable=SC2086
 	run bug-batch-raise safety -DBUG_BATCH_RAISE $small
+	# shellcheck disable=SC2086
+	run bug-done-no-raise convergence -DBUG_DONE_NO_RAISE $small
 	;;
 full)
 	opt=-O2
