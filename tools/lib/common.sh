@@ -4,7 +4,7 @@
 
 RUMOR_BUILD_PKGS=(gcc make autoconf automake libtool pkg-config
 	libuv1-dev libsodium-dev libleveldb-dev libcbor-dev)
-RUMOR_TEST_PKGS=(libcmocka-dev iproute2 util-linux clang libclang-rt-dev)
+RUMOR_TEST_PKGS=(libcmocka-dev iproute2 util-linux clang libclang-rt-dev spin)
 
 say() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
 
