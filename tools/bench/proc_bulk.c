@@ -103,7 +103,7 @@ static long idle_rss(const struct proc_opts *o)
 int proc_catchup(const struct proc_opts *o)
 {
 	struct proc_node a, b;
-	long rss_idle, rss_a, rss_b;
+	long rss_idle, rss_a, rss_b, anon_a, anon_b;
 	const char *seed[1];
 	struct timespec ts = {0, 2000000};
 	char raw[4200];
@@ -130,6 +130,7 @@ int proc_catchup(const struct proc_opts *o)
 	if (proc_node_start(&a, o, NULL, 0) != 0)
 		return -1;
 	rss_a = proc_rss_kib(a.pid);
+	anon_a = proc_status_kib(a.pid, "RssAnon");
 	seed[0] = a.addr;
 	t0 = bench_now();
 	if (proc_node_start(&b, o, seed, 1) != 0) {
@@ -149,6 +150,7 @@ int proc_catchup(const struct proc_opts *o)
 	}
 	catchup_s = bench_now() - t0;
 	rss_b = proc_rss_kib(b.pid);
+	anon_b = proc_status_kib(b.pid, "RssAnon");
 	proc_node_stop(&b);
 	proc_node_stop(&a);
 	bench_rmrf(a.dir);
@@ -167,9 +169,16 @@ int proc_catchup(const struct proc_opts *o)
 	bench_report("  of which B's start until its socket answers",
 		     ready_s * 1000, "ms");
 	bench_report("catch-up rate", (double)o->keys / catchup_s, "keys/s");
+	/* LevelDB maps its table files: their clean pages count in RSS
+	 * (RssFile) but are the page cache's to drop; the heap (RssAnon)
+	 * is what the node holds. */
 	bench_report("RSS of A, opened on its keys", (double)rss_a / 1024,
 		     "MiB");
+	bench_report("  of which anonymous (heap)", (double)anon_a / 1024,
+		     "MiB");
 	bench_report("RSS of B, all keys applied", (double)rss_b / 1024,
+		     "MiB");
+	bench_report("  of which anonymous (heap)", (double)anon_b / 1024,
 		     "MiB");
 	bench_report("RSS of an idle rumord, empty", (double)rss_idle / 1024,
 		     "MiB");
@@ -191,9 +200,13 @@ int proc_catchup(const struct proc_opts *o)
 	if (rss_idle > 0)
 		ok &= bench_ratio("8 MiB / idle RSS",
 				  8192.0 / (double)rss_idle, 1.0);
-	if (rss_b > 0 && o->keys >= 1000000)
+	if (rss_b > 0 && o->keys >= 1000000) {
 		ok &= bench_ratio("64 MiB / RSS of B (1M keys)",
 				  65536.0 / (double)rss_b, 1.0);
+		printf("  %-44s %13.2fx  (the same bound on the heap alone)\n",
+		       "64 MiB / anonymous RSS of B",
+		       65536.0 / (double)anon_b);
+	}
 	return ok;
 }
 

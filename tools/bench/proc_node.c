@@ -273,9 +273,10 @@ int proc_cluster_start(struct proc_node *nodes, size_t n,
 	return 0;
 }
 
-long proc_rss_kib(pid_t pid)
+long proc_status_kib(pid_t pid, const char *field)
 {
 	char path[64], line[256];
+	size_t n = strlen(field);
 	long kib = -1;
 	FILE *f;
 
@@ -284,12 +285,17 @@ long proc_rss_kib(pid_t pid)
 	if (f == NULL)
 		return -1;
 	while (fgets(line, sizeof line, f) != NULL)
-		if (strncmp(line, "VmRSS:", 6) == 0) {
-			kib = strtol(line + 6, NULL, 10);
+		if (strncmp(line, field, n) == 0 && line[n] == ':') {
+			kib = strtol(line + n + 1, NULL, 10);
 			break;
 		}
 	fclose(f);
 	return kib;
+}
+
+long proc_rss_kib(pid_t pid)
+{
+	return proc_status_kib(pid, "VmRSS");
 }
 
 /* ------------------------------------------------------------ control */
