@@ -34,7 +34,7 @@
  * session) is an invalid end state to spin.
  *
  * Planted bugs, to show the checks have teeth (MODEL.md):
- *   -DBUG_LIVE_ANY     live_receive raises HWM[O] to any entry's seq
+ *   -DBUG_LIVE_ANY     live_on_frame raises HWM[O] to any entry's seq
  *                      above it instead of only seq == h + 1;
  *   -DBUG_BATCH_RAISE  on_entries raises HWM[O] to each BATCH entry's
  *                      seq as it arrives, before DONE (a cut stream, or a
@@ -496,7 +496,7 @@ inline on_msg(n, m, d)
 		pullo[d] = 0; pulld[d] = 1;
 		maybe_complete(d)
 	:: mt == LIVE ->
-		/* live.c: live_receive: check, apply with ONE
+		/* live.c: live_on_frame (live_raises): check, apply with ONE
 		 * store_apply_batch carrying the gap-free HWM raise, PRUNE
 		 * the origin on a duplicate, ACK(0, bytes); then offer what
 		 * was applied to the other sessions. */
