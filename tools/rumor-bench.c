@@ -8,6 +8,7 @@
  */
 #include <ftw.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bench/bench.h"
@@ -37,6 +38,26 @@ static int rmrf_one(const char *path, const struct stat *st, int flag,
 int bench_rmrf(const char *dir)
 {
 	return nftw(dir, rmrf_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+long bench_status_kib(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	size_t n = strlen(field);
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (strncmp(line, field, n) == 0 && line[n] == ':') {
+			kib = strtol(line + n + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return kib;
 }
 
 static void usage(FILE *out)

@@ -4,7 +4,8 @@
  * src/node/). net.c starts, reloads and closes it; peer.c owns the
  * connections (HELLO, MEMBERS, duplicates, dials); sched.c the paced
  * rounds, the push after local writes, catch-up and the tick (pings,
- * member states, tombstone collection); request.c `rumorctl sync`;
+ * member states, tombstone collection); live.c the live stream (offers,
+ * flushes, lazy and graft timers); request.c `rumorctl sync`;
  * status.c what status, stats and peers report.
  */
 #ifndef RUMOR_NODE_NET_INT_H
@@ -218,6 +219,9 @@ void peer_close(struct peer *p, int reason, const char *detail);
 /* Sends MEMBERS and starts a reconciliation round on an open peer
  * (nothing when it is not ready). */
 void peer_start_round(struct peer *p);
+/* After a call into p's sync session that returned rv: a failure
+ * closes p (logged), pending work schedules the pump. */
+void peer_after_sync_call(struct peer *p, int rv, struct err *err);
 /* net->pump_timer: runs the pending sync work of every peer queued for
  * it. */
 void peer_pump_cb(struct io_timer *t);
@@ -243,16 +247,18 @@ void peer_on_reject(struct io_listener *l, int reason, const char *detail);
 /* The timers of the schedule (t->data is the node_net). */
 void sched_round_cb(struct io_timer *t);
 void sched_push_cb(struct io_timer *t);
+/* ---- live.c: the live stream's glue (node_net_on_change in
+ * node_net.h). */
 /* The graft timer of the live stream (sync_live_tick on every peer). */
 void sched_live_cb(struct io_timer *t);
 /* Arms it for SYNC_LIVE_GRAFT_MS unless it runs. */
 void sched_live_arm(struct node_net *net);
-/* The lazy timer: IHAVEs to every peer (peer.c). */
+/* The lazy timer: IHAVEs to every peer. */
 void net_lazy_cb(struct io_timer *t);
 /* Adds one session's live figures to a total (status.c). */
 void live_stats_add(struct sync_live_stats *to,
 		    const struct sync_live_stats *from);
-/* Sends what the live offers since the last call coalesced (peer.c). */
+/* Sends what the live offers since the last call coalesced. */
 void net_live_flush(struct node_net *net);
 void sched_tick_cb(struct io_timer *t);
 /* Starts the tick and the first round; net's timers exist. */

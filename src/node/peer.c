@@ -82,7 +82,7 @@ static int sync_send(void *arg, const uint8_t *frame, size_t len)
 	struct err err;
 
 	/* Not closed here (the session is inside this call): the failed
-	 * session makes after_sync_call close the peer. */
+	 * session makes peer_after_sync_call close the peer. */
 	if (!peer_queue_admits(p, len))
 		return RUMOR_EPROTO;
 	err_clear(&err);
@@ -116,7 +116,7 @@ static void schedule_pump(struct peer *p)
 		io_timer_start(net->pump_timer, 0, 0);
 }
 
-static void after_sync_call(struct peer *p, int rv, struct err *err)
+void peer_after_sync_call(struct peer *p, int rv, struct err *err)
 {
 	if (rv != 0) {
 		node_log(p->net->n, RUMOR_LOG_WARN,
@@ -141,7 +141,7 @@ void peer_pump_cb(struct io_timer *t)
 		if (p->closed || p->sync == NULL)
 			continue;
 		err_clear(&err);
-		after_sync_call(p, sync_session_pump(p->sync, &err), &err);
+		peer_after_sync_call(p, sync_session_pump(p->sync, &err), &err);
 		if (!p->closed && p->want_round && !sync_session_busy(p->sync)) {
 			p->want_round = 0;
 			peer_start_round(p);
@@ -250,42 +250,6 @@ static void on_sync_want_round(void *arg)
 	schedule_pump(p);
 }
 
-void net_live_flush(struct node_net *net)
-{
-	struct peer *p;
-	struct err err;
-	int lazy = 0;
-
-	if (!net->live_dirty)
-		return;
-	net->live_dirty = 0;
-	for (p = net->peers; p != NULL; p = p->next) {
-		if (!p->open || p->closed || p->sync == NULL)
-			continue;
-		err_clear(&err);
-		after_sync_call(p, sync_live_flush(p->sync, &err), &err);
-		if (!p->closed && sync_live_lazy_pending(p->sync))
-			lazy = 1;
-	}
-	if (lazy && !net->closing && !io_timer_active(net->lazy_timer))
-		io_timer_start(net->lazy_timer, SYNC_LIVE_LAZY_MS, 0);
-}
-
-void net_lazy_cb(struct io_timer *t)
-{
-	struct node_net *net = t->data;
-	struct peer *p;
-	struct err err;
-
-	for (p = net->peers; p != NULL; p = p->next) {
-		if (!p->open || p->closed || p->sync == NULL ||
-		    !sync_live_lazy_pending(p->sync))
-			continue;
-		err_clear(&err);
-		after_sync_call(p, sync_live_flush_lazy(p->sync, &err), &err);
-	}
-}
-
 /* ------------------------------------------------------------ peers */
 
 static void send_hello(struct peer *p)
@@ -348,7 +312,7 @@ void peer_start_round(struct peer *p)
 	if (p->closed)      /* its queue was at the cap */
 		return;
 	err_clear(&err);
-	after_sync_call(p, sync_session_start(p->sync, &err), &err);
+	peer_after_sync_call(p, sync_session_start(p->sync, &err), &err);
 }
 
 static void peer_on_message(struct io_conn *c, const uint8_t *msg, size_t len);
@@ -738,7 +702,7 @@ static void peer_on_message(struct io_conn *c, const uint8_t *msg, size_t len)
 		net->applying_from = p;
 		rv = sync_session_receive_msg(p->sync, &m, len, &err);
 		net->applying_from = NULL;
-		after_sync_call(p, rv, &err);
+		peer_after_sync_call(p, rv, &err);
 		if (m.type == WIRE_IHAVE)
 			sched_live_arm(net);
 		net_live_flush(net);

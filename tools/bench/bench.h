@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <sys/types.h>
 
 struct bench_mode {
 	const char *name;
@@ -24,6 +25,8 @@ int bench_proc_main(int argc, char **argv);
 
 /* rm -rf dir (tools/rumor-bench.c): 0, or -1 with errno. */
 int bench_rmrf(const char *dir);
+/* A field of /proc/PID/status in KiB ("VmRSS", "RssAnon", ...), or -1. */
+long bench_status_kib(pid_t pid, const char *field);
 
 static inline double bench_now(void)
 {

@@ -76,11 +76,6 @@ int proc_node_start(struct proc_node *n, const struct proc_opts *o,
 		    const char *const *seeds, size_t n_seeds);
 /* SIGTERM, then SIGKILL after a few seconds; reaps it. */
 void proc_node_stop(struct proc_node *n);
-/* A field of /proc/PID/status in KiB ("VmRSS", "RssAnon", "RssFile"),
- * or -1. */
-long proc_status_kib(pid_t pid, const char *field);
-/* The resident set of process pid in KiB (VmRSS), or -1. */
-long proc_rss_kib(pid_t pid);
 
 /* Spawns argv (argv[0] a path, or a name looked up in PATH) with stdout and stderr to log (NULL:
  * /dev/null); the pid, or -1. */

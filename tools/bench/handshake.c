@@ -449,21 +449,6 @@ static double dl_measure(struct dialer *d, const struct hs_opts *o,
 
 /* ------------------------------------------------------------ memory */
 
-static long rss_kib(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long v = -1;
-
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof line, f) != NULL)
-		if (strncmp(line, "VmRSS:", 6) == 0)
-			v = atol(line + 6);
-	fclose(f);
-	return v;
-}
-
 /* RSS and heap per idle connection: o->idle plain sockets connect and
  * stay silent while the listener (caps raised to hold all) waits. */
 static int measure_idle(const struct hs_opts *o)
@@ -494,7 +479,7 @@ static int measure_idle(const struct hs_opts *o)
 	uv_ip4_addr("127.0.0.1", s.io->ops->listener_port(s.listener),
 		    &s.tcp_addr);
 	malloc_trim(0);
-	r0 = rss_kib();
+	r0 = bench_status_kib(getpid(), "VmRSS");
 	h0 = mallinfo2().uordblks;
 	for (n = 0; n < o->idle; n++) {
 		fds[n] = socket(AF_INET, SOCK_STREAM, 0);
@@ -509,7 +494,7 @@ static int measure_idle(const struct hs_opts *o)
 	}
 	while (s.io->ops->listener_stats(s.listener).in_handshake < n)
 		uv_run(&s.loop, UV_RUN_ONCE);
-	r1 = rss_kib();
+	r1 = bench_status_kib(getpid(), "VmRSS");
 	h1 = mallinfo2().uordblks;
 	printf("memory: %zu idle connections held by the listener\n", n);
 	bench_report("RSS per idle connection", (double)(r1 - r0) / (double)n,

@@ -94,7 +94,7 @@ static long idle_rss(const struct proc_opts *o)
 	if (proc_node_start(&c, o, NULL, 0) != 0)
 		return -1;
 	nanosleep(&ts, NULL);
-	kib = proc_rss_kib(c.pid);
+	kib = bench_status_kib(c.pid, "VmRSS");
 	proc_node_stop(&c);
 	bench_rmrf(c.dir);
 	return kib;
@@ -129,8 +129,8 @@ int proc_catchup(const struct proc_opts *o)
 	load_t = bench_now() - load_t;
 	if (proc_node_start(&a, o, NULL, 0) != 0)
 		return -1;
-	rss_a = proc_rss_kib(a.pid);
-	anon_a = proc_status_kib(a.pid, "RssAnon");
+	rss_a = bench_status_kib(a.pid, "VmRSS");
+	anon_a = bench_status_kib(a.pid, "RssAnon");
 	seed[0] = a.addr;
 	t0 = bench_now();
 	if (proc_node_start(&b, o, seed, 1) != 0) {
@@ -149,8 +149,8 @@ int proc_catchup(const struct proc_opts *o)
 		nanosleep(&ts, NULL);
 	}
 	catchup_s = bench_now() - t0;
-	rss_b = proc_rss_kib(b.pid);
-	anon_b = proc_status_kib(b.pid, "RssAnon");
+	rss_b = bench_status_kib(b.pid, "VmRSS");
+	anon_b = bench_status_kib(b.pid, "RssAnon");
 	proc_node_stop(&b);
 	proc_node_stop(&a);
 	bench_rmrf(a.dir);

@@ -273,31 +273,6 @@ int proc_cluster_start(struct proc_node *nodes, size_t n,
 	return 0;
 }
 
-long proc_status_kib(pid_t pid, const char *field)
-{
-	char path[64], line[256];
-	size_t n = strlen(field);
-	long kib = -1;
-	FILE *f;
-
-	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
-	f = fopen(path, "r");
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof line, f) != NULL)
-		if (strncmp(line, field, n) == 0 && line[n] == ':') {
-			kib = strtol(line + n + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return kib;
-}
-
-long proc_rss_kib(pid_t pid)
-{
-	return proc_status_kib(pid, "VmRSS");
-}
-
 /* ------------------------------------------------------------ control */
 
 int ctlc_open(struct ctlc *c, const char *dir)
