@@ -66,6 +66,33 @@ void exchange(struct cluster *c, int a, int b);
 /* Node 0 with everyone, twice: node 0 gathers all, then gives all. */
 void exchange_all(struct cluster *c);
 
+/* A session on one store whose transport keeps every frame (the peer is
+ * the test, feeding frames by hand), with a clock, the refusals and the
+ * rounds the session asked for. tap_free frees the frames and the
+ * decoder (a tap is set up again by tap_session). */
+#define TAP_MAX 64
+struct tap {
+	struct wire_buf frames[TAP_MAX];
+	int n;
+	uint64_t now;                  /* transport.now_ms; starts at 1000 */
+	int want_round;                /* cb.on_want_round calls */
+	uint64_t refused[REFUSE_COUNT];
+	struct wire_decoder dec;       /* for tap_msg */
+};
+
+struct sync_session *tap_session(struct store *s, struct tap *t);
+void tap_free(struct tap *t);
+/* Frame i decoded with dec; its type must be type. */
+void tap_decode(struct tap *t, int i, struct wire_decoder *dec,
+		struct wire_msg *m, int type);
+/* The same with the tap's own decoder. */
+void tap_msg(struct tap *t, int i, struct wire_msg *m, int type);
+/* Feeds ss an hwm-shaped message (DIGEST, DONE, IHAVE, PRUNE, GRAFT) of
+ * exchange xid with n (0 or 1) HWMs: (origin, hwm). Returns what
+ * sync_session_receive returned. */
+int feed_hwms(struct sync_session *ss, int type, uint64_t xid,
+	      const uint8_t *origin, uint64_t hwm, size_t n);
+
 /* Every store checks, keeps the invariant and equals node 0's. */
 void assert_converged(struct cluster *c);
 /* key's value on node i is want (NULL: absent). */

@@ -15,108 +15,12 @@
 
 #include "tests/unit/test_sync_fixture.h"
 
-#define TAP_MAX 64
-
-/* A transport that keeps every frame, with a clock and the rounds the
- * session asked for. */
-struct tap {
-	struct wire_buf frames[TAP_MAX];
-	int n;
-	uint64_t now;
-	int want_round;
-	struct wire_decoder dec;
-};
-
-static int tap_send(void *arg, const uint8_t *frame, size_t len)
-{
-	struct tap *t = arg;
-	struct wire_buf *b;
-
-	assert_true(t->n < TAP_MAX);
-	b = &t->frames[t->n++];
-	wire_buf_init(b);
-	b->data = malloc(len);
-	assert_non_null(b->data);
-	memcpy(b->data, frame, len);
-	b->len = b->cap = len;
-	return 0;
-}
-
-static uint64_t tap_now(void *arg)
-{
-	return ((struct tap *)arg)->now;
-}
-
-static void tap_want_round(void *arg)
-{
-	((struct tap *)arg)->want_round++;
-}
-
-static void tap_free(struct tap *t)
-{
-	int i;
-
-	for (i = 0; i < t->n; i++)
-		wire_buf_free(&t->frames[i]);
-	t->n = 0;
-	wire_decoder_free(&t->dec);
-}
-
-static struct sync_session *tap_session(struct store *s, struct tap *t)
-{
-	struct sync_transport tr = { 0 };
-	struct sync_callbacks cb = { 0 };
-	struct sync_session *ss;
-
-	memset(t, 0, sizeof(*t));
-	wire_decoder_init(&t->dec);
-	t->now = 1000;
-	tr.send = tap_send;
-	tr.now_ms = tap_now;
-	tr.arg = t;
-	cb.on_want_round = tap_want_round;
-	cb.arg = t;
-	assert_int_equal(sync_session_new(&ss, s, &tr, NULL, &cb, NULL), 0);
-	return ss;
-}
-
-/* Frame i decoded; its type must be type. */
-static void tap_msg(struct tap *t, int i, struct wire_msg *m, int type)
-{
-	assert_true(i < t->n);
-	assert_int_equal(wire_decode(&t->dec, t->frames[i].data,
-				     t->frames[i].len, m, NULL), 0);
-	assert_int_equal(m->type, type);
-}
-
 static const uint8_t peer_origin[STORE_ORIGIN_BYTES] = { 0x55 };
 static const uint8_t other[STORE_ORIGIN_BYTES] = { 0x66 };
 
 static int feed(struct sync_session *ss, const struct wire_buf *f)
 {
 	return sync_session_receive(ss, f->data, f->len, NULL);
-}
-
-/* Feeds an hwm-shaped message (DIGEST, DONE, IHAVE, PRUNE, GRAFT) of at
- * most one origin. */
-static int feed_hwms(struct sync_session *ss, int type, uint64_t xid,
-		     const uint8_t *origin, uint64_t hwm, size_t n)
-{
-	struct wire_msg m;
-	struct wire_hwm h = { origin, hwm };
-	struct wire_buf f;
-	int rv;
-
-	memset(&m, 0, sizeof m);
-	m.type = (enum wire_type)type;
-	m.u.digest.exchange_id = xid;
-	m.u.digest.hwms = &h;
-	m.u.digest.n = n;
-	wire_buf_init(&f);
-	assert_int_equal(wire_encode_msg(&f, &m, NULL), 0);
-	rv = feed(ss, &f);
-	wire_buf_free(&f);
-	return rv;
 }
 
 struct lentry {
