@@ -58,6 +58,8 @@ extern "C" {
 #define RUMOR_NODE_ID_STRLEN 44         /* printable id (base64url) + NUL */
 #define RUMOR_NETWORK_KEY_BYTES 32
 #define RUMOR_ERRMSG_MAX 256
+#define RUMOR_PREFIXES_MAX 16u          /* prefixes in a --replicate set */
+#define RUMOR_PREFIX_MAX 1024u          /* bytes in one such prefix */
 
 /* ------------------------------------------------------------ errors */
 
@@ -77,7 +79,9 @@ extern "C" {
 	X(RUMOR_EREFUSED, -13, "write refused")                          \
 	X(RUMOR_ETIMEDOUT, -14, "timed out")                             \
 	X(RUMOR_ENET, -15, "network error")                              \
-	X(RUMOR_ECONFIG, -16, "bad configuration")
+	X(RUMOR_ECONFIG, -16, "bad configuration")                      \
+	X(RUMOR_EOUTSIDE, -17, "key outside the node's prefixes")        \
+	X(RUMOR_ETOOOLD, -18, "position older than the node keeps")
 
 enum rumor_error {
 #define RUMOR__ENUM(name, value, text) name = value,
@@ -178,6 +182,23 @@ struct rumor_options {
 	 * push round after local writes and by paced rounds. For
 	 * comparisons and tests; 0 (live) is what users want. */
 	int no_live;
+	/* ---- version 3: the master/slave shapes (README, "Shapes") */
+	/* Namespace: local writes only of keys under this prefix (1 to
+	 * RUMOR_PREFIX_MAX bytes); a write of any other key fails with
+	 * RUMOR_EOUTSIDE and writes nothing. NULL: anywhere. Remote changes
+	 * are not concerned: a namespace confines what this node originates,
+	 * not what it replicates. */
+	const void *namespace_prefix;
+	size_t namespace_len;
+	/* Partial replication: only keys under these prefixes (at most
+	 * RUMOR_PREFIXES_MAX, each 1 to RUMOR_PREFIX_MAX bytes) are pulled,
+	 * stored and served; local writes of other keys fail with
+	 * RUMOR_EOUTSIDE. n_replicate 0: every key (a full node). The set is
+	 * kept in the store: opening with a narrower set drops the keys
+	 * outside it, a wider one pulls the new keys from peers. */
+	const void *const *replicate;
+	const size_t *replicate_len;
+	size_t n_replicate;
 };
 
 /* The size of version 1 of struct rumor_options: the smallest size the
@@ -319,6 +340,80 @@ RUMOR_API RUMOR_MUST_CHECK int rumor_scan_after(struct rumor *n, const void *pre
  * rumor_get). Nothing else: a record goes to rumor_record_free(), a
  * node to rumor_close(). NULL is a no-op. */
 RUMOR_API void rumor_free(void *p);
+
+/* ------------------------------------------------------------ changes */
+
+/* Every change applied to the store, local or remote, gets a position:
+ * 1, 2, 3... in the node's own apply order, durable with the change and
+ * never reused. A key's latest change is kept at its position until a
+ * later change of the key replaces it (the change feed is compacted like
+ * the log: one entry per key), and a deletion until its tombstone is
+ * collected. So reading from a position gives every key changed after
+ * it, once, at its latest change, in position order.
+ *
+ * The floor: the highest position of a collected tombstone (or of keys
+ * dropped by a narrower replicate set). A reader that last saw a
+ * position below it may have missed a deletion, so since must be 0 (the
+ * whole store, from the beginning) or at least the floor; see the
+ * README for how far back that reaches. */
+struct rumor_change {
+	uint64_t pos;
+	struct rumor_version v;      /* value NULL when v.deleted */
+};
+
+/* The position of the latest change (0: none yet) and the floor. */
+RUMOR_API RUMOR_MUST_CHECK int rumor_position(struct rumor *n,
+					      uint64_t *head, uint64_t *floor);
+
+/* Called with each change of a stream; c's pointers are valid only
+ * during the call. It may call rumor_tail_pause or rumor_tail_close on
+ * its own stream, and read the node, but not close the node. */
+typedef void (*rumor_change_pos_cb)(void *arg, const struct rumor_change *c);
+
+/* Reads the changes after position since of keys under prefix
+ * (prefix_len 0: every key), in position order, at most max of them
+ * (0: no bound), and sets *next to the position to pass as since to go
+ * on (the last one read, or since when none). Synchronous: it reads the
+ * store, nothing waits for the network. RUMOR_ETOOOLD when since is
+ * below the floor (and not 0): rumor_errmsg names the floor. */
+RUMOR_API RUMOR_MUST_CHECK int rumor_changes(struct rumor *n,
+					     const void *prefix,
+					     size_t prefix_len, uint64_t since,
+					     uint64_t max,
+					     rumor_change_pos_cb cb, void *arg,
+					     uint64_t *next);
+
+/* A change stream that stays on the live tail: the level-master
+ * createStream({tail: true}) shape. */
+struct rumor_tail;
+
+/* Opens a stream that calls cb with every change after since of keys
+ * under prefix, as rumor_changes would read them, then with each later
+ * change as it is applied (after it is durable), until
+ * rumor_tail_close(). The changes already stored are read on the node's
+ * loop, a bounded number per loop turn, so a long history neither blocks
+ * the node nor fills memory. A consumer that records each c->pos and
+ * reopens with the last one it recorded misses nothing and sees nothing
+ * twice, across restarts of either side. RUMOR_ETOOOLD as
+ * rumor_changes; RUMOR_ENOMEM. *out is the caller's, closed with
+ * rumor_tail_close() (before the node is closed). */
+RUMOR_API RUMOR_MUST_CHECK int rumor_tail_open(struct rumor *n,
+					       const void *prefix,
+					       size_t prefix_len,
+					       uint64_t since,
+					       rumor_change_pos_cb cb,
+					       void *arg,
+					       struct rumor_tail **out);
+/* Stops calls to cb until rumor_tail_resume(); nothing is buffered
+ * meanwhile (the stream reads on from its position when resumed), so a
+ * paused consumer costs the node no memory. */
+RUMOR_API void rumor_tail_pause(struct rumor_tail *t);
+RUMOR_API void rumor_tail_resume(struct rumor_tail *t);
+/* The position of the last change the stream gave to cb (its since
+ * before the first). */
+RUMOR_API uint64_t rumor_tail_position(const struct rumor_tail *t);
+/* Closes the stream: no call to cb after it. NULL: no-op. */
+RUMOR_API void rumor_tail_close(struct rumor_tail *t);
 
 /* ------------------------------------------------------------ stats */
 

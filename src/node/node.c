@@ -124,6 +124,32 @@ static int node_check_writable(struct rumor *n, struct err *err)
 	return node_net_refuses_writes(n, err);
 }
 
+/* The namespace and the replicate set confine local writes: a key
+ * outside either is RUMOR_EOUTSIDE (what names the op in a batch). A
+ * NULL, empty or too long key is left to the store's own checks. */
+static int node_check_key(struct rumor *n, const void *key, size_t key_len,
+			  const char *what, struct err *err)
+{
+	char shown[64], pfx[64];
+
+	if (key == NULL || key_len == 0 || key_len > RUMOR_KEY_MAX ||
+	    (prefixes_match(&n->ns, key, key_len) &&
+			    prefixes_match(&n->repl, key, key_len)))
+		return 0;
+	prefix_escape(key, key_len < 40 ? key_len : 40, shown, sizeof shown);
+	if (!prefixes_match(&n->ns, key, key_len)) {
+		prefix_escape(n->ns.v[0].bytes, n->ns.v[0].len, pfx, sizeof pfx);
+		return err_set(err, RUMOR_EOUTSIDE,
+			       "%skey \"%s%s\" is outside this node's namespace "
+			       "\"%s\"", what, shown, key_len > 40 ? "..." : "",
+			       pfx);
+	}
+	return err_set(err, RUMOR_EOUTSIDE,
+		       "%skey \"%s%s\" is outside the prefixes this node "
+		       "replicates (%zu)", what, shown,
+		       key_len > 40 ? "..." : "", n->repl.n);
+}
+
 int rumor_put(struct rumor *n, const void *key, size_t key_len,
 	      const void *value, size_t value_len)
 {
@@ -132,6 +158,8 @@ int rumor_put(struct rumor *n, const void *key, size_t key_len,
 
 	err_clear(&err);
 	rv = node_check_writable(n, &err);
+	if (rv == 0)
+		rv = node_check_key(n, key, key_len, "", &err);
 	if (rv == 0)
 		rv = store_put(n->store, key, key_len, value, value_len, NULL,
 			       &err);
@@ -148,6 +176,8 @@ int rumor_del(struct rumor *n, const void *key, size_t key_len)
 
 	err_clear(&err);
 	rv = node_check_writable(n, &err);
+	if (rv == 0)
+		rv = node_check_key(n, key, key_len, "", &err);
 	if (rv == 0)
 		rv = store_del(n->store, key, key_len, NULL, &err);
 	if (rv != 0)
@@ -192,6 +222,18 @@ int rumor_write(struct rumor *n, const struct rumor_op *ops, size_t n_ops)
 							  "out of memory"});
 	}
 	for (i = 0; i < n_ops; i++) {
+		char what[32];
+
+		if (n->ns.n > 0 || n->repl.n > 0) {
+			snprintf(what, sizeof what, "op %zu: ", i);
+			rv = node_check_key(n, ops[i].key, ops[i].key_len, what,
+					    &err);
+			if (rv != 0) {
+				if (sops != stack_ops)
+					free(sops);
+				return node_fail(n, &err);
+			}
+		}
 		sops[i].key = ops[i].key;
 		sops[i].key_len = ops[i].key_len;
 		sops[i].value = ops[i].value;

@@ -13,6 +13,7 @@
 #include "crypto/identity.h"
 #include "io/io.h"
 #include "lib/err.h"
+#include "lib/prefixes.h"
 #include "resolver/resolver.h"
 #include "store/store.h"
 #include "node/node_ctl.h"
@@ -54,6 +55,11 @@ struct rumor {
 	char id_str[IDENTITY_ID_STRLEN];
 	uint8_t network_key[NETWORK_KEY_BYTES];
 	int open_network;
+
+	/* opt.namespace_prefix and opt.replicate, copied (lib/prefixes.h):
+	 * ns holds zero or one prefix. */
+	struct prefixes ns;
+	struct prefixes repl;
 
 	struct resolver *resolver;
 	struct store *store;

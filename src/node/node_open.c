@@ -137,6 +137,8 @@ static void node_free(struct rumor *n)
 	resolver_free(n->resolver);
 	identity_wipe(&n->id);
 	sodium_memzero(n->network_key, sizeof n->network_key);
+	prefixes_free(&n->ns);
+	prefixes_free(&n->repl);
 	free(n->data_dir);
 	free(n);
 	if (cb != NULL)
@@ -266,6 +268,8 @@ static int node_check_options(const struct rumor_options *o,
 			       o->fsync);
 	if (o->mode != RUMOR_MODE_PEER && o->mode != RUMOR_MODE_REPLICA)
 		return err_set(err, RUMOR_EINVAL, "unknown mode %d", o->mode);
+	if (o->namespace_prefix == NULL && o->namespace_len != 0)
+		return err_set(err, RUMOR_EINVAL, "namespace: NULL prefix");
 	return 0;
 }
 
@@ -289,7 +293,17 @@ static int node_copy_options(struct rumor *n, const struct rumor_options *o,
 	n->opt.peers = NULL;
 	n->opt.n_peers = 0;
 	n->opt.loop = NULL;
-	return 0;
+	n->opt.namespace_prefix = NULL;
+	n->opt.namespace_len = 0;
+	n->opt.replicate = NULL;
+	n->opt.replicate_len = NULL;
+	n->opt.n_replicate = 0;
+	if (o->namespace_prefix != NULL &&
+	    prefixes_set(&n->ns, &o->namespace_prefix, &o->namespace_len, 1,
+			 "namespace", err) != 0)
+		return err->code;
+	return prefixes_set(&n->repl, o->replicate, o->replicate_len,
+			    o->n_replicate, "replicate", err);
 }
 
 /* "DATA_DIR/name", malloc'd (the caller frees it), or NULL with err
@@ -479,6 +493,8 @@ err_after_identity:
 	identity_wipe(&n->id);
 	sodium_memzero(n->network_key, sizeof n->network_key);
 err_after_alloc:
+	prefixes_free(&n->ns);
+	prefixes_free(&n->repl);
 	free(n->data_dir);
 	free(n);
 err:
