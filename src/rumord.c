@@ -96,6 +96,13 @@ static void daemon_fill_options(struct rumor_options *o,
 	o->suspect_after_ms = conf->suspect_after_ms;
 	o->gone_after_ms = conf->gone_after_ms;
 	o->fsync = conf->fsync;
+	if (conf->namespace_prefix != NULL) {
+		o->namespace_prefix = conf->namespace_prefix;
+		o->namespace_len = conf->namespace_len;
+	}
+	o->replicate = (const void *const *)conf->replicate;
+	o->replicate_len = conf->replicate_len;
+	o->n_replicate = conf->n_replicate;
 	o->control_socket = 1;
 	o->log = node_log_cb;
 	o->log_level = conf->log_level;

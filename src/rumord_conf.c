@@ -15,8 +15,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "lib/err.h"
+#include "lib/prefixes.h"
 #include "rumor.h"
 #include "rumord_conf.h"
+
+_Static_assert(RUMORD_MAX_REPLICATE == RUMOR_PREFIXES_MAX,
+	       "rumord's --replicate bound differs from the library's");
 
 /* Bits of rumord_conf.set: keys the command line gave. */
 enum {
@@ -26,12 +31,15 @@ enum {
 	SET_IMIN = 1u << 9, SET_IMAX = 1u << 10, SET_CATCHUP = 1u << 11,
 	SET_SUSPECT = 1u << 12, SET_GONE = 1u << 13, SET_FSYNC = 1u << 14,
 	SET_MULTICAST6 = 1u << 15, SET_MULTICAST6_IF = 1u << 16,
+	SET_NAMESPACE = 1u << 17, SET_REPLICATE = 1u << 18,
 };
 
 enum conf_type {
 	CONF_STRING,    /* a char * field, replaced */
 	CONF_MULTICAST, /* the multicast group: a string, and multicast on */
 	CONF_PEER,      /* appended to peers */
+	CONF_NAMESPACE, /* a prefix (\xHH escapes), given once */
+	CONF_REPLICATE, /* a prefix (\xHH escapes), appended to replicate */
 	CONF_FLAG,      /* an int field, 0 or 1; no value means 1 */
 	CONF_CHOICE,    /* an int field, one of a list of words */
 	CONF_MS,        /* a uint32_t field, a duration in ms */
@@ -106,6 +114,10 @@ static const struct conf_key conf_keys[] = {
 	 MS_EXPECT},
 	{"fsync", CONF_CHOICE, FIELD(fsync), SET_FSYNC, fsync_words,
 	 "everysec, always or never"},
+	{"namespace", CONF_NAMESPACE, FIELD(namespace_prefix), SET_NAMESPACE,
+	 NULL, NULL},
+	{"replicate", CONF_REPLICATE, FIELD(replicate), SET_REPLICATE, NULL,
+	 NULL},
 	{"foreground", CONF_IGNORED, 0, 0, NULL, NULL},
 };
 #undef FIELD
@@ -142,12 +154,19 @@ static const char usage_text[] =
 	"                         second), always (before each write is acknowledged)\n"
 	"                         or never (the OS decides); a crash of rumord alone\n"
 	"                         never loses an acknowledged write\n"
+	"  --namespace PREFIX     confine this node's own writes to keys under\n"
+	"                         PREFIX (others are refused); once\n"
+	"  --replicate PREFIX     pull, store and serve only keys under PREFIX\n"
+	"                         (repeatable, at most 16; default every key);\n"
+	"                         local writes outside are refused too\n"
+	"                         PREFIX: bytes as typed, \\xHH for any byte, \\\\ for\n"
+	"                         a backslash (e.g. 'a/', '\\x00\\xff')\n"
 	"  --foreground           stay in the foreground (the default; accepted for scripts)\n"
 	"  --help                 this text\n"
 	"  --version              the version\n"
 	"\n"
 	"Signals: SIGTERM and SIGINT close cleanly; SIGHUP reloads the log level,\n"
-	"the seed list and the trusted keys.\n";
+	"the seed list and the trusted keys (not --namespace or --replicate).\n";
 
 void rumord_conf_init(struct rumord_conf *c)
 {
@@ -166,6 +185,14 @@ void rumord_conf_free(struct rumord_conf *c)
 	free(c->listen);
 	for (i = 0; i < c->n_peers; i++)
 		free(c->peers[i]);
+	for (i = 0; i < c->n_replicate; i++) {
+		free(c->replicate[i]);
+		c->replicate[i] = NULL;
+	}
+	free(c->namespace_prefix);
+	c->namespace_prefix = NULL;
+	c->namespace_len = 0;
+	c->n_replicate = 0;
 	free(c->multicast);
 	free(c->multicast6);
 	free(c->multicast6_interface);
@@ -206,6 +233,82 @@ static int conf_set_string(struct rumord_conf *c, char **field,
 	free(*field);
 	*field = copy;
 	return 0;
+}
+
+/* Unescapes a PREFIX value (lib/prefixes.h: \xHH and \\) into a copy
+ * through the conf's allocator: *out and *len. RUMORD_CONF_EUSAGE for a
+ * bad escape or a prefix over RUMOR_PREFIX_MAX bytes, RUMORD_CONF_ENOMEM;
+ * message printed, *out untouched. */
+static int conf_prefix(struct rumord_conf *c, const char *value,
+		       const char *where, const char *name,
+		       unsigned char **out, size_t *len)
+{
+	unsigned char buf[RUMOR_PREFIX_MAX];
+	struct err err;
+	unsigned char *copy;
+	size_t n;
+
+	err_clear(&err);
+	if (prefix_unescape(value, buf, sizeof buf, &n, &err) != 0) {
+		fprintf(stderr, "rumord: %s: %s: %s\n", where, name, err.msg);
+		return RUMORD_CONF_EUSAGE;
+	}
+	if (n == 0) {
+		fprintf(stderr, "rumord: %s: %s needs a value\n", where, name);
+		return RUMORD_CONF_EUSAGE;
+	}
+	copy = c->alloc != NULL ? c->alloc(n, c->alloc_arg) : malloc(n);
+	if (copy == NULL) {
+		fprintf(stderr, "rumord: out of memory copying the %s setting\n",
+			name);
+		return RUMORD_CONF_ENOMEM;
+	}
+	memcpy(copy, buf, n);
+	*out = copy;
+	*len = n;
+	return 0;
+}
+
+/* --namespace: one prefix per source (a flag over the config's is the
+ * usual override; twice from one source is a mistake). */
+static int conf_set_namespace(struct rumord_conf *c, const char *value,
+			      const char *where, int from_config)
+{
+	unsigned char *p;
+	size_t len;
+	int rv;
+
+	if (c->namespace_prefix != NULL &&
+	    (from_config || (c->set & SET_NAMESPACE))) {
+		fprintf(stderr, "rumord: %s: namespace given twice (a node "
+			"has one; --replicate takes several)\n", where);
+		return RUMORD_CONF_EUSAGE;
+	}
+	rv = conf_prefix(c, value, where, "namespace", &p, &len);
+	if (rv != 0)
+		return rv;
+	free(c->namespace_prefix);
+	c->namespace_prefix = p;
+	c->namespace_len = len;
+	return 0;
+}
+
+static int conf_add_replicate(struct rumord_conf *c, const char *value,
+			      const char *where)
+{
+	int rv;
+
+	if (c->n_replicate == RUMORD_MAX_REPLICATE) {
+		fprintf(stderr, "rumord: %s: more than %d replicate prefixes\n",
+			where, RUMORD_MAX_REPLICATE);
+		return RUMORD_CONF_EUSAGE;
+	}
+	rv = conf_prefix(c, value, where, "replicate",
+			 &c->replicate[c->n_replicate],
+			 &c->replicate_len[c->n_replicate]);
+	if (rv == 0)
+		c->n_replicate++;
+	return rv;
 }
 
 /* Milliseconds: a decimal number, optionally followed by ms or s. */
@@ -326,6 +429,10 @@ static int conf_set(struct rumord_conf *c, const struct conf_key *k,
 		if (rv == 0)
 			c->n_peers++;
 		return rv;
+	case CONF_NAMESPACE:
+		return conf_set_namespace(c, value, where, from_config);
+	case CONF_REPLICATE:
+		return conf_add_replicate(c, value, where);
 	case CONF_FLAG:
 	case CONF_CHOICE:
 		*(int *)(base + k->field) = (int)num;

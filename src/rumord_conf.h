@@ -12,6 +12,8 @@
 #include <stdio.h>
 
 #define RUMORD_MAX_PEERS 256
+/* --replicate prefixes: the library's bound (RUMOR_PREFIXES_MAX). */
+#define RUMORD_MAX_REPLICATE 16
 
 /* What rumord_conf_parse_args tells its caller. */
 enum rumord_conf_result {
@@ -44,6 +46,13 @@ struct rumord_conf {
 	uint32_t suspect_after_ms; /* 0: the library default */
 	uint32_t gone_after_ms;    /* 0: the library default */
 	int fsync;                 /* enum rumor_fsync */
+	/* --namespace and --replicate, unescaped (\xHH, \\): the bytes
+	 * the library takes. namespace_prefix NULL: not given. */
+	unsigned char *namespace_prefix;
+	size_t namespace_len;
+	unsigned char *replicate[RUMORD_MAX_REPLICATE];
+	size_t replicate_len[RUMORD_MAX_REPLICATE];
+	size_t n_replicate;
 	/* Which keys the command line set: those win over the config. */
 	unsigned set;
 

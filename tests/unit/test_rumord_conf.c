@@ -122,6 +122,97 @@ static void test_bad_settings_are_usage_errors(void **state)
 	rumord_conf_free(&c);
 }
 
+/* --namespace and --replicate arrive unescaped (\xHH, \\), the
+ * flags' replicate set replaces the config file's, and the config's own
+ * namespace and replicate lines are read when no flag gave them. */
+static void test_prefix_settings_are_unescaped(void **state)
+{
+	struct fixture *f = *state;
+	struct rumord_conf c;
+	char *flags[] = {"rumord", "--config", f->config, "--namespace",
+			 "w\\\\\\x00\\xff", "--replicate", "a/",
+			 "--replicate", "\\x01b"};
+	char *none[] = {"rumord", "--config", f->config};
+
+	write_config(f, "namespace = cfg/\\x7f\n"
+		     "replicate = z/\n");
+	rumord_conf_init(&c);
+	assert_int_equal(rumord_conf_parse_args(&c, ARGC(flags), flags),
+			 RUMORD_CONF_RUN);
+	assert_int_equal(c.namespace_len, 4);
+	assert_memory_equal(c.namespace_prefix, "w\\\0\xff", 4);
+	assert_int_equal(c.n_replicate, 2);
+	assert_int_equal(c.replicate_len[0], 2);
+	assert_memory_equal(c.replicate[0], "a/", 2);
+	assert_int_equal(c.replicate_len[1], 2);
+	assert_memory_equal(c.replicate[1], "\x01" "b", 2);
+	rumord_conf_free(&c);
+	assert_null(c.namespace_prefix);
+	assert_int_equal(c.n_replicate, 0);
+
+	rumord_conf_init(&c);
+	assert_int_equal(rumord_conf_parse_args(&c, ARGC(none), none),
+			 RUMORD_CONF_RUN);
+	assert_int_equal(c.namespace_len, 5);
+	assert_memory_equal(c.namespace_prefix, "cfg/\x7f", 5);
+	assert_int_equal(c.n_replicate, 1);
+	assert_memory_equal(c.replicate[0], "z/", 2);
+	rumord_conf_free(&c);
+}
+
+/* Bad escapes, an empty prefix, a second namespace and a 17th replicate
+ * prefix are usage errors that name the problem; 16 prefixes are fine. */
+static void test_bad_prefixes_are_usage_errors(void **state)
+{
+	static const char *const bad[][2] = {
+		{"--namespace", "a\\xZZ"}, {"--namespace", "a\\"},
+		{"--replicate", "\\q"}, {"--replicate", "\\x4"},
+		{"--replicate", ""}, {"--namespace", ""},
+	};
+	struct fixture *f = *state;
+	struct rumord_conf c;
+	char *twice[] = {"rumord", "--namespace", "a", "--namespace", "b"};
+	char *with_config[] = {"rumord", "--config", f->config};
+	char *many[2 + 2 * 17] = {"rumord"};
+	char names[17][8];
+	size_t i;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char *argv[] = {"rumord", (char *)bad[i][0], (char *)bad[i][1]};
+
+		rumord_conf_init(&c);
+		if (rumord_conf_parse_args(&c, ARGC(argv), argv) !=
+		    RUMORD_CONF_EUSAGE)
+			fail_msg("accepted %s '%s'", bad[i][0], bad[i][1]);
+		rumord_conf_free(&c);
+	}
+	rumord_conf_init(&c);
+	assert_int_equal(rumord_conf_parse_args(&c, ARGC(twice), twice),
+			 RUMORD_CONF_EUSAGE);
+	rumord_conf_free(&c);
+	write_config(f, "namespace = a/\nnamespace = b/\n");
+	rumord_conf_init(&c);
+	assert_int_equal(rumord_conf_parse_args(&c, ARGC(with_config),
+						with_config),
+			 RUMORD_CONF_EUSAGE);
+	rumord_conf_free(&c);
+
+	for (i = 0; i < 17; i++) {
+		snprintf(names[i], sizeof names[i], "p%zu/", i);
+		many[1 + 2 * i] = "--replicate";
+		many[2 + 2 * i] = names[i];
+	}
+	rumord_conf_init(&c);
+	assert_int_equal(rumord_conf_parse_args(&c, 1 + 2 * 16, many),
+			 RUMORD_CONF_RUN);
+	assert_int_equal(c.n_replicate, 16);
+	rumord_conf_free(&c);
+	rumord_conf_init(&c);
+	assert_int_equal(rumord_conf_parse_args(&c, 1 + 2 * 17, many),
+			 RUMORD_CONF_EUSAGE);
+	rumord_conf_free(&c);
+}
+
 /* An allocator that fails its fail_at-th call (0 first) and counts. */
 struct failing_alloc {
 	int calls;
@@ -149,7 +240,8 @@ static void test_every_failed_allocation_fails_closed(void **state)
 	struct rumord_conf c;
 	char *argv[] = {"rumord", "--network-key", "/net.key", "--peer", "a:1",
 			"--config", f->config, "--trusted-keys", "/trusted",
-			"--multicast", "239.1.2.3:9999"};
+			"--multicast", "239.1.2.3:9999", "--namespace", "n/",
+			"--replicate", "n/"};
 	int fail_at, rv, failures = 0;
 
 	write_config(f, "resolver = /r.so\npeer = b:2\nlisten = 127.0.0.1:0\n");
@@ -170,6 +262,8 @@ static void test_every_failed_allocation_fails_closed(void **state)
 			assert_string_equal(c.listen, "127.0.0.1:0");
 			assert_non_null(c.data);
 			assert_int_equal(c.n_peers, 1);
+			assert_int_equal(c.namespace_len, 2);
+			assert_int_equal(c.n_replicate, 1);
 			rumord_conf_free(&c);
 			break;
 		}
@@ -179,9 +273,9 @@ static void test_every_failed_allocation_fails_closed(void **state)
 		failures++;
 		rumord_conf_free(&c);
 	}
-	/* network-key, peer, config, trusted-keys, multicast, resolver,
-	 * listen, data: one copy each. */
-	assert_int_equal(failures, 8);
+	/* network-key, peer, config, trusted-keys, multicast, namespace,
+	 * replicate, resolver, listen, data: one copy each. */
+	assert_int_equal(failures, 10);
 }
 
 static void test_parsing_twice_starts_over(void **state)
@@ -210,6 +304,8 @@ int main(void)
 		T(test_flags_win_over_the_config_file),
 		T(test_bad_settings_are_usage_errors),
 		T(test_every_failed_allocation_fails_closed),
+		T(test_prefix_settings_are_unescaped),
+		T(test_bad_prefixes_are_usage_errors),
 #undef T
 		cmocka_unit_test(test_parsing_twice_starts_over),
 	};
