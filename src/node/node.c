@@ -404,6 +404,16 @@ int node_get_status(struct rumor *n, struct ctl_status *st)
 	st->velocity = st->stats.velocity;
 	st->interval_ms = st->stats.interval_ms;
 	st->catching_up = st->stats.catching_up;
+	/* The shape, as n keeps it (normalised): st points into n->ns and
+	 * n->repl, which outlive the reply's encoding. */
+	if (n->ns.n > 0) {
+		st->namespace_prefix = n->ns.v[0].bytes;
+		st->namespace_len = n->ns.v[0].len;
+	}
+	for (size_t i = 0; i < n->repl.n; i++)
+		st->replicate[i] = (struct ctl_prefix){n->repl.v[i].bytes,
+						       n->repl.v[i].len};
+	st->n_replicate = n->repl.n;
 	node_net_status(n, st);
 	return 0;
 }

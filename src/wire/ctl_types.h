@@ -44,6 +44,16 @@ struct ctl_status {
 		uint64_t count;
 	} dropped[CTL_DROPPED_MAX];
 	size_t n_dropped;
+	/* The node's shape: its namespace (namespace_len 0: none) and its
+	 * replicate set (n_replicate 0: every key). The bytes point into the
+	 * node's own copies (encoding) or into the frame (decoded). */
+	const uint8_t *namespace_prefix;
+	size_t namespace_len;
+	struct ctl_prefix {
+		const uint8_t *bytes;    /* 1..RUMOR_PREFIX_MAX bytes */
+		size_t len;
+	} replicate[RUMOR_PREFIXES_MAX];
+	size_t n_replicate;
 };
 
 struct ctl_peer_info {

@@ -38,7 +38,10 @@
  *            open_network, catching_up, catchup_left_ms, velocity (float),
  *            interval_ms, local_seq, peers_known, peers_alive,
  *            peers_suspect, peers_connected, [counters (CTL_COUNTERS
- *            order)], hwm_total, [[origin bstr, seq], ...]]
+ *            order)], hwm_total, [[origin bstr, seq], ...],
+ *            [[refusal reason tstr, count], ...], [[drop reason tstr,
+ *            count], ...], namespace bstr (empty: none), [replicate
+ *            prefix bstr, ...] (0..RUMOR_PREFIXES_MAX; none: every key)]
  *   PEER    [7, id bstr(32), address tstr, learned tstr, state tstr,
  *            connected, last_contact_ago_ms, last_sync_ago_ms, lag]
  *            (UINT64_MAX: never)

@@ -218,6 +218,29 @@ static int decode_refused(struct wire_reader *r, struct ctl_status *st)
 	return 0;
 }
 
+/* The namespace (empty: none) and the replicate prefixes. */
+static int decode_shape(struct wire_reader *r, struct ctl_status *st)
+{
+	size_t n, i;
+	int rv;
+
+	if ((rv = wire_read_bytes(r, "namespace", 0, RUMOR_PREFIX_MAX,
+				  &st->namespace_prefix,
+				  &st->namespace_len)) != 0 ||
+	    (rv = wire_read_array(r, "replicate", 0, RUMOR_PREFIXES_MAX, 1,
+				  &n)) != 0)
+		return rv;
+	for (i = 0; i < n; i++) {
+		if ((rv = wire_read_bytes(r, "replicate prefix", 1,
+					  RUMOR_PREFIX_MAX,
+					  &st->replicate[i].bytes,
+					  &st->replicate[i].len)) != 0)
+			return rv;
+		st->n_replicate = i + 1;
+	}
+	return 0;
+}
+
 static int decode_status(struct wire_reader *r, struct ctl_reply *rp)
 {
 	struct ctl_status *st = &rp->status;
@@ -301,7 +324,9 @@ static int decode_status(struct wire_reader *r, struct ctl_reply *rp)
 			return rv;
 		rp->n_hwm = i + 1;
 	}
-	return decode_refused(r, st);
+	if ((rv = decode_refused(r, st)) != 0)
+		return rv;
+	return decode_shape(r, st);
 }
 
 static int decode_peer(struct wire_reader *r, struct ctl_reply *rp)

@@ -437,9 +437,52 @@ static void test_status_round_trips_with_counters_and_hwms(void **state)
 		assert_memory_equal(r.hwm[i].origin, origins[i], 32);
 		assert_int_equal(r.hwm[i].seq, 100u + (unsigned)i);
 	}
+	/* No namespace, every key. */
+	assert_int_equal(r.status.namespace_len, 0);
+	assert_int_equal(r.status.n_replicate, 0);
 	ctl_reply_free(&r);
 	/* More HWMs than the total is a lie the encoder refuses. */
 	assert_int_equal(ctl_encode_status(&b, &st, 2, hwm, 3), RUMOR_EINVAL);
+	wire_buf_free(&b);
+}
+
+/* A node's namespace and replicate set, binary bytes included, arrive
+ * as sent; an empty prefix or a 17th is refused by the encoder. */
+static void test_status_carries_the_namespace_and_replicate_set(void **state)
+{
+	static const uint8_t ns[] = {'w', 0x00, 0xff};
+	struct ctl_status st;
+	struct wire_buf b;
+	struct ctl_reply r;
+	size_t i;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	strcpy(st.id, "id");
+	st.namespace_prefix = ns;
+	st.namespace_len = sizeof ns;
+	st.replicate[0] = (struct ctl_prefix){(const uint8_t *)"a/", 2};
+	st.replicate[1] = (struct ctl_prefix){ns, 1};
+	st.n_replicate = 2;
+	wire_buf_init(&b);
+	assert_int_equal(ctl_encode_status(&b, &st, 0, NULL, 0), 0);
+	decode_only(&b, &r);
+	assert_int_equal(r.status.namespace_len, 3);
+	assert_memory_equal(r.status.namespace_prefix, ns, 3);
+	assert_int_equal(r.status.n_replicate, 2);
+	assert_int_equal(r.status.replicate[0].len, 2);
+	assert_memory_equal(r.status.replicate[0].bytes, "a/", 2);
+	assert_int_equal(r.status.replicate[1].len, 1);
+	assert_memory_equal(r.status.replicate[1].bytes, "w", 1);
+	ctl_reply_free(&r);
+
+	st.replicate[1].len = 0;
+	assert_int_equal(ctl_encode_status(&b, &st, 0, NULL, 0), RUMOR_EINVAL);
+	st.replicate[1].len = 1;
+	for (i = 0; i < RUMOR_PREFIXES_MAX; i++)
+		st.replicate[i] = (struct ctl_prefix){ns, 1};
+	st.n_replicate = RUMOR_PREFIXES_MAX + 1;
+	assert_int_equal(ctl_encode_status(&b, &st, 0, NULL, 0), RUMOR_EINVAL);
 	wire_buf_free(&b);
 }
 
@@ -759,6 +802,7 @@ int main(void)
 		cmocka_unit_test(test_long_error_message_is_cut_on_a_character),
 		cmocka_unit_test(test_records_round_trip_with_value_deleted_or_left_out),
 		cmocka_unit_test(test_status_round_trips_with_counters_and_hwms),
+		cmocka_unit_test(test_status_carries_the_namespace_and_replicate_set),
 		cmocka_unit_test(test_peer_round_trips),
 		cmocka_unit_test(test_malformed_replies_are_refused),
 		cmocka_unit_test(test_status_with_more_hwms_than_its_total_is_refused),

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "crypto/identity.h"
+#include "lib/prefixes.h"
 #include "tools/ctl/ctl.h"
 
 /* ------------------------------------------------------------ status */
@@ -19,6 +20,49 @@
 static const char *mode_name(int mode)
 {
 	return mode == RUMOR_MODE_REPLICA ? "replica" : "peer";
+}
+
+/* "namespace" and "replicate" in JSON: null and [] stand for none and
+ * every key; a prefix as fmt_json_bytes shows keys. */
+static void status_shape_json(FILE *f, const struct ctl_status *st)
+{
+	size_t i;
+
+	fprintf(f, ",\"namespace\":");
+	if (st->namespace_len > 0)
+		fmt_json_bytes(f, st->namespace_prefix, st->namespace_len);
+	else
+		fputs("null", f);
+	fprintf(f, ",\"replicate\":[");
+	for (i = 0; i < st->n_replicate; i++) {
+		fputs(i > 0 ? "," : "", f);
+		fmt_json_bytes(f, st->replicate[i].bytes, st->replicate[i].len);
+	}
+	fputc(']', f);
+}
+
+/* The shape as text, prefixes in rumord's own escapes (\xHH, \\),
+ * so that they can be pasted back into --namespace or --replicate. */
+static void status_shape_text(FILE *f, const struct ctl_status *st)
+{
+	char text[4 * RUMOR_PREFIX_MAX + 1];
+	size_t i;
+
+	fputs("namespace:   ", f);
+	if (st->namespace_len > 0) {
+		prefix_escape(st->namespace_prefix, st->namespace_len, text,
+			      sizeof text);
+		fprintf(f, "%s\n", text);
+	} else {
+		fputs("none (local writes anywhere)\n", f);
+	}
+	fputs("replicate:   ", f);
+	for (i = 0; i < st->n_replicate; i++) {
+		prefix_escape(st->replicate[i].bytes, st->replicate[i].len,
+			      text, sizeof text);
+		fprintf(f, "%s%s", i > 0 ? " " : "", text);
+	}
+	fputs(st->n_replicate > 0 ? "\n" : "every key (full node)\n", f);
 }
 
 static void status_json(FILE *f, const struct ctl_reply *r)
@@ -36,6 +80,7 @@ static void status_json(FILE *f, const struct ctl_reply *r)
 	fmt_json_cstr(f, st->data_dir);
 	fprintf(f, ",\"resolver\":");
 	fmt_json_cstr(f, st->resolver);
+	status_shape_json(f, st);
 	fprintf(f, ",\"open_network\":%s,\"catching_up\":%s,"
 		"\"catchup_left_ms\":%" PRIu64 ",\"velocity\":%.3f,"
 		"\"interval_ms\":%" PRIu32 ",\"local_seq\":%" PRIu64 ","
@@ -144,6 +189,7 @@ static void status_text(FILE *f, const struct ctl_reply *r)
 
 	status_line(f, "id:          ", st->id, NULL);
 	fprintf(f, "mode:        %s\n", mode_name(st->mode));
+	status_shape_text(f, st);
 	status_line(f, "listen:      ", st->listen, "(not listening)");
 	status_line(f, "data:        ", st->data_dir, NULL);
 	fprintf(f, "network:     %s\n", st->open_network ?
