@@ -62,6 +62,9 @@ static int client_connect(struct ctx *x)
 	struct sockaddr_un sa;
 	int fd;
 
+	/* Connected already: requests follow each other on it (load). */
+	if (x->fd >= 0)
+		return 0;
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return fmt_fail(CTL_EXIT_USAGE, "socket path too long: %s",
 				path);

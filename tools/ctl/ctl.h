@@ -12,6 +12,7 @@
  *   cmd_node.c status, peers, sync
  *   cmd_keys.c get, put, del, version, scan, watch, log
  *   keygen.c   keygen (no node needed)
+ *   cmd_load.c load (many writes from standard input, pipelined)
  *   main.c     the command table, --help, options, main
  *
  * Conventions:
@@ -205,5 +206,6 @@ int cmd_scan(struct ctx *x, int argc, char **argv);
 int cmd_watch(struct ctx *x, int argc, char **argv);
 int cmd_log(struct ctx *x, int argc, char **argv);
 int cmd_keygen(struct ctx *x, int argc, char **argv);
+int cmd_load(struct ctx *x, int argc, char **argv);
 
 #endif
