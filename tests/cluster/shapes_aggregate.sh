@@ -43,6 +43,15 @@ grep -q "outside this node's namespace" "$CL_TMP/err" ||
 say "refused: $(cat "$CL_TMP/err")"
 "$RUMORCTL" --data "$(node_dir wb)" --hex put 00fe 01 2>/dev/null
 [ $? -eq 1 ] || fail "wb accepted a key outside 00ff"
+printf 'a/x 1\nc/x 2\n' | "$RUMORCTL" --data "$(node_dir wa)" load \
+	2>"$CL_TMP/err"
+rv=$?
+[ $rv -eq 1 ] || fail "wa: load with c/x exited $rv, not 1"
+grep -q "line 2 not written (1 lines before it were" "$CL_TMP/err" ||
+	fail "wa: load said: $(cat "$CL_TMP/err")"
+value_is wa a/x 1 || fail "wa: a/x (line 1) not written"
+absent wa c/x || fail "wa holds c/x"
+ctl wa del a/x || fail "del a/x"
 
 # c/ keys are on f before agg exists.
 ctl wc put c/1 one || fail "put c/1"

@@ -61,6 +61,20 @@ for r in r1 r2 r3; do
 	absent "$r" fresh || fail "$r holds a refused write"
 done
 
+# Many writes at once (rumorctl load, pipelined) reach every replica;
+# load on a replica is refused at its first line.
+awk 'BEGIN { for (i = 0; i < 1000; i++) printf "bulk%04d %d\n", i, i }' |
+	ctl w load || fail "load on the writer failed"
+for r in r1 r2 r3; do
+	wait_for 20 value_is "$r" bulk0999 999
+done
+wait_for 20 same_scan w r1 r2 r3
+printf 'x 1\ny 2\n' | "$RUMORCTL" --data "$(node_dir r1)" load 2>"$CL_TMP/err"
+rv=$?
+[ $rv -eq 1 ] || fail "load on r1 exited $rv, not 1"
+grep -q "line 1 not written" "$CL_TMP/err" || fail "load on r1 said: $(cat "$CL_TMP/err")"
+absent r1 x || fail "r1 holds a refused load"
+
 # A replica fed by a replica.
 stop_node w
 say "writer stopped (exit $CL_STATUS)"

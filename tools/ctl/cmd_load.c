@@ -105,8 +105,16 @@ int cmd_load(struct ctx *x, int argc, char **argv)
 			rv = load_send(x, &l, text, lineno);
 	}
 	free(text);
-	while (rv == 0 && l.n > 0)
-		rv = load_ack(x, &l);
+	/* Even after a bad line: what was sent is acknowledged (or its
+	 * refusal reported) before rumorctl exits. */
+	while (l.n > 0) {
+		int ack = load_ack(x, &l);
+
+		if (ack != 0) {
+			rv = rv != 0 ? rv : ack;
+			break;
+		}
+	}
 	if (rv == 0 && x->json)
 		printf("{\"ok\":true,\"written\":%lu}\n", l.acked);
 	return rv;
