@@ -23,6 +23,7 @@ struct daemon {
 	uv_loop_t loop;
 	uv_signal_t sigterm, sigint, sighup;
 	struct rumor *node;
+	const struct rumord_conf *conf;  /* the settings the node opened with */
 	int log_level;
 	int stopping;
 };
@@ -110,6 +111,30 @@ static void daemon_fill_options(struct rumor_options *o,
 
 /* ------------------------------------------------------------ signals */
 
+static int same_bytes(const void *a, size_t alen, const void *b, size_t blen)
+{
+	return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
+}
+
+/* Whether c names the namespace and replicate set the node opened with
+ * (as given: the same prefixes in the same order). */
+static int daemon_same_shape(const struct daemon *d,
+			     const struct rumord_conf *c)
+{
+	const struct rumord_conf *o = d->conf;
+	size_t i;
+
+	if (!same_bytes(o->namespace_prefix, o->namespace_len,
+			c->namespace_prefix, c->namespace_len) ||
+	    o->n_replicate != c->n_replicate)
+		return 0;
+	for (i = 0; i < c->n_replicate; i++)
+		if (!same_bytes(o->replicate[i], o->replicate_len[i],
+				c->replicate[i], c->replicate_len[i]))
+			return 0;
+	return 1;
+}
+
 /* SIGHUP: the command line and the config file are read again; the log
  * level, the seed list and the trusted keys take effect. A bad config,
  * or too little memory to read it whole, changes nothing and says why. */
@@ -128,6 +153,10 @@ static void daemon_reload(struct daemon *d)
 		rumord_conf_free(&conf);
 		return;
 	}
+	/* The shape lives in the store: changing it is a restart. */
+	if (!daemon_same_shape(d, &conf))
+		logf_(d, RUMOR_LOG_WARN, "SIGHUP: --namespace and --replicate "
+		      "changed; they take effect only when rumord restarts");
 	rumor_options_init(&o);
 	daemon_fill_options(&o, &conf);
 	rv = rumor_reload(d->node, &o);
@@ -226,6 +255,7 @@ int main(int argc, char **argv)
 	o.loop = &d.loop;
 	d.argc = argc;
 	d.argv = argv;
+	d.conf = &conf;
 
 	rv = rumor_open(&d.node, &o, msg, sizeof msg);
 	if (rv != 0) {

@@ -22,8 +22,10 @@ start_node wa --no-multicast --listen 127.0.0.1:0 --peer "$addr_f" \
 	--namespace a/
 start_node wb --no-multicast --listen 127.0.0.1:0 --peer "$addr_f" \
 	--namespace '\x00\xff'
+# wc takes its namespace from a config file (changed on SIGHUP below).
+printf '[rumord]\nnamespace = c/\n' >"$CL_TMP/wc.conf"
 start_node wc --no-multicast --listen 127.0.0.1:0 --peer "$addr_f" \
-	--namespace c/
+	--config "$CL_TMP/wc.conf"
 for n in f wa wb wc; do
 	wait_for 10 caught_up "$n"
 done
@@ -97,3 +99,13 @@ wait_for 20 same_scan f wa wb wc
 hold_for 3 agg_is_union
 "$RUMORCTL" --data "$(node_dir agg)" put a/2 x 2>/dev/null
 [ $? -eq 1 ] || fail "agg (a replica) accepted a write"
+
+# SIGHUP does not change a namespace (it lives in the store's meaning of
+# the node's writes): rumord says so, and c/ still confines wc.
+printf '[rumord]\nnamespace = d/\n' >"$CL_TMP/wc.conf"
+kill -HUP "$(node_pid wc)"
+warned() { grep -q "take effect only when rumord restarts" "$CL_TMP/wc.log"; }
+wait_for 10 warned
+"$RUMORCTL" --data "$(node_dir wc)" put d/1 x 2>/dev/null
+[ $? -eq 1 ] || fail "wc took d/1 after SIGHUP"
+ctl wc put c/2 x || fail "wc refused c/2 after SIGHUP"
