@@ -41,26 +41,37 @@ static void status_shape_json(FILE *f, const struct ctl_status *st)
 	fputc(']', f);
 }
 
-/* The shape as text, prefixes in rumord's own escapes (\xHH, \\),
- * so that they can be pasted back into --namespace or --replicate. */
-static void status_shape_text(FILE *f, const struct ctl_status *st)
+/* One prefix in rumord's own escapes (\xHH, \\), so that it can be
+ * pasted back into --namespace or --replicate; a space as \x20, since
+ * spaces separate the prefixes of a list. */
+static void status_prefix(FILE *f, const uint8_t *p, size_t len)
 {
 	char text[4 * RUMOR_PREFIX_MAX + 1];
+
+	prefix_escape(p, len, text, sizeof text);
+	for (const char *c = text; *c != '\0'; c++) {
+		if (*c == ' ')
+			fputs("\\x20", f);
+		else
+			fputc(*c, f);
+	}
+}
+
+static void status_shape_text(FILE *f, const struct ctl_status *st)
+{
 	size_t i;
 
 	fputs("namespace:   ", f);
 	if (st->namespace_len > 0) {
-		prefix_escape(st->namespace_prefix, st->namespace_len, text,
-			      sizeof text);
-		fprintf(f, "%s\n", text);
+		status_prefix(f, st->namespace_prefix, st->namespace_len);
+		fputc('\n', f);
 	} else {
 		fputs("none (local writes anywhere)\n", f);
 	}
 	fputs("replicate:   ", f);
 	for (i = 0; i < st->n_replicate; i++) {
-		prefix_escape(st->replicate[i].bytes, st->replicate[i].len,
-			      text, sizeof text);
-		fprintf(f, "%s%s", i > 0 ? " " : "", text);
+		fputs(i > 0 ? " " : "", f);
+		status_prefix(f, st->replicate[i].bytes, st->replicate[i].len);
 	}
 	fputs(st->n_replicate > 0 ? "\n" : "every key (full node)\n", f);
 }
