@@ -383,6 +383,19 @@ static int conf_check_value(const struct conf_key *k, const char *value,
 		if (conf_parse_ms(value, &ms) != 0)
 			goto bad;
 		*num = ms;
+	} else if (k->type == CONF_NAMESPACE || k->type == CONF_REPLICATE) {
+		/* Checked here too, so that a config file's bad prefix is
+		 * refused even when a flag overrides it. */
+		unsigned char buf[RUMOR_PREFIX_MAX];
+		struct err err;
+		size_t n;
+
+		err_clear(&err);
+		if (prefix_unescape(value, buf, sizeof buf, &n, &err) != 0) {
+			fprintf(stderr, "rumord: %s: %s: %s\n", where,
+				k->name, err.msg);
+			return RUMORD_CONF_EUSAGE;
+		}
 	}
 	return 0;
 bad:

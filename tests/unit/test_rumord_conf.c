@@ -196,6 +196,24 @@ static void test_bad_prefixes_are_usage_errors(void **state)
 						with_config),
 			 RUMORD_CONF_EUSAGE);
 	rumord_conf_free(&c);
+	/* A flag overrides the file's prefix, yet a bad one is refused. */
+	{
+		char *flag_and_file[] = {"rumord", "--namespace", "ok/",
+					 "--replicate", "ok/", "--config",
+					 f->config};
+		static const char *const files[] = {
+			"namespace = a\\xZZ\n", "replicate = \\q\n",
+		};
+
+		for (i = 0; i < 2; i++) {
+			write_config(f, files[i]);
+			rumord_conf_init(&c);
+			assert_int_equal(rumord_conf_parse_args(&c,
+					 ARGC(flag_and_file), flag_and_file),
+					 RUMORD_CONF_EUSAGE);
+			rumord_conf_free(&c);
+		}
+	}
 
 	for (i = 0; i < 17; i++) {
 		snprintf(names[i], sizeof names[i], "p%zu/", i);
