@@ -43,6 +43,28 @@ int net_hello_filters(struct node_net *net, struct wire_hello *h,
 	return 0;
 }
 
+int net_hello_replicate(const struct wire_hello *h, struct prefixes *out,
+			struct err *err)
+{
+	int rv;
+
+	if (h->replicate == NULL)
+		return 0;
+	if ((h->flags & WIRE_HELLO_FILTERS) == 0)
+		return err_set(err, RUMOR_EPROTO, "HELLO has a replicate set "
+			       "without the FILTERS capability");
+	rv = prefixes_decode(out, h->replicate, h->replicate_len,
+			     "HELLO replicate set", err);
+	if (rv == RUMOR_ECORRUPT)
+		err->code = rv = RUMOR_EPROTO;
+	if (rv != 0)
+		return rv;
+	if (out->n == 0)
+		return err_set(err, RUMOR_EPROTO, "HELLO has an empty "
+			       "replicate set (a full node sends none)");
+	return 0;
+}
+
 int peer_hello_filters(struct peer *p, const struct wire_hello *h,
 		       struct err *err)
 {
@@ -50,22 +72,9 @@ int peer_hello_filters(struct peer *p, const struct wire_hello *h,
 	struct sync_filters f;
 	int rv;
 
-	if (h->replicate != NULL) {
-		if ((h->flags & WIRE_HELLO_FILTERS) == 0)
-			return err_set(err, RUMOR_EPROTO, "HELLO has a "
-				       "replicate set without the FILTERS "
-				       "capability");
-		rv = prefixes_decode(&got, h->replicate, h->replicate_len,
-				     "HELLO replicate set", err);
-		if (rv == RUMOR_ECORRUPT)
-			err->code = rv = RUMOR_EPROTO;
-		if (rv != 0)
-			return rv;
-		if (got.n == 0)
-			return err_set(err, RUMOR_EPROTO, "HELLO has an "
-				       "empty replicate set (a full node "
-				       "sends none)");
-	}
+	rv = net_hello_replicate(h, &got, err);
+	if (rv != 0)
+		return rv;
 	memset(&f, 0, sizeof(f));
 	f.ours = &p->net->n->repl;
 	f.peers = &got;

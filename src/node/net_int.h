@@ -70,6 +70,12 @@ int net_self_complete(const struct node_net *net);
  * RUMOR_ENOMEM. */
 int net_hello_filters(struct node_net *net, struct wire_hello *h,
 		      uint8_t **buf, struct err *err);
+/* The replicate set of a HELLO into out (empty, as zeroed; stays
+ * empty for a full node's HELLO). RUMOR_EPROTO naming the problem for a
+ * malformed or empty set, or one without the FILTERS bit; RUMOR_ENOMEM.
+ * On error out is empty. */
+int net_hello_replicate(const struct wire_hello *h, struct prefixes *out,
+			struct err *err);
 /* A peer's HELLO: its replicate set kept in p->repl and the session's
  * filters set. RUMOR_EPROTO for a bad set (nothing changed: the caller
  * drops the connection), RUMOR_ENOMEM. */
