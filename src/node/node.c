@@ -6,6 +6,7 @@
  */
 #include "node/node.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -405,6 +406,12 @@ int node_get_status(struct rumor *n, struct ctl_status *st)
 	st->interval_ms = st->stats.interval_ms;
 	st->catching_up = st->stats.catching_up;
 	node_net_status(n, st);
+	/* TODO(feed): store_filter(n->store), the stored set. */
+	if (n->repl.n > 0) {
+		st->replicate_len = prefixes_encoded_len(&n->repl);
+		assert(st->replicate_len <= sizeof st->replicate);
+		prefixes_encode(&n->repl, st->replicate);
+	}
 	return 0;
 }
 

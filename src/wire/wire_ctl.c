@@ -55,7 +55,7 @@ static const char *const reply_names[CTL_R_MAX + 1] = {
 static const size_t reply_items[CTL_R_MAX + 1] = {
 	[CTL_R_OK] = 1, [CTL_R_ERROR] = 3, [CTL_R_VALUE] = 2,
 	[CTL_R_RECORD] = 9, [CTL_R_ITEM] = 3, [CTL_R_END] = 3,
-	[CTL_R_STATUS] = 19, [CTL_R_PEER] = 9, [CTL_R_SYNC] = 8,
+	[CTL_R_STATUS] = 20, [CTL_R_PEER] = 9, [CTL_R_SYNC] = 8,
 	[CTL_R_GAP] = 2,
 };
 
@@ -65,7 +65,7 @@ const struct ctl_shape ctl_request_shape = {
 };
 
 const struct ctl_shape ctl_reply_shape = {
-	"reply", "type", "unknown reply type", 0, CTL_R_MAX, 19,
+	"reply", "type", "unknown reply type", 0, CTL_R_MAX, 20,
 	reply_names, reply_items,
 };
 
@@ -385,7 +385,8 @@ int ctl_encode_status(struct wire_buf *b, const struct ctl_status *st,
 	size_t i;
 
 	if (n_hwm > CTL_HWM_MAX || n_hwm > hwm_total ||
-	    st->n_dropped > CTL_DROPPED_MAX)
+	    st->n_dropped > CTL_DROPPED_MAX ||
+	    st->replicate_len > CTL_REPLICATE_MAX)
 		return RUMOR_EINVAL;
 	for (i = 0; i < n_hwm; i++)
 		if (hwm[i].origin_len > CTL_ORIGIN_MAX)
@@ -431,6 +432,7 @@ int ctl_encode_status(struct wire_buf *b, const struct ctl_status *st,
 		put_text(&e, st->dropped[i].name);
 		put_uint(&e, st->dropped[i].count);
 	}
+	put_bytes(&e, st->replicate, st->replicate_len);
 	return enc_end(&e, CTL_REPLY_MAX, NULL);
 }
 

@@ -301,7 +301,22 @@ static int decode_status(struct wire_reader *r, struct ctl_reply *rp)
 			return rv;
 		rp->n_hwm = i + 1;
 	}
-	return decode_refused(r, st);
+	rv = decode_refused(r, st);
+	if (rv != 0)
+		return rv;
+	/* The replicate set, stored form (checked by who shows it). */
+	{
+		const uint8_t *p;
+		size_t len;
+
+		rv = wire_read_bytes(r, "replicate", 0, CTL_REPLICATE_MAX,
+				     &p, &len);
+		if (rv != 0)
+			return rv;
+		memcpy(st->replicate, p, len);
+		st->replicate_len = len;
+	}
+	return 0;
 }
 
 static int decode_peer(struct wire_reader *r, struct ctl_reply *rp)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "crypto/identity.h"
+#include "lib/prefixes.h"
 #include "tools/ctl/ctl.h"
 
 /* ------------------------------------------------------------ status */
@@ -19,6 +20,40 @@
 static const char *mode_name(int mode)
 {
 	return mode == RUMOR_MODE_REPLICA ? "replica" : "peer";
+}
+
+/* The replicate set of a status (issue 13): each prefix \xHH-escaped,
+ * to f as JSON strings in an array, or as text separated by spaces;
+ * "every key" for a full node, "?" for a set that does not decode. */
+static void show_replicate(FILE *f, const struct ctl_status *st, int json)
+{
+	struct prefixes ps;
+	char buf[4 * PREFIX_MAX_BYTES + 1];
+	size_t i;
+
+	memset(&ps, 0, sizeof ps);
+	if (st->replicate_len > 0 &&
+	    prefixes_decode(&ps, st->replicate, st->replicate_len,
+			    "status replicate set", NULL) != 0) {
+		fputs(json ? "null" : "?", f);
+		return;
+	}
+	if (json)
+		fputc('[', f);
+	else if (ps.n == 0)
+		fputs("every key", f);
+	for (i = 0; i < ps.n; i++) {
+		prefix_escape(ps.v[i].bytes, ps.v[i].len, buf, sizeof buf);
+		if (json) {
+			fputs(i > 0 ? "," : "", f);
+			fmt_json_cstr(f, buf);
+		} else {
+			fprintf(f, "%s%s", i > 0 ? " " : "", buf);
+		}
+	}
+	if (json)
+		fputc(']', f);
+	prefixes_free(&ps);
 }
 
 static void status_json(FILE *f, const struct ctl_reply *r)
@@ -36,6 +71,8 @@ static void status_json(FILE *f, const struct ctl_reply *r)
 	fmt_json_cstr(f, st->data_dir);
 	fprintf(f, ",\"resolver\":");
 	fmt_json_cstr(f, st->resolver);
+	fprintf(f, ",\"replicate\":");
+	show_replicate(f, st, 1);
 	fprintf(f, ",\"open_network\":%s,\"catching_up\":%s,"
 		"\"catchup_left_ms\":%" PRIu64 ",\"velocity\":%.3f,"
 		"\"interval_ms\":%" PRIu32 ",\"local_seq\":%" PRIu64 ","
@@ -158,6 +195,9 @@ static void status_text(FILE *f, const struct ctl_reply *r)
 	fprintf(f, "velocity:    %.2f writes/s\n", st->velocity);
 	fprintf(f, "interval:    %" PRIu32 " ms\n", st->interval_ms);
 	fprintf(f, "local seq:   %" PRIu64 "\n", st->local_seq);
+	fprintf(f, "replicate:   ");
+	show_replicate(f, st, 0);
+	fputc('\n', f);
 	fprintf(f, "peers:       %" PRIu64 " known, %" PRIu64 " alive, %"
 		PRIu64 " suspect, %" PRIu64 " connected\n", st->peers_known,
 		st->peers_alive, st->peers_suspect, st->peers_connected);
