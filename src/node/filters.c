@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * filters: partial replication, a node's side (issue 13; src/sync/
- * filter.c has the session's rules): what its HELLO says of its
- * replicate set, what it learns of a peer's, and which members a
- * tombstone waits for.
+ * filter.c has the session's rules): the HELLO it sends (capabilities
+ * and its replicate set), what it learns of a peer's, and which members
+ * a tombstone waits for.
  */
 #include "node/net_int.h"
 
@@ -63,6 +63,30 @@ int net_hello_replicate(const struct wire_hello *h, struct prefixes *out,
 		return err_set(err, RUMOR_EPROTO, "HELLO has an empty "
 			       "replicate set (a full node sends none)");
 	return 0;
+}
+
+/* Our HELLO: capabilities, and our replicate set for a partial node. */
+void peer_send_hello(struct peer *p)
+{
+	struct node_net *net = p->net;
+	struct wire_hello h;
+	uint8_t *repl = NULL;
+	struct err err;
+
+	memset(&h, 0, sizeof h);
+	h.proto_version = WIRE_PROTO_VERSION;
+	h.listen_port = net->listen_port > 0 ? (uint16_t)net->listen_port : 0;
+	h.mode = net->n->opt.mode == RUMOR_MODE_REPLICA ? WIRE_MODE_REPLICA
+							 : WIRE_MODE_PEER;
+	h.wall_ms = node_wall_ms(net->n);
+	h.flags = net->n->opt.no_live ? 0 : WIRE_HELLO_LIVE;
+	if (net_hello_filters(net, &h, &repl, &err) != 0) {
+		peer_close(p, err.code, err.msg);
+		return;
+	}
+	if (wire_encode_hello(&net->out, &h, &err) == 0)
+		peer_send(p, &net->out);
+	free(repl);
 }
 
 int peer_hello_filters(struct peer *p, const struct wire_hello *h,

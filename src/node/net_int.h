@@ -65,6 +65,8 @@ struct peer;
 /* Whether this node's store holds every write it ever made (its HELLO's
  * WIRE_HELLO_SELF_COMPLETE). */
 int net_self_complete(const struct node_net *net);
+/* Sends our HELLO to p (once its identity is proven). */
+void peer_send_hello(struct peer *p);
 /* Sets h's FILTERS and SELF_COMPLETE bits and its replicate set, in
  * *buf (malloc'd, freed by the caller; NULL for a full node).
  * RUMOR_ENOMEM. */
