@@ -128,8 +128,7 @@ static void node_free(struct rumor *n)
 	void *arg = n->close_arg;
 
 	assert(n->net == NULL && n->control == NULL && !n->sync_busy);
-	while (n->watches != NULL)
-		node_watch_remove(n, n->watches);
+	node_tails_detach(n);
 	/* A clean close leaves every acknowledged write on the disk. */
 	if (n->opt.fsync != RUMOR_FSYNC_ALWAYS && store_sync(n->store, NULL) != 0)
 		node_log(n, RUMOR_LOG_ERROR, "final fsync failed");

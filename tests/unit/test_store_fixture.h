@@ -22,6 +22,7 @@ struct change {
 	uint64_t clock;
 	int local;
 	int deleted;
+	uint64_t pos;                    /* change position */
 };
 
 struct fx {
