@@ -6,7 +6,7 @@
  *
  * A stream is a cursor: pos, the last position it gave or passed over.
  * Until it has caught up it reads the feed after pos on the node's loop,
- * TAIL_BATCH entries a turn (a timer of 0 ms through the io, so that it
+ * TAIL_BATCH entries a turn (a short timer through the io, so that it
  * runs in the simulator too, and a long history neither blocks the loop
  * nor fills memory). Once a read finds the end of the feed, the stream is
  * live: each change the store reports (node_on_change, after it is
@@ -24,8 +24,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Feed entries one loop turn of a catching-up stream reads. */
+/* Feed entries one loop turn of a catching-up stream reads, and the
+ * pause between two reads. Not 0 ms: libuv runs a timer restarted with 0
+ * from its own callback again in the same pass, before any I/O, so that
+ * a long history would hold the loop; 1 ms lets the loop poll between
+ * batches (256 entries a ms is far above what a consumer takes). */
 #define TAIL_BATCH 256u
+#define TAIL_PAUSE_MS 1u
 
 struct rumor_tail {
 	struct rumor *n;             /* NULL once the node closed */
@@ -174,7 +179,7 @@ static int tail_feed_one(void *arg, uint64_t pos,
 static void tail_schedule(struct rumor_tail *t)
 {
 	if (t->timer != NULL && !t->closed && !t->paused)
-		io_timer_start(t->timer, 0, 0);
+		io_timer_start(t->timer, TAIL_PAUSE_MS, 0);
 }
 
 /* A loop turn of a catching-up stream: the next TAIL_BATCH entries of
