@@ -200,6 +200,11 @@ static int apply_one(struct store *s, const struct rumor_version *vs,
 	char lk[LOG_KEY_BYTES];
 	int have_cur, c, rv, taken;
 
+	/* Not ours to hold (the sync layer should not have sent it). */
+	if (!prefixes_match(&s->repl, v->key, v->key_len)) {
+		s->outs[i] = STORE_OUTSIDE;
+		return 0;
+	}
 	if (bk->winner != NULL) {
 		cur = *bk->winner;
 		have_cur = 1;
@@ -409,7 +414,7 @@ static int apply_decide(struct store *s, const struct rumor_version *vs,
 			sum->applied++;
 		else if (s->outs[i] == STORE_STALE)
 			sum->stale++;
-		else
+		else if (s->outs[i] == STORE_IDENTICAL)
 			sum->identical++;
 		/* Even a losing version of ours proves that seq was used. */
 		if (memcmp(vs[i].origin, s->origin, STORE_ORIGIN_BYTES) == 0 &&

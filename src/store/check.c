@@ -289,6 +289,11 @@ static int check_single(struct check *c, const char *k, size_t klen,
 		if (vlen != 8)
 			return corrupt(c, err, "bad clock floor entry");
 		c->stored_floor = endian_get_be64(p);
+	} else if ((klen == strlen(SINGLE_FILTER) &&
+		    memcmp(k, SINGLE_FILTER, klen) == 0) ||
+		   (klen == strlen(SINGLE_SELF_INCOMPLETE) &&
+		    memcmp(k, SINGLE_SELF_INCOMPLETE, klen) == 0)) {
+		/* Read and judged at open (filter.c). */
 	} else if (klen == strlen(SINGLE_FEED_FLOOR) &&
 		   memcmp(k, SINGLE_FEED_FLOOR, klen) == 0) {
 		if (vlen != 8)

@@ -23,6 +23,10 @@
  *   s|feedfloor: the highest position of a change the feed forgot (a
  *       collected tombstone, a key dropped by a narrower filter)(8);
  *       absent: 0
+ *   s|filter: the replicate set (lib/prefixes.h's stored form); absent:
+ *       every key
+ *   s|selfincomplete: 1(8) once a narrower filter dropped a key whose
+ *       stored version this node wrote; absent: 0
  * The format bytes let a later schema read older entries. The value lives
  * in its meta entry (schema 2; schema 1 had a separate d entry): a change
  * writes two entries instead of three, and a read is one lookup. Schema 3
@@ -67,6 +71,8 @@
 #define SINGLE_SEQ "sseq"
 #define SINGLE_CLOCK_FLOOR "sclockfloor"
 #define SINGLE_FEED_FLOOR "sfeedfloor"
+#define SINGLE_FILTER "sfilter"
+#define SINGLE_SELF_INCOMPLETE "sselfincomplete"
 
 /* A decoded m value. */
 struct meta {

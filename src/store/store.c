@@ -320,6 +320,11 @@ static int load_single(struct store *s, const char *k, size_t klen,
 				       "store %s: unreadable seq counter",
 				       s->dir);
 		l->have_seq = 1;
+	} else if ((klen == strlen(SINGLE_FILTER) &&
+		    memcmp(k, SINGLE_FILTER, klen) == 0) ||
+		   (klen == strlen(SINGLE_SELF_INCOMPLETE) &&
+		    memcmp(k, SINGLE_SELF_INCOMPLETE, klen) == 0)) {
+		/* Read before the scan (filter.c). */
 	} else if (klen == strlen(SINGLE_FEED_FLOOR) &&
 		   memcmp(k, SINGLE_FEED_FLOOR, klen) == 0) {
 		if (format_u64_decode(v, vlen, &s->feed_floor) != 0)
@@ -480,7 +485,8 @@ static int load_schema(struct store *s, leveldb_iterator_t *it, int *empty,
 
 /* At open: the schema first, then one scan of everything: singletons,
  * HWMs, per-origin log_max, counts, the filters. */
-static int store_load(struct store *s, struct err *err)
+static int store_load(struct store *s, const struct prefixes *filter,
+		      struct err *err)
 {
 	leveldb_iterator_t *it;
 	const char *k, *v;
@@ -501,6 +507,12 @@ static int store_load(struct store *s, struct err *err)
 	}
 	l.migrating = 0;
 	l.have_schema = 0;
+	if (rv == 0 && !empty) {
+		/* The scan must see the store as the filter leaves it. */
+		leveldb_iter_destroy(it);
+		rv = store__filter_open(s, filter, 0, err);
+		it = leveldb_create_iterator(s->db, s->ropts);
+	}
 	if (rv != 0)
 		goto done;
 	for (leveldb_iter_seek_to_first(it); leveldb_iter_valid(it);
@@ -516,8 +528,11 @@ static int store_load(struct store *s, struct err *err)
 		rv = store__db_error(s, lerr, "scanning at open", err);
 		goto done;
 	}
-	if (empty)
+	if (empty) {
 		rv = store_init_fresh(s, err);
+		if (rv == 0)
+			rv = store__filter_open(s, filter, 1, err);
+	}
 	else if (!l.have_schema || !l.have_seq)
 		rv = err_set(err, RUMOR_ECORRUPT,
 			     "store %s: not a rumor store (no %s entry)",
@@ -553,6 +568,7 @@ static void store_free_parts(struct store *s)
 	leveldb_readoptions_destroy(s->ropts_cold);
 	pthread_mutex_destroy(&s->sync_lock);
 	store__tombs_free(&s->tombs);
+	prefixes_free(&s->repl);
 	free(s->refs);
 	free(s->outs);
 	free(s->vpos);
@@ -643,7 +659,7 @@ int store_open(struct store **out, const char *dir,
 		leveldb_free(lerr);
 		goto err_after_options;
 	}
-	rv = store_load(s, err);
+	rv = store_load(s, opt->filter, err);
 	if (rv != 0)
 		goto err_after_db;
 	own = store__origin_get(s, s->origin);

@@ -60,6 +60,7 @@
 
 #include "rumor/resolver.h"
 #include "lib/err.h"
+#include "lib/prefixes.h"
 
 #define STORE_ORIGIN_BYTES 32
 #define STORE_SCHEMA_VERSION 3   /* 1: values in a d keyspace; refused.
@@ -106,6 +107,18 @@ struct store_options {
 					    LevelDB's log write without fsync) */
 	size_t cache_bytes;              /* LevelDB block cache; 0: default */
 	size_t write_buffer_bytes;       /* LevelDB memtable; 0: default */
+	/* The replicate set: only keys under these prefixes are stored
+	 * (NULL or empty: every key); copied. Kept as s|filter: see
+	 * store_open for what opening with another set does. */
+	const struct prefixes *filter;
+};
+
+/* What store_open did to bring the store to opt->filter. */
+enum store_filter_event {
+	STORE_FILTER_SAME = 0,       /* the set it had (or a new store) */
+	STORE_FILTER_NARROWED = 1,   /* keys outside the new set dropped */
+	STORE_FILTER_WIDENED = 2,    /* a wider or different set: every HWM
+					but the own origin's reset to 0 */
 };
 
 /* Opens or creates the store in dir (a directory; created mode 0700 if
@@ -121,6 +134,14 @@ struct store_options {
  * schema is unknown or an entry unreadable, RUMOR_EIO, RUMOR_ENOMEM; on
  * error *out is untouched and nothing stays open. A store left by a crash
  * opens like any other (see the crash contract above).
+ * The replicate set (opt->filter): opened with the set it has, nothing
+ * happens. With a narrower one, every key outside it goes (meta, log and
+ * feed entries; batched and crash-safe: an open after a crash midway
+ * finishes the job), the feed floor rises to the head, and if any key
+ * dropped was last written by this node, store_self_complete() is 0 from
+ * then on, for good. With a wider or different one, keys outside it go
+ * too, and every HWM but this node's own is reset to 0, so that the next
+ * exchanges pull what the set gained. store_filter_opened() says which.
  * A schema 2 store is upgraded to schema 3 first: every meta gets a
  * position (1, 2, ... in key order) and its f entry, in batches of
  * STORE_MIGRATE_BATCH, the schema entry last, so that a crash midway
@@ -234,6 +255,8 @@ enum store_outcome {
 	STORE_APPLIED = 1,      /* the remote version won and is stored */
 	STORE_STALE = 2,        /* the stored version wins; nothing written */
 	STORE_IDENTICAL = 3,    /* the same version is stored already */
+	STORE_OUTSIDE = 4,      /* its key is outside the store's filter:
+				   not stored */
 };
 
 struct store_hwm {
@@ -332,6 +355,18 @@ int store_meta_scan(struct store *s, const struct store_snapshot *snap,
 struct store_snapshot *store_snapshot_new(struct store *s);
 /* Frees snap (NULL: nothing). */
 void store_snapshot_free(struct store *s, struct store_snapshot *snap);
+
+/* ------------------------------------------------------------ filter */
+
+/* The store's replicate set (empty: every key), valid while s is open. */
+const struct prefixes *store_filter(const struct store *s);
+/* 1 while the store holds every write this node made (nothing of its
+ * own origin was dropped by a narrower filter), else 0 for good. */
+int store_self_complete(const struct store *s);
+/* What store_open did with the filter; *dropped (if not NULL) gets the
+ * number of keys it dropped. */
+enum store_filter_event store_filter_opened(const struct store *s,
+					    uint64_t *dropped);
 
 /* ------------------------------------------------------------ change feed */
 

@@ -11,7 +11,7 @@
  *   apply.c   remote applies                scan.c   reads, scans, the log
  *   gc.c      tombstone index, collection   check.c  the integrity check
  *   fsync.c   store_sync                    feed.c   the change feed, the
- *                                                    schema 2 upgrade
+ *   filter.c  the replicate set                        schema 2 upgrade
  */
 #ifndef RUMOR_STORE_INT_H
 #define RUMOR_STORE_INT_H
@@ -133,6 +133,11 @@ struct store {
 	 * (s|feedfloor: the highest position the feed forgot). */
 	uint64_t feed_head;
 	uint64_t feed_floor;
+	/* The replicate set (filter.c): keys outside it are not stored. */
+	struct prefixes repl;
+	int self_incomplete;            /* s|selfincomplete */
+	enum store_filter_event filter_event;   /* what store_open did */
+	uint64_t filter_dropped;
 	struct origin_state *origins;   /* sorted by origin */
 	size_t n_origins;
 	size_t cap_origins;
@@ -256,6 +261,15 @@ int store__seqtab_reserve(struct store *s, size_t n);
 /* Upgrades a schema 2 store to schema 3 (store.h, store_open), before
  * the scan at open. RUMOR_ECORRUPT, RUMOR_EIO, RUMOR_ENOMEM. */
 int store__migrate2(struct store *s, struct err *err);
+
+/* ------------------------------------------------------------ filter.c */
+
+/* At open, before the scan: takes want (NULL or empty: every key) as the
+ * store's filter and brings the store to it (store.h, store_open); fresh:
+ * a new store, only the set is written. RUMOR_ECORRUPT, RUMOR_EIO,
+ * RUMOR_ENOMEM. */
+int store__filter_open(struct store *s, const struct prefixes *want,
+		       int fresh, struct err *err);
 
 /* ------------------------------------------------------------ gc.c */
 

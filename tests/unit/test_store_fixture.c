@@ -65,6 +65,7 @@ int fx_open_with(struct fx *f, struct resolver *r, struct err *e)
 	o.hooks.before_commit = fx_before_commit;
 	o.hooks.arg = f;
 	o.write_buffer_bytes = f->write_buffer_bytes;
+	o.filter = f->filter;
 	return store_open(&f->s, f->dir, &o, e);
 }
 

@@ -40,6 +40,7 @@ struct fx {
 	struct change changes[MAX_CHANGES];
 	int n_changes;
 	size_t write_buffer_bytes;       /* LevelDB memtable (0: default) */
+	const struct prefixes *filter;   /* store_options.filter */
 };
 
 struct log_list {
