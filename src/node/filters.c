@@ -12,19 +12,15 @@
 
 int net_self_complete(const struct node_net *net)
 {
-	/* TODO(feed): store_self_complete(net->n->store) once the store
-	 * keeps the flag (a narrowing of R drops local writes). Until then
-	 * a node's local writes are confined to its R (node_check_key) and
-	 * its R cannot narrow over a store, so it holds all it wrote. */
-	(void)net;
-	return 1;
+	/* 0 for good once a narrower set dropped one of our own writes:
+	 * our DONE then no longer speaks for our origin. */
+	return store_self_complete(net->n->store);
 }
 
 int net_hello_filters(struct node_net *net, struct wire_hello *h,
 		      uint8_t **buf, struct err *err)
 {
-	/* TODO(feed): store_filter(net->n->store), the stored set. */
-	const struct prefixes *r = &net->n->repl;
+	const struct prefixes *r = store_filter(net->n->store);
 
 	*buf = NULL;
 	h->flags |= WIRE_HELLO_FILTERS;
@@ -100,7 +96,7 @@ int peer_hello_filters(struct peer *p, const struct wire_hello *h,
 	if (rv != 0)
 		return rv;
 	memset(&f, 0, sizeof(f));
-	f.ours = &p->net->n->repl;
+	f.ours = store_filter(p->net->n->store);
 	f.peers = &got;
 	f.peer_filters = (h->flags & WIRE_HELLO_FILTERS) != 0;
 	f.peer_self_complete = (h->flags & WIRE_HELLO_SELF_COMPLETE) != 0;
