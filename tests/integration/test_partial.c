@@ -259,6 +259,88 @@ static void test_tombstones_outside_the_set_are_collected(void **state)
 	cluster_stop(&c);
 }
 
+/* Rounds node i completed with the peer whose id is id. */
+static uint64_t rounds_with(struct cluster *c, int i, const uint8_t *id)
+{
+	struct peer *p;
+
+	for (p = c->nodes[i]->net->peers; p != NULL; p = p->next)
+		if (p->open && !p->closed && p->sync != NULL &&
+		    memcmp(p->id, id, RUMOR_NODE_ID_BYTES) == 0)
+			return sync_session_rounds(p->sync);
+	return 0;
+}
+
+struct rounds_probe {
+	struct cluster *c;
+	const uint8_t *id;
+	uint64_t want;
+};
+
+static int rounds_done(void *arg)
+{
+	struct rounds_probe *r = arg;
+
+	return rounds_with(r->c, 0, r->id) >= r->want;
+}
+
+static void rstep(void *arg)
+{
+	run_once(((struct rounds_probe *)arg)->c);
+}
+
+/* A node whose narrower set dropped one of its own writes is no longer
+ * self-complete (the store says so; its HELLO no longer does): a full
+ * peer then never raises its HWM for that node from the node's DONE,
+ * since the dropped write can come from nowhere. A self-complete partial
+ * node's DONE does raise it (test_partial_node_holds_its_set...). */
+static void test_a_node_that_dropped_own_writes_claims_nothing(void **state)
+{
+	struct cluster c;
+	const char *seed[1];
+	const void *two[2] = { "a/", "b/" };
+	const size_t two_len[2] = { 2, 2 };
+	struct rumor_options o;
+	char msg[RUMOR_ERRMSG_MAX];
+	struct rounds_probe rp;
+	const uint8_t *id1;
+
+	(void)state;
+	cluster_start(&c, 1);
+	c.n = 2;
+	c.dirs[1] = tu_tmpdir("nodes");
+	/* Alone, with {a/, b/}: an own write under b/. */
+	rumor_options_init(&o);
+	o.data_dir = c.dirs[1];
+	o.loop = &c.loop;
+	o.listen = "127.0.0.1:0";
+	o.no_multicast = 1;
+	o.catchup_wait_ms = 0;
+	o.replicate = two;
+	o.replicate_len = two_len;
+	o.n_replicate = 2;
+	assert_int_equal(rumor_open(&c.nodes[1], &o, msg, sizeof msg), 0);
+	put_on(&c, 1, "b/1", 3, "dropped");
+	close_node(&c, 1);
+	/* Reopened with {a/} and node 0 as seed: b/1 goes, and with it
+	 * the node's completeness. */
+	seed[0] = c.addrs[0];
+	assert_int_equal(open_partial(&c, 1, seed, 1, "a/", 2), 0);
+	assert_int_equal(store_self_complete(c.nodes[1]->store), 0);
+	id1 = c.nodes[1]->id.public_key;
+	put_on(&c, 1, "a/2", 3, "kept");
+	wait_value(&c, 0, "a/2", 3, "kept");
+	rp.c = &c;
+	rp.id = id1;
+	rp.want = rounds_with(&c, 0, id1) + 2;
+	if (!tu_wait_for(rounds_done, rstep, &rp, DEADLINE_MS))
+		fail_msg("no rounds between the nodes");
+	assert_int_equal(store_local_seq(c.nodes[1]->store), 2);
+	assert_int_equal(store_hwm(c.nodes[0]->store, id1), 0);
+	assert_true(get_is(&c, 0, "b/1", 3, NULL));
+	cluster_stop(&c);
+}
+
 /* What a node refuses in a peer's HELLO set (the connection is dropped,
  * nothing kept), and a good binary set. */
 static void test_bad_hello_sets_are_protocol_errors(void **state)
@@ -319,6 +401,8 @@ int main(void)
 		cmocka_unit_test(test_partial_node_holds_its_set_and_keeps_up),
 		cmocka_unit_test(
 			test_tombstones_outside_the_set_are_collected),
+		cmocka_unit_test(
+		    test_a_node_that_dropped_own_writes_claims_nothing),
 		cmocka_unit_test(test_bad_hello_sets_are_protocol_errors),
 	};
 
