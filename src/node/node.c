@@ -6,6 +6,7 @@
  */
 #include "node/node.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,52 +44,15 @@ uint64_t node_wall_ms(struct rumor *n)
 	return io_wall_ms(n->io);
 }
 
-struct node_watch {
-	rumor_change_cb cb;
-	void *arg;
-	struct node_watch *next;
-};
-
-void node_on_change(void *arg, const struct rumor_version *v, int local)
+void node_on_change(void *arg, const struct rumor_version *v, int local,
+		    uint64_t pos)
 {
 	struct rumor *n = arg;
-	struct node_watch *w, *next;
 
 	node_net_on_change(n, v);
 	if (n->opt.on_change != NULL)
 		n->opt.on_change(n->opt.change_arg, v, local);
-	/* A watcher may remove itself from its callback. */
-	for (w = n->watches; w != NULL; w = next) {
-		next = w->next;
-		w->cb(w->arg, v, local);
-	}
-}
-
-struct node_watch *node_watch_add(struct rumor *n, rumor_change_cb cb,
-				  void *arg)
-{
-	struct node_watch *w = calloc(1, sizeof *w);
-
-	if (w == NULL)
-		return NULL;
-	w->cb = cb;
-	w->arg = arg;
-	w->next = n->watches;
-	n->watches = w;
-	return w;
-}
-
-void node_watch_remove(struct rumor *n, struct node_watch *w)
-{
-	struct node_watch **pp;
-
-	for (pp = &n->watches; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == w) {
-			*pp = w->next;
-			free(w);
-			return;
-		}
-	}
+	node_tails_on_change(n, v, pos);
 }
 
 const char *rumor_errmsg(const struct rumor *n)
@@ -404,16 +368,20 @@ int node_get_status(struct rumor *n, struct ctl_status *st)
 	st->velocity = st->stats.velocity;
 	st->interval_ms = st->stats.interval_ms;
 	st->catching_up = st->stats.catching_up;
-	/* The shape, as n keeps it (normalised): st points into n->ns and
-	 * n->repl, which outlive the reply's encoding. */
+	/* The shape (normalised): st points into n->ns and the store's
+	 * replicate set, which outlive the reply's encoding. */
 	if (n->ns.n > 0) {
 		st->namespace_prefix = n->ns.v[0].bytes;
 		st->namespace_len = n->ns.v[0].len;
 	}
-	for (size_t i = 0; i < n->repl.n; i++)
-		st->replicate[i] = (struct ctl_prefix){n->repl.v[i].bytes,
-						       n->repl.v[i].len};
-	st->n_replicate = n->repl.n;
+	{
+		const struct prefixes *r = store_filter(n->store);
+
+		for (size_t i = 0; i < r->n; i++)
+			st->replicate[i] = (struct ctl_prefix){r->v[i].bytes,
+							       r->v[i].len};
+		st->n_replicate = r->n;
+	}
 	node_net_status(n, st);
 	return 0;
 }

@@ -252,23 +252,6 @@ static void on_sync_want_round(void *arg)
 
 /* ------------------------------------------------------------ peers */
 
-static void send_hello(struct peer *p)
-{
-	struct node_net *net = p->net;
-	struct wire_hello h;
-	struct err err;
-
-	memset(&h, 0, sizeof h);
-	h.proto_version = WIRE_PROTO_VERSION;
-	h.listen_port = net->listen_port > 0 ? (uint16_t)net->listen_port : 0;
-	h.mode = net->n->opt.mode == RUMOR_MODE_REPLICA ? WIRE_MODE_REPLICA
-							 : WIRE_MODE_PEER;
-	h.wall_ms = node_wall_ms(net->n);
-	h.flags = net->n->opt.no_live ? 0 : WIRE_HELLO_LIVE;
-	if (wire_encode_hello(&net->out, &h, &err) == 0)
-		peer_send(p, &net->out);
-}
-
 static void send_members(struct peer *p)
 {
 	struct node_net *net = p->net;
@@ -384,6 +367,7 @@ static void peer_freed(struct io_conn *c)
 	}
 	net->bytes_in += c->stats.bytes_in;
 	net->bytes_out += c->stats.bytes_out;
+	prefixes_free(&p->repl);
 	free(p);
 	node_net_handle_closed(net);
 }
@@ -516,7 +500,7 @@ static void peer_became_open(struct peer *p)
 		seeds_report_success(net->seeds, (size_t)p->seed);
 	node_log(net->n, RUMOR_LOG_INFO, "peer %.8s: connected (%s)",
 		 p->id_str, p->outbound ? "dialed" : "accepted");
-	send_hello(p);
+	peer_send_hello(p);
 }
 
 static void peer_on_open(struct io_conn *c)
@@ -557,6 +541,15 @@ static void handle_hello(struct peer *p, const struct wire_hello *h)
 	}
 	if (p->hello)
 		return;
+	/* Its replicate set first: a bad one drops the connection with
+	 * nothing changed. */
+	err_clear(&err);
+	if (peer_hello_filters(p, h, &err) != 0) {
+		node_log(net->n, RUMOR_LOG_WARN, "peer %.8s: %s", p->id_str,
+			 err.msg);
+		peer_close(p, err.code, err.msg);
+		return;
+	}
 	p->hello = 1;
 	if ((h->flags & WIRE_HELLO_LIVE) != 0 && !net->n->opt.no_live) {
 		err_clear(&err);

@@ -396,6 +396,9 @@ static void test_status_round_trips_with_counters_and_hwms(void **state)
 	strcpy(st.dropped[1].name, "source_budget");
 	st.dropped[1].count = 4;
 	st.n_dropped = 2;
+	/* A replicate set of one binary prefix. */
+	st.replicate[0] = (struct ctl_prefix){(const uint8_t *)"\x00\xff", 2};
+	st.n_replicate = 1;
 	for (i = 0; i < 3; i++) {
 		memset(origins[i], i + 1, 32);
 		hwm[i].origin = origins[i];
@@ -407,6 +410,9 @@ static void test_status_round_trips_with_counters_and_hwms(void **state)
 	decode_only(&b, &r);
 	assert_int_equal(r.type, CTL_R_STATUS);
 	assert_string_equal(r.status.id, st.id);
+	assert_int_equal(r.status.n_replicate, 1);
+	assert_int_equal(r.status.replicate[0].len, 2);
+	assert_memory_equal(r.status.replicate[0].bytes, "\x00\xff", 2);
 	assert_int_equal(r.status.mode, RUMOR_MODE_REPLICA);
 	assert_string_equal(r.status.listen, "127.0.0.1:7000");
 	assert_string_equal(r.status.data_dir, "/var/lib/rumor");
@@ -437,9 +443,8 @@ static void test_status_round_trips_with_counters_and_hwms(void **state)
 		assert_memory_equal(r.hwm[i].origin, origins[i], 32);
 		assert_int_equal(r.hwm[i].seq, 100u + (unsigned)i);
 	}
-	/* No namespace, every key. */
+	/* No namespace. */
 	assert_int_equal(r.status.namespace_len, 0);
-	assert_int_equal(r.status.n_replicate, 0);
 	ctl_reply_free(&r);
 	/* More HWMs than the total is a lie the encoder refuses. */
 	assert_int_equal(ctl_encode_status(&b, &st, 2, hwm, 3), RUMOR_EINVAL);

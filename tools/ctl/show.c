@@ -326,13 +326,15 @@ void show_peer_json(FILE *f, const struct ctl_peer *p)
 
 /* ------------------------------------------------------------ records */
 
-void show_record_json(FILE *f, const struct ctl_reply *r, int with_local)
+/* The fields of a record's JSON object, from "key" on. */
+static void record_json_fields(FILE *f, const struct ctl_reply *r,
+			       int with_local)
 {
 	const struct rumor_version *v = &r->rec;
 	char origin[CTL_ORIGIN_STRLEN];
 
 	fmt_origin(v->origin, v->origin_len, origin, sizeof(origin));
-	fprintf(f, "{\"key\":");
+	fprintf(f, "\"key\":");
 	fmt_json_bytes(f, v->key, v->key_len);
 	fprintf(f, ",\"value\":");
 	fmt_json_bytes(f, v->value, v->value_len);
@@ -342,6 +344,19 @@ void show_record_json(FILE *f, const struct ctl_reply *r, int with_local)
 		v->seq, v->wall_ms);
 	if (with_local)
 		fprintf(f, ",\"local\":%s", r->local ? "true" : "false");
+}
+
+void show_record_json(FILE *f, const struct ctl_reply *r, int with_local)
+{
+	fputc('{', f);
+	record_json_fields(f, r, with_local);
+	fputc('}', f);
+}
+
+void show_change_json(FILE *f, const struct ctl_reply *r)
+{
+	fprintf(f, "{\"pos\":%" PRIu64 ",", r->pos);
+	record_json_fields(f, r, 1);
 	fputc('}', f);
 }
 
@@ -370,9 +385,9 @@ void show_change(FILE *f, int hex, const struct ctl_reply *r)
 
 	fmt_origin(v->origin, v->origin_len, origin, sizeof(origin));
 	fmt_wall(v->wall_ms, wall, sizeof(wall));
-	fprintf(f, "%s  %-6s %.12s  clock %" PRIu64 "  seq %" PRIu64 "  %s ",
-		wall, r->local ? "local" : "remote", origin, v->clock, v->seq,
-		v->deleted ? "del" : "put");
+	fprintf(f, "%" PRIu64 "  %s  %-6s %.12s  clock %" PRIu64 "  seq %"
+		PRIu64 "  %s ", r->pos, wall, r->local ? "local" : "remote",
+		origin, v->clock, v->seq, v->deleted ? "del" : "put");
 	fmt_bytes(f, hex, v->key, v->key_len);
 	if (!v->deleted) {
 		fprintf(f, " = ");
