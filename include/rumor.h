@@ -409,8 +409,10 @@ RUMOR_API RUMOR_MUST_CHECK int rumor_tail_open(struct rumor *n,
  * paused consumer costs the node no memory. */
 RUMOR_API void rumor_tail_pause(struct rumor_tail *t);
 RUMOR_API void rumor_tail_resume(struct rumor_tail *t);
-/* The position of the last change the stream gave to cb (its since
- * before the first). */
+/* The position the stream has read to: the last change it gave to cb,
+ * or a later one it passed over (a key outside its prefix, a change a
+ * later one superseded); its since before the first. Reopening a stream
+ * from it misses nothing and gives nothing twice. */
 RUMOR_API uint64_t rumor_tail_position(const struct rumor_tail *t);
 /* Closes the stream: no call to cb after it. NULL: no-op. */
 RUMOR_API void rumor_tail_close(struct rumor_tail *t);

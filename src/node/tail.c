@@ -92,8 +92,8 @@ static int changes_one(void *arg, uint64_t pos, const struct rumor_version *v)
 	struct changes_walk *w = arg;
 	struct rumor_change c;
 
-	if (v->key_len < w->prefix_len ||
-	    memcmp(v->key, w->prefix, w->prefix_len) != 0)
+	if (w->prefix_len > 0 && (v->key_len < w->prefix_len ||
+				  memcmp(v->key, w->prefix, w->prefix_len) != 0))
 		return 0;
 	c.pos = pos;
 	c.v = *v;

@@ -300,6 +300,8 @@ static int apply_prepare(struct store *s, const struct rumor_version *vs,
 		if (rv != 0)
 			return rv;
 	}
+	if (s->feed_head > UINT64_MAX - n)
+		return err_set(err, RUMOR_EINVAL, "store: positions exhausted");
 	for (i = 0; i < n; i++)
 		if (store__origin_get(s, vs[i].origin) == NULL)
 			goto nomem;

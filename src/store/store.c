@@ -25,8 +25,12 @@
  * Last, the tombstone index (gc.c): the (origin, seq) of every
  * tombstone, so that collection costs nothing when there is none.
  *
- * Cost of a change (rumor-bench store, 100-byte values, 2 cores): two
- * LevelDB entries (m, l) plus h per batch; new keys read nothing. A remote
+ * Cost of a change (rumor-bench store, 100-byte values, 2 cores): three
+ * LevelDB entries (m, l, f) plus h per batch; new keys read nothing.
+ * The f entry (schema 3) is the price of change positions: measured
+ * against schema 2 in the same session, store_apply_batch of new keys
+ * went from ~410k to ~275k versions/s and store_put from ~141k to ~115k
+ * ops/s (a shared machine: the figures below are from before it). A remote
  * apply costs about what raw LevelDB takes for those two entries (~1.3 us
  * against ~0.8 us for one raw entry); an overwrite adds a point read
  * (several us once the data outgrows the block cache). A local write

@@ -440,7 +440,10 @@ int store_collect_tombstones_keyed(struct store *s, store_covered_cb covered,
 /* Walks the whole store and verifies its invariants: every m entry is
  * readable (a tombstone has no value) and has its log entry; every l entry
  * is the one its key's meta names; one log entry per key; the local seq
- * counter covers the node's own log entries; the memory view (HWMs,
+ * counter covers the node's own log entries; the feed holds one entry
+ * per stored key, at the position its meta names, none above the head,
+ * and the head is the last entry or the floor (entries at or below the
+ * floor are fine: it bounds collected changes only); the memory view (HWMs,
  * log_max, counts, the key and log filters, the tombstone index, the
  * clock floor) matches the stored one. A log entry above its origin's HWM is fine: the sync
  * layer raises HWMs only when a stream completes. RUMOR_ECORRUPT with the
