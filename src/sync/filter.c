@@ -142,8 +142,11 @@ int filter_done_in(struct sync_session *ss, struct err *err)
 		rv = hwm_list_reserve(&ss->cover, ss->digest_out.n, err);
 		if (rv != 0)
 			return rv;
-		memcpy(ss->cover.v, ss->digest_out.v,
-		       ss->digest_out.n * sizeof(*ss->cover.v));
+		/* An empty digest may have no array yet: no memcpy from
+		 * NULL (UBSan, shapes tests). */
+		if (ss->digest_out.n > 0)
+			memcpy(ss->cover.v, ss->digest_out.v,
+			       ss->digest_out.n * sizeof(*ss->cover.v));
 		ss->cover.n = ss->digest_out.n;
 	}
 	ss->digest_out.n = 0;
