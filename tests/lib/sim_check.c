@@ -52,6 +52,10 @@ static int holds_winner(struct simc *c, int i, const uint8_t *key,
 	struct store_record *rec;
 	int rv, ok;
 
+	/* A partial node holds nothing of the keys outside its set. */
+	if (!simc_in_set(c, i, key, key_len))
+		w = NULL;
+
 	rv = store_get_version(store_of(c, i), key, key_len, &rec, NULL);
 	if (rv == RUMOR_ENOTFOUND) {
 		if (w == NULL || w->deleted)
@@ -147,6 +151,10 @@ void simc_check_hwm(struct simc *c, int i)
 	if (keep == NULL)
 		simc_fail(c, "out of memory");
 	for (k = 0; k < c->n_all; k++) {
+		/* A partial node's HWM[O] claims only the entries of O in its
+		 * set (it never received the others). */
+		if (!simc_in_set(c, i, c->all[k].key, c->all[k].key_len))
+			continue;
 		rv = store_get_version(store_of(c, i), c->all[k].key,
 				       c->all[k].key_len, &rec, NULL);
 		if (rv == 0)
@@ -237,7 +245,10 @@ static void check_collected(struct simc *c, int a, const uint8_t *key,
 		const char *state = NULL;
 		int synced = 0;
 
-		if (j == a || (h = member_hwm(c, j, o)) >= t->seq)
+		/* A partial member that does not replicate the key never
+		 * sees its tombstone, and must not hold collection back. */
+		if (j == a || !simc_in_set(c, j, key, key_len) ||
+		    (h = member_hwm(c, j, o)) >= t->seq)
 			continue;
 		for (p = 0; p < n; p++) {
 			if (simc_origin_index(c, peers[p].id) != j)
@@ -324,8 +335,11 @@ void simc_check_tombstones(struct simc *c)
 		simc_note_hwms(c, i);
 		if (sim_host_state(c->sim, i) != SIM_HOST_PAUSED)
 			check_catchup(c, i);
+		simc_check_outside(c, i);
 		for (k = 0; k < SIMC_KEYS && !c->hit_known; k++) {
 			simc_key(k, key);
+			if (!simc_in_set(c, i, key, sizeof(key)))
+				continue;   /* its HWMs say nothing of it */
 			rv = store_get_version(nd->r->store, key, sizeof(key),
 					       &rec, NULL);
 			if (rv == 0) {
@@ -446,9 +460,13 @@ static int store_holds(struct store *s, const struct simnet_version *v)
 	return held;
 }
 
-static int store_covers(struct store *s, const struct simnet_version *v)
+/* Store s of node j covers v: holds it, or its HWM does (a partial
+ * node's HWM claims only the keys of its set). */
+static int store_covers(struct simc *c, int j, struct store *s,
+			const struct simnet_version *v)
 {
-	return store_hwm(s, v->origin) >= v->seq || store_holds(s, v);
+	return (store_hwm(s, v->origin) >= v->seq &&
+		simc_in_set(c, j, v->key, v->key_len)) || store_holds(s, v);
 }
 
 static void limbo_add(struct simc *c, const struct simnet_version *v)
@@ -512,7 +530,8 @@ static int model_has(const struct simc *c, int o, uint64_t seq)
 
 /* Superseded versions whose superseding write was just lost come back
  * into the model when some store still covers them, else go too. */
-static void restore_shadow(struct simc *c, struct store **s, int n)
+static void restore_shadow(struct simc *c, struct store **s, const int *who,
+			   int n)
 {
 	struct simnet_version *a;
 	int changed = 1, j, covered;
@@ -527,7 +546,8 @@ static void restore_shadow(struct simc *c, struct store **s, int n)
 				continue;
 			covered = 0;
 			for (j = 0; j < n && !covered; j++)
-				covered = store_covers(s[j], &sh->v);
+				covered = store_covers(c, who[j], s[j],
+						       &sh->v);
 			if (covered) {
 				if (c->n_all == c->cap_all) {
 					a = array_grow(c->all, &c->cap_all,
@@ -558,7 +578,7 @@ static void restore_shadow(struct simc *c, struct store **s, int n)
 void simc_forget_lost(struct simc *c, int i)
 {
 	struct store *s[SIMC_NODES_MAX + 1];
-	int opened[SIMC_NODES_MAX + 1];
+	int opened[SIMC_NODES_MAX + 1], who[SIMC_NODES_MAX + 1];
 	struct max_seq m = { 0 };
 	uint64_t stale_seq, h;
 	size_t k, w;
@@ -568,6 +588,7 @@ void simc_forget_lost(struct simc *c, int i)
 		if (j == i)
 			continue;
 		opened[n] = c->nodes[j].r == NULL;
+		who[n] = j;
 		s[n] = opened[n] ? open_closed_store(c, c->nodes[j].dir, j)
 				 : c->nodes[j].r->store;
 		h = store_hwm(s[n], c->nodes[i].pk);
@@ -579,13 +600,14 @@ void simc_forget_lost(struct simc *c, int i)
 		n++;
 	}
 	opened[n] = 1;
+	who[n] = i;
 	s[n] = open_closed_store(c, c->nodes[i].stale, i);
 	stale_seq = store_local_seq(s[n]);
 	n++;
 	for (k = 0, w = 0; k < c->n_all; k++) {
 		covered = 0;
 		for (j = 0; j < n && !covered; j++)
-			covered = store_covers(s[j], &c->all[k]);
+			covered = store_covers(c, who[j], s[j], &c->all[k]);
 		if (covered) {
 			c->all[w++] = c->all[k];
 			continue;
@@ -597,7 +619,7 @@ void simc_forget_lost(struct simc *c, int i)
 		limbo_add(c, &c->all[k]);
 	}
 	c->n_all = w;
-	restore_shadow(c, s, n);
+	restore_shadow(c, s, who, n);
 	/* A version of its own in limbo may still be in flight to a silent
 	 * node: a write under its seq would be a second version of it. */
 	for (k = 0; k < c->n_limbo; k++)
@@ -672,7 +694,8 @@ int simc_stale_resurrects(struct simc *c, int i)
 		if (store_get_version(copy, key, sizeof(key), &v, NULL) != 0)
 			continue;
 		for (j = 0; j < c->p.n && !risky; j++) {
-			if (j == i || c->nodes[j].r == NULL)
+			if (j == i || c->nodes[j].r == NULL ||
+			    !simc_in_set(c, j, key, sizeof(key)))
 				continue;
 			s = c->nodes[j].r->store;
 			if (store_hwm(s, v->v.origin) < v->v.seq)
