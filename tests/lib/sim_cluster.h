@@ -136,6 +136,7 @@ struct simc {
 	uint64_t tombstones_seen_collected, checks;
 	uint64_t outside_refused;   /* writes outside a set, refused */
 	uint64_t end_collected;     /* tombstones collected after the heal */
+	uint64_t end_collect_ms;    /* virtual ms that took, after settling */
 };
 
 void simc_fail(struct simc *c, const char *fmt, ...)

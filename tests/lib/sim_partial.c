@@ -277,7 +277,8 @@ static int all_collected(void *arg)
 		if (w == NULL || !w->deleted)
 			continue;
 		for (i = 0; i < c->p.n; i++) {
-			if (!simc_in_set(c, i, key, sizeof(key)))
+			if (c->nodes[i].r == NULL ||
+			    !simc_in_set(c, i, key, sizeof(key)))
 				continue;
 			if (store_get_version(c->nodes[i].r->store, key,
 					      sizeof(key), &rec, NULL) != 0)
@@ -302,8 +303,9 @@ void simc_check_end_collection(struct simc *c, uint64_t bound_ms)
 		simc_fail(c, "tombstones not collected within %llu ms of "
 			  "the settled cluster", (unsigned long long)bound_ms);
 	}
+	c->end_collect_ms = sim_now(c->sim) - t0;
 	SIMC_TRACE(c, "every tombstone collected %llu ms after the settle",
-		   (unsigned long long)(sim_now(c->sim) - t0));
+		   (unsigned long long)c->end_collect_ms);
 	for (k = 0; k < SIMC_KEYS; k++) {
 		simc_key(k, key);
 		w = simc_winner(c, key, sizeof(key));
