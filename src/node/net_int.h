@@ -22,6 +22,7 @@
 #include "discovery/members.h"
 #include "io/io.h"
 #include "lib/err.h"
+#include "lib/prefixes.h"
 #include "node/node.h"
 #include "node/node_ctl.h"
 #include "node/node_net.h"
@@ -58,6 +59,27 @@
 #define NET_DIAL_QUEUE_TTL_MS 30000u
 
 struct sync_request;
+struct peer;
+
+/* filters.c: partial replication, the node's side. */
+/* Whether this node's store holds every write it ever made (its HELLO's
+ * WIRE_HELLO_SELF_COMPLETE). */
+int net_self_complete(const struct node_net *net);
+/* Sets h's FILTERS and SELF_COMPLETE bits and its replicate set, in
+ * *buf (malloc'd, freed by the caller; NULL for a full node).
+ * RUMOR_ENOMEM. */
+int net_hello_filters(struct node_net *net, struct wire_hello *h,
+		      uint8_t **buf, struct err *err);
+/* A peer's HELLO: its replicate set kept in p->repl and the session's
+ * filters set. RUMOR_EPROTO for a bad set (nothing changed: the caller
+ * drops the connection), RUMOR_ENOMEM. */
+int peer_hello_filters(struct peer *p, const struct wire_hello *h,
+		       struct err *err);
+/* Whether p's last DIGEST says it holds seq of origin. */
+int net_peer_has_seen(struct peer *p, const uint8_t *origin, uint64_t seq);
+/* sched.c's tombstone_covered second stage (store_covered_key_cb). */
+int net_tombstone_covered_key(void *arg, const uint8_t *origin,
+			      uint64_t seq, const void *key, size_t len);
 
 /* A dial waiting for a slot (net.c). */
 struct net_dial {
@@ -88,6 +110,11 @@ struct peer {
 	int open;                     /* handshake done */
 	int closed;                   /* io_conn_close called */
 	int hello;                    /* its HELLO arrived */
+	/* From its HELLO (filters.c): its replicate set (empty: every
+	 * key), and whether it understands sets and is self-complete. */
+	struct prefixes repl;
+	int filters;
+	int self_complete;
 	int in_pump_list;
 	int want_round;               /* local writes arrived mid-round */
 	uint64_t last_heard_ms;       /* last message from it */

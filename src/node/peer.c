@@ -256,6 +256,7 @@ static void send_hello(struct peer *p)
 {
 	struct node_net *net = p->net;
 	struct wire_hello h;
+	uint8_t *repl = NULL;
 	struct err err;
 
 	memset(&h, 0, sizeof h);
@@ -265,8 +266,13 @@ static void send_hello(struct peer *p)
 							 : WIRE_MODE_PEER;
 	h.wall_ms = node_wall_ms(net->n);
 	h.flags = net->n->opt.no_live ? 0 : WIRE_HELLO_LIVE;
+	if (net_hello_filters(net, &h, &repl, &err) != 0) {
+		peer_close(p, err.code, err.msg);
+		return;
+	}
 	if (wire_encode_hello(&net->out, &h, &err) == 0)
 		peer_send(p, &net->out);
+	free(repl);
 }
 
 static void send_members(struct peer *p)
@@ -384,6 +390,7 @@ static void peer_freed(struct io_conn *c)
 	}
 	net->bytes_in += c->stats.bytes_in;
 	net->bytes_out += c->stats.bytes_out;
+	prefixes_free(&p->repl);
 	free(p);
 	node_net_handle_closed(net);
 }
@@ -557,6 +564,15 @@ static void handle_hello(struct peer *p, const struct wire_hello *h)
 	}
 	if (p->hello)
 		return;
+	/* Its replicate set first: a bad one drops the connection with
+	 * nothing changed. */
+	err_clear(&err);
+	if (peer_hello_filters(p, h, &err) != 0) {
+		node_log(net->n, RUMOR_LOG_WARN, "peer %.8s: %s", p->id_str,
+			 err.msg);
+		peer_close(p, err.code, err.msg);
+		return;
+	}
 	p->hello = 1;
 	if ((h->flags & WIRE_HELLO_LIVE) != 0 && !net->n->opt.no_live) {
 		err_clear(&err);

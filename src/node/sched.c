@@ -99,33 +99,31 @@ void node_net_note_writes(struct rumor *n, uint64_t count, int local)
 /* ------------------------------------------------------------ tick */
 
 /* A tombstone (origin, seq) may go once every member in the table has
- * told us (in its last digest) that it holds seq of origin. */
+ * told us (in its last digest) that it holds seq of origin. A partial
+ * member (a replicate set) that has not is asked about by key: when the
+ * tombstone's key is outside its set it never needs it (filters.c,
+ * STORE_COVERED_KEY). A cluster of full nodes never reads a key here. */
 static int tombstone_covered(void *arg, const uint8_t *origin, uint64_t seq)
 {
 	struct node_net *net = arg;
-	size_t i, k, n;
+	int depends = 0;
+	size_t i;
 
 	if (members_count(&net->members) == 0)
 		return 0;
 	for (i = 0; i < members_count(&net->members); i++) {
 		const struct member *m = members_at(&net->members, i);
-		const struct store_hwm *h = NULL;
 		struct peer *p = peer_find_open(net, m->id, NULL);
-		int seen = 0;
 
 		if (p == NULL || p->sync == NULL)
 			return 0;
-		h = sync_session_peer_hwms(p->sync, &n);
-		for (k = 0; k < n; k++) {
-			if (memcmp(h[k].origin, origin, STORE_ORIGIN_BYTES) == 0) {
-				seen = h[k].seq >= seq;
-				break;
-			}
-		}
-		if (!seen)
+		if (net_peer_has_seen(p, origin, seq))
+			continue;
+		if (p->repl.n == 0)
 			return 0;
+		depends = 1;
 	}
-	return 1;
+	return depends ? STORE_COVERED_KEY : 1;
 }
 
 static void catchup_end(struct node_net *net, const char *why)
@@ -213,8 +211,11 @@ void sched_tick_cb(struct io_timer *t)
 	sched_catchup_check(net);
 	err_clear(&err);
 	if (!net->catching_up)
-		store_collect_tombstones(net->n->store, tombstone_covered, net,
-					 NET_GC_PER_TICK, &removed, &err);
+		store_collect_tombstones_keyed(net->n->store,
+					       tombstone_covered,
+					       net_tombstone_covered_key, net,
+					       NET_GC_PER_TICK, &removed,
+					       &err);
 	if (removed > 0)
 		node_log(net->n, RUMOR_LOG_DEBUG, "collected %zu tombstones",
 			 removed);

@@ -223,12 +223,15 @@ void store__tombs_free(struct tombs *t)
 /* ------------------------------------------------------------ collection */
 
 /* Adds to s->batch the removal of the tombstone (origin, seq): its log
- * entry names the key, whose meta must be that very tombstone. Both are
+ * entry names the key, whose meta must be that very tombstone. With
+ * covered_key, that key goes to it first, and *kept is set (nothing
+ * added) when it says the tombstone is not covered. Both are
  * read without filling the block cache (cold data, and the cache serves
  * the hot paths). On 0, *clock is the tombstone's clock. RUMOR_ECORRUPT
  * when the store disagrees with the index. */
 static int collect_one(struct store *s, const uint8_t *origin, uint64_t seq,
-		       uint64_t *clock, struct err *err)
+		       store_covered_key_cb covered_key, void *arg,
+		       uint64_t *clock, int *kept, struct err *err)
 {
 	char lk[LOG_KEY_BYTES];
 	struct log_value lv;
@@ -251,6 +254,11 @@ static int collect_one(struct store *s, const uint8_t *origin, uint64_t seq,
 						    hex));
 		goto done;
 	}
+	/* The second stage: covered or not depends on the key. */
+	*kept = covered_key != NULL &&
+		!covered_key(arg, origin, seq, lv.key, lv.key_len);
+	if (*kept)
+		goto done;
 	klen = store__kbuf_set(s, PFX_META, lv.key, lv.key_len);
 	rv = store__meta_read(s, s->ropts_cold, klen, &m, &found, &raw, err);
 	if (rv != 0)
@@ -277,7 +285,8 @@ done:
  * to s->tombs.gone; stops after max removals (0: no bound),
  * STORE_COLLECT_SCAN_MAX tombstones or TOMBS_WALK_MAX slots, or once
  * round the table. *max_clock is the highest clock removed (0: none). */
-static int collect_walk(struct store *s, store_covered_cb covered, void *arg,
+static int collect_walk(struct store *s, store_covered_cb covered,
+			store_covered_key_cb covered_key, void *arg,
 			size_t max, size_t *n_gone, uint64_t *max_clock,
 			struct err *err)
 {
@@ -286,7 +295,7 @@ static int collect_walk(struct store *s, store_covered_cb covered, void *arg,
 	size_t size = t->mask + 1, walked, examined = 0, i = t->cursor;
 	const uint8_t *origin;
 	uint64_t clock = 0;
-	int rv = 0;
+	int rv = 0, answer, kept;
 
 	*n_gone = 0;
 	*max_clock = 0;
@@ -298,11 +307,18 @@ static int collect_walk(struct store *s, store_covered_cb covered, void *arg,
 			continue;
 		examined++;
 		origin = t->origins[e->oid - 1];
-		if (!covered(arg, origin, e->seq))
+		answer = covered(arg, origin, e->seq);
+		if (answer == 0 ||
+		    (answer == STORE_COVERED_KEY && covered_key == NULL))
 			continue;
-		rv = collect_one(s, origin, e->seq, &clock, err);
+		kept = 0;
+		rv = collect_one(s, origin, e->seq,
+				 answer == STORE_COVERED_KEY ? covered_key :
+				 NULL, arg, &clock, &kept, err);
 		if (rv != 0)
 			break;
+		if (kept)
+			continue;
 		if (clock > *max_clock)
 			*max_clock = clock;
 		t->gone[(*n_gone)++] = *e;
@@ -314,6 +330,15 @@ static int collect_walk(struct store *s, store_covered_cb covered, void *arg,
 int store_collect_tombstones(struct store *s, store_covered_cb covered,
 			     void *arg, size_t max, size_t *removed,
 			     struct err *err)
+{
+	return store_collect_tombstones_keyed(s, covered, NULL, arg, max,
+					      removed, err);
+}
+
+int store_collect_tombstones_keyed(struct store *s, store_covered_cb covered,
+				   store_covered_key_cb covered_key,
+				   void *arg, size_t max, size_t *removed,
+				   struct err *err)
 {
 	struct tombs *t;
 	size_t n_gone = 0, i, cap;
@@ -347,7 +372,8 @@ int store_collect_tombstones(struct store *s, store_covered_cb covered,
 	leveldb_writebatch_clear(s->batch);
 	/* covered() must not write: the batch is being built. */
 	s->in_hook++;
-	rv = collect_walk(s, covered, arg, max, &n_gone, &max_clock, err);
+	rv = collect_walk(s, covered, covered_key, arg, max, &n_gone,
+			  &max_clock, err);
 	s->in_hook--;
 	/* The floor rises with the removals, in their batch (top of file). */
 	if (rv == 0 && max_clock > s->clock_floor) {

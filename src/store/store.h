@@ -335,6 +335,23 @@ typedef int (*store_covered_cb)(void *arg, const uint8_t *origin,
 int store_collect_tombstones(struct store *s, store_covered_cb covered,
 			     void *arg, size_t max, size_t *removed,
 			     struct err *err);
+/* The same with a second stage, for members that hold only some keys (a
+ * partial node's replicate set): covered() may answer STORE_COVERED_KEY,
+ * "depends on the key"; then the tombstone's key is read from its log
+ * entry (the read its removal needs anyway, counted in stats.gc_reads)
+ * and covered_key(arg, origin, seq, key, key_len) decides (nonzero:
+ * covered). Same rules as covered(): no writes, arguments valid during
+ * the call. An answer of 0 or 1 reads nothing more, so a cluster of full
+ * nodes keeps the no-read path. store_collect_tombstones() is this with
+ * covered_key NULL: STORE_COVERED_KEY then counts as not covered. */
+#define STORE_COVERED_KEY 2
+typedef int (*store_covered_key_cb)(void *arg, const uint8_t *origin,
+				    uint64_t seq, const void *key,
+				    size_t key_len);
+int store_collect_tombstones_keyed(struct store *s, store_covered_cb covered,
+				   store_covered_key_cb covered_key,
+				   void *arg, size_t max, size_t *removed,
+				   struct err *err);
 
 /* ------------------------------------------------------------ checks, stats */
 

@@ -160,3 +160,37 @@ int hwm_list_has(const struct hwm_list *l, const uint8_t *origin)
 	(void)hwm_list_index(l, origin, &found);
 	return found;
 }
+
+int hwm_list_merge_max(struct hwm_list *dst, const struct hwm_list *a,
+		       const struct hwm_list *b, struct err *err)
+{
+	size_t i = 0, j = 0;
+	int rv, c;
+
+	assert(dst != a && dst != b);
+	rv = hwm_list_reserve(dst, a->n + b->n, err);
+	if (rv != 0)
+		return rv;
+	dst->n = 0;
+	while (i < a->n || j < b->n) {
+		if (i == a->n)
+			c = 1;
+		else if (j == b->n)
+			c = -1;
+		else
+			c = hwm_cmp(&a->v[i], &b->v[j]);
+		if (c < 0) {
+			dst->v[dst->n++] = a->v[i++];
+		} else if (c > 0) {
+			dst->v[dst->n++] = b->v[j++];
+		} else {
+			dst->v[dst->n] = a->v[i];
+			if (b->v[j].seq > a->v[i].seq)
+				dst->v[dst->n].seq = b->v[j].seq;
+			dst->n++;
+			i++;
+			j++;
+		}
+	}
+	return 0;
+}

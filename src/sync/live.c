@@ -102,7 +102,7 @@ void live_release(struct sync_session *ss)
 
 static int in_flight(const struct sync_session *ss)
 {
-	return ss->live_sent != ss->live_acked;
+	return ss->live_sent != ss->live_acked || ss->live_frames_out > 0;
 }
 
 /* Sends the pending frame (one must be open with entries). */
@@ -126,6 +126,7 @@ static int send_frame(struct sync_session *ss, struct err *err)
 		return err_set(err, rv > 0 ? RUMOR_EIO : rv, "sync: the "
 			       "transport refused a live frame (%d)", rv);
 	ss->live_sent += payload;
+	ss->live_frames_out++;
 	ss->ls.entries_sent += n;
 	ss->ls.frames_sent++;
 	return 0;
@@ -218,13 +219,25 @@ static int offer(struct sync_session *ss, const struct rumor_version *v,
 		return 0;
 	if (sync_peer_hwm(ss, v->origin) >= v->seq)
 		return 0;
-	if (ss->lazy.n > 0 && hwm_list_has(&ss->lazy, v->origin)) {
+	if (!filter_peer_takes(ss, v->key, v->key_len)) {
+		/* Not in the peer's R: a SKIP marker keeps its HWM moving
+		 * live (filter.c); only a peer that knows them gets one.
+		 * Sent eagerly even for a pruned origin: it is a few bytes,
+		 * and an IHAVE would make the peer graft for nothing. */
+		if (!ss->peer_filters)
+			return 0;
+		memset(&e, 0, sizeof(e));
+		e.seq = v->seq;
+		e.skip = 1;
+		ss->ls.skips_sent++;
+	} else if (ss->lazy.n > 0 && hwm_list_has(&ss->lazy, v->origin)) {
 		/* The set is bounded by lazy's: it cannot be full here. */
 		(void)hwm_list_raise(&ss->ihave, v->origin, v->seq,
 				     SYNC_LIVE_ORIGINS_MAX);
 		return 0;
+	} else {
+		wire_entry_from_version(v, &e);
 	}
-	wire_entry_from_version(v, &e);
 	if (b->open && wire_mbatch_count(b) > 0 &&
 	    (wire_mbatch_count(b) >= WIRE_BATCH_MAX ||
 	     !wire_mbatch_has_origin_room(b, v->origin) ||
@@ -355,15 +368,26 @@ int live_on_frame(struct sync_session *ss, const struct wire_mbatch *b,
 	claims_bounds_get(ss, &bounds);
 	for (i = 0; i < b->n; i++) {
 		const struct wire_entry *e = &b->entries[i];
+		int ours;
 
-		if (e->seq == 0 || e->clock == 0)
+		if (e->skip && ss->ours.n == 0)
+			return sync_proto(err, "SKIP entry to a full node");
+		if (e->seq == 0 || (e->clock == 0 && !e->skip))
 			return err_set(err, RUMOR_EPROTO, "sync: LIVE entry "
 				       "with %s 0", e->seq == 0 ? "seq" :
 				       "clock");
 		wire_entry_to_version(b->origins[e->origin_index], e,
 				      &ss->vs[k]);
 		acc[i] = !claims_entry_refused(ss, &bounds, &ss->vs[k]);
-		if (acc[i])
+		/* A SKIP, or an entry outside our R (an old sender), is
+		 * held for the gap-free raise (our HWM claims nothing of
+		 * its key) but not stored; a refused one is neither. */
+		ours = !e->skip && filter_ours_takes(ss, e->key, e->key_len);
+		if (e->skip)
+			ss->ls.skips_received++;
+		else if (!ours)
+			ss->ls.outside++;
+		if (acc[i] && ours)
 			k++;
 	}
 	rv = live_raises(ss, b, acc, err);
@@ -408,6 +432,8 @@ int live_on_ack(struct sync_session *ss, const struct wire_ack *a,
 		return sync_proto(err, "live ACK for more bytes than were "
 				  "sent");
 	ss->live_acked += a->bytes;
+	if (ss->live_frames_out > 0)
+		ss->live_frames_out--;
 	return 0;
 }
 

@@ -97,6 +97,10 @@ int sync_push_begin(struct sync_session *ss, uint64_t exchange_id,
 	ss->key_done = 0;
 	ss->kcur_set = 0;
 	ss->kcur_len = 0;
+	ss->kprefix = 0;
+	/* Straight to the peer's first prefix. */
+	if (ss->push_key && ss->peers.n > 0)
+		filter_key_seek(ss);
 	ss->peer_last_set = 0;
 	ss->push_id = exchange_id;
 	ss->sent = 0;
@@ -115,6 +119,7 @@ struct fill {
 	struct wire_batch_builder *b;
 	struct push_origin *o;
 	size_t given;        /* entries the scan gave us */
+	size_t filtered;     /* of those, outside the peer's R */
 	int full;            /* the batch took all it can */
 	int rv;
 	struct err *err;
@@ -127,6 +132,12 @@ static int fill_cb(void *arg, const struct rumor_version *v)
 	int rv;
 
 	f->given++;
+	/* Not in the peer's R: passed over (read cost only). */
+	if (!filter_peer_takes(f->ss, v->key, v->key_len)) {
+		f->o->cursor = v->seq;
+		f->filtered++;
+		return f->filtered >= SYNC_SKIP_MAX;
+	}
 	wire_entry_from_version(v, &e);
 	/* The first entry always goes in: it fits a frame (asserted at the
 	 * top), whatever batch_bytes says. */
@@ -154,6 +165,8 @@ static int push_done_send(struct sync_session *ss, struct err *err)
 
 	/* Never above our own DIGEST: the peer refuses more (claims.c). */
 	claims_done_out(ss);
+	/* Clamped for a receiver whose R is not within ours (filter.c). */
+	filter_done_out(ss);
 	rv = sync_wire_view(ss, &ss->snap_hwms, err);
 	if (rv != 0)
 		return rv;
@@ -217,7 +230,7 @@ static int push_step_log(struct sync_session *ss, struct err *err)
 				wire_buf_reset(&ss->out);
 				return rv;
 			}
-			if (f.full)
+			if (f.full || f.filtered >= SYNC_SKIP_MAX)
 				break;
 			if (f.given < ss->cfg.scan_max) {
 				exhausted = 1;
@@ -225,9 +238,12 @@ static int push_step_log(struct sync_session *ss, struct err *err)
 			}
 		}
 		wire_batch_end(&b);
+		if (wire_batch_count(&b) == 0 && !exhausted && !f.full)
+			return 1;       /* bounded: go on next time */
 		if (wire_batch_count(&b) == 0) {
 			/* Every entry of this origin above the peer's HWM
-			 * was superseded: nothing to send for it. */
+			 * was superseded (or is outside its R): nothing to
+			 * send for it. */
 			wire_buf_reset(&ss->out);
 			continue;
 		}
@@ -249,6 +265,7 @@ static int push_step_log(struct sync_session *ss, struct err *err)
 struct kfill {
 	struct sync_session *ss;
 	size_t skipped;      /* metas the peer has, this frame */
+	int reseek;          /* a key outside the peer's R stopped it */
 	int full;
 	int rv;
 	struct err *err;
@@ -262,7 +279,12 @@ static int kfill_cb(void *arg, const struct rumor_version *v)
 	struct wire_entry e;
 	int rv;
 
-	if (v->seq > sync_peer_hwm(ss, v->origin)) {
+	if (!filter_peer_takes(ss, v->key, v->key_len)) {
+		/* Past the peer's prefix: seek to its next (filter.c). */
+		f->reseek = 1;
+		f->skipped++;
+	} else if (v->seq > sync_peer_hwm(ss, v->origin)) {
+		e.skip = 0;
 		e.seq = v->seq;
 		e.clock = v->clock;
 		e.wall_ms = v->wall_ms;
@@ -294,7 +316,7 @@ static int kfill_cb(void *arg, const struct rumor_version *v)
 	memcpy(ss->kcur, v->key, v->key_len);
 	ss->kcur_len = v->key_len;
 	ss->kcur_set = 1;
-	return f->skipped >= SYNC_SKIP_MAX;
+	return f->reseek || f->skipped >= SYNC_SKIP_MAX;
 }
 
 /* Sends at most one MBATCH of the key-order stream: 1 (go on) or a
@@ -325,6 +347,14 @@ static int push_step_key(struct sync_session *ss, struct err *err)
 			wire_mbatch_cancel(mb);
 			wire_buf_reset(&ss->out);
 			return rv;
+		}
+		if (f.reseek) {
+			f.reseek = 0;
+			filter_key_seek(ss);
+			if (ss->key_done || f.full ||
+			    f.skipped >= SYNC_SKIP_MAX)
+				break;
+			continue;
 		}
 		if (f.full || f.skipped >= SYNC_SKIP_MAX)
 			break;

@@ -193,20 +193,21 @@ void sync_round_maybe_complete(struct sync_session *ss)
 static int pull_begin(struct sync_session *ss, struct err *err)
 {
 	int rv;
+	size_t n;
 
 	assert(ss->round_open && !ss->pull_open && !ss->pull_done);
 	rv = hwm_list_load(ss, &ss->self, NULL, err);
 	if (rv != 0)
 		return rv;
-	rv = sync_wire_view(ss, &ss->self, err);
+	/* The store's HWMs, raised to a narrower peer's cover (filter.c). */
+	rv = filter_digest_view(ss, &n, err);
 	if (rv != 0)
 		return rv;
 	claims_pull_begin(ss);
 	ss->pull_id = ss->next_exchange_id++;
 	ss->st.exchange_id = ss->pull_id;
 	wire_buf_reset(&ss->out);
-	rv = wire_encode_digest(&ss->out, ss->pull_id, ss->whwms,
-				ss->self.n, err);
+	rv = wire_encode_digest(&ss->out, ss->pull_id, ss->whwms, n, err);
 	if (rv != 0)
 		return rv;
 	rv = sync_send_out(ss, err);
@@ -378,6 +379,12 @@ static int on_entries(struct sync_session *ss, const struct entries *b,
 				       "not in increasing %s order", b->what,
 				       b->origins == NULL ? "seq" : "key");
 		assert(b->origins == NULL || e->origin_index < b->n_origins);
+		/* Outside our R: not ours to store (an old sender does not
+		 * filter); the DONE rules keep the HWMs honest. */
+		if (!filter_ours_takes(ss, e->key, e->key_len)) {
+			ss->st.entries_outside++;
+			continue;
+		}
 		wire_entry_to_version(b->origins == NULL ? b->origin :
 				      b->origins[e->origin_index], e,
 				      &ss->vs[k]);
@@ -423,8 +430,12 @@ static int on_done(struct sync_session *ss, const struct wire_digest *d,
 	rv = hwm_list_from_wire(&ss->raise, d, err);
 	if (rv != 0)
 		return rv;
-	/* Only what the peer may claim (claims.c). */
+	/* Only what the peer may claim (claims.c), and only what covers
+	 * our replicate set (filter.c). */
 	claims_done(ss);
+	rv = filter_done_in(ss, err);
+	if (rv != 0)
+		return rv;
 	/* The whole stream is in: now, and only now, the HWMs may claim it
 	 * (see the top of this file). */
 	rv = store_apply_batch(ss->store, NULL, 0, ss->raise.v, ss->raise.n,
@@ -507,6 +518,7 @@ void sync_session_free(struct sync_session *ss)
 	wire_decoder_free(&ss->dec);
 	wire_buf_free(&ss->out);
 	live_release(ss);
+	filter_release(ss);
 	free(ss->vs);
 	free(ss->outcomes);
 	free(ss->accepted);

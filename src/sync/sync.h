@@ -93,6 +93,7 @@
 #include <stdint.h>
 
 #include "lib/err.h"
+#include "lib/prefixes.h"
 #include "lib/refuse.h"
 #include "store/store.h"
 #include "wire/wire.h"
@@ -136,6 +137,8 @@ struct sync_round_stats {
 	uint64_t frames_received;
 	uint64_t wire_bytes_received;
 	uint64_t claims_refused;      /* entries and HWMs refused (claims.c) */
+	uint64_t entries_outside;     /* received outside our replicate set:
+					 not stored (an old sender) */
 	int key_order;                /* our stream went in key order */
 };
 
@@ -178,6 +181,11 @@ struct sync_live_stats {
 	uint64_t raised;              /* HWM raises they made (gap-free) */
 	uint64_t lost;                /* entries dropped: a round repairs */
 	uint64_t prunes_sent, grafts_sent;
+	uint64_t skips_sent;          /* SKIP entries (outside the peer's
+					 replicate set) in LIVE frames */
+	uint64_t skips_received;
+	uint64_t outside;             /* LIVE entries outside our replicate
+					 set: held for the HWM, not stored */
 };
 
 /* The order of our stream. AUTO: key order when the peer is far behind
@@ -259,6 +267,24 @@ uint64_t sync_claim_limit(uint64_t wall_ms);
  * healed. */
 void sync_session_set_peer_origin(struct sync_session *ss,
 				  const uint8_t *origin);
+
+/*
+ * Partial replication (filter.c has the rules): each side has a
+ * replicate set R (lib/prefixes.h; empty: every key). What a session
+ * needs to know of both sides. Until sync_session_set_filters() is
+ * called both sets are empty: the session behaves as between full nodes.
+ */
+struct sync_filters {
+	const struct prefixes *ours;    /* our R (NULL: every key) */
+	const struct prefixes *peers;   /* the peer's R from its HELLO */
+	int peer_filters;               /* its HELLO set WIRE_HELLO_FILTERS */
+	int peer_self_complete;         /* ... and WIRE_HELLO_SELF_COMPLETE */
+	int self_complete;              /* this node is self-complete */
+};
+/* Copies the sets (the caller keeps its own). Call before the first
+ * round. RUMOR_ENOMEM (the session is then failed). */
+int sync_session_set_filters(struct sync_session *ss,
+			     const struct sync_filters *f, struct err *err);
 
 /*
  * The live stream (DESIGN 4.5; the top of live.c has the rules):

@@ -109,6 +109,21 @@ struct sync_session {
 	int peer_last_set;
 	uint8_t kcur[RUMOR_KEY_MAX]; /* last key examined */
 
+	/* Partial replication (filter.c). */
+	struct prefixes ours;        /* our R (empty: every key) */
+	struct prefixes peers;       /* the peer's R */
+	int peer_filters;
+	int peer_self_complete;
+	int self_complete;
+	int we_within;               /* ours within peers: its DONE may
+					raise every HWM */
+	int peer_within;             /* peers within ours: our DONE need
+					not be clamped */
+	struct hwm_list cover;       /* a narrower peer's DONEs (filter.c) */
+	struct hwm_list digest_out;  /* our DIGEST: self raised to cover */
+	size_t kprefix;              /* key order: the peer's prefix being
+					streamed */
+
 	/* The live stream (live.c). */
 	int live_peer;               /* the peer accepts live frames */
 	int live_missed;             /* offers came before live was ready */
@@ -116,6 +131,8 @@ struct sync_session {
 	struct wire_mbatch_builder *lmb;
 	uint64_t live_sent;          /* live payload bytes sent */
 	uint64_t live_acked;
+	uint64_t live_frames_out;    /* LIVE frames not yet ACKed (a frame of
+					SKIPs only carries no payload) */
 	struct hwm_list lazy;        /* origins the peer pruned: IHAVE only */
 	struct hwm_list ihave;       /* IHAVEs to send: origin, highest seq */
 	struct hwm_list pruned;      /* origins we pruned at the peer */
@@ -166,6 +183,27 @@ int live_on_lazy(struct sync_session *ss, const struct wire_msg *m,
 		 struct err *err);
 void live_release(struct sync_session *ss);
 
+/* filter.c: partial replication. */
+/* Whether the peer's R takes key (its R empty: every key). */
+int filter_peer_takes(const struct sync_session *ss, const void *key,
+		      size_t len);
+/* Whether our R takes key. */
+int filter_ours_takes(const struct sync_session *ss, const void *key,
+		      size_t len);
+/* Our DIGEST's HWMs into ss->whwms: ss->self raised to the cover. */
+int filter_digest_view(struct sync_session *ss, size_t *n,
+		       struct err *err);
+/* The peer's DONE in ss->raise (claims applied): remembered as cover
+ * and narrowed to what it may raise here (DONE rules). */
+int filter_done_in(struct sync_session *ss, struct err *err);
+/* Our DONE in ss->snap_hwms (claims applied): clamped for a receiver
+ * whose R is not within ours. */
+void filter_done_out(struct sync_session *ss);
+/* Key order: positions the scan at the next of the peer's prefixes
+ * after the current key (kcur); sets key_done when none is left. */
+void filter_key_seek(struct sync_session *ss);
+void filter_release(struct sync_session *ss);
+
 /* claims.c: what the peer may claim (see the top of claims.c). */
 /* Most origins listed with a refused entry in one pull; past it the
  * pull's DONE raises nothing (always safe). */
@@ -214,6 +252,10 @@ uint64_t hwm_list_find(const struct hwm_list *l, const uint8_t *origin);
  * 1 inserted, 0 raised or kept, -1 full (or out of memory): unchanged. */
 int hwm_list_raise(struct hwm_list *l, const uint8_t *origin, uint64_t seq,
 		   size_t max);
+/* dst = a with each origin raised to b's (origins of b alone added);
+ * a and b sorted, dst sorted. RUMOR_ENOMEM. */
+int hwm_list_merge_max(struct hwm_list *dst, const struct hwm_list *a,
+		       const struct hwm_list *b, struct err *err);
 /* 1 when origin was in the list and is removed, else 0. */
 int hwm_list_remove(struct hwm_list *l, const uint8_t *origin);
 int hwm_list_has(const struct hwm_list *l, const uint8_t *origin);

@@ -71,16 +71,27 @@ int wire_encode_hello(struct wire_buf *out, const struct wire_hello *m,
 	if (m->mode != WIRE_MODE_PEER && m->mode != WIRE_MODE_REPLICA)
 		return err_set(err, RUMOR_EINVAL,
 			       "wire: HELLO mode %d unknown", m->mode);
-	rv = wire_reserve(out, 6 * WIRE_HEAD_MAX, err);
+	if (m->replicate != NULL &&
+	    (m->replicate_len < 1 ||
+	     m->replicate_len > WIRE_HELLO_REPLICATE_MAX))
+		return err_set(err, RUMOR_EINVAL,
+			       "wire: HELLO replicate set of %zu bytes, want "
+			       "1..%u", m->replicate_len,
+			       WIRE_HELLO_REPLICATE_MAX);
+	rv = wire_reserve(out, 7 * WIRE_HEAD_MAX +
+			  (m->replicate != NULL ? m->replicate_len : 0), err);
 	if (rv != 0)
 		return rv;
-	wire_put_array(out, 6);
+	/* A full node's HELLO keeps its six items (wire.h, 6). */
+	wire_put_array(out, m->replicate != NULL ? 7 : 6);
 	wire_put_uint(out, WIRE_HELLO);
 	wire_put_uint(out, m->proto_version);
 	wire_put_uint(out, m->listen_port);
 	wire_put_uint(out, (uint64_t)m->mode);
 	wire_put_uint(out, m->wall_ms);
 	wire_put_uint(out, m->flags);
+	if (m->replicate != NULL)
+		wire_put_bytes(out, m->replicate, m->replicate_len);
 	return 0;
 }
 

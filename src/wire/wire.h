@@ -9,6 +9,8 @@
  * the message type (an unsigned int):
  *
  *   HELLO   [1, proto_version, listen_port, mode, wall_ms, flags]
+ *           or [1, proto_version, listen_port, mode, wall_ms, flags,
+ *               replicate bstr]  (a partial node: its replicate set)
  *   DIGEST  [2, exchange_id, [[origin bstr(32), hwm], ...]]
  *   BATCH   [3, exchange_id, origin bstr(32),
  *            [[seq, clock, wall_ms, flags, key bstr, value bstr|null], ...]]
@@ -56,7 +58,12 @@
  *  6. Compatibility: HELLO keeps exactly this shape in every protocol
  *     version (new capabilities go in its flags), so peers of different
  *     versions can always read each other's HELLO and part with BYE
- *     (WIRE_BYE_VERSION). Other messages may change with the version;
+ *     (WIRE_BYE_VERSION). The one exception is the optional seventh
+ *     item, a partial node's replicate set (lib/prefixes.h's sent form,
+ *     checked by the node, not here): a full node never sends it, so a
+ *     full node's HELLO is the six items above; a node older than the
+ *     FILTERS capability cannot read a partial node's HELLO and drops
+ *     that connection (it could not serve a partial node honestly). Other messages may change with the version;
  *     this decoder speaks version 1 only (the caller checks HELLO's
  *     proto_version before anything else).
  *  7. Nothing here is thread-safe; there is no global state.
@@ -124,8 +131,20 @@ enum wire_type {
 #define WIRE_TYPE_MAX WIRE_GRAFT
 
 /* HELLO flags (capabilities). LIVE: the sender accepts live frames (an
- * MBATCH or ACK with exchange_id 0) and IHAVE, PRUNE and GRAFT. */
+ * MBATCH or ACK with exchange_id 0) and IHAVE, PRUNE and GRAFT.
+ * FILTERS: the sender understands replicate sets (it filters what it
+ * sends by the receiver's, clamps its DONE for a narrower receiver) and
+ * SKIP entries in LIVE frames; every node that knows the bit sets it.
+ * SELF_COMPLETE: the sender's store holds every write it ever made (its
+ * local writes stay within its replicate set and none was dropped by a
+ * narrowing), so its DONE speaks for its own origin even to a node whose
+ * replicate set is not within the sender's. */
 #define WIRE_HELLO_LIVE 0x1u
+#define WIRE_HELLO_FILTERS 0x2u
+#define WIRE_HELLO_SELF_COMPLETE 0x4u
+/* Bytes of HELLO's replicate set (the sent form of at most PREFIXES_MAX
+ * prefixes of at most PREFIX_MAX_BYTES each). */
+#define WIRE_HELLO_REPLICATE_MAX (1u + 16u * (2u + 1024u))
 
 /* Live frames carry exchange id 0; a round's ids start at 1. */
 #define WIRE_LIVE_EXCHANGE 0u
@@ -134,10 +153,16 @@ enum wire_type {
 #define WIRE_MODE_PEER 0
 #define WIRE_MODE_REPLICA 1
 
-/* Entry flags. A deleted entry carries null instead of a value. Other
- * bits are rejected in protocol version 1. */
+/* Entry flags. A deleted entry carries null instead of a value. SKIP,
+ * in LIVE frames only (an MBATCH of exchange id 0; the decoder rejects
+ * it elsewhere): "origin's seq was written, outside your replicate set",
+ * so that a partial node's HWM moves live like a full node's. A SKIP
+ * entry is [origin_index, seq, 0, 0, SKIP, empty bstr, null]: no clock,
+ * wall time, key or value, and no other flag. Other bits are rejected
+ * in protocol version 1. */
 #define WIRE_ENTRY_DELETED 0x1u
-#define WIRE_ENTRY_FLAGS_KNOWN WIRE_ENTRY_DELETED
+#define WIRE_ENTRY_SKIP 0x2u
+#define WIRE_ENTRY_FLAGS_KNOWN (WIRE_ENTRY_DELETED | WIRE_ENTRY_SKIP)
 
 /* Member states. */
 enum wire_member_state {
@@ -163,6 +188,11 @@ struct wire_hello {
 	int mode;                  /* WIRE_MODE_* */
 	uint64_t wall_ms;          /* sender's wall clock, for skew warnings */
 	uint64_t flags;            /* capabilities; unknown bits are ignored */
+	/* The sender's replicate set in lib/prefixes.h's sent form, or NULL
+	 * (absent: a full node). 1..WIRE_HELLO_REPLICATE_MAX bytes; the
+	 * decoder checks the length only. */
+	const uint8_t *replicate;
+	size_t replicate_len;
 };
 
 /* One high-water mark: the highest seq of origin the sender holds. */
@@ -190,6 +220,9 @@ struct wire_entry {
 	const void *value;         /* 0..WIRE_VALUE_MAX bytes */
 	size_t value_len;
 	size_t origin_index;       /* MBATCH only: its row in the table */
+	int skip;                  /* WIRE_ENTRY_SKIP (LIVE frames only):
+				      seq and origin only; clock, wall_ms,
+				      deleted 0, key and value empty */
 };
 
 struct wire_batch {

@@ -13,14 +13,22 @@
 
 /* ------------------------------------------------------------ batches */
 
+/* An entry's flags field. */
+static uint64_t entry_flags(const struct wire_entry *e)
+{
+	if (e->skip)
+		return WIRE_ENTRY_SKIP;
+	return e->deleted ? WIRE_ENTRY_DELETED : 0;
+}
+
 size_t wire_entry_size(const struct wire_entry *e)
 {
 	size_t n = 1 + wire_head_size(e->seq) + wire_head_size(e->clock) +
 		   wire_head_size(e->wall_ms) +
-		   wire_head_size(e->deleted ? WIRE_ENTRY_DELETED : 0) +
+		   wire_head_size(entry_flags(e)) +
 		   wire_head_size(e->key_len) + e->key_len;
 
-	if (e->deleted)
+	if (e->deleted || e->skip)
 		return n + 1;   /* null */
 	return n + wire_head_size(e->value_len) + e->value_len;
 }
@@ -71,6 +79,12 @@ int wire_batch_begin(struct wire_batch_builder *b, struct wire_buf *out,
 /* The limits of an entry (wire_batch_add()). */
 static int entry_check(const struct wire_entry *e, struct err *err)
 {
+	if (e->skip)
+		return e->key_len == 0 && e->value_len == 0 && !e->deleted &&
+		       e->clock == 0 && e->wall_ms == 0 ? 0 :
+		       err_set(err, RUMOR_EINVAL, "wire: SKIP entry seq %llu "
+			       "with a key, value, clock or deletion",
+			       (unsigned long long)e->seq);
 	if (e->key == NULL || e->key_len < 1 || e->key_len > WIRE_KEY_MAX)
 		return err_set(err, RUMOR_EINVAL,
 			       "wire: entry seq %llu key of %zu bytes, want "
@@ -96,9 +110,9 @@ static void put_entry_fields(struct wire_buf *out, const struct wire_entry *e)
 	wire_put_uint(out, e->seq);
 	wire_put_uint(out, e->clock);
 	wire_put_uint(out, e->wall_ms);
-	wire_put_uint(out, e->deleted ? WIRE_ENTRY_DELETED : 0);
+	wire_put_uint(out, entry_flags(e));
 	wire_put_bytes(out, e->key, e->key_len);
-	if (e->deleted)
+	if (e->deleted || e->skip)
 		wire_put_null(out);
 	else
 		wire_put_bytes(out, e->value, e->value_len);
@@ -148,6 +162,7 @@ void wire_entry_from_version(const struct rumor_version *v,
 	e->clock = v->clock;
 	e->wall_ms = v->wall_ms;
 	e->deleted = v->deleted ? 1 : 0;
+	e->skip = 0;
 	e->key = v->key;
 	e->key_len = v->key_len;
 	e->value = v->deleted ? NULL : v->value;

@@ -58,10 +58,13 @@ static int read_list(struct wire_reader *r, const char *field, uint64_t max,
 /* Smallest encodings of list elements, for read_list(). */
 #define HWM_MIN_BYTES (1 + 2 + WIRE_ORIGIN_BYTES + 1)
 #define ENTRY_MIN_BYTES (1 + 4 + 2 + 1)
-#define MENTRY_MIN_BYTES (1 + 1 + 4 + 2 + 1)
+/* A SKIP entry (LIVE frames) has an empty key: one byte less. */
+#define MENTRY_MIN_BYTES (1 + 1 + 4 + 1 + 1)
 #define MEMBER_MIN_BYTES (1 + 2 + WIRE_NODE_ID_BYTES + 2 + 3)
 
-static int decode_hello(struct wire_reader *r, struct wire_hello *m)
+/* items: 6, or 7 with a partial node's replicate set (wire.h, 6). */
+static int decode_hello(struct wire_reader *r, struct wire_hello *m,
+			size_t items)
 {
 	int rv;
 
@@ -76,6 +79,10 @@ static int decode_hello(struct wire_reader *r, struct wire_hello *m)
 		rv = wire_read_uint(r, "wall_ms", UINT64_MAX, &m->wall_ms);
 	if (rv == 0)
 		rv = wire_read_uint(r, "flags", UINT64_MAX, &m->flags);
+	if (rv == 0 && items == 7)
+		rv = wire_read_bytes(r, "replicate", 1,
+				     WIRE_HELLO_REPLICATE_MAX, &m->replicate,
+				     &m->replicate_len);
 	return rv;
 }
 
@@ -113,10 +120,40 @@ static int decode_hwms(struct wire_reader *r, struct wire_decoder *d,
 	return 0;
 }
 
+/* The rest of a SKIP entry (wire.h): no clock, wall time or other
+ * flag, an empty key and a null value; allowed only in a LIVE frame. */
+static int decode_skip(struct wire_reader *r, struct wire_entry *e,
+		       uint64_t flags, int live)
+{
+	struct wire_item it;
+	const uint8_t *key;
+	int rv;
+
+	if (!live)
+		return wire_read_fail(r, "flags", "SKIP outside a LIVE frame");
+	if (flags != WIRE_ENTRY_SKIP || e->clock != 0 || e->wall_ms != 0)
+		return wire_read_fail(r, "flags", "SKIP entry with a clock, "
+				      "wall time or other flags");
+	rv = wire_read_bytes(r, "key", 0, 0, &key, &e->key_len);
+	if (rv != 0)
+		return rv;
+	rv = wire_read_item(r, "value", &it);
+	if (rv == 0 && it.kind != WIRE_ITEM_NULL)
+		return wire_read_fail(r, "value", "SKIP entry carries %s "
+				      "instead of null",
+				      wire_item_name(it.kind));
+	e->skip = 1;
+	e->key = NULL;
+	e->value = NULL;
+	e->value_len = 0;
+	return rv;
+}
+
 /* A BATCH entry, or with with_index an MBATCH entry (its origin index
- * checked against the table later, when the table is read). */
+ * checked against the table later, when the table is read). live: the
+ * entry is in a LIVE frame, where a SKIP entry may stand. */
 static int decode_entry(struct wire_reader *r, struct wire_entry *e,
-			int with_index)
+			int with_index, int live)
 {
 	struct wire_item it;
 	const uint8_t *key;
@@ -144,6 +181,9 @@ static int decode_entry(struct wire_reader *r, struct wire_entry *e,
 		return wire_read_fail(r, "flags", "flags 0x%" PRIx64 " have "
 				      "unknown bits (known 0x%x)", flags,
 				      WIRE_ENTRY_FLAGS_KNOWN);
+	e->skip = 0;
+	if (flags & WIRE_ENTRY_SKIP)
+		return decode_skip(r, e, flags, live);
 	e->deleted = (flags & WIRE_ENTRY_DELETED) != 0;
 	rv = wire_read_bytes(r, "key", 1, WIRE_KEY_MAX, &key, &e->key_len);
 	if (rv != 0)
@@ -178,7 +218,8 @@ static int decode_entry(struct wire_reader *r, struct wire_entry *e,
 /* The entry list of a BATCH, or with with_index of an MBATCH, into
  * d->entries: *n entries carrying *payload_bytes. */
 static int decode_entries(struct wire_reader *r, struct wire_decoder *d,
-			  int with_index, size_t *n, uint64_t *payload_bytes)
+			  int with_index, int live, size_t *n,
+			  uint64_t *payload_bytes)
 {
 	size_t i;
 	int rv;
@@ -193,7 +234,7 @@ static int decode_entries(struct wire_reader *r, struct wire_decoder *d,
 	r->list = "entry";
 	for (i = 0; i < *n; i++) {
 		r->idx = i;
-		rv = decode_entry(r, &d->entries[i], with_index);
+		rv = decode_entry(r, &d->entries[i], with_index, live);
 		if (rv != 0)
 			return rv;
 		*payload_bytes += wire_entry_payload(&d->entries[i]);
@@ -213,7 +254,7 @@ static int decode_batch(struct wire_reader *r, struct wire_decoder *d,
 		rv = wire_read_bytes(r, "origin", WIRE_ORIGIN_BYTES,
 				     WIRE_ORIGIN_BYTES, &m->origin, &len);
 	if (rv == 0)
-		rv = decode_entries(r, d, 0, &n, &m->payload_bytes);
+		rv = decode_entries(r, d, 0, 0, &n, &m->payload_bytes);
 	if (rv != 0)
 		return rv;
 	m->entries = d->entries;
@@ -230,7 +271,9 @@ static int decode_mbatch(struct wire_reader *r, struct wire_decoder *d,
 
 	rv = wire_read_uint(r, "exchange_id", UINT64_MAX, &m->exchange_id);
 	if (rv == 0)
-		rv = decode_entries(r, d, 1, &n, &m->payload_bytes);
+		rv = decode_entries(r, d, 1,
+				    m->exchange_id == WIRE_LIVE_EXCHANGE, &n,
+				    &m->payload_bytes);
 	if (rv != 0)
 		return rv;
 	rv = read_list(r, "origin list", WIRE_MBATCH_ORIGINS_MAX,
@@ -354,7 +397,8 @@ int wire_decode(struct wire_decoder *d, const uint8_t *buf, size_t len,
 		return wire_read_fail(&r, "type", "message type %" PRIu64
 				      " unknown", type);
 	r.msg = wire_type_name((int)type);
-	if (items != message_items[type]) {
+	if (items != message_items[type] &&
+	    !(type == WIRE_HELLO && items == message_items[type] + 1)) {
 		r.item_pos = 0;
 		return wire_read_fail(&r, "head", "array of %zu items, want "
 				      "%zu", items, message_items[type]);
@@ -363,7 +407,7 @@ int wire_decode(struct wire_decoder *d, const uint8_t *buf, size_t len,
 	out->type = (enum wire_type)type;
 	switch (out->type) {
 	case WIRE_HELLO:
-		rv = decode_hello(&r, &out->u.hello);
+		rv = decode_hello(&r, &out->u.hello, items);
 		break;
 	case WIRE_DIGEST:
 	case WIRE_DONE:
