@@ -49,9 +49,9 @@
 #define DEFAULT_SCHEDULES 1000
 #endif
 
-/* Partial nodes by default: 1 writes only (the sync side does not
- * filter by the replicate set yet), 2 held to their sets. */
-#define PARTIAL_DEFAULT 1
+/* Partial nodes by default: 2, held to their sets (1, writes only, is
+ * for a tree whose sync side ignores the replicate set). */
+#define PARTIAL_DEFAULT 2
 
 struct run {
 	uint64_t lat_max, hold_max;
