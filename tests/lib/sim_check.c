@@ -195,6 +195,29 @@ static uint64_t member_hwm(struct simc *c, int j, int o)
 	return c->nodes[j].hwm_max[o];
 }
 
+/* What member j holds of key, for a message: "(node o, seq s)", "none"
+ * or "nothing: down". */
+static void member_holds(struct simc *c, int j, const uint8_t *key,
+			 size_t key_len, char *buf, size_t len)
+{
+	struct store_record *rec;
+
+	if (c->nodes[j].r == NULL) {
+		snprintf(buf, len, "nothing: down");
+		return;
+	}
+	if (store_get_version(c->nodes[j].r->store, key, key_len, &rec,
+			      NULL) != 0) {
+		snprintf(buf, len, "none");
+		return;
+	}
+	snprintf(buf, len, "(node %d, seq %llu%s)",
+		 simc_origin_index(c, rec->v.origin),
+		 (unsigned long long)rec->v.seq,
+		 rec->v.deleted ? ", deleted" : "");
+	store_record_free(rec);
+}
+
 /* Node a holds nothing for key k although its HWMs cover versions of k:
  * it collected the greatest of those it has seen, which is right only if
  * that is a tombstone every member in its table had seen (DESIGN 2).
@@ -207,6 +230,7 @@ static void check_collected(struct simc *c, int a, const uint8_t *key,
 	struct ctl_peer_info peers[2 * SIMC_NODES_MAX];
 	const struct simnet_version *t = NULL;
 	struct rumor_version x, y;
+	char holds[64];
 	size_t k, n, p;
 	uint64_t h;
 	int j, o;
@@ -268,12 +292,14 @@ static void check_collected(struct simc *c, int a, const uint8_t *key,
 			c->hit_known = 1;
 			return;
 		}
+		member_holds(c, j, key, key_len, holds, sizeof(holds));
 		simc_fail(c, "node %d collected the tombstone of key %c "
 			  "(origin node %d, seq %llu) while member node %d "
-			  "(%s) had seen that origin only to seq %llu", a,
-			  key[key_len - 1], o, (unsigned long long)t->seq, j,
+			  "(%s) had seen that origin only to seq %llu (it "
+			  "holds %s)", a, key[key_len - 1], o,
+			  (unsigned long long)t->seq, j,
 			  state != NULL ? state : "not in its member table",
-			  (unsigned long long)h);
+			  (unsigned long long)h, holds);
 	}
 	if (nd->n_verified < SIMC_VERIFIED_MAX) {
 		nd->verified[nd->n_verified].origin = o;

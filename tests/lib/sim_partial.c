@@ -250,11 +250,12 @@ void simc_describe_set(const struct simc *c, int i, char *buf, size_t len)
 	}
 	buf[0] = '\0';
 	for (k = 0; k < s->n && at < len; k++)
-		at += (size_t)snprintf(buf + at, len - at, "%s%s%c",
-				       k ? "," : "replicate ",
-				       s->len[k] < SIMC_KEY_LEN ? "k*" : "k",
-				       s->len[k] < SIMC_KEY_LEN ? ' ' :
-				       s->pfx[k][SIMC_KEY_LEN - 1]);
+		at += s->len[k] < SIMC_KEY_LEN ?
+			(size_t)snprintf(buf + at, len - at, "%sk*",
+					 k ? "," : "replicate ") :
+			(size_t)snprintf(buf + at, len - at, "%sk%c",
+					 k ? "," : "replicate ",
+					 s->pfx[k][SIMC_KEY_LEN - 1]);
 	if (s->ns_len > 0 && at < len)
 		snprintf(buf + at, len - at, " namespace k%c",
 			 s->ns[SIMC_KEY_LEN - 1]);
