@@ -695,6 +695,20 @@ void simc_explain(struct simc *c)
 		}
 		fputc('\n', stderr);
 	}
+	for (i = 0; i < c->p.n; i++) {
+		char set[64];
+		int o;
+
+		if (c->nodes[i].r == NULL)
+			continue;
+		simc_describe_set(c, i, set, sizeof(set));
+		fprintf(stderr, "  node %d (%s) HWMs:", i, set);
+		for (o = 0; o < c->p.n; o++)
+			fprintf(stderr, " %llu", (unsigned long long)
+				store_hwm(c->nodes[i].r->store,
+					  c->nodes[o].pk));
+		fputc('\n', stderr);
+	}
 }
 
 /* Whether node i's stale copy holds a version that another node has
