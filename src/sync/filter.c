@@ -22,16 +22,20 @@
  * filter; counted). It still counts as held for the gap-free live raise,
  * as a SKIP does: our HWM claims nothing of keys outside R.
  *
- * DONE rules (both sides: defence in depth). A peer's DONE says it held
- * every entry up to DONE[O] in ITS R. That covers ours only when our R is
- * within its R (prefixes_within); then every HWM may rise as before.
- * Otherwise only HWM[peer's origin], and only when its HELLO said it is
- * self-complete (its store holds every write it ever made, so its own
- * origin is complete whatever the key). The sender clamps its DONE for a
- * receiver whose R is not within its own (filter_done_out): every HWM at
- * the receiver's own DIGEST value (which raises nothing), but its own
- * origin when self-complete; so an older node that believes any DONE is
- * never raised past what a partial node really held.
+ * DONE rules. A peer's DONE says it held every entry up to DONE[O] in
+ * ITS R. That covers ours only when our R is within its R
+ * (prefixes_within); then every HWM may rise as before. Otherwise only
+ * HWM[peer's origin], and only when its HELLO said it is self-complete
+ * (its store holds every write it ever made, so its own origin is
+ * complete whatever the key). The sender's side: a receiver without the
+ * FILTERS capability (an older node, which believes any DONE) whose R is
+ * not within ours gets a clamped DONE (filter_done_out): every HWM at the
+ * receiver's own DIGEST value (which raises nothing), but our own origin
+ * when self-complete; so it is never raised past what a partial node
+ * really held. A receiver WITH the capability gets the true values: it
+ * applies the rule above itself, and needs them for its cover (below);
+ * clamped, the cover could never grow past the receiver's own DIGEST and
+ * every round would send the same entries again.
  *
  * The cover ("never receives them again and again"). A full node F next
  * to a partial node P gets from P's DONE no raise but HWM[P]; its next
@@ -154,7 +158,9 @@ void filter_done_out(struct sync_session *ss)
 	size_t i, k = 0;
 	uint64_t theirs;
 
-	if (ss->peer_within)
+	/* A receiver with FILTERS applies the DONE rules itself and needs
+	 * the true values for its cover (see the top of this file). */
+	if (ss->peer_within || ss->peer_filters)
 		return;
 	for (i = 0; i < l->n; i++) {
 		if (!(ss->self_complete &&

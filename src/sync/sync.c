@@ -502,6 +502,9 @@ int sync_session_new(struct sync_session **out, struct store *s,
 		ss->cfg.scan_max = SYNC_SCAN_MAX;
 	if (ss->cfg.pump_frames == 0)
 		ss->cfg.pump_frames = SYNC_PUMP_FRAMES;
+	/* Both replicate sets empty (full nodes) until set_filters. */
+	ss->we_within = 1;
+	ss->peer_within = 1;
 	ss->next_exchange_id = ss->cfg.first_exchange_id ?
 			       ss->cfg.first_exchange_id : 1;
 	wire_decoder_init(&ss->dec);

@@ -131,6 +131,63 @@ static void test_collect_removes_exactly_the_covered(void **state)
 	assert_int_equal(c.calls, 0);
 }
 
+/* The second stage: covered() answers "depends on the key" for b's
+ * tombstones; covered_key gets each one's key and keeps those it says
+ * no to (the key is read once, with the removal's read). */
+static int depends_cb(void *arg, const uint8_t *origin, uint64_t seq)
+{
+	(void)arg;
+	(void)origin;
+	(void)seq;
+	return STORE_COVERED_KEY;
+}
+
+struct keyed {
+	size_t calls;
+	char last[16];
+};
+
+static int by_key_cb(void *arg, const uint8_t *origin, uint64_t seq,
+		     const void *key, size_t len)
+{
+	struct keyed *k = arg;
+
+	(void)origin;
+	(void)seq;
+	k->calls++;
+	snprintf(k->last, sizeof(k->last), "%.*s", (int)len,
+		 (const char *)key);
+	return len >= 2 && memcmp(key, "o/", 2) == 0;
+}
+
+static void test_collect_asks_by_key_when_told_to(void **state)
+{
+	struct fx *f = *state;
+	struct keyed k = { 0 };
+	struct store_stats st;
+	size_t removed = 9;
+
+	apply_b(f, "o/1", NULL, 1, 1);       /* outside: goes */
+	apply_b(f, "i/1", NULL, 1, 2);       /* inside: stays */
+	assert_int_equal(store_collect_tombstones_keyed(f->s, depends_cb,
+							by_key_cb, &k, 0,
+							&removed, NULL), 0);
+	assert_int_equal(removed, 1);
+	assert_int_equal(k.calls, 2);
+	assert_false(has_version(f, "o/1"));
+	assert_true(has_version(f, "i/1"));
+	expect_check_ok(f->s);
+	/* Without a second stage, "depends" is "not covered". */
+	assert_int_equal(store_collect_tombstones(f->s, depends_cb, &k, 0,
+						  &removed, NULL), 0);
+	assert_int_equal(removed, 0);
+	assert_true(has_version(f, "i/1"));
+	store_get_stats(f->s, &st);
+	assert_int_equal(st.tombstones, 1);
+	/* The kept one cost one read (its log entry), the removed two. */
+	assert_int_equal(st.gc_reads, 3);
+}
+
 static void test_replaced_tombstones_leave_the_index(void **state)
 {
 	struct fx *f = *state;
@@ -425,6 +482,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 		T(test_collect_without_tombstones_reads_nothing),
 		T(test_collect_removes_exactly_the_covered),
+		T(test_collect_asks_by_key_when_told_to),
 		T(test_replaced_tombstones_leave_the_index),
 		T(test_collect_is_bounded_and_resumes),
 		T(test_index_is_rebuilt_at_open),

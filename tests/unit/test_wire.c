@@ -43,6 +43,71 @@ static void test_hello_round_trips(void **state)
 	assert_true(f->msg.u.hello.flags == UINT64_MAX);
 }
 
+/* A partial node's HELLO carries its replicate set (binary bytes kept);
+ * a full node's keeps the six items of every version. */
+static void test_hello_replicate_set_round_trips(void **state)
+{
+	struct fixture *f = *state;
+	const uint8_t set[] = { 1, 0, 3, 'a', 0x00, 0xff };
+	struct wire_hello h = {
+		.proto_version = WIRE_PROTO_VERSION, .listen_port = 80,
+		.wall_ms = 5, .flags = WIRE_HELLO_FILTERS,
+		.replicate = set, .replicate_len = sizeof(set),
+	};
+
+	assert_int_equal(wire_encode_hello(&f->buf, &h, &f->err), 0);
+	assert_int_equal(f->buf.data[0], 0x87);         /* 7 items */
+	decode_ok(f);
+	assert_int_equal(f->msg.u.hello.replicate_len, sizeof(set));
+	assert_memory_equal(f->msg.u.hello.replicate, set, sizeof(set));
+	assert_true(f->msg.u.hello.flags == WIRE_HELLO_FILTERS);
+	wire_buf_reset(&f->buf);
+	h.replicate = NULL;
+	h.replicate_len = 0;
+	assert_int_equal(wire_encode_hello(&f->buf, &h, &f->err), 0);
+	assert_int_equal(f->buf.data[0], 0x86);         /* 6 items */
+	decode_ok(f);
+	assert_null(f->msg.u.hello.replicate);
+	/* Out of bounds: refused, nothing appended. */
+	wire_buf_reset(&f->buf);
+	h.replicate = set;
+	h.replicate_len = WIRE_HELLO_REPLICATE_MAX + 1;
+	assert_int_equal(wire_encode_hello(&f->buf, &h, &f->err),
+			 RUMOR_EINVAL);
+	assert_int_equal(f->buf.len, 0);
+}
+
+/* A SKIP entry encodes and decodes in a LIVE frame: seq and origin, no
+ * key, value or payload. */
+static void test_live_skip_round_trips(void **state)
+{
+	struct fixture *f = *state;
+	struct wire_mbatch_builder *b = malloc(sizeof(*b));
+	const uint8_t origin[WIRE_ORIGIN_BYTES] = { 9 };
+	struct wire_entry e;
+
+	assert_non_null(b);
+	assert_int_equal(wire_mbatch_begin(b, &f->buf, WIRE_LIVE_EXCHANGE,
+					   &f->err), 0);
+	memset(&e, 0, sizeof(e));
+	e.seq = 41;
+	e.skip = 1;
+	assert_int_equal(wire_mbatch_add(b, origin, &e, &f->err), 0);
+	/* A SKIP with a key is refused. */
+	e.key = "k";
+	e.key_len = 1;
+	assert_int_equal(wire_mbatch_add(b, origin, &e, &f->err),
+			 RUMOR_EINVAL);
+	wire_mbatch_end(b);
+	decode_ok(f);
+	assert_int_equal(f->msg.u.mbatch.n, 1);
+	assert_true(f->msg.u.mbatch.entries[0].skip);
+	assert_int_equal(f->msg.u.mbatch.entries[0].seq, 41);
+	assert_int_equal(f->msg.u.mbatch.entries[0].key_len, 0);
+	assert_int_equal(f->msg.u.mbatch.payload_bytes, 0);
+	free(b);
+}
+
 static void check_hwms_round_trip(struct fixture *f, enum wire_type type,
 				  size_t n)
 {
@@ -536,6 +601,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 		T(test_hello_round_trips),
+		T(test_hello_replicate_set_round_trips),
+		T(test_live_skip_round_trips),
 		T(test_digest_and_done_round_trip_empty_and_full),
 		T(test_batch_round_trips_binary_and_deleted_entries),
 		T(test_batch_round_trips_max_key_and_value),

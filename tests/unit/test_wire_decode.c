@@ -258,6 +258,21 @@ BAD(hello_extra_field)
 	tb_arr(t, 7); tb_u(t, 1); tb_u(t, 1); tb_u(t, 80); tb_u(t, 0);
 	tb_u(t, 0); tb_u(t, 0); tb_u(t, 0);
 }
+BAD(hello_eight_items)
+{
+	tb_arr(t, 8); tb_u(t, 1); tb_u(t, 1); tb_u(t, 80); tb_u(t, 0);
+	tb_u(t, 0); tb_u(t, 0); tb_bstr(t, 4, 1); tb_u(t, 0);
+}
+BAD(hello_replicate_empty)
+{
+	tb_arr(t, 7); tb_u(t, 1); tb_u(t, 1); tb_u(t, 80); tb_u(t, 0);
+	tb_u(t, 0); tb_u(t, 0); tb_bstr(t, 0, 0);
+}
+BAD(hello_replicate_too_long)
+{
+	tb_arr(t, 7); tb_u(t, 1); tb_u(t, 1); tb_u(t, 80); tb_u(t, 0);
+	tb_u(t, 0); tb_u(t, 0); tb_bstr(t, WIRE_HELLO_REPLICATE_MAX + 1, 1);
+}
 BAD(digest_origin_31)
 {
 	tb_digest_head(t, 1); tb_arr(t, 2); tb_bstr(t, 31, 1); tb_u(t, 1);
@@ -345,8 +360,31 @@ BAD(batch_null_on_live)
 }
 BAD(batch_unknown_flag)
 {
-	tb_batch_head(t, 1); tb_entry_head(t, 2); tb_bstr(t, 1, 'k');
+	tb_batch_head(t, 1); tb_entry_head(t, 4); tb_bstr(t, 1, 'k');
 	tb_bstr(t, 1, 'v');
+}
+BAD(batch_skip)
+{
+	tb_batch_head(t, 1); tb_arr(t, 6); tb_u(t, 7); tb_u(t, 0); tb_u(t, 0);
+	tb_u(t, WIRE_ENTRY_SKIP); tb_bstr(t, 0, 0); tb_byte(t, 0xf6);
+	tb_pad(t, 1);
+}
+/* An MBATCH entry [index 0, seq 7, clock, wall, flags, key of klen]
+ * then null, in a frame of exchange xid with one origin. */
+static void tb_skip(struct tb *t, uint64_t xid, uint64_t clock,
+		    uint64_t flags, size_t klen)
+{
+	tb_arr(t, 4); tb_u(t, WIRE_MBATCH); tb_u(t, xid); tb_arr(t, 1);
+	tb_arr(t, 7); tb_u(t, 0); tb_u(t, 7); tb_u(t, clock); tb_u(t, 0);
+	tb_u(t, flags); tb_bstr(t, klen, 'k'); tb_byte(t, 0xf6);
+	tb_arr(t, 1); tb_bstr(t, WIRE_ORIGIN_BYTES, 0xa0);
+}
+BAD(mbatch_skip_in_a_round) { tb_skip(t, 42, 0, WIRE_ENTRY_SKIP, 0); }
+BAD(live_skip_with_a_key) { tb_skip(t, 0, 0, WIRE_ENTRY_SKIP, 1); }
+BAD(live_skip_with_a_clock) { tb_skip(t, 0, 3, WIRE_ENTRY_SKIP, 0); }
+BAD(live_skip_deleted)
+{
+	tb_skip(t, 0, 0, WIRE_ENTRY_SKIP | WIRE_ENTRY_DELETED, 0);
 }
 BAD(batch_value_indefinite)
 {
@@ -515,7 +553,15 @@ static const struct bad_row bad_rows[] = {
 	ROW(hello_port_65536, "HELLO listen_port at byte 3: value 65536 exceeds 65535"),
 	ROW(hello_mode_two, "HELLO mode"),
 	ROW(hello_missing_flags, "array of 5 items, want 6"),
-	ROW(hello_extra_field, "array of 7 items, want 6"),
+	ROW(hello_extra_field, "HELLO replicate at byte 8: expected a byte string, got an unsigned int"),
+	ROW(hello_eight_items, "array of 8 items, want 6"),
+	ROW(hello_replicate_empty, "HELLO replicate at byte 8: byte string of 0 bytes"),
+	ROW(hello_replicate_too_long, "HELLO replicate"),
+	ROW(batch_skip, "SKIP outside a LIVE frame"),
+	ROW(mbatch_skip_in_a_round, "SKIP outside a LIVE frame"),
+	ROW(live_skip_with_a_key, "MBATCH entry 0 key"),
+	ROW(live_skip_with_a_clock, "SKIP entry with a clock"),
+	ROW(live_skip_deleted, "SKIP entry with a clock, wall time or other flags"),
 	ROW(digest_origin_31, "DIGEST hwm 0 origin at byte 6: byte string of 31 bytes, want 32"),
 	ROW(digest_origin_33, "byte string of 33 bytes, want 32"),
 	ROW(digest_origin_text, "expected a byte string, got a text string"),
