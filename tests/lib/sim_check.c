@@ -218,6 +218,27 @@ static void member_holds(struct simc *c, int j, const uint8_t *key,
 	store_record_free(rec);
 }
 
+/* Member j (open) holds t itself or a version of its key that wins over
+ * t: it has seen t, or needs it no more. Its DIGEST to a partial peer may
+ * say so above its store HWMs (src/sync/filter.c, the cover: what that
+ * peer's DONE claimed within its set, which j holds). */
+static int member_has_over(struct simc *c, int j,
+			   const struct simnet_version *t)
+{
+	struct store_record *rec;
+	struct rumor_version v;
+	int over;
+
+	if (c->nodes[j].r == NULL ||
+	    store_get_version(c->nodes[j].r->store, t->key, t->key_len, &rec,
+			      NULL) != 0)
+		return 0;
+	simnet_version_view(t, &v);
+	over = resolver_order(c->res, &rec->v, &v, NULL) <= 0;
+	store_record_free(rec);
+	return over;
+}
+
 /* Node a holds nothing for key k although its HWMs cover versions of k:
  * it collected the greatest of those it has seen, which is right only if
  * that is a tombstone every member in its table had seen (DESIGN 2).
@@ -272,7 +293,8 @@ static void check_collected(struct simc *c, int a, const uint8_t *key,
 		/* A partial member that does not replicate the key never
 		 * sees its tombstone, and must not hold collection back. */
 		if (j == a || !simc_in_set(c, j, key, key_len) ||
-		    (h = member_hwm(c, j, o)) >= t->seq)
+		    (h = member_hwm(c, j, o)) >= t->seq ||
+		    member_has_over(c, j, t))
 			continue;
 		for (p = 0; p < n; p++) {
 			if (simc_origin_index(c, peers[p].id) != j)
