@@ -385,7 +385,7 @@ static void run_schedule(struct simc *c, struct run *run, uint64_t seed,
 		heal_and_settle(c);
 	if (!c->hit_known)
 		check_end(c, run);
-	else
+	if (c->hit_known)
 		run->known++;
 	run->nodes += (uint64_t)p.n;
 	run->writes += c->writes;

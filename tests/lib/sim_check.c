@@ -675,6 +675,8 @@ void simc_forget_lost(struct simc *c, int i)
 			   STORE_ORIGIN_BYTES) == 0 && c->limbo[k].seq > m.seq)
 			m.seq = c->limbo[k].seq;
 	c->nodes[i].gate_seq = m.seq > stale_seq ? m.seq : 0;
+	if (c->nodes[i].gate_seq > 0)
+		c->nodes[i].restored++;
 	for (j = 0; j < n; j++)
 		if (opened[j])
 			store_close(s[j]);

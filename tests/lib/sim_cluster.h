@@ -65,6 +65,9 @@ struct simc_node {
 	uint64_t started_ms;        /* virtual time of the last start */
 	int catchup_pending;        /* its catch-up has not been seen to end */
 	uint64_t restarts, crashes, stale_restarts;
+	/* Stale restarts on a copy behind its own seqs held elsewhere: the
+	 * heal rule's case (src/sync/claims.c; SIM.md, found 8). */
+	uint64_t restored;
 };
 
 /* A node's replicate set (rumor_options.replicate) and namespace: prefixes

@@ -291,6 +291,94 @@ static int all_collected(void *arg)
 	return 1;
 }
 
+/* Known (SIM.md, found 8): a node o restarted on a copy behind the seqs
+ * of its own that others held, and an open node's HWM for o is below a
+ * version of o that node holds (the heal rule of src/sync/claims.c
+ * lowered it, and nothing raises it again): that entry goes to and fro
+ * every round, and its tombstone is never collected. */
+static int stuck_origin(struct simc *c, char *why, size_t len)
+{
+	struct store_record *rec;
+	uint8_t key[SIMC_KEY_LEN];
+	uint64_t h;
+	unsigned k;
+	int i, o, stuck = 0;
+
+	for (i = 0; i < c->p.n && !stuck; i++) {
+		if (c->nodes[i].r == NULL)
+			continue;
+		for (k = 0; k < SIMC_KEYS && !stuck; k++) {
+			simc_key(k, key);
+			if (store_get_version(c->nodes[i].r->store, key,
+					      sizeof(key), &rec, NULL) != 0)
+				continue;
+			o = simc_origin_index(c, rec->v.origin);
+			h = store_hwm(c->nodes[i].r->store, rec->v.origin);
+			stuck = o >= 0 && o != i && c->nodes[o].restored > 0 &&
+				h < rec->v.seq;
+			if (stuck)
+				snprintf(why, len, "node %d holds (node %d, "
+					 "seq %llu) of key %u under an HWM of "
+					 "%llu for node %d, restored from a "
+					 "copy behind its seqs", i, o,
+					 (unsigned long long)rec->v.seq, k,
+					 (unsigned long long)h, o);
+			store_record_free(rec);
+		}
+	}
+	return stuck;
+}
+
+/* A liveness check failed: stops the schedule as "known" when it is
+ * found 8 (and RUMOR_SIM_KNOWN_BUGS is not set); else 0. */
+static int known_stuck(struct simc *c)
+{
+	char why[256];
+
+	if (c->known_bugs || !stuck_origin(c, why, sizeof(why)))
+		return 0;
+	SIMC_TRACE(c, "known bug (found 8): %s; schedule stopped", why);
+	c->hit_known = 1;
+	return 1;
+}
+
+/* Remote versions node i received and did not store: already held, or
+ * beaten by what it holds (rumor_stats). */
+static uint64_t received(struct simc *c, int i)
+{
+	struct rumor_stats st;
+
+	rumor_stats_init(&st);
+	if (c->nodes[i].r == NULL || rumor_stats(c->nodes[i].r, &st) != 0)
+		return 0;
+	return st.remote_identical + st.remote_stale;
+}
+
+/* A settled, collected, quiet cluster sends no node a version it holds
+ * already: a digest that asks again for what a partial peer already gave
+ * (its DONE not believed, and not kept as the cover) would have it sent
+ * every round. */
+static void check_quiet(struct simc *c, uint64_t ms)
+{
+	uint64_t before[SIMC_NODES_MAX];
+	int i;
+
+	for (i = 0; i < c->p.n; i++)
+		before[i] = received(c, i);
+	simc_run_until(c, sim_now(c->sim) + ms);
+	for (i = 0; i < c->p.n; i++)
+		if (received(c, i) != before[i]) {
+			if (known_stuck(c))
+				return;
+			simc_explain(c);
+			simc_fail(c, "node %d received %llu versions it held "
+				  "in %llu ms of a settled cluster",
+				  i, (unsigned long long)(received(c, i) -
+							  before[i]),
+				  (unsigned long long)ms);
+		}
+}
+
 void simc_check_end_collection(struct simc *c, uint64_t bound_ms)
 {
 	const struct simnet_version *w;
@@ -300,6 +388,8 @@ void simc_check_end_collection(struct simc *c, uint64_t bound_ms)
 	int i, j, outside;
 
 	if (!simc_run_cond(c, all_collected, c, t0 + bound_ms)) {
+		if (known_stuck(c))
+			return;
 		simc_explain(c);
 		simc_fail(c, "tombstones not collected within %llu ms of "
 			  "the settled cluster", (unsigned long long)bound_ms);
@@ -307,6 +397,9 @@ void simc_check_end_collection(struct simc *c, uint64_t bound_ms)
 	c->end_collect_ms = sim_now(c->sim) - t0;
 	SIMC_TRACE(c, "every tombstone collected %llu ms after the settle",
 		   (unsigned long long)c->end_collect_ms);
+	check_quiet(c, 3u * c->p.interval_max_ms);
+	if (c->hit_known)
+		return;
 	for (k = 0; k < SIMC_KEYS; k++) {
 		simc_key(k, key);
 		w = simc_winner(c, key, sizeof(key));
