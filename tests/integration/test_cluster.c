@@ -9,6 +9,8 @@
  * messages are held back, nodes go silent for longer than the gone
  * timeout, crash at a random store commit or between commits, restart on
  * their data dir or on a stale copy of it, and wall clocks are skewed.
+ * One schedule in three has one or two partial nodes (a replicate set,
+ * sometimes a namespace: tests/lib/sim_partial.c), held to their sets.
  * Then everything heals and the cluster must settle; see check_end() for
  * what is checked, and tests/integration/SIM.md for the bugs it catches.
  *
