@@ -7,8 +7,9 @@
  * stops reading until it ends, so a client cannot pile up work. Replies
  * are encoded into the client's scratch buffer and written to the stream
  * in chunks; the stream's queue counts bytes not yet written, and streams
- * pause (SCAN) or drop changes (WATCH) above a high-water mark, so a
- * slow reader costs bounded memory.
+ * pause (SCAN, WATCH) above a high-water mark, so a slow reader costs
+ * bounded memory; a paused watch reads on from its position in the change
+ * feed (src/node/tail.c).
  */
 #include <assert.h>
 #include <stdio.h>
@@ -90,13 +91,11 @@ static void reply_protocol_error(struct client *c, const char *msg)
 	control_flush(c);
 }
 
-/* Everything written: a paused scan goes on, a watch reports what it
- * dropped, a client being hung up on goes. */
+/* Everything written: a paused scan or watch goes on, a client being
+ * hung up on goes. */
 static void on_drained(struct io_stream *s)
 {
 	struct client *c = s->data;
-	int rv;
-
 	if (c->closing)
 		return;
 	if (c->close_after_write) {
@@ -108,14 +107,10 @@ static void on_drained(struct io_stream *s)
 		process_input(c);
 	} else if (c->stream == STREAM_SCAN && c->scan_paused) {
 		control_scan_continue(c);
-	} else if (c->stream == STREAM_WATCH && c->dropped > 0) {
-		rv = ctl_encode_gap(&c->out, c->dropped);
-		if (rv != 0) {
-			control_encode_failed(c, rv);
-			return;
-		}
-		c->dropped = 0;
-		control_flush(c);
+	} else if (c->stream == STREAM_WATCH && c->watch_paused) {
+		/* The stream reads on from its position in the feed. */
+		c->watch_paused = 0;
+		rumor_tail_resume(c->tail);
 	}
 }
 
@@ -329,8 +324,7 @@ static void on_client_closed(struct io_stream *s)
 	struct client *c = s->data;
 	struct control *ctl = c->ctl;
 
-	if (c->watch != NULL)
-		node_watch_remove(ctl->node, c->watch);
+	rumor_tail_close(c->tail);
 	if (c->ticket != NULL)
 		c->ticket->c = NULL;
 	wire_buf_free(&c->out);
@@ -459,10 +453,8 @@ void control_close(struct control *c, void (*cb)(void *arg), void *arg)
 	while ((cl = c->clients) != NULL) {
 		/* Watches go now: the node may be closed right after the
 		 * callback, before the streams' close callbacks ran. */
-		if (cl->watch != NULL) {
-			node_watch_remove(c->node, cl->watch);
-			cl->watch = NULL;
-		}
+		rumor_tail_close(cl->tail);
+		cl->tail = NULL;
 		client_close(cl);
 	}
 	/* The socket file goes now, so that a new node may start at once. */

@@ -23,8 +23,9 @@
 #include "lib/err.h"
 
 #define CONTROL_CLIENTS_MAX 64
-/* Unsent reply bytes per client above which streams pause (scan, log)
- * or drop changes (watch, reported with a GAP). */
+/* Unsent reply bytes per client above which streams pause (scan, log;
+ * a watch above CONTROL_WATCH_HIGH_WATER, going on from its position
+ * in the change feed). */
 #define CONTROL_HIGH_WATER (1u << 20)
 /* Pipelined PUTs and DELs written as one batch (control.c, group
  * commit): at most this many, and this many key and value bytes. */

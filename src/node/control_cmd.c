@@ -294,64 +294,71 @@ static void cmd_log(struct client *c, const struct ctl_request *rq)
 		control_encode_failed(c, rv);
 }
 
-static void on_watch_change(void *arg, const struct rumor_version *v,
-			    int local)
+/* A change of the client's stream: GAP first when the stream passed over
+ * superseded changes after a pause, then the RECORD; the stream pauses
+ * once the backlog is over the high-water mark (and goes on from its
+ * position when it drained: control.c, on_drained). */
+static void on_watch_change(void *arg, const struct rumor_change *ch)
 {
 	struct client *c = arg;
+	uint64_t skipped;
 	int rv;
 
-	if (c->closing || c->stream != STREAM_WATCH)
-		return;
-	if (v->key_len < c->prefix_len ||
-	    (c->prefix_len > 0 && memcmp(v->key, c->prefix, c->prefix_len)))
-		return;
-	if (control_backlog(c) >= CONTROL_WATCH_HIGH_WATER) {
-		c->dropped++;
+	if (c->closing || c->stream != STREAM_WATCH) {
+		rumor_tail_pause(c->tail);
 		return;
 	}
-	if (c->dropped > 0) {
-		rv = ctl_encode_gap(&c->out, c->dropped);
+	skipped = node_tail_take_skipped(c->tail);
+	if (c->watch_was_paused && skipped > 0) {
+		rv = ctl_encode_gap(&c->out, skipped);
 		if (rv != 0)
 			goto err;
-		c->dropped = 0;
 	}
-	rv = ctl_encode_record(&c->out, v, local);
+	rv = ctl_encode_change(&c->out, &ch->v,
+			       node_is_own_origin(c->ctl->node, ch->v.origin,
+						  ch->v.origin_len), ch->pos);
 	if (rv != 0)
 		goto err;
 	control_flush(c);
+	if (!c->closing && control_backlog(c) >= CONTROL_WATCH_HIGH_WATER) {
+		rumor_tail_pause(c->tail);
+		c->watch_paused = 1;
+		c->watch_was_paused = 1;
+	}
 	return;
 err:
+	rumor_tail_pause(c->tail);
 	control_encode_failed(c, rv);
 }
 
+/* WATCH: a change stream from the head (later changes), or from the
+ * position the client gives. */
 static void cmd_watch(struct client *c, const struct ctl_request *rq)
 {
+	struct rumor *n = c->ctl->node;
+	uint64_t since = rq->since;
 	int rv;
 
-	c->prefix = malloc(rq->key_len > 0 ? rq->key_len : 1);
-	if (c->prefix == NULL) {
-		control_reply_error(c, RUMOR_ENOMEM, NULL);
+	if (!rq->has_since && rumor_position(n, &since, NULL) != 0) {
+		control_reply_error(c, RUMOR_EIO, NULL);
 		return;
 	}
-	if (rq->key_len > 0)
-		memcpy(c->prefix, rq->key, rq->key_len);
-	c->prefix_len = rq->key_len;
-	c->watch = node_watch_add(c->ctl->node, on_watch_change, c);
-	if (c->watch == NULL) {
-		free(c->prefix);
-		c->prefix = NULL;
-		control_reply_error(c, RUMOR_ENOMEM, "cannot add a watch");
+	rv = rumor_tail_open(n, rq->key, rq->key_len, since, on_watch_change,
+			     c, &c->tail);
+	if (rv != 0) {
+		c->tail = NULL;
+		control_reply_node_error(c, rv);
 		return;
 	}
-	/* OK first: once the client reads it, every later change reaches
-	 * it. */
+	/* OK first: the stream's first read is on a later loop turn. */
 	rv = ctl_encode_ok(&c->out);
 	if (rv != 0) {
 		control_encode_failed(c, rv);
 		return;
 	}
 	c->stream = STREAM_WATCH;
-	c->dropped = 0;
+	c->watch_paused = 0;
+	c->watch_was_paused = 0;
 }
 
 static void on_sync_done(void *arg, const struct ctl_sync_report *r)

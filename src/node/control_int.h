@@ -61,9 +61,11 @@ struct client {
 	int have_last;
 	uint64_t count, limit;
 	int scan_paused, scan_truncated, scan_failed;
-	/* WATCH */
-	struct node_watch *watch;
-	uint64_t dropped;
+	/* WATCH: a change stream (rumor_tail_*), paused above the backlog's
+	 * high-water mark; once it was, the changes it passed over are told
+	 * in a GAP */
+	struct rumor_tail *tail;
+	int watch_paused, watch_was_paused;
 	/* SYNC */
 	struct sync_ticket *ticket;
 };

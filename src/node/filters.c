@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * filters: partial replication, a node's side (issue 13; src/sync/
- * filter.c has the session's rules): what its HELLO says of its
- * replicate set, what it learns of a peer's, and which members a
- * tombstone waits for.
+ * filter.c has the session's rules): the HELLO it sends (capabilities
+ * and its replicate set), what it learns of a peer's, and which members
+ * a tombstone waits for.
  */
 #include "node/net_int.h"
 
@@ -12,19 +12,15 @@
 
 int net_self_complete(const struct node_net *net)
 {
-	/* TODO(feed): store_self_complete(net->n->store) once the store
-	 * keeps the flag (a narrowing of R drops local writes). Until then
-	 * a node's local writes are confined to its R (node_check_key) and
-	 * its R cannot narrow over a store, so it holds all it wrote. */
-	(void)net;
-	return 1;
+	/* 0 for good once a narrower set dropped one of our own writes:
+	 * our DONE then no longer speaks for our origin. */
+	return store_self_complete(net->n->store);
 }
 
 int net_hello_filters(struct node_net *net, struct wire_hello *h,
 		      uint8_t **buf, struct err *err)
 {
-	/* TODO(feed): store_filter(net->n->store), the stored set. */
-	const struct prefixes *r = &net->n->repl;
+	const struct prefixes *r = store_filter(net->n->store);
 
 	*buf = NULL;
 	h->flags |= WIRE_HELLO_FILTERS;
@@ -43,6 +39,52 @@ int net_hello_filters(struct node_net *net, struct wire_hello *h,
 	return 0;
 }
 
+int net_hello_replicate(const struct wire_hello *h, struct prefixes *out,
+			struct err *err)
+{
+	int rv;
+
+	if (h->replicate == NULL)
+		return 0;
+	if ((h->flags & WIRE_HELLO_FILTERS) == 0)
+		return err_set(err, RUMOR_EPROTO, "HELLO has a replicate set "
+			       "without the FILTERS capability");
+	rv = prefixes_decode(out, h->replicate, h->replicate_len,
+			     "HELLO replicate set", err);
+	if (rv == RUMOR_ECORRUPT)
+		err->code = rv = RUMOR_EPROTO;
+	if (rv != 0)
+		return rv;
+	if (out->n == 0)
+		return err_set(err, RUMOR_EPROTO, "HELLO has an empty "
+			       "replicate set (a full node sends none)");
+	return 0;
+}
+
+/* Our HELLO: capabilities, and our replicate set for a partial node. */
+void peer_send_hello(struct peer *p)
+{
+	struct node_net *net = p->net;
+	struct wire_hello h;
+	uint8_t *repl = NULL;
+	struct err err;
+
+	memset(&h, 0, sizeof h);
+	h.proto_version = WIRE_PROTO_VERSION;
+	h.listen_port = net->listen_port > 0 ? (uint16_t)net->listen_port : 0;
+	h.mode = net->n->opt.mode == RUMOR_MODE_REPLICA ? WIRE_MODE_REPLICA
+							 : WIRE_MODE_PEER;
+	h.wall_ms = node_wall_ms(net->n);
+	h.flags = net->n->opt.no_live ? 0 : WIRE_HELLO_LIVE;
+	if (net_hello_filters(net, &h, &repl, &err) != 0) {
+		peer_close(p, err.code, err.msg);
+		return;
+	}
+	if (wire_encode_hello(&net->out, &h, &err) == 0)
+		peer_send(p, &net->out);
+	free(repl);
+}
+
 int peer_hello_filters(struct peer *p, const struct wire_hello *h,
 		       struct err *err)
 {
@@ -50,24 +92,11 @@ int peer_hello_filters(struct peer *p, const struct wire_hello *h,
 	struct sync_filters f;
 	int rv;
 
-	if (h->replicate != NULL) {
-		if ((h->flags & WIRE_HELLO_FILTERS) == 0)
-			return err_set(err, RUMOR_EPROTO, "HELLO has a "
-				       "replicate set without the FILTERS "
-				       "capability");
-		rv = prefixes_decode(&got, h->replicate, h->replicate_len,
-				     "HELLO replicate set", err);
-		if (rv == RUMOR_ECORRUPT)
-			err->code = rv = RUMOR_EPROTO;
-		if (rv != 0)
-			return rv;
-		if (got.n == 0)
-			return err_set(err, RUMOR_EPROTO, "HELLO has an "
-				       "empty replicate set (a full node "
-				       "sends none)");
-	}
+	rv = net_hello_replicate(h, &got, err);
+	if (rv != 0)
+		return rv;
 	memset(&f, 0, sizeof(f));
-	f.ours = &p->net->n->repl;
+	f.ours = store_filter(p->net->n->store);
 	f.peers = &got;
 	f.peer_filters = (h->flags & WIRE_HELLO_FILTERS) != 0;
 	f.peer_self_complete = (h->flags & WIRE_HELLO_SELF_COMPLETE) != 0;

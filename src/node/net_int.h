@@ -65,11 +65,19 @@ struct peer;
 /* Whether this node's store holds every write it ever made (its HELLO's
  * WIRE_HELLO_SELF_COMPLETE). */
 int net_self_complete(const struct node_net *net);
+/* Sends our HELLO to p (once its identity is proven). */
+void peer_send_hello(struct peer *p);
 /* Sets h's FILTERS and SELF_COMPLETE bits and its replicate set, in
  * *buf (malloc'd, freed by the caller; NULL for a full node).
  * RUMOR_ENOMEM. */
 int net_hello_filters(struct node_net *net, struct wire_hello *h,
 		      uint8_t **buf, struct err *err);
+/* The replicate set of a HELLO into out (empty, as zeroed; stays
+ * empty for a full node's HELLO). RUMOR_EPROTO naming the problem for a
+ * malformed or empty set, or one without the FILTERS bit; RUMOR_ENOMEM.
+ * On error out is empty. */
+int net_hello_replicate(const struct wire_hello *h, struct prefixes *out,
+			struct err *err);
 /* A peer's HELLO: its replicate set kept in p->repl and the session's
  * filters set. RUMOR_EPROTO for a bad set (nothing changed: the caller
  * drops the connection), RUMOR_ENOMEM. */

@@ -6,6 +6,7 @@
  */
 #include "node/node.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,52 +44,15 @@ uint64_t node_wall_ms(struct rumor *n)
 	return io_wall_ms(n->io);
 }
 
-struct node_watch {
-	rumor_change_cb cb;
-	void *arg;
-	struct node_watch *next;
-};
-
-void node_on_change(void *arg, const struct rumor_version *v, int local)
+void node_on_change(void *arg, const struct rumor_version *v, int local,
+		    uint64_t pos)
 {
 	struct rumor *n = arg;
-	struct node_watch *w, *next;
 
 	node_net_on_change(n, v);
 	if (n->opt.on_change != NULL)
 		n->opt.on_change(n->opt.change_arg, v, local);
-	/* A watcher may remove itself from its callback. */
-	for (w = n->watches; w != NULL; w = next) {
-		next = w->next;
-		w->cb(w->arg, v, local);
-	}
-}
-
-struct node_watch *node_watch_add(struct rumor *n, rumor_change_cb cb,
-				  void *arg)
-{
-	struct node_watch *w = calloc(1, sizeof *w);
-
-	if (w == NULL)
-		return NULL;
-	w->cb = cb;
-	w->arg = arg;
-	w->next = n->watches;
-	n->watches = w;
-	return w;
-}
-
-void node_watch_remove(struct rumor *n, struct node_watch *w)
-{
-	struct node_watch **pp;
-
-	for (pp = &n->watches; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == w) {
-			*pp = w->next;
-			free(w);
-			return;
-		}
-	}
+	node_tails_on_change(n, v, pos);
 }
 
 const char *rumor_errmsg(const struct rumor *n)
@@ -405,6 +369,11 @@ int node_get_status(struct rumor *n, struct ctl_status *st)
 	st->interval_ms = st->stats.interval_ms;
 	st->catching_up = st->stats.catching_up;
 	node_net_status(n, st);
+	if (store_filter(n->store)->n > 0) {
+		st->replicate_len = prefixes_encoded_len(store_filter(n->store));
+		assert(st->replicate_len <= sizeof st->replicate);
+		prefixes_encode(store_filter(n->store), st->replicate);
+	}
 	return 0;
 }
 

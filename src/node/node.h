@@ -75,8 +75,9 @@ struct rumor {
 	uint64_t sync_target;        /* change count the running one covers */
 	int pending_closes;          /* parts still closing in node_close */
 
-	/* Change subscribers (rumorctl watch), besides opt.on_change. */
-	struct node_watch *watches;
+	/* Change streams (tail.c; rumorctl watch is one), besides
+	 * opt.on_change. */
+	struct rumor_tail *tails;
 
 	struct err last_err;
 	int closing;
@@ -116,8 +117,16 @@ void node_close(struct rumor *n, void (*cb)(void *arg), void *arg);
 /* Records the failure of a public call for rumor_errmsg(); returns its
  * code. */
 int node_fail(struct rumor *n, const struct err *e);
-/* The store's change hook: the user's callback, then the watches. */
-void node_on_change(void *arg, const struct rumor_version *v, int local);
+/* The store's change hook: the live stream, the user's callback, then
+ * the change streams. */
+void node_on_change(void *arg, const struct rumor_version *v, int local,
+		    uint64_t pos);
+/* tail.c: gives a change, just durable at pos, to the live streams. */
+void node_tails_on_change(struct rumor *n, const struct rumor_version *v,
+			  uint64_t pos);
+/* tail.c: at node close, the streams the caller left open stop for good
+ * (rumor_tail_close still frees them). */
+void node_tails_detach(struct rumor *n);
 /* Changes not yet known fsynced (RUMOR_FSYNC_EVERYSEC; else 0). */
 uint64_t node_unsynced_changes(struct rumor *n);
 

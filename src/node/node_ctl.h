@@ -42,10 +42,12 @@ typedef void (*node_sync_done_cb)(void *arg, const struct ctl_sync_report *r);
 int node_sync_now(struct rumor *n, uint32_t timeout_ms, node_sync_done_cb done,
 		  void *arg);
 
-/* Subscribers to applied changes (local and remote), in apply order. */
-struct node_watch;
-struct node_watch *node_watch_add(struct rumor *n, rumor_change_cb cb,
-				  void *arg);
-void node_watch_remove(struct rumor *n, struct node_watch *w);
+/* Change streams are rumor_tail_* (tail.c). The number of positions the
+ * stream passed over since the last call because the feed no longer held
+ * them (superseded, or collected, while the stream was behind); resets
+ * it. */
+uint64_t node_tail_take_skipped(struct rumor_tail *t);
+/* Whether origin is this node's own (a change it wrote). */
+int node_is_own_origin(struct rumor *n, const uint8_t *origin, size_t len);
 
 #endif

@@ -120,6 +120,30 @@ static int node_start_sync_timer(struct rumor *n, struct err *err)
 	return 0;
 }
 
+/* What opening the store with the replicate set did, in the log. */
+static void node_log_filter_change(struct rumor *n)
+{
+	uint64_t dropped = 0;
+
+	switch (store_filter_opened(n->store, &dropped)) {
+	case STORE_FILTER_NARROWED:
+		node_log(n, RUMOR_LOG_WARN,
+			 "replicate set narrowed: %llu keys outside it dropped%s",
+			 (unsigned long long)dropped,
+			 store_self_complete(n->store) ? "" :
+			 "; this node no longer holds every write it made");
+		break;
+	case STORE_FILTER_WIDENED:
+		node_log(n, RUMOR_LOG_WARN,
+			 "replicate set changed: %llu keys outside it dropped, "
+			 "every peer's HWM reset to 0: the next exchanges pull "
+			 "the new prefixes", (unsigned long long)dropped);
+		break;
+	case STORE_FILTER_SAME:
+		break;
+	}
+}
+
 /* ------------------------------------------------------------ closing */
 
 static void node_free(struct rumor *n)
@@ -128,8 +152,7 @@ static void node_free(struct rumor *n)
 	void *arg = n->close_arg;
 
 	assert(n->net == NULL && n->control == NULL && !n->sync_busy);
-	while (n->watches != NULL)
-		node_watch_remove(n, n->watches);
+	node_tails_detach(n);
 	/* A clean close leaves every acknowledged write on the disk. */
 	if (n->opt.fsync != RUMOR_FSYNC_ALWAYS && store_sync(n->store, NULL) != 0)
 		node_log(n, RUMOR_LOG_ERROR, "final fsync failed");
@@ -375,8 +398,11 @@ static int node_open_store(struct rumor *n, const struct rumor_options *o,
 							  : NULL;
 	so.hooks.arg = n;
 	so.sync_writes = o->fsync == RUMOR_FSYNC_ALWAYS;
+	so.filter = &n->repl;
 	rv = store_open(&n->store, db, &so, err);
 	free(db);
+	if (rv == 0)
+		node_log_filter_change(n);
 	return rv;
 }
 

@@ -252,29 +252,6 @@ static void on_sync_want_round(void *arg)
 
 /* ------------------------------------------------------------ peers */
 
-static void send_hello(struct peer *p)
-{
-	struct node_net *net = p->net;
-	struct wire_hello h;
-	uint8_t *repl = NULL;
-	struct err err;
-
-	memset(&h, 0, sizeof h);
-	h.proto_version = WIRE_PROTO_VERSION;
-	h.listen_port = net->listen_port > 0 ? (uint16_t)net->listen_port : 0;
-	h.mode = net->n->opt.mode == RUMOR_MODE_REPLICA ? WIRE_MODE_REPLICA
-							 : WIRE_MODE_PEER;
-	h.wall_ms = node_wall_ms(net->n);
-	h.flags = net->n->opt.no_live ? 0 : WIRE_HELLO_LIVE;
-	if (net_hello_filters(net, &h, &repl, &err) != 0) {
-		peer_close(p, err.code, err.msg);
-		return;
-	}
-	if (wire_encode_hello(&net->out, &h, &err) == 0)
-		peer_send(p, &net->out);
-	free(repl);
-}
-
 static void send_members(struct peer *p)
 {
 	struct node_net *net = p->net;
@@ -523,7 +500,7 @@ static void peer_became_open(struct peer *p)
 		seeds_report_success(net->seeds, (size_t)p->seed);
 	node_log(net->n, RUMOR_LOG_INFO, "peer %.8s: connected (%s)",
 		 p->id_str, p->outbound ? "dialed" : "accepted");
-	send_hello(p);
+	peer_send_hello(p);
 }
 
 static void peer_on_open(struct io_conn *c)

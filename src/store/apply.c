@@ -53,6 +53,10 @@ static int batch_scratch(struct store *s, size_t n, struct err *err)
 		if (p == NULL)
 			goto nomem;
 		s->vflags = p;
+		p = realloc(s->vpos, n * sizeof *s->vpos);
+		if (p == NULL)
+			goto nomem;
+		s->vpos = p;
 		p = realloc(s->tdel, n * sizeof *s->tdel);
 		if (p == NULL)
 			goto nomem;
@@ -182,8 +186,10 @@ static int seq_taken(struct store *s, const struct rumor_version *vs,
 }
 
 /* Decides vs[i] against the current version of its key (bk: the stored
- * one, or an earlier winner of this batch) and, when it wins, adds its
- * writes to s->batch. d_* get the changes of the counts. */
+ * one, or an earlier winner of this batch) and, when it wins, adds to
+ * s->batch the deletions of the stored version's log and feed entries
+ * (the meta and entries of the winner come once the positions are known:
+ * apply_add_writes). d_* get the changes of the counts. */
 static int apply_one(struct store *s, const struct rumor_version *vs,
 		     size_t n, size_t i, struct batch_key *bk, int64_t *d_keys,
 		     int64_t *d_tombs, int64_t *d_log, struct err *err)
@@ -191,12 +197,14 @@ static int apply_one(struct store *s, const struct rumor_version *vs,
 	const struct rumor_version *v = &vs[i];
 	struct rumor_version cur;
 	struct origin_state *os;
-	struct meta m;
 	char lk[LOG_KEY_BYTES];
-	size_t klen;
 	int have_cur, c, rv, taken;
 
-	klen = store__kbuf_set(s, PFX_META, v->key, v->key_len);
+	/* Not ours to hold (the sync layer should not have sent it). */
+	if (!prefixes_match(&s->repl, v->key, v->key_len)) {
+		s->outs[i] = STORE_OUTSIDE;
+		return 0;
+	}
 	if (bk->winner != NULL) {
 		cur = *bk->winner;
 		have_cur = 1;
@@ -247,6 +255,8 @@ static int apply_one(struct store *s, const struct rumor_version *vs,
 	if (have_cur && bk->winner == NULL) {
 		format_log_key(lk, cur.origin, cur.seq);
 		leveldb_writebatch_delete(s->batch, lk, sizeof lk);
+		/* So does its feed entry (the position is in the meta). */
+		store__feed_del(s, bk->stored.pos);
 		/* A stored tombstone replaced: the index forgets it once the
 		 * batch is durable. */
 		if (cur.deleted) {
@@ -255,22 +265,13 @@ static int apply_one(struct store *s, const struct rumor_version *vs,
 			s->tdel[s->n_tdel++].seq = cur.seq;
 		}
 	}
-	m.clock = v->clock;
-	m.seq = v->seq;
-	m.wall_ms = v->wall_ms;
-	m.deleted = v->deleted != 0;
-	memcpy(m.origin, v->origin, STORE_ORIGIN_BYTES);
-	rv = store__meta_put(s, klen, &m, v->value, v->value_len, err);
-	if (rv != 0)
-		return rv;
-
 	if (!have_cur)
 		(*d_log)++;
 	else if (cur.deleted)
 		(*d_tombs)--;
 	else
 		(*d_keys)--;
-	if (m.deleted)
+	if (v->deleted)
 		(*d_tombs)++;
 	else
 		(*d_keys)++;
@@ -356,11 +357,11 @@ struct apply_sums {
 	int64_t d_keys, d_tombs, d_log;
 	size_t applied, stale, identical;
 	uint64_t local_seq;     /* the counter the batch moves to */
+	uint64_t head;          /* the feed head the batch moves to */
 };
 
 /* Decides every version of the batch in key order (s->refs), adding the
- * metas of the winners and the deletions of replaced log entries to
- * s->batch; s->outs gets the outcomes, s->vflags marks the last winner of
+ * deletions of replaced log and feed entries to s->batch; s->outs gets the outcomes, s->vflags marks the last winner of
  * each key (VF_LOGGED). */
 static int apply_decide(struct store *s, const struct rumor_version *vs,
 			size_t n, struct apply_sums *sum, struct err *err)
@@ -413,7 +414,7 @@ static int apply_decide(struct store *s, const struct rumor_version *vs,
 			sum->applied++;
 		else if (s->outs[i] == STORE_STALE)
 			sum->stale++;
-		else
+		else if (s->outs[i] == STORE_IDENTICAL)
 			sum->identical++;
 		/* Even a losing version of ours proves that seq was used. */
 		if (memcmp(vs[i].origin, s->origin, STORE_ORIGIN_BYTES) == 0 &&
@@ -426,28 +427,50 @@ static int apply_decide(struct store *s, const struct rumor_version *vs,
 	return rv;
 }
 
-/* Adds to s->batch the log entries of the last winners, the HWMs the
- * batch raises and the seq counter when it moves past the own HWM.
- * Returns whether anything but metas was added (an apply with no winner
- * may still raise HWMs). */
-static int apply_add_log_and_hwms(struct store *s,
-				  const struct rumor_version *vs, size_t n,
-				  const struct store_hwm *raise,
-				  size_t n_raise, struct apply_sums *sum)
+/* Adds to s->batch the metas, log and feed entries of the last winners,
+ * the HWMs the batch raises and the seq counter when it moves past the
+ * own HWM. Every applied version gets the next position in the caller's
+ * order (s->vpos; on_change reports them in that order), so that the last
+ * winner of a key has the highest of its key's. Returns whether anything
+ * was added (an apply with no winner may still raise HWMs); RUMOR_ENOMEM
+ * through *rv. */
+static int apply_add_writes(struct store *s, const struct rumor_version *vs,
+			    size_t n, const struct store_hwm *raise,
+			    size_t n_raise, struct apply_sums *sum, int *rv,
+			    struct err *err)
 {
 	struct origin_state *os;
+	struct meta m;
 	uint8_t seqbuf[8];
 	char hk[HWM_KEY_BYTES], lk[LOG_KEY_BYTES];
-	size_t i, llen;
+	size_t i, llen, klen;
 	int dirty = 0;
 
+	*rv = 0;
 	/* The log entries, in the caller's order: a stream gives each
 	 * origin's entries in seq order, so they go into LevelDB's memtable
 	 * as appends rather than at random places (measured: ~10% of an
 	 * apply at 100-byte values). */
+	sum->head = s->feed_head;
 	for (i = 0; i < n; i++) {
+		if (s->outs[i] != STORE_APPLIED)
+			continue;
+		s->vpos[i] = ++sum->head;
 		if (!(s->vflags[i] & VF_LOGGED))
 			continue;
+		dirty = 1;
+		m.clock = vs[i].clock;
+		m.seq = vs[i].seq;
+		m.wall_ms = vs[i].wall_ms;
+		m.deleted = vs[i].deleted != 0;
+		m.pos = s->vpos[i];
+		memcpy(m.origin, vs[i].origin, STORE_ORIGIN_BYTES);
+		klen = store__kbuf_set(s, PFX_META, vs[i].key, vs[i].key_len);
+		*rv = store__meta_put(s, klen, &m, vs[i].value,
+				      vs[i].value_len, err);
+		if (*rv != 0)
+			return dirty;
+		store__feed_put(s, m.pos, vs[i].key, vs[i].key_len);
 		format_log_key(lk, vs[i].origin, vs[i].seq);
 		llen = format_log_encode(s->lbuf, vs[i].clock, vs[i].wall_ms,
 					 vs[i].deleted != 0, vs[i].key,
@@ -513,6 +536,7 @@ static void apply_after_commit(struct store *s,
 			os->log_max = os->pend_log_max;
 	}
 	s->local_seq = sum->local_seq;
+	s->feed_head = sum->head;
 	s->stats.applied += sum->applied;
 	s->stats.stale += sum->stale;
 	s->stats.identical += sum->identical;
@@ -557,7 +581,9 @@ int store_apply_batch(struct store *s, const struct rumor_version *vs,
 	rv = apply_decide(s, vs, n, &sum, err);
 	if (rv != 0)
 		goto err_after_batch;
-	dirty = apply_add_log_and_hwms(s, vs, n, raise, n_raise, &sum);
+	dirty = apply_add_writes(s, vs, n, raise, n_raise, &sum, &rv, err);
+	if (rv != 0)
+		goto err_after_batch;
 	if (sum.applied > 0 || dirty) {
 		rv = store__commit(s, "remote apply", err);
 		if (rv != 0)
@@ -570,7 +596,7 @@ int store_apply_batch(struct store *s, const struct rumor_version *vs,
 		memcpy(outcomes, s->outs, n * sizeof *outcomes);
 	for (i = 0; i < n; i++)
 		if (s->outs[i] == STORE_APPLIED)
-			store__notify(s, &vs[i], 0);
+			store__notify(s, &vs[i], 0, s->vpos[i]);
 	return 0;
 
 err_after_batch:

@@ -45,6 +45,8 @@ struct check {
 	int have_schema, have_seq;
 	uint64_t stored_seq;
 	uint64_t stored_floor;  /* s|clockfloor, 0 when absent */
+	uint64_t stored_feed_floor; /* s|feedfloor, 0 when absent */
+	uint64_t feed_entries, feed_last;
 	char hex[41];
 };
 
@@ -169,6 +171,44 @@ static int check_log(struct check *c, const char *k, size_t klen,
 	return 0;
 }
 
+/* An f entry: a position no later than the head, naming a key whose
+ * meta has that very position. */
+static int check_feed(struct check *c, const char *k, size_t klen,
+		      const char *v, size_t vlen, struct err *err)
+{
+	struct meta m;
+	uint64_t pos;
+	char *val;
+	size_t mlen;
+	int rv;
+
+	if (format_feed_key_decode(k, klen, &pos) != 0 || vlen == 0 ||
+	    vlen > RUMOR_KEY_MAX)
+		return corrupt(c, err, "unreadable feed entry (%s)",
+			       hex_of(c, k, klen));
+	c->feed_entries++;
+	c->feed_last = pos;
+	if (pos > c->s->feed_head)
+		return corrupt(c, err, "feed entry %llu above the head %llu",
+			       (unsigned long long)pos,
+			       (unsigned long long)c->s->feed_head);
+	store__kbuf_set(c->s, PFX_META, v, vlen);
+	rv = check_get(c, c->s->kbuf, 1 + vlen, &val, &mlen, err);
+	if (rv != 0)
+		return rv;
+	if (val == NULL)
+		return corrupt(c, err, "feed entry of a key without meta (%s)",
+			       hex_of(c, v, vlen));
+	rv = format_meta_decode(val, mlen, &m);
+	leveldb_free(val);
+	/* check_meta reports an unreadable meta. */
+	if (rv == 0 && m.pos != pos)
+		return corrupt(c, err, "feed entry %llu of a key whose meta has position %llu (%s)",
+			       (unsigned long long)pos,
+			       (unsigned long long)m.pos, hex_of(c, v, vlen));
+	return 0;
+}
+
 static int check_meta(struct check *c, const char *k, size_t klen,
 		      const char *v, size_t vlen, struct err *err)
 {
@@ -216,6 +256,9 @@ static int check_meta(struct check *c, const char *k, size_t klen,
 	if (rv > 0)
 		return corrupt(c, err, "meta names another key's log entry (key %s)",
 			       hex_of(c, k + 1, klen - 1));
+	if (m.pos > c->s->feed_head)
+		return corrupt(c, err, "meta position above the feed head (key %s)",
+			       hex_of(c, k + 1, klen - 1));
 	if (m.deleted && !store__tomb_has(c->s, m.origin, m.seq))
 		return corrupt(c, err, "tombstone missing from the tombstone index (key %s)",
 			       hex_of(c, k + 1, klen - 1));
@@ -246,6 +289,16 @@ static int check_single(struct check *c, const char *k, size_t klen,
 		if (vlen != 8)
 			return corrupt(c, err, "bad clock floor entry");
 		c->stored_floor = endian_get_be64(p);
+	} else if ((klen == strlen(SINGLE_FILTER) &&
+		    memcmp(k, SINGLE_FILTER, klen) == 0) ||
+		   (klen == strlen(SINGLE_SELF_INCOMPLETE) &&
+		    memcmp(k, SINGLE_SELF_INCOMPLETE, klen) == 0)) {
+		/* Read and judged at open (filter.c). */
+	} else if (klen == strlen(SINGLE_FEED_FLOOR) &&
+		   memcmp(k, SINGLE_FEED_FLOOR, klen) == 0) {
+		if (vlen != 8)
+			return corrupt(c, err, "bad feed floor entry");
+		c->stored_feed_floor = endian_get_be64(p);
 	} else {
 		return corrupt(c, err, "unknown singleton %s",
 			       hex_of(c, k + 1, klen - 1));
@@ -272,13 +325,16 @@ int store_check(struct store *s, struct err *err)
 	leveldb_readoptions_set_verify_checksums(c.ro, 1);
 	leveldb_readoptions_set_fill_cache(c.ro, 0);
 	it = leveldb_create_iterator(s->db, c.ro);
-	/* One walk in key order: h, l, m, s (a d entry of schema 1 is an
+	/* One walk in key order: f, h, l, m, s (a d entry of schema 1 is an
 	 * unknown prefix now). */
 	for (leveldb_iter_seek_to_first(it); rv == 0 && leveldb_iter_valid(it);
 	     leveldb_iter_next(it)) {
 		k = leveldb_iter_key(it, &klen);
 		v = leveldb_iter_value(it, &vlen);
 		switch (klen > 0 ? k[0] : 0) {
+		case PFX_FEED:
+			rv = check_feed(&c, k, klen, v, vlen, err);
+			break;
 		case PFX_HWM:
 			rv = check_hwm_entry(&c, k, klen, v, vlen, err);
 			break;
@@ -325,6 +381,27 @@ int store_check(struct store *s, struct err *err)
 	}
 	if (c.stored_floor != s->clock_floor) {
 		rv = corrupt(&c, err, "stored clock floor differs from memory");
+		goto done;
+	}
+	/* The feed: one entry per stored key (with check_feed's and
+	 * check_meta's position checks, a one-to-one map); the head is
+	 * the last entry or the floor, whichever is higher (a collected
+	 * tombstone may have held the highest position). Entries at or
+	 * below the floor are fine: the floor bounds collected ones. */
+	if (c.stored_feed_floor != s->feed_floor) {
+		rv = corrupt(&c, err, "stored feed floor differs from memory");
+		goto done;
+	}
+	if (c.feed_entries != c.keys + c.tombstones) {
+		rv = corrupt(&c, err, "feed entries are not one per key (%llu entries, %llu keys)",
+			     (unsigned long long)c.feed_entries,
+			     (unsigned long long)(c.keys + c.tombstones));
+		goto done;
+	}
+	if (s->feed_head != (c.feed_last > s->feed_floor ? c.feed_last :
+			     s->feed_floor)) {
+		rv = corrupt(&c, err, "feed head %llu is neither the last entry nor the floor",
+			     (unsigned long long)s->feed_head);
 		goto done;
 	}
 	for (i = 0; i < s->n_origins; i++) {

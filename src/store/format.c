@@ -13,32 +13,64 @@ void format_meta_encode(uint8_t out[META_HEAD_BYTES], const struct meta *m)
 	endian_put_be64(out + 10, m->seq);
 	endian_put_be64(out + 18, m->wall_ms);
 	memcpy(out + 26, m->origin, STORE_ORIGIN_BYTES);
+	endian_put_be64(out + 26 + STORE_ORIGIN_BYTES, m->pos);
 }
 
-int format_meta_decode(const void *buf, size_t len, struct meta *m)
+/* The decoder of both formats: head is the head's size of format fmt. */
+static int meta_decode(const void *buf, size_t len, struct meta *m,
+		       uint8_t fmt, size_t head)
 {
 	const uint8_t *p = buf;
 
-	if (len < META_HEAD_BYTES || len - META_HEAD_BYTES > RUMOR_VALUE_MAX ||
-	    p[0] != META_FORMAT || (p[1] & ~FLAGS_KNOWN) != 0)
+	if (len < head || len - head > RUMOR_VALUE_MAX ||
+	    p[0] != fmt || (p[1] & ~FLAGS_KNOWN) != 0)
 		return -1;
 	m->deleted = (p[1] & FLAG_DELETED) != 0;
 	m->clock = endian_get_be64(p + 2);
 	m->seq = endian_get_be64(p + 10);
 	m->wall_ms = endian_get_be64(p + 18);
 	memcpy(m->origin, p + 26, STORE_ORIGIN_BYTES);
-	if (m->clock == 0 || m->seq == 0)
+	m->pos = head == META_HEAD_BYTES ?
+		 endian_get_be64(p + 26 + STORE_ORIGIN_BYTES) : 0;
+	if (m->clock == 0 || m->seq == 0 ||
+	    (head == META_HEAD_BYTES && m->pos == 0))
 		return -1;
 	if (m->deleted) {
-		if (len != META_HEAD_BYTES)
+		if (len != head)
 			return -1;
 		m->value = NULL;
 		m->value_len = 0;
 	} else {
-		m->value = (const char *)p + META_HEAD_BYTES;
-		m->value_len = len - META_HEAD_BYTES;
+		m->value = (const char *)p + head;
+		m->value_len = len - head;
 	}
 	return 0;
+}
+
+int format_meta_decode(const void *buf, size_t len, struct meta *m)
+{
+	return meta_decode(buf, len, m, META_FORMAT, META_HEAD_BYTES);
+}
+
+int format_meta2_decode(const void *buf, size_t len, struct meta *m)
+{
+	return meta_decode(buf, len, m, META2_FORMAT, META2_HEAD_BYTES);
+}
+
+void format_feed_key(char out[FEED_KEY_BYTES], uint64_t pos)
+{
+	out[0] = PFX_FEED;
+	endian_put_be64((uint8_t *)out + 1, pos);
+}
+
+int format_feed_key_decode(const void *k, size_t klen, uint64_t *pos)
+{
+	const uint8_t *p = k;
+
+	if (klen != FEED_KEY_BYTES || p[0] != PFX_FEED)
+		return -1;
+	*pos = endian_get_be64(p + 1);
+	return *pos == 0 ? -1 : 0;
 }
 
 size_t format_log_encode(char *out, uint64_t clock, uint64_t wall_ms,

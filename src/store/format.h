@@ -8,18 +8,30 @@
  *   m | key                    meta of a user key
  *   l | origin(32) | seq(8)    log entry of (origin, seq)
  *   h | origin(32)             HWM of origin
- *   s | name                   singletons: "schema", "seq", "clockfloor"
+ *   f | pos(8)                 change feed: the key changed at pos
+ *   s | name                   singletons: "schema", "seq", "clockfloor",
+ *                              "feedfloor"
  * Values:
- *   m:  format(1) flags(1) clock(8) seq(8) wall_ms(8) origin(32)
+ *   m:  format(1) flags(1) clock(8) seq(8) wall_ms(8) origin(32) pos(8)
  *       value(0..RUMOR_VALUE_MAX; none when deleted)
+ *   f:  the user key (1..RUMOR_KEY_MAX)
  *   l:  format(1) flags(1) clock(8) wall_ms(8) key(1..RUMOR_KEY_MAX)
  *   h:  seq(8)
  *   s|schema: version(4)          s|seq: seq counter(8)
  *   s|clockfloor: the highest clock of a collected tombstone(8); absent
  *       in a store that never collected one (read as 0)
+ *   s|feedfloor: the highest position of a change the feed forgot (a
+ *       collected tombstone, a key dropped by a narrower filter)(8);
+ *       absent: 0
+ *   s|filter: the replicate set (lib/prefixes.h's stored form); absent:
+ *       every key
+ *   s|selfincomplete: 1(8) once a narrower filter dropped a key whose
+ *       stored version this node wrote; absent: 0
  * The format bytes let a later schema read older entries. The value lives
  * in its meta entry (schema 2; schema 1 had a separate d entry): a change
- * writes two entries instead of three, and a read is one lookup.
+ * writes two entries instead of three, and a read is one lookup. Schema 3
+ * adds the key's change position to the meta (format 3; format 2 metas
+ * are read only by the migration, format_meta2_decode) and the f keyspace.
  *
  * Every decoder accepts exactly what its encoder can write: what decodes
  * re-encodes to the same bytes.
@@ -32,17 +44,21 @@
 
 #include "store/store.h"
 
+#define PFX_FEED 'f'
 #define PFX_HWM 'h'
 #define PFX_LOG 'l'
 #define PFX_META 'm'
 #define PFX_SINGLE 's'
 
-#define META_FORMAT 2
+#define META_FORMAT 3
+#define META2_FORMAT 2      /* schema 2's metas: no position */
 #define LOG_FORMAT 1
 #define FLAG_DELETED 0x01u
 #define FLAGS_KNOWN FLAG_DELETED
 
-#define META_HEAD_BYTES (2 + 8 + 8 + 8 + STORE_ORIGIN_BYTES)
+#define META_HEAD_BYTES (2 + 8 + 8 + 8 + STORE_ORIGIN_BYTES + 8)
+#define META2_HEAD_BYTES (2 + 8 + 8 + 8 + STORE_ORIGIN_BYTES)
+#define FEED_KEY_BYTES (1 + 8)
 #define LOG_HEAD_BYTES (2 + 8 + 8)
 #define LOG_KEY_BYTES (1 + STORE_ORIGIN_BYTES + 8)
 #define HWM_KEY_BYTES (1 + STORE_ORIGIN_BYTES)
@@ -54,6 +70,9 @@
 #define SINGLE_SCHEMA "sschema"
 #define SINGLE_SEQ "sseq"
 #define SINGLE_CLOCK_FLOOR "sclockfloor"
+#define SINGLE_FEED_FLOOR "sfeedfloor"
+#define SINGLE_FILTER "sfilter"
+#define SINGLE_SELF_INCOMPLETE "sselfincomplete"
 
 /* A decoded m value. */
 struct meta {
@@ -61,6 +80,8 @@ struct meta {
 	uint64_t seq;
 	uint64_t wall_ms;
 	uint8_t origin[STORE_ORIGIN_BYTES];
+	uint64_t pos;           /* change position (0 only in a format 2
+				   meta, read by the migration) */
 	int deleted;
 	/* The live value: points into the buffer the meta was decoded from
 	 * (valid as long as it is); NULL and 0 for a tombstone. */
@@ -84,6 +105,15 @@ void format_meta_encode(uint8_t out[META_HEAD_BYTES], const struct meta *m);
  * format or flags, clock or seq 0, a tombstone with value bytes, a value
  * over RUMOR_VALUE_MAX). On 0, m->value points into buf. */
 int format_meta_decode(const void *buf, size_t len, struct meta *m);
+/* format_meta_decode for schema 2's metas (format 2, no position: m->pos
+ * is 0), for the migration to schema 3 only. */
+int format_meta2_decode(const void *buf, size_t len, struct meta *m);
+
+/* The key of the feed entry at pos. */
+void format_feed_key(char out[FEED_KEY_BYTES], uint64_t pos);
+/* 0 with *pos set, or -1 when k is not a feed key (length, prefix, pos
+ * 0). */
+int format_feed_key_decode(const void *k, size_t klen, uint64_t *pos);
 
 /* Writes an l value into out (LOG_HEAD_BYTES + key_len bytes, key_len
  * 1..RUMOR_KEY_MAX); returns its size. */

@@ -227,11 +227,13 @@ void store__tombs_free(struct tombs *t)
  * covered_key, that key goes to it first, and *kept is set (nothing
  * added) when it says the tombstone is not covered. Both are
  * read without filling the block cache (cold data, and the cache serves
- * the hot paths). On 0, *clock is the tombstone's clock. RUMOR_ECORRUPT
- * when the store disagrees with the index. */
+ * the hot paths). The feed entry goes too. On 0, *clock and *pos are the
+ * tombstone's clock and position. RUMOR_ECORRUPT when the store disagrees
+ * with the index. */
 static int collect_one(struct store *s, const uint8_t *origin, uint64_t seq,
 		       store_covered_key_cb covered_key, void *arg,
-		       uint64_t *clock, int *kept, struct err *err)
+		       uint64_t *clock, uint64_t *pos, int *kept,
+		       struct err *err)
 {
 	char lk[LOG_KEY_BYTES];
 	struct log_value lv;
@@ -273,7 +275,9 @@ static int collect_one(struct store *s, const uint8_t *origin, uint64_t seq,
 	}
 	leveldb_writebatch_delete(s->batch, s->kbuf, klen);
 	leveldb_writebatch_delete(s->batch, lk, sizeof lk);
+	store__feed_del(s, m.pos);
 	*clock = m.clock;
+	*pos = m.pos;
 done:
 	leveldb_free(raw);
 	leveldb_free(val);
@@ -284,21 +288,23 @@ done:
  * and adding the removal of the covered ones to s->batch, their entries
  * to s->tombs.gone; stops after max removals (0: no bound),
  * STORE_COLLECT_SCAN_MAX tombstones or TOMBS_WALK_MAX slots, or once
- * round the table. *max_clock is the highest clock removed (0: none). */
+ * round the table. *max_clock and *max_pos are the highest clock and
+ * position removed (0: none). */
 static int collect_walk(struct store *s, store_covered_cb covered,
 			store_covered_key_cb covered_key, void *arg,
 			size_t max, size_t *n_gone, uint64_t *max_clock,
-			struct err *err)
+			uint64_t *max_pos, struct err *err)
 {
 	struct tombs *t = &s->tombs;
 	const struct tomb_slot *e;
 	size_t size = t->mask + 1, walked, examined = 0, i = t->cursor;
 	const uint8_t *origin;
-	uint64_t clock = 0;
+	uint64_t clock = 0, pos = 0;
 	int rv = 0, answer, kept;
 
 	*n_gone = 0;
 	*max_clock = 0;
+	*max_pos = 0;
 	for (walked = 0; walked < size && walked < TOMBS_WALK_MAX &&
 	     examined < STORE_COLLECT_SCAN_MAX && examined < t->n &&
 	     (max == 0 || *n_gone < max); walked++, i = (i + 1) & t->mask) {
@@ -314,13 +320,15 @@ static int collect_walk(struct store *s, store_covered_cb covered,
 		kept = 0;
 		rv = collect_one(s, origin, e->seq,
 				 answer == STORE_COVERED_KEY ? covered_key :
-				 NULL, arg, &clock, &kept, err);
+				 NULL, arg, &clock, &pos, &kept, err);
 		if (rv != 0)
 			break;
 		if (kept)
 			continue;
 		if (clock > *max_clock)
 			*max_clock = clock;
+		if (pos > *max_pos)
+			*max_pos = pos;
 		t->gone[(*n_gone)++] = *e;
 	}
 	t->cursor = i;
@@ -343,7 +351,7 @@ int store_collect_tombstones_keyed(struct store *s, store_covered_cb covered,
 	struct tombs *t;
 	size_t n_gone = 0, i, cap;
 	struct tomb_slot *grown;
-	uint64_t max_clock = 0;
+	uint64_t max_clock = 0, max_pos = 0;
 	uint8_t floor[8];
 	int rv;
 
@@ -373,8 +381,16 @@ int store_collect_tombstones_keyed(struct store *s, store_covered_cb covered,
 	/* covered() must not write: the batch is being built. */
 	s->in_hook++;
 	rv = collect_walk(s, covered, covered_key, arg, max, &n_gone,
-			  &max_clock, err);
+			  &max_clock, &max_pos, err);
 	s->in_hook--;
+	/* So does the feed floor: a reader from below it would miss the
+	 * deletions (store.h). */
+	if (rv == 0 && max_pos > s->feed_floor) {
+		format_u64_encode(floor, max_pos);
+		leveldb_writebatch_put(s->batch, SINGLE_FEED_FLOOR,
+				       strlen(SINGLE_FEED_FLOOR),
+				       (const char *)floor, sizeof floor);
+	}
 	/* The floor rises with the removals, in their batch (top of file). */
 	if (rv == 0 && max_clock > s->clock_floor) {
 		format_u64_encode(floor, max_clock);
@@ -389,6 +405,8 @@ int store_collect_tombstones_keyed(struct store *s, store_covered_cb covered,
 		return rv;
 	if (max_clock > s->clock_floor)
 		s->clock_floor = max_clock;
+	if (max_pos > s->feed_floor)
+		s->feed_floor = max_pos;
 
 	/* Durable: the index follows (by entry, not by slot: a removal may
 	 * shift the entries after it). */

@@ -91,6 +91,7 @@ static int record_build(struct store *s, const void *key, size_t key_len,
 	rec->v.clock = m->clock;
 	rec->v.wall_ms = m->wall_ms;
 	rec->v.seq = m->seq;
+	rec->pos = m->pos;
 	*out = rec;
 	return 0;
 }

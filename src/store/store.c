@@ -218,12 +218,13 @@ int store__commit(struct store *s, const char *what, struct err *err)
 	return 0;
 }
 
-void store__notify(struct store *s, const struct rumor_version *v, int local)
+void store__notify(struct store *s, const struct rumor_version *v, int local,
+		   uint64_t pos)
 {
 	if (s->hooks.on_change == NULL)
 		return;
 	s->in_hook++;
-	s->hooks.on_change(s->hooks.arg, v, local);
+	s->hooks.on_change(s->hooks.arg, v, local, pos);
 	s->in_hook--;
 }
 
@@ -282,6 +283,8 @@ static int store_init_fresh(struct store *s, struct err *err)
 /* What the scan at open gathers beside the memory view. */
 struct load {
 	int have_schema, have_seq;
+	int migrating;          /* load_schema: schema 2 is accepted */
+	uint32_t schema;        /* the schema entry's value */
 	/* The filters are sized once the keys are counted: the hashes wait
 	 * here (8 bytes a key, for the time of the open). */
 	uint64_t *hashes;       /* user keys, for the key filter */
@@ -302,7 +305,9 @@ static int load_single(struct store *s, const char *k, size_t klen,
 			return err_set(err, RUMOR_ECORRUPT,
 				       "store %s: unreadable schema entry",
 				       s->dir);
-		if (schema != STORE_SCHEMA_VERSION)
+		l->schema = schema;
+		if (schema != STORE_SCHEMA_VERSION &&
+		    !(l->migrating && schema == STORE_SCHEMA_VERSION - 1))
 			return err_set(err, RUMOR_ECORRUPT,
 				       "store %s: schema %u, this build reads schema %u",
 				       s->dir, (unsigned)schema,
@@ -315,6 +320,17 @@ static int load_single(struct store *s, const char *k, size_t klen,
 				       "store %s: unreadable seq counter",
 				       s->dir);
 		l->have_seq = 1;
+	} else if ((klen == strlen(SINGLE_FILTER) &&
+		    memcmp(k, SINGLE_FILTER, klen) == 0) ||
+		   (klen == strlen(SINGLE_SELF_INCOMPLETE) &&
+		    memcmp(k, SINGLE_SELF_INCOMPLETE, klen) == 0)) {
+		/* Read before the scan (filter.c). */
+	} else if (klen == strlen(SINGLE_FEED_FLOOR) &&
+		   memcmp(k, SINGLE_FEED_FLOOR, klen) == 0) {
+		if (format_u64_decode(v, vlen, &s->feed_floor) != 0)
+			return err_set(err, RUMOR_ECORRUPT,
+				       "store %s: unreadable feed floor",
+				       s->dir);
 	} else if (klen == strlen(SINGLE_CLOCK_FLOOR) &&
 		   memcmp(k, SINGLE_CLOCK_FLOOR, klen) == 0) {
 		/* Optional: a store that never collected has none (0). */
@@ -403,6 +419,14 @@ static int load_entry(struct store *s, const char *k, size_t klen,
 			      bloom_hash(k + 1, klen - 1)) != 0)
 			goto nomem;
 		return 0;
+	case PFX_FEED:
+		/* Entries come in position order: the last is the highest. */
+		if (format_feed_key_decode(k, klen, &seq) != 0 || vlen == 0 ||
+		    vlen > RUMOR_KEY_MAX)
+			return err_set(err, RUMOR_ECORRUPT,
+				       "store %s: unreadable feed entry", s->dir);
+		s->feed_head = seq;
+		return 0;
 	case PFX_SINGLE:
 		return load_single(s, k, klen, v, vlen, l, err);
 	default:
@@ -461,7 +485,8 @@ static int load_schema(struct store *s, leveldb_iterator_t *it, int *empty,
 
 /* At open: the schema first, then one scan of everything: singletons,
  * HWMs, per-origin log_max, counts, the filters. */
-static int store_load(struct store *s, struct err *err)
+static int store_load(struct store *s, const struct prefixes *filter,
+		      struct err *err)
 {
 	leveldb_iterator_t *it;
 	const char *k, *v;
@@ -472,7 +497,22 @@ static int store_load(struct store *s, struct err *err)
 
 	memset(&l, 0, sizeof l);
 	it = leveldb_create_iterator(s->db, s->ropts);
+	l.migrating = 1;
 	rv = load_schema(s, it, &empty, &l, err);
+	if (rv == 0 && !empty && l.schema == STORE_SCHEMA_VERSION - 1) {
+		/* The iterator would not see the migration's writes. */
+		leveldb_iter_destroy(it);
+		rv = store__migrate2(s, err);
+		it = leveldb_create_iterator(s->db, s->ropts);
+	}
+	l.migrating = 0;
+	l.have_schema = 0;
+	if (rv == 0 && !empty) {
+		/* The scan must see the store as the filter leaves it. */
+		leveldb_iter_destroy(it);
+		rv = store__filter_open(s, filter, 0, err);
+		it = leveldb_create_iterator(s->db, s->ropts);
+	}
 	if (rv != 0)
 		goto done;
 	for (leveldb_iter_seek_to_first(it); leveldb_iter_valid(it);
@@ -488,14 +528,19 @@ static int store_load(struct store *s, struct err *err)
 		rv = store__db_error(s, lerr, "scanning at open", err);
 		goto done;
 	}
-	if (empty)
+	if (empty) {
 		rv = store_init_fresh(s, err);
+		if (rv == 0)
+			rv = store__filter_open(s, filter, 1, err);
+	}
 	else if (!l.have_schema || !l.have_seq)
 		rv = err_set(err, RUMOR_ECORRUPT,
 			     "store %s: not a rumor store (no %s entry)",
 			     s->dir, l.have_schema ? "seq" : "schema");
 	if (rv != 0)
 		goto done;
+	if (s->feed_floor > s->feed_head)
+		s->feed_head = s->feed_floor;
 	if (load_filter(&s->kf, l.hashes, l.n_hashes) != 0 ||
 	    load_filter(&s->lf, l.lhashes, l.n_lhashes) != 0)
 		rv = err_set(err, RUMOR_ENOMEM, "store %s: out of memory",
@@ -523,8 +568,10 @@ static void store_free_parts(struct store *s)
 	leveldb_readoptions_destroy(s->ropts_cold);
 	pthread_mutex_destroy(&s->sync_lock);
 	store__tombs_free(&s->tombs);
+	prefixes_free(&s->repl);
 	free(s->refs);
 	free(s->outs);
+	free(s->vpos);
 	free(s->vflags);
 	free(s->tdel);
 	free(s->seqtab);
@@ -612,7 +659,7 @@ int store_open(struct store **out, const char *dir,
 		leveldb_free(lerr);
 		goto err_after_options;
 	}
-	rv = store_load(s, err);
+	rv = store_load(s, opt->filter, err);
 	if (rv != 0)
 		goto err_after_db;
 	own = store__origin_get(s, s->origin);

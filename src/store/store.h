@@ -10,10 +10,14 @@
  *                                 then the value (none when deleted)
  *   l | origin(32) | seq(8 BE) -> log entry: clock, wall_ms, flags, key
  *   h | origin(32)             -> HWM: highest seq of origin seen (8 BE)
+ *   f | pos(8 BE)              -> change feed: the user key whose latest
+ *                                 change has position pos
  *   s | name                   -> singletons: "schema", "seq" (local counter;
  *                                 the counter is max(s|seq, own HWM), see
  *                                 store.c), "clockfloor" (highest clock
- *                                 collected, see gc.c; absent: 0)
+ *                                 collected, see gc.c; absent: 0),
+ *                                 "feedfloor" (highest position the feed
+ *                                 forgot; absent: 0)
  *
  * Contracts:
  *  - Every change, local or remote, is one LevelDB WriteBatch: the meta
@@ -23,6 +27,14 @@
  *    (store_check() proves it).
  *  - The log holds exactly one entry per key: the entry of its stored
  *    version.
+ *  - Change positions: every applied change (local or remote; not a stale
+ *    or identical version) gets pos = head + 1, in the order on_change
+ *    reports them, kept in its meta and as the f entry pos -> key, in the
+ *    change's WriteBatch, which also deletes the key's previous f entry:
+ *    the feed holds exactly one entry per stored key, at its latest
+ *    position. Collection deletes a tombstone's f entry and raises the
+ *    feed floor to its position (same batch). head = max(last f entry,
+ *    floor), found at open.
  *  - Versions are struct rumor_version (include/rumor/resolver.h); origin
  *    is always STORE_ORIGIN_BYTES long.
  *  - Crashes: every call that writes commits one WriteBatch, so a crash
@@ -48,9 +60,14 @@
 
 #include "rumor/resolver.h"
 #include "lib/err.h"
+#include "lib/prefixes.h"
 
 #define STORE_ORIGIN_BYTES 32
-#define STORE_SCHEMA_VERSION 2   /* 1: values in a d keyspace; refused */
+#define STORE_SCHEMA_VERSION 3   /* 1: values in a d keyspace; refused.
+				    2: no change positions; upgraded at
+				    open (store_open) */
+/* Metas one batch of the schema 2 -> 3 migration rewrites. */
+#define STORE_MIGRATE_BATCH 4096u
 /* Most versions store_apply_batch takes in one call (RUMOR_ETOOBIG above). */
 #define STORE_APPLY_MAX (1u << 20)
 /* Most tombstones store_collect_tombstones asks covered() about in one
@@ -70,8 +87,10 @@ struct store_snapshot;
 struct store_hooks {
 	/* Wall clock in ms since the epoch; NULL: the system clock. */
 	uint64_t (*now_ms)(void *arg);
-	/* Called after each applied change is durable, in apply order. */
-	void (*on_change)(void *arg, const struct rumor_version *v, int local);
+	/* Called after each applied change is durable, in apply order, with
+	 * its change position (positions increase from call to call). */
+	void (*on_change)(void *arg, const struct rumor_version *v, int local,
+			  uint64_t pos);
 	/* Fault injection for tests: called just before a WriteBatch is
 	 * written, after it is complete. A nonzero return makes the store drop
 	 * the batch and fail with RUMOR_EIO (as if the write failed). Tests also
@@ -88,6 +107,18 @@ struct store_options {
 					    LevelDB's log write without fsync) */
 	size_t cache_bytes;              /* LevelDB block cache; 0: default */
 	size_t write_buffer_bytes;       /* LevelDB memtable; 0: default */
+	/* The replicate set: only keys under these prefixes are stored
+	 * (NULL or empty: every key); copied. Kept as s|filter: see
+	 * store_open for what opening with another set does. */
+	const struct prefixes *filter;
+};
+
+/* What store_open did to bring the store to opt->filter. */
+enum store_filter_event {
+	STORE_FILTER_SAME = 0,       /* the set it had (or a new store) */
+	STORE_FILTER_NARROWED = 1,   /* keys outside the new set dropped */
+	STORE_FILTER_WIDENED = 2,    /* a wider or different set: every HWM
+					but the own origin's reset to 0 */
 };
 
 /* Opens or creates the store in dir (a directory; created mode 0700 if
@@ -103,6 +134,18 @@ struct store_options {
  * schema is unknown or an entry unreadable, RUMOR_EIO, RUMOR_ENOMEM; on
  * error *out is untouched and nothing stays open. A store left by a crash
  * opens like any other (see the crash contract above).
+ * The replicate set (opt->filter): opened with the set it has, nothing
+ * happens. With a narrower one, every key outside it goes (meta, log and
+ * feed entries; batched and crash-safe: an open after a crash midway
+ * finishes the job), the feed floor rises to the head, and if any key
+ * dropped was last written by this node, store_self_complete() is 0 from
+ * then on, for good. With a wider or different one, keys outside it go
+ * too, and every HWM but this node's own is reset to 0, so that the next
+ * exchanges pull what the set gained. store_filter_opened() says which.
+ * A schema 2 store is upgraded to schema 3 first: every meta gets a
+ * position (1, 2, ... in key order) and its f entry, in batches of
+ * STORE_MIGRATE_BATCH, the schema entry last, so that a crash midway
+ * leaves a schema 2 store that the next open upgrades again.
  * The hooks must not write to the store (put, del, apply, collect return
  * RUMOR_EINVAL when called from inside a hook); reading is fine. */
 int store_open(struct store **out, const char *dir,
@@ -179,6 +222,7 @@ int store_get(struct store *s, const void *key, size_t key_len,
  * its tombstone collected); other errors as store_get. */
 struct store_record {
 	struct rumor_version v;
+	uint64_t pos;           /* its change position */
 	/* followed by key, origin and value bytes */
 };
 int store_get_version(struct store *s, const void *key, size_t key_len,
@@ -211,6 +255,8 @@ enum store_outcome {
 	STORE_APPLIED = 1,      /* the remote version won and is stored */
 	STORE_STALE = 2,        /* the stored version wins; nothing written */
 	STORE_IDENTICAL = 3,    /* the same version is stored already */
+	STORE_OUTSIDE = 4,      /* its key is outside the store's filter:
+				   not stored */
 };
 
 struct store_hwm {
@@ -309,6 +355,42 @@ int store_meta_scan(struct store *s, const struct store_snapshot *snap,
 struct store_snapshot *store_snapshot_new(struct store *s);
 /* Frees snap (NULL: nothing). */
 void store_snapshot_free(struct store *s, struct store_snapshot *snap);
+
+/* ------------------------------------------------------------ filter */
+
+/* The store's replicate set (empty: every key), valid while s is open. */
+const struct prefixes *store_filter(const struct store *s);
+/* 1 while the store holds every write this node made (nothing of its
+ * own origin was dropped by a narrower filter), else 0 for good. */
+int store_self_complete(const struct store *s);
+/* What store_open did with the filter; *dropped (if not NULL) gets the
+ * number of keys it dropped. */
+enum store_filter_event store_filter_opened(const struct store *s,
+					    uint64_t *dropped);
+
+/* ------------------------------------------------------------ change feed */
+
+/* The position of the latest change (0: none yet), from memory. */
+uint64_t store_feed_head(const struct store *s);
+/* The feed floor: the highest position of a change the feed no longer
+ * holds (a collected tombstone); 0 when none. Every position above it
+ * that is not in the feed was superseded by a later change of its key. */
+uint64_t store_feed_floor(const struct store *s);
+
+/* Calls cb with each entry of the feed after position after, in position
+ * order, with the key's stored version (value NULL for a deletion), until
+ * cb returns nonzero or max entries were given (0: no bound). *last (if
+ * not NULL) gets the position of the last entry read (given or not;
+ * after when none), *at_end whether the feed ran out. The feed is read
+ * through an implicit snapshot and each meta at its current state: a
+ * version the callback (or anything) replaced meanwhile is skipped (it
+ * comes again at its new position). v is valid during the call only.
+ * RUMOR_ECORRUPT (a feed entry without its meta), RUMOR_EIO. */
+typedef int (*store_feed_cb)(void *arg, uint64_t pos,
+			     const struct rumor_version *v);
+int store_feed_scan(struct store *s, uint64_t after, size_t max,
+		    store_feed_cb cb, void *arg, uint64_t *last, int *at_end,
+		    struct err *err);
 
 /* ------------------------------------------------------------ tombstones */
 

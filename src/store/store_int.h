@@ -10,7 +10,8 @@
  *   write.c   local writes                             shared helpers
  *   apply.c   remote applies                scan.c   reads, scans, the log
  *   gc.c      tombstone index, collection   check.c  the integrity check
- *   fsync.c   store_sync
+ *   fsync.c   store_sync                    feed.c   the change feed, the
+ *   filter.c  the replicate set                        schema 2 upgrade
  */
 #ifndef RUMOR_STORE_INT_H
 #define RUMOR_STORE_INT_H
@@ -128,6 +129,15 @@ struct store {
 	 * (s|clockfloor, 0 when none): a local write's clock is above it
 	 * (gc.c says why). */
 	uint64_t clock_floor;
+	/* The change feed: the position of the latest change, and the floor
+	 * (s|feedfloor: the highest position the feed forgot). */
+	uint64_t feed_head;
+	uint64_t feed_floor;
+	/* The replicate set (filter.c): keys outside it are not stored. */
+	struct prefixes repl;
+	int self_incomplete;            /* s|selfincomplete */
+	enum store_filter_event filter_event;   /* what store_open did */
+	uint64_t filter_dropped;
 	struct origin_state *origins;   /* sorted by origin */
 	size_t n_origins;
 	size_t cap_origins;
@@ -152,6 +162,7 @@ struct store {
 	size_t cap_mbuf;
 	struct batch_ref *refs;         /* apply: the batch in key order */
 	int *outs;
+	uint64_t *vpos;                 /* apply: position per version */
 	unsigned char *vflags;          /* apply: VF_* per version */
 	struct store_hwm *tdel;         /* apply: stored tombstones replaced */
 	size_t n_tdel;
@@ -226,7 +237,13 @@ int store__meta_put(struct store *s, size_t klen, const struct meta *m,
  * may refuse (RUMOR_EIO, nothing written); RUMOR_EIO when LevelDB fails. */
 int store__commit(struct store *s, const char *what, struct err *err);
 /* Calls the on_change hook (if any) with writes refused meanwhile. */
-void store__notify(struct store *s, const struct rumor_version *v, int local);
+void store__notify(struct store *s, const struct rumor_version *v, int local,
+		   uint64_t pos);
+/* Adds to s->batch the f entry pos -> key. */
+void store__feed_put(struct store *s, uint64_t pos, const void *key,
+		     size_t key_len);
+/* Adds to s->batch the deletion of the f entry at pos. */
+void store__feed_del(struct store *s, uint64_t pos);
 /* RUMOR_EINVAL when called from inside a hook (what names the caller). */
 int store__check_writable(struct store *s, const char *what,
 			  struct err *err);
@@ -238,6 +255,21 @@ int store__check_value(const void *value, size_t value_len, struct err *err);
  * and sets s->seqtab_size to them; the table only grows. 0, or -1 when
  * out of memory. */
 int store__seqtab_reserve(struct store *s, size_t n);
+
+/* ------------------------------------------------------------ feed.c */
+
+/* Upgrades a schema 2 store to schema 3 (store.h, store_open), before
+ * the scan at open. RUMOR_ECORRUPT, RUMOR_EIO, RUMOR_ENOMEM. */
+int store__migrate2(struct store *s, struct err *err);
+
+/* ------------------------------------------------------------ filter.c */
+
+/* At open, before the scan: takes want (NULL or empty: every key) as the
+ * store's filter and brings the store to it (store.h, store_open); fresh:
+ * a new store, only the set is written. RUMOR_ECORRUPT, RUMOR_EIO,
+ * RUMOR_ENOMEM. */
+int store__filter_open(struct store *s, const struct prefixes *want,
+		       int fresh, struct err *err);
 
 /* ------------------------------------------------------------ gc.c */
 

@@ -138,11 +138,13 @@ static int wb_reserve_tombs(struct store *s, const struct store_op *ops,
 }
 
 /* After the commit of a local batch of n ops from seq first: the memory
- * view follows what is now durable (counter, own HWM, filters, counts),
- * then on_change hears of each op in op order. */
+ * view follows what is now durable (counter, own HWM, filters, counts,
+ * feed head), then on_change hears of each op in op order. */
 static void wb_after_commit(struct store *s, const struct store_op *ops,
 			    size_t n, uint64_t first, uint64_t wall_ms)
 {
+	uint64_t pos0 = s->feed_head + 1;
+
 	struct origin_state *own = store__origin_find(s, s->origin);
 	struct rumor_version v;
 	struct wb_slot *w;
@@ -168,6 +170,7 @@ static void wb_after_commit(struct store *s, const struct store_op *ops,
 			s->stats.keys++;
 	}
 	s->stats.local_writes += n;
+	s->feed_head += n;
 	/* The tombstone index: replaced ones go first (all older seqs),
 	 * then the batch's own that no later op of their key replaced. */
 	for (i = 0; i < n; i++)
@@ -193,7 +196,7 @@ static void wb_after_commit(struct store *s, const struct store_op *ops,
 		v.origin = s->origin;
 		v.origin_len = STORE_ORIGIN_BYTES;
 		v.seq = first + i;
-		store__notify(s, &v, 1);
+		store__notify(s, &v, 1, pos0 + i);
 	}
 }
 
@@ -206,7 +209,7 @@ static int local_write_batch(struct store *s, const struct store_op *ops,
 	struct wb_slot *w;
 	uint8_t seqbuf[8];
 	char lk[LOG_KEY_BYTES], hk[HWM_KEY_BYTES];
-	uint64_t first, wall_ms, base;
+	uint64_t first, wall_ms, base, pos0;
 	size_t i, klen, llen;
 	int found, rv;
 
@@ -232,6 +235,9 @@ static int local_write_batch(struct store *s, const struct store_op *ops,
 	wb_link_repeats(s, ops, n);
 
 	first = s->local_seq + 1;
+	if (s->feed_head > UINT64_MAX - n)
+		return err_set(err, RUMOR_EINVAL, "store: positions exhausted");
+	pos0 = s->feed_head + 1;
 	/* One instant for the batch: it commits as one. */
 	wall_ms = store__now_ms(s);
 	memcpy(m.origin, s->origin, STORE_ORIGIN_BYTES);
@@ -250,6 +256,7 @@ static int local_write_batch(struct store *s, const struct store_op *ops,
 			old.clock = s->wb[w->prev - 1].clock;
 			old.seq = first + (w->prev - 1);
 			old.deleted = ops[w->prev - 1].del != 0;
+			old.pos = pos0 + (w->prev - 1);
 			memcpy(old.origin, s->origin, STORE_ORIGIN_BYTES);
 		} else if (bloom_maybe(&s->kf, w->hash)) {
 			rv = store__meta_read(s, s->ropts, klen, &old, &found, NULL,
@@ -269,11 +276,14 @@ static int local_write_batch(struct store *s, const struct store_op *ops,
 		}
 		m.clock = base + 1;
 		m.seq = first + i;
+		m.pos = pos0 + i;
 		m.deleted = ops[i].del != 0;
 		if (found) {
 			format_log_key(lk, old.origin, old.seq);
 			leveldb_writebatch_delete(s->batch, lk, sizeof lk);
+			store__feed_del(s, old.pos);
 		}
+		store__feed_put(s, m.pos, ops[i].key, ops[i].key_len);
 		rv = store__meta_put(s, klen, &m, ops[i].value, ops[i].value_len, err);
 		if (rv != 0)
 			goto err_after_batch;

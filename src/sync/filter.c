@@ -56,6 +56,11 @@
  */
 #include "sync/sync_int.h"
 
+/* Origins a session's cover keeps: a peer naming new origins in every
+ * DONE cannot grow it without bound. Past it the cover stops growing
+ * (always safe: it only saves re-sends). */
+#define SYNC_COVER_MAX 4096u
+
 int sync_session_set_filters(struct sync_session *ss,
 			     const struct sync_filters *f, struct err *err)
 {
@@ -107,7 +112,9 @@ int filter_digest_view(struct sync_session *ss, size_t *n, struct err *err)
 {
 	int rv;
 
-	if (ss->cover.n == 0) {
+	/* No cover, or one that would make the DIGEST too long: the store's
+	 * HWMs alone (always honest). */
+	if (ss->cover.n == 0 || ss->self.n + ss->cover.n > WIRE_DIGEST_MAX) {
 		*n = ss->self.n;
 		return sync_wire_view(ss, &ss->self, err);
 	}
@@ -130,12 +137,15 @@ int filter_done_in(struct sync_session *ss, struct err *err)
 	rv = hwm_list_merge_max(&ss->digest_out, &ss->cover, &ss->raise, err);
 	if (rv != 0)
 		return rv;
-	rv = hwm_list_reserve(&ss->cover, ss->digest_out.n, err);
-	if (rv != 0)
-		return rv;
-	memcpy(ss->cover.v, ss->digest_out.v,
-	       ss->digest_out.n * sizeof(*ss->cover.v));
-	ss->cover.n = ss->digest_out.n;
+	/* Past the bound the cover stays as it was. */
+	if (ss->digest_out.n <= SYNC_COVER_MAX) {
+		rv = hwm_list_reserve(&ss->cover, ss->digest_out.n, err);
+		if (rv != 0)
+			return rv;
+		memcpy(ss->cover.v, ss->digest_out.v,
+		       ss->digest_out.n * sizeof(*ss->cover.v));
+		ss->cover.n = ss->digest_out.n;
+	}
 	ss->digest_out.n = 0;
 	/* Only the peer's own origin, and only from a self-complete peer:
 	 * its store holds every write it made, whatever the key. */

@@ -38,6 +38,14 @@
  * IHAVE, PRUNE and GRAFT (exchange id 0) suppress duplicate copies per
  * origin, Plumtree-style.
  *
+ * Partial nodes (filter.c; sync_session_set_filters): each side may have
+ * a replicate set. Rounds and the live stream send only entries of the
+ * receiver's set (a SKIP marker in LIVE frames for the others), entries
+ * outside our set are not stored, and a DONE raises every HWM only when
+ * our set is within the sender's (else only the sender's own origin,
+ * when it is self-complete); a per-session cover keeps a narrower peer
+ * from sending the same entries every round.
+ *
  * Protocol rules enforced on the peer (violation: RUMOR_EPROTO): BATCH,
  * MBATCH, DONE only for our open exchange id (an MBATCH of exchange 0 is
  * a LIVE frame: any order, not empty); entries of a BATCH in strictly
@@ -48,7 +56,8 @@
  * no new DIGEST while we still stream or wait for ACKs for the previous
  * one; no duplicate origins in a DIGEST or
  * DONE; only DIGEST, BATCH, MBATCH, ACK, DONE, IHAVE, PRUNE and GRAFT
- * reach a session.
+ * reach a session; a SKIP entry only in a LIVE frame (the decoder checks)
+ * and only to a node with a replicate set.
  *
  * Claims refused without failing the session (claims.c; each one to
  * cb.on_refuse): entries above the claim bound (sync_claim_limit) or of

@@ -14,6 +14,10 @@
 #include "lib/refuse.h"
 
 #define CTL_DROPPED_MAX 32u          /* announcement drop reasons */
+/* The replicate set in status: lib/prefixes.h's stored form (a count
+ * byte, then per prefix a 2-byte length and the bytes), at most 16
+ * prefixes of 1024 bytes. */
+#define CTL_REPLICATE_MAX (1u + 16u * (2u + 1024u))
 #define CTL_SOCKET_NAME "control.sock"   /* in the data dir, mode 0600 */
 
 struct ctl_status {
@@ -44,6 +48,10 @@ struct ctl_status {
 		uint64_t count;
 	} dropped[CTL_DROPPED_MAX];
 	size_t n_dropped;
+	/* This node's replicate set (issue 13), stored form; 0 bytes: a
+	 * full node (every key). */
+	uint8_t replicate[CTL_REPLICATE_MAX];
+	size_t replicate_len;
 };
 
 struct ctl_peer_info {

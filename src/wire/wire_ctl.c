@@ -32,7 +32,7 @@ uint32_t ctl_frame_length(const uint8_t hdr[static CTL_FRAME_HEADER])
 static const size_t request_items[CTL_CMD_MAX + 1] = {
 	[CTL_CMD_STATUS] = 1, [CTL_CMD_PEERS] = 1, [CTL_CMD_GET] = 2,
 	[CTL_CMD_PUT] = 3, [CTL_CMD_DEL] = 2, [CTL_CMD_SCAN] = 3,
-	[CTL_CMD_WATCH] = 2, [CTL_CMD_LOG] = 2, [CTL_CMD_VERSION] = 2,
+	[CTL_CMD_WATCH] = 4, [CTL_CMD_LOG] = 2, [CTL_CMD_VERSION] = 2,
 	[CTL_CMD_SYNC] = 2,
 };
 
@@ -54,18 +54,18 @@ static const char *const reply_names[CTL_R_MAX + 1] = {
 /* Array length of each reply, by type. */
 static const size_t reply_items[CTL_R_MAX + 1] = {
 	[CTL_R_OK] = 1, [CTL_R_ERROR] = 3, [CTL_R_VALUE] = 2,
-	[CTL_R_RECORD] = 9, [CTL_R_ITEM] = 3, [CTL_R_END] = 3,
-	[CTL_R_STATUS] = 19, [CTL_R_PEER] = 9, [CTL_R_SYNC] = 8,
+	[CTL_R_RECORD] = 10, [CTL_R_ITEM] = 3, [CTL_R_END] = 3,
+	[CTL_R_STATUS] = 20, [CTL_R_PEER] = 9, [CTL_R_SYNC] = 8,
 	[CTL_R_GAP] = 2,
 };
 
 const struct ctl_shape ctl_request_shape = {
-	"request", "command", "unknown command", 1, CTL_CMD_MAX, 3,
+	"request", "command", "unknown command", 1, CTL_CMD_MAX, 4,
 	cmd_names, request_items,
 };
 
 const struct ctl_shape ctl_reply_shape = {
-	"reply", "type", "unknown reply type", 0, CTL_R_MAX, 19,
+	"reply", "type", "unknown reply type", 0, CTL_R_MAX, 20,
 	reply_names, reply_items,
 };
 
@@ -268,8 +268,12 @@ int ctl_encode_request(struct wire_buf *b, const struct ctl_request *rq,
 	case CTL_CMD_GET:
 	case CTL_CMD_DEL:
 	case CTL_CMD_VERSION:
+		put_bytes(&e, rq->key, rq->key_len);
+		break;
 	case CTL_CMD_WATCH:
 		put_bytes(&e, rq->key, rq->key_len);
+		put_uint(&e, rq->has_since ? 1 : 0);
+		put_uint(&e, rq->has_since ? rq->since : 0);
 		break;
 	case CTL_CMD_PUT:
 		put_bytes(&e, rq->key, rq->key_len);
@@ -331,6 +335,12 @@ int ctl_encode_value(struct wire_buf *b, const void *value, size_t len)
 int ctl_encode_record(struct wire_buf *b, const struct rumor_version *v,
 		      int local)
 {
+	return ctl_encode_change(b, v, local, 0);
+}
+
+int ctl_encode_change(struct wire_buf *b, const struct rumor_version *v,
+		      int local, uint64_t pos)
+{
 	struct enc e;
 	unsigned flags = (v->deleted ? CTL_RECORD_DELETED : 0) |
 			 (local ? CTL_RECORD_LOCAL : 0);
@@ -350,6 +360,7 @@ int ctl_encode_record(struct wire_buf *b, const struct rumor_version *v,
 	put_uint(&e, v->wall_ms);
 	put_bytes(&e, v->origin, v->origin_len);
 	put_uint(&e, v->seq);
+	put_uint(&e, pos);
 	return enc_end(&e, CTL_REPLY_MAX, NULL);
 }
 
@@ -385,7 +396,8 @@ int ctl_encode_status(struct wire_buf *b, const struct ctl_status *st,
 	size_t i;
 
 	if (n_hwm > CTL_HWM_MAX || n_hwm > hwm_total ||
-	    st->n_dropped > CTL_DROPPED_MAX)
+	    st->n_dropped > CTL_DROPPED_MAX ||
+	    st->replicate_len > CTL_REPLICATE_MAX)
 		return RUMOR_EINVAL;
 	for (i = 0; i < n_hwm; i++)
 		if (hwm[i].origin_len > CTL_ORIGIN_MAX)
@@ -431,6 +443,7 @@ int ctl_encode_status(struct wire_buf *b, const struct ctl_status *st,
 		put_text(&e, st->dropped[i].name);
 		put_uint(&e, st->dropped[i].count);
 	}
+	put_bytes(&e, st->replicate, st->replicate_len);
 	return enc_end(&e, CTL_REPLY_MAX, NULL);
 }
 

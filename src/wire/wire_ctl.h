@@ -18,8 +18,12 @@
  *   PUT     [4, key, value]      -> OK | ERROR
  *   DEL     [5, key]             -> OK | ERROR
  *   SCAN    [6, prefix, limit]   -> ITEM* END      (limit 0: no bound)
- *   WATCH   [7, prefix]          -> OK, then RECORD | GAP until the client
- *                                   closes (nothing else is read)
+ *   WATCH   [7, prefix, from, since]
+ *                                -> OK, then RECORD | GAP until the client
+ *                                   closes (nothing else is read); from 0:
+ *                                   changes after the current head (since
+ *                                   is 0), 1: after position since (ERROR
+ *                                   RUMOR_ETOOOLD below the floor)
  *   LOG     [8, limit]           -> RECORD* END    (limit per origin)
  *   VERSION [9, key]             -> RECORD | ERROR
  *   SYNC    [10, timeout_ms]     -> SYNC | ERROR
@@ -30,8 +34,9 @@
  *   ERROR   [1, code (negative int, a RUMOR_E* code), message tstr]
  *   VALUE   [2, value bstr]
  *   RECORD  [3, key bstr, value bstr|null, value_len, flags, clock,
- *            wall_ms, origin bstr, seq]    flags: 1 deleted, 2 local
- *            (value null: deleted, or left out, e.g. in LOG)
+ *            wall_ms, origin bstr, seq, pos]    flags: 1 deleted, 2 local
+ *            (value null: deleted, or left out, e.g. in LOG; pos: the
+ *            change position in WATCH, 0 elsewhere)
  *   ITEM    [4, key bstr, value bstr]
  *   END     [5, count, truncated (0/1)]
  *   STATUS  [6, id tstr, mode, listen tstr, data_dir tstr, resolver tstr,
@@ -44,8 +49,9 @@
  *            (UINT64_MAX: never)
  *   SYNC    [8, peers_tried, peers_completed, entries_sent,
  *            entries_received, entries_applied, bytes_in, bytes_out]
- *   GAP     [9, dropped]     (WATCH: this many changes were not sent
- *                             because the client read too slowly)
+ *   GAP     [9, dropped]     (WATCH: this many changes were not sent:
+ *                             superseded by a later change of their key
+ *                             while the client read too slowly)
  *
  * Conventions:
  *  1. Encoders append exactly one whole frame (header included) to a
@@ -158,6 +164,9 @@ struct ctl_request {
 	size_t value_len;
 	uint64_t limit;          /* SCAN: items (0: all); LOG: 1..LIMIT_MAX */
 	uint64_t timeout_ms;     /* SYNC: 1..CTL_SYNC_TIMEOUT_MAX */
+	int has_since;           /* WATCH: from position since (else from
+				    the head; since is 0) */
+	uint64_t since;
 };
 
 int ctl_encode_request(struct wire_buf *b, const struct ctl_request *rq,
@@ -189,6 +198,7 @@ struct ctl_reply {
 	/* VALUE (value), ITEM (key, value), RECORD (all) */
 	struct rumor_version rec;
 	int local;
+	uint64_t pos;                /* RECORD: change position, or 0 */
 
 	/* END (count, truncated), GAP (count) */
 	uint64_t count;
@@ -214,6 +224,9 @@ int ctl_encode_value(struct wire_buf *b, const void *value, size_t len);
 /* A version as RECORD; v->value NULL sends null (deleted or left out). */
 int ctl_encode_record(struct wire_buf *b, const struct rumor_version *v,
 		      int local);
+/* ctl_encode_record with the change position pos (WATCH). */
+int ctl_encode_change(struct wire_buf *b, const struct rumor_version *v,
+		      int local, uint64_t pos);
 int ctl_encode_item(struct wire_buf *b, const void *key, size_t key_len,
 		    const void *value, size_t value_len);
 int ctl_encode_end(struct wire_buf *b, uint64_t count, int truncated);

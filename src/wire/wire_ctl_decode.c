@@ -97,10 +97,20 @@ int ctl_decode_request(const uint8_t *body, size_t len,
 			rv = wire_read_uint(&r, "limit", UINT64_MAX,
 					    &rq->limit);
 		break;
-	case CTL_CMD_WATCH:
+	case CTL_CMD_WATCH: {
+		uint64_t from = 0;
+
 		rv = wire_read_bytes(&r, "prefix", 0, RUMOR_KEY_MAX, &rq->key,
 				     &rq->key_len);
+		if (rv == 0)
+			rv = wire_read_uint(&r, "from", 1, &from);
+		if (rv == 0)
+			rv = wire_read_uint(&r, "since", UINT64_MAX, &rq->since);
+		if (rv == 0 && from == 0 && rq->since != 0)
+			rv = wire_read_fail(&r, "since", "set without from");
+		rq->has_since = from == 1;
 		break;
+	}
 	case CTL_CMD_LOG:
 		rv = wire_read_uint(&r, "limit", CTL_LOG_LIMIT_MAX,
 				    &rq->limit);
@@ -159,7 +169,8 @@ static int decode_record(struct wire_reader *r, struct ctl_reply *rp)
 				 &v->wall_ms)) != 0 ||
 	    (rv = wire_read_bytes(r, "origin", 0, CTL_ORIGIN_MAX, &v->origin,
 				  &v->origin_len)) != 0 ||
-	    (rv = wire_read_uint(r, "seq", UINT64_MAX, &v->seq)) != 0)
+	    (rv = wire_read_uint(r, "seq", UINT64_MAX, &v->seq)) != 0 ||
+	    (rv = wire_read_uint(r, "pos", UINT64_MAX, &rp->pos)) != 0)
 		return rv;
 	v->value = value;
 	v->deleted = (flags & CTL_RECORD_DELETED) != 0;
@@ -301,7 +312,22 @@ static int decode_status(struct wire_reader *r, struct ctl_reply *rp)
 			return rv;
 		rp->n_hwm = i + 1;
 	}
-	return decode_refused(r, st);
+	rv = decode_refused(r, st);
+	if (rv != 0)
+		return rv;
+	/* The replicate set, stored form (checked by who shows it). */
+	{
+		const uint8_t *p;
+		size_t len;
+
+		rv = wire_read_bytes(r, "replicate", 0, CTL_REPLICATE_MAX,
+				     &p, &len);
+		if (rv != 0)
+			return rv;
+		memcpy(st->replicate, p, len);
+		st->replicate_len = len;
+	}
+	return 0;
 }
 
 static int decode_peer(struct wire_reader *r, struct ctl_reply *rp)

@@ -24,6 +24,7 @@
 #include <uv.h>
 #include <cmocka.h>
 
+#include "node/node.h"
 #include "tests/integration/test_control_fixture.h"
 
 /* ------------------------------------------------------------ tests */
@@ -203,6 +204,77 @@ static void test_watch_prints_changes_until_interrupted(void **state)
 	assert_int_equal(p.status, 0);
 }
 
+static int has_w3(void *arg)
+{
+	return strstr(((struct proc *)arg)->out, "\"key\":\"w3\"") != NULL;
+}
+
+static int has_w5(void *arg)
+{
+	return strstr(((struct proc *)arg)->out, "w5 = 5") != NULL;
+}
+
+static int cover_all(void *arg, const uint8_t *origin, uint64_t seq)
+{
+	(void)arg;
+	(void)origin;
+	(void)seq;
+	return 1;
+}
+
+/* A consumer that saves the last position it saw and starts rumorctl
+ * again with --since it sees every later change once: JSON lines begin
+ * with "pos", text lines with the position; a position below the floor
+ * exits 1 naming it. */
+static void test_watch_since_resumes_across_rumorctl_restarts(void **state)
+{
+	struct fixture *f = *state;
+	struct proc p;
+	const char *at;
+	unsigned long long last = 0;
+	char since[24];
+
+	put(f, "w1", "1");
+	put(f, "x", "not shown");
+	put(f, "w2", "2");
+	put(f, "w3", "3");
+	proc_start(&p, f, 1, (const char *const[]){"watch", "w", "--since",
+		   "0", "--json", NULL});
+	assert_true(tu_wait_for(has_w3, proc_step, &p, DEADLINE_MS));
+	kill(p.pid, SIGINT);
+	proc_finish(&p);
+	assert_int_equal(p.status, 0);
+	assert_null(strstr(p.out, "\"x\""));
+	if (strncmp(p.out, "{\"pos\":1,\"key\":\"w1\",",
+		    strlen("{\"pos\":1,\"key\":\"w1\",")) != 0)
+		fail_msg("watch --json printed: %.80s", p.out);
+	for (at = p.out; (at = strstr(at, "{\"pos\":")) != NULL; at++)
+		last = strtoull(at + 7, NULL, 10);
+	assert_int_equal(last, 4);
+
+	put(f, "w4", "4");
+	put(f, "w5", "5");
+	snprintf(since, sizeof since, "%llu", last);
+	proc_start(&p, f, 1, (const char *const[]){"watch", "w", "--since",
+		   since, NULL});
+	assert_true(tu_wait_for(has_w5, proc_step, &p, DEADLINE_MS));
+	kill(p.pid, SIGINT);
+	proc_finish(&p);
+	assert_int_equal(p.status, 0);
+	assert_null(strstr(p.out, "w3"));
+	assert_true(strncmp(p.out, "5  ", 3) == 0);
+	assert_non_null(strstr(p.out, "\n6  "));
+	assert_non_null(strstr(p.out, "w4 = 4"));
+
+	/* A deletion collected at position 7: the floor. */
+	assert_int_equal(rumor_del(f->node, "w9", 2), 0);
+	assert_int_equal(store_collect_tombstones(f->node->store, cover_all,
+						  NULL, 0, NULL, NULL), 0);
+	assert_int_equal(RUN(&p, f, "watch", "--since", "3"), 1);
+	assert_non_null(strstr(p.err, "floor is 7"));
+	assert_int_equal(RUN(&p, f, "watch", "--since", "x"), 2);
+}
+
 static void test_exit_codes_follow_the_contract(void **state)
 {
 	struct fixture *f = *state;
@@ -279,6 +351,7 @@ int main(void)
 		T(test_status_and_peers_report_the_node_in_json),
 		T(test_log_lists_each_origin_newest_first),
 		T(test_watch_prints_changes_until_interrupted),
+		T(test_watch_since_resumes_across_rumorctl_restarts),
 		T(test_exit_codes_follow_the_contract),
 		T(test_sync_answers_even_without_peers),
 #undef T

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_control_socket: a node's control socket driven in-process by raw
- * clients: watch streams (and drops for a slow reader), garbage, a
+ * clients: watch streams (paused for a slow reader, from a position),
+ * garbage, a
  * private single socket, many clients, pipelining, long scans.
  */
 #include <errno.h>
@@ -65,9 +66,11 @@ static void test_watch_sends_changes_with_origin_and_clock(void **state)
 	free(body);
 }
 
-/* A watcher that does not read: the node keeps a bounded backlog, drops
- * the rest, and says how many it dropped once the reader catches up. */
-static void test_watch_drops_changes_for_a_slow_reader_and_says_so(
+/* A watcher that does not read: the node keeps a bounded backlog (the
+ * stream pauses above the high-water mark) and, once the reader drains
+ * it, goes on from its position: every change of distinct keys is shown,
+ * in position order, none dropped. */
+static void test_watch_pauses_for_a_slow_reader_and_misses_nothing(
 	void **state)
 {
 	struct fixture *f = *state;
@@ -77,7 +80,7 @@ static void test_watch_drops_changes_for_a_slow_reader_and_says_so(
 	struct raw c;
 	uint8_t *body = NULL;
 	char *value = malloc(BIG), key[16];
-	uint64_t records = 0, dropped = 0;
+	uint64_t records = 0, last_pos = 0, head;
 	int i;
 
 	memset(value, 'w', BIG);
@@ -91,30 +94,135 @@ static void test_watch_drops_changes_for_a_slow_reader_and_says_so(
 					   BIG), 0);
 		step_loop(f);
 	}
-	/* Read until every big change is either shown or counted as
-	 * dropped: the GAP comes once the backlog drains. */
-	while (records + dropped < PUTS) {
+	while (records < PUTS) {
 		assert_int_equal(raw_reply(&c, &r, &body), 0);
-		if (r.type == CTL_R_GAP) {
-			dropped += r.count;
-			continue;
-		}
 		assert_int_equal(r.type, CTL_R_RECORD);
 		assert_int_equal(r.rec.value_len, BIG);
+		assert_true(r.pos > last_pos);
+		snprintf(key, sizeof(key), "big%02d", (int)records);
+		assert_int_equal(r.rec.key_len, strlen(key));
+		assert_memory_equal(r.rec.key, key, strlen(key));
+		last_pos = r.pos;
 		records++;
 	}
-	assert_int_equal(records + dropped, PUTS);
-	assert_true(dropped > 0);
-	assert_true(records > 0);
+	assert_int_equal(rumor_position(f->node, &head, NULL), 0);
+	assert_int_equal(last_pos, head);
 	/* Caught up: the next change is shown again. */
 	put(f, "last", "x");
 	assert_int_equal(raw_reply(&c, &r, &body), 0);
 	assert_int_equal(r.type, CTL_R_RECORD);
 	assert_int_equal(r.rec.key_len, 4);
 	assert_memory_equal(r.rec.key, "last", 4);
+	assert_int_equal(r.pos, head + 1);
 	raw_free(&c);
 	free(body);
 	free(value);
+}
+
+/* Keys rewritten while the reader is behind: each shows once more at its
+ * latest change, and a GAP counts the superseded changes, so that shown
+ * plus counted is every change. */
+static void test_watch_tells_a_slow_reader_what_was_superseded(void **state)
+{
+	struct fixture *f = *state;
+	enum { BIG = RUMOR_VALUE_MAX, KEYS = 4, ROUNDS = 6 };
+	struct ctl_request rq = {.cmd = CTL_CMD_WATCH};
+	struct ctl_reply r;
+	struct raw c;
+	uint8_t *body = NULL;
+	char *value = malloc(BIG), key[16];
+	uint64_t records = 0, dropped = 0, last_pos = 0;
+	int i, k, latest[KEYS];
+
+	raw_init(&c, f);
+	raw_request(c.fd, &rq);
+	assert_int_equal(raw_reply(&c, &r, &body), 0);
+	assert_int_equal(r.type, CTL_R_OK);
+	for (i = 0; i < KEYS * ROUNDS; i++) {
+		memset(value, 'a' + i / KEYS, BIG);
+		snprintf(key, sizeof(key), "hot%d", i % KEYS);
+		assert_int_equal(rumor_put(f->node, key, strlen(key), value,
+					   BIG), 0);
+		step_loop(f);
+	}
+	for (k = 0; k < KEYS; k++)
+		latest[k] = 0;
+	while (records + dropped < KEYS * ROUNDS) {
+		assert_int_equal(raw_reply(&c, &r, &body), 0);
+		if (r.type == CTL_R_GAP) {
+			dropped += r.count;
+			continue;
+		}
+		assert_int_equal(r.type, CTL_R_RECORD);
+		assert_true(r.pos > last_pos);
+		last_pos = r.pos;
+		k = ((const char *)r.rec.key)[3] - '0';
+		latest[k] = ((const char *)r.rec.value)[0];
+		records++;
+	}
+	assert_int_equal(records + dropped, KEYS * ROUNDS);
+	assert_true(dropped > 0);
+	/* Every key ends at its last value. */
+	for (k = 0; k < KEYS; k++)
+		assert_int_equal(latest[k], 'a' + ROUNDS - 1);
+	put(f, "last", "x");
+	assert_int_equal(raw_reply(&c, &r, &body), 0);
+	assert_int_equal(r.type, CTL_R_RECORD);
+	assert_memory_equal(r.rec.key, "last", 4);
+	raw_free(&c);
+	free(body);
+	free(value);
+}
+
+/* WATCH from a position: the stored changes after it (compacted: a key
+ * once, at its latest), then the live ones; a position below the floor is
+ * refused naming the floor. */
+static void test_watch_since_reads_history_then_live(void **state)
+{
+	struct fixture *f = *state;
+	struct ctl_request rq = {.cmd = CTL_CMD_WATCH, .has_since = 1};
+	struct ctl_reply r;
+	struct raw c;
+	uint8_t *body = NULL;
+
+	put(f, "a", "1");       /* 1 */
+	put(f, "b", "1");       /* 2 */
+	put(f, "a", "2");       /* 3: a's 1 is gone from the feed */
+	put(f, "c", "1");       /* 4 */
+	rq.since = 1;
+	raw_init(&c, f);
+	raw_request(c.fd, &rq);
+	assert_int_equal(raw_reply(&c, &r, &body), 0);
+	assert_int_equal(r.type, CTL_R_OK);
+	assert_int_equal(raw_reply(&c, &r, &body), 0);
+	assert_int_equal(r.pos, 2);
+	assert_memory_equal(r.rec.key, "b", 1);
+	assert_int_equal(raw_reply(&c, &r, &body), 0);
+	assert_int_equal(r.pos, 3);
+	assert_memory_equal(r.rec.key, "a", 1);
+	assert_memory_equal(r.rec.value, "2", 1);
+	assert_int_equal(raw_reply(&c, &r, &body), 0);
+	assert_int_equal(r.pos, 4);
+	put(f, "d", "1");
+	assert_int_equal(raw_reply(&c, &r, &body), 0);
+	assert_int_equal(r.type, CTL_R_RECORD);
+	assert_int_equal(r.pos, 5);
+	assert_memory_equal(r.rec.key, "d", 1);
+	raw_free(&c);
+
+	/* A position beyond the head waits for it. */
+	rq.since = 6;
+	raw_init(&c, f);
+	raw_request(c.fd, &rq);
+	assert_int_equal(raw_reply(&c, &r, &body), 0);
+	assert_int_equal(r.type, CTL_R_OK);
+	put(f, "e", "1");       /* 6: not shown */
+	put(f, "f", "1");       /* 7 */
+	assert_int_equal(raw_reply(&c, &r, &body), 0);
+	assert_int_equal(r.pos, 7);
+	assert_memory_equal(r.rec.key, "f", 1);
+	raw_free(&c);
+	free(body);
 }
 
 static size_t count_keys(struct fixture *f);
@@ -493,7 +601,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 		T(test_watch_sends_changes_with_origin_and_clock),
-		T(test_watch_drops_changes_for_a_slow_reader_and_says_so),
+		T(test_watch_pauses_for_a_slow_reader_and_misses_nothing),
+		T(test_watch_tells_a_slow_reader_what_was_superseded),
+		T(test_watch_since_reads_history_then_live),
 		T(test_garbage_gets_an_error_or_a_hangup_and_changes_nothing),
 		T(test_socket_is_private_and_single),
 		T(test_many_clients_at_once_each_get_their_answer),

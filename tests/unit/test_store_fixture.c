@@ -19,7 +19,8 @@ static uint64_t fx_now(void *arg)
 	return f->now;
 }
 
-static void fx_on_change(void *arg, const struct rumor_version *v, int local)
+static void fx_on_change(void *arg, const struct rumor_version *v, int local,
+			 uint64_t pos)
 {
 	struct fx *f = arg;
 	struct change *c;
@@ -35,6 +36,7 @@ static void fx_on_change(void *arg, const struct rumor_version *v, int local)
 	c->clock = v->clock;
 	c->local = local;
 	c->deleted = v->deleted;
+	c->pos = pos;
 	/* A hook must not write; the store says so instead of corrupting
 	 * the batch it is reporting. */
 	f->write_in_hook_rv = store_put(f->s, "hook", 4, "x", 1, NULL, NULL);
@@ -63,6 +65,7 @@ int fx_open_with(struct fx *f, struct resolver *r, struct err *e)
 	o.hooks.before_commit = fx_before_commit;
 	o.hooks.arg = f;
 	o.write_buffer_bytes = f->write_buffer_bytes;
+	o.filter = f->filter;
 	return store_open(&f->s, f->dir, &o, e);
 }
 

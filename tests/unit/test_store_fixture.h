@@ -22,6 +22,7 @@ struct change {
 	uint64_t clock;
 	int local;
 	int deleted;
+	uint64_t pos;                    /* change position */
 };
 
 struct fx {
@@ -39,6 +40,7 @@ struct fx {
 	struct change changes[MAX_CHANGES];
 	int n_changes;
 	size_t write_buffer_bytes;       /* LevelDB memtable (0: default) */
+	const struct prefixes *filter;   /* store_options.filter */
 };
 
 struct log_list {

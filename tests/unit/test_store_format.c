@@ -37,6 +37,7 @@ static void make_meta(struct meta *m, int deleted)
 	m->clock = 3;
 	m->seq = 7;
 	m->wall_ms = 1700000000123ull;
+	m->pos = 11;
 	memset(m->origin, 0xab, sizeof m->origin);
 	m->deleted = deleted;
 }

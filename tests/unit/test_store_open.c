@@ -144,16 +144,16 @@ static void test_reopen_keeps_everything(void **state)
 static void test_unknown_schema_is_corrupt(void **state)
 {
 	struct fx *f = *state;
-	const uint8_t schema3[4] = {0, 0, 0, 3};
+	const uint8_t schema4[4] = {0, 0, 0, 4};
 	struct err e = {0};
 
 	put(f, "a", "1");
-	assert_int_equal(store_debug_raw_put(f->s, "sschema", 7, schema3, 4,
+	assert_int_equal(store_debug_raw_put(f->s, "sschema", 7, schema4, 4,
 					     NULL), 0);
 	store_close(f->s);
 	f->s = NULL;
 	assert_int_equal(fx_open_with(f, f->r, &e), RUMOR_ECORRUPT);
-	assert_non_null(strstr(e.msg, "schema 3"));
+	assert_non_null(strstr(e.msg, "schema 4"));
 	assert_null(f->s);
 }
 
@@ -172,7 +172,7 @@ static void test_schema_1_store_is_refused_by_name(void **state)
 	store_close(f->s);
 	f->s = NULL;
 	assert_int_equal(fx_open_with(f, f->r, &e), RUMOR_ECORRUPT);
-	assert_non_null(strstr(e.msg, "schema 1, this build reads schema 2"));
+	assert_non_null(strstr(e.msg, "schema 1, this build reads schema 3"));
 	assert_null(f->s);
 }
 
@@ -215,14 +215,15 @@ static void expect_corrupt(struct fx *f, const char *why)
 		fail_msg("store_check said '%s', expected '%s'", e.msg, why);
 }
 
-/* The m entry of a stored version: the 58-byte head, then value_len bytes
- * of value (whatever the flags say). Returns the length. */
+/* The m entry of a stored version: the 66-byte head (format 3), then
+ * value_len bytes of value (whatever the flags say). Returns the
+ * length. */
 static size_t meta_bytes(const struct store_record *rec, int deleted,
 			 const char *value, size_t value_len, uint8_t *out)
 {
 	int i;
 
-	out[0] = 2;                      /* META_FORMAT */
+	out[0] = 3;                      /* META_FORMAT */
 	out[1] = deleted ? 1 : 0;
 	for (i = 0; i < 8; i++) {
 		out[2 + i] = (uint8_t)(rec->v.clock >> (56 - 8 * i));
@@ -230,8 +231,10 @@ static size_t meta_bytes(const struct store_record *rec, int deleted,
 		out[18 + i] = (uint8_t)(rec->v.wall_ms >> (56 - 8 * i));
 	}
 	memcpy(out + 26, rec->v.origin, STORE_ORIGIN_BYTES);
-	memcpy(out + 58, value, value_len);
-	return 58 + value_len;
+	for (i = 0; i < 8; i++)
+		out[58 + i] = (uint8_t)(rec->pos >> (56 - 8 * i));
+	memcpy(out + 66, value, value_len);
+	return 66 + value_len;
 }
 
 static void test_check_detects_corruption(void **state)
@@ -242,7 +245,7 @@ static void test_check_detects_corruption(void **state)
 	const uint8_t seq9[8] = {0, 0, 0, 0, 0, 0, 0, 9};
 	const uint8_t seq1[8] = {0, 0, 0, 0, 0, 0, 0, 1};
 	struct store_record *rec;
-	uint8_t meta[64];
+	uint8_t meta[80];
 	size_t len;
 
 	put(f, "a", "1");

@@ -173,6 +173,96 @@ static void test_full_to_partial_key_order_sends_only_the_set(void **state)
 	full_to_partial_sends_only_the_set(SYNC_ORDER_KEY);
 }
 
+/* Key order seeks from one of the receiver's prefixes to the next: a
+ * prefix of one 0x00 byte (from the first key), one ending in 0x00 and
+ * one of 0xff bytes, with keys between, below and above them all. */
+static void test_key_order_seeks_over_binary_prefixes(void **state)
+{
+	struct cluster *c = cluster_new(2, NULL);
+	struct sync_config cfg = { .order = SYNC_ORDER_KEY };
+	const void *pv[3] = { "\x00", "a\x00", "\xff\xff" };
+	size_t pl[3] = { 1, 2, 2 };
+	static const struct { const char *k; size_t n; int in; } keys[] = {
+		{ "\x00", 1, 1 }, { "\x00\xff", 2, 1 }, { "\x01", 1, 0 },
+		{ "a", 1, 0 }, { "a\x00", 2, 1 }, { "a\x00z", 3, 1 },
+		{ "a\x01", 2, 0 }, { "`\xff", 2, 0 }, { "\xff", 1, 0 },
+		{ "\xff\xfe\xff", 3, 0 }, { "\xff\xff", 2, 1 },
+		{ "\xff\xff\x00", 3, 1 },
+	};
+	const size_t nk = sizeof(keys) / sizeof(keys[0]);
+	struct prefixes r;
+	struct simnet_link *l;
+	struct store_record *rec;
+	size_t i, want = 0;
+	int rv;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(prefixes_set(&r, pv, pl, 3, "test", NULL), 0);
+	for (i = 0; i < nk; i++) {
+		put_bin(c, 0, keys[i].k, keys[i].n, "v", 1);
+		want += (size_t)keys[i].in;
+	}
+	l = plink(c, 1, 0, &r, 1, NULL, 1, &cfg);
+	pround(l);
+	assert_true(l->end[1].last.key_order);
+	assert_int_equal(l->end[1].last.entries_sent, want);
+	for (i = 0; i < nk; i++) {
+		rv = store_get_version(c->nodes[1].store, keys[i].k,
+				       keys[i].n, &rec, NULL);
+		if (rv == 0)
+			store_record_free(rec);
+		if ((rv == 0) != keys[i].in)
+			fail_msg("key %zu: held %d, in the set %d", i,
+				 rv == 0, keys[i].in);
+	}
+	check_invariant_within(c, 1, &r);
+	simnet_link_free(l);
+	prefixes_free(&r);
+	cluster_free(c);
+}
+
+/* Two partial nodes with disjoint sets: each gets nothing of the
+ * other's set from the other's store, and claims only the other's own
+ * origin (both self-complete), never a third origin it learned. */
+static void test_two_partial_nodes_with_disjoint_sets(void **state)
+{
+	struct cluster *c = cluster_new(3, NULL);
+	struct prefixes ra, rb;
+	struct simnet_link *l;
+	int i;
+
+	(void)state;
+	set1(&ra, PA, 3);
+	set1(&rb, PB, 2);
+	for (i = 0; i < 5; i++) {
+		put_under(c, 0, PA, 3, i, "n0");
+		put_under(c, 1, PB, 2, i, "n1");
+		put_under(c, 2, PA, 3, 10 + i, "n2");
+		put_under(c, 2, PB, 2, 10 + i, "n2");
+	}
+	l = plink(c, 0, 2, &ra, 1, NULL, 1, NULL);      /* 0 learns n2's PA */
+	pround(l);
+	simnet_link_free(l);
+	l = plink(c, 0, 1, &ra, 1, &rb, 1, NULL);
+	pround(l);
+	assert_int_equal(l->end[0].last.entries_received, 0);
+	assert_int_equal(l->end[1].last.entries_received, 0);
+	assert_int_equal(store_hwm(c->nodes[0].store, c->nodes[1].origin), 5);
+	assert_int_equal(store_hwm(c->nodes[1].store, c->nodes[0].origin), 5);
+	assert_int_equal(store_hwm(c->nodes[1].store, c->nodes[2].origin), 0);
+	for (i = 0; i < 5; i++) {
+		assert_false(holds(c->nodes[0].store, PB, 2, i));
+		assert_false(holds(c->nodes[1].store, PA, 3, i));
+	}
+	check_invariant_within(c, 0, &ra);
+	check_invariant_within(c, 1, &rb);
+	simnet_link_free(l);
+	prefixes_free(&ra);
+	prefixes_free(&rb);
+	cluster_free(c);
+}
+
 /* A partial node's DONE raises a full node's HWM only for the partial
  * node's own origin (when self-complete), not for the origins whose
  * other keys it never held; with no SELF_COMPLETE, not even that. */
@@ -610,6 +700,8 @@ int main(void)
 			test_full_to_partial_log_order_sends_only_the_set),
 		cmocka_unit_test(
 			test_full_to_partial_key_order_sends_only_the_set),
+		cmocka_unit_test(test_key_order_seeks_over_binary_prefixes),
+		cmocka_unit_test(test_two_partial_nodes_with_disjoint_sets),
 		cmocka_unit_test(test_partial_done_raises_only_its_own_origin),
 		cmocka_unit_test(
 		    test_partial_done_without_self_complete_raises_nothing),

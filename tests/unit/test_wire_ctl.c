@@ -396,6 +396,9 @@ static void test_status_round_trips_with_counters_and_hwms(void **state)
 	strcpy(st.dropped[1].name, "source_budget");
 	st.dropped[1].count = 4;
 	st.n_dropped = 2;
+	/* A replicate set of one binary prefix, stored form. */
+	memcpy(st.replicate, "\x01\x00\x02\x00\xff", 5);
+	st.replicate_len = 5;
 	for (i = 0; i < 3; i++) {
 		memset(origins[i], i + 1, 32);
 		hwm[i].origin = origins[i];
@@ -407,6 +410,8 @@ static void test_status_round_trips_with_counters_and_hwms(void **state)
 	decode_only(&b, &r);
 	assert_int_equal(r.type, CTL_R_STATUS);
 	assert_string_equal(r.status.id, st.id);
+	assert_int_equal(r.status.replicate_len, 5);
+	assert_memory_equal(r.status.replicate, st.replicate, 5);
 	assert_int_equal(r.status.mode, RUMOR_MODE_REPLICA);
 	assert_string_equal(r.status.listen, "127.0.0.1:7000");
 	assert_string_equal(r.status.data_dir, "/var/lib/rumor");

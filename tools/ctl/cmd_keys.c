@@ -292,6 +292,8 @@ int cmd_watch(struct ctx *x, int argc, char **argv)
 	rv = prefix_request(x, argc, argv, &rq, &prefix);
 	if (rv != 0)
 		goto out;
+	rq.has_since = x->have_since;
+	rq.since = x->since;
 	client_catch_interrupts();
 	rv = client_call(x, &rq, CTL_R_OK, &r, CTL_REPLY_TIMEOUT_MS);
 	if (rv != 0 || client_interrupted())
@@ -302,6 +304,8 @@ int cmd_watch(struct ctx *x, int argc, char **argv)
 			"keys starting with " : "every key");
 		if (rq.key_len)
 			fmt_bytes(stderr, x->hex, rq.key, rq.key_len);
+		if (rq.has_since)
+			fprintf(stderr, " after position %" PRIu64, rq.since);
 		fprintf(stderr, " (interrupt to stop)\n");
 	}
 	fflush(stderr);
@@ -313,13 +317,14 @@ int cmd_watch(struct ctx *x, int argc, char **argv)
 			if (x->json)
 				printf("{\"gap\":%" PRIu64 "}\n", r.count);
 			else
-				printf("# %" PRIu64 " changes not shown: this "
-				       "reader was too slow\n", r.count);
+				printf("# %" PRIu64 " changes not shown: "
+				       "superseded while this reader was "
+				       "behind\n", r.count);
 		} else if (r.type != CTL_R_RECORD) {
 			rv = client_unexpected(&r);
 			break;
 		} else if (x->json) {
-			show_record_json(stdout, &r, 1);
+			show_change_json(stdout, &r);
 			putchar('\n');
 		} else {
 			show_change(stdout, x->hex, &r);

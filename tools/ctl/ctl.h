@@ -58,6 +58,7 @@ enum {
 	CTL_OPT_TIMEOUT = 1u << 3,
 	CTL_OPT_NETKEY = 1u << 4,
 	CTL_OPT_ID = 1u << 5,
+	CTL_OPT_SINCE = 1u << 6,
 };
 
 struct ctx;
@@ -83,6 +84,8 @@ struct ctx {
 	int hex;
 	uint64_t limit;
 	int have_limit;
+	uint64_t since;              /* watch --since POS */
+	int have_since;
 	uint64_t timeout_ms;
 	const char *network_key;
 	int want_id;
@@ -158,6 +161,9 @@ void show_peer_table(FILE *f, const struct show_peer_row *rows, size_t n);
 void show_peer_json(FILE *f, const struct ctl_peer *p);
 /* A RECORD as one JSON object (no newline); with_local adds "local". */
 void show_record_json(FILE *f, const struct ctl_reply *r, int with_local);
+/* A RECORD of `watch` as JSON: "pos" first, then show_record_json's
+ * fields with "local". */
+void show_change_json(FILE *f, const struct ctl_reply *r);
 /* A RECORD as `version` shows it. */
 void show_record_text(FILE *f, int hex, const struct ctl_reply *r);
 /* A RECORD as one line of `watch`. */

@@ -38,9 +38,11 @@ static const struct command commands[] = {
 	 "[PREFIX]",
 	 "Lists live keys (starting with PREFIX) and values in key order",
 	 "stop after N keys", UINT64_MAX},
-	{"watch", cmd_watch, CTL_OPT_JSON | CTL_OPT_HEX, "[PREFIX]",
-	 "Prints every applied change (of keys starting with PREFIX) until "
-	 "interrupted", NULL, 0},
+	{"watch", cmd_watch, CTL_OPT_JSON | CTL_OPT_HEX | CTL_OPT_SINCE,
+	 "[PREFIX]",
+	 "Prints every applied change (of keys starting with PREFIX) with its "
+	 "position, from now or after position POS, until interrupted",
+	 NULL, 0},
 	{"log", cmd_log, CTL_OPT_JSON | CTL_OPT_HEX | CTL_OPT_LIMIT, "",
 	 "Prints the write log per origin, newest first",
 	 "entries per origin (default 20, at most 10000)", CTL_LOG_LIMIT_MAX},
@@ -99,8 +101,9 @@ static void usage(FILE *f)
 
 static void command_usage(const struct command *c)
 {
-	printf("usage: rumorctl [global options] %s%s%s%s%s%s%s\n\n%s.\n",
+	printf("usage: rumorctl [global options] %s%s%s%s%s%s%s%s\n\n%s.\n",
 	       c->name, c->args[0] ? " " : "", c->args,
+	       c->opts & CTL_OPT_SINCE ? " [--since POS]" : "",
 	       c->opts & CTL_OPT_LIMIT ? " [--limit N]" : "",
 	       c->opts & CTL_OPT_TIMEOUT ? " [--timeout MS]" : "",
 	       c->opts & CTL_OPT_HEX ? " [--hex]" : "",
@@ -109,6 +112,9 @@ static void command_usage(const struct command *c)
 		printf("\n  --hex         arguments and output bytes in hex");
 	if (c->opts & CTL_OPT_LIMIT)
 		printf("\n  --limit N     %s", c->limit_help);
+	if (c->opts & CTL_OPT_SINCE)
+		printf("\n  --since POS   every change after position POS first "
+		       "(0: the whole store), then the live ones");
 	if (c->opts & CTL_OPT_TIMEOUT)
 		printf("\n  --timeout MS  give up on a peer after MS ms "
 		       "(default 10000)");
@@ -160,6 +166,17 @@ static int take_command_option(struct ctx *x, const struct command *c,
 	case 't':
 		return parse_u64("--timeout", optarg, CTL_SYNC_TIMEOUT_MAX,
 				 &x->timeout_ms);
+	case 's':
+		/* 0 is a position too: the whole store. */
+		if (strcmp(optarg, "0") == 0) {
+			x->since = 0;
+		} else {
+			rv = parse_u64("--since", optarg, UINT64_MAX, &x->since);
+			if (rv != 0)
+				return rv;
+		}
+		x->have_since = 1;
+		break;
 	case 'k': x->network_key = optarg; break;
 	case 'i': x->want_id = 1; break;
 	}
@@ -180,6 +197,7 @@ static int parse_command_options(struct ctx *x, const struct command *c,
 		{"timeout", required_argument, NULL, 't'},
 		{"network-key", required_argument, NULL, 'k'},
 		{"id", no_argument, NULL, 'i'},
+		{"since", required_argument, NULL, 's'},
 		{NULL, 0, NULL, 0},
 	};
 	unsigned need;
@@ -200,6 +218,7 @@ static int parse_command_options(struct ctx *x, const struct command *c,
 		case 't': need = CTL_OPT_TIMEOUT; break;
 		case 'k': need = CTL_OPT_NETKEY; break;
 		case 'i': need = CTL_OPT_ID; break;
+		case 's': need = CTL_OPT_SINCE; break;
 		default:
 			return fmt_fail(CTL_EXIT_USAGE, "%s: unknown option "
 					"'%s' (see rumorctl %s --help)", c->name,

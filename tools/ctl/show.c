@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "crypto/identity.h"
+#include "lib/prefixes.h"
 #include "tools/ctl/ctl.h"
 
 /* ------------------------------------------------------------ status */
@@ -19,6 +20,40 @@
 static const char *mode_name(int mode)
 {
 	return mode == RUMOR_MODE_REPLICA ? "replica" : "peer";
+}
+
+/* The replicate set of a status (issue 13): each prefix \xHH-escaped,
+ * to f as JSON strings in an array, or as text separated by spaces;
+ * "every key" for a full node, "?" for a set that does not decode. */
+static void show_replicate(FILE *f, const struct ctl_status *st, int json)
+{
+	struct prefixes ps;
+	char buf[4 * PREFIX_MAX_BYTES + 1];
+	size_t i;
+
+	memset(&ps, 0, sizeof ps);
+	if (st->replicate_len > 0 &&
+	    prefixes_decode(&ps, st->replicate, st->replicate_len,
+			    "status replicate set", NULL) != 0) {
+		fputs(json ? "null" : "?", f);
+		return;
+	}
+	if (json)
+		fputc('[', f);
+	else if (ps.n == 0)
+		fputs("every key", f);
+	for (i = 0; i < ps.n; i++) {
+		prefix_escape(ps.v[i].bytes, ps.v[i].len, buf, sizeof buf);
+		if (json) {
+			fputs(i > 0 ? "," : "", f);
+			fmt_json_cstr(f, buf);
+		} else {
+			fprintf(f, "%s%s", i > 0 ? " " : "", buf);
+		}
+	}
+	if (json)
+		fputc(']', f);
+	prefixes_free(&ps);
 }
 
 static void status_json(FILE *f, const struct ctl_reply *r)
@@ -36,6 +71,8 @@ static void status_json(FILE *f, const struct ctl_reply *r)
 	fmt_json_cstr(f, st->data_dir);
 	fprintf(f, ",\"resolver\":");
 	fmt_json_cstr(f, st->resolver);
+	fprintf(f, ",\"replicate\":");
+	show_replicate(f, st, 1);
 	fprintf(f, ",\"open_network\":%s,\"catching_up\":%s,"
 		"\"catchup_left_ms\":%" PRIu64 ",\"velocity\":%.3f,"
 		"\"interval_ms\":%" PRIu32 ",\"local_seq\":%" PRIu64 ","
@@ -158,6 +195,9 @@ static void status_text(FILE *f, const struct ctl_reply *r)
 	fprintf(f, "velocity:    %.2f writes/s\n", st->velocity);
 	fprintf(f, "interval:    %" PRIu32 " ms\n", st->interval_ms);
 	fprintf(f, "local seq:   %" PRIu64 "\n", st->local_seq);
+	fprintf(f, "replicate:   ");
+	show_replicate(f, st, 0);
+	fputc('\n', f);
 	fprintf(f, "peers:       %" PRIu64 " known, %" PRIu64 " alive, %"
 		PRIu64 " suspect, %" PRIu64 " connected\n", st->peers_known,
 		st->peers_alive, st->peers_suspect, st->peers_connected);
@@ -269,13 +309,15 @@ void show_peer_json(FILE *f, const struct ctl_peer *p)
 
 /* ------------------------------------------------------------ records */
 
-void show_record_json(FILE *f, const struct ctl_reply *r, int with_local)
+/* The fields of a record's JSON object, from "key" on. */
+static void record_json_fields(FILE *f, const struct ctl_reply *r,
+			       int with_local)
 {
 	const struct rumor_version *v = &r->rec;
 	char origin[CTL_ORIGIN_STRLEN];
 
 	fmt_origin(v->origin, v->origin_len, origin, sizeof(origin));
-	fprintf(f, "{\"key\":");
+	fprintf(f, "\"key\":");
 	fmt_json_bytes(f, v->key, v->key_len);
 	fprintf(f, ",\"value\":");
 	fmt_json_bytes(f, v->value, v->value_len);
@@ -285,6 +327,19 @@ void show_record_json(FILE *f, const struct ctl_reply *r, int with_local)
 		v->seq, v->wall_ms);
 	if (with_local)
 		fprintf(f, ",\"local\":%s", r->local ? "true" : "false");
+}
+
+void show_record_json(FILE *f, const struct ctl_reply *r, int with_local)
+{
+	fputc('{', f);
+	record_json_fields(f, r, with_local);
+	fputc('}', f);
+}
+
+void show_change_json(FILE *f, const struct ctl_reply *r)
+{
+	fprintf(f, "{\"pos\":%" PRIu64 ",", r->pos);
+	record_json_fields(f, r, 1);
 	fputc('}', f);
 }
 
@@ -313,9 +368,9 @@ void show_change(FILE *f, int hex, const struct ctl_reply *r)
 
 	fmt_origin(v->origin, v->origin_len, origin, sizeof(origin));
 	fmt_wall(v->wall_ms, wall, sizeof(wall));
-	fprintf(f, "%s  %-6s %.12s  clock %" PRIu64 "  seq %" PRIu64 "  %s ",
-		wall, r->local ? "local" : "remote", origin, v->clock, v->seq,
-		v->deleted ? "del" : "put");
+	fprintf(f, "%" PRIu64 "  %s  %-6s %.12s  clock %" PRIu64 "  seq %"
+		PRIu64 "  %s ", r->pos, wall, r->local ? "local" : "remote",
+		origin, v->clock, v->seq, v->deleted ? "del" : "put");
 	fmt_bytes(f, hex, v->key, v->key_len);
 	if (!v->deleted) {
 		fprintf(f, " = ");
