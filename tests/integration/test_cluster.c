@@ -9,6 +9,8 @@
  * messages are held back, nodes go silent for longer than the gone
  * timeout, crash at a random store commit or between commits, restart on
  * their data dir or on a stale copy of it, and wall clocks are skewed.
+ * One schedule in three has one or two partial nodes (a replicate set,
+ * sometimes a namespace: tests/lib/sim_partial.c), held to their sets.
  * Then everything heals and the cluster must settle; see check_end() for
  * what is checked, and tests/integration/SIM.md for the bugs it catches.
  *
@@ -17,6 +19,12 @@
  *   RUMOR_SIM_SEED=S       seed of the first schedule (default 1);
  *                          schedule i runs with seed S + i
  *   RUMOR_SIM_TRACE=1      print every step and the nodes' logs
+ *   RUMOR_SIM_PARTIAL=0    no partial nodes (--replicate) in any
+ *                          schedule; =1: partial nodes held to their
+ *                          sets; =writes: partial nodes only
+ *                          confine their writes, and are checked as
+ *                          full nodes (for a tree whose sync ignores
+ *                          the replicate set)
  *   RUMOR_SIM_KNOWN_BUGS=1 fail on the known (not planted) bugs of
  *                          tests/integration/SIM.md ("found") instead of
  *                          steering around them: a rewrite after a
@@ -43,6 +51,9 @@
 #define DEFAULT_SCHEDULES 1000
 #endif
 
+/* Partial nodes by default: 2, held to their sets (1, writes only, is
+ * for a tree whose sync side ignores the replicate set). */
+#define PARTIAL_DEFAULT 2
 
 struct run {
 	uint64_t lat_max, hold_max;
@@ -50,7 +61,13 @@ struct run {
 	uint64_t nodes, writes, refused, ctl_writes, crashes, stale, cuts;
 	uint64_t partitions, pauses, collected, virtual_ms, probes, known;
 	uint64_t live, no_live;
+	/* schedules with partial nodes: how many, their nodes, writes
+	 * outside a set refused, tombstones collected during the run and
+	 * after the heal by full nodes for keys outside a partial set */
+	uint64_t partial, partial_nodes, outside_refused, partial_collected;
+	uint64_t end_collected, end_collect_max_ms;
 	size_t peak_queued;
+	int partial_mode;           /* 0 none, 1 writes only, 2 checked */
 };
 
 /* A user resolver: the longer value wins; a deletion loses to a value;
@@ -74,7 +91,8 @@ static uint64_t mix(uint64_t *x)
 	return z ^ (z >> 31);
 }
 
-static void choose_params(uint64_t seed, struct simc_params *p)
+static void choose_params(uint64_t seed, int partial_mode,
+			  struct simc_params *p)
 {
 	uint64_t x = seed ^ 0x5eedf00dULL;
 
@@ -91,6 +109,10 @@ static void choose_params(uint64_t seed, struct simc_params *p)
 	p->suspect_after_ms = 4000 + (uint32_t)(mix(&x) % 2000);
 	p->gone_after_ms = p->suspect_after_ms + 2000 +
 		(uint32_t)(mix(&x) % 3000);
+	/* From the seed alone: the world's PRNG draws as it did before
+	 * partial nodes, in the schedules that have none. */
+	if (partial_mode != 0)
+		simc_draw_sets(seed, p);
 }
 
 static int random_up(struct simc *c)
@@ -275,9 +297,13 @@ static void push_probe(struct simc *c, struct run *run)
 	struct ctl_peer_info peers[2 * SIMC_NODES_MAX];
 	uint64_t within = 10 + 8 * run->lat_max + 50;
 	size_t n, p;
-	int a = random_up(c), j, rv;
+	int a = random_up(c), j, k, rv;
 
-	if (a < 0 || !simc_may_write(c, a))
+	/* From a full node: the probe's key is outside every set. */
+	for (k = 0; a >= 0 && k < c->p.n && simc_partial(c, a); k++)
+		a = (a + 1) % c->p.n;
+	if (a < 0 || simc_partial(c, a) || !simc_up(c, a) ||
+	    !simc_may_write(c, a))
 		return;
 	/* Quiet first: no round in flight, the last push long past. */
 	simc_run_until(c, sim_now(c->sim) + 2 * c->p.interval_min_ms);
@@ -291,7 +317,8 @@ static void push_probe(struct simc *c, struct run *run)
 	simc_run_until(c, sim_now(c->sim) + within);
 	for (p = 0; p < n; p++) {
 		j = simc_origin_index(c, peers[p].id);
-		if (j < 0 || !peers[p].connected)
+		if (j < 0 || !peers[p].connected ||
+		    !simc_in_set(c, j, key, sizeof(key) - 1))
 			continue;
 		if (!simc_holds_winner(c, j, key, sizeof(key) - 1))
 			simc_fail(c, "node %d wrote a key and its connected "
@@ -314,6 +341,12 @@ static void check_end(struct simc *c, struct run *run)
 		simc_fail(c, "a connection queued %zu bytes (bound %u)",
 			  sim_peak_queued(c->sim), QUEUE_BOUND);
 	push_probe(c, run);
+	/* A partial node holds no collection back for keys outside its
+	 * set, and takes part in those inside it: once settled, every
+	 * tombstone goes everywhere within a few rounds. */
+	if (run->partial_mode != 0 && simc_partial_count(c) > 0)
+		simc_check_end_collection(c, 10u * c->p.interval_max_ms +
+					  c->p.gone_after_ms);
 }
 
 static void run_schedule(struct simc *c, struct run *run, uint64_t seed,
@@ -323,8 +356,9 @@ static void run_schedule(struct simc *c, struct run *run, uint64_t seed,
 	unsigned steps, s;
 	int i;
 
-	choose_params(seed, &p);
+	choose_params(seed, run->partial_mode, &p);
 	simc_begin(c, seed, base, prog, &p);
+	c->sets_checked = run->partial_mode == 2;
 	run->lat_max = 2 + sim_below(c->sim, 20);
 	run->hold_max = sim_below(c->sim, 4) == 0 ? sim_below(c->sim, 30) : 0;
 	sim_set_latency(c->sim, 1, (uint32_t)run->lat_max);
@@ -353,7 +387,7 @@ static void run_schedule(struct simc *c, struct run *run, uint64_t seed,
 		heal_and_settle(c);
 	if (!c->hit_known)
 		check_end(c, run);
-	else
+	if (c->hit_known)
 		run->known++;
 	run->nodes += (uint64_t)p.n;
 	run->writes += c->writes;
@@ -377,6 +411,15 @@ static void run_schedule(struct simc *c, struct run *run, uint64_t seed,
 	}
 	if (c->p.no_live_mask != 0)
 		run->no_live++;
+	if (simc_partial_count(c) > 0) {
+		run->partial++;
+		run->partial_nodes += (uint64_t)simc_partial_count(c);
+		run->partial_collected += c->tombstones_seen_collected;
+		run->end_collected += c->end_collected;
+		if (c->end_collect_ms > run->end_collect_max_ms)
+			run->end_collect_max_ms = c->end_collect_ms;
+	}
+	run->outside_refused += c->outside_refused;
 	simc_end(c);
 }
 
@@ -394,6 +437,9 @@ int main(int argc, char **argv)
 	c.trace = getenv("RUMOR_SIM_TRACE") != NULL;
 	c.known_bugs = getenv("RUMOR_SIM_KNOWN_BUGS") != NULL;
 	c.rewrite_collected = 1;   /* the clock floor fixed "found" 1 */
+	env = getenv("RUMOR_SIM_PARTIAL");
+	run.partial_mode = env == NULL || *env == '\0' ? PARTIAL_DEFAULT :
+		strcmp(env, "writes") == 0 ? 1 : strcmp(env, "0") == 0 ? 0 : 2;
 	env = getenv("RUMOR_SIM_SEED");
 	if (env != NULL && *env != '\0')
 		first = strtoull(env, NULL, 0);
@@ -415,7 +461,8 @@ int main(int argc, char **argv)
 	       "restarts, %llu cuts, %llu partitions, %llu silences, %llu "
 	       "tombstones collected, %llu push probes, %llu entries "
 	       "received live (%llu schedules with a node without live), "
-	       "peak queue %zu bytes; %llu stopped by a known bug\n", (unsigned long long)count,
+	       "peak queue %zu bytes; %llu stopped by a known bug\n",
+	       (unsigned long long)count,
 	       (unsigned long long)first,
 	       (unsigned long long)(first + count - 1),
 	       (unsigned long long)(tu_now_ms() - t0),
@@ -432,5 +479,17 @@ int main(int argc, char **argv)
 	       (unsigned long long)run.live,
 	       (unsigned long long)run.no_live, run.peak_queued,
 	       (unsigned long long)run.known);
+	printf("test_cluster: partial nodes (%s): %llu schedules with %llu "
+	       "partial nodes, %llu writes outside a set refused, %llu "
+	       "tombstones collected in them, %llu collections by full "
+	       "nodes after the heal of keys outside a partial set (every "
+	       "tombstone gone within %llu virtual ms of the settle)\n",
+	       run.partial_mode == 0 ? "off" : run.partial_mode == 1 ?
+	       "writes only" : "checked", (unsigned long long)run.partial,
+	       (unsigned long long)run.partial_nodes,
+	       (unsigned long long)run.outside_refused,
+	       (unsigned long long)run.partial_collected,
+	       (unsigned long long)run.end_collected,
+	       (unsigned long long)run.end_collect_max_ms);
 	return 0;
 }

@@ -52,6 +52,10 @@ static int holds_winner(struct simc *c, int i, const uint8_t *key,
 	struct store_record *rec;
 	int rv, ok;
 
+	/* A partial node holds nothing of the keys outside its set. */
+	if (!simc_in_set(c, i, key, key_len))
+		w = NULL;
+
 	rv = store_get_version(store_of(c, i), key, key_len, &rec, NULL);
 	if (rv == RUMOR_ENOTFOUND) {
 		if (w == NULL || w->deleted)
@@ -147,6 +151,10 @@ void simc_check_hwm(struct simc *c, int i)
 	if (keep == NULL)
 		simc_fail(c, "out of memory");
 	for (k = 0; k < c->n_all; k++) {
+		/* A partial node's HWM[O] claims only the entries of O in its
+		 * set (it never received the others). */
+		if (!simc_in_set(c, i, c->all[k].key, c->all[k].key_len))
+			continue;
 		rv = store_get_version(store_of(c, i), c->all[k].key,
 				       c->all[k].key_len, &rec, NULL);
 		if (rv == 0)
@@ -187,6 +195,50 @@ static uint64_t member_hwm(struct simc *c, int j, int o)
 	return c->nodes[j].hwm_max[o];
 }
 
+/* What member j holds of key, for a message: "(node o, seq s)", "none"
+ * or "nothing: down". */
+static void member_holds(struct simc *c, int j, const uint8_t *key,
+			 size_t key_len, char *buf, size_t len)
+{
+	struct store_record *rec;
+
+	if (c->nodes[j].r == NULL) {
+		snprintf(buf, len, "nothing: down");
+		return;
+	}
+	if (store_get_version(c->nodes[j].r->store, key, key_len, &rec,
+			      NULL) != 0) {
+		snprintf(buf, len, "none");
+		return;
+	}
+	snprintf(buf, len, "(node %d, seq %llu%s)",
+		 simc_origin_index(c, rec->v.origin),
+		 (unsigned long long)rec->v.seq,
+		 rec->v.deleted ? ", deleted" : "");
+	store_record_free(rec);
+}
+
+/* Member j (open) holds t itself or a version of its key that wins over
+ * t: it has seen t, or needs it no more. Its DIGEST to a partial peer may
+ * say so above its store HWMs (src/sync/filter.c, the cover: what that
+ * peer's DONE claimed within its set, which j holds). */
+static int member_has_over(struct simc *c, int j,
+			   const struct simnet_version *t)
+{
+	struct store_record *rec;
+	struct rumor_version v;
+	int over;
+
+	if (c->nodes[j].r == NULL ||
+	    store_get_version(c->nodes[j].r->store, t->key, t->key_len, &rec,
+			      NULL) != 0)
+		return 0;
+	simnet_version_view(t, &v);
+	over = resolver_order(c->res, &rec->v, &v, NULL) <= 0;
+	store_record_free(rec);
+	return over;
+}
+
 /* Node a holds nothing for key k although its HWMs cover versions of k:
  * it collected the greatest of those it has seen, which is right only if
  * that is a tombstone every member in its table had seen (DESIGN 2).
@@ -199,6 +251,7 @@ static void check_collected(struct simc *c, int a, const uint8_t *key,
 	struct ctl_peer_info peers[2 * SIMC_NODES_MAX];
 	const struct simnet_version *t = NULL;
 	struct rumor_version x, y;
+	char holds[64];
 	size_t k, n, p;
 	uint64_t h;
 	int j, o;
@@ -237,7 +290,11 @@ static void check_collected(struct simc *c, int a, const uint8_t *key,
 		const char *state = NULL;
 		int synced = 0;
 
-		if (j == a || (h = member_hwm(c, j, o)) >= t->seq)
+		/* A partial member that does not replicate the key never
+		 * sees its tombstone, and must not hold collection back. */
+		if (j == a || !simc_in_set(c, j, key, key_len) ||
+		    (h = member_hwm(c, j, o)) >= t->seq ||
+		    member_has_over(c, j, t))
 			continue;
 		for (p = 0; p < n; p++) {
 			if (simc_origin_index(c, peers[p].id) != j)
@@ -257,12 +314,14 @@ static void check_collected(struct simc *c, int a, const uint8_t *key,
 			c->hit_known = 1;
 			return;
 		}
+		member_holds(c, j, key, key_len, holds, sizeof(holds));
 		simc_fail(c, "node %d collected the tombstone of key %c "
 			  "(origin node %d, seq %llu) while member node %d "
-			  "(%s) had seen that origin only to seq %llu", a,
-			  key[key_len - 1], o, (unsigned long long)t->seq, j,
+			  "(%s) had seen that origin only to seq %llu (it "
+			  "holds %s)", a, key[key_len - 1], o,
+			  (unsigned long long)t->seq, j,
 			  state != NULL ? state : "not in its member table",
-			  (unsigned long long)h);
+			  (unsigned long long)h, holds);
 	}
 	if (nd->n_verified < SIMC_VERIFIED_MAX) {
 		nd->verified[nd->n_verified].origin = o;
@@ -324,8 +383,11 @@ void simc_check_tombstones(struct simc *c)
 		simc_note_hwms(c, i);
 		if (sim_host_state(c->sim, i) != SIM_HOST_PAUSED)
 			check_catchup(c, i);
+		simc_check_outside(c, i);
 		for (k = 0; k < SIMC_KEYS && !c->hit_known; k++) {
 			simc_key(k, key);
+			if (!simc_in_set(c, i, key, sizeof(key)))
+				continue;   /* its HWMs say nothing of it */
 			rv = store_get_version(nd->r->store, key, sizeof(key),
 					       &rec, NULL);
 			if (rv == 0) {
@@ -446,9 +508,13 @@ static int store_holds(struct store *s, const struct simnet_version *v)
 	return held;
 }
 
-static int store_covers(struct store *s, const struct simnet_version *v)
+/* Store s of node j covers v: holds it, or its HWM does (a partial
+ * node's HWM claims only the keys of its set). */
+static int store_covers(struct simc *c, int j, struct store *s,
+			const struct simnet_version *v)
 {
-	return store_hwm(s, v->origin) >= v->seq || store_holds(s, v);
+	return (store_hwm(s, v->origin) >= v->seq &&
+		simc_in_set(c, j, v->key, v->key_len)) || store_holds(s, v);
 }
 
 static void limbo_add(struct simc *c, const struct simnet_version *v)
@@ -512,7 +578,8 @@ static int model_has(const struct simc *c, int o, uint64_t seq)
 
 /* Superseded versions whose superseding write was just lost come back
  * into the model when some store still covers them, else go too. */
-static void restore_shadow(struct simc *c, struct store **s, int n)
+static void restore_shadow(struct simc *c, struct store **s, const int *who,
+			   int n)
 {
 	struct simnet_version *a;
 	int changed = 1, j, covered;
@@ -527,7 +594,8 @@ static void restore_shadow(struct simc *c, struct store **s, int n)
 				continue;
 			covered = 0;
 			for (j = 0; j < n && !covered; j++)
-				covered = store_covers(s[j], &sh->v);
+				covered = store_covers(c, who[j], s[j],
+						       &sh->v);
 			if (covered) {
 				if (c->n_all == c->cap_all) {
 					a = array_grow(c->all, &c->cap_all,
@@ -558,7 +626,7 @@ static void restore_shadow(struct simc *c, struct store **s, int n)
 void simc_forget_lost(struct simc *c, int i)
 {
 	struct store *s[SIMC_NODES_MAX + 1];
-	int opened[SIMC_NODES_MAX + 1];
+	int opened[SIMC_NODES_MAX + 1], who[SIMC_NODES_MAX + 1];
 	struct max_seq m = { 0 };
 	uint64_t stale_seq, h;
 	size_t k, w;
@@ -568,6 +636,7 @@ void simc_forget_lost(struct simc *c, int i)
 		if (j == i)
 			continue;
 		opened[n] = c->nodes[j].r == NULL;
+		who[n] = j;
 		s[n] = opened[n] ? open_closed_store(c, c->nodes[j].dir, j)
 				 : c->nodes[j].r->store;
 		h = store_hwm(s[n], c->nodes[i].pk);
@@ -579,13 +648,14 @@ void simc_forget_lost(struct simc *c, int i)
 		n++;
 	}
 	opened[n] = 1;
+	who[n] = i;
 	s[n] = open_closed_store(c, c->nodes[i].stale, i);
 	stale_seq = store_local_seq(s[n]);
 	n++;
 	for (k = 0, w = 0; k < c->n_all; k++) {
 		covered = 0;
 		for (j = 0; j < n && !covered; j++)
-			covered = store_covers(s[j], &c->all[k]);
+			covered = store_covers(c, who[j], s[j], &c->all[k]);
 		if (covered) {
 			c->all[w++] = c->all[k];
 			continue;
@@ -597,7 +667,7 @@ void simc_forget_lost(struct simc *c, int i)
 		limbo_add(c, &c->all[k]);
 	}
 	c->n_all = w;
-	restore_shadow(c, s, n);
+	restore_shadow(c, s, who, n);
 	/* A version of its own in limbo may still be in flight to a silent
 	 * node: a write under its seq would be a second version of it. */
 	for (k = 0; k < c->n_limbo; k++)
@@ -605,6 +675,8 @@ void simc_forget_lost(struct simc *c, int i)
 			   STORE_ORIGIN_BYTES) == 0 && c->limbo[k].seq > m.seq)
 			m.seq = c->limbo[k].seq;
 	c->nodes[i].gate_seq = m.seq > stale_seq ? m.seq : 0;
+	if (c->nodes[i].gate_seq > 0)
+		c->nodes[i].restored++;
 	for (j = 0; j < n; j++)
 		if (opened[j])
 			store_close(s[j]);
@@ -647,6 +719,20 @@ void simc_explain(struct simc *c)
 		}
 		fputc('\n', stderr);
 	}
+	for (i = 0; i < c->p.n; i++) {
+		char set[64];
+		int o;
+
+		if (c->nodes[i].r == NULL)
+			continue;
+		simc_describe_set(c, i, set, sizeof(set));
+		fprintf(stderr, "  node %d (%s) HWMs:", i, set);
+		for (o = 0; o < c->p.n; o++)
+			fprintf(stderr, " %llu", (unsigned long long)
+				store_hwm(c->nodes[i].r->store,
+					  c->nodes[o].pk));
+		fputc('\n', stderr);
+	}
 }
 
 /* Whether node i's stale copy holds a version that another node has
@@ -672,7 +758,8 @@ int simc_stale_resurrects(struct simc *c, int i)
 		if (store_get_version(copy, key, sizeof(key), &v, NULL) != 0)
 			continue;
 		for (j = 0; j < c->p.n && !risky; j++) {
-			if (j == i || c->nodes[j].r == NULL)
+			if (j == i || c->nodes[j].r == NULL ||
+			    !simc_in_set(c, j, key, sizeof(key)))
 				continue;
 			s = c->nodes[j].r->store;
 			if (store_hwm(s, v->v.origin) < v->v.seq)

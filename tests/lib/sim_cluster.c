@@ -308,7 +308,9 @@ void simc_start(struct simc *c, int i)
 	struct node_env env;
 	char listen[32], host[16], errmsg[256], addrs[2][32];
 	const char *peers[2];
-	size_t n_peers = 0;
+	const void *repl[SIMC_SET_MAX];
+	size_t repl_len[SIMC_SET_MAX], n_peers = 0, k;
+	char set[64];
 
 	if (nd->state != SIMC_DOWN || nd->closing)
 		simc_fail(c, "start of node %d that is not down", i);
@@ -335,6 +337,17 @@ void simc_start(struct simc *c, int i)
 	o.control_socket = 1;
 	o.fsync = c->p.fsync;
 	o.no_live = (c->p.no_live_mask >> i) & 1u;
+	for (k = 0; k < c->p.sets[i].n; k++) {
+		repl[k] = c->p.sets[i].pfx[k];
+		repl_len[k] = c->p.sets[i].len[k];
+	}
+	o.replicate = repl;
+	o.replicate_len = repl_len;
+	o.n_replicate = c->p.sets[i].n;
+	if (c->p.sets[i].ns_len > 0) {
+		o.namespace_prefix = c->p.sets[i].ns;
+		o.namespace_len = c->p.sets[i].ns_len;
+	}
 	o.resolve = c->p.resolve;
 	o.on_change = on_change;
 	o.change_arg = nd;
@@ -353,7 +366,8 @@ void simc_start(struct simc *c, int i)
 	nd->state = SIMC_UP;
 	nd->started_ms = sim_now(c->sim);
 	nd->catchup_pending = c->p.catchup_wait_ms > 0;
-	SIMC_TRACE(c, "node %d started%s", i,
+	simc_describe_set(c, i, set, sizeof(set));
+	SIMC_TRACE(c, "node %d started (%s)%s", i, set,
 		   o.no_live ? " (no live stream: rounds only)" : "");
 }
 
@@ -668,7 +682,8 @@ int simc_write(struct simc *c, int i)
 
 	if (!simc_may_write(c, i))
 		return 1;
-	simc_key(sim_below(c->sim, SIMC_KEYS), key);
+	simc_try_outside(c, i);
+	simc_pick_key(c, i, key);
 	if (simc_rewrite_risky(c, i, key, sizeof(key)))
 		return 1;
 	del = sim_below(c->sim, 4) == 0;

@@ -27,6 +27,8 @@
 /* Tombstone collection is checked this often (virtual ms). */
 #define SIMC_CHECK_MS 100u
 #define SIMC_VERIFIED_MAX 256
+/* A partial node's replicate set: at most this many prefixes. */
+#define SIMC_SET_MAX 3
 
 struct simc;
 
@@ -63,6 +65,20 @@ struct simc_node {
 	uint64_t started_ms;        /* virtual time of the last start */
 	int catchup_pending;        /* its catch-up has not been seen to end */
 	uint64_t restarts, crashes, stale_restarts;
+	/* Stale restarts on a copy behind its own seqs held elsewhere: the
+	 * heal rule's case (src/sync/claims.c; SIM.md, found 8). */
+	uint64_t restored;
+};
+
+/* A node's replicate set (rumor_options.replicate) and namespace: prefixes
+ * of the schedule's keys ("k", or a whole key "k\0" digit). n == 0: a full
+ * node (every key). ns_len == 0: no namespace. */
+struct simc_set {
+	uint8_t pfx[SIMC_SET_MAX][SIMC_KEY_LEN];
+	size_t len[SIMC_SET_MAX];
+	size_t n;
+	uint8_t ns[SIMC_KEY_LEN];
+	size_t ns_len;
 };
 
 struct simc_params {
@@ -78,6 +94,9 @@ struct simc_params {
 	/* Nodes (bit i: node i) that run rounds only (rumor_options
 	 * no_live): schedules mix live streams with a node that has none. */
 	unsigned no_live_mask;
+	/* Replicate sets (tests/lib/sim_partial.c): node i is partial when
+	 * sets[i].n > 0. */
+	struct simc_set sets[SIMC_NODES_MAX];
 };
 
 struct simc {
@@ -110,11 +129,17 @@ struct simc {
 	int known_bugs;             /* RUMOR_SIM_KNOWN_BUGS: fail on them */
 	int hit_known;              /* a known bug struck: stop */
 	int rewrite_collected;      /* RUMOR_SIM_KNOWN_BUGS too */
+	/* Whether the checks hold partial nodes to their sets (else they
+	 * only confine their writes, and are checked as full nodes). */
+	int sets_checked;
 	uint64_t next_check;        /* virtual time of the next check */
 	uint64_t local_changes;     /* on_change calls for local writes */
 	/* figures */
 	uint64_t writes, refused, ctl_writes, cuts, partitions, pauses;
 	uint64_t tombstones_seen_collected, checks;
+	uint64_t outside_refused;   /* writes outside a set, refused */
+	uint64_t end_collected;     /* tombstones collected after the heal */
+	uint64_t end_collect_ms;    /* virtual ms that took, after settling */
 };
 
 void simc_fail(struct simc *c, const char *fmt, ...)
@@ -194,6 +219,38 @@ int simc_may_write(struct simc *c, int i);
 void simc_note_hwms(struct simc *c, int j);
 /* The node index of an origin (-1: none). */
 int simc_origin_index(const struct simc *c, const uint8_t *origin);
+
+/* Partial nodes (sim_partial.c) */
+/* Draws, from seed alone (the world's PRNG is left as it was, so that
+ * schedules without partial nodes stay as they were), whether the
+ * schedule has partial nodes: one schedule in three gets one or two,
+ * each with 1 to 3 prefixes and, half of the time, a namespace within
+ * them. */
+void simc_draw_sets(uint64_t seed, struct simc_params *p);
+/* Whether node i is partial. */
+int simc_partial(const struct simc *c, int i);
+/* How many nodes of the schedule are partial (0, 1 or 2). */
+int simc_partial_count(const struct simc *c);
+/* Whether node i replicates key: its set matches it, or it is full (or
+ * its set is not checked). */
+int simc_in_set(const struct simc *c, int i, const uint8_t *key,
+		size_t key_len);
+/* Picks a random key of the schedule that node i may write (in its set
+ * and namespace). Full nodes draw as they always did. */
+void simc_pick_key(struct simc *c, int i, uint8_t key[SIMC_KEY_LEN]);
+/* Sometimes (one write in ten on a partial node) tries a write outside
+ * node i's set or namespace: it must be refused with RUMOR_EOUTSIDE
+ * (or RUMOR_EREFUSED while catching up) and change nothing. */
+void simc_try_outside(struct simc *c, int i);
+/* Node i (open) stores nothing for any key outside its set. */
+void simc_check_outside(struct simc *c, int i);
+/* Describes node i's set into buf ("full" for a full node). */
+void simc_describe_set(const struct simc *c, int i, char *buf, size_t len);
+/* After the heal (schedules with partial nodes): every node collects
+ * every tombstone that wins its key, within bound_ms of virtual time;
+ * the full nodes' collections of keys outside some partial node's set
+ * are counted in end_collected. */
+void simc_check_end_collection(struct simc *c, uint64_t bound_ms);
 
 /* Prints every key's model winner and what each node holds. */
 void simc_explain(struct simc *c);
