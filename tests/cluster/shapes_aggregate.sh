@@ -109,3 +109,42 @@ wait_for 10 warned
 "$RUMORCTL" --data "$(node_dir wc)" put d/1 x 2>/dev/null
 [ $? -eq 1 ] || fail "wc took d/1 after SIGHUP"
 ctl wc put c/2 x || fail "wc refused c/2 after SIGHUP"
+
+# A partial member holds back no tombstone outside its set: wc deletes
+# c/1 (never on agg) and every node collects it while agg is up. One
+# inside the set (a/1) is collected too, once agg has seen it.
+ctl wc del c/1 || fail "del c/1"
+ctl wa del a/1 || fail "del a/1"
+all_synced_and_collected()
+{
+	for n in f wa wb wc agg; do
+		ctl "$n" sync >/dev/null || return 1
+	done
+	for n in f wa wb wc agg; do
+		[ "$(node_counter "$n" tombstones)" = 0 ] || return 1
+	done
+}
+wait_for 30 all_synced_and_collected
+absent f c/1 || fail "f still holds c/1"
+absent agg a/1 || fail "agg still holds a/1"
+say "tombstones collected on every node, agg included"
+
+# Settled, the partial node's digests make nobody re-send: rounds with
+# everyone move no entry that a node already holds (remote_identical
+# and remote_stale stay put on the full peer and on agg).
+resent()
+{
+	echo $(($(node_counter "$1" remote_identical) +
+		$(node_counter "$1" remote_stale)))
+}
+for n in f wa wb wc agg; do ctl "$n" sync >/dev/null || fail "sync $n"; done
+f0=$(resent f)
+a0=$(resent agg)
+for i in 1 2 3; do
+	for n in f wa wb wc agg; do
+		ctl "$n" sync >/dev/null || fail "sync $n"
+	done
+done
+[ "$(resent f)" = "$f0" ] || fail "f was sent $(( $(resent f) - f0 )) versions it held"
+[ "$(resent agg)" = "$a0" ] || fail "agg was sent $(( $(resent agg) - a0 )) versions it held"
+say "three forced rounds with everyone: nothing re-sent"
