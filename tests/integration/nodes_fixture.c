@@ -25,25 +25,28 @@ static void tick(uv_timer_t *t)
 	(void)t;
 }
 
-int open_node(struct cluster *c, int i, const char *const *peers,
-		     size_t n_peers)
+void node_options(struct cluster *c, int i, const char *const *peers,
+		  size_t n_peers, struct rumor_options *o)
 {
-	struct rumor_options o;
+	rumor_options_init(o);
+	o->data_dir = c->dirs[i];
+	o->loop = &c->loop;
+	o->listen = "127.0.0.1:0";
+	o->no_multicast = 1;
+	o->peers = peers;
+	o->n_peers = n_peers;
+	o->interval_min_ms = 20;
+	o->interval_max_ms = 200;
+	o->catchup_wait_ms = 0;
+}
+
+int open_node_with(struct cluster *c, int i, const struct rumor_options *o)
+{
 	struct ctl_status st;
 	char msg[RUMOR_ERRMSG_MAX];
 	int rv;
 
-	rumor_options_init(&o);
-	o.data_dir = c->dirs[i];
-	o.loop = &c->loop;
-	o.listen = "127.0.0.1:0";
-	o.no_multicast = 1;
-	o.peers = peers;
-	o.n_peers = n_peers;
-	o.interval_min_ms = 20;
-	o.interval_max_ms = 200;
-	o.catchup_wait_ms = 0;
-	rv = rumor_open(&c->nodes[i], &o, msg, sizeof msg);
+	rv = rumor_open(&c->nodes[i], o, msg, sizeof msg);
 	if (rv != 0) {
 		print_error("open node %d: %s\n", i, msg);
 		return rv;
@@ -51,6 +54,15 @@ int open_node(struct cluster *c, int i, const char *const *peers,
 	node_get_status(c->nodes[i], &st);
 	snprintf(c->addrs[i], sizeof c->addrs[i], "%.63s", st.listen);
 	return 0;
+}
+
+int open_node(struct cluster *c, int i, const char *const *peers,
+		     size_t n_peers)
+{
+	struct rumor_options o;
+
+	node_options(c, i, peers, n_peers, &o);
+	return open_node_with(c, i, &o);
 }
 
 void close_node(struct cluster *c, int i)

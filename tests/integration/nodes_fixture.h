@@ -25,6 +25,12 @@ struct cluster {
 /* One turn of the loop (a 5 ms ticker keeps it from blocking). */
 void run_once(struct cluster *c);
 /* Opens node i (on c->dirs[i]) with the seeds given; 0 or an error. */
+/* The options open_node uses for node i (loopback, no multicast, fast
+ * intervals, no catch-up wait), for a test to add to before
+ * open_node_with(), which opens node i with o and records its address. */
+void node_options(struct cluster *c, int i, const char *const *peers,
+		  size_t n_peers, struct rumor_options *o);
+int open_node_with(struct cluster *c, int i, const struct rumor_options *o);
 int open_node(struct cluster *c, int i, const char *const *peers,
 	      size_t n_peers);
 void close_node(struct cluster *c, int i);

@@ -31,33 +31,14 @@ static int open_partial(struct cluster *c, int i, const char *const *peers,
 			size_t n_peers, const void *p, size_t plen)
 {
 	struct rumor_options o;
-	struct ctl_status st;
-	char msg[RUMOR_ERRMSG_MAX];
 	const void *rv_p[1] = { p };
 	size_t rv_l[1] = { plen };
-	int rv;
 
-	rumor_options_init(&o);
-	o.data_dir = c->dirs[i];
-	o.loop = &c->loop;
-	o.listen = "127.0.0.1:0";
-	o.no_multicast = 1;
-	o.peers = peers;
-	o.n_peers = n_peers;
-	o.interval_min_ms = 20;
-	o.interval_max_ms = 200;
-	o.catchup_wait_ms = 0;
+	node_options(c, i, peers, n_peers, &o);
 	o.replicate = rv_p;
 	o.replicate_len = rv_l;
 	o.n_replicate = 1;
-	rv = rumor_open(&c->nodes[i], &o, msg, sizeof msg);
-	if (rv != 0) {
-		print_error("open node %d: %s\n", i, msg);
-		return rv;
-	}
-	node_get_status(c->nodes[i], &st);
-	snprintf(c->addrs[i], sizeof c->addrs[i], "%.63s", st.listen);
-	return 0;
+	return open_node_with(c, i, &o);
 }
 
 /* Node 0 full, node 1 partial (PA), node 2 full; both seeded by 0. */

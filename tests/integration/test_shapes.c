@@ -72,22 +72,11 @@ static void shape_open(struct cluster *c, int i, const struct shape *s,
 {
 	const char *peers[MAX_NODES];
 	struct rumor_options o;
-	struct ctl_status st;
-	char msg[RUMOR_ERRMSG_MAX];
 	size_t k;
 
 	for (k = 0; k < n_seed; k++)
 		peers[k] = c->addrs[seed[k]];
-	rumor_options_init(&o);
-	o.data_dir = c->dirs[i];
-	o.loop = &c->loop;
-	o.listen = "127.0.0.1:0";
-	o.no_multicast = 1;
-	o.peers = peers;
-	o.n_peers = n_seed;
-	o.interval_min_ms = 20;
-	o.interval_max_ms = 200;
-	o.catchup_wait_ms = 0;
+	node_options(c, i, peers, n_seed, &o);
 	o.mode = s->replica ? RUMOR_MODE_REPLICA : RUMOR_MODE_PEER;
 	if (s->ns != NULL) {
 		o.namespace_prefix = s->ns;
@@ -96,10 +85,8 @@ static void shape_open(struct cluster *c, int i, const struct shape *s,
 	o.replicate = s->repl;
 	o.replicate_len = s->repl_len;
 	o.n_replicate = s->n_repl;
-	if (rumor_open(&c->nodes[i], &o, msg, sizeof msg) != 0)
-		fail_msg("open node %d: %s", i, msg);
-	node_get_status(c->nodes[i], &st);
-	snprintf(c->addrs[i], sizeof c->addrs[i], "%.63s", st.listen);
+	if (open_node_with(c, i, &o) != 0)
+		fail_msg("open node %d", i);
 }
 
 /* ------------------------------------------------------------ data */
