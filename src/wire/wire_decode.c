@@ -143,6 +143,7 @@ static int decode_skip(struct wire_reader *r, struct wire_entry *e,
 				      "instead of null",
 				      wire_item_name(it.kind));
 	e->skip = 1;
+	e->deleted = 0;         /* the entry array is reused between frames */
 	e->key = NULL;
 	e->value = NULL;
 	e->value_len = 0;

@@ -108,6 +108,56 @@ static void test_live_skip_round_trips(void **state)
 	free(b);
 }
 
+/* A decoder reuses its entry array: a SKIP decoded where the last frame
+ * had a deleted entry is not deleted, and re-encodes (fuzz_wire found
+ * the stale flag). */
+static void test_live_skip_after_a_deletion(void **state)
+{
+	struct fixture *f = *state;
+	struct wire_mbatch_builder *b = malloc(sizeof(*b));
+	const uint8_t origin[WIRE_ORIGIN_BYTES] = { 9 };
+	struct wire_decoder d2;
+	struct wire_buf again;
+	struct wire_entry e;
+	struct wire_msg m2;
+
+	assert_non_null(b);
+	/* Both frames go through one decoder: f->dec. */
+	assert_int_equal(wire_mbatch_begin(b, &f->buf, WIRE_LIVE_EXCHANGE,
+					   &f->err), 0);
+	memset(&e, 0, sizeof(e));
+	e.seq = 40;
+	e.clock = 3;
+	e.deleted = 1;
+	e.key = "k";
+	e.key_len = 1;
+	assert_int_equal(wire_mbatch_add(b, origin, &e, &f->err), 0);
+	wire_mbatch_end(b);
+	decode_ok(f);
+	assert_true(f->msg.u.mbatch.entries[0].deleted);
+	wire_buf_reset(&f->buf);
+	assert_int_equal(wire_mbatch_begin(b, &f->buf, WIRE_LIVE_EXCHANGE,
+					   &f->err), 0);
+	memset(&e, 0, sizeof(e));
+	e.seq = 41;
+	e.skip = 1;
+	assert_int_equal(wire_mbatch_add(b, origin, &e, &f->err), 0);
+	wire_mbatch_end(b);
+	decode_ok(f);
+	assert_true(f->msg.u.mbatch.entries[0].skip);
+	assert_false(f->msg.u.mbatch.entries[0].deleted);
+	wire_buf_init(&again);
+	assert_int_equal(wire_encode_msg(&again, &f->msg, &f->err), 0);
+	wire_decoder_init(&d2);
+	assert_int_equal(wire_decode(&d2, again.data, again.len, &m2, &f->err),
+			 0);
+	assert_true(m2.u.mbatch.n == 1 && m2.u.mbatch.entries[0].skip);
+	assert_int_equal(m2.u.mbatch.entries[0].seq, 41);
+	wire_decoder_free(&d2);
+	wire_buf_free(&again);
+	free(b);
+}
+
 static void check_hwms_round_trip(struct fixture *f, enum wire_type type,
 				  size_t n)
 {
@@ -603,6 +653,7 @@ int main(void)
 		T(test_hello_round_trips),
 		T(test_hello_replicate_set_round_trips),
 		T(test_live_skip_round_trips),
+		T(test_live_skip_after_a_deletion),
 		T(test_digest_and_done_round_trip_empty_and_full),
 		T(test_batch_round_trips_binary_and_deleted_entries),
 		T(test_batch_round_trips_max_key_and_value),
