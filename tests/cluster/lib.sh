@@ -298,6 +298,17 @@ node_listen()
 	ctl "$1" --json status | json_get listen
 }
 
+# has_listen NAME: NAME listens on a port it was given (127.0.0.1:N, N
+# not 0): a condition for wait_for after --listen 127.0.0.1:0.
+has_listen()
+{
+	case $(node_listen "$1") in
+	127.0.0.1:0 | "") return 1 ;;
+	127.0.0.1:*) return 0 ;;
+	*) return 1 ;;
+	esac
+}
+
 node_counter()
 {
 	ctl "$1" --json status | json_get "$2"

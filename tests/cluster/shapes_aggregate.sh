@@ -7,16 +7,8 @@
 # everything; writes outside a namespace are refused with exit 1.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/cluster/lib.sh"
 
-listen_set()
-{
-	case $(node_listen "$1") in
-	127.0.0.1:0 | "") return 1 ;;
-	*) return 0 ;;
-	esac
-}
-
 start_node f --no-multicast --listen 127.0.0.1:0
-wait_for 5 listen_set f
+wait_for 5 has_listen f
 addr_f=$(node_listen f)
 start_node wa --no-multicast --listen 127.0.0.1:0 --peer "$addr_f" \
 	--namespace a/

@@ -7,16 +7,8 @@
 # its only seed and gets everything from r1.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/cluster/lib.sh"
 
-listen_set()
-{
-	case $(node_listen "$1") in
-	127.0.0.1:0 | "") return 1 ;;
-	*) return 0 ;;
-	esac
-}
-
 start_node w --no-multicast --listen 127.0.0.1:0
-wait_for 5 listen_set w
+wait_for 5 has_listen w
 addr_w=$(node_listen w)
 for r in r1 r2 r3; do
 	start_node "$r" --no-multicast --listen 127.0.0.1:0 --mode replica \
