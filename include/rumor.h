@@ -81,7 +81,10 @@ extern "C" {
 	X(RUMOR_ENET, -15, "network error")                              \
 	X(RUMOR_ECONFIG, -16, "bad configuration")                      \
 	X(RUMOR_EOUTSIDE, -17, "key outside the node's prefixes")        \
-	X(RUMOR_ETOOOLD, -18, "position older than the node keeps")
+	X(RUMOR_ETOOOLD, -18, "position older than the node keeps")      \
+	X(RUMOR_EABORTED, -19, "strong write aborted")                  \
+	X(RUMOR_ELOCKED, -20, "key locked by a strong write in flight") \
+	X(RUMOR_ENOTREADY, -21, "fewer than a quorum of members reachable")
 
 enum rumor_error {
 #define RUMOR__ENUM(name, value, text) name = value,
@@ -117,6 +120,14 @@ enum rumor_fsync {
 enum rumor_mode {
 	RUMOR_MODE_PEER = 0,    /* accepts writes */
 	RUMOR_MODE_REPLICA = 1, /* serves and forwards, never originates */
+};
+
+/* How the node's writes reach the others (README, "Strong writes"). */
+enum rumor_consistency {
+	RUMOR_CONSISTENCY_GOSSIP = 0, /* a write returns once durable here;
+					 gossip spreads it (the default) */
+	RUMOR_CONSISTENCY_STRONG = 1, /* every write is a strong write:
+					 two-phase commit with a quorum */
 };
 
 /* Called for every change applied to the store, local or remote, in
@@ -199,6 +210,21 @@ struct rumor_options {
 	const void *const *replicate;
 	const size_t *replicate_len;
 	size_t n_replicate;
+	/* ---- version 4: strong writes (README, "Strong writes") */
+	/* enum rumor_consistency. RUMOR_CONSISTENCY_STRONG: rumor_put,
+	 * rumor_del and rumor_write fail with RUMOR_EREFUSED (a strong write
+	 * needs the loop: use rumor_write_strong), and rumor_get fails with
+	 * RUMOR_ELOCKED on a key a strong write holds, with RUMOR_ENOTREADY
+	 * while the node catches up. */
+	int consistency;
+	/* Nodes (this one included) that must prepare a strong write for it
+	 * to commit; 0: every member (this node and every member of its
+	 * table it has contacted first hand). */
+	uint32_t quorum;
+	/* Bound of each phase of a strong write (prepare, commit) and of a
+	 * participant's wait before it asks what became of an intent;
+	 * 0: 2000 ms. */
+	uint32_t strong_timeout_ms;
 };
 
 /* The size of version 1 of struct rumor_options: the smallest size the
@@ -300,6 +326,45 @@ struct rumor_op {
 RUMOR_API RUMOR_MUST_CHECK int rumor_write(struct rumor *n,
 					   const struct rumor_op *ops,
 					   size_t n_ops);
+
+/* ------------------------------------------------------------ strong writes */
+
+/* Called exactly once with the result of a strong write: 0 when a
+ * quorum prepared and committed it; else a negative code and a message
+ * (valid during the call) saying what failed and what was applied:
+ * RUMOR_EABORTED (fewer than a quorum prepared: nothing was applied on
+ * any node), RUMOR_ENOTREADY (fewer than a quorum reachable: nothing
+ * was sent), RUMOR_ELOCKED (a key is held by another strong write),
+ * RUMOR_ETIMEDOUT (committed here, but fewer than a quorum confirmed
+ * the commit within the bound: the others get it by gossip),
+ * RUMOR_ECLOSED (the node closed first). */
+typedef void (*rumor_strong_cb)(void *arg, int result, const char *errmsg);
+
+/* A strong write of n_ops puts and deletes (as rumor_write): this node
+ * coordinates a two-phase commit with the members, and cb fires once
+ * from the node's loop, never before this returns. Returns 0 when the
+ * write started, or a negative code (RUMOR_EINVAL, RUMOR_ETOOBIG,
+ * RUMOR_EOUTSIDE, RUMOR_EREFUSED on a replica) with nothing started and
+ * cb never called. Works in either consistency mode. */
+RUMOR_API RUMOR_MUST_CHECK int rumor_write_strong(struct rumor *n,
+						 const struct rumor_op *ops,
+						 size_t n_ops,
+						 rumor_strong_cb cb,
+						 void *arg);
+RUMOR_API RUMOR_MUST_CHECK int rumor_put_strong(struct rumor *n,
+					       const void *key, size_t key_len,
+					       const void *value,
+					       size_t value_len,
+					       rumor_strong_cb cb, void *arg);
+RUMOR_API RUMOR_MUST_CHECK int rumor_del_strong(struct rumor *n,
+					       const void *key, size_t key_len,
+					       rumor_strong_cb cb, void *arg);
+
+/* Whether a strong write could reach its quorum now: 1 when at least a
+ * quorum of nodes (this one included) is connected and the node is not
+ * catching up, else 0 (a gossip-mode node that does not catch up: 1).
+ * A strong write started while not ready fails with RUMOR_ENOTREADY. */
+RUMOR_API int rumor_ready(struct rumor *n);
 
 /* Reads a live value into a buffer the caller frees with rumor_free().
  * RUMOR_ENOTFOUND for an absent or deleted key. */
@@ -448,6 +513,17 @@ struct rumor_stats {
 	uint64_t live_duplicates;      /* of those, already held (pruned) */
 	uint64_t live_lost;            /* dropped over credit: a round repairs */
 	uint64_t live_grafts;          /* lazy origins made eager again */
+	/* ---- version 4: strong writes */
+	uint64_t strong_committed;     /* strong writes this node coordinated
+					  that committed */
+	uint64_t strong_aborted;       /* ... that aborted or failed */
+	uint64_t strong_prepared;      /* intents this node prepared */
+	uint64_t strong_pending;       /* intents held now */
+	uint64_t strong_recovered;     /* intents resolved by asking */
+	uint64_t strong_late;          /* commits that came after this node
+					  had aborted the intent */
+	uint32_t strong_quorum;        /* the quorum now (0: gossip mode) */
+	uint32_t strong_reachable;     /* nodes reachable now, self included */
 	/* Counters of later versions go here, at the end. */
 };
 

@@ -27,6 +27,11 @@ struct node_env {
 	 * (src/store/store.h); NULL: none. */
 	int (*before_commit)(void *arg, const char *what);
 	void *hook_arg;
+	/* Test fault hook of strong writes, called with hook_arg at each
+	 * step named in src/node/strong.c (the RUMOR_TEST_FAULT steps);
+	 * nonzero: the process died there, the node stops at once. NULL:
+	 * none. */
+	int (*strong_step)(void *arg, const char *step);
 };
 /* rumor_open over a given io. errmsg as in rumor_open. o->loop is
  * ignored; everything timed or networked goes through env->io. A failure

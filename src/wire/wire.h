@@ -24,6 +24,31 @@
  *            [[origin_index, seq, clock, wall_ms, flags, key bstr,
  *              value bstr|null], ...],
  *            [origin bstr(32), ...]]
+ *   IHAVE, PRUNE, GRAFT [11|12|13, 0, [[origin bstr(32), hwm], ...]]
+ *
+ * Strong writes (two-phase commit, src/node/strong.c), only to a peer
+ * whose HELLO has WIRE_HELLO_STRONG. txid is 16 bytes; the coordinator
+ * is the sender of PREPARE and COMMIT (the channel proves who it is):
+ *   PREPARE   [14, txid bstr(16), ttl_ms, [participant bstr(32), ...],
+ *              [[flags, key bstr, value bstr|null], ...]]
+ *   VOTE      [15, txid, yes (0|1), reason, [clock, ...]]
+ *   COMMIT    [16, txid, first_seq, wall_ms, [clock, ...]]
+ *   COMMITTED [17, txid]
+ *   ABORT     [18, txid]
+ *   ASK       [19, txid, coordinator bstr(32)]
+ *   ANSWER    [20, txid, state, first_seq, wall_ms, [clock, ...]]
+ *
+ * PREPARE carries the whole operation (ops of a batch in order; flags:
+ * WIRE_ENTRY_DELETED, value null) and every participant (coordinator
+ * included, 1..WIRE_STRONG_PARTICIPANTS_MAX, no repeats); ttl_ms is
+ * what is left of the coordinator's prepare bound. A yes VOTE lists,
+ * per op, the clock of the key the voter holds (0: none); a no VOTE
+ * has an empty list and a reason (enum wire_strong_refusal). COMMIT
+ * gives the version of op i: (clocks[i], coordinator, first_seq + i,
+ * wall_ms), one clock per op. ASK asks any participant what became of
+ * a transaction; ANSWER's state is enum wire_strong_state, and a
+ * COMMITTED answer carries COMMIT's version fields (empty and 0
+ * otherwise).
  *
  * MBATCH carries entries of several origins (a key-order stream, see
  * sync.c): each entry names its origin by its index in the frame's origin
@@ -127,8 +152,15 @@ enum wire_type {
 	WIRE_IHAVE = 11,
 	WIRE_PRUNE = 12,
 	WIRE_GRAFT = 13,
+	WIRE_PREPARE = 14,
+	WIRE_VOTE = 15,
+	WIRE_COMMIT = 16,
+	WIRE_COMMITTED = 17,
+	WIRE_ABORT = 18,
+	WIRE_ASK = 19,
+	WIRE_ANSWER = 20,
 };
-#define WIRE_TYPE_MAX WIRE_GRAFT
+#define WIRE_TYPE_MAX WIRE_ANSWER
 
 /* HELLO flags (capabilities). LIVE: the sender accepts live frames (an
  * MBATCH or ACK with exchange_id 0) and IHAVE, PRUNE and GRAFT.
@@ -142,6 +174,8 @@ enum wire_type {
 #define WIRE_HELLO_LIVE 0x1u
 #define WIRE_HELLO_FILTERS 0x2u
 #define WIRE_HELLO_SELF_COMPLETE 0x4u
+/* STRONG: the sender takes part in strong writes (PREPARE to ANSWER). */
+#define WIRE_HELLO_STRONG 0x8u
 /* Bytes of HELLO's replicate set (the sent form of at most PREFIXES_MAX
  * prefixes of at most PREFIX_MAX_BYTES each). */
 #define WIRE_HELLO_REPLICATE_MAX (1u + 16u * (2u + 1024u))
@@ -178,6 +212,27 @@ enum wire_bye_reason {
 	WIRE_BYE_PROTOCOL = 2,     /* the peer broke the protocol */
 	WIRE_BYE_SHUTDOWN = 3,     /* this node is stopping */
 	WIRE_BYE_MODE = 4,         /* modes incompatible (e.g. replica-replica) */
+};
+
+/* Strong writes. */
+#define WIRE_TXID_BYTES 16
+#define WIRE_STRONG_PARTICIPANTS_MAX 1024u  /* nodes in one PREPARE */
+#define WIRE_STRONG_OPS_MAX 65536u          /* == RUMOR_WRITE_MAX */
+
+enum wire_strong_refusal {
+	WIRE_REFUSE_NONE = 0,      /* a yes vote */
+	WIRE_REFUSE_LOCKED = 1,    /* a key is held by another transaction */
+	WIRE_REFUSE_STORE = 2,     /* the intent could not be stored */
+	WIRE_REFUSE_LATE = 3,      /* the transaction ended here already */
+	WIRE_REFUSE_MODE = 4,      /* this node takes no strong writes */
+	WIRE_REFUSE_BUSY = 5,      /* too many intents held */
+};
+
+enum wire_strong_state {
+	WIRE_TX_UNKNOWN = 0,       /* never heard of it (or forgot it) */
+	WIRE_TX_PREPARED = 1,      /* holds its intent, undecided */
+	WIRE_TX_COMMITTED = 2,
+	WIRE_TX_ABORTED = 3,
 };
 
 /* ------------------------------------------------------------ messages */
@@ -263,6 +318,35 @@ struct wire_members {
 	size_t n;
 };
 
+/* One op of a PREPARE; value NULL (value_len 0) when deleted. */
+struct wire_op {
+	int deleted;
+	const uint8_t *key;
+	size_t key_len;
+	const uint8_t *value;
+	size_t value_len;
+};
+
+/* PREPARE to ANSWER: the fields each type uses (see the grammar above);
+ * the others are zero / empty. Lists point into the decoder (convention
+ * 3) when decoded, into the caller's memory when encoded. */
+struct wire_strong {
+	const uint8_t *txid;             /* WIRE_TXID_BYTES */
+	uint64_t ttl_ms;                 /* PREPARE */
+	const uint8_t *participants;     /* PREPARE: n x WIRE_NODE_ID_BYTES */
+	size_t n_participants;
+	const struct wire_op *ops;       /* PREPARE */
+	size_t n_ops;
+	int yes;                         /* VOTE */
+	uint64_t reason;                 /* VOTE: enum wire_strong_refusal */
+	const uint8_t *coordinator;      /* ASK: WIRE_NODE_ID_BYTES */
+	uint64_t state;                  /* ANSWER: enum wire_strong_state */
+	uint64_t first_seq;              /* COMMIT, ANSWER (committed) */
+	uint64_t wall_ms;                /* COMMIT, ANSWER (committed) */
+	const uint64_t *clocks;          /* VOTE (yes), COMMIT, ANSWER */
+	size_t n_clocks;
+};
+
 struct wire_msg {
 	enum wire_type type;
 	union {
@@ -275,6 +359,7 @@ struct wire_msg {
 		struct wire_members members;   /* WIRE_MEMBERS */
 		uint64_t nonce;                /* WIRE_PING, WIRE_PONG */
 		uint64_t reason;               /* WIRE_BYE */
+		struct wire_strong strong;     /* WIRE_PREPARE .. WIRE_ANSWER */
 	} u;
 };
 
@@ -317,6 +402,13 @@ int wire_encode_members(struct wire_buf *out, const struct wire_member *m,
 int wire_encode_ping(struct wire_buf *out, uint64_t nonce, struct err *err);
 int wire_encode_pong(struct wire_buf *out, uint64_t nonce, struct err *err);
 int wire_encode_bye(struct wire_buf *out, uint64_t reason, struct err *err);
+/* PREPARE .. ANSWER (type) from m's fields for that type. RUMOR_EINVAL
+ * for a list over its limit, a clock list whose length does not match
+ * (COMMIT: n_clocks >= 1; a yes VOTE: n_clocks >= 1, a no VOTE: 0;
+ * a committed ANSWER >= 1, others 0), a PREPARE without ops or
+ * participants, an op that breaks the entry bounds. */
+int wire_encode_strong(struct wire_buf *out, enum wire_type type,
+		       const struct wire_strong *m, struct err *err);
 
 /* Encodes any decoded (or hand-built) message, BATCH and MBATCH
  * included (an MBATCH's table is written in the message's order; its
