@@ -466,7 +466,7 @@ static void test_a_failed_store_write_is_not_acknowledged(void **state)
 	o.interval_max_ms = 200;
 	o.catchup_wait_ms = 0;
 	assert_int_equal(rumor_put(c.nodes[0], "remote", 6, "v", 1), 0);
-	env = (struct node_env){io, fail_commits, &fault};
+	env = (struct node_env){.io = io, .before_commit = fail_commits, .hook_arg = &fault};
 	if (node_open(&b, &o, &env, msg, sizeof msg) != 0)
 		fail_msg("node_open: %s", msg);
 	w = (struct fault_wait){&c, b, &fault, NULL, 0};
