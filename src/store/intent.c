@@ -14,13 +14,13 @@
 /* The ring slot of the ith kept outcome (0: the oldest). */
 static struct outcome_ref *outq_at(struct store *s, size_t i)
 {
-	return &s->outq[(s->outq_head + i) % STORE_OUTCOMES_MAX];
+	return &s->outq[(s->outq_head + i) % s->outq_cap];
 }
 
 static int outq_alloc(struct store *s)
 {
 	if (s->outq == NULL)
-		s->outq = calloc(STORE_OUTCOMES_MAX, sizeof *s->outq);
+		s->outq = calloc(s->outq_cap, sizeof *s->outq);
 	return s->outq != NULL ? 0 : -1;
 }
 
@@ -42,8 +42,8 @@ static void outq_push(struct store *s, const uint8_t *txid, uint64_t n)
 {
 	struct outcome_ref *r;
 
-	if (s->outq_n == STORE_OUTCOMES_MAX) {
-		s->outq_head = (s->outq_head + 1) % STORE_OUTCOMES_MAX;
+	if (s->outq_n == s->outq_cap) {
+		s->outq_head = (s->outq_head + 1) % s->outq_cap;
 		s->outq_n--;
 	}
 	r = outq_at(s, s->outq_n);
@@ -130,7 +130,7 @@ static int resolve_add(struct store *s, void *arg, struct err *err)
 	free(buf);
 	free(clocks);
 	/* The ring is full: its oldest goes in the same batch. */
-	if (s->outq_n == STORE_OUTCOMES_MAX) {
+	if (s->outq_n == s->outq_cap) {
 		format_outcome_key(ok, outq_at(s, 0)->n);
 		leveldb_writebatch_delete(s->batch, ok, sizeof ok);
 	}
@@ -501,7 +501,7 @@ int store__intent_check(struct store *s, struct err *err)
 		rv = err_set(err, RUMOR_ECORRUPT,
 			     "store %s: check: %zu intents and %zu outcomes stored, %zu and %zu in memory",
 			     s->dir, intents, outcomes, s->n_intents, s->outq_n);
-	if (rv == 0 && s->outq_n > STORE_OUTCOMES_MAX)
+	if (rv == 0 && s->outq_n > s->outq_cap)
 		rv = err_set(err, RUMOR_ECORRUPT, "store %s: check: too many outcomes", s->dir);
 	return rv;
 }

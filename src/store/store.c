@@ -673,6 +673,8 @@ int store_open(struct store **out, const char *dir,
 	leveldb_readoptions_set_fill_cache(s->ropts_cold, 0);
 	s->wopts = leveldb_writeoptions_create();
 	leveldb_writeoptions_set_sync(s->wopts, opt->sync_writes ? 1 : 0);
+	s->outq_cap = opt->outcomes_max > 0 ? opt->outcomes_max :
+		      STORE_OUTCOMES_MAX;
 	s->wopts_sync = leveldb_writeoptions_create();
 	leveldb_writeoptions_set_sync(s->wopts_sync, 1);
 	s->batch = leveldb_writebatch_create();

@@ -116,6 +116,9 @@ struct store_options {
 	 * (NULL or empty: every key); copied. Kept as s|filter: see
 	 * store_open for what opening with another set does. */
 	const struct prefixes *filter;
+	/* Outcomes of strong writes kept (0: STORE_OUTCOMES_MAX); tests
+	 * make it small. */
+	size_t outcomes_max;
 };
 
 /* What store_open did to bring the store to opt->filter. */

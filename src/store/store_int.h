@@ -166,7 +166,7 @@ struct store {
 	 * the wall time of the last local batch; synced write options. */
 	size_t n_intents;
 	struct outcome_ref *outq;
-	size_t outq_head, outq_n;
+	size_t outq_head, outq_n, outq_cap;
 	uint64_t outcome_next;
 	const struct store_extra *extra;
 	const uint64_t *clock_min;
