@@ -581,6 +581,42 @@ static void test_prepare_with_huge_op_sets_is_bounded(void **state)
 	assert_cluster_works(h, "huge");
 }
 
+/* A PREPARE whose ttl is a day, from a coordinator that then goes
+ * silent, on a key honest nodes write: node 0 holds it no longer than
+ * its own bound (strong timeout and recovery), not the ttl the peer
+ * asked for, so a member cannot lock keys for as long as it likes. */
+static void test_a_long_ttl_does_not_lock_a_key_for_long(void **state)
+{
+	struct world *w = *state;
+	struct hostile *h = &w->h;
+	static const char key[] = "honest-strong-ttl";
+	struct wire_op op = { 0, (const uint8_t *)key, sizeof key - 1,
+			      (const uint8_t *)"held", 4 };
+	uint8_t parts[2 * WIRE_NODE_ID_BYTES];
+	uint8_t txid[WIRE_TXID_BYTES];
+	struct wire_msg m;
+
+	make_txid(txid, 0x40000u);
+	memcpy(parts, h->e->id.public_key, WIRE_NODE_ID_BYTES);
+	memcpy(parts + WIRE_NODE_ID_BYTES, h->c.nodes[0].pk,
+	       WIRE_NODE_ID_BYTES);
+	memset(&m, 0, sizeof m);
+	m.type = WIRE_PREPARE;
+	m.u.strong.txid = txid;
+	m.u.strong.ttl_ms = 86400u * SEC;
+	m.u.strong.participants = parts;
+	m.u.strong.n_participants = 2;
+	m.u.strong.ops = &op;
+	m.u.strong.n_ops = 1;
+	assert_int_equal(evil_send(h->e, &m), 0);
+	wait_votes(h, h->e, 1);
+	assert_int_equal(stats_of(h, 0).strong_pending, 1);
+	wait_pending(h, 0, DRAIN_MS, "a PREPARE with a ttl of a day");
+	assert_nowhere(h, key, sizeof key - 1);
+	/* The key is free again: an honest strong write of it commits. */
+	assert_cluster_works(h, "ttl");
+}
+
 enum bad_prepare {
 	BAD_NONE = -1,
 	BAD_TXID,            /* a txid of 15 bytes */
@@ -688,6 +724,7 @@ int main(void)
 		T(test_prepare_flood_is_bounded),
 		T(test_prepare_with_huge_op_sets_is_bounded),
 		T(test_malformed_prepares_drop_only_their_sender),
+		T(test_a_long_ttl_does_not_lock_a_key_for_long),
 #undef T
 	};
 
