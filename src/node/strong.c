@@ -4,7 +4,25 @@
  * coordinator's side, the public calls, readiness, the fault steps and
  * the dispatch of PREPARE..ANSWER; strong_part.c is the participant's
  * side (intents, locks, recovery). The protocol: README "Strong writes"
- * and /work/notes/common.md's summary, restated at each function.
+ * and the summary at each function.
+ *
+ * The blocking window two-phase commit cannot avoid: a participant that
+ * voted yes holds its intent (its keys locked: reads RUMOR_ELOCKED in
+ * strong consistency, gossip writes RUMOR_ELOCKED) until it hears COMMIT
+ * or ABORT. If the coordinator dies in between, the participant waits
+ * out the PREPARE's ttl (capped at its own strong timeout T) and one T
+ * more, ASKs the other participants, and decides within one further T:
+ * commit if anyone answers COMMITTED, abort otherwise. So a key stays
+ * locked at most about 3 T after the PREPARE (T at open for an intent
+ * found after a restart, plus what was left of its ttl). Aborting on
+ * silence can meet a coordinator that did commit (its COMMIT lost, every
+ * participant that received one unreachable): that COMMIT is then late
+ * (strong_late); the version is an ordinary one and reaches the node by
+ * gossip, so nodes converge, but a read in that window may see the old
+ * value on that node.
+ * With quorum Q below the member count, a write returns once Q nodes
+ * committed; the others may miss it until gossip brings it (a read there
+ * may be stale meanwhile).
  */
 #include <stdarg.h>
 #include <stdio.h>

@@ -35,7 +35,9 @@ static int check_ops(struct rumor *n, const struct rumor_op *ops,
 			       "strong write: %zu ops (at most %u)", n_ops,
 			       RUMOR_WRITE_MAX);
 	for (i = 0; i < n_ops; i++) {
-		snprintf(what, sizeof what, n_ops > 1 ? "op %zu: " : "", i);
+		what[0] = '\0';
+		if (n_ops > 1)
+			snprintf(what, sizeof what, "op %zu: ", i);
 		if (ops[i].key == NULL || ops[i].key_len == 0)
 			return err_set(err, RUMOR_EINVAL, "%san empty key", what);
 		if (ops[i].key_len > RUMOR_KEY_MAX)
