@@ -98,6 +98,8 @@ int strong_step(struct strong *s, const char *step);
 /* Sends a strong message of type to p; 0 or a negative code. */
 int strong_send(struct rumor *n, struct peer *p, enum wire_type type,
 		const struct wire_strong *m);
+/* First-hand members of the table (participants but this node). */
+size_t strong_member_count(struct rumor *n);
 /* The open peer with id that takes part in strong writes, or NULL. */
 struct peer *strong_peer(struct rumor *n, const uint8_t *id);
 /* The transaction txid of role (0: any), or NULL. */

@@ -207,6 +207,10 @@ void strong_on_prepare(struct peer *p, const struct wire_strong *m)
 	int *keep = NULL;
 	struct err err;
 	size_t i, bytes = 0;
+	/* The sender's ttl, but never beyond this node's own bound: a
+	 * PREPARE cannot hold a key here longer than our timeouts say. */
+	uint64_t ttl = m->ttl_ms < n->opt.strong_timeout_ms ? m->ttl_ms :
+		       n->opt.strong_timeout_ms;
 
 	if (!has_id(m->participants, m->n_participants, n->id.public_key) ||
 	    !has_id(m->participants, m->n_participants, p->id) ||
@@ -265,7 +269,7 @@ void strong_on_prepare(struct peer *p, const struct wire_strong *m)
 	tx->n_parts = m->n_participants;
 	tx->state = TX_PREPARED;
 	err_clear(&err);
-	if (strong_store_intent(s, tx, node_wall_ms(n) + m->ttl_ms, &err) != 0) {
+	if (strong_store_intent(s, tx, node_wall_ms(n) + ttl, &err) != 0) {
 		node_log(n, RUMOR_LOG_ERROR, "strong: storing an intent: %s",
 			 err.msg);
 		strong_tx_free(s, tx);
@@ -273,7 +277,7 @@ void strong_on_prepare(struct peer *p, const struct wire_strong *m)
 	}
 	free(keep);
 	/* Undecided after its ttl and one more timeout: ask. */
-	io_timer_start(tx->timer, m->ttl_ms + n->opt.strong_timeout_ms, 0);
+	io_timer_start(tx->timer, ttl + n->opt.strong_timeout_ms, 0);
 	if (strong_step(s, "part-prepared")) {
 		free(clocks);
 		return;

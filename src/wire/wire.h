@@ -70,9 +70,11 @@
  *     needed (non-minimal) are accepted. It never reads outside the input.
  *  3. Decoding is zero-copy: origins, keys, values and hosts in a decoded
  *     message point into the input buffer, which the caller keeps alive
- *     (and unchanged) while it uses the message. Lists of hwms, entries and
- *     members live in a reusable struct wire_decoder and stay valid until
- *     the next wire_decode() on that decoder or wire_decoder_free().
+ *     (and unchanged) while it uses the message. Lists of hwms, entries,
+ *     members, and a PREPARE's participants (copied: they are not
+ *     contiguous in the input), ops and clocks live in a reusable struct
+ *     wire_decoder and stay valid until the next wire_decode() on that
+ *     decoder or wire_decoder_free().
  *  4. Allocation is bounded: a list's count is checked against its limit
  *     and against what the remaining input could hold before any memory
  *     is allocated for it.

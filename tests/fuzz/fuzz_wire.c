@@ -6,7 +6,8 @@
  * message (the decoder accepts nothing the encoder cannot say).
  * A message is one channel frame, up to 2 MiB: make fuzz-smoke and
  * fuzz-long pass -max_len=2097152, and FUZZ_BIG_SEEDS=DIR makes the target
- * write there a BATCH that fills a frame (too large for the source tree).
+ * write there a BATCH and a PREPARE that fill a frame (too large for the
+ * source tree).
  *
  *   tests/fuzz/fuzz_wire -max_total_time=60 work/ tests/fuzz/corpus/wire
  */
@@ -252,13 +253,63 @@ static void write_big_seed(const char *dir)
 	free(value);
 }
 
+/* A PREPARE of 3 participants whose two ops (a 1 MiB value and one a
+ * little smaller) make it exactly WIRE_PREPARE_MAX bytes, the largest
+ * one may send, into dir/largest-prepare.cbor. */
+static void write_big_prepare(const char *dir)
+{
+	static uint8_t txid[WIRE_TXID_BYTES], parts[3 * WIRE_NODE_ID_BYTES];
+	struct wire_op ops[2];
+	struct wire_strong m;
+	struct wire_buf b;
+	struct err err;
+	uint8_t *value;
+	char path[4096];
+	FILE *f;
+	size_t over;
+
+	value = malloc(WIRE_VALUE_MAX);
+	check(value != NULL);
+	memset(value, 'p', WIRE_VALUE_MAX);
+	memset(txid, 0x14, sizeof txid);
+	memset(parts, 0x55, sizeof parts);
+	parts[WIRE_NODE_ID_BYTES] = 1;
+	parts[2 * WIRE_NODE_ID_BYTES] = 2;
+	memset(ops, 0, sizeof ops);
+	memset(&m, 0, sizeof m);
+	ops[0].key = (const uint8_t *)"a";
+	ops[1].key = (const uint8_t *)"b";
+	ops[0].key_len = ops[1].key_len = 1;
+	ops[0].value = ops[1].value = value;
+	ops[0].value_len = ops[1].value_len = WIRE_VALUE_MAX;
+	m.txid = txid;
+	m.ttl_ms = 5000;
+	m.participants = parts;
+	m.n_participants = 3;
+	m.ops = ops;
+	m.n_ops = 2;
+	over = wire_prepare_size(&m) - WIRE_PREPARE_MAX;
+	ops[1].value_len -= over;
+	check(wire_prepare_size(&m) == WIRE_PREPARE_MAX);
+	wire_buf_init(&b);
+	check(wire_encode_strong(&b, WIRE_PREPARE, &m, &err) == 0);
+	snprintf(path, sizeof path, "%s/largest-prepare.cbor", dir);
+	f = fopen(path, "wb");
+	check(f != NULL && fwrite(b.data, 1, b.len, f) == b.len &&
+	      fclose(f) == 0);
+	wire_buf_free(&b);
+	free(value);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char *dir = getenv("FUZZ_BIG_SEEDS");
 
 	(void)argc;
 	(void)argv;
-	if (dir != NULL)
+	if (dir != NULL) {
 		write_big_seed(dir);
+		write_big_prepare(dir);
+	}
 	return 0;
 }

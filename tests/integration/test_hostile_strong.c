@@ -21,6 +21,7 @@
 #include "crypto/identity.h"
 #include "node/node.h"
 #include "node/node_ctl.h"
+#include "node/strong_int.h"
 #include "wire/ctl_types.h"
 #include "wire/wire.h"
 #include "tests/integration/hostile_fixture.h"
@@ -29,13 +30,13 @@
 #include "tests/lib/testutil.h"
 
 #define SEC 1000u
-/* rumor_options.strong_timeout_ms 0: 2000 ms. */
-#define STRONG_TIMEOUT_MS 2000u
-/* The bounds a node keeps on what peers make it hold (core14's design,
- * issue 14): at most this many pending intents, this many bytes of them;
- * beyond, it votes no (WIRE_REFUSE_BUSY). */
-#define PENDING_MAX 1024u
-#define PENDING_BYTES_MAX (64u << 20)
+/* rumor_options.strong_timeout_ms 0: the default. */
+#define STRONG_TIMEOUT_MS STRONG_TIMEOUT_DEFAULT_MS
+/* The bounds a node keeps on what peers make it hold: at most this many
+ * pending intents, this many bytes of them; beyond, it votes no
+ * (WIRE_REFUSE_BUSY). */
+#define PENDING_MAX STRONG_INTENTS_MAX
+#define PENDING_BYTES_MAX STRONG_INTENT_BYTES_MAX
 /* What a PREPARE's coordinator gives it (ttl) and how long a participant
  * may take to drop it once the coordinator is silent: ttl, then a
  * strong timeout before it asks, then one more for the answers. */
@@ -135,6 +136,16 @@ static uint64_t refused_total(struct hostile *h, int i)
 	for (k = 0; k < REFUSE_COUNT; k++)
 		sum += st.refused[k];
 	return sum;
+}
+
+/* Node i's refusals of one reason. */
+static uint64_t refused_of(struct hostile *h, int i, enum refuse_reason why)
+{
+	struct ctl_status st;
+
+	memset(&st, 0, sizeof st);
+	assert_int_equal(node_get_status(node(h, i), &st), 0);
+	return st.refused[why];
 }
 
 static void make_txid(uint8_t txid[WIRE_TXID_BYTES], uint32_t i)
@@ -371,6 +382,7 @@ static void test_messages_for_unknown_txids_are_ignored(void **state)
 	struct hostile *h = &w->h;
 	struct rumor_stats before = stats_of(h, 0), after;
 	uint64_t refused0 = refused_total(h, 0);
+	uint64_t unknown0 = refused_of(h, 0, REFUSE_STRONG_UNKNOWN);
 	uint64_t clocks[1] = { 7 };
 	uint8_t txid[WIRE_TXID_BYTES];
 	struct wire_msg m;
@@ -403,6 +415,7 @@ static void test_messages_for_unknown_txids_are_ignored(void **state)
 	assert_int_equal(after.strong_late, before.strong_late);
 	assert_int_equal(after.strong_recovered, before.strong_recovered);
 	assert_true(refused_total(h, 0) > refused0);
+	assert_true(refused_of(h, 0, REFUSE_STRONG_UNKNOWN) > unknown0);
 	assert_cluster_works(h, "unknown");
 }
 
@@ -428,7 +441,7 @@ static void test_commit_from_a_non_coordinator_is_ignored(void **state)
 	assert_memory_equal(h->e->vote_txid, txid, WIRE_TXID_BYTES);
 	assert_int_equal(stats_of(h, 0).strong_pending, 1);
 	clock = h->e->vote_clock + 1;
-	refused0 = refused_total(h, 0);
+	refused0 = refused_of(h, 0, REFUSE_STRONG_SENDER);
 	assert_int_equal(send_commit(w->b, txid, &clock, 1), 0);
 	assert_int_equal(send_txid_only(w->b, WIRE_ABORT, txid), 0);
 	simc_run_until(&h->c, sim_now(h->c.sim) + 200);
@@ -436,7 +449,8 @@ static void test_commit_from_a_non_coordinator_is_ignored(void **state)
 	after = stats_of(h, 0);
 	assert_int_equal(after.strong_pending, 1);
 	assert_int_equal(after.remote_applied, before.remote_applied);
-	assert_true(refused_total(h, 0) > refused0);
+	/* b's COMMIT and ABORT, both refused: b is not the coordinator. */
+	assert_true(refused_of(h, 0, REFUSE_STRONG_SENDER) >= refused0 + 2);
 	assert_false(w->b->closed);
 	/* The coordinator's ABORT ends it, well before its ttl. */
 	assert_int_equal(send_txid_only(h->e, WIRE_ABORT, txid), 0);
@@ -560,7 +574,7 @@ static void test_prepare_with_huge_op_sets_is_bounded(void **state)
 	wait_votes(h, h->e, v0 + BIG);
 	(void)pending_down(&p);
 	print_message("big PREPAREs: %d of 2 x %d bytes, at most %llu "
-		      "pending (bound %u bytes)\n", BIG, BIG_VALUE,
+		      "pending (bound %zu bytes)\n", BIG, BIG_VALUE,
 		      (unsigned long long)p.max_seen, PENDING_BYTES_MAX);
 	assert_true(p.max_seen * 2u * BIG_VALUE <=
 		    PENDING_BYTES_MAX + 2u * BIG_VALUE);
