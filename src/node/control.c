@@ -3,8 +3,8 @@
  * control: the unix control socket of a node (see control.h).
  *
  * Each client is an io_stream with a frame accumulator. Requests are
- * handled one at a time in arrival order; a streaming reply (SCAN, SYNC)
- * stops reading until it ends, so a client cannot pile up work. Replies
+ * handled one at a time in arrival order; a streaming reply (SCAN, SYNC,
+ * a strong write, a GET waiting for a lock) stops reading until it ends, so a client cannot pile up work. Replies
  * are encoded into the client's scratch buffer and written to the stream
  * in chunks; the stream's queue counts bytes not yet written, and streams
  * pause (SCAN, WATCH) above a high-water mark, so a slow reader costs
@@ -210,6 +210,9 @@ static size_t process_write_run(struct client *c)
 	uint32_t len;
 	int rv;
 
+	/* On a strong node every PUT and DEL is a strong write of its own. */
+	if (control_is_strong(c->ctl))
+		return 0;
 	while (n < CONTROL_GROUP_MAX && c->rlen - off >= CTL_FRAME_HEADER) {
 		len = ctl_frame_length(c->rbuf + off);
 		if (len == 0 || len > CTL_REQUEST_MAX ||
@@ -309,6 +312,7 @@ static void process_input(struct client *c)
 	 * a running SCAN or SYNC must end before more is read. */
 	if (c->close_after_write ||
 	    c->stream == STREAM_SCAN || c->stream == STREAM_SYNC ||
+	    c->stream == STREAM_STRONG || c->stream == STREAM_GET_WAIT ||
 	    (c->stream == STREAM_NONE && control_backlog(c) >= CONTROL_HIGH_WATER))
 		stop_reading(c);
 	else
@@ -345,6 +349,8 @@ static void client_close(struct client *c)
 	if (c->closing)
 		return;
 	c->closing = 1;
+	/* A strong write's cb may fire before the stream's close cb. */
+	control_strong_detach(c);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * control_cmd: the commands of the control socket: status, peers, get,
- * put, del, version, and the streams scan, log, watch and sync.
+ * control_cmd: the commands of the control socket: status, peers, put,
+ * del, version, and the streams scan, log, watch and sync (get and the
+ * strong writes: control_strong.c).
  */
 #include <assert.h>
 #include <stdio.h>
@@ -96,23 +97,6 @@ static void cmd_peers(struct client *c)
 err:
 	free(peers);
 	control_encode_failed(c, rv);
-}
-
-static void cmd_get(struct client *c, const struct ctl_request *rq)
-{
-	void *value = NULL;
-	size_t len = 0;
-	int rv;
-
-	rv = rumor_get(c->ctl->node, rq->key, rq->key_len, &value, &len);
-	if (rv != 0) {
-		control_reply_node_error(c, rv);
-		return;
-	}
-	rv = ctl_encode_value(&c->out, value, len);
-	rumor_free(value);
-	if (rv != 0)
-		control_encode_failed(c, rv);
 }
 
 void control_reply_done(struct client *c, int rv)
@@ -417,14 +401,26 @@ void control_handle_request(struct client *c, const struct ctl_request *rq)
 		cmd_peers(c);
 		break;
 	case CTL_CMD_GET:
-		cmd_get(c, rq);
+		control_get(c, rq);
 		break;
 	case CTL_CMD_PUT:
-		control_reply_done(c, rumor_put(n, rq->key, rq->key_len, rq->value,
-					rq->value_len));
+		if (control_is_strong(c->ctl))
+			control_strong_write(c, rq);
+		else
+			control_reply_done(c, rumor_put(n, rq->key, rq->key_len,
+							rq->value,
+							rq->value_len));
 		break;
 	case CTL_CMD_DEL:
-		control_reply_done(c, rumor_del(n, rq->key, rq->key_len));
+		if (control_is_strong(c->ctl))
+			control_strong_write(c, rq);
+		else
+			control_reply_done(c, rumor_del(n, rq->key,
+							rq->key_len));
+		break;
+	case CTL_CMD_SPUT:
+	case CTL_CMD_SDEL:
+		control_strong_write(c, rq);
 		break;
 	case CTL_CMD_SCAN:
 		cmd_scan(c, rq);

@@ -60,6 +60,7 @@ enum {
 	CTL_OPT_NETKEY = 1u << 4,
 	CTL_OPT_ID = 1u << 5,
 	CTL_OPT_SINCE = 1u << 6,
+	CTL_OPT_STRONG = 1u << 7,
 };
 
 struct ctx;
@@ -90,6 +91,7 @@ struct ctx {
 	uint64_t timeout_ms;
 	const char *network_key;
 	int want_id;
+	int strong;                  /* put, del, load --strong */
 	int fd;                      /* -1 until connected */
 	uint8_t *frame;              /* the last reply frame's body */
 	size_t frame_cap;

@@ -30,9 +30,9 @@ static const struct command commands[] = {
 	 "sync, lag", NULL, 0},
 	{"get", cmd_get, CTL_OPT_JSON | CTL_OPT_HEX, "KEY",
 	 "Prints a key's value", NULL, 0},
-	{"put", cmd_put, CTL_OPT_JSON | CTL_OPT_HEX, "KEY VALUE",
-	 "Writes a key", NULL, 0},
-	{"del", cmd_del, CTL_OPT_JSON | CTL_OPT_HEX, "KEY",
+	{"put", cmd_put, CTL_OPT_JSON | CTL_OPT_HEX | CTL_OPT_STRONG,
+	 "KEY VALUE", "Writes a key", NULL, 0},
+	{"del", cmd_del, CTL_OPT_JSON | CTL_OPT_HEX | CTL_OPT_STRONG, "KEY",
 	 "Deletes a key", NULL, 0},
 	{"scan", cmd_scan, CTL_OPT_JSON | CTL_OPT_HEX | CTL_OPT_LIMIT,
 	 "[PREFIX]",
@@ -56,7 +56,8 @@ static const struct command commands[] = {
 	 "--network-key FILE | --id",
 	 "Writes a new network key file, or prints this node's id (no node "
 	 "needed)", NULL, 0},
-	{"load", cmd_load, CTL_OPT_JSON | CTL_OPT_HEX, "< LINES",
+	{"load", cmd_load, CTL_OPT_JSON | CTL_OPT_HEX | CTL_OPT_STRONG,
+	 "< LINES",
 	 "Writes every 'KEY VALUE' line of standard input (pipelined, in "
 	 "order); stops at the first refused one", NULL, 0},
 };
@@ -98,19 +99,27 @@ static void usage(FILE *f)
 	for (i = 0; i < N_COMMANDS; i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name,
 			commands[i].summary);
-	fprintf(f, "\nExit codes: 0 ok, 1 not found / refused, 2 usage, 3 "
-		"cannot reach the node.\n");
+	fprintf(f, "\nExit codes: 0 ok, 1 not found / refused (a strong write: "
+		"aborted, not ready,\nlocked or timed out), 2 usage, 3 cannot "
+		"reach the node.\n");
 }
 
 static void command_usage(const struct command *c)
 {
-	printf("usage: rumorctl [global options] %s%s%s%s%s%s%s%s\n\n%s.\n",
-	       c->name, c->args[0] ? " " : "", c->args,
+	printf("usage: rumorctl [global options] %s%s%s%s%s%s%s%s%s\n\n%s.\n",
+	       c->name, c->opts & CTL_OPT_STRONG ? " [--strong]" : "",
+	       c->args[0] ? " " : "", c->args,
 	       c->opts & CTL_OPT_SINCE ? " [--since POS]" : "",
 	       c->opts & CTL_OPT_LIMIT ? " [--limit N]" : "",
 	       c->opts & CTL_OPT_TIMEOUT ? " [--timeout MS]" : "",
 	       c->opts & CTL_OPT_HEX ? " [--hex]" : "",
 	       c->opts & CTL_OPT_JSON ? " [--json]" : "", c->summary);
+	if (c->opts & CTL_OPT_STRONG)
+		printf("\n  --strong      a strong write: two-phase commit with "
+		       "the node's quorum;\n                exit 1 when it "
+		       "aborted, was not ready, was locked or timed out\n"
+		       "                (on a node in strong consistency every "
+		       "write is strong)");
 	if (c->opts & CTL_OPT_HEX)
 		printf("\n  --hex         arguments and output bytes in hex");
 	if (c->opts & CTL_OPT_LIMIT)
@@ -182,6 +191,7 @@ static int take_command_option(struct ctx *x, const struct command *c,
 		break;
 	case 'k': x->network_key = optarg; break;
 	case 'i': x->want_id = 1; break;
+	case 'S': x->strong = 1; break;
 	}
 	return 0;
 }
@@ -201,6 +211,7 @@ static int parse_command_options(struct ctx *x, const struct command *c,
 		{"network-key", required_argument, NULL, 'k'},
 		{"id", no_argument, NULL, 'i'},
 		{"since", required_argument, NULL, 's'},
+		{"strong", no_argument, NULL, 'S'},
 		{NULL, 0, NULL, 0},
 	};
 	unsigned need;
@@ -222,6 +233,7 @@ static int parse_command_options(struct ctx *x, const struct command *c,
 		case 'k': need = CTL_OPT_NETKEY; break;
 		case 'i': need = CTL_OPT_ID; break;
 		case 's': need = CTL_OPT_SINCE; break;
+		case 'S': need = CTL_OPT_STRONG; break;
 		default:
 			return fmt_fail(CTL_EXIT_USAGE, "%s: unknown option "
 					"'%s' (see rumorctl %s --help)", c->name,
