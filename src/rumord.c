@@ -160,17 +160,12 @@ static void daemon_reload(struct daemon *d)
 	if (!daemon_same_shape(d, &conf))
 		logf_(d, RUMOR_LOG_WARN, "SIGHUP: --namespace and --replicate "
 		      "changed; they take effect only when rumord restarts");
-	/* So does the consistency: strong writes in flight and intents
-	 * held were agreed under the settings the node opened with. */
 	if (conf.consistency != d->conf->consistency ||
 	    conf.quorum != d->conf->quorum ||
 	    conf.strong_timeout_ms != d->conf->strong_timeout_ms)
 		logf_(d, RUMOR_LOG_WARN, "SIGHUP: --consistency, --quorum or "
 		      "--strong-timeout changed; they take effect only when "
 		      "rumord restarts");
-	conf.consistency = d->conf->consistency;
-	conf.quorum = d->conf->quorum;
-	conf.strong_timeout_ms = d->conf->strong_timeout_ms;
 	rumor_options_init(&o);
 	daemon_fill_options(&o, &conf);
 	rv = rumor_reload(d->node, &o);
@@ -243,7 +238,6 @@ int main(int argc, char **argv)
 	struct daemon d;
 	char msg[RUMOR_ERRMSG_MAX];
 	char id[RUMOR_NODE_ID_STRLEN];
-	char strong[64] = "";
 	int rv, status = 0;
 
 	rumord_conf_init(&conf);
@@ -280,16 +274,8 @@ int main(int argc, char **argv)
 		return rv == RUMOR_EINVAL || rv == RUMOR_ECONFIG ? 2 : 1;
 	}
 	rumor_node_id(d.node, id);
-	/* "ready" here means started: a strong node's readiness for strong
-	 * writes (a quorum reachable) is in `rumorctl status`. */
-	if (conf.consistency == RUMOR_CONSISTENCY_STRONG && conf.quorum > 0)
-		snprintf(strong, sizeof strong, ", consistency strong (quorum "
-			 "%u)", (unsigned)conf.quorum);
-	else if (conf.consistency == RUMOR_CONSISTENCY_STRONG)
-		snprintf(strong, sizeof strong, ", consistency strong (quorum "
-			 "every member)");
-	logf_(&d, RUMOR_LOG_INFO, "rumord %s ready: id %s, data %s%s",
-	      rumor_library_version(), id, conf.data, strong);
+	logf_(&d, RUMOR_LOG_INFO, "rumord %s ready: id %s, data %s",
+	      rumor_library_version(), id, conf.data);
 
 	if (daemon_watch_signals(&d) == 0) {
 		uv_run(&d.loop, UV_RUN_DEFAULT);

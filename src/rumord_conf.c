@@ -45,7 +45,7 @@ enum conf_type {
 	CONF_FLAG,      /* an int field, 0 or 1; no value means 1 */
 	CONF_CHOICE,    /* an int field, one of a list of words */
 	CONF_MS,        /* a uint32_t field, a duration in ms */
-	CONF_COUNT,     /* a uint32_t field, 0..RUMORD_MAX_QUORUM */
+	CONF_COUNT,     /* a uint32_t field, a count 0..RUMORD_MAX_QUORUM */
 	CONF_IGNORED,   /* accepted for scripts, no effect */
 	CONF_CONFIG,    /* the config file: command line only */
 };
@@ -128,7 +128,7 @@ static const struct conf_key conf_keys[] = {
 	{"consistency", CONF_CHOICE, FIELD(consistency), SET_CONSISTENCY,
 	 consistency_words, "gossip or strong"},
 	{"quorum", CONF_COUNT, FIELD(quorum), SET_QUORUM, NULL,
-	 "a number of nodes from 0 (every member) to 1024"},
+	 "a count of nodes, 0 (all members) to 1024"},
 	{"strong-timeout", CONF_MS, FIELD(strong_timeout_ms),
 	 SET_STRONG_TIMEOUT, NULL, MS_EXPECT},
 	{"foreground", CONF_IGNORED, 0, 0, NULL, NULL},
@@ -174,13 +174,13 @@ static const char usage_text[] =
 	"                         local writes outside are refused too\n"
 	"                         PREFIX: bytes as typed, \\xHH for any byte, \\\\ for\n"
 	"                         a backslash (e.g. 'a/', '\\x00\\xff')\n"
-	"  --consistency MODE     gossip (default: a write returns once durable here)\n"
-	"                         or strong (every put and delete is a two-phase\n"
+	"  --consistency MODE     gossip (default: a write returns once durable\n"
+	"                         here) or strong (every write is a two-phase\n"
 	"                         commit with a quorum of the members)\n"
-	"  --quorum N             nodes (this one included) that must prepare a strong\n"
-	"                         write (default 0: every member; at most 1024)\n"
-	"  --strong-timeout MS    bound of each phase of a strong write, and of a\n"
-	"                         GET's wait for a key a strong write holds\n"
+	"  --quorum N             nodes, this one included, that must prepare a\n"
+	"                         strong write (default 0: every member)\n"
+	"  --strong-timeout MS    bound of each phase of a strong write and of\n"
+	"                         the wait before an orphaned intent is resolved\n"
 	"                         (default 2000)\n"
 	"  --foreground           stay in the foreground (the default; accepted for scripts)\n"
 	"  --help                 this text\n"
@@ -188,7 +188,7 @@ static const char usage_text[] =
 	"\n"
 	"Signals: SIGTERM and SIGINT close cleanly; SIGHUP reloads the log level,\n"
 	"the seed list and the trusted keys (not --namespace, --replicate,\n"
-	"--consistency, --quorum or --strong-timeout: those need a restart).\n";
+	"--consistency, --quorum or --strong-timeout: those take a restart).\n";
 
 void rumord_conf_init(struct rumord_conf *c)
 {
@@ -333,22 +333,6 @@ static int conf_add_replicate(struct rumord_conf *c, const char *value,
 	return rv;
 }
 
-/* A count: a decimal number from 0 to max, nothing after it. */
-static int conf_parse_count(const char *s, uint32_t max, uint32_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > max)
-		return -1;
-	*out = (uint32_t)v;
-	return 0;
-}
-
 /* Milliseconds: a decimal number, optionally followed by ms or s. */
 static int conf_parse_ms(const char *s, uint32_t *out)
 {
@@ -422,9 +406,16 @@ static int conf_check_value(const struct conf_key *k, const char *value,
 			goto bad;
 		*num = ms;
 	} else if (k->type == CONF_COUNT) {
-		if (conf_parse_count(value, RUMORD_MAX_QUORUM, &ms) != 0)
+		char *end;
+		unsigned long long v;
+
+		if (value[0] < '0' || value[0] > '9')
 			goto bad;
-		*num = ms;
+		errno = 0;
+		v = strtoull(value, &end, 10);
+		if (errno != 0 || *end != '\0' || v > RUMORD_MAX_QUORUM)
+			goto bad;
+		*num = (long long)v;
 	} else if (k->type == CONF_NAMESPACE || k->type == CONF_REPLICATE) {
 		/* Checked here too, so that a config file's bad prefix is
 		 * refused even when a flag overrides it. */
@@ -534,10 +525,6 @@ static int conf_line(struct rumord_conf *c, char *s, const char *where)
 		name = conf_trim(s);
 		value = conf_trim(eq + 1);
 	}
-	/* strong_timeout and strong-timeout name the same key. */
-	for (char *u = name; *u != '\0'; u++)
-		if (*u == '_')
-			*u = '-';
 	k = conf_find(name);
 	if (k == NULL || k->type == CONF_CONFIG) {
 		fprintf(stderr, "rumord: %s: unknown setting '%s'\n", where,

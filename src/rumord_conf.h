@@ -14,7 +14,7 @@
 #define RUMORD_MAX_PEERS 256
 /* --replicate prefixes: the library's bound (RUMOR_PREFIXES_MAX). */
 #define RUMORD_MAX_REPLICATE 16
-/* --quorum: the library's bound. */
+/* --quorum: the library's bound on participants. */
 #define RUMORD_MAX_QUORUM 1024
 
 /* What rumord_conf_parse_args tells its caller. */
@@ -56,7 +56,7 @@ struct rumord_conf {
 	size_t replicate_len[RUMORD_MAX_REPLICATE];
 	size_t n_replicate;
 	/* Strong writes: enum rumor_consistency, the quorum (0: every
-	 * member), the bound of each phase (0: the library default). */
+	 * member) and the strong timeout (0: the library default). */
 	int consistency;
 	uint32_t quorum;
 	uint32_t strong_timeout_ms;

@@ -3,8 +3,8 @@
  * control: the unix control socket of a node (see control.h).
  *
  * Each client is an io_stream with a frame accumulator. Requests are
- * handled one at a time in arrival order; a streaming reply (SCAN, SYNC,
- * a strong write, a GET waiting for a lock) stops reading until it ends, so a client cannot pile up work. Replies
+ * handled one at a time in arrival order; a streaming reply (SCAN, SYNC)
+ * stops reading until it ends, so a client cannot pile up work. Replies
  * are encoded into the client's scratch buffer and written to the stream
  * in chunks; the stream's queue counts bytes not yet written, and streams
  * pause (SCAN, WATCH) above a high-water mark, so a slow reader costs
@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "node/control_int.h"
+#include "node/node.h"
 
 static void client_close(struct client *c);
 static void process_input(struct client *c);
@@ -210,9 +211,6 @@ static size_t process_write_run(struct client *c)
 	uint32_t len;
 	int rv;
 
-	/* On a strong node every PUT and DEL is a strong write of its own. */
-	if (control_is_strong(c->ctl))
-		return 0;
 	while (n < CONTROL_GROUP_MAX && c->rlen - off >= CTL_FRAME_HEADER) {
 		len = ctl_frame_length(c->rbuf + off);
 		if (len == 0 || len > CTL_REQUEST_MAX ||
@@ -235,8 +233,8 @@ static size_t process_write_run(struct client *c)
 		off += CTL_FRAME_HEADER + (size_t)len;
 		n++;
 	}
-	if (n < 2)
-		return 0;
+	if (n < 2 || c->ctl->node->opt.consistency == RUMOR_CONSISTENCY_STRONG)
+		return 0;   /* strong writes go one at a time */
 	rv = rumor_write(c->ctl->node, ops, n);
 	if (rv == 0 || rv == RUMOR_EREFUSED) {
 		for (i = 0; i < n; i++)
@@ -312,7 +310,7 @@ static void process_input(struct client *c)
 	 * a running SCAN or SYNC must end before more is read. */
 	if (c->close_after_write ||
 	    c->stream == STREAM_SCAN || c->stream == STREAM_SYNC ||
-	    c->stream == STREAM_STRONG || c->stream == STREAM_GET_WAIT ||
+	    c->stream == STREAM_STRONG || c->stream == STREAM_GETWAIT ||
 	    (c->stream == STREAM_NONE && control_backlog(c) >= CONTROL_HIGH_WATER))
 		stop_reading(c);
 	else
@@ -331,6 +329,9 @@ static void on_client_closed(struct io_stream *s)
 	rumor_tail_close(c->tail);
 	if (c->ticket != NULL)
 		c->ticket->c = NULL;
+	if (c->get_timer != NULL)
+		io_timer_free(c->get_timer);
+	free(c->get_key);
 	wire_buf_free(&c->out);
 	free(c->rbuf);
 	free(c->prefix);
@@ -349,8 +350,6 @@ static void client_close(struct client *c)
 	if (c->closing)
 		return;
 	c->closing = 1;
-	/* A strong write's cb may fire before the stream's close cb. */
-	control_strong_detach(c);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else

@@ -27,20 +27,15 @@ enum stream_kind {
 	STREAM_SCAN,
 	STREAM_WATCH,
 	STREAM_SYNC,
-	STREAM_STRONG,               /* a strong PUT or DEL waits for its cb */
-	STREAM_GET_WAIT,             /* a GET waits for a strong write's lock */
+	STREAM_STRONG,   /* a strong write waits for its outcome */
+	STREAM_GETWAIT,  /* a GET waits for a strong write's lock */
 };
 
 struct client;
 
-/* A pending node_sync_now: outlives its client if the client leaves
- * first (c is then NULL and the report is dropped). */
+/* A pending node_sync_now or strong write: outlives its client if the
+ * client leaves first (c is then NULL and the report is dropped). */
 struct sync_ticket {
-	struct client *c;
-};
-
-/* A strong write in flight: the same, for rumor_write_strong's cb. */
-struct strong_ticket {
 	struct client *c;
 };
 
@@ -73,15 +68,15 @@ struct client {
 	 * in a GAP */
 	struct rumor_tail *tail;
 	int watch_paused, watch_was_paused;
-	/* SYNC */
+	/* SYNC, and strong writes (one at a time per client, so replies
+	 * stay in request order) */
 	struct sync_ticket *ticket;
-	/* A strong PUT or DEL (control_strong.c) */
-	struct strong_ticket *strong;
-	/* GET on a locked key: polled on a timer until the deadline */
-	struct io_timer *wait_timer;
-	uint8_t *wait_key;
-	size_t wait_key_len;
-	uint64_t wait_deadline_ms;
+	/* GETWAIT: the key (a copy), retried on the timer until unlocked
+	 * or the deadline (io ms) passes */
+	struct io_timer *get_timer;
+	uint8_t *get_key;
+	size_t get_key_len;
+	uint64_t get_deadline;
 };
 
 struct control {
@@ -122,21 +117,5 @@ void control_stream_finished(struct client *c);
 void control_handle_request(struct client *c, const struct ctl_request *rq);
 /* Sends more of a paused scan, until it ends or the backlog is high. */
 void control_scan_continue(struct client *c);
-
-/* ---- control_strong.c */
-
-/* Whether the node is in strong consistency (PUT and DEL are strong). */
-int control_is_strong(struct control *ctl);
-/* A strong PUT or DEL (SPUT, SDEL; PUT, DEL on a strong node): starts
- * rumor_write_strong; the reply comes from its cb, and until then the
- * client's later requests wait (STREAM_STRONG), so replies stay in
- * request order. */
-void control_strong_write(struct client *c, const struct ctl_request *rq);
-/* GET: the value, or on a key a strong write holds, polls on a timer
- * until it is free or the strong timeout passed (STREAM_GET_WAIT). */
-void control_get(struct client *c, const struct ctl_request *rq);
-/* The client is going: a pending cb will find no client, the wait
- * timer is freed. Safe to call more than once. */
-void control_strong_detach(struct client *c);
 
 #endif

@@ -382,20 +382,10 @@ int node_get_status(struct rumor *n, struct ctl_status *st)
 							       r->v[i].len};
 		st->n_replicate = r->n;
 	}
-	node_net_status(n, st);
-	node_strong_settings(n, &st->consistency, &st->strong_timeout_ms);
+	st->consistency = n->opt.consistency;
 	st->ready = rumor_ready(n);
+	node_net_status(n, st);
 	return 0;
-}
-
-void node_strong_settings(struct rumor *n, int *consistency,
-			  uint32_t *timeout_ms)
-{
-	*consistency = n->opt.consistency == RUMOR_CONSISTENCY_STRONG
-			       ? RUMOR_CONSISTENCY_STRONG
-			       : RUMOR_CONSISTENCY_GOSSIP;
-	*timeout_ms = n->opt.strong_timeout_ms != 0 ? n->opt.strong_timeout_ms
-						    : 2000;
 }
 
 struct hwm_forward {

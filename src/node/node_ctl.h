@@ -22,11 +22,6 @@ void node_log(struct rumor *n, int level, const char *fmt, ...)
 
 int node_get_status(struct rumor *n, struct ctl_status *st);
 
-/* The node's consistency (enum rumor_consistency) and the bound of a
- * strong write's phases in ms (the default filled in: never 0). */
-void node_strong_settings(struct rumor *n, int *consistency,
-			  uint32_t *timeout_ms);
-
 /* The HWM vector: cb per origin (origin is 32 bytes). */
 typedef int (*node_hwm_cb)(void *arg, const uint8_t *origin, uint64_t seq);
 int node_hwms(struct rumor *n, node_hwm_cb cb, void *arg);

@@ -54,13 +54,11 @@ struct ctl_status {
 		size_t len;
 	} replicate[RUMOR_PREFIXES_MAX];
 	size_t n_replicate;
-	/* Strong writes: enum rumor_consistency, whether a strong write
-	 * could reach its quorum now (rumor_ready), and the bound of each
-	 * phase. The quorum and the nodes reachable are stats.strong_quorum
-	 * and stats.strong_reachable. */
+	/* Strong writes: enum rumor_consistency, and whether a quorum is
+	 * reachable (rumor_ready); the quorum and the reachable count are
+	 * stats.strong_quorum and stats.strong_reachable. */
 	int consistency;
 	int ready;
-	uint32_t strong_timeout_ms;
 };
 
 struct ctl_peer_info {

@@ -56,7 +56,7 @@ static const char *const reply_names[CTL_R_MAX + 1] = {
 static const size_t reply_items[CTL_R_MAX + 1] = {
 	[CTL_R_OK] = 1, [CTL_R_ERROR] = 3, [CTL_R_VALUE] = 2,
 	[CTL_R_RECORD] = 10, [CTL_R_ITEM] = 3, [CTL_R_END] = 3,
-	[CTL_R_STATUS] = 26, [CTL_R_PEER] = 9, [CTL_R_SYNC] = 8,
+	[CTL_R_STATUS] = 25, [CTL_R_PEER] = 9, [CTL_R_SYNC] = 8,
 	[CTL_R_GAP] = 2,
 };
 
@@ -66,7 +66,7 @@ const struct ctl_shape ctl_request_shape = {
 };
 
 const struct ctl_shape ctl_reply_shape = {
-	"reply", "type", "unknown reply type", 0, CTL_R_MAX, 26,
+	"reply", "type", "unknown reply type", 0, CTL_R_MAX, 25,
 	reply_names, reply_items,
 };
 
@@ -404,9 +404,7 @@ int ctl_encode_status(struct wire_buf *b, const struct ctl_status *st,
 	if (n_hwm > CTL_HWM_MAX || n_hwm > hwm_total ||
 	    st->n_dropped > CTL_DROPPED_MAX ||
 	    st->namespace_len > RUMOR_PREFIX_MAX ||
-	    st->n_replicate > RUMOR_PREFIXES_MAX ||
-	    (st->consistency != RUMOR_CONSISTENCY_GOSSIP &&
-	     st->consistency != RUMOR_CONSISTENCY_STRONG))
+	    st->n_replicate > RUMOR_PREFIXES_MAX)
 		return RUMOR_EINVAL;
 	for (i = 0; i < st->n_replicate; i++)
 		if (st->replicate[i].len < 1 ||
@@ -462,11 +460,10 @@ int ctl_encode_status(struct wire_buf *b, const struct ctl_status *st,
 	put_array(&e, st->n_replicate);
 	for (i = 0; i < st->n_replicate; i++)
 		put_bytes(&e, st->replicate[i].bytes, st->replicate[i].len);
-	put_uint(&e, (uint64_t)st->consistency);
+	put_uint(&e, st->consistency == RUMOR_CONSISTENCY_STRONG ? 1 : 0);
 	put_uint(&e, st->stats.strong_quorum);
 	put_uint(&e, st->stats.strong_reachable);
 	put_uint(&e, st->ready ? 1 : 0);
-	put_uint(&e, st->strong_timeout_ms);
 	return enc_end(&e, CTL_REPLY_MAX, NULL);
 }
 

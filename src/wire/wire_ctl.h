@@ -27,12 +27,11 @@
  *   LOG     [8, limit]           -> RECORD* END    (limit per origin)
  *   VERSION [9, key]             -> RECORD | ERROR
  *   SYNC    [10, timeout_ms]     -> SYNC | ERROR
- *   SPUT    [11, key, value]     -> OK | ERROR     (strong PUT: replied
- *                                   when the two-phase commit ended)
- *   SDEL    [12, key]            -> OK | ERROR     (strong DEL)
- *
- * On a node in strong consistency PUT and DEL are strong too, and GET
- * waits (at most the strong timeout) while a strong write holds the key.
+ *   SPUT    [11, key, value]     -> OK | ERROR   (a strong write: the reply
+ *   SDEL    [12, key]            -> OK | ERROR    comes when it commits or
+ *                                                 fails; on a node in strong
+ *                                                 consistency PUT and DEL
+ *                                                 are strong too)
  *
  * Replies (node to client):
  *
@@ -53,8 +52,8 @@
  *            [[refusal reason tstr, count], ...], [[drop reason tstr,
  *            count], ...], namespace bstr (empty: none), [replicate
  *            prefix bstr, ...] (0..RUMOR_PREFIXES_MAX; none: every key),
- *            consistency (enum rumor_consistency), quorum, reachable,
- *            ready (0/1), strong_timeout_ms]
+ *            consistency (enum rumor_consistency), quorum (0 in gossip
+ *            mode), reachable (nodes, self included), ready (0/1)]
  *   PEER    [7, id bstr(32), address tstr, learned tstr, state tstr,
  *            connected, last_contact_ago_ms, last_sync_ago_ms, lag]
  *            (UINT64_MAX: never)
@@ -177,10 +176,9 @@ uint32_t ctl_frame_length(const uint8_t hdr[static CTL_FRAME_HEADER]);
 
 struct ctl_request {
 	enum ctl_cmd cmd;
-	const uint8_t *key;      /* GET PUT DEL SPUT SDEL VERSION:
-				    1..RUMOR_KEY_MAX */
+	const uint8_t *key;      /* GET (S)PUT (S)DEL VERSION: 1..KEY_MAX */
 	size_t key_len;          /* SCAN WATCH: the prefix, 0..RUMOR_KEY_MAX */
-	const uint8_t *value;    /* PUT SPUT: 0..RUMOR_VALUE_MAX bytes */
+	const uint8_t *value;    /* (S)PUT: 0..RUMOR_VALUE_MAX bytes */
 	size_t value_len;
 	uint64_t limit;          /* SCAN: items (0: all); LOG: 1..LIMIT_MAX */
 	uint64_t timeout_ms;     /* SYNC: 1..CTL_SYNC_TIMEOUT_MAX */

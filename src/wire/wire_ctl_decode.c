@@ -254,22 +254,19 @@ static int decode_shape(struct wire_reader *r, struct ctl_status *st)
 	return 0;
 }
 
-/* Strong writes: consistency, quorum, reachable, ready, timeout. */
+/* Strong writes: consistency, quorum, reachable, ready. */
 static int decode_strong(struct wire_reader *r, struct ctl_status *st)
 {
 	int rv;
 
 	if ((rv = wire_read_small(r, "consistency", RUMOR_CONSISTENCY_STRONG,
 				  &st->consistency)) != 0 ||
-	    (rv = wire_read_u32(r, "quorum", UINT32_MAX,
+	    (rv = wire_read_u32(r, "quorum", 1024,
 				&st->stats.strong_quorum)) != 0 ||
 	    (rv = wire_read_u32(r, "reachable", UINT32_MAX,
-				&st->stats.strong_reachable)) != 0 ||
-	    (rv = wire_read_small(r, "ready", 1, &st->ready)) != 0 ||
-	    (rv = wire_read_u32(r, "strong_timeout_ms", UINT32_MAX,
-				&st->strong_timeout_ms)) != 0)
+				&st->stats.strong_reachable)) != 0)
 		return rv;
-	return 0;
+	return wire_read_small(r, "ready", 1, &st->ready);
 }
 
 static int decode_status(struct wire_reader *r, struct ctl_reply *rp)

@@ -13,7 +13,7 @@
 
 #include "tools/ctl/ctl.h"
 
-/* GET PUT DEL SPUT SDEL VERSION: one key argument (and PUT's value). *key and
+/* GET PUT DEL VERSION: one key argument (and PUT's value). *key and
  * *value are malloc'd or NULL; the caller frees both, whatever the
  * result. */
 static int key_request(struct ctx *x, int argc, char **argv,
@@ -135,16 +135,14 @@ int cmd_get(struct ctx *x, int argc, char **argv)
 
 int cmd_put(struct ctx *x, int argc, char **argv)
 {
-	return key_command(x, argc, argv,
-			   x->strong ? CTL_CMD_SPUT : CTL_CMD_PUT, CTL_R_OK,
-			   print_ok);
+	return key_command(x, argc, argv, x->strong ? CTL_CMD_SPUT : CTL_CMD_PUT,
+			   CTL_R_OK, print_ok);
 }
 
 int cmd_del(struct ctx *x, int argc, char **argv)
 {
-	return key_command(x, argc, argv,
-			   x->strong ? CTL_CMD_SDEL : CTL_CMD_DEL, CTL_R_OK,
-			   print_ok);
+	return key_command(x, argc, argv, x->strong ? CTL_CMD_SDEL : CTL_CMD_DEL,
+			   CTL_R_OK, print_ok);
 }
 
 int cmd_version(struct ctx *x, int argc, char **argv)

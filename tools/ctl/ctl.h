@@ -88,10 +88,10 @@ struct ctx {
 	int have_limit;
 	uint64_t since;              /* watch --since POS */
 	int have_since;
+	int strong;                  /* put/del --strong */
 	uint64_t timeout_ms;
 	const char *network_key;
 	int want_id;
-	int strong;                  /* put, del, load --strong */
 	int fd;                      /* -1 until connected */
 	uint8_t *frame;              /* the last reply frame's body */
 	size_t frame_cap;

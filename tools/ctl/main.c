@@ -56,8 +56,7 @@ static const struct command commands[] = {
 	 "--network-key FILE | --id",
 	 "Writes a new network key file, or prints this node's id (no node "
 	 "needed)", NULL, 0},
-	{"load", cmd_load, CTL_OPT_JSON | CTL_OPT_HEX | CTL_OPT_STRONG,
-	 "< LINES",
+	{"load", cmd_load, CTL_OPT_JSON | CTL_OPT_HEX, "< LINES",
 	 "Writes every 'KEY VALUE' line of standard input (pipelined, in "
 	 "order); stops at the first refused one", NULL, 0},
 };
@@ -99,9 +98,8 @@ static void usage(FILE *f)
 	for (i = 0; i < N_COMMANDS; i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name,
 			commands[i].summary);
-	fprintf(f, "\nExit codes: 0 ok, 1 not found / refused (a strong write: "
-		"aborted, not ready,\nlocked or timed out), 2 usage, 3 cannot "
-		"reach the node.\n");
+	fprintf(f, "\nExit codes: 0 ok, 1 not found / refused, 2 usage, 3 "
+		"cannot reach the node.\n");
 }
 
 static void command_usage(const struct command *c)
@@ -116,10 +114,9 @@ static void command_usage(const struct command *c)
 	       c->opts & CTL_OPT_JSON ? " [--json]" : "", c->summary);
 	if (c->opts & CTL_OPT_STRONG)
 		printf("\n  --strong      a strong write: two-phase commit with "
-		       "the node's quorum;\n                exit 1 when it "
-		       "aborted, was not ready, was locked or timed out\n"
-		       "                (on a node in strong consistency every "
-		       "write is strong)");
+		       "a quorum of the\n                members; returns once "
+		       "committed (always so on a node\n                in "
+		       "strong consistency)");
 	if (c->opts & CTL_OPT_HEX)
 		printf("\n  --hex         arguments and output bytes in hex");
 	if (c->opts & CTL_OPT_LIMIT)

@@ -22,11 +22,6 @@ static const char *mode_name(int mode)
 	return mode == RUMOR_MODE_REPLICA ? "replica" : "peer";
 }
 
-static const char *consistency_name(int consistency)
-{
-	return consistency == RUMOR_CONSISTENCY_STRONG ? "strong" : "gossip";
-}
-
 /* "namespace" and "replicate" in JSON: null and [] stand for none and
  * every key; a prefix as fmt_json_bytes shows keys. */
 static void status_shape_json(FILE *f, const struct ctl_status *st)
@@ -81,25 +76,24 @@ static void status_shape_text(FILE *f, const struct ctl_status *st)
 	fputs(st->n_replicate > 0 ? "\n" : "every key (full node)\n", f);
 }
 
-/* Strong writes: the consistency, readiness, and the counters. */
+/* Strong writes: the mode, the quorum and readiness. */
 static void status_strong_json(FILE *f, const struct ctl_status *st)
 {
 	const struct rumor_stats *s = &st->stats;
 
 	fprintf(f, ",\"consistency\":\"%s\",\"quorum\":%" PRIu32
-		",\"reachable\":%" PRIu32 ",\"ready\":%s,"
-		"\"strong_timeout_ms\":%" PRIu32 ",\"strong\":{"
+		",\"reachable\":%" PRIu32 ",\"ready\":%s,\"strong\":{"
 		"\"committed\":%" PRIu64 ",\"aborted\":%" PRIu64
 		",\"prepared\":%" PRIu64 ",\"pending\":%" PRIu64
 		",\"recovered\":%" PRIu64 ",\"late\":%" PRIu64 "}",
-		consistency_name(st->consistency), s->strong_quorum,
-		s->strong_reachable, st->ready ? "true" : "false",
-		st->strong_timeout_ms, s->strong_committed, s->strong_aborted,
-		s->strong_prepared, s->strong_pending, s->strong_recovered,
-		s->strong_late);
+		st->consistency == RUMOR_CONSISTENCY_STRONG ? "strong"
+							    : "gossip",
+		s->strong_quorum, s->strong_reachable,
+		st->ready ? "true" : "false", s->strong_committed,
+		s->strong_aborted, s->strong_prepared, s->strong_pending,
+		s->strong_recovered, s->strong_late);
 }
 
-/* The same as text: the two lines rumorctl(1) documents. */
 static void status_strong_text(FILE *f, const struct ctl_status *st)
 {
 	const struct rumor_stats *s = &st->stats;
@@ -109,8 +103,11 @@ static void status_strong_text(FILE *f, const struct ctl_status *st)
 			" reachable, %s)\n", s->strong_quorum,
 			s->strong_reachable, st->ready ? "ready" : "not ready");
 	else
-		fprintf(f, "consistency: gossip\n");
-	fprintf(f, "strong: committed %" PRIu64 " aborted %" PRIu64
+		fprintf(f, "consistency: gossip (strong writes: quorum %"
+			PRIu32 ", %" PRIu32 " reachable, %s)\n",
+			s->strong_quorum, s->strong_reachable,
+			st->ready ? "ready" : "not ready");
+	fprintf(f, "strong:      committed %" PRIu64 " aborted %" PRIu64
 		" prepared %" PRIu64 " pending %" PRIu64 " recovered %" PRIu64
 		" late %" PRIu64 "\n", s->strong_committed, s->strong_aborted,
 		s->strong_prepared, s->strong_pending, s->strong_recovered,
@@ -133,6 +130,7 @@ static void status_json(FILE *f, const struct ctl_reply *r)
 	fprintf(f, ",\"resolver\":");
 	fmt_json_cstr(f, st->resolver);
 	status_shape_json(f, st);
+	status_strong_json(f, st);
 	fprintf(f, ",\"open_network\":%s,\"catching_up\":%s,"
 		"\"catchup_left_ms\":%" PRIu64 ",\"velocity\":%.3f,"
 		"\"interval_ms\":%" PRIu32 ",\"local_seq\":%" PRIu64 ","
@@ -165,9 +163,7 @@ static void status_json(FILE *f, const struct ctl_reply *r)
 		fprintf(f, "%s{\"origin\":\"%s\",\"seq\":%" PRIu64 "}",
 			i ? "," : "", origin, r->hwm[i].seq);
 	}
-	fprintf(f, "]");
-	status_strong_json(f, st);
-	fprintf(f, "}\n");
+	fprintf(f, "]}\n");
 }
 
 /* "label" and a node-supplied string, escaped; alt when it is empty. */
@@ -244,6 +240,7 @@ static void status_text(FILE *f, const struct ctl_reply *r)
 	status_line(f, "id:          ", st->id, NULL);
 	fprintf(f, "mode:        %s\n", mode_name(st->mode));
 	status_shape_text(f, st);
+	status_strong_text(f, st);
 	status_line(f, "listen:      ", st->listen, "(not listening)");
 	status_line(f, "data:        ", st->data_dir, NULL);
 	fprintf(f, "network:     %s\n", st->open_network ?
@@ -255,7 +252,6 @@ static void status_text(FILE *f, const struct ctl_reply *r)
 			"to %" PRIu64 " ms more\n", st->catchup_left_ms);
 	else
 		fprintf(f, "catch-up:    done\n");
-	status_strong_text(f, st);
 	fprintf(f, "velocity:    %.2f writes/s\n", st->velocity);
 	fprintf(f, "interval:    %" PRIu32 " ms\n", st->interval_ms);
 	fprintf(f, "local seq:   %" PRIu64 "\n", st->local_seq);
