@@ -525,6 +525,11 @@ static int conf_line(struct rumord_conf *c, char *s, const char *where)
 		name = conf_trim(s);
 		value = conf_trim(eq + 1);
 	}
+	/* strong_timeout and strong-timeout name the same key (every
+	 * key: config files spell them both ways). */
+	for (char *u = name; *u != '\0'; u++)
+		if (*u == '_')
+			*u = '-';
 	k = conf_find(name);
 	if (k == NULL || k->type == CONF_CONFIG) {
 		fprintf(stderr, "rumord: %s: unknown setting '%s'\n", where,

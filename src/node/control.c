@@ -17,7 +17,6 @@
 #include <string.h>
 
 #include "node/control_int.h"
-#include "node/node.h"
 
 static void client_close(struct client *c);
 static void process_input(struct client *c);
@@ -233,7 +232,7 @@ static size_t process_write_run(struct client *c)
 		off += CTL_FRAME_HEADER + (size_t)len;
 		n++;
 	}
-	if (n < 2 || c->ctl->node->opt.consistency == RUMOR_CONSISTENCY_STRONG)
+	if (n < 2 || node_is_strong(c->ctl->node))
 		return 0;   /* strong writes go one at a time */
 	rv = rumor_write(c->ctl->node, ops, n);
 	if (rv == 0 || rv == RUMOR_EREFUSED) {

@@ -10,7 +10,6 @@
 
 #include "lib/bytes.h"
 #include "node/control_int.h"
-#include "node/node.h"
 
 /* ------------------------------------------------------------ commands */
 
@@ -103,12 +102,6 @@ err:
  * ms, for at most the node's strong timeout. */
 #define CONTROL_GETWAIT_RETRY_MS 2u
 
-static uint32_t strong_timeout(const struct rumor *n)
-{
-	return n->opt.strong_timeout_ms != 0 ? n->opt.strong_timeout_ms
-					     : 2000u;
-}
-
 /* The reply of a GET: 0 when encoded (or the client dropped), else the
  * node's error code, not yet replied. */
 static int get_reply(struct client *c, const void *key, size_t key_len)
@@ -171,7 +164,7 @@ static void cmd_get(struct client *c, const struct ctl_request *rq)
 	}
 	memcpy(c->get_key, rq->key, rq->key_len);
 	c->get_key_len = rq->key_len;
-	c->get_deadline = io_now_ms(c->ctl->io) + strong_timeout(n);
+	c->get_deadline = io_now_ms(c->ctl->io) + node_strong_timeout_ms(n);
 	c->stream = STREAM_GETWAIT;
 	io_timer_start(c->get_timer, CONTROL_GETWAIT_RETRY_MS, 0);
 }
@@ -195,9 +188,23 @@ static void on_strong_done(void *arg, int result, const char *errmsg)
 			return;
 		}
 	} else {
-		control_reply_error(c, result, errmsg);
+		/* The code's name first, as for any failed call: "strong
+		 * write aborted: ..." tells a script what happened. */
+		char msg[CTL_MESSAGE_MAX + 1];
+
+		if (errmsg != NULL && errmsg[0] != '\0')
+			snprintf(msg, sizeof(msg), "%s: %s",
+				 rumor_strerror(result), errmsg);
+		else
+			snprintf(msg, sizeof(msg), "%s",
+				 rumor_strerror(result));
+		control_reply_error(c, result, msg);
 	}
+	if (c->closing)
+		return;
 	control_flush(c);
+	if (c->closing)
+		return;
 	control_stream_finished(c);
 }
 
@@ -533,7 +540,7 @@ void control_handle_request(struct client *c, const struct ctl_request *rq)
 		cmd_get(c, rq);
 		break;
 	case CTL_CMD_PUT:
-		if (n->opt.consistency == RUMOR_CONSISTENCY_STRONG) {
+		if (node_is_strong(n)) {
 			cmd_strong(c, rq, 0);
 			break;
 		}
@@ -541,7 +548,7 @@ void control_handle_request(struct client *c, const struct ctl_request *rq)
 					rq->value_len));
 		break;
 	case CTL_CMD_DEL:
-		if (n->opt.consistency == RUMOR_CONSISTENCY_STRONG) {
+		if (node_is_strong(n)) {
 			cmd_strong(c, rq, 1);
 			break;
 		}

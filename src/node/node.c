@@ -421,6 +421,17 @@ int node_get_status(struct rumor *n, struct ctl_status *st)
 	return 0;
 }
 
+int node_is_strong(struct rumor *n)
+{
+	return n->opt.consistency == RUMOR_CONSISTENCY_STRONG;
+}
+
+uint32_t node_strong_timeout_ms(struct rumor *n)
+{
+	return n->opt.strong_timeout_ms != 0 ? n->opt.strong_timeout_ms
+					     : 2000u;
+}
+
 struct hwm_forward {
 	node_hwm_cb cb;
 	void *arg;

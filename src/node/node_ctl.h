@@ -22,6 +22,11 @@ void node_log(struct rumor *n, int level, const char *fmt, ...)
 
 int node_get_status(struct rumor *n, struct ctl_status *st);
 
+/* Whether the node runs in strong consistency (every write strong), and
+ * the bound of a strong write's phases in ms (the default filled in). */
+int node_is_strong(struct rumor *n);
+uint32_t node_strong_timeout_ms(struct rumor *n);
+
 /* The HWM vector: cb per origin (origin is 32 bytes). */
 typedef int (*node_hwm_cb)(void *arg, const uint8_t *origin, uint64_t seq);
 int node_hwms(struct rumor *n, node_hwm_cb cb, void *arg);

@@ -33,6 +33,11 @@ void step_loop(void *arg)
 
 int setup(void **state)
 {
+	return setup_tuned(state, NULL);
+}
+
+int setup_tuned(void **state, void (*tune)(struct rumor_options *o))
+{
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct rumor_options o;
 	struct err err;
@@ -50,6 +55,8 @@ int setup(void **state)
 	o.loop = &f->loop;
 	o.catchup_wait_ms = 0;
 	o.no_multicast = 1;
+	if (tune != NULL)
+		tune(&o);
 	if (rumor_open(&f->node, &o, msg, sizeof(msg)) != 0)
 		fail_msg("rumor_open: %s", msg);
 	err_clear(&err);

@@ -42,6 +42,9 @@ struct fixture {
  * socket run on f->loop; teardown closes both, checks the socket file is
  * gone and the loop has no handle left, and deletes the directory. */
 int setup(void **state);
+/* The same, with tune (if not NULL) changing the node's options before
+ * rumor_open (e.g. strong consistency). */
+int setup_tuned(void **state, void (*tune)(struct rumor_options *o));
 int teardown(void **state);
 /* One non-blocking turn of the loop (a short pause when it is idle). */
 void step_loop(void *arg);

@@ -64,7 +64,7 @@ static void test_flags_win_over_the_config_file(void **state)
 		     "fsync = always\n"
 		     "consistency = strong\n"
 		     "quorum = 2\n"
-		     "strong-timeout = 3s\n"
+		     "strong_timeout = 3s\n"
 		     "log-level = debug\n"
 		     "no-multicast\n"
 		     "foreground\n");

@@ -570,6 +570,45 @@ static void test_malformed_replies_are_refused(void **state)
 	}
 }
 
+/* The strong fields close the STATUS array: consistency, quorum,
+ * reachable, ready. A consistency or a ready flag out of its range is
+ * refused by the decoder, naming the field. */
+static void test_status_strong_fields_out_of_range_are_refused(void **state)
+{
+	struct ctl_status st;
+	struct wire_buf b;
+	struct ctl_reply r;
+	struct err err;
+	uint8_t *body;
+	size_t len;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	st.consistency = RUMOR_CONSISTENCY_STRONG;
+	st.stats.strong_quorum = 3;
+	st.stats.strong_reachable = 2;
+	st.ready = 1;
+	wire_buf_init(&b);
+	assert_int_equal(ctl_encode_status(&b, &st, 0, NULL, 0), 0);
+	body = b.data + CTL_FRAME_HEADER;
+	len = b.len - CTL_FRAME_HEADER;
+	assert_memory_equal(body + len - 4, "\x01\x03\x02\x01", 4);
+	assert_int_equal(ctl_decode_reply(body, len, &r, &err), 0);
+	assert_int_equal(r.status.consistency, RUMOR_CONSISTENCY_STRONG);
+	assert_int_equal(r.status.stats.strong_quorum, 3);
+	assert_int_equal(r.status.stats.strong_reachable, 2);
+	assert_int_equal(r.status.ready, 1);
+	ctl_reply_free(&r);
+	body[len - 4] = 0x02;            /* consistency 2 */
+	assert_int_equal(ctl_decode_reply(body, len, &r, &err), RUMOR_EPROTO);
+	assert_non_null(strstr(err.msg, "consistency"));
+	body[len - 4] = 0x01;
+	body[len - 1] = 0x02;            /* ready 2 */
+	assert_int_equal(ctl_decode_reply(body, len, &r, &err), RUMOR_EPROTO);
+	assert_non_null(strstr(err.msg, "ready"));
+	wire_buf_free(&b);
+}
+
 static void test_status_with_more_hwms_than_its_total_is_refused(void **state)
 {
 	struct ctl_status st;
@@ -825,6 +864,7 @@ int main(void)
 		cmocka_unit_test(test_peer_round_trips),
 		cmocka_unit_test(test_malformed_replies_are_refused),
 		cmocka_unit_test(test_status_with_more_hwms_than_its_total_is_refused),
+		cmocka_unit_test(test_status_strong_fields_out_of_range_are_refused),
 		cmocka_unit_test(test_random_bytes_never_decode_out_of_bounds),
 		cmocka_unit_test(test_replies_append_to_a_buffer_in_use),
 		cmocka_unit_test(test_frame_length_reads_big_endian),

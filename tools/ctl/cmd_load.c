@@ -2,7 +2,8 @@
 /*
  * rumorctl load: many writes from standard input, one "KEY VALUE" line
  * each, pipelined on one connection (the node group-commits a run of
- * them), acknowledged in order.
+ * them), acknowledged in order. With --strong each is a strong write of
+ * its own, which the node runs one after the other.
  */
 #include "config.h"
 
@@ -47,12 +48,13 @@ static int load_ack(struct ctx *x, struct load *l)
 	return 0;
 }
 
-/* Sends line (without its newline) as a PUT: KEY, one space, VALUE (the
+/* Sends line (without its newline) as a PUT (SPUT with --strong): KEY, one space, VALUE (the
  * rest, possibly empty; hex digits with --hex). */
 static int load_send(struct ctx *x, struct load *l, char *text,
 		     unsigned long lineno)
 {
-	struct ctl_request rq = {.cmd = CTL_CMD_PUT};
+	struct ctl_request rq = {.cmd = x->strong ? CTL_CMD_SPUT
+						  : CTL_CMD_PUT};
 	uint8_t *key = NULL, *value = NULL;
 	char *sp = strchr(text, ' ');
 	int rv;

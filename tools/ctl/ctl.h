@@ -88,7 +88,7 @@ struct ctx {
 	int have_limit;
 	uint64_t since;              /* watch --since POS */
 	int have_since;
-	int strong;                  /* put/del --strong */
+	int strong;                  /* put/del/load --strong */
 	uint64_t timeout_ms;
 	const char *network_key;
 	int want_id;

@@ -56,7 +56,8 @@ static const struct command commands[] = {
 	 "--network-key FILE | --id",
 	 "Writes a new network key file, or prints this node's id (no node "
 	 "needed)", NULL, 0},
-	{"load", cmd_load, CTL_OPT_JSON | CTL_OPT_HEX, "< LINES",
+	{"load", cmd_load, CTL_OPT_JSON | CTL_OPT_HEX | CTL_OPT_STRONG,
+	 "< LINES",
 	 "Writes every 'KEY VALUE' line of standard input (pipelined, in "
 	 "order); stops at the first refused one", NULL, 0},
 };

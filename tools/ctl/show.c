@@ -107,7 +107,9 @@ static void status_strong_text(FILE *f, const struct ctl_status *st)
 			PRIu32 ", %" PRIu32 " reachable, %s)\n",
 			s->strong_quorum, s->strong_reachable,
 			st->ready ? "ready" : "not ready");
-	fprintf(f, "strong:      committed %" PRIu64 " aborted %" PRIu64
+	/* As rumorctl(1) spells it, one space after the label: scripts
+	 * grep this line. */
+	fprintf(f, "strong: committed %" PRIu64 " aborted %" PRIu64
 		" prepared %" PRIu64 " pending %" PRIu64 " recovered %" PRIu64
 		" late %" PRIu64 "\n", s->strong_committed, s->strong_aborted,
 		s->strong_prepared, s->strong_pending, s->strong_recovered,
