@@ -313,6 +313,10 @@ int sims_quiet(struct sims *s, char *why, size_t len)
 		}
 		if (rumor_stats(c->nodes[i].r, &st) != 0)
 			simc_fail(c, "rumor_stats %d", i);
+		if (!rumor_ready(c->nodes[i].r)) {
+			snprintf(why, len, "node %d is not ready", i);
+			return 0;
+		}
 		if (st.strong_pending > 0) {
 			snprintf(why, len, "node %d holds %llu intent(s)", i,
 				 (unsigned long long)st.strong_pending);

@@ -62,8 +62,8 @@ void sims_client(struct sims *s, int i);
 void sims_note_down(struct sims *s);
 /* Whether every write in flight has had its cb. */
 int sims_idle(const struct sims *s);
-/* Whether the cluster is quiet: every node up, no intent pending
- * (rumor_stats strong_pending), every key the same on every node (in
+/* Whether the cluster is quiet: every node up and ready, no intent
+ * pending (rumor_stats strong_pending), every key the same on every node (in
  * the stores: value, or absent/tombstone). why says what is not. */
 int sims_quiet(struct sims *s, char *why, size_t len);
 /* Reads every key on every node (once quiet: they must all succeed). */
