@@ -241,6 +241,7 @@ static void run_schedule(struct simc *c, struct figures *f, uint64_t seed,
 	choose_params(seed, 0, &p);
 	simc_begin(c, seed, base, prog, &p);
 	sims_init(&s, c);
+	s.stale_reads = p.quorum != 0 && p.quorum < (uint32_t)p.n;
 	SIMC_TRACE(c, "schedule %llu: %d nodes, quorum %u, strong timeout "
 		   "%u ms", (unsigned long long)seed, p.n, p.quorum,
 		   p.strong_timeout_ms);

@@ -30,12 +30,11 @@ struct sims_write {
  * after another within one ms are ordered as they happened. */
 static int64_t now_t(struct sims *s)
 {
-	static int64_t last;
 	int64_t t = (int64_t)sim_now(s->c->sim) * 1000000;
 
-	if (t <= last)
-		t = last + 1;
-	last = t;
+	if (t <= s->last_t)
+		t = s->last_t + 1;
+	s->last_t = t;
 	return t;
 }
 
@@ -89,6 +88,9 @@ static void settle_write(struct sims_write *w, enum lc_outcome out)
 		s->h.ops[w->first + k].outcome = out;
 		if (out == LC_OK)
 			s->h.ops[w->first + k].complete = t;
+		else
+			s->h.ops[w->first + k].complete =
+				s->h.ops[w->first + k].invoke;
 	}
 	if (out == LC_OK)
 		s->w_ok++;
@@ -200,7 +202,10 @@ void sims_read(struct sims *s, int i, unsigned k)
 	rv = rumor_get(c->nodes[i].r, key, sizeof(key), &val, &vl);
 	if (rv == 0 || rv == RUMOR_ENOTFOUND) {
 		idx = record(s, LC_READ, k, val, vl, rv != 0, now_t(s));
-		s->h.ops[idx].outcome = LC_OK;
+		/* below quorum all a read may be stale by design: only the
+		 * reads of the quiet end are checked */
+		s->h.ops[idx].outcome = s->stale_reads && !s->final ? LC_FAIL
+								    : LC_OK;
 		s->r_ok++;
 	} else if (rv == RUMOR_ELOCKED || rv == RUMOR_ENOTREADY) {
 		idx = record(s, LC_READ, k, NULL, 0, 1, now_t(s));
@@ -349,6 +354,7 @@ void sims_final_reads(struct sims *s)
 	unsigned k;
 	int i;
 
+	s->final = 1;
 	for (i = 0; i < s->c->p.n; i++)
 		for (k = 0; k < SIMC_KEYS; k++)
 			sims_read(s, i, k);

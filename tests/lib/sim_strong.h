@@ -35,7 +35,13 @@ struct sims {
 	struct sims_write *pend[SIMC_NODES_MAX]; /* in flight per node */
 	struct sims_write *writes;               /* every one, to free */
 	uint64_t counter;                        /* for unique values */
+	int64_t last_t;                          /* last history time */
 	int done;                                /* cbs from now on ignored */
+	/* A quorum below all: reads before the quiet end may be stale (a
+	 * member outside the quorum lags until gossip repairs it), so they
+	 * are recorded as failed ops, not checked. */
+	int stale_reads;
+	int final;                               /* the end's reads */
 	/* figures */
 	uint64_t w_ok, w_failed, w_info, w_refused, w_twice;
 	uint64_t w_aborted, w_locked, w_notready, w_timedout;
