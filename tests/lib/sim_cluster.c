@@ -276,6 +276,24 @@ static int before_commit(void *arg, const char *what)
 	return 1;
 }
 
+/* The strong-write step hook: the armed step kills the process there. */
+static int strong_step(void *arg, const char *step)
+{
+	struct simc_node *nd = arg;
+
+	if (nd->state == SIMC_CRASHED)
+		return 1;
+	if (nd->crash_step_nth == 0 || strcmp(step, nd->crash_step) != 0 ||
+	    --nd->crash_step_nth > 0)
+		return 0;
+	SIMC_TRACE(nd->c, "node %d crashes at step %s", nd->idx, step);
+	nd->state = SIMC_CRASHED;
+	nd->crashes++;
+	nd->step_crashes++;
+	sim_kill(nd->c->sim, nd->idx);
+	return 1;
+}
+
 void simc_key(unsigned k, uint8_t key[SIMC_KEY_LEN])
 {
 	/* Binary keys: a NUL inside every one. */
@@ -348,6 +366,10 @@ void simc_start(struct simc *c, int i)
 		o.namespace_prefix = c->p.sets[i].ns;
 		o.namespace_len = c->p.sets[i].ns_len;
 	}
+	o.consistency = c->p.consistency;
+	o.quorum = c->p.quorum;
+	if (c->p.strong_timeout_ms > 0)
+		o.strong_timeout_ms = c->p.strong_timeout_ms;
 	o.resolve = c->p.resolve;
 	o.on_change = on_change;
 	o.change_arg = nd;
@@ -359,8 +381,10 @@ void simc_start(struct simc *c, int i)
 	memset(&env, 0, sizeof(env));
 	env.io = sim_host_io(c->sim, i);
 	env.before_commit = before_commit;
+	env.strong_step = strong_step;
 	env.hook_arg = nd;
 	nd->crash_at = 0;
+	nd->crash_step_nth = 0;
 	if (node_open(&nd->r, &o, &env, errmsg, sizeof(errmsg)) != 0)
 		simc_fail(c, "node_open %d: %s", i, errmsg);
 	nd->state = SIMC_UP;
@@ -436,6 +460,16 @@ void simc_arm_crash(struct simc *c, int i, uint64_t k)
 
 	if (nd->state == SIMC_UP)
 		nd->crash_at = nd->commits + k;
+}
+
+void simc_arm_step(struct simc *c, int i, const char *step, uint64_t n)
+{
+	struct simc_node *nd = &c->nodes[i];
+
+	if (nd->state != SIMC_UP)
+		return;
+	snprintf(nd->crash_step, sizeof(nd->crash_step), "%s", step);
+	nd->crash_step_nth = n;
 }
 
 /* Crashed nodes are discarded: closed over their dead io, freed. */

@@ -65,6 +65,11 @@ struct simc_node {
 	uint64_t started_ms;        /* virtual time of the last start */
 	int catchup_pending;        /* its catch-up has not been seen to end */
 	uint64_t restarts, crashes, stale_restarts;
+	/* A crash armed at a strong-write step (node_env.strong_step): the
+	 * crash_step_nth-th time step crash_step is reached. */
+	char crash_step[32];
+	uint64_t crash_step_nth;
+	uint64_t step_crashes;
 	/* Stale restarts on a copy behind its own seqs held elsewhere: the
 	 * heal rule's case (src/sync/claims.c; SIM.md, found 8). */
 	uint64_t restored;
@@ -97,6 +102,10 @@ struct simc_params {
 	/* Replicate sets (tests/lib/sim_partial.c): node i is partial when
 	 * sets[i].n > 0. */
 	struct simc_set sets[SIMC_NODES_MAX];
+	/* Strong writes (tests/lib/sim_strong.h): rumor_options consistency,
+	 * quorum and strong_timeout_ms of every node. */
+	int consistency;
+	uint32_t quorum, strong_timeout_ms;
 };
 
 struct simc {
@@ -165,6 +174,9 @@ void simc_start(struct simc *c, int i);
 void simc_stop(struct simc *c, int i);
 void simc_kill(struct simc *c, int i);
 void simc_arm_crash(struct simc *c, int i, uint64_t k);
+/* The nth next time (n >= 1) node i reaches strong-write step `step`
+ * (a RUMOR_TEST_FAULT name), its process dies there. */
+void simc_arm_step(struct simc *c, int i, const char *step, uint64_t n);
 /* A DOWN node: copy its data dir aside (the stale copy). */
 void simc_save_stale(struct simc *c, int i);
 /* A DOWN node with a stale copy restarts on it: the writes that only its

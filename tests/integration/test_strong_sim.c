@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_strong_sim: strong writes (issue 14) in the cluster simulator
+ * (tests/integration/SIM.md, "Strong writes"). Two schedule families:
+ *
+ * - schedules: 3 to 5 nodes in strong consistency (quorum all, one in
+ *   three a majority), a client on each node issuing strong puts,
+ *   deletes and batches and reads (tests/lib/sim_strong.h), while nodes
+ *   crash at a store commit, at a strong-write step (every step of
+ *   node_env.strong_step), are killed or restarted, and the network
+ *   partitions and heals. Then: heal, restart every node, and wait until
+ *   every write had its cb, no intent is pending and every node holds the
+ *   same value per key; a read of every key on every node; the whole
+ *   history must be linearizable (tests/lib/lincheck.h).
+ * - races: three nodes, quorum all, connected; nodes 0 and 1 write the
+ *   same key at the same virtual instant; both cbs come, the nodes never
+ *   diverge, and the history is linearizable.
+ *
+ * Environment:
+ *   RUMOR_SIM_SEED=S        first seed (default 1)
+ *   RUMOR_SIM_SCHEDULES=N   schedules (default 40)
+ *   RUMOR_SIM_RACES=N       races (default 1000)
+ *   RUMOR_SIM_TRACE=1       every step and the nodes' logs
+ * A failure prints the command line that replays it.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rumor.h"
+#include "tests/lib/sim_strong.h"
+#include "tests/lib/testutil.h"
+
+#define DEFAULT_SCHEDULES 40
+#define DEFAULT_RACES 1000
+
+struct figures {
+	uint64_t schedules, races, nodes, virtual_ms, ops, crashes;
+	uint64_t step_crashes, partitions;
+	uint64_t w_ok, w_failed, w_info, w_aborted, w_locked, w_notready;
+	uint64_t w_timedout, r_ok, r_locked, r_notready, refused;
+	uint64_t race_ok[3];        /* races with 0, 1, 2 writes ok */
+};
+
+static uint64_t mix(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static void choose_params(uint64_t seed, int n, struct simc_params *p)
+{
+	uint64_t x = seed ^ 0x5700c0deULL;
+
+	memset(p, 0, sizeof(*p));
+	p->n = n > 0 ? n : 3 + (int)(mix(&x) % 3);
+	p->multicast = (int)(mix(&x) % 2);
+	p->fsync = RUMOR_FSYNC_NEVER;
+	p->interval_min_ms = 400;
+	p->interval_max_ms = 1000 + (uint32_t)(mix(&x) % 2000);
+	p->catchup_wait_ms = 1000 + (uint32_t)(mix(&x) % 2000);
+	p->suspect_after_ms = 4000 + (uint32_t)(mix(&x) % 2000);
+	p->gone_after_ms = p->suspect_after_ms + 2000 +
+		(uint32_t)(mix(&x) % 3000);
+	p->consistency = RUMOR_CONSISTENCY_STRONG;
+	p->quorum = n == 0 && mix(&x) % 3 == 0 ? (uint32_t)(p->n / 2 + 1) : 0;
+	p->strong_timeout_ms = 300 + (uint32_t)(mix(&x) % 700);
+}
+
+static int random_node(struct simc *c, int up)
+{
+	int i = (int)sim_below(c->sim, (uint32_t)c->p.n), k;
+
+	for (k = 0; k < c->p.n; k++, i = (i + 1) % c->p.n) {
+		if (up && simc_up(c, i) &&
+		    sim_host_state(c->sim, i) == SIM_HOST_UP)
+			return i;
+		if (!up && c->nodes[i].state == SIMC_DOWN &&
+		    !c->nodes[i].closing)
+			return i;
+	}
+	return -1;
+}
+
+/* Every node reaches every other (rumor_stats strong_reachable), or the
+ * deadline passes (a tree whose stubs report nothing). */
+static int all_reachable(void *arg)
+{
+	struct simc *c = arg;
+	int i;
+
+	for (i = 0; i < c->p.n; i++) {
+		struct rumor_stats st = RUMOR_STATS_INIT;
+
+		if (!simc_up(c, i) || rumor_stats(c->nodes[i].r, &st) != 0 ||
+		    st.strong_reachable < (uint32_t)c->p.n ||
+		    !rumor_ready(c->nodes[i].r))
+			return 0;
+	}
+	return 1;
+}
+
+static void start_all(struct simc *c)
+{
+	int i;
+
+	for (i = 0; i < c->p.n; i++) {
+		simc_run_until(c, sim_now(c->sim) + sim_below(c->sim, 300));
+		simc_start(c, i);
+	}
+	(void)simc_run_cond(c, all_reachable, c, sim_now(c->sim) + 15000);
+}
+
+static void partition(struct simc *c)
+{
+	int g[SIMC_NODES_MAX], i;
+
+	for (i = 0; i < c->p.n; i++)
+		g[i] = (int)sim_below(c->sim, 2);
+	SIMC_TRACE(c, "partition");
+	sim_partition(c->sim, g);
+	c->partitions++;
+}
+
+static void step(struct sims *s)
+{
+	struct simc *c = s->c;
+	unsigned op = sim_below(c->sim, 100);
+	int i = random_node(c, 1);
+
+	if (op < 55) {
+		if (i >= 0)
+			sims_client(s, i);
+	} else if (op < 62) {
+		partition(c);
+	} else if (op < 68) {
+		SIMC_TRACE(c, "heal");
+		sim_heal(c->sim);
+	} else if (op < 73) {
+		if (i >= 0)
+			simc_arm_crash(c, i, 1 + sim_below(c->sim, 6));
+	} else if (op < 81) {
+		if (i >= 0)
+			simc_arm_step(c, i, sims_step_names[sim_below(
+					      c->sim, SIMS_STEPS)],
+				      1 + sim_below(c->sim, 2));
+	} else if (op < 84) {
+		if (i >= 0)
+			simc_kill(c, i);
+	} else if (op < 92) {
+		i = random_node(c, 0);
+		if (i >= 0) {
+			c->nodes[i].restarts++;
+			simc_start(c, i);
+		}
+	}
+	simc_run_until(c, sim_now(c->sim) + sim_below(c->sim, 150));
+	sims_note_down(s);
+}
+
+static int quiet(void *arg)
+{
+	struct sims *s = arg;
+	char why[256];
+
+	sims_note_down(s);
+	return sims_idle(s) && sims_quiet(s, why, sizeof(why));
+}
+
+/* Heal, bring every node back, wait until quiet; then read everything
+ * everywhere and check the history. */
+static void end_checks(struct sims *s)
+{
+	struct simc *c = s->c;
+	uint64_t bound = 2u * (uint64_t)c->p.gone_after_ms + 20000u +
+		8u * (uint64_t)c->p.strong_timeout_ms;
+	char why[256];
+	int i;
+
+	sim_heal(c->sim);
+	sim_calm(c->sim);
+	for (i = 0; i < c->p.n; i++) {
+		c->nodes[i].crash_at = 0;
+		c->nodes[i].crash_step_nth = 0;
+	}
+	simc_run_until(c, sim_now(c->sim) + 1);
+	sims_note_down(s);
+	for (i = 0; i < c->p.n; i++)
+		if (c->nodes[i].state == SIMC_DOWN)
+			simc_start(c, i);
+	if (!simc_run_cond(c, quiet, s, sim_now(c->sim) + bound)) {
+		if (!sims_idle(s))
+			simc_fail(c, "a strong write's cb did not come within "
+				  "%llu ms of the heal",
+				  (unsigned long long)bound);
+		(void)sims_quiet(s, why, sizeof(why));
+		simc_fail(c, "not quiet within %llu ms of the heal: %s",
+			  (unsigned long long)bound, why);
+	}
+	sims_final_reads(s);
+	sims_check(s);
+}
+
+static void add_figures(struct figures *f, const struct sims *s,
+			const struct simc *c)
+{
+	int i;
+
+	f->nodes += (uint64_t)c->p.n;
+	f->virtual_ms += sim_now(c->sim);
+	f->ops += s->h.n;
+	f->partitions += c->partitions;
+	for (i = 0; i < c->p.n; i++) {
+		f->crashes += c->nodes[i].crashes;
+		f->step_crashes += c->nodes[i].step_crashes;
+	}
+	f->w_ok += s->w_ok;
+	f->w_failed += s->w_failed;
+	f->w_info += s->w_info;
+	f->w_aborted += s->w_aborted;
+	f->w_locked += s->w_locked;
+	f->w_notready += s->w_notready;
+	f->w_timedout += s->w_timedout;
+	f->refused += s->w_refused;
+	f->r_ok += s->r_ok;
+	f->r_locked += s->r_locked;
+	f->r_notready += s->r_notready;
+}
+
+static void run_schedule(struct simc *c, struct figures *f, uint64_t seed,
+			 const char *base, const char *prog)
+{
+	struct simc_params p;
+	struct sims s;
+	int i, n_steps;
+
+	choose_params(seed, 0, &p);
+	simc_begin(c, seed, base, prog, &p);
+	sims_init(&s, c);
+	s.stale_reads = p.quorum != 0 && p.quorum < (uint32_t)p.n;
+	SIMC_TRACE(c, "schedule %llu: %d nodes, quorum %u, strong timeout "
+		   "%u ms", (unsigned long long)seed, p.n, p.quorum,
+		   p.strong_timeout_ms);
+	start_all(c);
+	n_steps = 30 + (int)sim_below(c->sim, 40);
+	for (i = 0; i < n_steps; i++)
+		step(&s);
+	end_checks(&s);
+	add_figures(f, &s, c);
+	simc_end(c);
+	sims_free(&s);
+	f->schedules++;
+}
+
+static void run_race(struct simc *c, struct figures *f, uint64_t seed,
+		     const char *base, const char *prog)
+{
+	struct simc_params p;
+	struct sims s;
+	unsigned key = 0;
+	uint64_t ok0;
+
+	choose_params(seed, 3, &p);
+	simc_begin(c, seed, base, prog, &p);
+	sims_init(&s, c);
+	start_all(c);
+	ok0 = s.w_ok;
+	(void)sims_write(&s, 0, &key, 1, 0);
+	if (sim_below(c->sim, 2))
+		sims_read(&s, 2, key);
+	(void)sims_write(&s, 1, &key, 1, sim_below(c->sim, 4) == 0);
+	if (!simc_run_cond(c, quiet, &s, sim_now(c->sim) +
+			   20u * p.strong_timeout_ms + 20000u)) {
+		char why[256];
+
+		if (!sims_idle(&s))
+			simc_fail(c, "race: a cb did not come");
+		(void)sims_quiet(&s, why, sizeof(why));
+		simc_fail(c, "race: not quiet: %s", why);
+	}
+	sims_final_reads(&s);
+	sims_check(&s);
+	f->race_ok[s.w_ok - ok0 > 2 ? 2 : s.w_ok - ok0]++;
+	add_figures(f, &s, c);
+	simc_end(c);
+	sims_free(&s);
+	f->races++;
+}
+
+static uint64_t env_u64(const char *name, uint64_t dflt)
+{
+	const char *e = getenv(name);
+
+	return e != NULL && *e != '\0' ? strtoull(e, NULL, 0) : dflt;
+}
+
+int main(int argc, char **argv)
+{
+	struct simc c;
+	struct figures f;
+	uint64_t first, n_sched, n_races, i, t0;
+	char *top, *base, sched_prog[512], race_prog[512];
+
+	(void)argc;
+	/* simc_fail prints RUMOR_SIM_SEED=S RUMOR_SIM_SCHEDULES=1 prog:
+	 * prog carries what makes that line replay this one run only */
+	snprintf(sched_prog, sizeof(sched_prog), "RUMOR_SIM_RACES=0 %s",
+		 argv[0]);
+	snprintf(race_prog, sizeof(race_prog),
+		 "RUMOR_SIM_SCHEDULES=0 RUMOR_SIM_RACES=1 %s", argv[0]);
+	memset(&c, 0, sizeof(c));
+	memset(&f, 0, sizeof(f));
+	c.trace = getenv("RUMOR_SIM_TRACE") != NULL;
+	c.rewrite_collected = 1;
+	first = env_u64("RUMOR_SIM_SEED", 1);
+	n_sched = env_u64("RUMOR_SIM_SCHEDULES", DEFAULT_SCHEDULES);
+	n_races = env_u64("RUMOR_SIM_RACES", DEFAULT_RACES);
+	tu_prefer_tmpfs();
+	top = tu_tmpdir("strong");
+	base = tu_join(top, "s");
+	t0 = tu_now_ms();
+	for (i = 0; i < n_sched; i++)
+		run_schedule(&c, &f, first + i, base, sched_prog);
+	for (i = 0; i < n_races; i++)
+		run_race(&c, &f, first + i, base, race_prog);
+	tu_rmrf(top);
+	free(base);
+	free(top);
+	printf("test_strong_sim: %llu schedules and %llu races (seeds from "
+	       "%llu) passed in %llu ms (%llu s virtual): %llu nodes, %llu "
+	       "ops recorded; writes: %llu ok, %llu failed (%llu aborted, "
+	       "%llu locked, %llu not ready, %llu refused at the call), "
+	       "%llu indeterminate (%llu timed out); reads: %llu ok, %llu "
+	       "locked, %llu not ready; %llu crashes (%llu at a strong "
+	       "step), %llu partitions; races with 0/1/2 writes ok: "
+	       "%llu/%llu/%llu\n",
+	       (unsigned long long)f.schedules, (unsigned long long)f.races,
+	       (unsigned long long)first,
+	       (unsigned long long)(tu_now_ms() - t0),
+	       (unsigned long long)(f.virtual_ms / 1000),
+	       (unsigned long long)f.nodes, (unsigned long long)f.ops,
+	       (unsigned long long)f.w_ok, (unsigned long long)f.w_failed,
+	       (unsigned long long)f.w_aborted,
+	       (unsigned long long)f.w_locked,
+	       (unsigned long long)f.w_notready,
+	       (unsigned long long)f.refused,
+	       (unsigned long long)f.w_info,
+	       (unsigned long long)f.w_timedout,
+	       (unsigned long long)f.r_ok, (unsigned long long)f.r_locked,
+	       (unsigned long long)f.r_notready,
+	       (unsigned long long)f.crashes,
+	       (unsigned long long)f.step_crashes,
+	       (unsigned long long)f.partitions,
+	       (unsigned long long)f.race_ok[0],
+	       (unsigned long long)f.race_ok[1],
+	       (unsigned long long)f.race_ok[2]);
+	return 0;
+}
