@@ -104,6 +104,9 @@ static void daemon_fill_options(struct rumor_options *o,
 	o->replicate = (const void *const *)conf->replicate;
 	o->replicate_len = conf->replicate_len;
 	o->n_replicate = conf->n_replicate;
+	o->consistency = conf->consistency;
+	o->quorum = conf->quorum;
+	o->strong_timeout_ms = conf->strong_timeout_ms;
 	o->control_socket = 1;
 	o->log = node_log_cb;
 	o->log_level = conf->log_level;
@@ -157,6 +160,12 @@ static void daemon_reload(struct daemon *d)
 	if (!daemon_same_shape(d, &conf))
 		logf_(d, RUMOR_LOG_WARN, "SIGHUP: --namespace and --replicate "
 		      "changed; they take effect only when rumord restarts");
+	if (conf.consistency != d->conf->consistency ||
+	    conf.quorum != d->conf->quorum ||
+	    conf.strong_timeout_ms != d->conf->strong_timeout_ms)
+		logf_(d, RUMOR_LOG_WARN, "SIGHUP: --consistency, --quorum or "
+		      "--strong-timeout changed; they take effect only when "
+		      "rumord restarts");
 	rumor_options_init(&o);
 	daemon_fill_options(&o, &conf);
 	rv = rumor_reload(d->node, &o);

@@ -32,6 +32,8 @@ enum {
 	SET_SUSPECT = 1u << 12, SET_GONE = 1u << 13, SET_FSYNC = 1u << 14,
 	SET_MULTICAST6 = 1u << 15, SET_MULTICAST6_IF = 1u << 16,
 	SET_NAMESPACE = 1u << 17, SET_REPLICATE = 1u << 18,
+	SET_CONSISTENCY = 1u << 19, SET_QUORUM = 1u << 20,
+	SET_STRONG_TIMEOUT = 1u << 21,
 };
 
 enum conf_type {
@@ -43,6 +45,7 @@ enum conf_type {
 	CONF_FLAG,      /* an int field, 0 or 1; no value means 1 */
 	CONF_CHOICE,    /* an int field, one of a list of words */
 	CONF_MS,        /* a uint32_t field, a duration in ms */
+	CONF_COUNT,     /* a uint32_t field, a count 0..RUMORD_MAX_QUORUM */
 	CONF_IGNORED,   /* accepted for scripts, no effect */
 	CONF_CONFIG,    /* the config file: command line only */
 };
@@ -72,6 +75,10 @@ static const struct conf_word level_words[] = {
 	{"error", RUMOR_LOG_ERROR}, {"warn", RUMOR_LOG_WARN},
 	{"warning", RUMOR_LOG_WARN}, {"info", RUMOR_LOG_INFO},
 	{"debug", RUMOR_LOG_DEBUG}, {NULL, 0},
+};
+static const struct conf_word consistency_words[] = {
+	{"gossip", RUMOR_CONSISTENCY_GOSSIP},
+	{"strong", RUMOR_CONSISTENCY_STRONG}, {NULL, 0},
 };
 static const struct conf_word fsync_words[] = {
 	{"everysec", RUMOR_FSYNC_EVERYSEC}, {"always", RUMOR_FSYNC_ALWAYS},
@@ -118,6 +125,12 @@ static const struct conf_key conf_keys[] = {
 	 NULL, NULL},
 	{"replicate", CONF_REPLICATE, FIELD(replicate), SET_REPLICATE, NULL,
 	 NULL},
+	{"consistency", CONF_CHOICE, FIELD(consistency), SET_CONSISTENCY,
+	 consistency_words, "gossip or strong"},
+	{"quorum", CONF_COUNT, FIELD(quorum), SET_QUORUM, NULL,
+	 "a count of nodes, 0 (all members) to 1024"},
+	{"strong-timeout", CONF_MS, FIELD(strong_timeout_ms),
+	 SET_STRONG_TIMEOUT, NULL, MS_EXPECT},
 	{"foreground", CONF_IGNORED, 0, 0, NULL, NULL},
 };
 #undef FIELD
@@ -161,12 +174,21 @@ static const char usage_text[] =
 	"                         local writes outside are refused too\n"
 	"                         PREFIX: bytes as typed, \\xHH for any byte, \\\\ for\n"
 	"                         a backslash (e.g. 'a/', '\\x00\\xff')\n"
+	"  --consistency MODE     gossip (default: a write returns once durable\n"
+	"                         here) or strong (every write is a two-phase\n"
+	"                         commit with a quorum of the members)\n"
+	"  --quorum N             nodes, this one included, that must prepare a\n"
+	"                         strong write (default 0: every member)\n"
+	"  --strong-timeout MS    bound of each phase of a strong write and of\n"
+	"                         the wait before an orphaned intent is resolved\n"
+	"                         (default 2000)\n"
 	"  --foreground           stay in the foreground (the default; accepted for scripts)\n"
 	"  --help                 this text\n"
 	"  --version              the version\n"
 	"\n"
 	"Signals: SIGTERM and SIGINT close cleanly; SIGHUP reloads the log level,\n"
-	"the seed list and the trusted keys (not --namespace or --replicate).\n";
+	"the seed list and the trusted keys (not --namespace, --replicate,\n"
+	"--consistency, --quorum or --strong-timeout: those take a restart).\n";
 
 void rumord_conf_init(struct rumord_conf *c)
 {
@@ -383,6 +405,17 @@ static int conf_check_value(const struct conf_key *k, const char *value,
 		if (conf_parse_ms(value, &ms) != 0)
 			goto bad;
 		*num = ms;
+	} else if (k->type == CONF_COUNT) {
+		char *end;
+		unsigned long long v;
+
+		if (value[0] < '0' || value[0] > '9')
+			goto bad;
+		errno = 0;
+		v = strtoull(value, &end, 10);
+		if (errno != 0 || *end != '\0' || v > RUMORD_MAX_QUORUM)
+			goto bad;
+		*num = (long long)v;
 	} else if (k->type == CONF_NAMESPACE || k->type == CONF_REPLICATE) {
 		/* Checked here too, so that a config file's bad prefix is
 		 * refused even when a flag overrides it. */
@@ -451,6 +484,7 @@ static int conf_set(struct rumord_conf *c, const struct conf_key *k,
 		*(int *)(base + k->field) = (int)num;
 		return 0;
 	case CONF_MS:
+	case CONF_COUNT:
 		*(uint32_t *)(base + k->field) = (uint32_t)num;
 		return 0;
 	case CONF_IGNORED:

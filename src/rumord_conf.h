@@ -14,6 +14,8 @@
 #define RUMORD_MAX_PEERS 256
 /* --replicate prefixes: the library's bound (RUMOR_PREFIXES_MAX). */
 #define RUMORD_MAX_REPLICATE 16
+/* --quorum: the library's bound on participants. */
+#define RUMORD_MAX_QUORUM 1024
 
 /* What rumord_conf_parse_args tells its caller. */
 enum rumord_conf_result {
@@ -53,6 +55,11 @@ struct rumord_conf {
 	unsigned char *replicate[RUMORD_MAX_REPLICATE];
 	size_t replicate_len[RUMORD_MAX_REPLICATE];
 	size_t n_replicate;
+	/* Strong writes: enum rumor_consistency, the quorum (0: every
+	 * member) and the strong timeout (0: the library default). */
+	int consistency;
+	uint32_t quorum;
+	uint32_t strong_timeout_ms;
 	/* Which keys the command line set: those win over the config. */
 	unsigned set;
 

@@ -23,7 +23,9 @@ static const struct bench_mode modes[] = {
 	{"handshake", bench_handshake_main,
 	 "legitimate handshakes per second, idle and under a flood of strangers"},
 	{"proc", bench_proc_main,
-	 "real rumord processes in a private netns: latency, copies, catch-up, steady"},
+	 "real rumord processes in a private netns: latency, copies, catch-up, steady, strong"},
+	{"strong", bench_strong_main,
+	 "strong writes beside gossip writes on 3 rumord processes (proc --only strong)"},
 };
 
 static int rmrf_one(const char *path, const struct stat *st, int flag,

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "node/control_int.h"
+#include "node/node.h"
 
 static void client_close(struct client *c);
 static void process_input(struct client *c);
@@ -232,8 +233,8 @@ static size_t process_write_run(struct client *c)
 		off += CTL_FRAME_HEADER + (size_t)len;
 		n++;
 	}
-	if (n < 2)
-		return 0;
+	if (n < 2 || c->ctl->node->opt.consistency == RUMOR_CONSISTENCY_STRONG)
+		return 0;   /* strong writes go one at a time */
 	rv = rumor_write(c->ctl->node, ops, n);
 	if (rv == 0 || rv == RUMOR_EREFUSED) {
 		for (i = 0; i < n; i++)
@@ -309,6 +310,7 @@ static void process_input(struct client *c)
 	 * a running SCAN or SYNC must end before more is read. */
 	if (c->close_after_write ||
 	    c->stream == STREAM_SCAN || c->stream == STREAM_SYNC ||
+	    c->stream == STREAM_STRONG || c->stream == STREAM_GETWAIT ||
 	    (c->stream == STREAM_NONE && control_backlog(c) >= CONTROL_HIGH_WATER))
 		stop_reading(c);
 	else
@@ -327,6 +329,9 @@ static void on_client_closed(struct io_stream *s)
 	rumor_tail_close(c->tail);
 	if (c->ticket != NULL)
 		c->ticket->c = NULL;
+	if (c->get_timer != NULL)
+		io_timer_free(c->get_timer);
+	free(c->get_key);
 	wire_buf_free(&c->out);
 	free(c->rbuf);
 	free(c->prefix);

@@ -10,6 +10,7 @@
 
 #include "lib/bytes.h"
 #include "node/control_int.h"
+#include "node/node.h"
 
 /* ------------------------------------------------------------ commands */
 
@@ -98,21 +99,133 @@ err:
 	control_encode_failed(c, rv);
 }
 
-static void cmd_get(struct client *c, const struct ctl_request *rq)
+/* A GET of a key a strong write holds waits: retried every this many
+ * ms, for at most the node's strong timeout. */
+#define CONTROL_GETWAIT_RETRY_MS 2u
+
+static uint32_t strong_timeout(const struct rumor *n)
+{
+	return n->opt.strong_timeout_ms != 0 ? n->opt.strong_timeout_ms
+					     : 2000u;
+}
+
+/* The reply of a GET: 0 when encoded (or the client dropped), else the
+ * node's error code, not yet replied. */
+static int get_reply(struct client *c, const void *key, size_t key_len)
 {
 	void *value = NULL;
 	size_t len = 0;
 	int rv;
 
-	rv = rumor_get(c->ctl->node, rq->key, rq->key_len, &value, &len);
-	if (rv != 0) {
-		control_reply_node_error(c, rv);
-		return;
-	}
+	rv = rumor_get(c->ctl->node, key, key_len, &value, &len);
+	if (rv != 0)
+		return rv;
 	rv = ctl_encode_value(&c->out, value, len);
 	rumor_free(value);
 	if (rv != 0)
 		control_encode_failed(c, rv);
+	return 0;
+}
+
+static void on_getwait_timer(struct io_timer *t)
+{
+	struct client *c = t->data;
+	int rv;
+
+	if (c->closing)
+		return;
+	rv = get_reply(c, c->get_key, c->get_key_len);
+	if (rv == RUMOR_ELOCKED &&
+	    io_now_ms(c->ctl->io) < c->get_deadline) {
+		io_timer_start(t, CONTROL_GETWAIT_RETRY_MS, 0);
+		return;
+	}
+	if (rv != 0)
+		control_reply_node_error(c, rv);
+	free(c->get_key);
+	c->get_key = NULL;
+	control_flush(c);
+	control_stream_finished(c);
+}
+
+static void cmd_get(struct client *c, const struct ctl_request *rq)
+{
+	struct rumor *n = c->ctl->node;
+	int rv;
+
+	rv = get_reply(c, rq->key, rq->key_len);
+	if (rv != RUMOR_ELOCKED) {
+		if (rv != 0)
+			control_reply_node_error(c, rv);
+		return;
+	}
+	/* Wait for the strong write that holds the key, on a timer. */
+	if (c->get_timer == NULL)
+		c->get_timer = io_timer_new(c->ctl->io, on_getwait_timer, c);
+	c->get_key = malloc(rq->key_len);
+	if (c->get_timer == NULL || c->get_key == NULL) {
+		free(c->get_key);
+		c->get_key = NULL;
+		control_reply_error(c, RUMOR_ENOMEM, NULL);
+		return;
+	}
+	memcpy(c->get_key, rq->key, rq->key_len);
+	c->get_key_len = rq->key_len;
+	c->get_deadline = io_now_ms(c->ctl->io) + strong_timeout(n);
+	c->stream = STREAM_GETWAIT;
+	io_timer_start(c->get_timer, CONTROL_GETWAIT_RETRY_MS, 0);
+}
+
+static void on_strong_done(void *arg, int result, const char *errmsg)
+{
+	struct sync_ticket *t = arg;
+	struct client *c = t->c;
+
+	free(t);
+	if (c == NULL)
+		return;     /* the client left meanwhile */
+	c->ticket = NULL;
+	if (c->closing)
+		return;
+	if (result == 0) {
+		int rv = ctl_encode_ok(&c->out);
+
+		if (rv != 0) {
+			control_encode_failed(c, rv);
+			return;
+		}
+	} else {
+		control_reply_error(c, result, errmsg);
+	}
+	control_flush(c);
+	control_stream_finished(c);
+}
+
+/* A strong put (del: a strong delete): the reply waits for the outcome;
+ * the client's next request is read after it. */
+static void cmd_strong(struct client *c, const struct ctl_request *rq,
+		       int del)
+{
+	struct rumor_op op = {rq->key, rq->key_len, del ? NULL : rq->value,
+			      del ? 0 : rq->value_len, del};
+	struct sync_ticket *t = malloc(sizeof(*t));
+	int rv;
+
+	if (t == NULL) {
+		control_reply_error(c, RUMOR_ENOMEM, NULL);
+		return;
+	}
+	t->c = c;
+	c->ticket = t;
+	c->stream = STREAM_STRONG;
+	rv = rumor_write_strong(c->ctl->node, &op, 1, on_strong_done, t);
+	if (rv != 0) {
+		/* Nothing started: the callback will not fire. */
+		c->ticket = NULL;
+		free(t);
+		c->stream = STREAM_NONE;
+		control_reply_node_error(c, rv);
+	}
 }
 
 void control_reply_done(struct client *c, int rv)
@@ -420,11 +533,25 @@ void control_handle_request(struct client *c, const struct ctl_request *rq)
 		cmd_get(c, rq);
 		break;
 	case CTL_CMD_PUT:
+		if (n->opt.consistency == RUMOR_CONSISTENCY_STRONG) {
+			cmd_strong(c, rq, 0);
+			break;
+		}
 		control_reply_done(c, rumor_put(n, rq->key, rq->key_len, rq->value,
 					rq->value_len));
 		break;
 	case CTL_CMD_DEL:
+		if (n->opt.consistency == RUMOR_CONSISTENCY_STRONG) {
+			cmd_strong(c, rq, 1);
+			break;
+		}
 		control_reply_done(c, rumor_del(n, rq->key, rq->key_len));
+		break;
+	case CTL_CMD_SPUT:
+		cmd_strong(c, rq, 0);
+		break;
+	case CTL_CMD_SDEL:
+		cmd_strong(c, rq, 1);
 		break;
 	case CTL_CMD_SCAN:
 		cmd_scan(c, rq);

@@ -27,12 +27,14 @@ enum stream_kind {
 	STREAM_SCAN,
 	STREAM_WATCH,
 	STREAM_SYNC,
+	STREAM_STRONG,   /* a strong write waits for its outcome */
+	STREAM_GETWAIT,  /* a GET waits for a strong write's lock */
 };
 
 struct client;
 
-/* A pending node_sync_now: outlives its client if the client leaves
- * first (c is then NULL and the report is dropped). */
+/* A pending node_sync_now or strong write: outlives its client if the
+ * client leaves first (c is then NULL and the report is dropped). */
 struct sync_ticket {
 	struct client *c;
 };
@@ -66,8 +68,15 @@ struct client {
 	 * in a GAP */
 	struct rumor_tail *tail;
 	int watch_paused, watch_was_paused;
-	/* SYNC */
+	/* SYNC, and strong writes (one at a time per client, so replies
+	 * stay in request order) */
 	struct sync_ticket *ticket;
+	/* GETWAIT: the key (a copy), retried on the timer until unlocked
+	 * or the deadline (io ms) passes */
+	struct io_timer *get_timer;
+	uint8_t *get_key;
+	size_t get_key_len;
+	uint64_t get_deadline;
 };
 
 struct control {

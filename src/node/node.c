@@ -382,6 +382,8 @@ int node_get_status(struct rumor *n, struct ctl_status *st)
 							       r->v[i].len};
 		st->n_replicate = r->n;
 	}
+	st->consistency = n->opt.consistency;
+	st->ready = rumor_ready(n);
 	node_net_status(n, st);
 	return 0;
 }

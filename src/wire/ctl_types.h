@@ -54,6 +54,11 @@ struct ctl_status {
 		size_t len;
 	} replicate[RUMOR_PREFIXES_MAX];
 	size_t n_replicate;
+	/* Strong writes: enum rumor_consistency, and whether a quorum is
+	 * reachable (rumor_ready); the quorum and the reachable count are
+	 * stats.strong_quorum and stats.strong_reachable. */
+	int consistency;
+	int ready;
 };
 
 struct ctl_peer_info {

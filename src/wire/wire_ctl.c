@@ -33,7 +33,7 @@ static const size_t request_items[CTL_CMD_MAX + 1] = {
 	[CTL_CMD_STATUS] = 1, [CTL_CMD_PEERS] = 1, [CTL_CMD_GET] = 2,
 	[CTL_CMD_PUT] = 3, [CTL_CMD_DEL] = 2, [CTL_CMD_SCAN] = 3,
 	[CTL_CMD_WATCH] = 4, [CTL_CMD_LOG] = 2, [CTL_CMD_VERSION] = 2,
-	[CTL_CMD_SYNC] = 2,
+	[CTL_CMD_SYNC] = 2, [CTL_CMD_SPUT] = 3, [CTL_CMD_SDEL] = 2,
 };
 
 static const char *const cmd_names[CTL_CMD_MAX + 1] = {
@@ -41,7 +41,8 @@ static const char *const cmd_names[CTL_CMD_MAX + 1] = {
 	[CTL_CMD_GET] = "GET", [CTL_CMD_PUT] = "PUT", [CTL_CMD_DEL] = "DEL",
 	[CTL_CMD_SCAN] = "SCAN", [CTL_CMD_WATCH] = "WATCH",
 	[CTL_CMD_LOG] = "LOG", [CTL_CMD_VERSION] = "VERSION",
-	[CTL_CMD_SYNC] = "SYNC",
+	[CTL_CMD_SYNC] = "SYNC", [CTL_CMD_SPUT] = "SPUT",
+	[CTL_CMD_SDEL] = "SDEL",
 };
 
 static const char *const reply_names[CTL_R_MAX + 1] = {
@@ -55,7 +56,7 @@ static const char *const reply_names[CTL_R_MAX + 1] = {
 static const size_t reply_items[CTL_R_MAX + 1] = {
 	[CTL_R_OK] = 1, [CTL_R_ERROR] = 3, [CTL_R_VALUE] = 2,
 	[CTL_R_RECORD] = 10, [CTL_R_ITEM] = 3, [CTL_R_END] = 3,
-	[CTL_R_STATUS] = 21, [CTL_R_PEER] = 9, [CTL_R_SYNC] = 8,
+	[CTL_R_STATUS] = 25, [CTL_R_PEER] = 9, [CTL_R_SYNC] = 8,
 	[CTL_R_GAP] = 2,
 };
 
@@ -65,7 +66,7 @@ const struct ctl_shape ctl_request_shape = {
 };
 
 const struct ctl_shape ctl_reply_shape = {
-	"reply", "type", "unknown reply type", 0, CTL_R_MAX, 21,
+	"reply", "type", "unknown reply type", 0, CTL_R_MAX, 25,
 	reply_names, reply_items,
 };
 
@@ -231,6 +232,8 @@ int ctl_encode_request(struct wire_buf *b, const struct ctl_request *rq,
 	case CTL_CMD_GET:
 	case CTL_CMD_PUT:
 	case CTL_CMD_DEL:
+	case CTL_CMD_SPUT:
+	case CTL_CMD_SDEL:
 	case CTL_CMD_VERSION:
 		rv = check_key("key", rq->key_len, 1, err);
 		break;
@@ -255,7 +258,8 @@ int ctl_encode_request(struct wire_buf *b, const struct ctl_request *rq,
 	}
 	if (rv != 0)
 		return rv;
-	if (rq->cmd == CTL_CMD_PUT && rq->value_len > RUMOR_VALUE_MAX)
+	if ((rq->cmd == CTL_CMD_PUT || rq->cmd == CTL_CMD_SPUT) &&
+	    rq->value_len > RUMOR_VALUE_MAX)
 		return err_set(err, RUMOR_ETOOBIG, "control: value of %zu bytes "
 			       "(at most %u allowed)", rq->value_len,
 			       RUMOR_VALUE_MAX);
@@ -267,6 +271,7 @@ int ctl_encode_request(struct wire_buf *b, const struct ctl_request *rq,
 		break;
 	case CTL_CMD_GET:
 	case CTL_CMD_DEL:
+	case CTL_CMD_SDEL:
 	case CTL_CMD_VERSION:
 		put_bytes(&e, rq->key, rq->key_len);
 		break;
@@ -276,6 +281,7 @@ int ctl_encode_request(struct wire_buf *b, const struct ctl_request *rq,
 		put_uint(&e, rq->has_since ? rq->since : 0);
 		break;
 	case CTL_CMD_PUT:
+	case CTL_CMD_SPUT:
 		put_bytes(&e, rq->key, rq->key_len);
 		put_bytes(&e, rq->value, rq->value_len);
 		break;
@@ -454,6 +460,10 @@ int ctl_encode_status(struct wire_buf *b, const struct ctl_status *st,
 	put_array(&e, st->n_replicate);
 	for (i = 0; i < st->n_replicate; i++)
 		put_bytes(&e, st->replicate[i].bytes, st->replicate[i].len);
+	put_uint(&e, st->consistency == RUMOR_CONSISTENCY_STRONG ? 1 : 0);
+	put_uint(&e, st->stats.strong_quorum);
+	put_uint(&e, st->stats.strong_reachable);
+	put_uint(&e, st->ready ? 1 : 0);
 	return enc_end(&e, CTL_REPLY_MAX, NULL);
 }
 

@@ -27,6 +27,11 @@
  *   LOG     [8, limit]           -> RECORD* END    (limit per origin)
  *   VERSION [9, key]             -> RECORD | ERROR
  *   SYNC    [10, timeout_ms]     -> SYNC | ERROR
+ *   SPUT    [11, key, value]     -> OK | ERROR   (a strong write: the reply
+ *   SDEL    [12, key]            -> OK | ERROR    comes when it commits or
+ *                                                 fails; on a node in strong
+ *                                                 consistency PUT and DEL
+ *                                                 are strong too)
  *
  * Replies (node to client):
  *
@@ -46,7 +51,9 @@
  *            order)], hwm_total, [[origin bstr, seq], ...],
  *            [[refusal reason tstr, count], ...], [[drop reason tstr,
  *            count], ...], namespace bstr (empty: none), [replicate
- *            prefix bstr, ...] (0..RUMOR_PREFIXES_MAX; none: every key)]
+ *            prefix bstr, ...] (0..RUMOR_PREFIXES_MAX; none: every key),
+ *            consistency (enum rumor_consistency), quorum (0 in gossip
+ *            mode), reachable (nodes, self included), ready (0/1)]
  *   PEER    [7, id bstr(32), address tstr, learned tstr, state tstr,
  *            connected, last_contact_ago_ms, last_sync_ago_ms, lag]
  *            (UINT64_MAX: never)
@@ -106,8 +113,10 @@ enum ctl_cmd {
 	CTL_CMD_LOG = 8,
 	CTL_CMD_VERSION = 9,
 	CTL_CMD_SYNC = 10,
+	CTL_CMD_SPUT = 11,
+	CTL_CMD_SDEL = 12,
 };
-#define CTL_CMD_MAX CTL_CMD_SYNC
+#define CTL_CMD_MAX CTL_CMD_SDEL
 
 enum ctl_reply_type {
 	CTL_R_OK = 0,
@@ -147,7 +156,13 @@ enum ctl_reply_type {
 	X(live_received)         \
 	X(live_duplicates)       \
 	X(live_lost)             \
-	X(live_grafts)
+	X(live_grafts)           \
+	X(strong_committed)      \
+	X(strong_aborted)        \
+	X(strong_prepared)       \
+	X(strong_pending)        \
+	X(strong_recovered)      \
+	X(strong_late)
 
 /* ------------------------------------------------------------ buffers */
 
@@ -161,9 +176,9 @@ uint32_t ctl_frame_length(const uint8_t hdr[static CTL_FRAME_HEADER]);
 
 struct ctl_request {
 	enum ctl_cmd cmd;
-	const uint8_t *key;      /* GET PUT DEL VERSION: 1..RUMOR_KEY_MAX */
+	const uint8_t *key;      /* GET (S)PUT (S)DEL VERSION: 1..KEY_MAX */
 	size_t key_len;          /* SCAN WATCH: the prefix, 0..RUMOR_KEY_MAX */
-	const uint8_t *value;    /* PUT: 0..RUMOR_VALUE_MAX bytes */
+	const uint8_t *value;    /* (S)PUT: 0..RUMOR_VALUE_MAX bytes */
 	size_t value_len;
 	uint64_t limit;          /* SCAN: items (0: all); LOG: 1..LIMIT_MAX */
 	uint64_t timeout_ms;     /* SYNC: 1..CTL_SYNC_TIMEOUT_MAX */

@@ -79,11 +79,13 @@ int ctl_decode_request(const uint8_t *body, size_t len,
 		break;
 	case CTL_CMD_GET:
 	case CTL_CMD_DEL:
+	case CTL_CMD_SDEL:
 	case CTL_CMD_VERSION:
 		rv = wire_read_bytes(&r, "key", 1, RUMOR_KEY_MAX, &rq->key,
 				     &rq->key_len);
 		break;
 	case CTL_CMD_PUT:
+	case CTL_CMD_SPUT:
 		rv = wire_read_bytes(&r, "key", 1, RUMOR_KEY_MAX, &rq->key,
 				     &rq->key_len);
 		if (rv == 0)
@@ -252,6 +254,21 @@ static int decode_shape(struct wire_reader *r, struct ctl_status *st)
 	return 0;
 }
 
+/* Strong writes: consistency, quorum, reachable, ready. */
+static int decode_strong(struct wire_reader *r, struct ctl_status *st)
+{
+	int rv;
+
+	if ((rv = wire_read_small(r, "consistency", RUMOR_CONSISTENCY_STRONG,
+				  &st->consistency)) != 0 ||
+	    (rv = wire_read_u32(r, "quorum", 1024,
+				&st->stats.strong_quorum)) != 0 ||
+	    (rv = wire_read_u32(r, "reachable", UINT32_MAX,
+				&st->stats.strong_reachable)) != 0)
+		return rv;
+	return wire_read_small(r, "ready", 1, &st->ready);
+}
+
 static int decode_status(struct wire_reader *r, struct ctl_reply *rp)
 {
 	struct ctl_status *st = &rp->status;
@@ -335,9 +352,10 @@ static int decode_status(struct wire_reader *r, struct ctl_reply *rp)
 			return rv;
 		rp->n_hwm = i + 1;
 	}
-	if ((rv = decode_refused(r, st)) != 0)
+	if ((rv = decode_refused(r, st)) != 0 ||
+	    (rv = decode_shape(r, st)) != 0)
 		return rv;
-	return decode_shape(r, st);
+	return decode_strong(r, st);
 }
 
 static int decode_peer(struct wire_reader *r, struct ctl_reply *rp)

@@ -62,6 +62,9 @@ static void test_flags_win_over_the_config_file(void **state)
 		     "interval-min = 2s\n"
 		     "gone-after = 90000ms\n"
 		     "fsync = always\n"
+		     "consistency = strong\n"
+		     "quorum = 2\n"
+		     "strong-timeout = 3s\n"
 		     "log-level = debug\n"
 		     "no-multicast\n"
 		     "foreground\n");
@@ -76,6 +79,9 @@ static void test_flags_win_over_the_config_file(void **state)
 	assert_int_equal(c.interval_min_ms, 2000);
 	assert_int_equal(c.gone_after_ms, 90000);
 	assert_int_equal(c.fsync, RUMOR_FSYNC_ALWAYS);
+	assert_int_equal(c.consistency, RUMOR_CONSISTENCY_STRONG);
+	assert_int_equal(c.quorum, 2);
+	assert_int_equal(c.strong_timeout_ms, 3000);
 	assert_int_equal(c.log_level, RUMOR_LOG_DEBUG);
 	assert_int_equal(c.no_multicast, 1);
 	/* Any address: dual-stack where the host has IPv6. */
@@ -92,11 +98,14 @@ static void test_bad_settings_are_usage_errors(void **state)
 		"bogus = 1\n", "mode = leader\n", "interval-max = 5m\n",
 		"catchup-wait = 86401s\n", "data =\n", "data\n",
 		"config = other.conf\n", "[other]\n", "no-multicast = maybe\n",
+		"consistency = eventual\n", "quorum = -1\n", "quorum = 1025\n",
+		"quorum = 2x\n", "quorum =\n", "strong-timeout = soon\n",
 	};
 	struct fixture *f = *state;
 	struct rumord_conf c;
 	char *with_config[] = {"rumord", "--config", f->config};
 	char *bad_flag[] = {"rumord", "--fsync", "sometimes"};
+	char *bad_quorum[] = {"rumord", "--quorum", "all"};
 	char *unknown[] = {"rumord", "--nope"};
 	char *missing[] = {"rumord", "--data"};
 	char *extra[] = {"rumord", "stray"};
@@ -112,6 +121,9 @@ static void test_bad_settings_are_usage_errors(void **state)
 	}
 	rumord_conf_init(&c);
 	assert_int_equal(rumord_conf_parse_args(&c, ARGC(bad_flag), bad_flag),
+			 RUMORD_CONF_EUSAGE);
+	assert_int_equal(rumord_conf_parse_args(&c, ARGC(bad_quorum),
+						bad_quorum),
 			 RUMORD_CONF_EUSAGE);
 	assert_int_equal(rumord_conf_parse_args(&c, ARGC(unknown), unknown),
 			 RUMORD_CONF_EUSAGE);

@@ -66,13 +66,15 @@ static void test_every_request_round_trips(void **state)
 		case CTL_CMD_WATCH:
 		case CTL_CMD_SCAN:
 		case CTL_CMD_PUT:
+		case CTL_CMD_SPUT:
+		case CTL_CMD_SDEL:
 			assert_int_equal(out.key_len, sizeof(key));
 			assert_memory_equal(out.key, key, sizeof(key));
 			break;
 		default:
 			assert_null(out.key);
 		}
-		if (cmd == CTL_CMD_PUT) {
+		if (cmd == CTL_CMD_PUT || cmd == CTL_CMD_SPUT) {
 			assert_int_equal(out.value_len, sizeof(value));
 			assert_memory_equal(out.value, value, sizeof(value));
 		}
@@ -399,6 +401,11 @@ static void test_status_round_trips_with_counters_and_hwms(void **state)
 	/* A replicate set of one binary prefix. */
 	st.replicate[0] = (struct ctl_prefix){(const uint8_t *)"\x00\xff", 2};
 	st.n_replicate = 1;
+	/* A strong node: quorum 3, 2 reachable, not ready. */
+	st.consistency = RUMOR_CONSISTENCY_STRONG;
+	st.stats.strong_quorum = 3;
+	st.stats.strong_reachable = 2;
+	st.ready = 0;
 	for (i = 0; i < 3; i++) {
 		memset(origins[i], i + 1, 32);
 		hwm[i].origin = origins[i];
@@ -445,6 +452,10 @@ static void test_status_round_trips_with_counters_and_hwms(void **state)
 	}
 	/* No namespace. */
 	assert_int_equal(r.status.namespace_len, 0);
+	assert_int_equal(r.status.consistency, RUMOR_CONSISTENCY_STRONG);
+	assert_int_equal(r.status.stats.strong_quorum, 3);
+	assert_int_equal(r.status.stats.strong_reachable, 2);
+	assert_int_equal(r.status.ready, 0);
 	ctl_reply_free(&r);
 	/* More HWMs than the total is a lie the encoder refuses. */
 	assert_int_equal(ctl_encode_status(&b, &st, 2, hwm, 3), RUMOR_EINVAL);
@@ -684,6 +695,9 @@ static void encode_request_seeds(struct wire_buf *b, const char **names)
 		{.cmd = CTL_CMD_LOG, .limit = 20},
 		{.cmd = CTL_CMD_VERSION, .key = key, .key_len = 2},
 		{.cmd = CTL_CMD_SYNC, .timeout_ms = 10000},
+		{.cmd = CTL_CMD_SPUT, .key = key, .key_len = 2, .value = value,
+		 .value_len = 3},
+		{.cmd = CTL_CMD_SDEL, .key = key, .key_len = 2},
 	};
 	struct err err;
 	size_t i;

@@ -22,6 +22,8 @@ int bench_crypto_main(int argc, char **argv);
 int bench_sync_main(int argc, char **argv);
 int bench_handshake_main(int argc, char **argv);
 int bench_proc_main(int argc, char **argv);
+/* rumor-bench strong: rumor-bench proc --only strong. */
+int bench_strong_main(int argc, char **argv);
 
 /* rm -rf dir (tools/rumor-bench.c): 0, or -1 with errno. */
 int bench_rmrf(const char *dir);

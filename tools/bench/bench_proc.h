@@ -144,6 +144,8 @@ int proc_small_cluster(const struct proc_opts *o, int latency, int copies);
 int proc_big_cluster(const struct proc_opts *o);
 int proc_catchup(const struct proc_opts *o);
 int proc_steady(const struct proc_opts *o);
+/* Strong writes beside gossip writes on 3 nodes (proc_strong.c). */
+int proc_strong(const struct proc_opts *o);
 
 /* ---------------------------------------------- Redis (proc_redis.c) */
 

@@ -44,7 +44,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: rumor-bench proc [options]\n"
-		"  --only PHASE      latency, copies, catchup or steady (default: all)\n"
+		"  --only PHASE      latency, copies, catchup, steady or strong\n"
+		"                    (default: all)\n"
 		"  --nodes N         the small cluster: latency and copies (default %d)\n"
 		"  --big-nodes N     the large cluster's latency (default %d)\n"
 		"  --writes N        probe writes per latency figure (default %d)\n"
@@ -89,7 +90,8 @@ static int parse_args(int argc, char **argv, struct proc_opts *o)
 			if (strcmp(o->only, "latency") != 0 &&
 			    strcmp(o->only, "copies") != 0 &&
 			    strcmp(o->only, "catchup") != 0 &&
-			    strcmp(o->only, "steady") != 0)
+			    strcmp(o->only, "steady") != 0 &&
+			    strcmp(o->only, "strong") != 0)
 				goto bad;
 			continue;
 		}
@@ -341,9 +343,31 @@ int bench_proc_main(int argc, char **argv)
 		t0 = bench_now();
 		fold(proc_steady(&o), t0, &met, &failed);
 	}
+	if (want(&o, "strong")) {
+		t0 = bench_now();
+		fold(proc_strong(&o), t0, &met, &failed);
+	}
 	if (bench_rmrf(root) != 0)
 		fprintf(stderr, "rumor-bench proc: could not remove %s\n", root);
 	printf("rumor-bench proc: %s\n", failed ? "a phase FAILED" :
 	       met ? "every target met" : "some targets NOT met");
 	return failed ? 1 : met ? 0 : 1;
+}
+
+int bench_strong_main(int argc, char **argv)
+{
+	char *args[64];
+	int i, a = 0;
+
+	if (argc > 60) {
+		fprintf(stderr, "rumor-bench strong: too many arguments\n");
+		return 2;
+	}
+	args[a++] = argv[0];
+	args[a++] = (char *)"--only";
+	args[a++] = (char *)"strong";
+	for (i = 1; i < argc; i++)
+		args[a++] = argv[i];
+	args[a] = NULL;
+	return bench_proc_main(a, args);
 }

@@ -19,7 +19,7 @@
 static int key_request(struct ctx *x, int argc, char **argv,
 		       struct ctl_request *rq, uint8_t **key, uint8_t **value)
 {
-	int want = rq->cmd == CTL_CMD_PUT ? 3 : 2;
+	int want = rq->cmd == CTL_CMD_PUT || rq->cmd == CTL_CMD_SPUT ? 3 : 2;
 	int rv;
 
 	*key = *value = NULL;
@@ -135,12 +135,14 @@ int cmd_get(struct ctx *x, int argc, char **argv)
 
 int cmd_put(struct ctx *x, int argc, char **argv)
 {
-	return key_command(x, argc, argv, CTL_CMD_PUT, CTL_R_OK, print_ok);
+	return key_command(x, argc, argv, x->strong ? CTL_CMD_SPUT : CTL_CMD_PUT,
+			   CTL_R_OK, print_ok);
 }
 
 int cmd_del(struct ctx *x, int argc, char **argv)
 {
-	return key_command(x, argc, argv, CTL_CMD_DEL, CTL_R_OK, print_ok);
+	return key_command(x, argc, argv, x->strong ? CTL_CMD_SDEL : CTL_CMD_DEL,
+			   CTL_R_OK, print_ok);
 }
 
 int cmd_version(struct ctx *x, int argc, char **argv)

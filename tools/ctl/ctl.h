@@ -60,6 +60,7 @@ enum {
 	CTL_OPT_NETKEY = 1u << 4,
 	CTL_OPT_ID = 1u << 5,
 	CTL_OPT_SINCE = 1u << 6,
+	CTL_OPT_STRONG = 1u << 7,
 };
 
 struct ctx;
@@ -87,6 +88,7 @@ struct ctx {
 	int have_limit;
 	uint64_t since;              /* watch --since POS */
 	int have_since;
+	int strong;                  /* put/del --strong */
 	uint64_t timeout_ms;
 	const char *network_key;
 	int want_id;

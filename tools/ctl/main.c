@@ -30,9 +30,9 @@ static const struct command commands[] = {
 	 "sync, lag", NULL, 0},
 	{"get", cmd_get, CTL_OPT_JSON | CTL_OPT_HEX, "KEY",
 	 "Prints a key's value", NULL, 0},
-	{"put", cmd_put, CTL_OPT_JSON | CTL_OPT_HEX, "KEY VALUE",
-	 "Writes a key", NULL, 0},
-	{"del", cmd_del, CTL_OPT_JSON | CTL_OPT_HEX, "KEY",
+	{"put", cmd_put, CTL_OPT_JSON | CTL_OPT_HEX | CTL_OPT_STRONG,
+	 "KEY VALUE", "Writes a key", NULL, 0},
+	{"del", cmd_del, CTL_OPT_JSON | CTL_OPT_HEX | CTL_OPT_STRONG, "KEY",
 	 "Deletes a key", NULL, 0},
 	{"scan", cmd_scan, CTL_OPT_JSON | CTL_OPT_HEX | CTL_OPT_LIMIT,
 	 "[PREFIX]",
@@ -104,13 +104,19 @@ static void usage(FILE *f)
 
 static void command_usage(const struct command *c)
 {
-	printf("usage: rumorctl [global options] %s%s%s%s%s%s%s%s\n\n%s.\n",
-	       c->name, c->args[0] ? " " : "", c->args,
+	printf("usage: rumorctl [global options] %s%s%s%s%s%s%s%s%s\n\n%s.\n",
+	       c->name, c->opts & CTL_OPT_STRONG ? " [--strong]" : "",
+	       c->args[0] ? " " : "", c->args,
 	       c->opts & CTL_OPT_SINCE ? " [--since POS]" : "",
 	       c->opts & CTL_OPT_LIMIT ? " [--limit N]" : "",
 	       c->opts & CTL_OPT_TIMEOUT ? " [--timeout MS]" : "",
 	       c->opts & CTL_OPT_HEX ? " [--hex]" : "",
 	       c->opts & CTL_OPT_JSON ? " [--json]" : "", c->summary);
+	if (c->opts & CTL_OPT_STRONG)
+		printf("\n  --strong      a strong write: two-phase commit with "
+		       "a quorum of the\n                members; returns once "
+		       "committed (always so on a node\n                in "
+		       "strong consistency)");
 	if (c->opts & CTL_OPT_HEX)
 		printf("\n  --hex         arguments and output bytes in hex");
 	if (c->opts & CTL_OPT_LIMIT)
@@ -182,6 +188,7 @@ static int take_command_option(struct ctx *x, const struct command *c,
 		break;
 	case 'k': x->network_key = optarg; break;
 	case 'i': x->want_id = 1; break;
+	case 'S': x->strong = 1; break;
 	}
 	return 0;
 }
@@ -201,6 +208,7 @@ static int parse_command_options(struct ctx *x, const struct command *c,
 		{"network-key", required_argument, NULL, 'k'},
 		{"id", no_argument, NULL, 'i'},
 		{"since", required_argument, NULL, 's'},
+		{"strong", no_argument, NULL, 'S'},
 		{NULL, 0, NULL, 0},
 	};
 	unsigned need;
@@ -222,6 +230,7 @@ static int parse_command_options(struct ctx *x, const struct command *c,
 		case 'k': need = CTL_OPT_NETKEY; break;
 		case 'i': need = CTL_OPT_ID; break;
 		case 's': need = CTL_OPT_SINCE; break;
+		case 'S': need = CTL_OPT_STRONG; break;
 		default:
 			return fmt_fail(CTL_EXIT_USAGE, "%s: unknown option "
 					"'%s' (see rumorctl %s --help)", c->name,

@@ -76,6 +76,44 @@ static void status_shape_text(FILE *f, const struct ctl_status *st)
 	fputs(st->n_replicate > 0 ? "\n" : "every key (full node)\n", f);
 }
 
+/* Strong writes: the mode, the quorum and readiness. */
+static void status_strong_json(FILE *f, const struct ctl_status *st)
+{
+	const struct rumor_stats *s = &st->stats;
+
+	fprintf(f, ",\"consistency\":\"%s\",\"quorum\":%" PRIu32
+		",\"reachable\":%" PRIu32 ",\"ready\":%s,\"strong\":{"
+		"\"committed\":%" PRIu64 ",\"aborted\":%" PRIu64
+		",\"prepared\":%" PRIu64 ",\"pending\":%" PRIu64
+		",\"recovered\":%" PRIu64 ",\"late\":%" PRIu64 "}",
+		st->consistency == RUMOR_CONSISTENCY_STRONG ? "strong"
+							    : "gossip",
+		s->strong_quorum, s->strong_reachable,
+		st->ready ? "true" : "false", s->strong_committed,
+		s->strong_aborted, s->strong_prepared, s->strong_pending,
+		s->strong_recovered, s->strong_late);
+}
+
+static void status_strong_text(FILE *f, const struct ctl_status *st)
+{
+	const struct rumor_stats *s = &st->stats;
+
+	if (st->consistency == RUMOR_CONSISTENCY_STRONG)
+		fprintf(f, "consistency: strong (quorum %" PRIu32 ", %" PRIu32
+			" reachable, %s)\n", s->strong_quorum,
+			s->strong_reachable, st->ready ? "ready" : "not ready");
+	else
+		fprintf(f, "consistency: gossip (strong writes: quorum %"
+			PRIu32 ", %" PRIu32 " reachable, %s)\n",
+			s->strong_quorum, s->strong_reachable,
+			st->ready ? "ready" : "not ready");
+	fprintf(f, "strong:      committed %" PRIu64 " aborted %" PRIu64
+		" prepared %" PRIu64 " pending %" PRIu64 " recovered %" PRIu64
+		" late %" PRIu64 "\n", s->strong_committed, s->strong_aborted,
+		s->strong_prepared, s->strong_pending, s->strong_recovered,
+		s->strong_late);
+}
+
 static void status_json(FILE *f, const struct ctl_reply *r)
 {
 	const struct ctl_status *st = &r->status;
@@ -92,6 +130,7 @@ static void status_json(FILE *f, const struct ctl_reply *r)
 	fprintf(f, ",\"resolver\":");
 	fmt_json_cstr(f, st->resolver);
 	status_shape_json(f, st);
+	status_strong_json(f, st);
 	fprintf(f, ",\"open_network\":%s,\"catching_up\":%s,"
 		"\"catchup_left_ms\":%" PRIu64 ",\"velocity\":%.3f,"
 		"\"interval_ms\":%" PRIu32 ",\"local_seq\":%" PRIu64 ","
@@ -201,6 +240,7 @@ static void status_text(FILE *f, const struct ctl_reply *r)
 	status_line(f, "id:          ", st->id, NULL);
 	fprintf(f, "mode:        %s\n", mode_name(st->mode));
 	status_shape_text(f, st);
+	status_strong_text(f, st);
 	status_line(f, "listen:      ", st->listen, "(not listening)");
 	status_line(f, "data:        ", st->data_dir, NULL);
 	fprintf(f, "network:     %s\n", st->open_network ?
