@@ -16,10 +16,7 @@ for n in a b c; do
 	sleep "$((d / 1000)).$(printf %03d $((d % 1000)))"
 	start_strong $n
 done
-for n in a b c; do
-	wait_for 20 reachable_is $n 3
-done
-wait_for 20 all_ready a b c
+mesh a b c
 
 # visible_now KEY WANT: on all of $NODES right now.
 NODES="a b c"
@@ -72,10 +69,7 @@ say "load of 50 at once"
 
 # A fourth node joins; writes wait until everyone reaches four.
 start_strong d
-for n in a b c d; do
-	wait_for 20 reachable_is $n 4
-done
-wait_for 20 all_ready a b c d
+mesh a b c d
 NODES="a b c d"
 wait_for 20 value_is d kb overwritten
 ctl d put kd late-joiner || fail "strong put on d failed: $(tail -n 1 "$CL_TMP/d.ctl.err")"

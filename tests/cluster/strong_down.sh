@@ -10,10 +10,7 @@
 for n in a b c; do
 	start_strong $n
 done
-for n in a b c; do
-	wait_for 20 reachable_is $n 3
-done
-wait_for 20 all_ready a b c
+mesh a b c
 ctl a put k old || fail "put on a failed"
 for n in a b c; do
 	value_now $n k old
@@ -59,7 +56,7 @@ hold_for 1 value_is b k old
 wait_for "$ST_RECOVERY_S" none_pending a b
 
 start_strong c
-wait_for 20 all_ready a b c
+mesh a b c
 value_now c k old
 absent c fresh || fail "c holds 'fresh'"
 ctl b put k new || fail "put on b with c back failed: $(tail -n 1 "$CL_TMP/b.ctl.err")"

@@ -14,10 +14,7 @@
 for n in a b c; do
 	start_strong $n
 done
-for n in a b c; do
-	wait_for 20 reachable_is $n 3
-done
-wait_for 20 all_ready a b c
+mesh a b c
 
 # everyone_holds KEY VALUE: every node reads VALUE and all hold one version.
 everyone_holds()
@@ -32,7 +29,7 @@ everyone_holds()
 # pending anywhere and KEY is VALUE on all three.
 settled()
 {
-	wait_for 30 all_ready a b c
+	mesh a b c
 	wait_for "$ST_RECOVERY_S" none_pending a b c
 	wait_for 20 everyone_holds "$1" "$2"
 	# And it stays so: no late commit or abort flips it.
@@ -62,7 +59,7 @@ for step in coord-prepared coord-voted coord-committed coord-commit-sent-one; do
 	ctl b put "$key" old || fail "$step: the first put failed"
 	stop_node a
 	start_faulted a "$step"
-	wait_for 20 all_ready a b c
+	mesh a b c
 	faulted_put a "$key" new
 	[ "$PUT_RV" -ne 0 ] || fail "$step: the put returned 0 from a dying coordinator"
 	died_at a "$step"
@@ -80,7 +77,7 @@ done
 ctl a put k-part-prepared old || fail "part-prepared: the first put failed"
 stop_node b
 start_faulted b part-prepared
-wait_for 20 all_ready a b c
+mesh a b c
 wait_for 20 value_is b k-part-prepared old
 faulted_put a k-part-prepared new
 [ "$PUT_RV" -eq 1 ] || fail "part-prepared: the put exited $PUT_RV, not 1"
@@ -95,7 +92,7 @@ say "part-prepared: old everywhere; b recovered $(strong_counter b recovered)"
 ctl a put k-part-committed old || fail "part-committed: the first put failed"
 stop_node b
 start_faulted b part-committed
-wait_for 20 all_ready a b c
+mesh a b c
 wait_for 20 value_is b k-part-committed old
 faulted_put c k-part-committed new
 [ "$PUT_RV" -eq 1 ] || fail "part-committed: the put exited $PUT_RV, not 1"

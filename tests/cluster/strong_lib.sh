@@ -41,10 +41,24 @@ is_ready()
 	[ "$(ctl "$1" --json status | json_get ready)" = true ]
 }
 
-# reachable_is NAME N: status counts N reachable members (self included).
-reachable_is()
+# connected_is NAME N: NAME holds a live connection to N peers (peers
+# JSON "connected":true): first-hand contact, what makes a participant.
+connected_is()
 {
-	[ "$(ctl "$1" --json status | json_get reachable)" = "$2" ]
+	[ "$(ctl "$1" --json peers | grep -c '"connected":true')" = "$2" ]
+}
+
+# mesh NAME...: every NAME is connected to every other, caught up and
+# ready.
+mesh()
+{
+	st_k=$(($# - 1))
+	for st_m in "$@"; do
+		wait_for 20 connected_is "$st_m" "$st_k"
+		wait_for 20 caught_up "$st_m"
+	done
+	wait_for 20 all_ready "$@"
+	say "mesh of $*: $(ctl "$1" status | grep '^consistency:')"
 }
 
 # all_ready NAME...: every NAME is ready.

@@ -19,10 +19,7 @@ LIN_MAX_OPS=${LIN_MAX_OPS:-150}
 for n in a b c; do
 	start_strong $n
 done
-for n in a b c; do
-	wait_for 20 reachable_is $n 3
-done
-wait_for 20 all_ready a b c
+mesh a b c
 
 H=$CL_TMP/hist
 mkdir "$H" || fail "mkdir $H"
@@ -114,7 +111,7 @@ stop_node c KILL
 say "c killed"
 wait_for 20 ops_at_least 20
 start_strong c
-wait_for 20 all_ready a b c
+mesh a b c
 say "c back"
 
 # Fault 2: b dies at its second prepare after a restart (intent durable,
@@ -127,7 +124,7 @@ grep -q "test fault: part-prepared" "$CL_TMP/b.log" ||
 	fail "b's log does not name the fault"
 say "b died at part-prepared"
 start_strong b
-wait_for 30 all_ready a b c
+mesh a b c
 say "b back"
 
 wait_for 60 ops_at_least 60

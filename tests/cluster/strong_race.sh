@@ -16,10 +16,7 @@ RACE_BATCH=${RACE_BATCH:-25}
 for n in a b c; do
 	start_strong $n
 done
-for n in a b c; do
-	wait_for 20 reachable_is $n 3
-done
-wait_for 20 all_ready a b c
+mesh a b c
 
 R=$CL_TMP/race
 mkdir "$R" || fail "mkdir $R"
