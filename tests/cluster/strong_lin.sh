@@ -24,71 +24,10 @@ mesh a b c
 H=$CL_TMP/hist
 mkdir "$H" || fail "mkdir $H"
 
-# outcome KIND RV ERRFILE: ok, fail or info for a rumorctl put/del/get
-# that exited RV with stderr in ERRFILE.
-#  - exit 0: ok; a get exiting 1 "not found": ok (absent).
-#  - not sent (the node unreachable at connect) or refused before any
-#    effect (aborted, locked, not ready): fail.
-#  - anything else on a write (timed out: committed on the coordinator
-#    but not confirmed; the node died mid-request): info. On a get: fail
-#    (a read that returned nothing has no effect).
-outcome()
-{
-	if [ "$2" = 0 ]; then
-		echo ok
-	elif grep -q "cannot reach the node at .*(No such file\|Connection refused)" "$3"; then
-		echo fail
-	elif [ "$1" = read ]; then
-		if [ "$2" = 1 ] && grep -q "not found" "$3"; then
-			echo ok
-		else
-			echo fail
-		fi
-	elif [ "$2" = 1 ] && grep -q "aborted\|locked\|reachable" "$3"; then
-		echo fail
-	else
-		echo info
-	fi
-}
-
-# client ID: runs ops until $CL_TMP/stop exists (or LIN_MAX_OPS), each
-# recorded as one history line in $H/ID.
-client()
-{
-	cid=$1
-	i=0
-	while [ -d "$H" ] && [ ! -e "$CL_TMP/stop" ] &&
-		[ $i -lt "$LIN_MAX_OPS" ]; do
-		r=$(rnd 900)
-		node=$(echo a b c | cut -d' ' -f$((r % 3 + 1)))
-		key=l$((r / 3 % 3))
-		op=$((r / 9 % 100))
-		val=c$cid-$i
-		t0=$(now_ns)
-		if [ $op -lt 45 ]; then
-			"$RUMORCTL" --data "$(node_dir "$node")" put "$key" "$val" \
-				>/dev/null 2>"$H/$cid.err"
-			rv=$?
-			kind=write
-		elif [ $op -lt 60 ]; then
-			"$RUMORCTL" --data "$(node_dir "$node")" del "$key" \
-				>/dev/null 2>"$H/$cid.err"
-			rv=$?
-			kind=write
-			val=-
-		else
-			val=$("$RUMORCTL" --data "$(node_dir "$node")" get "$key" \
-				2>"$H/$cid.err")
-			rv=$?
-			kind=read
-			[ $rv = 0 ] || val=-
-		fi
-		t1=$(now_ns)
-		echo "$t0 $t1 $(outcome $kind $rv "$H/$cid.err") $kind $key $val" \
-			"# $node rv $rv" >>"$H/$cid"
-		i=$((i + 1))
-	done
-}
+# Each client is tests/cluster/lin_client.bash (its header says how an
+# op's outcome is judged); it writes its history to $H/ID.
+CLIENT=$top_srcdir/tests/cluster/lin_client.bash
+command -v bash >/dev/null || { echo "SKIP: no bash for the clients" >&2; exit 77; }
 
 # ops_at_least N: every client recorded at least N ops.
 ops_at_least()
@@ -100,7 +39,8 @@ ops_at_least()
 
 pids=""
 for c in $(seq 1 "$LIN_CLIENTS"); do
-	client "$c" &
+	bash "$CLIENT" "$c" "$RUMORCTL" "$(node_dir a)" "$(node_dir b)" \
+		"$(node_dir c)" "$H/$c" "$CL_TMP/stop" "$LIN_MAX_OPS" &
 	pids="$pids $!"
 done
 say "$LIN_CLIENTS clients started"
@@ -132,7 +72,9 @@ wait_for 60 ops_at_least 60
 # shellcheck disable=SC2086  # a list of pids
 wait $pids
 
-cat "$H"/[0-9]* >"$H/all"
+for c in $(seq 1 "$LIN_CLIENTS"); do
+	cat "$H/$c"
+done >"$H/all"
 say "history: $(wc -l <"$H/all") ops:" \
 	"$(grep -c ' ok write' "$H/all") writes ok," \
 	"$(grep -c ' fail write' "$H/all") failed," \
