@@ -53,7 +53,16 @@
 	  "a member the table had no slot for")                               \
 	/* Resources (src/io/), appended. */                                 \
 	X(REFUSE_DESCRIPTORS, "descriptors",                                 \
-	  "a connection closed: file descriptors near the process limit")
+	  "a connection closed: file descriptors near the process limit")     \
+	/* Strong writes (src/node/strong*.c), appended. */                  \
+	X(REFUSE_STRONG_UNKNOWN, "strong_unknown",                           \
+	  "a strong-write message for a transaction not in progress here")    \
+	X(REFUSE_STRONG_SENDER, "strong_sender",                             \
+	  "a strong-write message from a node that may not send it")          \
+	X(REFUSE_STRONG_BUSY, "strong_busy",                                 \
+	  "a PREPARE refused: too many intents or intent bytes held")         \
+	X(REFUSE_STRONG_BAD, "strong_bad",                                   \
+	  "a PREPARE refused: participants or ops it may not carry")
 
 #define REFUSE__ENUM(e, name, what) e,
 enum refuse_reason {

@@ -123,6 +123,7 @@ struct peer {
 	struct prefixes repl;
 	int filters;
 	int self_complete;
+	int strong;                   /* its HELLO has WIRE_HELLO_STRONG */
 	int in_pump_list;
 	int want_round;               /* local writes arrived mid-round */
 	uint64_t last_heard_ms;       /* last message from it */
@@ -276,6 +277,11 @@ void peer_on_seed_resolved(void *arg, size_t index, const char *seed,
 			   const struct sockaddr *addr);
 void peer_on_accept(struct io_listener *l, struct io_conn *c);
 void peer_on_reject(struct io_listener *l, int reason, const char *detail);
+
+/* ---- strong.c: PREPARE..ANSWER from p, and p closing (what waits on
+ * it fails). */
+void strong_on_message(struct peer *p, const struct wire_msg *m);
+void strong_peer_closed(struct peer *p);
 
 /* ---- sched.c */
 

@@ -85,14 +85,28 @@ static int node_check_writable(struct rumor *n, struct err *err)
 	if (n->opt.mode == RUMOR_MODE_REPLICA)
 		return err_set(err, RUMOR_EREFUSED,
 			       "this node is a replica: it never originates writes");
+	if (n->opt.consistency == RUMOR_CONSISTENCY_STRONG)
+		return err_set(err, RUMOR_EREFUSED,
+			       "this node is in strong consistency: write with rumor_write_strong");
 	return node_net_refuses_writes(n, err);
+}
+
+/* A gossip write to a key a strong write holds fails: it would slip
+ * between the prepare and the commit. Free when no intent is held. */
+static int node_check_unlocked(struct rumor *n, const void *key,
+			       size_t key_len, struct err *err)
+{
+	if (key != NULL && node_key_locked(n, key, key_len))
+		return err_set(err, RUMOR_ELOCKED,
+			       "the key is locked by a strong write in flight");
+	return 0;
 }
 
 /* The namespace and the replicate set confine local writes: a key
  * outside either is RUMOR_EOUTSIDE (what names the op in a batch). A
  * NULL, empty or too long key is left to the store's own checks. */
-static int node_check_key(struct rumor *n, const void *key, size_t key_len,
-			  const char *what, struct err *err)
+int node_check_key(struct rumor *n, const void *key, size_t key_len,
+		   const char *what, struct err *err)
 {
 	char shown[64], pfx[64];
 
@@ -125,6 +139,8 @@ int rumor_put(struct rumor *n, const void *key, size_t key_len,
 	if (rv == 0)
 		rv = node_check_key(n, key, key_len, "", &err);
 	if (rv == 0)
+		rv = node_check_unlocked(n, key, key_len, &err);
+	if (rv == 0)
 		rv = store_put(n->store, key, key_len, value, value_len, NULL,
 			       &err);
 	if (rv != 0)
@@ -142,6 +158,8 @@ int rumor_del(struct rumor *n, const void *key, size_t key_len)
 	rv = node_check_writable(n, &err);
 	if (rv == 0)
 		rv = node_check_key(n, key, key_len, "", &err);
+	if (rv == 0)
+		rv = node_check_unlocked(n, key, key_len, &err);
 	if (rv == 0)
 		rv = store_del(n->store, key, key_len, NULL, &err);
 	if (rv != 0)
@@ -198,6 +216,12 @@ int rumor_write(struct rumor *n, const struct rumor_op *ops, size_t n_ops)
 				return node_fail(n, &err);
 			}
 		}
+		if (node_check_unlocked(n, ops[i].key, ops[i].key_len,
+					&err) != 0) {
+			if (sops != stack_ops)
+				free(sops);
+			return node_fail(n, &err);
+		}
 		sops[i].key = ops[i].key;
 		sops[i].key_len = ops[i].key_len;
 		sops[i].value = ops[i].value;
@@ -224,6 +248,14 @@ int rumor_get(struct rumor *n, const void *key, size_t key_len, void **value,
 	if (value == NULL || value_len == NULL)
 		return node_fail(n, &(struct err){RUMOR_EINVAL,
 						  "value and value_len are required"});
+	if (n->opt.consistency == RUMOR_CONSISTENCY_STRONG) {
+		if (node_catching_up(n))
+			return node_fail(n, &(struct err){RUMOR_ENOTREADY,
+				"not ready: this node is catching up"});
+		if (key != NULL && node_key_locked(n, key, key_len))
+			return node_fail(n, &(struct err){RUMOR_ELOCKED,
+				"the key is locked by a strong write in flight"});
+	}
 	rv = store_get(n->store, key, key_len, value, value_len, &err);
 	return rv == 0 ? 0 : node_fail(n, &err);
 }
@@ -349,6 +381,7 @@ static void node_fill_stats(struct rumor *n, struct rumor_stats *st)
 	st->symmetry_violations = rs.symmetry_violations;
 	st->open_network = n->open_network;
 	node_net_stats(n, st);
+	strong_fill_stats(n, st);
 }
 
 /* ------------------------------------------------------------ control */

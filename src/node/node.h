@@ -20,6 +20,9 @@
 #include "node/node_net.h"
 
 #define NODE_DB_DIR "db"
+/* Strong writes: the default bound of each phase, the largest quorum. */
+#define STRONG_TIMEOUT_DEFAULT_MS 2000u
+#define STRONG_QUORUM_MAX 1024u
 
 struct node_env {
 	struct io *io;    /* the node's io; not owned, outlives the node */
@@ -43,6 +46,7 @@ int node_open(struct rumor **out, const struct rumor_options *o,
 	      const struct node_env *env, char *errmsg, size_t errlen);
 
 struct node_uv;
+struct strong;
 
 struct rumor {
 	/* Time, timers, background work and the network; not owned. */
@@ -83,6 +87,10 @@ struct rumor {
 	/* Change streams (tail.c; rumorctl watch is one), besides
 	 * opt.on_change. */
 	struct rumor_tail *tails;
+
+	/* Strong writes (strong.c, strong_part.c): transactions, locks,
+	 * counters; NULL once closed. */
+	struct strong *strong;
 
 	struct err last_err;
 	int closing;
@@ -134,6 +142,23 @@ void node_tails_on_change(struct rumor *n, const struct rumor_version *v,
 void node_tails_detach(struct rumor *n);
 /* Changes not yet known fsynced (RUMOR_FSYNC_EVERYSEC; else 0). */
 uint64_t node_unsynced_changes(struct rumor *n);
+
+/* Whether the node is catching up with its peers (strong.c). */
+int node_catching_up(struct rumor *n);
+/* strong.c: the strong-write state, its intents recovered from the
+ * store (their keys locked, each resolving after the strong timeout).
+ * RUMOR_ENOMEM, RUMOR_ECORRUPT, RUMOR_EIO. */
+int strong_open(struct rumor *n, const struct node_env *env,
+		struct err *err);
+/* Frees it; every pending strong write's cb fires once, with
+ * RUMOR_ECLOSED (or its result when it had one). Nothing when closed. */
+void strong_close(struct rumor *n);
+/* The strong_* counters of rumor_stats. */
+void strong_fill_stats(struct rumor *n, struct rumor_stats *st);
+/* node.c: RUMOR_EOUTSIDE unless key is inside the namespace and the
+ * replicate set (what prefixes the message). */
+int node_check_key(struct rumor *n, const void *key, size_t key_len,
+		   const char *what, struct err *err);
 
 /* Wall clock in ms since the epoch: the rumor_options hook when given,
  * else the io's. */

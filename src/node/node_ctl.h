@@ -47,6 +47,20 @@ int node_sync_now(struct rumor *n, uint32_t timeout_ms, node_sync_done_cb done,
  * them (superseded, or collected, while the stream was behind); resets
  * it. */
 uint64_t node_tail_take_skipped(struct rumor_tail *t);
+/* Strong writes, for `status`: the consistency, the quorum now, the
+ * nodes reachable (self included), readiness (rumor_ready) and the
+ * strong_* counters. */
+struct node_strong_status {
+	int consistency;             /* enum rumor_consistency */
+	uint32_t quorum;
+	uint32_t reachable;
+	int ready;
+	uint64_t committed, aborted, prepared, pending, recovered, late;
+};
+int node_strong_status(struct rumor *n, struct node_strong_status *st);
+/* 1 when a strong write in flight holds key here, else 0. */
+int node_key_locked(struct rumor *n, const void *key, size_t len);
+
 /* Whether origin is this node's own (a change it wrote). */
 int node_is_own_origin(struct rumor *n, const uint8_t *origin, size_t len);
 

@@ -217,6 +217,8 @@ void node_close(struct rumor *n, void (*cb)(void *arg), void *arg)
 	n->closing = 1;
 	n->close_cb = cb;
 	n->close_arg = arg;
+	/* Pending strong writes end first (cb: RUMOR_ECLOSED). */
+	strong_close(n);
 	node_close_parts(n);
 }
 
@@ -293,6 +295,15 @@ static int node_check_options(const struct rumor_options *o,
 		return err_set(err, RUMOR_EINVAL, "unknown mode %d", o->mode);
 	if (o->namespace_prefix == NULL && o->namespace_len != 0)
 		return err_set(err, RUMOR_EINVAL, "namespace: NULL prefix");
+	if (o->consistency != RUMOR_CONSISTENCY_GOSSIP &&
+	    o->consistency != RUMOR_CONSISTENCY_STRONG)
+		return err_set(err, RUMOR_EINVAL,
+			       "unknown consistency %d (0 gossip, 1 strong)",
+			       o->consistency);
+	if (o->quorum > STRONG_QUORUM_MAX)
+		return err_set(err, RUMOR_EINVAL,
+			       "quorum %u is above %u nodes", o->quorum,
+			       STRONG_QUORUM_MAX);
 	return 0;
 }
 
@@ -302,6 +313,8 @@ static int node_copy_options(struct rumor *n, const struct rumor_options *o,
 			     struct err *err)
 {
 	n->opt = *o;
+	if (n->opt.strong_timeout_ms == 0)
+		n->opt.strong_timeout_ms = STRONG_TIMEOUT_DEFAULT_MS;
 	n->data_dir = strdup(o->data_dir);
 	if (n->data_dir == NULL)
 		return err_set(err, RUMOR_ENOMEM, "out of memory");
@@ -486,6 +499,9 @@ int node_open_ex(struct rumor **out, const struct rumor_options *o,
 	rv = node_open_store(n, o, &err);
 	if (rv != 0)
 		goto err_after_resolver;
+	rv = strong_open(n, env, &err);
+	if (rv != 0)
+		goto err_after_store;
 
 	rv = node_start_parts(n, o, &err);
 	if (rv != 0 && n->net != NULL)
@@ -512,6 +528,7 @@ err_after_start:
 	}
 	goto err;
 err_after_store:
+	strong_close(n);
 	store_close(n->store);
 err_after_resolver:
 	resolver_free(n->resolver);

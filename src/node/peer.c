@@ -394,8 +394,11 @@ void peer_close(struct peer *p, int reason, const char *detail)
 		p->sync = NULL;
 	}
 	if (p->open) {
-		if (peer_find_open(net, p->id, p) == NULL)
+		if (peer_find_open(net, p->id, p) == NULL) {
 			members_set_connected(&net->members, p->id, false);
+			/* Strong writes waiting on it fail now. */
+			strong_peer_closed(p);
+		}
 		request_peer_ended(net, p->id, NULL);
 	}
 	if (p->seed >= 0 && net->seeds != NULL && reason != 0)
@@ -551,6 +554,7 @@ static void handle_hello(struct peer *p, const struct wire_hello *h)
 		return;
 	}
 	p->hello = 1;
+	p->strong = (h->flags & WIRE_HELLO_STRONG) != 0;
 	if ((h->flags & WIRE_HELLO_LIVE) != 0 && !net->n->opt.no_live) {
 		err_clear(&err);
 		if (sync_live_enable(p->sync, &err) != 0) {
@@ -688,6 +692,15 @@ static void peer_on_message(struct io_conn *c, const uint8_t *msg, size_t len)
 		break;
 	case WIRE_BYE:
 		peer_close(p, 0, NULL);
+		break;
+	case WIRE_PREPARE:
+	case WIRE_VOTE:
+	case WIRE_COMMIT:
+	case WIRE_COMMITTED:
+	case WIRE_ABORT:
+	case WIRE_ASK:
+	case WIRE_ANSWER:
+		strong_on_message(p, &m);
 		break;
 	default:
 		assert(sync_is_sync_type(m.type));

@@ -1,23 +1,745 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * strong: strong writes (two-phase commit with a quorum): the
- * coordinator's and the participant's sides, intents recovered at open,
- * readiness. SCAFFOLD (issue 14): the core helper replaces these stubs.
+ * strong: strong writes (two-phase commit with a quorum), the
+ * coordinator's side, the public calls, readiness, the fault steps and
+ * the dispatch of PREPARE..ANSWER; strong_part.c is the participant's
+ * side (intents, locks, recovery). The protocol: README "Strong writes"
+ * and /work/notes/common.md's summary, restated at each function.
  */
-#include <stddef.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
 
 #include "rumor.h"
 #include "node/node.h"
+#include "node/strong_int.h"
+
+/* ------------------------------------------------------------ common */
+
+int strong_step(struct strong *s, const char *step)
+{
+	if (s->dead)
+		return 1;
+	if (s->fault_step[0] != '\0' && strcmp(step, s->fault_step) == 0 &&
+	    ++s->fault_seen == s->fault_at) {
+		node_log(s->n, RUMOR_LOG_ERROR, "test fault: %s", step);
+		fprintf(stderr, "test fault: %s\n", step);
+		_exit(70);
+	}
+	if (s->step != NULL && s->step(s->step_arg, step) != 0) {
+		node_log(s->n, RUMOR_LOG_ERROR, "test fault: %s (stopped)",
+			 step);
+		s->dead = 1;
+		return 1;
+	}
+	return 0;
+}
+
+int strong_send(struct rumor *n, struct peer *p, enum wire_type type,
+		const struct wire_strong *m)
+{
+	struct node_net *net = n->net;
+	struct err err;
+	int rv;
+
+	if (net == NULL || p == NULL || p->closed)
+		return RUMOR_ECLOSED;
+	err_clear(&err);
+	rv = wire_encode_strong(&net->out, type, m, &err);
+	if (rv != 0) {
+		node_log(n, RUMOR_LOG_WARN, "strong: cannot encode: %s",
+			 err.msg);
+		return rv;
+	}
+	return peer_send(p, &net->out);
+}
+
+struct peer *strong_peer(struct rumor *n, const uint8_t *id)
+{
+	struct peer *p;
+
+	if (n->net == NULL)
+		return NULL;
+	p = peer_find_open(n->net, id, NULL);
+	return p != NULL && p->hello && p->strong && !p->closed ? p : NULL;
+}
+
+struct strong_tx *strong_find(struct strong *s, const uint8_t *txid,
+			      int role)
+{
+	struct strong_tx *tx;
+
+	for (tx = s->txs; tx != NULL; tx = tx->next)
+		if (memcmp(tx->txid, txid, WIRE_TXID_BYTES) == 0 &&
+		    (role == 0 || tx->role == role))
+			return tx;
+	return NULL;
+}
+
+void strong_release(struct strong *s, struct strong_tx *tx)
+{
+	if (!tx->held)
+		return;
+	tx->held = 0;
+	s->n_intents--;
+	s->intent_bytes -= tx->bytes;
+}
+
+void strong_tx_free(struct strong *s, struct strong_tx *tx)
+{
+	struct strong_tx **pp;
+	size_t i;
+
+	for (pp = &s->txs; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == tx) {
+			*pp = tx->next;
+			break;
+		}
+	strong_release(s, tx);
+	io_timer_free(tx->timer);
+	for (i = 0; i < tx->n_ops; i++)
+		free(tx->ops[i].key);
+	free(tx->ops);
+	free(tx->parts);
+	free(tx->marks);
+	free(tx->clock_max);
+	free(tx->clocks);
+	free(tx);
+}
+
+/* The members a strong write of this node asks: first-hand members of
+ * the table (count only when out is NULL). */
+static size_t strong_members(struct rumor *n, uint8_t *out)
+{
+	const struct member *m;
+	size_t i, k = 0;
+
+	if (n->net == NULL)
+		return 0;
+	for (i = 0; i < members_count(&n->net->members); i++) {
+		m = members_at(&n->net->members, i);
+		if (member_is_gossip_only(m) ||
+		    memcmp(m->id, n->id.public_key, RUMOR_NODE_ID_BYTES) == 0)
+			continue;
+		if (out != NULL)
+			memcpy(out + k * RUMOR_NODE_ID_BYTES, m->id,
+			       RUMOR_NODE_ID_BYTES);
+		k++;
+	}
+	return k;
+}
+
+/* The quorum now: --quorum, or every participant (self included). */
+static size_t strong_quorum(struct rumor *n)
+{
+	return n->opt.quorum > 0 ? n->opt.quorum : 1 + strong_members(n, NULL);
+}
+
+/* Participants reachable now, self included. */
+static size_t strong_reachable(struct rumor *n)
+{
+	const struct member *m;
+	size_t i, k = 1;
+
+	if (n->net == NULL)
+		return 1;
+	for (i = 0; i < members_count(&n->net->members); i++) {
+		m = members_at(&n->net->members, i);
+		if (!member_is_gossip_only(m) && strong_peer(n, m->id) != NULL)
+			k++;
+	}
+	return k;
+}
+
+static int strong_catching_up(struct rumor *n)
+{
+	return n->net != NULL && n->net->catching_up;
+}
+
+int node_catching_up(struct rumor *n)
+{
+	return strong_catching_up(n);
+}
+
+int rumor_ready(struct rumor *n)
+{
+	if (n == NULL || n->strong == NULL || n->closing)
+		return 0;
+	if (strong_catching_up(n))
+		return 0;
+	if (n->opt.consistency != RUMOR_CONSISTENCY_STRONG)
+		return 1;
+	return strong_reachable(n) >= strong_quorum(n);
+}
+
+int node_strong_status(struct rumor *n, struct node_strong_status *st)
+{
+	struct strong *s = n->strong;
+
+	memset(st, 0, sizeof *st);
+	st->consistency = n->opt.consistency;
+	st->quorum = (uint32_t)strong_quorum(n);
+	st->reachable = (uint32_t)strong_reachable(n);
+	st->ready = rumor_ready(n);
+	if (s != NULL) {
+		st->committed = s->committed;
+		st->aborted = s->aborted;
+		st->prepared = s->prepared;
+		st->pending = s->n_intents;
+		st->recovered = s->recovered;
+		st->late = s->late;
+	}
+	return 0;
+}
+
+void strong_fill_stats(struct rumor *n, struct rumor_stats *st)
+{
+	struct node_strong_status ss;
+
+	node_strong_status(n, &ss);
+	st->strong_committed = ss.committed;
+	st->strong_aborted = ss.aborted;
+	st->strong_prepared = ss.prepared;
+	st->strong_pending = ss.pending;
+	st->strong_recovered = ss.recovered;
+	st->strong_late = ss.late;
+	st->strong_quorum = n->opt.consistency == RUMOR_CONSISTENCY_STRONG ?
+			    ss.quorum : 0;
+	st->strong_reachable = ss.reachable;
+}
+
+int node_key_locked(struct rumor *n, const void *key, size_t len)
+{
+	return n->strong != NULL && n->strong->n_intents > 0 &&
+	       strong_locked(n->strong, key, len, NULL);
+}
+
+/* ------------------------------------------------------------ coordinator */
+
+/* The result is known: cb fires from the tx's timer on the next loop
+ * turn, never from inside a handler that goes on using the node. */
+static void coord_finish(struct strong_tx *tx, int result, const char *fmt,
+			 ...) __attribute__((format(printf, 3, 4)));
+static void coord_finish(struct strong_tx *tx, int result, const char *fmt,
+			 ...)
+{
+	struct strong *s = tx->n->strong;
+	va_list ap;
+
+	strong_release(s, tx);
+	tx->state = TX_DONE;
+	tx->result = result;
+	va_start(ap, fmt);
+	vsnprintf(tx->msg, sizeof tx->msg, fmt, ap);
+	va_end(ap);
+	if (result != 0)
+		s->aborted++;
+	io_timer_start(tx->timer, 0, 0);
+}
+
+static void coord_deliver(struct strong_tx *tx)
+{
+	struct strong *s = tx->n->strong;
+	rumor_strong_cb cb = tx->cb;
+	void *arg = tx->cb_arg;
+	int result = tx->result;
+	char msg[STRONG_MSG_MAX];
+
+	memcpy(msg, tx->msg, sizeof msg);
+	strong_tx_free(s, tx);
+	/* Last: the callback may close the node. */
+	cb(arg, result, result == 0 ? NULL : msg);
+}
+
+/* Sends ABORT to every participant that got a PREPARE, drops the own
+ * intent, and fails the write with RUMOR_EABORTED. */
+static void coord_abort(struct strong_tx *tx, const char *why)
+{
+	struct rumor *n = tx->n;
+	struct wire_strong m = {.txid = tx->txid};
+	struct err err;
+	size_t i;
+
+	for (i = 1; i < tx->n_parts; i++)
+		if (tx->marks[i] != MARK_DOWN)
+			(void)strong_send(n, strong_peer(n, tx->parts +
+							 i * RUMOR_NODE_ID_BYTES),
+					  WIRE_ABORT, &m);
+	err_clear(&err);
+	if (store_intent_abort(n->store, tx->txid, &err) != 0)
+		node_log(n, RUMOR_LOG_ERROR,
+			 "strong: dropping an aborted intent: %s (it is resolved at the next open)",
+			 err.msg);
+	coord_finish(tx, RUMOR_EABORTED, "strong write aborted: %s", why);
+}
+
+static size_t count_marks(const struct strong_tx *tx, int mark)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < tx->n_parts; i++)
+		k += tx->marks[i] == mark;
+	return k;
+}
+
+static void coord_check_committed(struct strong_tx *tx)
+{
+	size_t done = count_marks(tx, MARK_COMMITTED);
+	size_t waiting = count_marks(tx, MARK_COMMIT_SENT);
+
+	if (done >= tx->quorum)
+		coord_finish(tx, 0, "committed");
+	else if (done + waiting < tx->quorum)
+		coord_finish(tx, RUMOR_ETIMEDOUT,
+			     "committed here, but only %zu of the quorum of %zu confirmed; the others get it by gossip",
+			     done, tx->quorum);
+}
+
+/* A quorum voted yes: one WriteBatch commits the versions (each clock
+ * above every vote's) with the intent's end, then COMMIT goes to every
+ * yes voter. */
+static void coord_commit(struct strong_tx *tx)
+{
+	struct rumor *n = tx->n;
+	struct strong *s = n->strong;
+	struct wire_strong m = {.txid = tx->txid};
+	struct store_op *ops;
+	uint64_t *cmin;
+	struct err err;
+	size_t i, sent = 0;
+	int rv;
+
+	if (strong_step(s, "coord-voted"))
+		return;
+	ops = calloc(tx->n_ops, sizeof *ops);
+	cmin = calloc(tx->n_ops, sizeof *cmin);
+	tx->clocks = calloc(tx->n_ops, sizeof *tx->clocks);
+	if (ops == NULL || cmin == NULL || tx->clocks == NULL) {
+		free(ops);
+		free(cmin);
+		coord_abort(tx, "out of memory");
+		return;
+	}
+	for (i = 0; i < tx->n_ops; i++) {
+		ops[i].key = tx->ops[i].key;
+		ops[i].key_len = tx->ops[i].key_len;
+		ops[i].value = tx->ops[i].value;
+		ops[i].value_len = tx->ops[i].value_len;
+		ops[i].del = tx->ops[i].del;
+		cmin[i] = tx->clock_max[i] + 1;
+	}
+	err_clear(&err);
+	rv = store_intent_commit_local(n->store, tx->txid, ops, tx->n_ops,
+				       cmin, tx->clocks, &tx->first_seq,
+				       &tx->wall_ms, &err);
+	free(ops);
+	free(cmin);
+	if (rv != 0) {
+		coord_abort(tx, err.msg);
+		return;
+	}
+	strong_release(s, tx);
+	s->committed++;
+	node_net_note_writes(n, tx->n_ops, 1);
+	if (strong_step(s, "coord-committed"))
+		return;
+	tx->state = TX_COMMITTING;
+	tx->marks[0] = MARK_COMMITTED;
+	m.first_seq = tx->first_seq;
+	m.wall_ms = tx->wall_ms;
+	m.clocks = tx->clocks;
+	m.n_clocks = tx->n_ops;
+	for (i = 1; i < tx->n_parts; i++) {
+		if (tx->marks[i] != MARK_YES)
+			continue;
+		if (strong_send(n, strong_peer(n, tx->parts +
+					     i * RUMOR_NODE_ID_BYTES),
+				WIRE_COMMIT, &m) != 0) {
+			tx->marks[i] = MARK_DOWN;
+			continue;
+		}
+		tx->marks[i] = MARK_COMMIT_SENT;
+		if (sent++ == 0 && strong_step(s, "coord-commit-sent-one"))
+			return;
+	}
+	io_timer_start(tx->timer, n->opt.strong_timeout_ms, 0);
+	coord_check_committed(tx);
+}
+
+static void coord_check_votes(struct strong_tx *tx)
+{
+	size_t yes = count_marks(tx, MARK_YES);
+	size_t waiting = count_marks(tx, MARK_SENT);
+
+	if (yes >= tx->quorum)
+		coord_commit(tx);
+	else if (yes + waiting < tx->quorum)
+		coord_abort(tx, "fewer than a quorum prepared");
+}
+
+/* The first loop turn of a write: readiness, locks, the own intent
+ * (durable before any PREPARE leaves), then PREPARE to every reachable
+ * participant. */
+static void coord_start(struct strong_tx *tx)
+{
+	struct rumor *n = tx->n;
+	struct strong *s = n->strong;
+	struct wire_strong m = {.txid = tx->txid};
+	struct wire_op *wops;
+	struct err err;
+	size_t i, k, reach;
+
+	if (strong_catching_up(n)) {
+		coord_finish(tx, RUMOR_ENOTREADY,
+			     "not ready: this node is catching up");
+		return;
+	}
+	k = strong_members(n, NULL);
+	tx->parts = malloc((1 + k) * RUMOR_NODE_ID_BYTES);
+	tx->marks = calloc(1 + k, 1);
+	if (tx->parts == NULL || tx->marks == NULL) {
+		coord_finish(tx, RUMOR_ENOMEM, "out of memory");
+		return;
+	}
+	memcpy(tx->parts, n->id.public_key, RUMOR_NODE_ID_BYTES);
+	tx->n_parts = 1 + strong_members(n, tx->parts + RUMOR_NODE_ID_BYTES);
+	tx->quorum = strong_quorum(n);
+	reach = strong_reachable(n);
+	if (tx->quorum > tx->n_parts || reach < tx->quorum) {
+		coord_finish(tx, RUMOR_ENOTREADY,
+			     "not ready: %zu of %zu nodes reachable, quorum %zu",
+			     reach, tx->n_parts, tx->quorum);
+		return;
+	}
+	for (i = 0; i < tx->n_ops; i++)
+		if (strong_locked(s, tx->ops[i].key, tx->ops[i].key_len, tx)) {
+			coord_finish(tx, RUMOR_ELOCKED,
+				     "op %zu: the key is locked by another strong write",
+				     i);
+			return;
+		}
+	if (s->n_intents >= STRONG_INTENTS_MAX ||
+	    s->intent_bytes + tx->bytes > STRONG_INTENT_BYTES_MAX) {
+		coord_finish(tx, RUMOR_EABORTED,
+			     "strong write aborted: too many strong writes in flight");
+		return;
+	}
+	err_clear(&err);
+	if (strong_store_intent(s, tx, node_wall_ms(n) +
+				n->opt.strong_timeout_ms, &err) != 0) {
+		coord_finish(tx, err.code, "%s", err.msg);
+		return;
+	}
+	if (strong_step(s, "coord-prepared"))
+		return;
+	wops = calloc(tx->n_ops, sizeof *wops);
+	if (wops == NULL) {
+		coord_abort(tx, "out of memory");
+		return;
+	}
+	for (i = 0; i < tx->n_ops; i++) {
+		wops[i].deleted = tx->ops[i].del;
+		wops[i].key = tx->ops[i].key;
+		wops[i].key_len = tx->ops[i].key_len;
+		wops[i].value = tx->ops[i].value;
+		wops[i].value_len = tx->ops[i].value_len;
+	}
+	m.ttl_ms = n->opt.strong_timeout_ms;
+	m.participants = tx->parts;
+	m.n_participants = tx->n_parts;
+	m.ops = wops;
+	m.n_ops = tx->n_ops;
+	tx->marks[0] = MARK_YES;
+	tx->state = TX_PREPARING;
+	for (i = 1; i < tx->n_parts; i++)
+		if (strong_send(n, strong_peer(n, tx->parts +
+					     i * RUMOR_NODE_ID_BYTES),
+				WIRE_PREPARE, &m) == 0)
+			tx->marks[i] = MARK_SENT;
+	free(wops);
+	io_timer_start(tx->timer, n->opt.strong_timeout_ms, 0);
+	coord_check_votes(tx);
+}
+
+void strong_coord_timer(struct strong_tx *tx)
+{
+	switch (tx->state) {
+	case TX_STARTING:
+		coord_start(tx);
+		break;
+	case TX_PREPARING:
+		coord_abort(tx, "the prepare phase timed out");
+		break;
+	case TX_COMMITTING:
+		coord_finish(tx, RUMOR_ETIMEDOUT,
+			     "committed here, but fewer than a quorum confirmed within %u ms; the others get it by gossip",
+			     tx->n->opt.strong_timeout_ms);
+		break;
+	case TX_DONE:
+		coord_deliver(tx);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The participant index of id in tx, or 0 (self, never a sender). */
+static size_t part_index(const struct strong_tx *tx, const uint8_t *id)
+{
+	size_t i;
+
+	for (i = 1; i < tx->n_parts; i++)
+		if (memcmp(tx->parts + i * RUMOR_NODE_ID_BYTES, id,
+			   RUMOR_NODE_ID_BYTES) == 0)
+			return i;
+	return 0;
+}
+
+void strong_on_vote(struct peer *p, const struct wire_strong *m)
+{
+	struct rumor *n = p->net->n;
+	struct strong_tx *tx = strong_find(n->strong, m->txid, STRONG_COORD);
+	size_t i, k;
+
+	if (tx == NULL || tx->state != TX_PREPARING) {
+		net_refuse(p->net, REFUSE_STRONG_UNKNOWN,
+			   "peer %.8s: a VOTE for no prepare in progress",
+			   p->id_str);
+		return;
+	}
+	i = part_index(tx, p->id);
+	if (i == 0 || tx->marks[i] != MARK_SENT) {
+		net_refuse(p->net, REFUSE_STRONG_SENDER,
+			   "peer %.8s: a VOTE it was not asked for", p->id_str);
+		return;
+	}
+	if (m->yes && m->n_clocks == tx->n_ops) {
+		for (k = 0; k < tx->n_ops; k++)
+			if (m->clocks[k] > tx->clock_max[k])
+				tx->clock_max[k] = m->clocks[k];
+		tx->marks[i] = MARK_YES;
+	} else {
+		tx->marks[i] = MARK_NO;
+	}
+	coord_check_votes(tx);
+}
+
+void strong_on_committed(struct peer *p, const struct wire_strong *m)
+{
+	struct rumor *n = p->net->n;
+	struct strong_tx *tx = strong_find(n->strong, m->txid, STRONG_COORD);
+	size_t i;
+
+	if (tx == NULL || tx->state != TX_COMMITTING) {
+		/* Late confirmations after the result are normal. */
+		if (tx == NULL)
+			net_refuse(p->net, REFUSE_STRONG_UNKNOWN,
+				   "peer %.8s: a COMMITTED for no commit in progress",
+				   p->id_str);
+		return;
+	}
+	i = part_index(tx, p->id);
+	if (i == 0 || tx->marks[i] != MARK_COMMIT_SENT) {
+		net_refuse(p->net, REFUSE_STRONG_SENDER,
+			   "peer %.8s: a COMMITTED it was not asked for",
+			   p->id_str);
+		return;
+	}
+	tx->marks[i] = MARK_COMMITTED;
+	coord_check_committed(tx);
+}
+
+void strong_coord_peer_closed(struct strong *s, const uint8_t *id)
+{
+	struct strong_tx *tx, *next;
+	size_t i;
+
+	for (tx = s->txs; tx != NULL; tx = next) {
+		next = tx->next;
+		if (tx->role != STRONG_COORD)
+			continue;
+		i = part_index(tx, id);
+		if (i == 0)
+			continue;
+		if (tx->state == TX_PREPARING && tx->marks[i] == MARK_SENT) {
+			tx->marks[i] = MARK_DOWN;
+			coord_check_votes(tx);
+		} else if (tx->state == TX_COMMITTING &&
+			   tx->marks[i] == MARK_COMMIT_SENT) {
+			tx->marks[i] = MARK_DOWN;
+			coord_check_committed(tx);
+		}
+	}
+}
+
+/* ------------------------------------------------------------ the API */
+
+/* Checks a strong write's ops as rumor_write would: nothing starts when
+ * one is bad. */
+static int check_ops(struct rumor *n, const struct rumor_op *ops,
+		     size_t n_ops, struct err *err)
+{
+	size_t i, bytes = 0;
+	char what[32];
+	int rv;
+
+	if (n_ops == 0 || ops == NULL)
+		return err_set(err, RUMOR_EINVAL,
+			       "a strong write needs at least one op");
+	if (n_ops > RUMOR_WRITE_MAX)
+		return err_set(err, RUMOR_ETOOBIG,
+			       "strong write: %zu ops (at most %u)", n_ops,
+			       RUMOR_WRITE_MAX);
+	for (i = 0; i < n_ops; i++) {
+		snprintf(what, sizeof what, n_ops > 1 ? "op %zu: " : "", i);
+		if (ops[i].key == NULL || ops[i].key_len == 0)
+			return err_set(err, RUMOR_EINVAL, "%san empty key", what);
+		if (ops[i].key_len > RUMOR_KEY_MAX)
+			return err_set(err, RUMOR_ETOOBIG, "%sa key of %zu bytes",
+				       what, ops[i].key_len);
+		if (ops[i].del && (ops[i].value != NULL || ops[i].value_len))
+			return err_set(err, RUMOR_EINVAL, "%sa delete with a value",
+				       what);
+		if (!ops[i].del && ops[i].value == NULL && ops[i].value_len > 0)
+			return err_set(err, RUMOR_EINVAL, "%sa NULL value", what);
+		if (!ops[i].del && ops[i].value_len > RUMOR_VALUE_MAX)
+			return err_set(err, RUMOR_ETOOBIG,
+				       "%sa value of %zu bytes", what,
+				       ops[i].value_len);
+		rv = node_check_key(n, ops[i].key, ops[i].key_len, what, err);
+		if (rv != 0)
+			return rv;
+		bytes += ops[i].key_len + ops[i].value_len;
+		if (bytes > RUMOR_WRITE_BYTES)
+			return err_set(err, RUMOR_ETOOBIG,
+				       "strong write: more than %u key and value bytes",
+				       RUMOR_WRITE_BYTES);
+	}
+	return 0;
+}
+
+static void strong_tx_timer_cb(struct io_timer *t)
+{
+	struct strong_tx *tx = t->data;
+
+	if (tx->n->strong->dead && tx->state != TX_DONE)
+		return;
+	if (tx->role == STRONG_COORD)
+		strong_coord_timer(tx);
+	else
+		strong_part_timer(tx);
+}
+
+struct strong_tx *strong_tx_new(struct strong *s, int role,
+				const uint8_t *txid, const struct wire_op *ops,
+				size_t n_ops, const int *keep)
+{
+	struct strong_tx *tx = calloc(1, sizeof *tx);
+	struct strong_op *o;
+	size_t i;
+
+	if (tx == NULL)
+		return NULL;
+	tx->n = s->n;
+	tx->role = role;
+	memcpy(tx->txid, txid, WIRE_TXID_BYTES);
+	tx->n_ops_total = n_ops;
+	tx->ops = calloc(n_ops > 0 ? n_ops : 1, sizeof *tx->ops);
+	tx->timer = io_timer_new(s->n->io, strong_tx_timer_cb, tx);
+	if (tx->ops == NULL || tx->timer == NULL)
+		goto nomem;
+	for (i = 0; i < n_ops; i++) {
+		if (keep != NULL && !keep[i])
+			continue;
+		o = &tx->ops[tx->n_ops];
+		o->index = (uint32_t)i;
+		o->del = ops[i].deleted;
+		o->key_len = ops[i].key_len;
+		o->value_len = o->del ? 0 : ops[i].value_len;
+		o->key = malloc(o->key_len + o->value_len + 1);
+		if (o->key == NULL)
+			goto nomem;
+		tx->n_ops++;
+		memcpy(o->key, ops[i].key, o->key_len);
+		if (!o->del) {
+			o->value = o->key + o->key_len;
+			if (o->value_len > 0)
+				memcpy(o->value, ops[i].value, o->value_len);
+		}
+		tx->bytes += o->key_len + o->value_len;
+	}
+	tx->next = s->txs;
+	s->txs = tx;
+	return tx;
+nomem:
+	for (i = 0; i < tx->n_ops; i++)
+		free(tx->ops[i].key);
+	free(tx->ops);
+	io_timer_free(tx->timer);
+	free(tx);
+	return NULL;
+}
 
 int rumor_write_strong(struct rumor *n, const struct rumor_op *ops,
 		       size_t n_ops, rumor_strong_cb cb, void *arg)
 {
-	(void)ops;
-	(void)n_ops;
-	(void)cb;
-	(void)arg;
-	return node_fail(n, &(struct err){RUMOR_EREFUSED,
-					  "strong writes: not built yet"});
+	struct strong *s;
+	struct strong_tx *tx;
+	struct wire_op *wops;
+	struct err err;
+	size_t i;
+	int rv;
+
+	if (n == NULL)
+		return RUMOR_EINVAL;
+	err_clear(&err);
+	s = n->strong;
+	if (cb == NULL)
+		return node_fail(n, &(struct err){RUMOR_EINVAL,
+						  "a strong write needs a callback"});
+	if (s == NULL || n->closing)
+		return node_fail(n, &(struct err){RUMOR_ECLOSED,
+						  "the node is closing"});
+	if (n->opt.mode == RUMOR_MODE_REPLICA)
+		return node_fail(n, &(struct err){RUMOR_EREFUSED,
+			"this node is a replica: it never originates writes"});
+	rv = check_ops(n, ops, n_ops, &err);
+	if (rv != 0)
+		return node_fail(n, &err);
+	wops = calloc(n_ops, sizeof *wops);
+	if (wops == NULL)
+		return node_fail(n, &(struct err){RUMOR_ENOMEM, "out of memory"});
+	for (i = 0; i < n_ops; i++) {
+		wops[i].deleted = ops[i].del != 0;
+		wops[i].key = ops[i].key;
+		wops[i].key_len = ops[i].key_len;
+		wops[i].value = ops[i].del ? NULL : ops[i].value;
+		wops[i].value_len = ops[i].del ? 0 : ops[i].value_len;
+	}
+	{
+		uint8_t txid[WIRE_TXID_BYTES];
+
+		randombytes_buf(txid, sizeof txid);
+		tx = strong_tx_new(s, STRONG_COORD, txid, wops, n_ops, NULL);
+	}
+	free(wops);
+	if (tx == NULL)
+		return node_fail(n, &(struct err){RUMOR_ENOMEM, "out of memory"});
+	tx->clock_max = calloc(n_ops, sizeof *tx->clock_max);
+	if (tx->clock_max == NULL) {
+		strong_tx_free(s, tx);
+		return node_fail(n, &(struct err){RUMOR_ENOMEM, "out of memory"});
+	}
+	memcpy(tx->coordinator, n->id.public_key, RUMOR_NODE_ID_BYTES);
+	tx->cb = cb;
+	tx->cb_arg = arg;
+	tx->state = TX_STARTING;
+	io_timer_start(tx->timer, 0, 0);
+	return 0;
 }
 
 int rumor_put_strong(struct rumor *n, const void *key, size_t key_len,
@@ -37,8 +759,114 @@ int rumor_del_strong(struct rumor *n, const void *key, size_t key_len,
 	return rumor_write_strong(n, &op, 1, cb, arg);
 }
 
-int rumor_ready(struct rumor *n)
+/* ------------------------------------------------------------ node glue */
+
+/* RUMOR_TEST_FAULT=STEP or STEP@N. */
+static void strong_parse_fault(struct strong *s)
 {
-	(void)n;
-	return 1;
+	const char *env = getenv("RUMOR_TEST_FAULT");
+	const char *at;
+	size_t len;
+
+	if (env == NULL || env[0] == '\0')
+		return;
+	at = strchr(env, '@');
+	len = at != NULL ? (size_t)(at - env) : strlen(env);
+	if (len >= sizeof s->fault_step)
+		return;
+	memcpy(s->fault_step, env, len);
+	s->fault_step[len] = '\0';
+	s->fault_at = at != NULL ? strtoul(at + 1, NULL, 10) : 1;
+	if (s->fault_at == 0)
+		s->fault_at = 1;
+}
+
+int strong_open(struct rumor *n, const struct node_env *env,
+		struct err *err)
+{
+	struct strong *s = calloc(1, sizeof *s);
+	int rv;
+
+	if (s == NULL)
+		return err_set(err, RUMOR_ENOMEM, "out of memory");
+	s->n = n;
+	s->step = env->strong_step;
+	s->step_arg = env->hook_arg;
+	strong_parse_fault(s);
+	n->strong = s;
+	rv = strong_recover_open(s, err);
+	if (rv != 0) {
+		strong_close(n);
+		return rv;
+	}
+	return 0;
+}
+
+void strong_close(struct rumor *n)
+{
+	struct strong *s = n->strong;
+	struct strong_tx *tx;
+	rumor_strong_cb cb;
+	void *arg;
+	int result;
+	char msg[STRONG_MSG_MAX];
+
+	if (s == NULL)
+		return;
+	/* Callbacks may call into the node (it is closing: writes fail
+	 * with RUMOR_ECLOSED); each tx leaves the list before its cb. */
+	while ((tx = s->txs) != NULL) {
+		cb = tx->role == STRONG_COORD ? tx->cb : NULL;
+		arg = tx->cb_arg;
+		result = tx->state == TX_DONE ? tx->result : RUMOR_ECLOSED;
+		snprintf(msg, sizeof msg, "%s", tx->state == TX_DONE ?
+			 tx->msg : "the node closed before the strong write ended");
+		strong_tx_free(s, tx);
+		if (cb != NULL)
+			cb(arg, result, result == 0 ? NULL : msg);
+	}
+	n->strong = NULL;
+	free(s);
+}
+
+void strong_on_message(struct peer *p, const struct wire_msg *m)
+{
+	struct strong *s = p->net->n->strong;
+
+	if (s == NULL || s->dead)
+		return;
+	switch (m->type) {
+	case WIRE_PREPARE:
+		strong_on_prepare(p, &m->u.strong);
+		break;
+	case WIRE_VOTE:
+		strong_on_vote(p, &m->u.strong);
+		break;
+	case WIRE_COMMIT:
+		strong_on_commit(p, &m->u.strong);
+		break;
+	case WIRE_COMMITTED:
+		strong_on_committed(p, &m->u.strong);
+		break;
+	case WIRE_ABORT:
+		strong_on_abort(p, &m->u.strong);
+		break;
+	case WIRE_ASK:
+		strong_on_ask(p, &m->u.strong);
+		break;
+	case WIRE_ANSWER:
+		strong_on_answer(p, &m->u.strong);
+		break;
+	default:
+		break;
+	}
+}
+
+void strong_peer_closed(struct peer *p)
+{
+	struct strong *s = p->net->n->strong;
+
+	if (s == NULL || s->dead || !p->strong)
+		return;
+	strong_coord_peer_closed(s, p->id);
 }

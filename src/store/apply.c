@@ -586,7 +586,7 @@ int store_apply_batch(struct store *s, const struct rumor_version *vs,
 	dirty = apply_add_writes(s, vs, n, raise, n_raise, &sum, &rv, err);
 	if (rv != 0)
 		goto err_after_batch;
-	if (sum.applied > 0 || dirty) {
+	if (sum.applied > 0 || dirty || s->extra != NULL) {
 		rv = store__commit(s, "remote apply", err);
 		if (rv != 0)
 			goto err_after_batch;

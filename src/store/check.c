@@ -347,6 +347,9 @@ int store_check(struct store *s, struct err *err)
 		case PFX_SINGLE:
 			rv = check_single(&c, k, klen, v, vlen, err);
 			break;
+		case PFX_INTENT:
+		case PFX_OUTCOME:
+			break;  /* store__intent_check, below */
 		default:
 			rv = corrupt(&c, err, "entry with unknown prefix (%s)",
 				     hex_of(&c, k, klen));
@@ -421,6 +424,8 @@ int store_check(struct store *s, struct err *err)
 		rv = corrupt(&c, err, "counts differ from the kept stats");
 	else if (s->tombs.n != c.tombstones)
 		rv = corrupt(&c, err, "the tombstone index names tombstones the store lacks");
+	if (rv == 0)
+		rv = store__intent_check(s, err);
 done:
 	free(c.hwms);
 	leveldb_readoptions_destroy(c.ro);

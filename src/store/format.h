@@ -11,6 +11,8 @@
  *   f | pos(8)                 change feed: the key changed at pos
  *   s | name                   singletons: "schema", "seq", "clockfloor",
  *                              "feedfloor"
+ *   i | txid(16)               a pending intent of a strong write
+ *   o | n(8)                   the outcome of the nth ended strong write
  * Values:
  *   m:  format(1) flags(1) clock(8) seq(8) wall_ms(8) origin(32) pos(8)
  *       value(0..RUMOR_VALUE_MAX; none when deleted)
@@ -27,6 +29,12 @@
  *       every key
  *   s|selfincomplete: 1(8) once a narrower filter dropped a key whose
  *       stored version this node wrote; absent: 0
+ *   i:  format(1) coordinator(32) deadline_ms(8) n_participants(4)
+ *       n_ops(4) participant(32) x n, then per op: index(4) flags(1)
+ *       key_len(4) key value_len(4) value (none when deleted)
+ *   o:  format(1) txid(16) state(1) first_seq(8) wall_ms(8) n_clocks(4)
+ *       clock(8) x n_clocks (state 2 committed, 3 aborted: as
+ *       enum wire_strong_state; an aborted outcome has no clocks)
  * The format bytes let a later schema read older entries. The value lives
  * in its meta entry (schema 2; schema 1 had a separate d entry): a change
  * writes two entries instead of three, and a read is one lookup. Schema 3
@@ -49,6 +57,8 @@
 #define PFX_LOG 'l'
 #define PFX_META 'm'
 #define PFX_SINGLE 's'
+#define PFX_INTENT 'i'
+#define PFX_OUTCOME 'o'
 
 #define META_FORMAT 3
 #define META2_FORMAT 2      /* schema 2's metas: no position */
@@ -149,6 +159,52 @@ void format_schema_encode(uint8_t out[SCHEMA_VALUE_BYTES], uint32_t schema);
 /* 0 with *schema set (any number: the caller judges it), or -1 when v is
  * not 4 bytes. */
 int format_schema_decode(const void *v, size_t vlen, uint32_t *schema);
+
+/* ------------------------------------------------------------ intents */
+
+#define INTENT_FORMAT 1
+#define OUTCOME_FORMAT 1
+#define INTENT_KEY_BYTES (1 + STORE_TXID_BYTES)
+#define OUTCOME_KEY_BYTES (1 + 8)
+#define INTENT_HEAD_BYTES (1 + STORE_ORIGIN_BYTES + 8 + 4 + 4)
+#define INTENT_OP_HEAD_BYTES (4 + 1 + 4 + 4)
+#define OUTCOME_HEAD_BYTES (1 + STORE_TXID_BYTES + 1 + 8 + 8 + 4)
+
+/* The key of the intent of txid. */
+void format_intent_key(char out[INTENT_KEY_BYTES], const uint8_t *txid);
+/* The key of the outcome numbered n. */
+void format_outcome_key(char out[OUTCOME_KEY_BYTES], uint64_t n);
+/* 0 with *n set, or -1 when k is not an outcome key. */
+int format_outcome_key_decode(const void *k, size_t klen, uint64_t *n);
+
+/* Bytes of in's encoding (its ops' key and value bytes included). */
+size_t format_intent_size(const struct store_intent *in);
+/* Writes in (not its txid: the key holds it) into out, of
+ * format_intent_size(in) bytes; returns that size. */
+size_t format_intent_encode(uint8_t *out, const struct store_intent *in);
+/* Decodes an i value: the head into in (txid untouched, ops NULL,
+ * participants pointing into buf), after checking every op (key
+ * 1..RUMOR_KEY_MAX, value <= RUMOR_VALUE_MAX, a deletion without a
+ * value, known flags, nothing left over). 0, or -1 when buf is not an
+ * i value. */
+int format_intent_decode(const void *buf, size_t len, struct store_intent *in);
+/* The ops of a decoded i value, one a call: *pos starts at 0 and moves
+ * past op; 0, or -1 past the last op (or on a malformed one). Pointers
+ * into buf. */
+int format_intent_op(const void *buf, size_t len, size_t *pos,
+		     struct store_intent_op *op);
+
+/* An o value: writes its head and clocks into out (OUTCOME_HEAD_BYTES +
+ * 8 x n_clocks bytes); returns the size. */
+size_t format_outcome_encode(uint8_t *out, const uint8_t *txid,
+			     const struct store_tx_outcome *oc);
+/* 0 with *txid pointing into buf and oc filled (oc->clocks NULL: read
+ * clock i with format_outcome_clock), or -1 when buf is not an o value
+ * (state neither committed nor aborted, an aborted one with clocks). */
+int format_outcome_decode(const void *buf, size_t len, const uint8_t **txid,
+			  struct store_tx_outcome *oc);
+/* Clock i of a decoded o value. */
+uint64_t format_outcome_clock(const void *buf, size_t i);
 
 /* A printable start of a key for messages: hex of its first 20 bytes,
  * NUL-terminated in out, which it returns. */

@@ -202,8 +202,17 @@ int store__meta_put(struct store *s, size_t klen, const struct meta *m,
 int store__commit(struct store *s, const char *what, struct err *err)
 {
 	char *lerr = NULL;
-	int refused;
+	int refused, rv;
 
+	/* A strong write's entries join the batch (store_extra). */
+	if (s->extra != NULL) {
+		rv = s->extra->add(s, s->extra->arg, err);
+		if (rv != 0) {
+			leveldb_writebatch_clear(s->batch);
+			return rv;
+		}
+		what = s->extra->what;
+	}
 	if (s->hooks.before_commit != NULL) {
 		s->in_hook++;
 		refused = s->hooks.before_commit(s->hooks.arg, what);
@@ -215,11 +224,22 @@ int store__commit(struct store *s, const char *what, struct err *err)
 				       s->dir, what);
 		}
 	}
-	leveldb_write(s->db, s->wopts, s->batch, &lerr);
+	leveldb_write(s->db, s->extra != NULL || s->sync_next ?
+		      s->wopts_sync : s->wopts, s->batch, &lerr);
 	leveldb_writebatch_clear(s->batch);
 	if (lerr != NULL)
 		return store__db_error(s, lerr, what, err);
 	return 0;
+}
+
+int store__commit_sync(struct store *s, const char *what, struct err *err)
+{
+	int rv;
+
+	s->sync_next = 1;
+	rv = store__commit(s, what, err);
+	s->sync_next = 0;
+	return rv;
 }
 
 void store__notify(struct store *s, const struct rumor_version *v, int local,
@@ -433,6 +453,9 @@ static int load_entry(struct store *s, const char *k, size_t klen,
 		return 0;
 	case PFX_SINGLE:
 		return load_single(s, k, klen, v, vlen, l, err);
+	case PFX_INTENT:
+	case PFX_OUTCOME:
+		return store__intent_load(s, k, klen, v, vlen, err);
 	default:
 		return err_set(err, RUMOR_ECORRUPT,
 			       "store %s: entry with unknown prefix 0x%02x",
@@ -562,6 +585,9 @@ static void store_free_parts(struct store *s)
 {
 	leveldb_writebatch_destroy(s->batch);
 	leveldb_writeoptions_destroy(s->wopts);
+	if (s->wopts_sync != NULL)
+		leveldb_writeoptions_destroy(s->wopts_sync);
+	free(s->outq);
 	leveldb_readoptions_destroy(s->ropts);
 	leveldb_options_destroy(s->options);
 	leveldb_filterpolicy_destroy(s->filter);
@@ -647,6 +673,10 @@ int store_open(struct store **out, const char *dir,
 	leveldb_readoptions_set_fill_cache(s->ropts_cold, 0);
 	s->wopts = leveldb_writeoptions_create();
 	leveldb_writeoptions_set_sync(s->wopts, opt->sync_writes ? 1 : 0);
+	s->outq_cap = opt->outcomes_max > 0 ? opt->outcomes_max :
+		      STORE_OUTCOMES_MAX;
+	s->wopts_sync = leveldb_writeoptions_create();
+	leveldb_writeoptions_set_sync(s->wopts_sync, 1);
 	s->batch = leveldb_writebatch_create();
 
 	s->db = leveldb_open(s->options, dir, &lerr);

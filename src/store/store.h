@@ -12,6 +12,11 @@
  *   h | origin(32)             -> HWM: highest seq of origin seen (8 BE)
  *   f | pos(8 BE)              -> change feed: the user key whose latest
  *                                 change has position pos
+ *   i | txid(16)               -> a strong write's pending intent
+ *                                 (intent.c)
+ *   o | n(8 BE)                -> the outcome of the nth strong write
+ *                                 this store saw end (the last
+ *                                 STORE_OUTCOMES_MAX kept)
  *   s | name                   -> singletons: "schema", "seq" (local counter;
  *                                 the counter is max(s|seq, own HWM), see
  *                                 store.c), "clockfloor" (highest clock
@@ -111,6 +116,9 @@ struct store_options {
 	 * (NULL or empty: every key); copied. Kept as s|filter: see
 	 * store_open for what opening with another set does. */
 	const struct prefixes *filter;
+	/* Outcomes of strong writes kept (0: STORE_OUTCOMES_MAX); tests
+	 * make it small. */
+	size_t outcomes_max;
 };
 
 /* What store_open did to bring the store to opt->filter. */
@@ -434,6 +442,97 @@ int store_collect_tombstones_keyed(struct store *s, store_covered_cb covered,
 				   store_covered_key_cb covered_key,
 				   void *arg, size_t max, size_t *removed,
 				   struct err *err);
+
+/* ------------------------------------------------------------ strong writes */
+
+/* Intents and outcomes of strong writes (intent.c). Every write of this
+ * section commits with LevelDB's sync option whatever sync_writes says:
+ * a participant's yes vote and a coordinator's commit are promises to
+ * other nodes, which must survive a machine crash, where a gossip write
+ * only promises what the fsync policy says. */
+#define STORE_TXID_BYTES 16
+/* Outcomes kept (the oldest dropped first, in the batch that adds one):
+ * enough to answer every ASK of the participants of the last writes. */
+#define STORE_OUTCOMES_MAX 4096u
+/* Most participants of one intent. */
+#define STORE_INTENT_PARTICIPANTS_MAX 1024u
+
+/* An op of an intent: op index in the whole write (a partial node keeps
+ * only the ops inside its replicate set), a put or a deletion. */
+struct store_intent_op {
+	uint32_t index;
+	int del;
+	const void *key;
+	size_t key_len;
+	const void *value;          /* NULL when deleted */
+	size_t value_len;
+};
+
+struct store_intent {
+	uint8_t txid[STORE_TXID_BYTES];
+	uint8_t coordinator[STORE_ORIGIN_BYTES];
+	uint64_t deadline_ms;       /* wall ms when the prepare bound ends */
+	const uint8_t *participants; /* n x STORE_ORIGIN_BYTES */
+	size_t n_participants;      /* 1..STORE_INTENT_PARTICIPANTS_MAX */
+	const struct store_intent_op *ops;
+	size_t n_ops;               /* 0..STORE_WRITE_BATCH_MAX */
+};
+
+/* What became of a transaction. */
+#define STORE_TX_COMMITTED 2        /* == WIRE_TX_COMMITTED */
+#define STORE_TX_ABORTED 3          /* == WIRE_TX_ABORTED */
+struct store_tx_outcome {
+	int state;                  /* STORE_TX_* */
+	uint64_t first_seq;         /* committed: version fields of op i are */
+	uint64_t wall_ms;           /* (clocks[i], coordinator, */
+	const uint64_t *clocks;     /* first_seq + i, wall_ms) */
+	size_t n_clocks;
+};
+
+/* Stores in durably (one synced WriteBatch). RUMOR_EINVAL when txid has
+ * an intent or an outcome already (nothing written), RUMOR_EINVAL /
+ * RUMOR_ETOOBIG for a bad op, count or participant list, RUMOR_EIO
+ * (before_commit's what: "intent"), RUMOR_ENOMEM. */
+int store_intent_put(struct store *s, const struct store_intent *in,
+		     struct err *err);
+/* Ends txid as aborted: its intent (if any) goes and the outcome
+ * "aborted" is recorded (unless one is already), one synced batch
+ * ("intent abort"). RUMOR_EIO, RUMOR_ENOMEM. */
+int store_intent_abort(struct store *s, const uint8_t *txid,
+		       struct err *err);
+/* The coordinator's commit: store_write_batch of ops, with the clock of
+ * op i at least clock_min[i] (NULL: no minimum), the intent of txid
+ * deleted and the outcome "committed" recorded, in ONE synced
+ * WriteBatch ("strong commit"). clocks (n entries) gets each op's
+ * clock, *first_seq and *wall_ms the version fields. Errors as
+ * store_write_batch; nothing written on error. */
+int store_intent_commit_local(struct store *s, const uint8_t *txid,
+			      const struct store_op *ops, size_t n,
+			      const uint64_t *clock_min, uint64_t *clocks,
+			      uint64_t *first_seq, uint64_t *wall_ms,
+			      struct err *err);
+/* A participant's commit: store_apply_batch of vs (no HWM raised), the
+ * intent of txid deleted (if any) and the outcome oc recorded (unless
+ * one is), in ONE synced WriteBatch ("strong apply"). Errors as
+ * store_apply_batch. */
+int store_intent_commit_remote(struct store *s, const uint8_t *txid,
+			       const struct rumor_version *vs, size_t n,
+			       const struct store_tx_outcome *oc, int *outcomes,
+			       struct err *err);
+/* Calls cb with each stored intent (in txid order; pointers valid
+ * during the call) until cb returns nonzero. RUMOR_ECORRUPT, RUMOR_EIO,
+ * RUMOR_ENOMEM. */
+typedef int (*store_intent_cb)(void *arg, const struct store_intent *in);
+int store_intents_scan(struct store *s, store_intent_cb cb, void *arg,
+		       struct err *err);
+/* The recorded outcome of txid: 0 with *oc filled and oc->clocks
+ * malloc'd (the caller frees it; NULL when none), RUMOR_ENOTFOUND when
+ * none is kept, RUMOR_ECORRUPT, RUMOR_EIO, RUMOR_ENOMEM. */
+int store_outcome_get(struct store *s, const uint8_t *txid,
+		      struct store_tx_outcome *oc, struct err *err);
+/* Intents and outcomes held now (from memory). */
+size_t store_intents_count(const struct store *s);
+size_t store_outcomes_count(const struct store *s);
 
 /* ------------------------------------------------------------ checks, stats */
 

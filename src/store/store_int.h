@@ -105,6 +105,22 @@ struct batch_key {
 #define STORE_FILTER_MIN_KEYS 65536u
 #define STORE_PREFETCH_AHEAD 16u   /* versions between a prefetch and its use */
 
+/* Entries a strong write adds to the WriteBatch of a local write or a
+ * remote apply (intent.c), so that the versions and the intent's end
+ * commit as one: store__commit calls add() last, names the batch what
+ * for before_commit, and writes it synced. */
+struct store_extra {
+	int (*add)(struct store *s, void *arg, struct err *err);
+	void *arg;
+	const char *what;
+};
+
+/* A kept outcome (intent.c): its txid and number (its o key). */
+struct outcome_ref {
+	uint8_t txid[STORE_TXID_BYTES];
+	uint64_t n;
+};
+
 struct store_snapshot {
 	const leveldb_snapshot_t *snap;
 	leveldb_readoptions_t *ropts;
@@ -142,6 +158,21 @@ struct store {
 	size_t n_origins;
 	size_t cap_origins;
 	uint64_t gen;
+
+	/* Strong writes (intent.c): intents held, the kept outcomes (a ring
+	 * of STORE_OUTCOMES_MAX, oldest at outq_head; allocated on first
+	 * use), the next outcome number; a batch's extra entries and the
+	 * local write's per-op clock minimum (NULL outside a strong commit);
+	 * the wall time of the last local batch; synced write options. */
+	size_t n_intents;
+	struct outcome_ref *outq;
+	size_t outq_head, outq_n, outq_cap;
+	uint64_t outcome_next;
+	const struct store_extra *extra;
+	const uint64_t *clock_min;
+	uint64_t last_wall_ms;
+	leveldb_writeoptions_t *wopts_sync;
+	int sync_next;                  /* store__commit_sync is writing */
 
 	struct store_stats stats;
 	struct bloom kf;
@@ -236,6 +267,8 @@ int store__meta_put(struct store *s, size_t klen, const struct meta *m,
 /* Writes s->batch, then empties it, failed or not. The before_commit hook
  * may refuse (RUMOR_EIO, nothing written); RUMOR_EIO when LevelDB fails. */
 int store__commit(struct store *s, const char *what, struct err *err);
+/* store__commit with LevelDB's sync option (intent.c). */
+int store__commit_sync(struct store *s, const char *what, struct err *err);
 /* Calls the on_change hook (if any) with writes refused meanwhile. */
 void store__notify(struct store *s, const struct rumor_version *v, int local,
 		   uint64_t pos);
@@ -255,6 +288,16 @@ int store__check_value(const void *value, size_t value_len, struct err *err);
  * and sets s->seqtab_size to them; the table only grows. 0, or -1 when
  * out of memory. */
 int store__seqtab_reserve(struct store *s, size_t n);
+
+/* ------------------------------------------------------------ intent.c */
+
+/* At open, for each i and o entry met by the load scan (in key order):
+ * counts intents, fills the outcome ring. RUMOR_ECORRUPT, RUMOR_ENOMEM. */
+int store__intent_load(struct store *s, const char *k, size_t klen,
+		       const char *v, size_t vlen, struct err *err);
+/* store_check's part: every i and o entry readable, the ring and the
+ * intent count as stored. RUMOR_ECORRUPT naming the first fault. */
+int store__intent_check(struct store *s, struct err *err);
 
 /* ------------------------------------------------------------ feed.c */
 

@@ -240,6 +240,7 @@ static int local_write_batch(struct store *s, const struct store_op *ops,
 	pos0 = s->feed_head + 1;
 	/* One instant for the batch: it commits as one. */
 	wall_ms = store__now_ms(s);
+	s->last_wall_ms = wall_ms;
 	memcpy(m.origin, s->origin, STORE_ORIGIN_BYTES);
 	m.wall_ms = wall_ms;
 	leveldb_writebatch_clear(s->batch);
@@ -270,6 +271,10 @@ static int local_write_batch(struct store *s, const struct store_op *ops,
 		 * remains. */
 		base = found && old.clock > s->clock_floor ? old.clock :
 		       s->clock_floor;
+		/* A strong commit (intent.c): above every vote's clock. */
+		if (s->clock_min != NULL && s->clock_min[i] > 0 &&
+		    s->clock_min[i] - 1 > base)
+			base = s->clock_min[i] - 1;
 		if (base == UINT64_MAX) {
 			rv = err_set(err, RUMOR_EINVAL, "store: clock exhausted");
 			goto err_after_batch;

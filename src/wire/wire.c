@@ -300,13 +300,3 @@ int wire_encode_msg(struct wire_buf *out, const struct wire_msg *m,
 		       (int)m->type);
 }
 
-
-/* SCAFFOLD (issue 14): the wire helper writes the encoder. */
-int wire_encode_strong(struct wire_buf *out, enum wire_type type,
-		       const struct wire_strong *m, struct err *err)
-{
-	(void)out;
-	(void)m;
-	return err_set(err, RUMOR_EINVAL, "wire: %s not encoded yet",
-		       wire_type_name((int)type));
-}

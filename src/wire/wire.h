@@ -219,6 +219,23 @@ enum wire_bye_reason {
 #define WIRE_STRONG_PARTICIPANTS_MAX 1024u  /* nodes in one PREPARE */
 #define WIRE_STRONG_OPS_MAX 65536u          /* == RUMOR_WRITE_MAX */
 
+/* The largest PREPARE: one channel frame (== CHANNEL_FRAME_MAX ==
+ * SYNC_FRAME_MAX, 2 MiB), since a message is one frame. A PREPARE's
+ * encoded size is exactly wire_prepare_size(); at most
+ *   WIRE_PREPARE_HEAD_MAX + n_participants * WIRE_PARTICIPANT_BYTES
+ *   + sum over ops of (key_len + value_len + WIRE_OP_OVERHEAD_MAX).
+ * So with 3 participants, the ops of a batch may always carry together
+ * 2 MiB - 138 bytes of keys and values less 10 bytes per op (a single
+ * op: 2 MiB - 148 bytes); any one maximal put (4 KiB key, 1 MiB value)
+ * fits even with 1024 participants. wire_encode_strong() refuses a
+ * bigger PREPARE with RUMOR_ETOOBIG (nothing appended); the node refuses
+ * such a strong write with RUMOR_ETOOBIG before it starts. Every other
+ * strong message is far smaller (at most 9 bytes per op plus 40). */
+#define WIRE_PREPARE_MAX (2u * 1024u * 1024u)
+#define WIRE_PREPARE_HEAD_MAX (1 + 1 + 1 + WIRE_TXID_BYTES + 9 + 3 + 5)
+#define WIRE_PARTICIPANT_BYTES (2 + WIRE_NODE_ID_BYTES)
+#define WIRE_OP_OVERHEAD_MAX (1 + 1 + 3 + 5)
+
 enum wire_strong_refusal {
 	WIRE_REFUSE_NONE = 0,      /* a yes vote */
 	WIRE_REFUSE_LOCKED = 1,    /* a key is held by another transaction */
@@ -409,6 +426,18 @@ int wire_encode_bye(struct wire_buf *out, uint64_t reason, struct err *err);
  * participants, an op that breaks the entry bounds. */
 int wire_encode_strong(struct wire_buf *out, enum wire_type type,
 		       const struct wire_strong *m, struct err *err);
+/* Also RUMOR_EINVAL from wire_encode_strong() (nothing appended): a NULL
+ * txid (or ASK's coordinator), repeated participants, a deleted op with
+ * a value, a yes VOTE with a reason or a no VOTE without one, a COMMIT
+ * or committed ANSWER with first_seq 0, a seq range past UINT64_MAX or
+ * a clock 0, an uncommitted ANSWER with first_seq or wall_ms set, an
+ * ANSWER state over WIRE_TX_ABORTED. RUMOR_ETOOBIG: a PREPARE over
+ * WIRE_PREPARE_MAX bytes. The decoder refuses exactly the same. */
+
+/* Exact encoded bytes of a PREPARE of m's participants and ops (which
+ * must be within the limits; the count of participants and ops is
+ * taken as is). Compare with WIRE_PREPARE_MAX before building one. */
+size_t wire_prepare_size(const struct wire_strong *m);
 
 /* Encodes any decoded (or hand-built) message, BATCH and MBATCH
  * included (an MBATCH's table is written in the message's order; its
@@ -521,6 +550,17 @@ struct wire_decoder {
 	size_t members_cap;
 	const uint8_t **origins;
 	size_t origins_cap;
+	/* PREPARE .. ANSWER: participants (copied, WIRE_NODE_ID_BYTES
+	 * each, and pointers to them sorted to find repeats), ops and
+	 * clocks; caps count elements. */
+	uint8_t *participants;
+	size_t participants_cap;
+	const uint8_t **sorted;
+	size_t sorted_cap;
+	struct wire_op *ops;
+	size_t ops_cap;
+	uint64_t *clocks;
+	size_t clocks_cap;
 };
 
 void wire_decoder_init(struct wire_decoder *d);

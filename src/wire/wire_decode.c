@@ -24,6 +24,10 @@ void wire_decoder_free(struct wire_decoder *d)
 	free(d->entries);
 	free(d->members);
 	free(d->origins);
+	free(d->participants);
+	free(d->sorted);
+	free(d->ops);
+	free(d->clocks);
 	wire_decoder_init(d);
 }
 
@@ -31,19 +35,17 @@ void wire_decoder_free(struct wire_decoder *d)
  * deeper: an array where a scalar belongs is a type error. */
 _Static_assert(WIRE_DEPTH_MAX == 3, "the decoder walks three levels");
 
-/* A list head: a count within max and within what the rest of the input
- * could hold if each element took at least min_bytes (wire_read_array()),
- * then room for that many elem-sized elements in *arr (capacity *cap).
- * The count is checked before anything is allocated, so this never
- * allocates more than the input could describe. */
-static int read_list(struct wire_reader *r, const char *field, uint64_t max,
-		     size_t min_bytes, void **arr, size_t *cap, size_t elem,
-		     size_t *n)
+/* A list head (contract in wire_int.h). The count is checked before
+ * anything is allocated, so this never allocates more than the input
+ * could describe. */
+int wire_read_list(struct wire_reader *r, const char *field, uint64_t min,
+		   uint64_t max, size_t min_bytes, void **arr, size_t *cap,
+		   size_t elem, size_t *n)
 {
 	void *p;
 	int rv;
 
-	rv = wire_read_array(r, field, 0, max, min_bytes, n);
+	rv = wire_read_array(r, field, min, max, min_bytes, n);
 	if (rv != 0 || *n <= *cap)
 		return rv;
 	p = realloc(*arr, *n * elem);
@@ -55,7 +57,7 @@ static int read_list(struct wire_reader *r, const char *field, uint64_t max,
 	return 0;
 }
 
-/* Smallest encodings of list elements, for read_list(). */
+/* Smallest encodings of list elements, for wire_read_list(). */
 #define HWM_MIN_BYTES (1 + 2 + WIRE_ORIGIN_BYTES + 1)
 #define ENTRY_MIN_BYTES (1 + 4 + 2 + 1)
 /* A SKIP entry (LIVE frames) has an empty key: one byte less. */
@@ -95,9 +97,9 @@ static int decode_hwms(struct wire_reader *r, struct wire_decoder *d,
 
 	rv = wire_read_uint(r, "exchange_id", UINT64_MAX, &m->exchange_id);
 	if (rv == 0)
-		rv = read_list(r, "hwm list", WIRE_DIGEST_MAX, HWM_MIN_BYTES,
-			       (void **)&d->hwms, &d->hwms_cap,
-			       sizeof(*d->hwms), &n);
+		rv = wire_read_list(r, "hwm list", 0, WIRE_DIGEST_MAX,
+				    HWM_MIN_BYTES, (void **)&d->hwms,
+				    &d->hwms_cap, sizeof(*d->hwms), &n);
 	if (rv != 0)
 		return rv;
 	r->list = "hwm";
@@ -225,10 +227,10 @@ static int decode_entries(struct wire_reader *r, struct wire_decoder *d,
 	size_t i;
 	int rv;
 
-	rv = read_list(r, "entry list", WIRE_BATCH_MAX,
-		       with_index ? MENTRY_MIN_BYTES : ENTRY_MIN_BYTES,
-		       (void **)&d->entries, &d->entries_cap,
-		       sizeof(*d->entries), n);
+	rv = wire_read_list(r, "entry list", 0, WIRE_BATCH_MAX,
+			    with_index ? MENTRY_MIN_BYTES : ENTRY_MIN_BYTES,
+			    (void **)&d->entries, &d->entries_cap,
+			    sizeof(*d->entries), n);
 	if (rv != 0)
 		return rv;
 	*payload_bytes = 0;
@@ -277,9 +279,9 @@ static int decode_mbatch(struct wire_reader *r, struct wire_decoder *d,
 				    &m->payload_bytes);
 	if (rv != 0)
 		return rv;
-	rv = read_list(r, "origin list", WIRE_MBATCH_ORIGINS_MAX,
-		       WIRE_MBATCH_ORIGIN_BYTES, (void **)&d->origins,
-		       &d->origins_cap, sizeof(*d->origins), &t);
+	rv = wire_read_list(r, "origin list", 0, WIRE_MBATCH_ORIGINS_MAX,
+			    WIRE_MBATCH_ORIGIN_BYTES, (void **)&d->origins,
+			    &d->origins_cap, sizeof(*d->origins), &t);
 	if (rv != 0)
 		return rv;
 	r->list = "origin";
@@ -327,9 +329,9 @@ static int decode_members(struct wire_reader *r, struct wire_decoder *d,
 	size_t i, n, len;
 	int rv;
 
-	rv = read_list(r, "member list", WIRE_MEMBERS_MAX, MEMBER_MIN_BYTES,
-		       (void **)&d->members, &d->members_cap,
-		       sizeof(*d->members), &n);
+	rv = wire_read_list(r, "member list", 0, WIRE_MEMBERS_MAX,
+			    MEMBER_MIN_BYTES, (void **)&d->members,
+			    &d->members_cap, sizeof(*d->members), &n);
 	if (rv != 0)
 		return rv;
 	r->list = "member";
@@ -449,8 +451,7 @@ int wire_decode(struct wire_decoder *d, const uint8_t *buf, size_t len,
 	case WIRE_ABORT:
 	case WIRE_ASK:
 	case WIRE_ANSWER:
-		/* SCAFFOLD (issue 14): the wire helper decodes these. */
-		rv = wire_read_fail(&r, "type", "not decoded yet");
+		rv = wire_decode_strong(&r, d, out->type, &out->u.strong);
 		break;
 	}
 	if (rv != 0)

@@ -44,6 +44,17 @@ static void evil_ack(struct evil *e, uint64_t exchange_id, uint64_t bytes)
 	(void)evil_send(e, &a);
 }
 
+static void record_vote(struct evil *e, const struct wire_strong *v)
+{
+	if (v->yes)
+		e->votes_yes++;
+	else
+		e->votes_no[v->reason < EVIL_REASONS ? v->reason :
+			    EVIL_REASONS - 1]++;
+	memcpy(e->vote_txid, v->txid, WIRE_TXID_BYTES);
+	e->vote_clock = v->yes && v->n_clocks > 0 ? v->clocks[0] : 0;
+}
+
 static void evil_on_message(struct io_conn *c, const uint8_t *msg, size_t len)
 {
 	struct evil *e = c->data;
@@ -71,6 +82,9 @@ static void evil_on_message(struct io_conn *c, const uint8_t *msg, size_t len)
 	case WIRE_MBATCH:
 		e->entries_in += m.u.mbatch.n;
 		evil_ack(e, m.u.mbatch.exchange_id, m.u.mbatch.payload_bytes);
+		break;
+	case WIRE_VOTE:
+		record_vote(e, &m.u.strong);
 		break;
 	default:
 		break;
@@ -183,6 +197,7 @@ int evil_hello(struct evil *e)
 	m.u.hello.proto_version = WIRE_PROTO_VERSION;
 	m.u.hello.mode = WIRE_MODE_PEER;
 	m.u.hello.wall_ms = io_wall_ms(sim_host_io(e->sim, e->host));
+	m.u.hello.flags = e->hello_flags;
 	return evil_send(e, &m);
 }
 

@@ -24,6 +24,7 @@
 #include "wire/wire.h"
 
 #define EVIL_DIGEST_MAX 64
+#define EVIL_REASONS 8
 
 struct evil {
 	struct sim *sim;
@@ -39,6 +40,16 @@ struct evil {
 	int auto_ack;                   /* ACK each BATCH/MBATCH at once (so
 					   the node's stream and round end) */
 	uint64_t received[WIRE_TYPE_MAX + 1];
+	/* HELLO's flags (set before evil_wait_open; WIRE_HELLO_STRONG: it
+	 * takes part in strong writes). */
+	uint64_t hello_flags;
+	/* The VOTEs the node sent: yes, no by reason (reasons past the
+	 * array count in its last slot), and the last one's txid and first
+	 * clock (0 for a no). */
+	uint64_t votes_yes;
+	uint64_t votes_no[EVIL_REASONS];
+	uint8_t vote_txid[WIRE_TXID_BYTES];
+	uint64_t vote_clock;
 	/* The last DIGEST and DONE the node sent (HWMs by origin). */
 	uint64_t digest_id;
 	size_t n_digest;
@@ -70,7 +81,7 @@ int evil_wait_open(struct evil *e, uint64_t deadline);
 /* Encodes m and queues it. RUMOR_E* on failure (a closed connection:
  * RUMOR_ECLOSED). */
 int evil_send(struct evil *e, const struct wire_msg *m);
-/* HELLO (mode peer, listen port 0, its host's wall clock). */
+/* HELLO (mode peer, listen port 0, its host's wall clock, hello_flags). */
 int evil_hello(struct evil *e);
 /* An hwm-shaped message (type: DIGEST, DONE, IHAVE, PRUNE, GRAFT) with n
  * HWMs (at most WIRE_DIGEST_MAX): origins[i] (32 bytes each), hwm[i]. */

@@ -46,7 +46,8 @@ static int fx_before_commit(void *arg, const char *what)
 {
 	struct fx *f = arg;
 
-	(void)what;
+	if (f->exit_what != NULL && strcmp(what, f->exit_what) != 0)
+		return 0;
 	f->commits++;
 	if (f->exit_at != 0 && f->commits == f->exit_at)
 		_exit(0);
@@ -66,6 +67,7 @@ int fx_open_with(struct fx *f, struct resolver *r, struct err *e)
 	o.hooks.arg = f;
 	o.write_buffer_bytes = f->write_buffer_bytes;
 	o.filter = f->filter;
+	o.outcomes_max = f->outcomes_max;
 	return store_open(&f->s, f->dir, &o, e);
 }
 

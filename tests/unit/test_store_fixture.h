@@ -41,6 +41,8 @@ struct fx {
 	int n_changes;
 	size_t write_buffer_bytes;       /* LevelDB memtable (0: default) */
 	const struct prefixes *filter;   /* store_options.filter */
+	size_t outcomes_max;             /* store_options.outcomes_max */
+	const char *exit_what;           /* exit_at counts only these */
 };
 
 struct log_list {

@@ -4,9 +4,9 @@
  * and a message saying what was wrong; nothing crashes, reads past the
  * input or allocates without bound.
  *
- * Malformed inputs are written with a small CBOR writer of our own (tb_*)
- * rather than libcbor, so the tests also check the encoding byte by byte
- * independently of the library that produced it.
+ * Malformed inputs are written with the fixture's small CBOR writer
+ * (tb_*) rather than libcbor, so the tests also check the encoding byte
+ * by byte independently of the library that produced it.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,84 +18,6 @@
 #include <cmocka.h>
 
 #include "tests/unit/test_wire_fixture.h"
-
-/* ------------------------------------------------------------ a CBOR writer
- * for hand-made frames: minimal heads unless told otherwise. */
-
-struct tb {
-	uint8_t *b;
-	size_t n;
-	size_t cap;
-};
-
-static void tb_raw(struct tb *t, const void *p, size_t n)
-{
-	if (t->n + n > t->cap) {
-		t->cap = (t->n + n) * 2 + 64;
-		t->b = realloc(t->b, t->cap);
-		assert_non_null(t->b);
-	}
-	if (n > 0)
-		memcpy(t->b + t->n, p, n);
-	t->n += n;
-}
-
-static void tb_byte(struct tb *t, uint8_t v)
-{
-	tb_raw(t, &v, 1);
-}
-
-static void tb_head(struct tb *t, int major, uint64_t v)
-{
-	uint8_t h[9];
-	size_t n, i;
-
-	if (v < 24) {
-		h[0] = (uint8_t)(major << 5 | v);
-		n = 1;
-	} else {
-		n = v <= 0xff ? 2 : v <= 0xffff ? 3 : v <= 0xffffffffu ? 5 : 9;
-		h[0] = (uint8_t)(major << 5 |
-				 (n == 2 ? 24 : n == 3 ? 25 : n == 5 ? 26 : 27));
-		for (i = 1; i < n; i++)
-			h[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
-	}
-	tb_raw(t, h, n);
-}
-
-static void tb_u(struct tb *t, uint64_t v)
-{
-	tb_head(t, 0, v);
-}
-
-static void tb_arr(struct tb *t, uint64_t n)
-{
-	tb_head(t, 4, n);
-}
-
-/* A byte string of len bytes, all fill. */
-static void tb_bstr(struct tb *t, size_t len, uint8_t fill)
-{
-	size_t i;
-
-	tb_head(t, 2, len);
-	for (i = 0; i < len; i++)
-		tb_byte(t, fill);
-}
-
-/* Zero bytes after a short malformed list: without them the list's
- * count could not fit in what is left, and that error would come first. */
-static void tb_pad(struct tb *t, size_t n)
-{
-	while (n-- > 0)
-		tb_byte(t, 0);
-}
-
-static void tb_tstr(struct tb *t, const char *s)
-{
-	tb_head(t, 3, strlen(s));
-	tb_raw(t, s, strlen(s));
-}
 
 /* Well-formed pieces the malformed rows start from. */
 static void tb_hello(struct tb *t, uint64_t port, uint64_t mode)
@@ -197,14 +119,6 @@ static void test_bit_flips_never_crash(void **state)
 	free_samples(s);
 }
 
-/* One malformed frame: a writer and a phrase the error must contain. */
-struct bad_row {
-	const char *name;
-	void (*build)(struct tb *t);
-	const char *says;
-};
-
-#define BAD(name) static void bad_##name(struct tb *t)
 
 BAD(empty_input) { (void)t; }
 BAD(top_level_uint) { tb_u(t, 7); }
@@ -524,8 +438,6 @@ BAD(mbatch_deleted_with_value)
 	tb_arr(t, 1); tb_bstr(t, WIRE_ORIGIN_BYTES, 1);
 }
 
-#define ROW(name, says) { #name, bad_##name, says }
-
 static const struct bad_row bad_rows[] = {
 	ROW(empty_input, "truncated"),
 	ROW(top_level_uint, "expected an array, got an unsigned int"),
@@ -612,37 +524,8 @@ static const struct bad_row bad_rows[] = {
 
 static void test_malformed_frames_are_rejected(void **state)
 {
-	struct fixture *f = *state;
-	struct tb t;
-	uint8_t *copy;
-	size_t i;
-	int rv, failures = 0;
-
 	assert_true(sizeof(bad_rows) / sizeof(bad_rows[0]) >= 25);
-	for (i = 0; i < sizeof(bad_rows) / sizeof(bad_rows[0]); i++) {
-		memset(&t, 0, sizeof(t));
-		bad_rows[i].build(&t);
-		/* an exact-size copy, so ASan sees any overread */
-		copy = malloc(t.n ? t.n : 1);
-		assert_non_null(copy);
-		if (t.n > 0)
-			memcpy(copy, t.b, t.n);
-		memset(&f->err, 0, sizeof(f->err));
-		rv = wire_decode(&f->dec, copy, t.n, &f->msg, &f->err);
-		if (rv != RUMOR_EPROTO || f->err.code != RUMOR_EPROTO) {
-			print_error("%s: got %d, want RUMOR_EPROTO\n",
-				    bad_rows[i].name, rv);
-			failures++;
-		} else if (strstr(f->err.msg, bad_rows[i].says) == NULL) {
-			print_error("%s: message \"%s\" lacks \"%s\"\n",
-				    bad_rows[i].name, f->err.msg,
-				    bad_rows[i].says);
-			failures++;
-		}
-		free(copy);
-		free(t.b);
-	}
-	assert_int_equal(failures, 0);
+	run_bad_rows(*state, bad_rows, sizeof(bad_rows) / sizeof(bad_rows[0]));
 }
 
 /* A list count the input cannot hold is refused before any allocation:
