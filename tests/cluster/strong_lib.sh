@@ -35,6 +35,24 @@ start_faulted()
 	unset RUMOR_TEST_FAULT
 }
 
+# launch_faulted NAME STEP [ARGS...]: start_faulted without waiting for
+# the control socket: for a node that may reach STEP (and exit) before
+# start_node would see it answer. Same data dir, log and pid file.
+launch_faulted()
+{
+	st_name=$1
+	st_step=$2
+	shift 2
+	case " $CL_NODES " in
+	*" $st_name "*) ;;
+	*) CL_NODES="$CL_NODES $st_name" ;;
+	esac
+	# shellcheck disable=SC2086  # CL_TIMING and ST_ARGS are lists of words
+	RUMOR_TEST_FAULT=$st_step "$RUMORD" --data "$CL_TMP/$st_name" \
+		$CL_TIMING $ST_ARGS "$@" >>"$CL_TMP/$st_name.log" 2>&1 &
+	echo $! >"$CL_TMP/$st_name.pid"
+}
+
 # is_ready NAME: status says ready (a quorum of members reachable).
 is_ready()
 {

@@ -58,7 +58,7 @@ say "c back"
 # no vote sent), then comes back from its store.
 wait_for 20 ops_at_least 35
 stop_node b
-start_faulted b part-prepared@2
+launch_faulted b part-prepared@2
 wait_exit b 70 30
 grep -q "test fault: part-prepared" "$CL_TMP/b.log" ||
 	fail "b's log does not name the fault"
