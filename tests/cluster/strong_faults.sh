@@ -89,7 +89,10 @@ faulted_put a k-part-prepared new
 died_at b part-prepared
 start_strong b
 settled k-part-prepared old
-say "part-prepared: old everywhere; b recovered $(strong_counter b recovered)"
+# b resolved the intent it found in its store at open (ASK, abort).
+rec=$(strong_counter b recovered)
+[ "${rec:-0}" -ge 1 ] || fail "b recovered $rec intents after its restart, not >= 1"
+say "part-prepared: old everywhere; b recovered $rec"
 
 # A participant that dies having applied the commit (COMMITTED not sent):
 # the coordinator committed, so new wins; the put cannot say 0 with
