@@ -169,16 +169,51 @@ static void cmd_get(struct client *c, const struct ctl_request *rq)
 	io_timer_start(c->get_timer, CONTROL_GETWAIT_RETRY_MS, 0);
 }
 
-static void on_strong_done(void *arg, int result, const char *errmsg)
+/* A reply that waits on the node (SYNC, a strong write): the client
+ * holds a ticket and reads nothing more until the reply is sent. NULL
+ * (ENOMEM replied) when none could be made. */
+static struct sync_ticket *ticket_open(struct client *c,
+				       enum stream_kind stream)
 {
-	struct sync_ticket *t = arg;
+	struct sync_ticket *t = malloc(sizeof(*t));
+
+	if (t == NULL) {
+		control_reply_error(c, RUMOR_ENOMEM, NULL);
+		return NULL;
+	}
+	t->c = c;
+	c->ticket = t;
+	c->stream = stream;
+	return t;
+}
+
+/* The node refused at once (rv): its callback will not fire. */
+static void ticket_refused(struct client *c, struct sync_ticket *t, int rv)
+{
+	c->ticket = NULL;
+	free(t);
+	c->stream = STREAM_NONE;
+	control_reply_node_error(c, rv);
+}
+
+/* In the node's callback: frees the ticket; the client to answer, or
+ * NULL when it left or is closing meanwhile. */
+static struct client *ticket_redeem(struct sync_ticket *t)
+{
 	struct client *c = t->c;
 
 	free(t);
 	if (c == NULL)
-		return;     /* the client left meanwhile */
+		return NULL;
 	c->ticket = NULL;
-	if (c->closing)
+	return c->closing ? NULL : c;
+}
+
+static void on_strong_done(void *arg, int result, const char *errmsg)
+{
+	struct client *c = ticket_redeem(arg);
+
+	if (c == NULL)
 		return;
 	if (result == 0) {
 		int rv = ctl_encode_ok(&c->out);
@@ -215,24 +250,14 @@ static void cmd_strong(struct client *c, const struct ctl_request *rq,
 {
 	struct rumor_op op = {rq->key, rq->key_len, del ? NULL : rq->value,
 			      del ? 0 : rq->value_len, del};
-	struct sync_ticket *t = malloc(sizeof(*t));
+	struct sync_ticket *t = ticket_open(c, STREAM_STRONG);
 	int rv;
 
-	if (t == NULL) {
-		control_reply_error(c, RUMOR_ENOMEM, NULL);
+	if (t == NULL)
 		return;
-	}
-	t->c = c;
-	c->ticket = t;
-	c->stream = STREAM_STRONG;
 	rv = rumor_write_strong(c->ctl->node, &op, 1, on_strong_done, t);
-	if (rv != 0) {
-		/* Nothing started: the callback will not fire. */
-		c->ticket = NULL;
-		free(t);
-		c->stream = STREAM_NONE;
-		control_reply_node_error(c, rv);
-	}
+	if (rv != 0)
+		ticket_refused(c, t, rv);
 }
 
 void control_reply_done(struct client *c, int rv)
@@ -483,15 +508,10 @@ static void cmd_watch(struct client *c, const struct ctl_request *rq)
 
 static void on_sync_done(void *arg, const struct ctl_sync_report *r)
 {
-	struct sync_ticket *t = arg;
-	struct client *c = t->c;
+	struct client *c = ticket_redeem(arg);
 	int rv;
 
-	free(t);
 	if (c == NULL)
-		return;     /* the client left meanwhile */
-	c->ticket = NULL;
-	if (c->closing)
 		return;
 	rv = ctl_encode_sync(&c->out, r);
 	if (rv != 0) {
@@ -504,25 +524,15 @@ static void on_sync_done(void *arg, const struct ctl_sync_report *r)
 
 static void cmd_sync(struct client *c, const struct ctl_request *rq)
 {
-	struct sync_ticket *t = malloc(sizeof(*t));
+	struct sync_ticket *t = ticket_open(c, STREAM_SYNC);
 	int rv;
 
-	if (t == NULL) {
-		control_reply_error(c, RUMOR_ENOMEM, NULL);
+	if (t == NULL)
 		return;
-	}
-	t->c = c;
-	c->ticket = t;
-	c->stream = STREAM_SYNC;
 	rv = node_sync_now(c->ctl->node, (uint32_t)rq->timeout_ms,
 			   on_sync_done, t);
-	if (rv != 0) {
-		/* The node refused: done will not fire. */
-		c->ticket = NULL;
-		free(t);
-		c->stream = STREAM_NONE;
-		control_reply_node_error(c, rv);
-	}
+	if (rv != 0)
+		ticket_refused(c, t, rv);
 }
 
 void control_handle_request(struct client *c, const struct ctl_request *rq)
