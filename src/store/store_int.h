@@ -267,6 +267,13 @@ int store__meta_put(struct store *s, size_t klen, const struct meta *m,
 /* Writes s->batch, then empties it, failed or not. The before_commit hook
  * may refuse (RUMOR_EIO, nothing written); RUMOR_EIO when LevelDB fails. */
 int store__commit(struct store *s, const char *what, struct err *err);
+/* load.c: at open, after LevelDB is open: a fresh store gets its
+ * singletons, an existing one is read into memory in one walk (filter:
+ * the replicate set asked for). RUMOR_ECORRUPT for an entry it cannot
+ * read, RUMOR_EIO, RUMOR_ENOMEM. */
+int store__load(struct store *s, const struct prefixes *filter,
+		struct err *err);
+
 /* store__commit with LevelDB's sync option (intent.c). */
 int store__commit_sync(struct store *s, const char *what, struct err *err);
 /* Calls the on_change hook (if any) with writes refused meanwhile. */
