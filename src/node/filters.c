@@ -135,6 +135,11 @@ int net_tombstone_covered_key(void *arg, const uint8_t *origin,
 	struct node_net *net = arg;
 	size_t i;
 
+	/* A key locked by a strong write keeps its tombstone until the
+	 * write ends here: the intent may carry an older version of the key,
+	 * which the tombstone must still beat when it is applied. */
+	if (node_key_locked(net->n, key, len))
+		return 0;
 	for (i = 0; i < members_count(&net->members); i++) {
 		const struct member *m = members_at(&net->members, i);
 		struct peer *p = peer_find_open(net, m->id, NULL);

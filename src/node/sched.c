@@ -123,6 +123,13 @@ static int tombstone_covered(void *arg, const uint8_t *origin, uint64_t seq)
 			return 0;
 		depends = 1;
 	}
+	/* A strong write's intent holds a copy of a version that may be
+	 * older than this tombstone (a late yes vote, an intent recovered by
+	 * ASK): applied after the tombstone went, it would bring the key
+	 * back. So while intents are held the key decides
+	 * (net_tombstone_covered_key keeps the tombstones of locked keys). */
+	if (store_intents_count(net->n->store) > 0)
+		return STORE_COVERED_KEY;
 	return depends ? STORE_COVERED_KEY : 1;
 }
 
