@@ -337,7 +337,11 @@ RUMOR_API RUMOR_MUST_CHECK int rumor_write(struct rumor *n,
  * was sent), RUMOR_ELOCKED (a key is held by another strong write),
  * RUMOR_ETIMEDOUT (committed here, but fewer than a quorum confirmed
  * the commit within the bound: the others get it by gossip),
- * RUMOR_ECLOSED (the node closed first). */
+ * RUMOR_ECLOSED (the node closed first: the outcome is not known here;
+ * the participants resolve it), RUMOR_EIO and other store errors (the
+ * commit failed on this node: the outcome is not known either). Only
+ * RUMOR_EABORTED, RUMOR_ENOTREADY and RUMOR_ELOCKED promise that nothing
+ * was applied. */
 typedef void (*rumor_strong_cb)(void *arg, int result, const char *errmsg);
 
 /* A strong write of n_ops puts and deletes (as rumor_write): this node

@@ -298,6 +298,21 @@ static void coord_abort(struct strong_tx *tx, const char *why)
 	coord_finish(tx, RUMOR_EABORTED, "strong write aborted: %s", why);
 }
 
+/* The commit here failed (a store error): the batch is taken as not
+ * written, so the participants are told to abort, but a store that
+ * failed may still hold it after a restart (a sync that failed after the
+ * write), which would then reach everyone by gossip: the outcome is not
+ * known, and the cb never says RUMOR_EABORTED. */
+static void coord_abort_unknown(struct strong_tx *tx, int code,
+				const char *why)
+{
+	coord_abort(tx, why);
+	tx->result = code == RUMOR_EABORTED ? RUMOR_EIO : code;
+	snprintf(tx->msg, sizeof tx->msg,
+		 "strong write: outcome unknown: the commit failed here: %.140s",
+		 why);
+}
+
 static size_t count_marks(const struct strong_tx *tx, int mark)
 {
 	size_t i, k = 0;
@@ -360,7 +375,7 @@ static void coord_commit(struct strong_tx *tx)
 	free(ops);
 	free(cmin);
 	if (rv != 0) {
-		coord_abort(tx, err.msg);
+		coord_abort_unknown(tx, rv, err.msg);
 		return;
 	}
 	strong_release(s, tx);

@@ -271,13 +271,24 @@ void strong_close(struct rumor *n)
 	if (s == NULL)
 		return;
 	/* Callbacks may call into the node (it is closing: writes fail
-	 * with RUMOR_ECLOSED); each tx leaves the list before its cb. */
+	 * with RUMOR_ECLOSED); each tx leaves the list before its cb. A
+	 * result already decided (TX_DONE) is delivered as it is; any
+	 * other write is RUMOR_ECLOSED, never RUMOR_EABORTED: past its
+	 * start its PREPAREs are out and its intent is stored, so the
+	 * participants (and this node, reopened) resolve it, or it
+	 * committed here already. */
 	while ((tx = s->txs) != NULL) {
 		cb = tx->role == STRONG_COORD ? tx->cb : NULL;
 		arg = tx->cb_arg;
 		result = tx->state == TX_DONE ? tx->result : RUMOR_ECLOSED;
-		snprintf(msg, sizeof msg, "%s", tx->state == TX_DONE ?
-			 tx->msg : "the node closed before the strong write ended");
+		if (tx->state == TX_DONE)
+			snprintf(msg, sizeof msg, "%s", tx->msg);
+		else if (tx->state == TX_COMMITTING)
+			snprintf(msg, sizeof msg,
+				 "the node closed after the strong write committed here, before a quorum confirmed it: the others get it by recovery or gossip");
+		else
+			snprintf(msg, sizeof msg,
+				 "the node closed during the strong write: its outcome is not known here (the participants resolve it)");
 		strong_tx_free(s, tx);
 		if (cb != NULL)
 			cb(arg, result, result == 0 ? NULL : msg);

@@ -17,6 +17,9 @@
 #define STRONG_INTENTS_MAX 1024u
 #define STRONG_INTENT_BYTES_MAX ((size_t)64u << 20)
 #define STRONG_MSG_MAX 200
+/* Transactions a participant gave up on (aborted on silence) that it
+ * still recognises when their COMMIT comes late. */
+#define STRONG_GAVE_UP_MAX 64u
 
 enum strong_role { STRONG_COORD = 1, STRONG_PART = 2 };
 
@@ -88,6 +91,9 @@ struct strong {
 	size_t n_intents;
 	size_t intent_bytes;
 	uint64_t committed, aborted, prepared, recovered, late;
+	/* ring of the last txids given up on (strong_part.c) */
+	uint8_t gave_up[STRONG_GAVE_UP_MAX][WIRE_TXID_BYTES];
+	size_t gave_up_next, gave_up_n;
 };
 
 /* ---- strong.c */

@@ -143,6 +143,67 @@ static void part_drop(struct strong_tx *tx)
 	strong_tx_free(n->strong, tx);
 }
 
+/* The participant gave up waiting (no participant knew of a commit):
+ * the intent goes but no outcome is recorded, since the coordinator may
+ * have committed (its COMMIT lost, every node that got one silent). An
+ * ASK about it is then answered "unknown", never "aborted" (which the
+ * asker would take as final), and its COMMIT, if it comes late, is
+ * recognised (part_gave_up). */
+static void part_give_up(struct strong_tx *tx)
+{
+	struct rumor *n = tx->n;
+	struct strong *s = n->strong;
+	struct err err;
+
+	err_clear(&err);
+	if (store_intent_drop(n->store, tx->txid, &err) != 0) {
+		node_log(n, RUMOR_LOG_ERROR, "strong: dropping an intent: %s",
+			 err.msg);
+		return;
+	}
+	memcpy(s->gave_up[s->gave_up_next], tx->txid, WIRE_TXID_BYTES);
+	s->gave_up_next = (s->gave_up_next + 1) % STRONG_GAVE_UP_MAX;
+	if (s->gave_up_n < STRONG_GAVE_UP_MAX)
+		s->gave_up_n++;
+	strong_tx_free(s, tx);
+}
+
+static int part_gave_up(const struct strong *s, const uint8_t *txid)
+{
+	size_t i;
+
+	for (i = 0; i < s->gave_up_n; i++)
+		if (memcmp(s->gave_up[i], txid, WIRE_TXID_BYTES) == 0)
+			return 1;
+	return 0;
+}
+
+/* A COMMIT for a transaction this node no longer holds (it gave up, or
+ * was told to abort): its versions are not applied from the COMMIT (the
+ * intent and its ops are gone, and a version applied now could be older
+ * than what the key holds since), they come by gossip; a round with the
+ * coordinator starts now, so that the window in which this node reads
+ * the old value closes within a round trip rather than at the next
+ * scheduled round. */
+static void part_pull(struct peer *p)
+{
+	if (p->sync != NULL && sync_session_busy(p->sync))
+		p->want_round = 1;
+	else
+		peer_start_round(p);
+}
+
+static void part_late_commit(struct peer *p)
+{
+	struct strong *s = p->net->n->strong;
+
+	s->late++;
+	node_log(p->net->n, RUMOR_LOG_WARN,
+		 "strong: a COMMIT from %.8s after this node dropped the intent; pulling its versions from it now",
+		 p->id_str);
+	part_pull(p);
+}
+
 /* ------------------------------------------------------------ handlers */
 
 static int has_id(const uint8_t *ids, size_t n, const uint8_t *id)
@@ -219,6 +280,10 @@ void strong_on_prepare(struct peer *p, const struct wire_strong *m)
 			   "peer %.8s: a PREPARE whose participants lack it or us",
 			   p->id_str);
 		part_vote_no(p, m->txid, WIRE_REFUSE_MODE);
+		return;
+	}
+	if (part_gave_up(s, m->txid)) {
+		part_vote_no(p, m->txid, WIRE_REFUSE_LATE);
 		return;
 	}
 	if (strong_find(s, m->txid, 0) != NULL || part_ended(n, m->txid, &oc)) {
@@ -312,6 +377,10 @@ void strong_on_commit(struct peer *p, const struct wire_strong *m)
 	struct store_tx_outcome oc;
 
 	if (tx == NULL) {
+		if (part_gave_up(s, m->txid)) {
+			part_late_commit(p);
+			return;
+		}
 		if (!part_ended(n, m->txid, &oc)) {
 			net_refuse(p->net, REFUSE_STRONG_UNKNOWN,
 				   "peer %.8s: a COMMIT for an unknown transaction",
@@ -320,10 +389,7 @@ void strong_on_commit(struct peer *p, const struct wire_strong *m)
 		}
 		free((void *)oc.clocks);
 		if (oc.state == STORE_TX_ABORTED) {
-			s->late++;
-			node_log(n, RUMOR_LOG_WARN,
-				 "strong: a COMMIT from %.8s after this node aborted the intent; gossip brings its versions",
-				 p->id_str);
+			part_late_commit(p);
 			return;
 		}
 		part_send_committed(n, p, m->txid);
@@ -408,7 +474,20 @@ void strong_on_answer(struct peer *p, const struct wire_strong *m)
 	struct rumor *n = p->net->n;
 	struct strong *s = n->strong;
 	struct strong_tx *tx = strong_find(s, m->txid, STRONG_PART);
+	struct store_tx_outcome oc;
 
+	if (tx == NULL && part_gave_up(s, m->txid)) {
+		/* An answer after this node gave up: a commit it reports
+		 * comes by gossip, from the sender now. */
+		if (m->state == WIRE_TX_COMMITTED)
+			part_pull(p);
+		return;
+	}
+	if (tx == NULL && part_ended(n, m->txid, &oc)) {
+		/* The others' answers after one resolved it: normal. */
+		free((void *)oc.clocks);
+		return;
+	}
 	if (tx == NULL || tx->state != TX_ASKING ||
 	    !has_id(tx->parts, tx->n_parts, p->id)) {
 		net_refuse(p->net, REFUSE_STRONG_UNKNOWN,
@@ -440,8 +519,8 @@ void strong_part_timer(struct strong_tx *tx)
 
 	if (tx->state == TX_ASKING) {
 		node_log(n, RUMOR_LOG_WARN,
-			 "strong: no participant knew of a commit; the intent is aborted");
-		part_drop(tx);
+			 "strong: no participant knew of a commit; the intent is given up (a late commit comes by gossip)");
+		part_give_up(tx);
 		s->recovered++;
 		return;
 	}

@@ -278,6 +278,35 @@ int store_intent_abort(struct store *s, const uint8_t *txid,
 	return 0;
 }
 
+int store_intent_drop(struct store *s, const uint8_t *txid,
+		      struct err *err)
+{
+	struct resolve r;
+	int rv;
+
+	if (s == NULL || txid == NULL)
+		return err_set(err, RUMOR_EINVAL,
+			       "store_intent_drop: NULL argument");
+	rv = store__check_writable(s, "store_intent_drop", err);
+	if (rv == 0)
+		rv = resolve_begin(s, &r, txid, err);
+	if (rv != 0)
+		return rv;
+	if (!r.had_intent)
+		return 0;
+	r.add_outcome = 0;
+	leveldb_writebatch_clear(s->batch);
+	rv = resolve_add(s, &r, err);
+	if (rv == 0)
+		rv = store__commit_sync(s, "intent drop", err);
+	if (rv != 0) {
+		leveldb_writebatch_clear(s->batch);
+		return rv;
+	}
+	resolve_end(s, &r);
+	return 0;
+}
+
 int store_intent_commit_local(struct store *s, const uint8_t *txid,
 			      const struct store_op *ops, size_t n,
 			      const uint64_t *clock_min, uint64_t *clocks,

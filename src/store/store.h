@@ -500,6 +500,12 @@ int store_intent_put(struct store *s, const struct store_intent *in,
  * ("intent abort"). RUMOR_EIO, RUMOR_ENOMEM. */
 int store_intent_abort(struct store *s, const uint8_t *txid,
 		       struct err *err);
+/* Drops txid's intent (if any) WITHOUT recording an outcome, one synced
+ * batch ("intent drop"): a participant that gave up waiting does not
+ * know the outcome, and must not answer "aborted" for it later.
+ * RUMOR_EIO, RUMOR_ENOMEM. */
+int store_intent_drop(struct store *s, const uint8_t *txid,
+		      struct err *err);
 /* The coordinator's commit: store_write_batch of ops, with the clock of
  * op i at least clock_min[i] (NULL: no minimum), the intent of txid
  * deleted and the outcome "committed" recorded, in ONE synced

@@ -20,6 +20,8 @@
  *   RUMOR_SIM_SEED=S        first seed (default 1)
  *   RUMOR_SIM_SCHEDULES=N   schedules (default 40)
  *   RUMOR_SIM_RACES=N       races (default 1000)
+ *   RUMOR_SIM_SCENARIOS=0   skips the fixed scenarios (a commit that
+ *                           fails on its coordinator, a late COMMIT)
  *   RUMOR_SIM_TRACE=1       every step and the nodes' logs
  * A failure prints the command line that replays it.
  */
@@ -29,6 +31,8 @@
 #include <string.h>
 
 #include "rumor.h"
+#include "node/node.h"
+#include "store/store.h"
 #include "tests/lib/sim_strong.h"
 #include "tests/lib/testutil.h"
 
@@ -291,6 +295,135 @@ static void run_race(struct simc *c, struct figures *f, uint64_t seed,
 	f->races++;
 }
 
+/* ------------------------------------------------------------ scenarios */
+
+static int idle(void *arg)
+{
+	struct sims *s = arg;
+
+	sims_note_down(s);
+	return sims_idle(s);
+}
+
+static struct rumor_stats stats_of(struct simc *c, int i)
+{
+	struct rumor_stats st = RUMOR_STATS_INIT;
+
+	if (rumor_stats(c->nodes[i].r, &st) != 0)
+		simc_fail(c, "rumor_stats %d", i);
+	return st;
+}
+
+static void settle(struct sims *s, uint64_t bound)
+{
+	struct simc *c = s->c;
+	char why[256];
+
+	if (!simc_run_cond(c, quiet, s, sim_now(c->sim) + bound)) {
+		(void)sims_quiet(s, why, sizeof(why));
+		simc_fail(c, "not quiet: %s", why);
+	}
+	sims_final_reads(s);
+	sims_check(s);
+}
+
+/* The coordinator's own commit fails (a store error) and the node lives
+ * on: its participants may be told to abort, but the cb must not say
+ * RUMOR_EABORTED ("nothing applied anywhere"): a store that failed may
+ * still hold the batch. */
+static void scenario_commit_fails(struct simc *c, const char *base,
+				  const char *prog)
+{
+	struct simc_params p;
+	struct sims s;
+	unsigned key = 0;
+	int rv;
+
+	choose_params(7, 3, &p);
+	simc_begin(c, 7, base, prog, &p);
+	sims_init(&s, c);
+	start_all(c);
+	simc_arm_fail(c, 0, "strong commit");
+	(void)sims_write(&s, 0, &key, 1, 0);
+	if (!simc_run_cond(c, idle, &s, sim_now(c->sim) +
+			   4u * p.strong_timeout_ms))
+		simc_fail(c, "commit fails: no cb");
+	rv = s.last_result[0];
+	if (c->nodes[0].fails != 1 || rv == 0 || rv == RUMOR_EABORTED)
+		simc_fail(c, "commit fails: %llu commit(s) failed, the cb "
+			  "said %s (a write whose commit failed here has an "
+			  "unknown outcome, never aborted)",
+			  (unsigned long long)c->nodes[0].fails,
+			  rumor_strerror(rv));
+	settle(&s, 20000u + 8u * p.strong_timeout_ms);
+	simc_end(c);
+	sims_free(&s);
+}
+
+static int both_prepared(void *arg)
+{
+	struct simc *c = arg;
+
+	return stats_of(c, 1).strong_pending > 0 &&
+	       stats_of(c, 2).strong_pending > 0;
+}
+
+static int gave_up(void *arg)
+{
+	struct simc *c = arg;
+
+	return stats_of(c, 1).strong_pending == 0 &&
+	       stats_of(c, 2).strong_pending == 0;
+}
+
+/* The coordinator stalls (a paused process) after both participants
+ * prepared; they ask each other, learn nothing and give up; then the
+ * coordinator commits and its COMMIT comes late. Giving up records no
+ * outcome (answering "aborted" to an ASK would be a guess passed on as
+ * final), the late COMMIT is counted (strong_late) and the value reaches
+ * both participants; the cb does not say ok (fewer than the quorum
+ * confirmed) nor aborted. */
+static void scenario_late_commit(struct simc *c, const char *base,
+				 const char *prog)
+{
+	struct simc_params p;
+	struct sims s;
+	unsigned key = 0;
+	uint32_t t;
+	int i, rv;
+
+	choose_params(11, 3, &p);
+	p.strong_timeout_ms = t = 300;
+	simc_begin(c, 11, base, prog, &p);
+	sims_init(&s, c);
+	start_all(c);
+	(void)sims_write(&s, 0, &key, 1, 0);
+	if (!simc_run_cond(c, both_prepared, c, sim_now(c->sim) + t))
+		simc_fail(c, "late commit: the participants did not prepare");
+	sim_pause(c->sim, 0, 5u * t);
+	if (!simc_run_cond(c, gave_up, c, sim_now(c->sim) + 4u * t))
+		simc_fail(c, "late commit: the participants did not give up "
+			  "within 4 strong timeouts");
+	for (i = 1; i <= 2; i++)
+		if (store_outcomes_count(c->nodes[i].r->store) != 0)
+			simc_fail(c, "late commit: node %d gave up and "
+				  "recorded an outcome", i);
+	if (!simc_run_cond(c, idle, &s, sim_now(c->sim) + 8u * t))
+		simc_fail(c, "late commit: no cb");
+	rv = s.last_result[0];
+	if (rv == 0 || rv == RUMOR_EABORTED)
+		simc_fail(c, "late commit: the cb said %s",
+			  rumor_strerror(rv));
+	settle(&s, 20000u + 8u * t);
+	for (i = 1; i <= 2; i++)
+		if (stats_of(c, i).strong_late != 1)
+			simc_fail(c, "late commit: node %d counted %llu late "
+				  "COMMITs, not 1", i,
+				  (unsigned long long)stats_of(c, i).strong_late);
+	simc_end(c);
+	sims_free(&s);
+}
+
 static uint64_t env_u64(const char *name, uint64_t dflt)
 {
 	const char *e = getenv(name);
@@ -303,7 +436,7 @@ int main(int argc, char **argv)
 	struct simc c;
 	struct figures f;
 	uint64_t first, n_sched, n_races, i, t0;
-	char *top, *base, sched_prog[512], race_prog[512];
+	char *top, *base, sched_prog[512], race_prog[512], scen_prog[512];
 
 	(void)argc;
 	/* simc_fail prints RUMOR_SIM_SEED=S RUMOR_SIM_SCHEDULES=1 prog:
@@ -312,6 +445,8 @@ int main(int argc, char **argv)
 		 argv[0]);
 	snprintf(race_prog, sizeof(race_prog),
 		 "RUMOR_SIM_SCHEDULES=0 RUMOR_SIM_RACES=1 %s", argv[0]);
+	snprintf(scen_prog, sizeof(scen_prog),
+		 "RUMOR_SIM_SCHEDULES=0 RUMOR_SIM_RACES=0 %s", argv[0]);
 	memset(&c, 0, sizeof(c));
 	memset(&f, 0, sizeof(f));
 	c.trace = getenv("RUMOR_SIM_TRACE") != NULL;
@@ -327,6 +462,10 @@ int main(int argc, char **argv)
 		run_schedule(&c, &f, first + i, base, sched_prog);
 	for (i = 0; i < n_races; i++)
 		run_race(&c, &f, first + i, base, race_prog);
+	if (env_u64("RUMOR_SIM_SCENARIOS", 1)) {
+		scenario_commit_fails(&c, base, scen_prog);
+		scenario_late_commit(&c, base, scen_prog);
+	}
 	tu_rmrf(top);
 	free(base);
 	free(top);

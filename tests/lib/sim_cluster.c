@@ -265,6 +265,14 @@ static int before_commit(void *arg, const char *what)
 	if (nd->state == SIMC_CRASHED)
 		return 1;
 	nd->commits++;
+	if (nd->fail_what[0] != '\0' && strcmp(what, nd->fail_what) == 0) {
+		SIMC_TRACE(nd->c, "node %d: commit %llu (%s) fails, the node "
+			   "lives on", nd->idx,
+			   (unsigned long long)nd->commits, what);
+		nd->fail_what[0] = '\0';
+		nd->fails++;
+		return 1;
+	}
 	if (nd->crash_at == 0 || nd->commits < nd->crash_at)
 		return 0;
 	SIMC_TRACE(nd->c, "node %d crashes at commit %llu (%s)", nd->idx,
@@ -385,6 +393,7 @@ void simc_start(struct simc *c, int i)
 	env.hook_arg = nd;
 	nd->crash_at = 0;
 	nd->crash_step_nth = 0;
+	nd->fail_what[0] = '\0';
 	if (node_open(&nd->r, &o, &env, errmsg, sizeof(errmsg)) != 0)
 		simc_fail(c, "node_open %d: %s", i, errmsg);
 	nd->state = SIMC_UP;
@@ -460,6 +469,15 @@ void simc_arm_crash(struct simc *c, int i, uint64_t k)
 
 	if (nd->state == SIMC_UP)
 		nd->crash_at = nd->commits + k;
+}
+
+void simc_arm_fail(struct simc *c, int i, const char *what)
+{
+	struct simc_node *nd = &c->nodes[i];
+
+	if (nd->state != SIMC_UP)
+		return;
+	snprintf(nd->fail_what, sizeof(nd->fail_what), "%s", what);
 }
 
 void simc_arm_step(struct simc *c, int i, const char *step, uint64_t n)

@@ -70,6 +70,10 @@ struct simc_node {
 	char crash_step[32];
 	uint64_t crash_step_nth;
 	uint64_t step_crashes;
+	/* One commit named fail_what fails, the process lives on
+	 * (simc_arm_fail); fail_what[0] == 0: none armed. */
+	char fail_what[32];
+	uint64_t fails;
 	/* Stale restarts on a copy behind its own seqs held elsewhere: the
 	 * heal rule's case (src/sync/claims.c; SIM.md, found 8). */
 	uint64_t restored;
@@ -177,6 +181,10 @@ void simc_arm_crash(struct simc *c, int i, uint64_t k);
 /* The nth next time (n >= 1) node i reaches strong-write step `step`
  * (a RUMOR_TEST_FAULT name), its process dies there. */
 void simc_arm_step(struct simc *c, int i, const char *step, uint64_t n);
+/* The next store commit of node i named `what` (the store's name for
+ * it: "strong commit", "strong apply", "intent", ...) fails with
+ * RUMOR_EIO, and the process lives on (a disk error, not a crash). */
+void simc_arm_fail(struct simc *c, int i, const char *what);
 /* A DOWN node: copy its data dir aside (the stale copy). */
 void simc_save_stale(struct simc *c, int i);
 /* A DOWN node with a stale copy restarts on it: the writes that only its

@@ -7,7 +7,8 @@
  * each op is recorded with its virtual invoke and complete times into a
  * history (tests/lib/lincheck.h): a write whose cb said 0 is ok; one that
  * said RUMOR_EABORTED, ENOTREADY or ELOCKED, or that did not start, is
- * failed (nothing applied anywhere); anything else (RUMOR_ETIMEDOUT,
+ * failed (nothing applied anywhere: checked, no read anywhere may ever
+ * return the value of a failed write); anything else (RUMOR_ETIMEDOUT,
  * RUMOR_ECLOSED, a cb on a node that crashed, or no cb because the node
  * crashed) is indeterminate. A read that returns RUMOR_ELOCKED or
  * RUMOR_ENOTREADY is a failed op. At the end: every node holds the same
@@ -42,6 +43,7 @@ struct sims {
 	 * are recorded as failed ops, not checked. */
 	int stale_reads;
 	int final;                               /* the end's reads */
+	int last_result[SIMC_NODES_MAX];         /* node i's last cb */
 	/* figures */
 	uint64_t w_ok, w_failed, w_info, w_refused, w_twice;
 	uint64_t w_aborted, w_locked, w_notready, w_timedout;
@@ -74,7 +76,9 @@ int sims_idle(const struct sims *s);
 int sims_quiet(struct sims *s, char *why, size_t len);
 /* Reads every key on every node (once quiet: they must all succeed). */
 void sims_final_reads(struct sims *s);
-/* Checks the history; fails the schedule (simc_fail) with the checker's
+/* Checks the history: no read returned the value of a failed write
+ * (one whose cb promised nothing was applied), and the history is
+ * linearizable; fails the schedule (simc_fail) with the checker's
  * explanation, and dumps the history to a file named in the message. */
 void sims_check(struct sims *s);
 

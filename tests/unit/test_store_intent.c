@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of strong-write intents and outcomes (src/store/intent.c):
  * an intent stored comes back whole (and after a reopen); an abort drops
- * it and records the outcome; a commit writes the versions, drops the
- * intent and records the outcome in one WriteBatch, all or nothing under
- * a refused or crashed commit; the outcome list keeps the newest, the
- * oldest dropped first; store_check accepts and checks the keyspaces. */
+ * it and records the outcome, a drop records none; a commit writes the
+ * versions, drops the intent and records the outcome in one WriteBatch,
+ * all or nothing under a refused or crashed commit; the outcome list
+ * keeps the newest, the oldest dropped first; store_check accepts and
+ * checks the keyspaces. */
 #include "tests/unit/test_store_fixture.h"
 
 #include <stdio.h>
@@ -141,6 +142,30 @@ static void test_abort_drops_and_records(void **state)
 	fx_reopen(f);
 	assert_int_equal(store_outcome_get(f->s, in.txid, &oc, NULL), 0);
 	assert_int_equal(oc.state, STORE_TX_ABORTED);
+	expect_check_ok(f->s);
+}
+
+/* A participant that gave up waiting drops its intent without an
+ * outcome: asked later, it must not claim "aborted". */
+static void test_drop_records_no_outcome(void **state)
+{
+	struct fx *f = *state;
+	struct store_intent in = intent_of(f, 9);
+	struct store_tx_outcome oc;
+
+	assert_int_equal(store_intent_put(f->s, &in, NULL), 0);
+	assert_int_equal(store_intent_drop(f->s, in.txid, NULL), 0);
+	assert_int_equal(store_intents_count(f->s), 0);
+	assert_int_equal(store_outcomes_count(f->s), 0);
+	assert_int_equal(store_outcome_get(f->s, in.txid, &oc, NULL),
+			 RUMOR_ENOTFOUND);
+	/* Nothing left to drop: a no-op. */
+	assert_int_equal(store_intent_drop(f->s, in.txid, NULL), 0);
+	expect_check_ok(f->s);
+	fx_reopen(f);
+	assert_int_equal(store_intents_count(f->s), 0);
+	assert_int_equal(store_outcome_get(f->s, in.txid, &oc, NULL),
+			 RUMOR_ENOTFOUND);
 	expect_check_ok(f->s);
 }
 
@@ -391,6 +416,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 		T(test_intent_comes_back_after_reopen),
 		T(test_abort_drops_and_records),
+		T(test_drop_records_no_outcome),
 		T(test_local_commit_is_one_batch),
 		T(test_remote_commit_is_one_batch),
 		T(test_refused_commit_changes_nothing),
