@@ -15,11 +15,17 @@
  * - races: three nodes, quorum all, connected; nodes 0 and 1 write the
  *   same key at the same virtual instant; both cbs come, the nodes never
  *   diverge, and the history is linearizable.
+ * - readers: a strong write of a hot key while every node reads it
+ *   every virtual ms (reads must honour the locks: planted bug S2).
+ * - two fixed scenarios: the coordinator's commit fails (the cb must not
+ *   say aborted); the coordinator stalls until its participants gave up,
+ *   then commits (no outcome guessed, the late COMMIT counted).
  *
  * Environment:
  *   RUMOR_SIM_SEED=S        first seed (default 1)
- *   RUMOR_SIM_SCHEDULES=N   schedules (default 40)
+ *   RUMOR_SIM_SCHEDULES=N   schedules (default 200)
  *   RUMOR_SIM_RACES=N       races (default 1000)
+ *   RUMOR_SIM_READS=N       reader runs (default 100)
  *   RUMOR_SIM_SCENARIOS=0   skips the fixed scenarios (a commit that
  *                           fails on its coordinator, a late COMMIT)
  *   RUMOR_SIM_TRACE=1       every step and the nodes' logs
@@ -36,8 +42,9 @@
 #include "tests/lib/sim_strong.h"
 #include "tests/lib/testutil.h"
 
-#define DEFAULT_SCHEDULES 40
+#define DEFAULT_SCHEDULES 200
 #define DEFAULT_RACES 1000
+#define DEFAULT_READS 100
 
 struct figures {
 	uint64_t schedules, races, nodes, virtual_ms, ops, crashes;
@@ -45,6 +52,7 @@ struct figures {
 	uint64_t w_ok, w_failed, w_info, w_aborted, w_locked, w_notready;
 	uint64_t w_timedout, r_ok, r_locked, r_notready, refused;
 	uint64_t race_ok[3];        /* races with 0, 1, 2 writes ok */
+	uint64_t reads_runs;
 };
 
 static uint64_t mix(uint64_t *x)
@@ -424,6 +432,50 @@ static void scenario_late_commit(struct simc *c, const char *base,
 	sims_free(&s);
 }
 
+/* Readers: 3 to 5 nodes, quorum all, connected and ready; a strong
+ * write of a hot key (a put, a delete one time in four) from a random
+ * node while every node reads the key every virtual ms until the cb and
+ * a few ms after. Reads that ignored the locks would see the new value
+ * on the coordinator and then the old one on a participant whose COMMIT
+ * has not arrived: not linearizable (planted bug S2). */
+static void run_reads(struct simc *c, struct figures *f, uint64_t seed,
+		      const char *base, const char *prog)
+{
+	struct simc_params p;
+	struct sims s;
+	unsigned key = 0;
+	uint64_t until;
+	int i, w;
+
+	choose_params(seed, 0, &p);
+	p.quorum = 0;
+	simc_begin(c, seed, base, prog, &p);
+	sims_init(&s, c);
+	start_all(c);
+	w = (int)sim_below(c->sim, (uint32_t)p.n);
+	if (sim_below(c->sim, 2))
+		(void)sims_write(&s, w, &key, 1, 0);   /* a value to replace */
+	(void)simc_run_cond(c, idle, &s, sim_now(c->sim) +
+			    4u * p.strong_timeout_ms);
+	(void)sims_write(&s, w, &key, 1, sim_below(c->sim, 4) == 0);
+	until = sim_now(c->sim) + 4u * p.strong_timeout_ms;
+	while (!sims_idle(&s) && sim_now(c->sim) < until) {
+		for (i = 0; i < p.n; i++)
+			sims_read(&s, (w + 1 + i) % p.n, key);
+		simc_run_until(c, sim_now(c->sim) + 1);
+	}
+	for (until = sim_now(c->sim) + 5; sim_now(c->sim) < until;) {
+		for (i = 0; i < p.n; i++)
+			sims_read(&s, (w + 1 + i) % p.n, key);
+		simc_run_until(c, sim_now(c->sim) + 1);
+	}
+	settle(&s, 20000u + 8u * p.strong_timeout_ms);
+	add_figures(f, &s, c);
+	simc_end(c);
+	sims_free(&s);
+	f->reads_runs++;
+}
+
 static uint64_t env_u64(const char *name, uint64_t dflt)
 {
 	const char *e = getenv(name);
@@ -435,18 +487,24 @@ int main(int argc, char **argv)
 {
 	struct simc c;
 	struct figures f;
-	uint64_t first, n_sched, n_races, i, t0;
+	uint64_t first, n_sched, n_races, n_reads, i, t0;
 	char *top, *base, sched_prog[512], race_prog[512], scen_prog[512];
+	char reads_prog[512];
 
 	(void)argc;
 	/* simc_fail prints RUMOR_SIM_SEED=S RUMOR_SIM_SCHEDULES=1 prog:
 	 * prog carries what makes that line replay this one run only */
-	snprintf(sched_prog, sizeof(sched_prog), "RUMOR_SIM_RACES=0 %s",
-		 argv[0]);
+	snprintf(sched_prog, sizeof(sched_prog), "RUMOR_SIM_RACES=0 "
+		 "RUMOR_SIM_READS=0 RUMOR_SIM_SCENARIOS=0 %s", argv[0]);
 	snprintf(race_prog, sizeof(race_prog),
-		 "RUMOR_SIM_SCHEDULES=0 RUMOR_SIM_RACES=1 %s", argv[0]);
+		 "RUMOR_SIM_SCHEDULES=0 RUMOR_SIM_RACES=1 RUMOR_SIM_READS=0 "
+		 "RUMOR_SIM_SCENARIOS=0 %s", argv[0]);
+	snprintf(reads_prog, sizeof(reads_prog),
+		 "RUMOR_SIM_SCHEDULES=0 RUMOR_SIM_RACES=0 RUMOR_SIM_SCENARIOS=0 "
+		 "RUMOR_SIM_READS=1 %s", argv[0]);
 	snprintf(scen_prog, sizeof(scen_prog),
-		 "RUMOR_SIM_SCHEDULES=0 RUMOR_SIM_RACES=0 %s", argv[0]);
+		 "RUMOR_SIM_SCHEDULES=0 RUMOR_SIM_RACES=0 RUMOR_SIM_READS=0 %s",
+		 argv[0]);
 	memset(&c, 0, sizeof(c));
 	memset(&f, 0, sizeof(f));
 	c.trace = getenv("RUMOR_SIM_TRACE") != NULL;
@@ -454,6 +512,7 @@ int main(int argc, char **argv)
 	first = env_u64("RUMOR_SIM_SEED", 1);
 	n_sched = env_u64("RUMOR_SIM_SCHEDULES", DEFAULT_SCHEDULES);
 	n_races = env_u64("RUMOR_SIM_RACES", DEFAULT_RACES);
+	n_reads = env_u64("RUMOR_SIM_READS", DEFAULT_READS);
 	tu_prefer_tmpfs();
 	top = tu_tmpdir("strong");
 	base = tu_join(top, "s");
@@ -462,6 +521,8 @@ int main(int argc, char **argv)
 		run_schedule(&c, &f, first + i, base, sched_prog);
 	for (i = 0; i < n_races; i++)
 		run_race(&c, &f, first + i, base, race_prog);
+	for (i = 0; i < n_reads; i++)
+		run_reads(&c, &f, first + i, base, reads_prog);
 	if (env_u64("RUMOR_SIM_SCENARIOS", 1)) {
 		scenario_commit_fails(&c, base, scen_prog);
 		scenario_late_commit(&c, base, scen_prog);
@@ -469,8 +530,8 @@ int main(int argc, char **argv)
 	tu_rmrf(top);
 	free(base);
 	free(top);
-	printf("test_strong_sim: %llu schedules and %llu races (seeds from "
-	       "%llu) passed in %llu ms (%llu s virtual): %llu nodes, %llu "
+	printf("test_strong_sim: %llu schedules, %llu races and %llu "
+	       "reader runs (seeds from %llu) passed in %llu ms (%llu s virtual): %llu nodes, %llu "
 	       "ops recorded; writes: %llu ok, %llu failed (%llu aborted, "
 	       "%llu locked, %llu not ready, %llu refused at the call), "
 	       "%llu indeterminate (%llu timed out); reads: %llu ok, %llu "
@@ -478,7 +539,7 @@ int main(int argc, char **argv)
 	       "step), %llu partitions; races with 0/1/2 writes ok: "
 	       "%llu/%llu/%llu\n",
 	       (unsigned long long)f.schedules, (unsigned long long)f.races,
-	       (unsigned long long)first,
+	       (unsigned long long)f.reads_runs, (unsigned long long)first,
 	       (unsigned long long)(tu_now_ms() - t0),
 	       (unsigned long long)(f.virtual_ms / 1000),
 	       (unsigned long long)f.nodes, (unsigned long long)f.ops,
