@@ -12,14 +12,27 @@
  * or ABORT. If the coordinator dies in between, the participant waits
  * out the PREPARE's ttl (capped at its own strong timeout T) and one T
  * more, ASKs the other participants, and decides within one further T:
- * commit if anyone answers COMMITTED, abort otherwise. So a key stays
+ * commit if anyone answers COMMITTED, give up otherwise. So a key stays
  * locked at most about 3 T after the PREPARE (T at open for an intent
- * found after a restart, plus what was left of its ttl). Aborting on
- * silence can meet a coordinator that did commit (its COMMIT lost, every
- * participant that received one unreachable): that COMMIT is then late
- * (strong_late); the version is an ordinary one and reaches the node by
- * gossip, so nodes converge, but a read in that window may see the old
- * value on that node.
+ * found after a restart, plus what was left of its ttl). Giving up on
+ * silence is a guess: the coordinator may have committed (its COMMIT
+ * lost or slow, every participant that received one unreachable). So the
+ * participant drops its intent without recording an outcome: an ASK about
+ * it is answered "unknown", never "aborted" (only a coordinator's ABORT,
+ * or an answer that passes one on, is final). A COMMIT that comes after
+ * that is late (strong_late): its versions are not applied from it (the
+ * ops went with the intent, and by then the key may hold something
+ * newer, which the old version must not overwrite once a tombstone is
+ * collected); the participant starts a round with the coordinator at
+ * once, so gossip brings the version within a round trip, and nodes
+ * converge; a read on that node in between may see the old value (with
+ * quorum all such a write never returned 0, since this node never
+ * confirmed it: its writer got RUMOR_ETIMEDOUT or no answer, and an
+ * indeterminate write may take effect late).
+ * A tombstone of a key an intent holds is not collected until the intent
+ * ends (sched.c): a yes vote that came after the quorum, or an intent
+ * resolved by ASK, applies the write's version late, and it must still
+ * lose to a newer tombstone the node got meanwhile.
  * With quorum Q below the member count, a write returns once Q nodes
  * committed; the others may miss it until gossip brings it (a read there
  * may be stale meanwhile).
