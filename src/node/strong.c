@@ -22,7 +22,21 @@
  * value on that node.
  * With quorum Q below the member count, a write returns once Q nodes
  * committed; the others may miss it until gossip brings it (a read there
- * may be stale meanwhile).
+ * may be stale meanwhile); a yes vote that comes after the decision gets
+ * COMMIT (or ABORT) at once.
+ *
+ * Racing coordinators: each locks the key here first, so each one's
+ * PREPARE meets the other's lock and both attempts abort. An attempt
+ * that lost a lock race (or whose votes went missing: a connection
+ * replaced with messages in flight) aborts everywhere, releases its
+ * locks and starts again with a new txid after a random backoff, until
+ * the write's strong timeout from the call has passed: then the write
+ * fails, RUMOR_ELOCKED when it was a lock. The backoffs differ, so one
+ * write prepares everywhere first and the other, finding the key locked
+ * on its own node, backs off again until the first committed: both go
+ * through, one after the other. Each attempt is a whole two-phase
+ * commit of its own (at most one commits: the next starts only after
+ * the last aborted), and the cb fires once, with the last outcome.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -741,6 +755,8 @@ void strong_on_committed(struct peer *p, const struct wire_strong *m)
 		return;
 	}
 	i = part_index(tx, p->id);
+	if (i != 0 && tx->marks[i] == MARK_COMMITTED)
+		return;      /* the answer to a COMMIT sent again */
 	if (i == 0 || tx->marks[i] != MARK_COMMIT_SENT) {
 		net_refuse(p->net, REFUSE_STRONG_SENDER,
 			   "peer %.8s: a COMMITTED it was not asked for",
