@@ -22,8 +22,7 @@
  * value on that node.
  * With quorum Q below the member count, a write returns once Q nodes
  * committed; the others may miss it until gossip brings it (a read there
- * may be stale meanwhile); a yes vote that comes after the decision gets
- * COMMIT (or ABORT) at once.
+ * may be stale meanwhile).
  *
  * Racing coordinators: each locks the key here first, so each one's
  * PREPARE meets the other's lock and both attempts abort. An attempt
@@ -661,53 +660,6 @@ static size_t part_index(const struct strong_tx *tx, const uint8_t *id)
 	return 0;
 }
 
-/* A yes vote that came after the decision (a quorum below all commits
- * on the first Q votes; an attempt aborts on the first no): the voter
- * holds an intent and its keys locked, and would otherwise wait for its
- * recovery (ASK) to end them. It gets the decision now: COMMIT from the
- * transaction in memory or from the kept outcome, ABORT when the
- * outcome says aborted. 0, or -1 when this node knows nothing of it. */
-static int coord_late_vote(struct strong_tx *tx, struct peer *p,
-			   const struct wire_strong *m)
-{
-	struct rumor *n = p->net->n;
-	struct wire_strong c = {.txid = m->txid};
-	struct store_tx_outcome oc = {0};
-	struct err err;
-	size_t i;
-
-	if (!m->yes)
-		return 0;
-	if (tx != NULL && tx->first_seq != 0 &&
-	    (tx->state == TX_COMMITTING || tx->state == TX_DONE)) {
-		c.first_seq = tx->first_seq;
-		c.wall_ms = tx->wall_ms;
-		c.clocks = tx->clocks;
-		c.n_clocks = tx->n_ops;
-		if (strong_send(n, p, WIRE_COMMIT, &c) == 0 &&
-		    tx->state == TX_COMMITTING) {
-			i = part_index(tx, p->id);
-			if (i != 0 && tx->marks[i] == MARK_SENT)
-				tx->marks[i] = MARK_COMMIT_SENT;
-		}
-		return 0;
-	}
-	err_clear(&err);
-	if (store_outcome_get(n->store, m->txid, &oc, &err) != 0)
-		return -1;
-	if (oc.state == STORE_TX_COMMITTED) {
-		c.first_seq = oc.first_seq;
-		c.wall_ms = oc.wall_ms;
-		c.clocks = oc.clocks;
-		c.n_clocks = oc.n_clocks;
-		(void)strong_send(n, p, WIRE_COMMIT, &c);
-	} else {
-		(void)strong_send(n, p, WIRE_ABORT, &c);
-	}
-	free((void *)oc.clocks);
-	return 0;
-}
-
 void strong_on_vote(struct peer *p, const struct wire_strong *m)
 {
 	struct rumor *n = p->net->n;
@@ -715,10 +667,9 @@ void strong_on_vote(struct peer *p, const struct wire_strong *m)
 	size_t i, k;
 
 	if (tx == NULL || tx->state != TX_PREPARING) {
-		if (coord_late_vote(tx, p, m) != 0)
-			net_refuse(p->net, REFUSE_STRONG_UNKNOWN,
-				   "peer %.8s: a VOTE for no prepare in progress",
-				   p->id_str);
+		net_refuse(p->net, REFUSE_STRONG_UNKNOWN,
+			   "peer %.8s: a VOTE for no prepare in progress",
+			   p->id_str);
 		return;
 	}
 	i = part_index(tx, p->id);
