@@ -28,8 +28,9 @@ enum strong_state {
 	TX_PREPARED,         /* participant: intent held, undecided */
 	TX_ASKING,           /* participant: ASKed the others */
 	TX_DONE,             /* coordinator: result known, cb on the next turn */
-	TX_BACKOFF,          /* coordinator: an attempt lost a lock race, nothing
-			      * held; the next attempt starts from the timer */
+	TX_BACKOFF,          /* coordinator: an attempt lost a lock race or its
+			      * votes, nothing held; the next starts from the
+			      * timer */
 };
 
 /* The coordinator's view of one participant. */
