@@ -334,7 +334,8 @@ RUMOR_API RUMOR_MUST_CHECK int rumor_write(struct rumor *n,
  * (valid during the call) saying what failed and what was applied:
  * RUMOR_EABORTED (fewer than a quorum prepared: nothing was applied on
  * any node), RUMOR_ENOTREADY (fewer than a quorum reachable: nothing
- * was sent), RUMOR_ELOCKED (a key is held by another strong write),
+ * was applied), RUMOR_ELOCKED (a key stayed held by other strong writes
+ * for the whole strong timeout, through the retries: nothing applied),
  * RUMOR_ETIMEDOUT (committed here, but fewer than a quorum confirmed
  * the commit within the bound: the others get it by gossip),
  * RUMOR_ECLOSED (the node closed first: the outcome is not known here;

@@ -36,12 +36,27 @@
  * With quorum Q below the member count, a write returns once Q nodes
  * committed; the others may miss it until gossip brings it (a read there
  * may be stale meanwhile).
+ *
+ * Racing coordinators: each locks the key here first, so each one's
+ * PREPARE meets the other's lock and both attempts abort. An attempt
+ * that lost a lock race (or whose votes went missing: a connection
+ * replaced with messages in flight) aborts everywhere, releases its
+ * locks and starts again with a new txid after a random backoff, until
+ * the write's strong timeout from the call has passed: then the write
+ * fails, RUMOR_ELOCKED when it was a lock. The backoffs differ, so one
+ * write prepares everywhere first and the other, finding the key locked
+ * on its own node, backs off again until the first committed: both go
+ * through, one after the other. Each attempt is a whole two-phase
+ * commit of its own (at most one commits: the next starts only after
+ * the last aborted), and the cb fires once, with the last outcome.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "rumor.h"
 #include "node/node.h"
@@ -289,9 +304,9 @@ static void coord_deliver(struct strong_tx *tx)
 	cb(arg, result, result == 0 ? NULL : msg);
 }
 
-/* Sends ABORT to every participant that got a PREPARE, drops the own
- * intent, and fails the write with RUMOR_EABORTED. */
-static void coord_abort(struct strong_tx *tx, const char *why)
+/* Sends ABORT to every participant that got a PREPARE and drops the
+ * own intent: nothing of this attempt is applied anywhere. */
+static void coord_drop(struct strong_tx *tx)
 {
 	struct rumor *n = tx->n;
 	struct wire_strong m = {.txid = tx->txid};
@@ -308,6 +323,14 @@ static void coord_abort(struct strong_tx *tx, const char *why)
 		node_log(n, RUMOR_LOG_ERROR,
 			 "strong: dropping an aborted intent: %s (it is resolved at the next open)",
 			 err.msg);
+	strong_release(n->strong, tx);
+}
+
+/* Aborts the attempt (coord_drop) and fails the write with
+ * RUMOR_EABORTED. */
+static void coord_abort(struct strong_tx *tx, const char *why)
+{
+	coord_drop(tx);
 	coord_finish(tx, RUMOR_EABORTED, "strong write aborted: %s", why);
 }
 
@@ -324,6 +347,60 @@ static void coord_abort_unknown(struct strong_tx *tx, int code,
 	snprintf(tx->msg, sizeof tx->msg,
 		 "strong write: outcome unknown: the commit failed here: %.140s",
 		 why);
+}
+
+/* The backoff before a write's next attempt after a lost lock race:
+ * uniform in [1, w] ms, w = T/32 (4 to 64 ms) doubled with each attempt
+ * up to T/2. Random (io_random: the simulator replays it), so that two
+ * coordinators that met on a key come back at different times: the
+ * first then prepares everywhere, the second finds the key locked and
+ * waits again, and goes through once the first has committed. */
+static uint64_t coord_backoff_ms(struct strong_tx *tx)
+{
+	uint64_t t = tx->n->opt.strong_timeout_ms;
+	uint64_t w = t / 32;
+	unsigned k;
+
+	if (w < 4)
+		w = 4;
+	if (w > 64)
+		w = 64;
+	for (k = 1; k < tx->attempts && w < t / 2; k++)
+		w *= 2;
+	if (w > UINT32_MAX - 1)
+		w = UINT32_MAX - 1;
+	return 1 + io_random(tx->n->io, (uint32_t)w);
+}
+
+/* The attempt failed in a way the next one may not (a lost lock race:
+ * a key locked here or a participant's no vote for a lock; votes
+ * missing, as when a connection was replaced with messages in flight)
+ * and holds nothing any more: the next attempt starts after a backoff,
+ * no later than the write's deadline (its strong timeout after the
+ * call). Past it, the write fails: RUMOR_ELOCKED after a lock race,
+ * else RUMOR_EABORTED. Only the last attempt's outcome reaches the cb. */
+static void coord_retry(struct strong_tx *tx, const char *why)
+{
+	uint64_t now = io_now_ms(tx->n->io), wait;
+
+	strong_release(tx->n->strong, tx);
+	if (now >= tx->deadline_ms && tx->conflict) {
+		coord_finish(tx, RUMOR_ELOCKED,
+			     "the key stayed locked by other strong writes for %u ms (%u attempts): %s",
+			     tx->n->opt.strong_timeout_ms, tx->attempts, why);
+		return;
+	}
+	if (now >= tx->deadline_ms) {
+		coord_finish(tx, RUMOR_EABORTED,
+			     "strong write aborted: %s (%u attempts)", why,
+			     tx->attempts);
+		return;
+	}
+	wait = coord_backoff_ms(tx);
+	if (wait > tx->deadline_ms - now)
+		wait = tx->deadline_ms - now;
+	tx->state = TX_BACKOFF;
+	io_timer_start(tx->timer, wait, 0);
 }
 
 static size_t count_marks(const struct strong_tx *tx, int mark)
@@ -346,6 +423,38 @@ static void coord_check_committed(struct strong_tx *tx)
 		coord_finish(tx, RUMOR_ETIMEDOUT,
 			     "committed here, but only %zu of the quorum of %zu confirmed; the others get it by gossip",
 			     done, tx->quorum);
+}
+
+/* Half the strong timeout (at least 1 ms): an attempt's wait for its
+ * votes, and each of the two waits for COMMITTED. */
+static uint64_t coord_half(const struct strong_tx *tx)
+{
+	uint64_t h = tx->n->opt.strong_timeout_ms / 2;
+
+	return h > 0 ? h : 1;
+}
+
+/* Half the commit phase passed without a quorum of COMMITTED: COMMIT
+ * again to every participant not confirmed, on the connection open now
+ * (a COMMIT is idempotent: a participant that applied it answers
+ * COMMITTED again). Covers a COMMIT or COMMITTED lost with a replaced
+ * connection. */
+static void coord_resend_commit(struct strong_tx *tx)
+{
+	struct rumor *n = tx->n;
+	struct wire_strong m = {.txid = tx->txid, .first_seq = tx->first_seq,
+				.wall_ms = tx->wall_ms, .clocks = tx->clocks,
+				.n_clocks = tx->n_ops};
+	size_t i;
+
+	tx->resent = 1;
+	for (i = 1; i < tx->n_parts; i++)
+		if (tx->marks[i] == MARK_COMMIT_SENT)
+			(void)strong_send(n, strong_peer(n, tx->parts +
+						     i * RUMOR_NODE_ID_BYTES),
+					  WIRE_COMMIT, &m);
+	io_timer_start(tx->timer, tx->n->opt.strong_timeout_ms -
+		       coord_half(tx), 0);
 }
 
 /* A quorum voted yes: one WriteBatch commits the versions (each clock
@@ -415,7 +524,7 @@ static void coord_commit(struct strong_tx *tx)
 		if (sent++ == 0 && strong_step(s, "coord-commit-sent-one"))
 			return;
 	}
-	io_timer_start(tx->timer, n->opt.strong_timeout_ms, 0);
+	io_timer_start(tx->timer, coord_half(tx), 0);
 	coord_check_committed(tx);
 }
 
@@ -424,15 +533,40 @@ static void coord_check_votes(struct strong_tx *tx)
 	size_t yes = count_marks(tx, MARK_YES);
 	size_t waiting = count_marks(tx, MARK_SENT);
 
-	if (yes >= tx->quorum)
+	if (yes >= tx->quorum) {
 		coord_commit(tx);
-	else if (yes + waiting < tx->quorum)
+	} else if (yes + waiting < tx->quorum && tx->conflict) {
+		coord_drop(tx);
+		coord_retry(tx, "a participant held a key for another write");
+	} else if (yes + waiting < tx->quorum) {
 		coord_abort(tx, "fewer than a quorum prepared");
+	}
 }
 
-/* The first loop turn of a write: readiness, locks, the own intent
- * (durable before any PREPARE leaves), then PREPARE to every reachable
- * participant. */
+/* A new attempt: a fresh txid (the last one's ABORTED outcome stays as
+ * the answer to ASKs about it), no participants or votes yet. */
+static void coord_renew(struct strong_tx *tx)
+{
+	if (tx->attempts++ == 0) {
+		tx->deadline_ms = io_now_ms(tx->n->io) +
+				  tx->n->opt.strong_timeout_ms;
+		return;
+	}
+	randombytes_buf(tx->txid, sizeof tx->txid);
+	free(tx->parts);
+	free(tx->marks);
+	tx->parts = NULL;
+	tx->marks = NULL;
+	tx->n_parts = 0;
+	tx->conflict = 0;
+	tx->resent = 0;
+	memset(tx->clock_max, 0, tx->n_ops * sizeof *tx->clock_max);
+}
+
+/* An attempt of a write (the first from the call's first loop turn, the
+ * others after a backoff): readiness, locks (a key locked here: retry),
+ * the own intent (durable before any PREPARE leaves), then PREPARE to
+ * every reachable participant. */
 static void coord_start(struct strong_tx *tx)
 {
 	struct rumor *n = tx->n;
@@ -442,6 +576,7 @@ static void coord_start(struct strong_tx *tx)
 	struct err err;
 	size_t i, k, reach;
 
+	coord_renew(tx);
 	if (strong_catching_up(n)) {
 		coord_finish(tx, RUMOR_ENOTREADY,
 			     "not ready: this node is catching up");
@@ -466,9 +601,8 @@ static void coord_start(struct strong_tx *tx)
 	}
 	for (i = 0; i < tx->n_ops; i++)
 		if (strong_locked(s, tx->ops[i].key, tx->ops[i].key_len, tx)) {
-			coord_finish(tx, RUMOR_ELOCKED,
-				     "op %zu: the key is locked by another strong write",
-				     i);
+			tx->conflict = 1;
+			coord_retry(tx, "a key is locked here by another strong write");
 			return;
 		}
 	if (s->n_intents >= STRONG_INTENTS_MAX ||
@@ -510,7 +644,7 @@ static void coord_start(struct strong_tx *tx)
 				WIRE_PREPARE, &m) == 0)
 			tx->marks[i] = MARK_SENT;
 	free(wops);
-	io_timer_start(tx->timer, n->opt.strong_timeout_ms, 0);
+	io_timer_start(tx->timer, coord_half(tx), 0);
 	coord_check_votes(tx);
 }
 
@@ -518,12 +652,18 @@ void strong_coord_timer(struct strong_tx *tx)
 {
 	switch (tx->state) {
 	case TX_STARTING:
+	case TX_BACKOFF:
 		coord_start(tx);
 		break;
 	case TX_PREPARING:
-		coord_abort(tx, "the prepare phase timed out");
+		coord_drop(tx);
+		coord_retry(tx, "the prepare phase timed out");
 		break;
 	case TX_COMMITTING:
+		if (!tx->resent) {
+			coord_resend_commit(tx);
+			break;
+		}
 		coord_finish(tx, RUMOR_ETIMEDOUT,
 			     "committed here, but fewer than a quorum confirmed within %u ms; the others get it by gossip",
 			     tx->n->opt.strong_timeout_ms);
@@ -573,6 +713,8 @@ void strong_on_vote(struct peer *p, const struct wire_strong *m)
 		tx->marks[i] = MARK_YES;
 	} else {
 		tx->marks[i] = MARK_NO;
+		if (!m->yes && m->reason == WIRE_REFUSE_LOCKED)
+			tx->conflict = 1;
 	}
 	coord_check_votes(tx);
 }
@@ -592,6 +734,8 @@ void strong_on_committed(struct peer *p, const struct wire_strong *m)
 		return;
 	}
 	i = part_index(tx, p->id);
+	if (i != 0 && tx->marks[i] == MARK_COMMITTED)
+		return;      /* the answer to a COMMIT sent again */
 	if (i == 0 || tx->marks[i] != MARK_COMMIT_SENT) {
 		net_refuse(p->net, REFUSE_STRONG_SENDER,
 			   "peer %.8s: a COMMITTED it was not asked for",

@@ -31,6 +31,9 @@ enum strong_state {
 	TX_PREPARED,         /* participant: intent held, undecided */
 	TX_ASKING,           /* participant: ASKed the others */
 	TX_DONE,             /* coordinator: result known, cb on the next turn */
+	TX_BACKOFF,          /* coordinator: an attempt lost a lock race or its
+			      * votes, nothing held; the next starts from the
+			      * timer */
 };
 
 /* The coordinator's view of one participant. */
@@ -70,6 +73,10 @@ struct strong_tx {
 	uint8_t *marks;              /* enum strong_mark per participant */
 	uint64_t *clock_max;         /* per op: highest clock voted */
 	size_t quorum;
+	uint64_t deadline_ms;        /* io_now_ms: no attempt starts after */
+	unsigned attempts;           /* attempts started */
+	int conflict;                /* this attempt met a lock (a no vote) */
+	int resent;                  /* COMMIT sent again (half the bound) */
 	rumor_strong_cb cb;
 	void *cb_arg;
 	int result;
