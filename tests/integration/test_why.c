@@ -453,6 +453,30 @@ static void test_a_closed_connection_is_not_waited_for(void **state)
 	w->e = NULL;
 }
 
+/* At most four queries wait at once (E is silent): a fifth is refused
+ * with a message and never reports; the four report at the bound. */
+static void test_a_fifth_query_in_flight_is_refused(void **state)
+{
+	struct world *w = *state;
+	struct report r[5];
+	struct err err;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		why_start(w, "colour", &r[i]);
+	memset(&r[4], 0, sizeof r[4]);
+	err_clear(&err);
+	assert_int_equal(node_why(node(w, 0), "colour", 6, BOUND_MS, on_done,
+				  &r[4], &err), RUMOR_EREFUSED);
+	assert_non_null(strstr(err.msg, "in flight"));
+	for (i = 0; i < 4; i++)
+		why_wait(w, &r[i]);
+	assert_false(r[4].done);
+	/* and once they ended, a new one is taken */
+	why_start(w, "colour", &r[4]);
+	why_wait(w, &r[4]);
+}
+
 /* Bad calls are refused with a message, and nothing waits. */
 static void test_bad_calls_are_refused(void **state)
 {
@@ -475,6 +499,7 @@ int main(void)
 		cmocka_unit_test(test_an_older_answer_is_behind_with_its_lag),
 		cmocka_unit_test(test_same_clock_both_seen_is_diverged),
 		cmocka_unit_test(test_bad_calls_are_refused),
+		cmocka_unit_test(test_a_fifth_query_in_flight_is_refused),
 		cmocka_unit_test(test_a_closed_connection_is_not_waited_for),
 	};
 
