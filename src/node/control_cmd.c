@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * control_cmd: the commands of the control socket: status, peers, get,
- * put, del, version, and the streams scan, log, watch and sync.
+ * put, del, version, and the streams scan, log, watch, sync and why.
  */
 #include <assert.h>
 #include <stdio.h>
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lib/bytes.h"
+#include "lib/err.h"
 #include "node/control_int.h"
 
 /* ------------------------------------------------------------ commands */
@@ -535,6 +536,54 @@ static void cmd_sync(struct client *c, const struct ctl_request *rq)
 		ticket_refused(c, t, rv);
 }
 
+static void on_why_done(void *arg, int rc, const struct ctl_why_summary *s,
+			const struct ctl_why_row *rows, size_t n)
+{
+	struct client *c = ticket_redeem(arg);
+	size_t i;
+	int rv = 0;
+
+	if (c == NULL)
+		return;
+	if (rc != 0) {
+		control_reply_error(c, rc, NULL);
+	} else {
+		for (i = 0; i < n && rv == 0; i++)
+			rv = ctl_encode_why_row(&c->out, &rows[i]);
+		if (rv == 0)
+			rv = ctl_encode_why(&c->out, s);
+		if (rv != 0) {
+			control_encode_failed(c, rv);
+			return;
+		}
+	}
+	control_flush(c);
+	if (c->closing)
+		return;
+	control_stream_finished(c);
+}
+
+/* WHY: every member's version of the key, the winner and a verdict; the
+ * reply waits at most the request's timeout for the members' answers. */
+static void cmd_why(struct client *c, const struct ctl_request *rq)
+{
+	struct sync_ticket *t = ticket_open(c, STREAM_SYNC);
+	struct err err;
+	int rv;
+
+	if (t == NULL)
+		return;
+	err_clear(&err);
+	rv = node_why(c->ctl->node, rq->key, rq->key_len,
+		      (uint32_t)rq->timeout_ms, on_why_done, t, &err);
+	if (rv != 0) {
+		c->ticket = NULL;
+		free(t);
+		c->stream = STREAM_NONE;
+		control_reply_error(c, rv, err.msg);
+	}
+}
+
 void control_handle_request(struct client *c, const struct ctl_request *rq)
 {
 	struct rumor *n = c->ctl->node;
@@ -584,6 +633,9 @@ void control_handle_request(struct client *c, const struct ctl_request *rq)
 		break;
 	case CTL_CMD_SYNC:
 		cmd_sync(c, rq);
+		break;
+	case CTL_CMD_WHY:
+		cmd_why(c, rq);
 		break;
 	}
 }

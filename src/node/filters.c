@@ -77,6 +77,8 @@ void peer_send_hello(struct peer *p)
 	h.wall_ms = node_wall_ms(net->n);
 	h.flags = net->n->opt.no_live ? 0 : WIRE_HELLO_LIVE;
 	h.flags |= WIRE_HELLO_STRONG;
+	if (!net->n->no_why)
+		h.flags |= WIRE_HELLO_WHY;
 	if (net_hello_filters(net, &h, &repl, &err) != 0) {
 		peer_close(p, err.code, err.msg);
 		return;

@@ -630,6 +630,10 @@ int node_net_start(struct rumor *n, const struct rumor_options *o,
 	/* From here on, failures close what was started through the normal
 	 * close path; n->net is set so that it can. */
 	n->net = net;
+	if (why_open(net) != 0) {
+		rv = err_set(err, RUMOR_ENOMEM, "out of memory");
+		goto err_started;
+	}
 	rv = net_start_discovery(net, o, err);
 	if (rv != 0)
 		goto err_started;
@@ -685,6 +689,7 @@ void node_net_close(struct rumor *n, void (*done)(struct rumor *n))
 	 * closing, so that done() cannot fire half-way through. */
 	net->open_handles++;
 	request_finish_all(net);
+	why_close(net);
 	for (p = net->peers; p != NULL; p = next) {
 		next = p->next;
 		if (p->open && !p->closed) {

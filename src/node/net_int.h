@@ -60,6 +60,7 @@
 
 struct sync_request;
 struct peer;
+struct why_state;
 
 /* filters.c: partial replication, the node's side. */
 /* Whether this node's store holds every write it ever made (its HELLO's
@@ -124,6 +125,7 @@ struct peer {
 	int filters;
 	int self_complete;
 	int strong;                   /* its HELLO has WIRE_HELLO_STRONG */
+	int why;                      /* its HELLO has WIRE_HELLO_WHY */
 	int in_pump_list;
 	int want_round;               /* local writes arrived mid-round */
 	uint64_t last_heard_ms;       /* last message from it */
@@ -165,6 +167,7 @@ struct node_net {
 	size_t n_dialq;
 	struct io_timer *dial_timer;
 	struct sync_request *requests;
+	struct why_state *why;        /* `rumorctl why` queries (why.c) */
 
 	struct wire_decoder dec;
 	struct wire_buf out;
@@ -282,6 +285,14 @@ void peer_on_reject(struct io_listener *l, int reason, const char *detail);
  * it fails). */
 void strong_on_message(struct peer *p, const struct wire_msg *m);
 void strong_peer_closed(struct peer *p);
+
+/* ---- why.c: `rumorctl why`: WHY_ASK and WHY_ANSWER from p; p
+ * closing (what waits on it stops waiting); the state, made when the
+ * network starts and ended (every query reported) when it closes. */
+void why_on_message(struct peer *p, const struct wire_msg *m);
+void why_peer_closed(struct peer *p);
+int why_open(struct node_net *net);
+void why_close(struct node_net *net);
 
 /* ---- sched.c */
 

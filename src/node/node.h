@@ -35,6 +35,9 @@ struct node_env {
 	 * nonzero: the process died there, the node stops at once. NULL:
 	 * none. */
 	int (*strong_step)(void *arg, const char *step);
+	/* Test option: leave WIRE_HELLO_WHY out of HELLO, as a node older
+	 * than `rumorctl why` would (peers list it as unsupported). */
+	int no_why;
 };
 /* rumor_open over a given io. errmsg as in rumor_open. o->loop is
  * ignored; everything timed or networked goes through env->io. A failure
@@ -57,6 +60,7 @@ struct rumor {
 	/* Test fault hook of struct node_env. */
 	int (*before_commit)(void *arg, const char *what);
 	void *hook_arg;
+	int no_why;                  /* node_env.no_why */
 
 	char *data_dir;
 	struct rumor_options opt;    /* copy; string fields point into strs */

@@ -66,6 +66,21 @@ int node_strong_status(struct rumor *n, struct node_strong_status *st);
 /* 1 when a strong write in flight holds key here, else 0. */
 int node_key_locked(struct rumor *n, const void *key, size_t len);
 
+/* `rumorctl why KEY` (why.c): asks every connected member for its
+ * version of key, waits at most timeout_ms (0: 2 s) for the answers,
+ * then done fires once (maybe before node_why returns) with rc 0 (or
+ * RUMOR_ENOMEM: no rows), the summary and n rows (the node's own first;
+ * valid during the call). RUMOR_EINVAL (key), RUMOR_EREFUSED (too many
+ * queries in flight), RUMOR_ECLOSED, RUMOR_ENOMEM, RUMOR_EIO with err
+ * set: then done never fires. */
+typedef void (*node_why_done_cb)(void *arg, int rc,
+				 const struct ctl_why_summary *s,
+				 const struct ctl_why_row *rows, size_t n);
+struct err;
+int node_why(struct rumor *n, const void *key, size_t key_len,
+	     uint32_t timeout_ms, node_why_done_cb done, void *arg,
+	     struct err *err);
+
 /* Whether origin is this node's own (a change it wrote). */
 int node_is_own_origin(struct rumor *n, const uint8_t *origin, size_t len);
 

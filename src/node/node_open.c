@@ -480,6 +480,7 @@ int node_open_ex(struct rumor **out, const struct rumor_options *o,
 	n->io = env->io;
 	n->before_commit = env->before_commit;
 	n->hook_arg = env->hook_arg;
+	n->no_why = env->no_why;
 	rv = node_copy_options(n, o, &err);
 	if (rv != 0)
 		goto err_after_alloc;

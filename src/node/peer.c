@@ -400,6 +400,7 @@ void peer_close(struct peer *p, int reason, const char *detail)
 			strong_peer_closed(p);
 		}
 		request_peer_ended(net, p->id, NULL);
+		why_peer_closed(p);
 	}
 	if (p->seed >= 0 && net->seeds != NULL && reason != 0)
 		seeds_report_failure(net->seeds, (size_t)p->seed);
@@ -555,6 +556,7 @@ static void handle_hello(struct peer *p, const struct wire_hello *h)
 	}
 	p->hello = 1;
 	p->strong = (h->flags & WIRE_HELLO_STRONG) != 0;
+	p->why = (h->flags & WIRE_HELLO_WHY) != 0;
 	if ((h->flags & WIRE_HELLO_LIVE) != 0 && !net->n->opt.no_live) {
 		err_clear(&err);
 		if (sync_live_enable(p->sync, &err) != 0) {
@@ -701,6 +703,10 @@ static void peer_on_message(struct io_conn *c, const uint8_t *msg, size_t len)
 	case WIRE_ASK:
 	case WIRE_ANSWER:
 		strong_on_message(p, &m);
+		break;
+	case WIRE_WHY_ASK:
+	case WIRE_WHY_ANSWER:
+		why_on_message(p, &m);
 		break;
 	default:
 		assert(sync_is_sync_type(m.type));

@@ -243,19 +243,25 @@ static int ask(rumor_resolve_fn fn, const struct rumor_version *a,
 	return (r > 0) - (r < 0);
 }
 
-int resolver_order(struct resolver *r, const struct rumor_version *a,
-		   const struct rumor_version *b, enum resolver_via *via)
+/* The order, counting into stats (NULL: nothing counted); *why gets
+ * the detailed reason. */
+static int order(struct resolver *r, const struct rumor_version *a,
+		 const struct rumor_version *b, struct resolver_stats *stats,
+		 enum resolver_reason *why)
 {
 	int c, ab, ba;
 
-	if (via != NULL)
-		*via = RESOLVER_VIA_NONE;
 	c = u64_cmp(a->clock, b->clock);
-	if (c != 0)
+	if (c != 0) {
+		*why = RESOLVER_BY_CLOCK;
 		return -c;
+	}
 	c = origin_cmp(a, b);
-	if (c == 0)
-		return -u64_cmp(a->seq, b->seq);
+	if (c == 0) {
+		c = u64_cmp(a->seq, b->seq);
+		*why = c != 0 ? RESOLVER_BY_SEQ : RESOLVER_SAME;
+		return -c;
+	}
 
 	/* Same clock, different origins: a real conflict. */
 	if (r != NULL && r->fn != NULL) {
@@ -264,23 +270,44 @@ int resolver_order(struct resolver *r, const struct rumor_version *a,
 		/* Consistent when both pick the same version: ab keeps a (-1)
 		 * exactly when ba keeps a (+1). */
 		if (ab != 0 && ab == -ba) {
-			r->stats.decided_user++;
-			if (via != NULL)
-				*via = RESOLVER_VIA_USER;
+			if (stats != NULL)
+				stats->decided_user++;
+			*why = RESOLVER_BY_USER;
 			return ab;
 		}
-		if (ab == 0 && ba == 0)
-			r->stats.no_opinion++;
-		else
-			r->stats.symmetry_violations++;
+		if (stats != NULL && ab == 0 && ba == 0)
+			stats->no_opinion++;
+		else if (stats != NULL)
+			stats->symmetry_violations++;
 	}
-	if (r != NULL)
-		r->stats.decided_default++;
-	if (via != NULL)
-		*via = RESOLVER_VIA_DEFAULT;
+	if (stats != NULL)
+		stats->decided_default++;
+	*why = a->wall_ms != b->wall_ms ? RESOLVER_BY_WALL : RESOLVER_BY_ORIGIN;
 	c = resolver_default_order(a, b);
 	assert(c != 0);
 	return c;
+}
+
+int resolver_order(struct resolver *r, const struct rumor_version *a,
+		   const struct rumor_version *b, enum resolver_via *via)
+{
+	enum resolver_reason why;
+	int c = order(r, a, b, r != NULL ? &r->stats : NULL, &why);
+
+	if (via != NULL)
+		*via = why == RESOLVER_BY_USER ? RESOLVER_VIA_USER :
+			why == RESOLVER_BY_WALL || why == RESOLVER_BY_ORIGIN ?
+			RESOLVER_VIA_DEFAULT : RESOLVER_VIA_NONE;
+	return c;
+}
+
+int resolver_explain(struct resolver *r, const struct rumor_version *a,
+		     const struct rumor_version *b,
+		     enum resolver_reason *why)
+{
+	enum resolver_reason w;
+
+	return order(r, a, b, NULL, why != NULL ? why : &w);
 }
 
 void resolver_get_stats(const struct resolver *r, struct resolver_stats *st)

@@ -58,6 +58,24 @@ int resolver_default_order(const struct rumor_version *a,
 int resolver_order(struct resolver *r, const struct rumor_version *a,
 		   const struct rumor_version *b, enum resolver_via *via);
 
+/* What decided between two versions, in detail (resolver_explain). */
+enum resolver_reason {
+	RESOLVER_SAME = 0,        /* the same version */
+	RESOLVER_BY_CLOCK,        /* the higher clock */
+	RESOLVER_BY_SEQ,          /* same clock and origin: the higher seq */
+	RESOLVER_BY_USER,         /* same clock: the user resolver chose */
+	RESOLVER_BY_WALL,         /* same clock: default order, later wall */
+	RESOLVER_BY_ORIGIN,       /* same clock and wall: the greater origin */
+};
+
+/* Exactly resolver_order's answer for a and b (the store's order, user
+ * resolver and symmetry check included), without counting anything in
+ * r's stats: for looking, not for applying. *why (if not NULL) says
+ * what decided. */
+int resolver_explain(struct resolver *r, const struct rumor_version *a,
+		     const struct rumor_version *b,
+		     enum resolver_reason *why);
+
 void resolver_get_stats(const struct resolver *r, struct resolver_stats *st);
 
 #endif

@@ -83,4 +83,83 @@ struct ctl_sync_report {
 	uint64_t bytes_out;
 };
 
+/* `rumorctl why KEY` (src/node/why.c): one row per node (the asking
+ * node first, then every member), and the verdict. */
+enum ctl_why_status {
+	CTL_WHY_SELF = 0,          /* the asking node */
+	CTL_WHY_ANSWERED = 1,
+	CTL_WHY_UNSUPPORTED = 2,   /* connected; its HELLO lacks the WHY bit */
+	CTL_WHY_NO_ANSWER = 3,     /* asked; no answer within the bound */
+	CTL_WHY_UNREACHABLE = 4,   /* a member not connected now */
+	CTL_WHY_BAD_ANSWER = 5,    /* answered something inconsistent */
+};
+#define CTL_WHY_STATUS_MAX CTL_WHY_BAD_ANSWER
+
+enum ctl_why_role {
+	CTL_WHY_UNKNOWN = 0,       /* not asked, or no answer */
+	CTL_WHY_CURRENT = 1,       /* holds the winner (or, with no version
+				      anywhere, nothing) */
+	CTL_WHY_BEHIND = 2,        /* holds an older version, or none */
+	CTL_WHY_DIVERGED = 3,      /* holds a same-clock version against one
+				      it has seen and that another node
+				      holds having seen this one */
+	CTL_WHY_OUTSIDE = 4,       /* the key is outside its replicate set */
+};
+#define CTL_WHY_ROLE_MAX CTL_WHY_OUTSIDE
+
+enum ctl_why_verdict {
+	CTL_WHY_CONVERGED = 0,     /* every member asked, each holds the winner */
+	CTL_WHY_CONVERGING = 1,    /* some hold older versions, or could not
+				      be asked */
+	CTL_WHY_DIVERGENT = 2,     /* same clock, different winners */
+};
+#define CTL_WHY_VERDICT_MAX CTL_WHY_DIVERGENT
+
+/* Why the winner wins over the best other version (resolver_reason's
+ * values, and two more). */
+enum ctl_why_reason {
+	CTL_WHY_BY_CLOCK = 1,      /* a higher clock */
+	CTL_WHY_BY_SEQ = 2,        /* same clock and origin, higher seq */
+	CTL_WHY_BY_RESOLVER = 3,   /* same clock: the resolver chose */
+	CTL_WHY_BY_WALL = 4,       /* same clock: default order, later wall */
+	CTL_WHY_BY_ORIGIN = 5,     /* same clock and wall: greater origin */
+	CTL_WHY_BY_ONLY = 6,       /* the only version held anywhere asked */
+	CTL_WHY_BY_NONE = 7,       /* no node asked holds the key */
+};
+#define CTL_WHY_REASON_MAX CTL_WHY_BY_NONE
+
+#define CTL_WHY_HASH_BYTES 16
+#define CTL_WHY_RESOLVER_MAX 127u
+
+struct ctl_why_row {
+	uint8_t id[RUMOR_NODE_ID_BYTES];
+	int status;                    /* enum ctl_why_status */
+	int role;                      /* enum ctl_why_role */
+	int found;
+	uint64_t clock;
+	uint8_t origin[RUMOR_NODE_ID_BYTES];
+	uint64_t seq;
+	uint64_t wall_ms;
+	int deleted;
+	uint64_t value_len;
+	uint8_t hash[CTL_WHY_HASH_BYTES];
+	uint64_t symmetry_violations;
+	char resolver[CTL_WHY_RESOLVER_MAX + 1];   /* "" when unknown */
+	/* BEHIND: how far: clocks below the winner's, seqs below it (same
+	 * origin only), and ms of wall time older (0 when it holds none). */
+	uint64_t lag_clock, lag_seq, lag_ms;
+};
+
+struct ctl_why_summary {
+	int verdict;                   /* enum ctl_why_verdict */
+	int reason;                    /* enum ctl_why_reason */
+	uint64_t winner_row;           /* index of a row holding the winner;
+					  rows when none */
+	uint64_t rows;                 /* rows sent before it */
+	char resolver[CTL_WHY_RESOLVER_MAX + 1];   /* the asking node's */
+	uint64_t not_asked;            /* unsupported, unreachable, no answer */
+	uint64_t max_lag_clock, max_lag_seq, max_lag_ms;
+	uint64_t winner_age_ms;        /* wall ms since the winner's write */
+};
+
 #endif

@@ -29,6 +29,7 @@ static const char *const type_names[] = {
 	[WIRE_VOTE] = "VOTE",     [WIRE_COMMIT] = "COMMIT",
 	[WIRE_COMMITTED] = "COMMITTED", [WIRE_ABORT] = "ABORT",
 	[WIRE_ASK] = "ASK",       [WIRE_ANSWER] = "ANSWER",
+	[WIRE_WHY_ASK] = "WHY_ASK", [WIRE_WHY_ANSWER] = "WHY_ANSWER",
 };
 
 const char *wire_type_name(int type)
@@ -295,6 +296,9 @@ int wire_encode_msg(struct wire_buf *out, const struct wire_msg *m,
 	case WIRE_ASK:
 	case WIRE_ANSWER:
 		return wire_encode_strong(out, m->type, &m->u.strong, err);
+	case WIRE_WHY_ASK:
+	case WIRE_WHY_ANSWER:
+		return wire_encode_why(out, m->type, &m->u.why, err);
 	}
 	return err_set(err, RUMOR_EINVAL, "wire: message type %d unknown",
 		       (int)m->type);

@@ -38,6 +38,25 @@
  *   ASK       [19, txid, coordinator bstr(32)]
  *   ANSWER    [20, txid, state, first_seq, wall_ms, [clock, ...]]
  *
+ * `rumorctl why` (src/node/why.c), only to a peer whose HELLO has
+ * WIRE_HELLO_WHY (wire_why.c):
+ *   WHY_ASK    [21, id, key bstr, [origin bstr(32), ...]]
+ *   WHY_ANSWER [22, id, found (0|1), clock, origin bstr(32)|empty, seq,
+ *               wall_ms, flags, value_len, hash bstr(16)|empty,
+ *               symmetry_violations, resolver tstr, [hwm, ...],
+ *               value bstr|null]
+ * WHY_ASK asks for the stored version of key; the answer gives it (found
+ * 0: none; then every version field is 0 or empty and value null), a
+ * BLAKE2b hash of its value (WIRE_WHY_HASH_BYTES, of the empty string
+ * for a deletion), the answering node's symmetry-violation count and
+ * resolver name, and its HWM for each origin the ask listed, in the
+ * ask's order (so the asker can tell whether a node has seen a version
+ * it does not hold). The value itself comes along when it is at most
+ * WIRE_WHY_VALUE_MAX bytes and the version is not a deletion (so that
+ * the asker's resolver can compare versions), else null. flags:
+ * WIRE_ENTRY_DELETED, and WIRE_WHY_OUTSIDE: the key is outside the
+ * answering node's replicate set (then found is 0).
+ *
  * PREPARE carries the whole operation (ops of a batch in order; flags:
  * WIRE_ENTRY_DELETED, value null) and every participant (coordinator
  * included, 1..WIRE_STRONG_PARTICIPANTS_MAX, no repeats); ttl_ms is
@@ -161,8 +180,10 @@ enum wire_type {
 	WIRE_ABORT = 18,
 	WIRE_ASK = 19,
 	WIRE_ANSWER = 20,
+	WIRE_WHY_ASK = 21,
+	WIRE_WHY_ANSWER = 22,
 };
-#define WIRE_TYPE_MAX WIRE_ANSWER
+#define WIRE_TYPE_MAX WIRE_WHY_ANSWER
 
 /* HELLO flags (capabilities). LIVE: the sender accepts live frames (an
  * MBATCH or ACK with exchange_id 0) and IHAVE, PRUNE and GRAFT.
@@ -178,6 +199,8 @@ enum wire_type {
 #define WIRE_HELLO_SELF_COMPLETE 0x4u
 /* STRONG: the sender takes part in strong writes (PREPARE to ANSWER). */
 #define WIRE_HELLO_STRONG 0x8u
+/* WHY: the sender answers WHY_ASK (and may send it). */
+#define WIRE_HELLO_WHY 0x10u
 /* Bytes of HELLO's replicate set (the sent form of at most PREFIXES_MAX
  * prefixes of at most PREFIX_MAX_BYTES each). */
 #define WIRE_HELLO_REPLICATE_MAX (1u + 16u * (2u + 1024u))
@@ -237,6 +260,14 @@ enum wire_bye_reason {
 #define WIRE_PREPARE_HEAD_MAX (1 + 1 + 1 + WIRE_TXID_BYTES + 9 + 3 + 5)
 #define WIRE_PARTICIPANT_BYTES (2 + WIRE_NODE_ID_BYTES)
 #define WIRE_OP_OVERHEAD_MAX (1 + 1 + 3 + 5)
+
+/* `rumorctl why`: origins one WHY_ASK lists (HWMs one answer gives),
+ * the value hash, and the largest value an answer carries. */
+#define WIRE_WHY_ORIGINS_MAX 1024u
+#define WIRE_WHY_HASH_BYTES 16
+#define WIRE_WHY_VALUE_MAX 65536u
+#define WIRE_WHY_RESOLVER_MAX 127u
+#define WIRE_WHY_OUTSIDE 0x2u
 
 enum wire_strong_refusal {
 	WIRE_REFUSE_NONE = 0,      /* a yes vote */
@@ -366,6 +397,34 @@ struct wire_strong {
 	size_t n_clocks;
 };
 
+/* WHY_ASK and WHY_ANSWER: the fields each uses (see the grammar above);
+ * the others are zero / empty. */
+struct wire_why {
+	uint64_t id;
+	/* WHY_ASK */
+	const uint8_t *key;              /* 1..WIRE_KEY_MAX bytes */
+	size_t key_len;
+	const uint8_t *const *origins;   /* each WIRE_ORIGIN_BYTES */
+	size_t n_origins;                /* 0..WIRE_WHY_ORIGINS_MAX */
+	/* WHY_ANSWER */
+	int found;
+	uint64_t clock;
+	const uint8_t *origin;           /* WIRE_ORIGIN_BYTES, or NULL */
+	uint64_t seq;
+	uint64_t wall_ms;
+	int deleted;
+	int outside;                     /* WIRE_WHY_OUTSIDE */
+	uint64_t value_len;              /* 0..WIRE_VALUE_MAX */
+	const uint8_t *hash;             /* WIRE_WHY_HASH_BYTES, or NULL */
+	uint64_t symmetry_violations;
+	const char *resolver;            /* 1..WIRE_WHY_RESOLVER_MAX bytes,
+					    not NUL-terminated */
+	size_t resolver_len;
+	const uint64_t *hwms;            /* 0..WIRE_WHY_ORIGINS_MAX */
+	size_t n_hwms;
+	const uint8_t *value;            /* value_len bytes, or NULL */
+};
+
 struct wire_msg {
 	enum wire_type type;
 	union {
@@ -379,6 +438,7 @@ struct wire_msg {
 		uint64_t nonce;                /* WIRE_PING, WIRE_PONG */
 		uint64_t reason;               /* WIRE_BYE */
 		struct wire_strong strong;     /* WIRE_PREPARE .. WIRE_ANSWER */
+		struct wire_why why;           /* WIRE_WHY_ASK, _ANSWER */
 	} u;
 };
 
@@ -435,6 +495,17 @@ int wire_encode_strong(struct wire_buf *out, enum wire_type type,
  * a clock 0, an uncommitted ANSWER with first_seq or wall_ms set, an
  * ANSWER state over WIRE_TX_ABORTED. RUMOR_ETOOBIG: a PREPARE over
  * WIRE_PREPARE_MAX bytes. The decoder refuses exactly the same. */
+
+/* WHY_ASK or WHY_ANSWER (type) from m's fields for that type.
+ * RUMOR_EINVAL (nothing appended) for a key outside 1..WIRE_KEY_MAX,
+ * more than WIRE_WHY_ORIGINS_MAX origins or hwms, an answer that is not
+ * found but has a version field set, a found one without origin or hash
+ * or with seq 0, a deleted one with a value length, a value carried
+ * when it must not be (deleted, or over WIRE_WHY_VALUE_MAX) or missing
+ * when it must be, a resolver name outside 1..WIRE_WHY_RESOLVER_MAX
+ * bytes or with a NUL. The decoder refuses exactly the same. */
+int wire_encode_why(struct wire_buf *out, enum wire_type type,
+		    const struct wire_why *m, struct err *err);
 
 /* Exact encoded bytes of a PREPARE of m's participants and ops (which
  * must be within the limits; the count of participants and ops is

@@ -34,6 +34,7 @@ static const size_t request_items[CTL_CMD_MAX + 1] = {
 	[CTL_CMD_PUT] = 3, [CTL_CMD_DEL] = 2, [CTL_CMD_SCAN] = 3,
 	[CTL_CMD_WATCH] = 4, [CTL_CMD_LOG] = 2, [CTL_CMD_VERSION] = 2,
 	[CTL_CMD_SYNC] = 2, [CTL_CMD_SPUT] = 3, [CTL_CMD_SDEL] = 2,
+	[CTL_CMD_WHY] = 3,
 };
 
 static const char *const cmd_names[CTL_CMD_MAX + 1] = {
@@ -42,7 +43,7 @@ static const char *const cmd_names[CTL_CMD_MAX + 1] = {
 	[CTL_CMD_SCAN] = "SCAN", [CTL_CMD_WATCH] = "WATCH",
 	[CTL_CMD_LOG] = "LOG", [CTL_CMD_VERSION] = "VERSION",
 	[CTL_CMD_SYNC] = "SYNC", [CTL_CMD_SPUT] = "SPUT",
-	[CTL_CMD_SDEL] = "SDEL",
+	[CTL_CMD_SDEL] = "SDEL", [CTL_CMD_WHY] = "WHY",
 };
 
 static const char *const reply_names[CTL_R_MAX + 1] = {
@@ -50,6 +51,7 @@ static const char *const reply_names[CTL_R_MAX + 1] = {
 	[CTL_R_RECORD] = "RECORD", [CTL_R_ITEM] = "ITEM", [CTL_R_END] = "END",
 	[CTL_R_STATUS] = "STATUS", [CTL_R_PEER] = "PEER",
 	[CTL_R_SYNC] = "SYNC", [CTL_R_GAP] = "GAP",
+	[CTL_R_WHYROW] = "WHYROW", [CTL_R_WHY] = "WHY",
 };
 
 /* Array length of each reply, by type. */
@@ -57,7 +59,7 @@ static const size_t reply_items[CTL_R_MAX + 1] = {
 	[CTL_R_OK] = 1, [CTL_R_ERROR] = 3, [CTL_R_VALUE] = 2,
 	[CTL_R_RECORD] = 10, [CTL_R_ITEM] = 3, [CTL_R_END] = 3,
 	[CTL_R_STATUS] = 25, [CTL_R_PEER] = 9, [CTL_R_SYNC] = 8,
-	[CTL_R_GAP] = 2,
+	[CTL_R_GAP] = 2, [CTL_R_WHYROW] = 17, [CTL_R_WHY] = 11,
 };
 
 const struct ctl_shape ctl_request_shape = {
@@ -237,6 +239,12 @@ int ctl_encode_request(struct wire_buf *b, const struct ctl_request *rq,
 	case CTL_CMD_VERSION:
 		rv = check_key("key", rq->key_len, 1, err);
 		break;
+	case CTL_CMD_WHY:
+		rv = check_key("key", rq->key_len, 1, err);
+		if (rv == 0)
+			rv = check_count("why timeout", " ms", rq->timeout_ms,
+					 CTL_WHY_TIMEOUT_MAX, err);
+		break;
 	case CTL_CMD_SCAN:
 	case CTL_CMD_WATCH:
 		rv = check_key("prefix", rq->key_len, 0, err);
@@ -293,6 +301,10 @@ int ctl_encode_request(struct wire_buf *b, const struct ctl_request *rq,
 		put_uint(&e, rq->limit);
 		break;
 	case CTL_CMD_SYNC:
+		put_uint(&e, rq->timeout_ms);
+		break;
+	case CTL_CMD_WHY:
+		put_bytes(&e, rq->key, rq->key_len);
 		put_uint(&e, rq->timeout_ms);
 		break;
 	}
@@ -504,5 +516,62 @@ int ctl_encode_gap(struct wire_buf *b, uint64_t dropped)
 
 	enc_reply(&e, b, CTL_R_GAP);
 	put_uint(&e, dropped);
+	return enc_end(&e, CTL_REPLY_MAX, NULL);
+}
+
+/* A fixed-size byte string, or an empty one when absent. */
+static void put_fixed(struct enc *e, int present, const uint8_t *p, size_t n)
+{
+	put_bytes(e, p, present ? n : 0);
+}
+
+int ctl_encode_why_row(struct wire_buf *b, const struct ctl_why_row *row)
+{
+	struct enc e;
+
+	if (row->status < 0 || row->status > CTL_WHY_STATUS_MAX ||
+	    row->role < 0 || row->role > CTL_WHY_ROLE_MAX ||
+	    strlen(row->resolver) > CTL_WHY_RESOLVER_MAX)
+		return RUMOR_EINVAL;
+	enc_reply(&e, b, CTL_R_WHYROW);
+	put_bytes(&e, row->id, RUMOR_NODE_ID_BYTES);
+	put_uint(&e, (uint64_t)row->status);
+	put_uint(&e, (uint64_t)row->role);
+	put_uint(&e, row->found ? 1 : 0);
+	put_uint(&e, row->clock);
+	put_fixed(&e, row->found, row->origin, RUMOR_NODE_ID_BYTES);
+	put_uint(&e, row->seq);
+	put_uint(&e, row->wall_ms);
+	put_uint(&e, row->deleted ? 1 : 0);
+	put_uint(&e, row->value_len);
+	put_fixed(&e, row->found, row->hash, CTL_WHY_HASH_BYTES);
+	put_uint(&e, row->symmetry_violations);
+	put_text(&e, row->resolver);
+	put_uint(&e, row->lag_clock);
+	put_uint(&e, row->lag_seq);
+	put_uint(&e, row->lag_ms);
+	return enc_end(&e, CTL_REPLY_MAX, NULL);
+}
+
+int ctl_encode_why(struct wire_buf *b, const struct ctl_why_summary *s)
+{
+	struct enc e;
+
+	if (s->verdict < 0 || s->verdict > CTL_WHY_VERDICT_MAX ||
+	    s->reason < CTL_WHY_BY_CLOCK || s->reason > CTL_WHY_REASON_MAX ||
+	    s->winner_row > s->rows ||
+	    strlen(s->resolver) > CTL_WHY_RESOLVER_MAX)
+		return RUMOR_EINVAL;
+	enc_reply(&e, b, CTL_R_WHY);
+	put_uint(&e, (uint64_t)s->verdict);
+	put_uint(&e, (uint64_t)s->reason);
+	put_uint(&e, s->winner_row);
+	put_uint(&e, s->rows);
+	put_text(&e, s->resolver);
+	put_uint(&e, s->not_asked);
+	put_uint(&e, s->max_lag_clock);
+	put_uint(&e, s->max_lag_seq);
+	put_uint(&e, s->max_lag_ms);
+	put_uint(&e, s->winner_age_ms);
 	return enc_end(&e, CTL_REPLY_MAX, NULL);
 }

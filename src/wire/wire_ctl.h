@@ -32,6 +32,9 @@
  *                                                 fails; on a node in strong
  *                                                 consistency PUT and DEL
  *                                                 are strong too)
+ *   WHY     [13, key, timeout_ms] -> WHYROW* WHY | ERROR  (`rumorctl why`:
+ *                                   a row per node, the asking node first,
+ *                                   then the verdict)
  *
  * Replies (node to client):
  *
@@ -62,6 +65,14 @@
  *   GAP     [9, dropped]     (WATCH: this many changes were not sent:
  *                             superseded by a later change of their key
  *                             while the client read too slowly)
+ *   WHYROW  [10, id bstr(32), status, role, found, clock, origin bstr(32)
+ *            or empty, seq, wall_ms, deleted (0/1), value_len, hash
+ *            bstr(16) or empty, symmetry_violations, resolver tstr,
+ *            lag_clock, lag_seq, lag_ms]   (ctl_types.h, struct
+ *            ctl_why_row; origin and hash empty when not found)
+ *   WHY     [11, verdict, reason, winner_row, rows, resolver tstr,
+ *            not_asked, max_lag_clock, max_lag_seq, max_lag_ms,
+ *            winner_age_ms]     (struct ctl_why_summary)
  *
  * Conventions:
  *  1. Encoders append exactly one whole frame (header included) to a
@@ -101,6 +112,7 @@
 #define CTL_SYNC_TIMEOUT_MAX 600000u  /* SYNC: at most 10 minutes */
 #define CTL_MESSAGE_MAX 255u          /* ERROR message bytes */
 #define CTL_ORIGIN_MAX 64u            /* origin bytes in a RECORD */
+#define CTL_WHY_TIMEOUT_MAX 60000u    /* WHY: at most a minute */
 
 enum ctl_cmd {
 	CTL_CMD_STATUS = 1,
@@ -115,8 +127,9 @@ enum ctl_cmd {
 	CTL_CMD_SYNC = 10,
 	CTL_CMD_SPUT = 11,
 	CTL_CMD_SDEL = 12,
+	CTL_CMD_WHY = 13,
 };
-#define CTL_CMD_MAX CTL_CMD_SDEL
+#define CTL_CMD_MAX CTL_CMD_WHY
 
 enum ctl_reply_type {
 	CTL_R_OK = 0,
@@ -129,8 +142,10 @@ enum ctl_reply_type {
 	CTL_R_PEER = 7,
 	CTL_R_SYNC = 8,
 	CTL_R_GAP = 9,
+	CTL_R_WHYROW = 10,
+	CTL_R_WHY = 11,
 };
-#define CTL_R_MAX CTL_R_GAP
+#define CTL_R_MAX CTL_R_WHY
 
 #define CTL_RECORD_DELETED 0x1u
 #define CTL_RECORD_LOCAL 0x2u
@@ -181,7 +196,8 @@ struct ctl_request {
 	const uint8_t *value;    /* (S)PUT: 0..RUMOR_VALUE_MAX bytes */
 	size_t value_len;
 	uint64_t limit;          /* SCAN: items (0: all); LOG: 1..LIMIT_MAX */
-	uint64_t timeout_ms;     /* SYNC: 1..CTL_SYNC_TIMEOUT_MAX */
+	uint64_t timeout_ms;     /* SYNC: 1..CTL_SYNC_TIMEOUT_MAX; WHY:
+				    1..CTL_WHY_TIMEOUT_MAX */
 	int has_since;           /* WATCH: from position since (else from
 				    the head; since is 0) */
 	uint64_t since;
@@ -233,6 +249,10 @@ struct ctl_reply {
 
 	/* SYNC */
 	struct ctl_sync_report sync;
+
+	/* WHYROW, WHY */
+	struct ctl_why_row why_row;
+	struct ctl_why_summary why;
 };
 
 int ctl_encode_ok(struct wire_buf *b);
@@ -255,6 +275,9 @@ int ctl_encode_status(struct wire_buf *b, const struct ctl_status *st,
 int ctl_encode_peer(struct wire_buf *b, const struct ctl_peer_info *p);
 int ctl_encode_sync(struct wire_buf *b, const struct ctl_sync_report *r);
 int ctl_encode_gap(struct wire_buf *b, uint64_t dropped);
+/* RUMOR_EINVAL for a status, role, verdict or reason out of range. */
+int ctl_encode_why_row(struct wire_buf *b, const struct ctl_why_row *row);
+int ctl_encode_why(struct wire_buf *b, const struct ctl_why_summary *s);
 
 /* Decodes one reply body into r (which it first clears). Call
  * ctl_reply_free() after a successful decode. */

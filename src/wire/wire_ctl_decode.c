@@ -126,6 +126,17 @@ int ctl_decode_request(const uint8_t *body, size_t len,
 			rv = wire_read_fail(&r, "timeout_ms", "must be at "
 					    "least 1");
 		break;
+	case CTL_CMD_WHY:
+		rv = wire_read_bytes(&r, "key", 1, RUMOR_KEY_MAX, &rq->key,
+				     &rq->key_len);
+		if (rv == 0)
+			rv = wire_read_uint(&r, "timeout_ms",
+					    CTL_WHY_TIMEOUT_MAX,
+					    &rq->timeout_ms);
+		if (rv == 0 && rq->timeout_ms == 0)
+			rv = wire_read_fail(&r, "timeout_ms", "must be at "
+					    "least 1");
+		break;
 	}
 	if (rv == 0)
 		rv = wire_read_end(&r);
@@ -408,6 +419,91 @@ static int decode_sync(struct wire_reader *r, struct ctl_reply *rp)
 	return 0;
 }
 
+/* A byte string of exactly n bytes when present, else empty. */
+static int rd_fixed(struct wire_reader *r, const char *field, int present,
+		    uint8_t *out, size_t n)
+{
+	const uint8_t *p;
+	size_t len;
+	int rv;
+
+	rv = wire_read_bytes(r, field, present ? n : 0, present ? n : 0, &p,
+			     &len);
+	if (rv == 0 && present)
+		memcpy(out, p, n);
+	return rv;
+}
+
+static int decode_why_row(struct wire_reader *r, struct ctl_reply *rp)
+{
+	struct ctl_why_row *w = &rp->why_row;
+	const uint8_t *id;
+	size_t id_len;
+	int rv;
+
+	if ((rv = wire_read_bytes(r, "id", RUMOR_NODE_ID_BYTES,
+				  RUMOR_NODE_ID_BYTES, &id, &id_len)) != 0 ||
+	    (rv = wire_read_small(r, "status", CTL_WHY_STATUS_MAX,
+				  &w->status)) != 0 ||
+	    (rv = wire_read_small(r, "role", CTL_WHY_ROLE_MAX,
+				  &w->role)) != 0 ||
+	    (rv = wire_read_small(r, "found", 1, &w->found)) != 0 ||
+	    (rv = wire_read_uint(r, "clock", UINT64_MAX, &w->clock)) != 0 ||
+	    (rv = rd_fixed(r, "origin", w->found, w->origin,
+			   RUMOR_NODE_ID_BYTES)) != 0 ||
+	    (rv = wire_read_uint(r, "seq", UINT64_MAX, &w->seq)) != 0 ||
+	    (rv = wire_read_uint(r, "wall_ms", UINT64_MAX, &w->wall_ms)) != 0 ||
+	    (rv = wire_read_small(r, "deleted", 1, &w->deleted)) != 0 ||
+	    (rv = wire_read_uint(r, "value_len", RUMOR_VALUE_MAX,
+				 &w->value_len)) != 0 ||
+	    (rv = rd_fixed(r, "hash", w->found, w->hash,
+			   CTL_WHY_HASH_BYTES)) != 0 ||
+	    (rv = wire_read_uint(r, "symmetry_violations", UINT64_MAX,
+				 &w->symmetry_violations)) != 0 ||
+	    (rv = rd_text(r, "resolver", w->resolver,
+			  sizeof(w->resolver))) != 0 ||
+	    (rv = wire_read_uint(r, "lag_clock", UINT64_MAX,
+				 &w->lag_clock)) != 0 ||
+	    (rv = wire_read_uint(r, "lag_seq", UINT64_MAX,
+				 &w->lag_seq)) != 0 ||
+	    (rv = wire_read_uint(r, "lag_ms", UINT64_MAX, &w->lag_ms)) != 0)
+		return rv;
+	memcpy(w->id, id, RUMOR_NODE_ID_BYTES);
+	return 0;
+}
+
+static int decode_why(struct wire_reader *r, struct ctl_reply *rp)
+{
+	struct ctl_why_summary *s = &rp->why;
+	int rv;
+
+	if ((rv = wire_read_small(r, "verdict", CTL_WHY_VERDICT_MAX,
+				  &s->verdict)) != 0 ||
+	    (rv = wire_read_small(r, "reason", CTL_WHY_REASON_MAX,
+				  &s->reason)) != 0 ||
+	    (rv = wire_read_uint(r, "winner_row", UINT64_MAX,
+				 &s->winner_row)) != 0 ||
+	    (rv = wire_read_uint(r, "rows", UINT64_MAX, &s->rows)) != 0 ||
+	    (rv = rd_text(r, "resolver", s->resolver,
+			  sizeof(s->resolver))) != 0 ||
+	    (rv = wire_read_uint(r, "not_asked", UINT64_MAX,
+				 &s->not_asked)) != 0 ||
+	    (rv = wire_read_uint(r, "max_lag_clock", UINT64_MAX,
+				 &s->max_lag_clock)) != 0 ||
+	    (rv = wire_read_uint(r, "max_lag_seq", UINT64_MAX,
+				 &s->max_lag_seq)) != 0 ||
+	    (rv = wire_read_uint(r, "max_lag_ms", UINT64_MAX,
+				 &s->max_lag_ms)) != 0 ||
+	    (rv = wire_read_uint(r, "winner_age_ms", UINT64_MAX,
+				 &s->winner_age_ms)) != 0)
+		return rv;
+	if (s->reason < CTL_WHY_BY_CLOCK)
+		return wire_read_fail(r, "reason", "reason 0 unknown");
+	if (s->winner_row > s->rows)
+		return wire_read_fail(r, "winner_row", "past the rows");
+	return 0;
+}
+
 int ctl_decode_reply(const uint8_t *body, size_t len, struct ctl_reply *rp,
 		     struct err *err)
 {
@@ -462,6 +558,12 @@ int ctl_decode_reply(const uint8_t *body, size_t len, struct ctl_reply *rp,
 		break;
 	case CTL_R_GAP:
 		rv = wire_read_uint(&r, "dropped", UINT64_MAX, &rp->count);
+		break;
+	case CTL_R_WHYROW:
+		rv = decode_why_row(&r, rp);
+		break;
+	case CTL_R_WHY:
+		rv = decode_why(&r, rp);
 		break;
 	}
 	if (rv == 0)

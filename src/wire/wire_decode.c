@@ -373,6 +373,7 @@ static const size_t message_items[] = {
 	[WIRE_GRAFT] = 3,  [WIRE_PREPARE] = 5, [WIRE_VOTE] = 5,
 	[WIRE_COMMIT] = 5, [WIRE_COMMITTED] = 2, [WIRE_ABORT] = 2,
 	[WIRE_ASK] = 3,    [WIRE_ANSWER] = 6,
+	[WIRE_WHY_ASK] = 4, [WIRE_WHY_ANSWER] = 15,
 };
 
 int wire_decode(struct wire_decoder *d, const uint8_t *buf, size_t len,
@@ -452,6 +453,10 @@ int wire_decode(struct wire_decoder *d, const uint8_t *buf, size_t len,
 	case WIRE_ASK:
 	case WIRE_ANSWER:
 		rv = wire_decode_strong(&r, d, out->type, &out->u.strong);
+		break;
+	case WIRE_WHY_ASK:
+	case WIRE_WHY_ANSWER:
+		rv = wire_decode_why(&r, d, out->type, &out->u.why);
 		break;
 	}
 	if (rv != 0)

@@ -2,7 +2,7 @@
 /*
  * wire_int: what the peer-message files of src/wire/ share (wire.c:
  * encoders, wire_batch.c: batch builders, wire_decode.c: the decoder,
- * wire_strong.c: the strong-write messages).
+ * wire_strong.c: the strong-write messages, wire_why.c: `why`).
  * Private to src/wire/.
  */
 #ifndef RUMOR_WIRE_INT_H
@@ -30,5 +30,8 @@ int wire_read_list(struct wire_reader *r, const char *field, uint64_t min,
  * into d (wire_strong.c). */
 int wire_decode_strong(struct wire_reader *r, struct wire_decoder *d,
 		       enum wire_type type, struct wire_strong *m);
+/* The fields of WHY_ASK or WHY_ANSWER after the type (wire_why.c). */
+int wire_decode_why(struct wire_reader *r, struct wire_decoder *d,
+		    enum wire_type type, struct wire_why *m);
 
 #endif

@@ -58,6 +58,10 @@ static int encode_reply(struct wire_buf *b, const struct ctl_reply *r)
 		return ctl_encode_sync(b, &r->sync);
 	case CTL_R_GAP:
 		return ctl_encode_gap(b, r->count);
+	case CTL_R_WHYROW:
+		return ctl_encode_why_row(b, &r->why_row);
+	case CTL_R_WHY:
+		return ctl_encode_why(b, &r->why);
 	}
 	abort();
 }

@@ -67,6 +67,40 @@ static void check_same_strong(const struct wire_strong *a,
 	}
 }
 
+/* WHY_ASK and WHY_ANSWER: every field. */
+static void check_same_why(const struct wire_why *a, const struct wire_why *b)
+{
+	size_t i;
+
+	check(a->id == b->id && a->found == b->found &&
+	      a->clock == b->clock && a->seq == b->seq &&
+	      a->wall_ms == b->wall_ms && a->deleted == b->deleted &&
+	      a->outside == b->outside && a->value_len == b->value_len &&
+	      a->symmetry_violations == b->symmetry_violations);
+	check(same_bytes(a->key, a->key_len, b->key, b->key_len));
+	check(a->n_origins == b->n_origins);
+	for (i = 0; i < a->n_origins; i++)
+		check(same_bytes(a->origins[i], WIRE_ORIGIN_BYTES,
+				 b->origins[i], WIRE_ORIGIN_BYTES));
+	check((a->origin == NULL) == (b->origin == NULL));
+	if (a->origin != NULL)
+		check(same_bytes(a->origin, WIRE_ORIGIN_BYTES, b->origin,
+				 WIRE_ORIGIN_BYTES));
+	check((a->hash == NULL) == (b->hash == NULL));
+	if (a->hash != NULL)
+		check(same_bytes(a->hash, WIRE_WHY_HASH_BYTES, b->hash,
+				 WIRE_WHY_HASH_BYTES));
+	check(same_bytes(a->resolver, a->resolver_len, b->resolver,
+			 b->resolver_len));
+	check(a->n_hwms == b->n_hwms);
+	for (i = 0; i < a->n_hwms; i++)
+		check(a->hwms[i] == b->hwms[i]);
+	check((a->value == NULL) == (b->value == NULL));
+	if (a->value != NULL)
+		check(same_bytes(a->value, (size_t)a->value_len, b->value,
+				 (size_t)b->value_len));
+}
+
 /* The two decodings of one message agree field by field. */
 static void check_same(const struct wire_msg *a, const struct wire_msg *b)
 {
@@ -173,6 +207,10 @@ static void check_same(const struct wire_msg *a, const struct wire_msg *b)
 	case WIRE_ASK:
 	case WIRE_ANSWER:
 		check_same_strong(&a->u.strong, &b->u.strong);
+		break;
+	case WIRE_WHY_ASK:
+	case WIRE_WHY_ANSWER:
+		check_same_why(&a->u.why, &b->u.why);
 		break;
 	}
 }

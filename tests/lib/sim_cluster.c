@@ -391,6 +391,7 @@ void simc_start(struct simc *c, int i)
 	env.before_commit = before_commit;
 	env.strong_step = strong_step;
 	env.hook_arg = nd;
+	env.no_why = (int)((c->p.no_why_mask >> i) & 1u);
 	nd->crash_at = 0;
 	nd->crash_step_nth = 0;
 	nd->fail_what[0] = '\0';

@@ -103,6 +103,9 @@ struct simc_params {
 	/* Nodes (bit i: node i) that run rounds only (rumor_options
 	 * no_live): schedules mix live streams with a node that has none. */
 	unsigned no_live_mask;
+	/* Nodes (bit i: node i) whose HELLO lacks WIRE_HELLO_WHY
+	 * (node_env.no_why), as a node older than `rumorctl why`. */
+	unsigned no_why_mask;
 	/* Replicate sets (tests/lib/sim_partial.c): node i is partial when
 	 * sets[i].n > 0. */
 	struct simc_set sets[SIMC_NODES_MAX];

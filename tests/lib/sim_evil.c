@@ -55,6 +55,17 @@ static void record_vote(struct evil *e, const struct wire_strong *v)
 	e->vote_clock = v->yes && v->n_clocks > 0 ? v->clocks[0] : 0;
 }
 
+static void record_why_ask(struct evil *e, const struct wire_why *w)
+{
+	size_t i;
+
+	e->why_id = w->id;
+	e->n_why_origins = w->n_origins < EVIL_DIGEST_MAX ? w->n_origins :
+		EVIL_DIGEST_MAX;
+	for (i = 0; i < e->n_why_origins; i++)
+		memcpy(e->why_origins[i], w->origins[i], WIRE_ORIGIN_BYTES);
+}
+
 static void evil_on_message(struct io_conn *c, const uint8_t *msg, size_t len)
 {
 	struct evil *e = c->data;
@@ -85,6 +96,9 @@ static void evil_on_message(struct io_conn *c, const uint8_t *msg, size_t len)
 		break;
 	case WIRE_VOTE:
 		record_vote(e, &m.u.strong);
+		break;
+	case WIRE_WHY_ASK:
+		record_why_ask(e, &m.u.why);
 		break;
 	default:
 		break;

@@ -59,6 +59,11 @@ struct evil {
 	size_t n_done;
 	uint8_t done_origin[EVIL_DIGEST_MAX][WIRE_ORIGIN_BYTES];
 	uint64_t done_hwm[EVIL_DIGEST_MAX];
+	/* The last WHY_ASK the node sent: its id and the origins whose
+	 * HWMs it asks for (the first EVIL_DIGEST_MAX). */
+	uint64_t why_id;
+	size_t n_why_origins;
+	uint8_t why_origins[EVIL_DIGEST_MAX][WIRE_ORIGIN_BYTES];
 	/* Versions the node streamed to it (BATCH and MBATCH entries). */
 	uint64_t entries_in;
 	struct wire_decoder dec;

@@ -425,6 +425,50 @@ static void test_order_one_sided_opinion_counts_violation(void **state)
 	resolver_free(r);
 }
 
+/* resolver_explain answers exactly what resolver_order answers, says
+ * what decided, and counts nothing (rumorctl why looks, it does not
+ * apply). */
+static void test_explain_matches_the_order_and_counts_nothing(void **state)
+{
+	static const struct {
+		rumor_resolve_fn fn;
+		int clock_b, wall_b, seq_b, same_origin;
+		enum resolver_reason why;
+	} rows[] = {
+		{ NULL, 2, 100, 1, 0, RESOLVER_BY_CLOCK },
+		{ NULL, 1, 100, 2, 1, RESOLVER_BY_SEQ },
+		{ NULL, 1, 100, 1, 1, RESOLVER_SAME },
+		{ NULL, 1, 200, 1, 0, RESOLVER_BY_WALL },
+		{ NULL, 1, 100, 1, 0, RESOLVER_BY_ORIGIN },
+		{ resolve_older_wins, 1, 200, 1, 0, RESOLVER_BY_USER },
+		{ resolve_no_opinion, 1, 200, 1, 0, RESOLVER_BY_WALL },
+		{ resolve_always_first, 1, 200, 1, 0, RESOLVER_BY_WALL },
+	};
+	struct resolver_stats before, after;
+	struct rumor_version a, b;
+	enum resolver_reason why;
+	struct resolver *r;
+	size_t i;
+	int e;
+
+	(void)state;
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		r = new_fn(rows[i].fn, "t");
+		a = version(origin_a, 1, 100, 1, "a");
+		b = version(rows[i].same_origin ? origin_a : origin_b,
+			    (uint64_t)rows[i].clock_b, (uint64_t)rows[i].wall_b,
+			    (uint64_t)rows[i].seq_b, "b");
+		resolver_get_stats(r, &before);
+		e = resolver_explain(r, &a, &b, &why);
+		assert_int_equal(why, rows[i].why);
+		resolver_get_stats(r, &after);
+		assert_memory_equal(&before, &after, sizeof before);
+		assert_int_equal(sign(e), sign(resolver_order(r, &a, &b, NULL)));
+		assert_int_equal(sign(resolver_explain(r, &b, &a, NULL)), -sign(e));
+		resolver_free(r);
+	}
+}
+
 static void test_names_say_what_decides(void **state)
 {
 	struct resolver *r = NULL;
@@ -672,6 +716,7 @@ int main(void)
 		cmocka_unit_test(test_order_asymmetric_function_counts_violation),
 		cmocka_unit_test(test_order_one_sided_opinion_counts_violation),
 		cmocka_unit_test(test_names_say_what_decides),
+		cmocka_unit_test(test_explain_matches_the_order_and_counts_nothing),
 		cmocka_unit_test(test_load_larger_value_obeys_it),
 		cmocka_unit_test(test_load_deletes_win_obeys_it),
 		cmocka_unit_test(test_load_asymmetric_object_counts_violation),

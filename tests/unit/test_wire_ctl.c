@@ -68,6 +68,7 @@ static void test_every_request_round_trips(void **state)
 		case CTL_CMD_PUT:
 		case CTL_CMD_SPUT:
 		case CTL_CMD_SDEL:
+		case CTL_CMD_WHY:
 			assert_int_equal(out.key_len, sizeof(key));
 			assert_memory_equal(out.key, key, sizeof(key));
 			break;
@@ -82,7 +83,7 @@ static void test_every_request_round_trips(void **state)
 			assert_int_equal(out.limit, 7);
 		if (cmd == CTL_CMD_SCAN)
 			assert_int_equal(out.limit, 0);
-		if (cmd == CTL_CMD_SYNC)
+		if (cmd == CTL_CMD_SYNC || cmd == CTL_CMD_WHY)
 			assert_int_equal(out.timeout_ms, 1234);
 		wire_buf_free(&b);
 	}
@@ -716,6 +717,110 @@ static void test_frame_length_reads_big_endian(void **state)
 	assert_string_equal(ctl_reply_name(CTL_R_GAP), "GAP");
 }
 
+/* ------------------------------------------------------------ why */
+
+static const struct ctl_why_row why_row_sample = {
+	.id = {9, 9, 9}, .status = CTL_WHY_ANSWERED, .role = CTL_WHY_BEHIND,
+	.found = 1, .clock = 3, .origin = {4, 5, 6}, .seq = 12,
+	.wall_ms = 1700000000000ull, .value_len = 70000,
+	.hash = {0xde, 0xad}, .symmetry_violations = 1,
+	.resolver = "larger-value", .lag_clock = 2, .lag_seq = 0,
+	.lag_ms = 1500,
+};
+
+static const struct ctl_why_summary why_sample = {
+	.verdict = CTL_WHY_CONVERGING, .reason = CTL_WHY_BY_CLOCK,
+	.winner_row = 0, .rows = 3, .resolver = "default", .not_asked = 1,
+	.max_lag_clock = 2, .max_lag_seq = 0, .max_lag_ms = 1500,
+	.winner_age_ms = 90,
+};
+
+static int decode_one_reply(const struct wire_buf *b, struct ctl_reply *r)
+{
+	struct err err;
+	const uint8_t *body;
+	size_t len;
+
+	body = only_frame(b, &len);
+	return ctl_decode_reply(body, len, r, &err);
+}
+
+static void test_why_rows_and_summary_round_trip(void **state)
+{
+	struct ctl_why_row row = why_row_sample, absent;
+	struct ctl_why_summary s = why_sample;
+	struct ctl_reply r;
+	struct wire_buf b;
+
+	(void)state;
+	wire_buf_init(&b);
+	assert_int_equal(ctl_encode_why_row(&b, &row), 0);
+	assert_int_equal(decode_one_reply(&b, &r), 0);
+	assert_int_equal(r.type, CTL_R_WHYROW);
+	assert_memory_equal(&r.why_row, &row, sizeof row);
+	/* not found: origin and hash go empty and come back zero */
+	memset(&absent, 0, sizeof absent);
+	absent.id[0] = 1;
+	absent.status = CTL_WHY_UNREACHABLE;
+	b.len = 0;
+	assert_int_equal(ctl_encode_why_row(&b, &absent), 0);
+	assert_int_equal(decode_one_reply(&b, &r), 0);
+	assert_memory_equal(&r.why_row, &absent, sizeof absent);
+	b.len = 0;
+	assert_int_equal(ctl_encode_why(&b, &s), 0);
+	assert_int_equal(decode_one_reply(&b, &r), 0);
+	assert_int_equal(r.type, CTL_R_WHY);
+	assert_memory_equal(&r.why, &s, sizeof s);
+	/* out of range: refused, nothing appended */
+	b.len = 0;
+	row.status = CTL_WHY_STATUS_MAX + 1;
+	assert_int_equal(ctl_encode_why_row(&b, &row), RUMOR_EINVAL);
+	s.reason = 0;
+	assert_int_equal(ctl_encode_why(&b, &s), RUMOR_EINVAL);
+	s.reason = CTL_WHY_BY_NONE;
+	s.winner_row = s.rows + 1;
+	assert_int_equal(ctl_encode_why(&b, &s), RUMOR_EINVAL);
+	assert_int_equal(b.len, 0);
+	wire_buf_free(&b);
+}
+
+static void test_malformed_why_replies_are_refused(void **state)
+{
+	struct ctl_why_summary s = why_sample;
+	struct ctl_reply r;
+	struct wire_buf b;
+	struct err err;
+	const uint8_t *body;
+	uint8_t *copy;
+	size_t len, cut;
+
+	(void)state;
+	wire_buf_init(&b);
+	assert_int_equal(ctl_encode_why(&b, &s), 0);
+	body = only_frame(&b, &len);
+	copy = malloc(len);
+	assert_non_null(copy);
+	/* every strict prefix */
+	for (cut = 0; cut < len; cut++)
+		assert_int_equal(ctl_decode_reply(body, cut, &r, &err),
+				 RUMOR_EPROTO);
+	/* verdict 3 (the byte after the array head and type) */
+	memcpy(copy, body, len);
+	copy[2] = CTL_WHY_VERDICT_MAX + 1;
+	assert_int_equal(ctl_decode_reply(copy, len, &r, &err), RUMOR_EPROTO);
+	/* reason 0 */
+	memcpy(copy, body, len);
+	copy[3] = 0;
+	assert_int_equal(ctl_decode_reply(copy, len, &r, &err), RUMOR_EPROTO);
+	/* winner_row past rows */
+	memcpy(copy, body, len);
+	copy[4] = 4;
+	assert_int_equal(ctl_decode_reply(copy, len, &r, &err), RUMOR_EPROTO);
+	assert_non_null(strstr(err.msg, "winner_row"));
+	free(copy);
+	wire_buf_free(&b);
+}
+
 /* ------------------------------------------------------------ corpus */
 
 /* One frame of each request and reply, as the seeds of fuzz_ctl. */
@@ -737,6 +842,8 @@ static void encode_request_seeds(struct wire_buf *b, const char **names)
 		{.cmd = CTL_CMD_SPUT, .key = key, .key_len = 2, .value = value,
 		 .value_len = 3},
 		{.cmd = CTL_CMD_SDEL, .key = key, .key_len = 2},
+		{.cmd = CTL_CMD_WHY, .key = key, .key_len = 2,
+		 .timeout_ms = 2000},
 	};
 	struct err err;
 	size_t i;
@@ -795,6 +902,9 @@ static void encode_reply_seeds(struct wire_buf *b, const char **names)
 	assert_int_equal(ctl_encode_peer(&b[CTL_R_PEER], &peer), 0);
 	assert_int_equal(ctl_encode_sync(&b[CTL_R_SYNC], &sync), 0);
 	assert_int_equal(ctl_encode_gap(&b[CTL_R_GAP], 12), 0);
+	assert_int_equal(ctl_encode_why_row(&b[CTL_R_WHYROW],
+					    &why_row_sample), 0);
+	assert_int_equal(ctl_encode_why(&b[CTL_R_WHY], &why_sample), 0);
 }
 
 /* Writes (write set) or compares the body of the frame in b with
@@ -868,6 +978,8 @@ int main(void)
 		cmocka_unit_test(test_random_bytes_never_decode_out_of_bounds),
 		cmocka_unit_test(test_replies_append_to_a_buffer_in_use),
 		cmocka_unit_test(test_frame_length_reads_big_endian),
+		cmocka_unit_test(test_why_rows_and_summary_round_trip),
+		cmocka_unit_test(test_malformed_why_replies_are_refused),
 		cmocka_unit_test(test_seed_corpus_matches_the_encoders),
 	};
 

@@ -126,7 +126,7 @@ BAD(top_level_map) { tb_head(t, 5, 0); }
 BAD(top_level_break) { tb_byte(t, 0xff); }
 BAD(array_of_one) { tb_arr(t, 1); tb_u(t, 7); }
 BAD(type_zero) { tb_arr(t, 2); tb_u(t, 0); tb_u(t, 1); }
-BAD(type_twentyone) { tb_arr(t, 2); tb_u(t, 21); tb_u(t, 1); }
+BAD(type_twentythree) { tb_arr(t, 2); tb_u(t, 23); tb_u(t, 1); }
 BAD(type_huge) { tb_arr(t, 2); tb_u(t, UINT64_MAX); tb_u(t, 1); }
 BAD(type_as_text) { tb_arr(t, 2); tb_tstr(t, "7"); tb_u(t, 1); }
 BAD(type_negative) { tb_arr(t, 2); tb_head(t, 1, 0); tb_u(t, 1); }
@@ -445,7 +445,7 @@ static const struct bad_row bad_rows[] = {
 	ROW(top_level_break, "got a break"),
 	ROW(array_of_one, "array of 1 items"),
 	ROW(type_zero, "message type 0 unknown"),
-	ROW(type_twentyone, "message type 21 unknown"),
+	ROW(type_twentythree, "message type 23 unknown"),
 	ROW(type_huge, "unknown"),
 	ROW(type_as_text, "message type at byte 1: expected an unsigned int, got a text string"),
 	ROW(type_negative, "got a negative int"),

@@ -117,7 +117,8 @@ void build_samples(struct sample s[N_SAMPLES])
 	static const char *const names[N_SAMPLES] = {
 		"hello", "digest", "batch", "ack", "done", "members", "ping",
 		"pong", "bye", "mbatch", "prepare", "vote", "commit",
-		"committed", "abort", "ask", "answer",
+		"committed", "abort", "ask", "answer", "why_ask",
+		"why_answer",
 	};
 	struct wire_hello h = { .proto_version = WIRE_PROTO_VERSION,
 				.listen_port = 7000, .mode = WIRE_MODE_PEER,
@@ -165,6 +166,39 @@ void build_samples(struct sample s[N_SAMPLES])
 	wire_mbatch_end(mb);
 	free(mb);
 	build_strong_samples(s + 10);
+	build_why_samples(s + 17);
+}
+
+void build_why_samples(struct sample *s)
+{
+	static const uint64_t hwms[2] = { 17, 300 };
+	const uint8_t *origins[2] = { origin_a, origin_b };
+	uint8_t hash[WIRE_WHY_HASH_BYTES];
+	struct wire_why m = { .id = 7, .key = (const uint8_t *)"k\0y",
+			      .key_len = 3, .origins = origins,
+			      .n_origins = 2 };
+	struct err err;
+
+	memset(hash, 0xa5, sizeof hash);
+	assert_int_equal(wire_encode_why(&s[0].buf, WIRE_WHY_ASK, &m, &err),
+			 0);
+	memset(&m, 0, sizeof m);
+	m.id = 7;
+	m.found = 1;
+	m.clock = 3;
+	m.origin = origin_b;
+	m.seq = 300;
+	m.wall_ms = 1700000000003ull;
+	m.value = (const uint8_t *)"v\0\xff";
+	m.value_len = 3;
+	m.hash = hash;
+	m.symmetry_violations = 2;
+	m.resolver = "larger-value";
+	m.resolver_len = 12;
+	m.hwms = hwms;
+	m.n_hwms = 2;
+	assert_int_equal(wire_encode_why(&s[1].buf, WIRE_WHY_ANSWER, &m,
+					 &err), 0);
 }
 
 void free_samples(struct sample s[N_SAMPLES])

@@ -41,7 +41,7 @@ void assert_mem(const void *a, size_t alen, const void *b, size_t blen);
 /* Every valid frame of the seed set, for the truncation and corpus tests:
  * build_samples encodes them into fresh buffers (names are static
  * strings), free_samples frees the buffers. */
-#define N_SAMPLES 17
+#define N_SAMPLES 19
 struct sample {
 	const char *name;
 	struct wire_buf buf;
@@ -91,5 +91,9 @@ void run_bad_rows(struct fixture *f, const struct bad_row *rows, size_t n);
 extern const struct bad_row strong_rows[];
 extern const size_t n_strong_rows;
 void tb_prepare_head(struct tb *t);
+
+/* The why samples (test_wire_why.c uses them too): a WHY_ASK listing origin_a and origin_b,
+ * and a WHY_ANSWER holding a value, into s[0..2). */
+void build_why_samples(struct sample *s);
 
 #endif

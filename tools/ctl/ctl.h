@@ -13,6 +13,7 @@
  *   cmd_keys.c get, put, del, version, scan, watch, log
  *   keygen.c   keygen (no node needed)
  *   cmd_load.c load (many writes from standard input, pipelined)
+ *   cmd_why.c  why (every member's version of a key, and a verdict)
  *   main.c     the command table, --help, options, main
  *
  * Conventions:
@@ -215,5 +216,6 @@ int cmd_watch(struct ctx *x, int argc, char **argv);
 int cmd_log(struct ctx *x, int argc, char **argv);
 int cmd_keygen(struct ctx *x, int argc, char **argv);
 int cmd_load(struct ctx *x, int argc, char **argv);
+int cmd_why(struct ctx *x, int argc, char **argv);
 
 #endif

@@ -60,6 +60,10 @@ static const struct command commands[] = {
 	 "< LINES",
 	 "Writes every 'KEY VALUE' line of standard input (pipelined, in "
 	 "order); stops at the first refused one", NULL, 0},
+	{"why", cmd_why, CTL_OPT_JSON | CTL_OPT_HEX | CTL_OPT_TIMEOUT, "KEY",
+	 "Asks every member for its version of KEY: who holds which, which "
+	 "wins and why, who is behind; converged, converging or diverged",
+	 NULL, 0},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -127,7 +131,7 @@ static void command_usage(const struct command *c)
 		       "(0: the whole store), then the live ones");
 	if (c->opts & CTL_OPT_TIMEOUT)
 		printf("\n  --timeout MS  give up on a peer after MS ms "
-		       "(default 10000)");
+		       "(default %s)", c->fn == cmd_why ? "2000" : "10000");
 	if (c->opts & CTL_OPT_NETKEY)
 		printf("\n  --network-key FILE  write a new random network "
 		       "key to FILE (never overwrites)");

@@ -1,0 +1,767 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * why: `rumorctl why KEY`. The node asks every connected member whose
+ * HELLO has WIRE_HELLO_WHY for its stored version of KEY (WHY_ASK), waits
+ * at most a bound for the answers (WHY_ANSWER), and then says which node
+ * holds which version, which version wins under this node's order (the
+ * store's own comparison, resolver_explain, which counts nothing), which
+ * nodes are behind, and a verdict: converged, converging or diverged.
+ * It also answers other nodes' WHY_ASKs from its store.
+ *
+ * "Seen" is what separates diverged from behind: each answer carries the
+ * answering node's HWM for every origin this node knows (at most
+ * WHY_ORIGINS_ASKED), so node i has seen version V when its HWM for
+ * V's origin reaches V's seq (an HWM claims only what the node holds or
+ * decided against, README "Design notes"). Two nodes that hold
+ * different same-clock versions, each having seen the other's, each
+ * chose its own: the resolvers disagree across nodes (they are checked
+ * for symmetry within a node, not across nodes), and no exchange will
+ * ever settle it.
+ */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "node/net_int.h"
+#include "node/node.h"
+
+/* Origins whose HWMs an ask requests (the first this node knows). */
+#define WHY_ORIGINS_ASKED 256u
+/* Distinct versions one query keeps (with values up to
+ * WIRE_WHY_VALUE_MAX each); an answer with one more is a bad answer. */
+#define WHY_VERSIONS_MAX 16u
+/* Queries in flight on one node; more are refused. */
+#define WHY_QUERIES_MAX 4u
+#define WHY_TIMEOUT_DEFAULT_MS 2000u
+/* Members listed (asked or not) beyond the node itself. */
+#define WHY_MEMBERS_MAX 4096u
+
+struct why_version {
+	struct rumor_version v;        /* key: the query's; origin, value: below */
+	uint8_t origin[RUMOR_NODE_ID_BYTES];
+	uint8_t hash[WIRE_WHY_HASH_BYTES];
+	uint8_t *value;                /* NULL: a deletion, or not carried */
+	int have_value;
+};
+
+struct why_row {
+	struct ctl_why_row out;
+	int pending;                   /* asked, no answer yet */
+	size_t version;                /* index in vers, or SIZE_MAX */
+	uint64_t *hwms;                /* n_origins, once answered */
+};
+
+struct why_query {
+	struct rumor *n;
+	uint64_t id;
+	uint8_t *key;
+	size_t key_len;
+	uint8_t (*origins)[RUMOR_NODE_ID_BYTES];
+	size_t n_origins;
+	struct why_row *rows;
+	size_t n_rows, n_pending;
+	struct why_version vers[WHY_VERSIONS_MAX];
+	size_t n_vers;
+	node_why_done_cb done;
+	void *arg;
+	struct io_timer *timer;
+	int starting;                  /* node_why is still sending asks */
+	struct why_query *next;
+};
+
+/* The per-node state: queries in flight and the next id. */
+struct why_state {
+	struct why_query *queries;
+	size_t n_queries;
+	uint64_t next_id;
+};
+
+static struct why_state *why_state(struct rumor *n)
+{
+	return n->net != NULL ? n->net->why : NULL;
+}
+
+/* ------------------------------------------------------------ answering */
+
+/* This node's version of key into m (a WHY_ANSWER without id, hwms);
+ * *rec holds what m points to (free with store_record_free). *outside:
+ * the key is outside this node's replicate set (then found 0). */
+static int why_local(struct rumor *n, const uint8_t *key, size_t len,
+		     struct store_record **rec, uint8_t *hash,
+		     int *outside, struct wire_why *m)
+{
+	struct resolver_stats rs;
+	const struct rumor_version *v;
+	struct err err;
+	int rv;
+
+	*rec = NULL;
+	*outside = !prefixes_match(&n->repl, key, len);
+	resolver_get_stats(n->resolver, &rs);
+	m->symmetry_violations = rs.symmetry_violations;
+	m->resolver = resolver_name(n->resolver);
+	m->resolver_len = strlen(m->resolver);
+	if (m->resolver_len > WIRE_WHY_RESOLVER_MAX)
+		m->resolver_len = WIRE_WHY_RESOLVER_MAX;
+	if (m->resolver_len == 0) {
+		m->resolver = "?";
+		m->resolver_len = 1;
+	}
+	if (*outside)
+		return 0;
+	err_clear(&err);
+	rv = store_get_version(n->store, key, len, rec, &err);
+	if (rv == RUMOR_ENOTFOUND)
+		return 0;
+	if (rv != 0)
+		return rv;
+	v = &(*rec)->v;
+	m->found = 1;
+	m->clock = v->clock;
+	m->origin = v->origin;
+	m->seq = v->seq;
+	m->wall_ms = v->wall_ms;
+	m->deleted = v->deleted != 0;
+	m->value_len = v->deleted ? 0 : v->value_len;
+	crypto_generichash(hash, WIRE_WHY_HASH_BYTES,
+			   v->deleted ? NULL : v->value,
+			   v->deleted ? 0 : v->value_len, NULL, 0);
+	m->hash = hash;
+	if (!v->deleted && v->value_len <= WIRE_WHY_VALUE_MAX)
+		m->value = v->value != NULL ? v->value : (const uint8_t *)"";
+	return 0;
+}
+
+static void why_on_ask(struct peer *p, const struct wire_why *ask)
+{
+	struct node_net *net = p->net;
+	struct rumor *n = net->n;
+	struct store_record *rec = NULL;
+	uint8_t hash[WIRE_WHY_HASH_BYTES];
+	uint64_t *hwms = NULL;
+	struct wire_why m;
+	struct err err;
+	size_t i;
+	int outside, rv;
+
+	/* A peer that does not read its answers gets no more of them (each
+	 * may carry a value of up to WIRE_WHY_VALUE_MAX). */
+	if (io_conn_queued(p->conn) > NET_HIGH_WATERMARK)
+		return;
+	memset(&m, 0, sizeof m);
+	m.id = ask->id;
+	if (why_local(n, ask->key, ask->key_len, &rec, hash, &outside,
+		      &m) != 0) {
+		node_log(n, RUMOR_LOG_WARN, "why: cannot read a key for "
+			 "peer %.8s", p->id_str);
+		return;
+	}
+	if (outside)
+		m.outside = 1;
+	if (ask->n_origins > 0) {
+		hwms = calloc(ask->n_origins, sizeof *hwms);
+		if (hwms == NULL)
+			goto out;
+		for (i = 0; i < ask->n_origins; i++)
+			hwms[i] = store_hwm(n->store, ask->origins[i]);
+	}
+	m.hwms = hwms;
+	m.n_hwms = ask->n_origins;
+	err_clear(&err);
+	rv = wire_encode_why(&net->out, WIRE_WHY_ANSWER, &m, &err);
+	if (rv != 0)
+		node_log(n, RUMOR_LOG_WARN, "why: cannot encode: %s", err.msg);
+	else
+		(void)peer_send(p, &net->out);
+out:
+	free(hwms);
+	store_record_free(rec);
+}
+
+/* ------------------------------------------------------------ verdict */
+
+/* The version a row holds as a struct rumor_version (key: the query's). */
+static const struct rumor_version *row_version(const struct why_query *q,
+					       const struct why_row *r)
+{
+	return r->version != SIZE_MAX ? &q->vers[r->version].v : NULL;
+}
+
+/* Whether row r has seen v: its HWM for v's origin reaches v's seq. */
+static int row_has_seen(const struct why_query *q, const struct why_row *r,
+			const struct rumor_version *v)
+{
+	size_t i;
+
+	if (r->hwms == NULL)
+		return 0;
+	for (i = 0; i < q->n_origins; i++)
+		if (memcmp(q->origins[i], v->origin, RUMOR_NODE_ID_BYTES) == 0)
+			return r->hwms[i] >= v->seq;
+	return 0;
+}
+
+static int row_asked(const struct why_row *r)
+{
+	return r->out.status == CTL_WHY_SELF ||
+	       r->out.status == CTL_WHY_ANSWERED;
+}
+
+/* The index of the winner among q's versions under this node's order
+ * (SIZE_MAX: none), and in *reason what made it beat the best other. */
+static size_t why_winner(struct why_query *q, int *reason)
+{
+	enum resolver_reason why = RESOLVER_SAME;
+	size_t i, best = SIZE_MAX, second = SIZE_MAX;
+
+	for (i = 0; i < q->n_vers; i++) {
+		if (best == SIZE_MAX) {
+			best = i;
+			continue;
+		}
+		if (resolver_explain(q->n->resolver, &q->vers[i].v,
+				     &q->vers[best].v, NULL) < 0) {
+			second = best;
+			best = i;
+		} else if (second == SIZE_MAX ||
+			   resolver_explain(q->n->resolver, &q->vers[i].v,
+					    &q->vers[second].v, NULL) < 0) {
+			second = i;
+		}
+	}
+	if (best == SIZE_MAX) {
+		*reason = CTL_WHY_BY_NONE;
+		return SIZE_MAX;
+	}
+	if (second == SIZE_MAX) {
+		*reason = CTL_WHY_BY_ONLY;
+		return best;
+	}
+	(void)resolver_explain(q->n->resolver, &q->vers[best].v,
+			       &q->vers[second].v, &why);
+	switch (why) {
+	case RESOLVER_BY_CLOCK: *reason = CTL_WHY_BY_CLOCK; break;
+	case RESOLVER_BY_SEQ: *reason = CTL_WHY_BY_SEQ; break;
+	case RESOLVER_BY_USER: *reason = CTL_WHY_BY_RESOLVER; break;
+	case RESOLVER_BY_WALL: *reason = CTL_WHY_BY_WALL; break;
+	default: *reason = CTL_WHY_BY_ORIGIN; break;
+	}
+	return best;
+}
+
+static uint64_t sub0(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
+/* Fills every row's role and lags and the summary. */
+static void why_decide(struct why_query *q, struct ctl_why_summary *s)
+{
+	const struct rumor_version *w, *x, *y;
+	struct why_row *r, *o;
+	size_t win, i, j;
+
+	memset(s, 0, sizeof *s);
+	snprintf(s->resolver, sizeof s->resolver, "%s",
+		 resolver_name(q->n->resolver));
+	win = why_winner(q, &s->reason);
+	w = win != SIZE_MAX ? &q->vers[win].v : NULL;
+	s->rows = q->n_rows;
+	s->winner_row = q->n_rows;
+	if (w != NULL)
+		s->winner_age_ms = sub0(node_wall_ms(q->n), w->wall_ms);
+	for (i = 0; i < q->n_rows; i++) {
+		r = &q->rows[i];
+		x = row_version(q, r);
+		if (!row_asked(r)) {
+			s->not_asked++;
+			continue;
+		}
+		if (r->out.role == CTL_WHY_OUTSIDE)
+			continue;
+		if (r->version == win) {
+			r->out.role = CTL_WHY_CURRENT;
+			if (s->winner_row == q->n_rows && w != NULL)
+				s->winner_row = i;
+			continue;
+		}
+		r->out.role = CTL_WHY_BEHIND;
+		r->out.lag_clock = x != NULL ? sub0(w->clock, x->clock) :
+			w->clock;
+		if (x != NULL && x->origin_len == w->origin_len &&
+		    memcmp(x->origin, w->origin, w->origin_len) == 0)
+			r->out.lag_seq = sub0(w->seq, x->seq);
+		r->out.lag_ms = x != NULL ? sub0(w->wall_ms, x->wall_ms) : 0;
+	}
+	/* Diverged: a pair holding different same-clock versions of
+	 * different origins, each having seen the other's. */
+	for (i = 0; i < q->n_rows; i++) {
+		r = &q->rows[i];
+		x = row_version(q, r);
+		if (!row_asked(r) || x == NULL)
+			continue;
+		for (j = i + 1; j < q->n_rows; j++) {
+			o = &q->rows[j];
+			y = row_version(q, o);
+			if (!row_asked(o) || y == NULL || r->version == o->version ||
+			    x->clock != y->clock ||
+			    memcmp(x->origin, y->origin, x->origin_len) == 0)
+				continue;
+			if (row_has_seen(q, r, y) && row_has_seen(q, o, x)) {
+				r->out.role = CTL_WHY_DIVERGED;
+				o->out.role = CTL_WHY_DIVERGED;
+				s->verdict = CTL_WHY_DIVERGENT;
+			}
+		}
+	}
+	for (i = 0; i < q->n_rows; i++) {
+		r = &q->rows[i];
+		if (r->out.role != CTL_WHY_BEHIND)
+			continue;
+		if (s->verdict == CTL_WHY_CONVERGED)
+			s->verdict = CTL_WHY_CONVERGING;
+		if (r->out.lag_clock > s->max_lag_clock)
+			s->max_lag_clock = r->out.lag_clock;
+		if (r->out.lag_seq > s->max_lag_seq)
+			s->max_lag_seq = r->out.lag_seq;
+		if (r->out.lag_ms > s->max_lag_ms)
+			s->max_lag_ms = r->out.lag_ms;
+	}
+	/* A member that could not be asked has yet to be shown to hold the
+	 * winner: the cluster is not known converged. */
+	if (s->verdict == CTL_WHY_CONVERGED && s->not_asked > 0)
+		s->verdict = CTL_WHY_CONVERGING;
+}
+
+/* ------------------------------------------------------------ queries */
+
+static void why_query_free(struct why_query *q)
+{
+	size_t i;
+
+	for (i = 0; i < q->n_rows; i++)
+		free(q->rows[i].hwms);
+	for (i = 0; i < q->n_vers; i++)
+		free(q->vers[i].value);
+	io_timer_free(q->timer);
+	free(q->rows);
+	free(q->origins);
+	free(q->key);
+	free(q);
+}
+
+/* Unlinks q, decides, reports and frees it. */
+static void why_finish(struct why_query *q)
+{
+	struct why_state *ws = why_state(q->n);
+	struct why_query **pp;
+	struct ctl_why_summary s;
+	struct ctl_why_row *rows;
+	size_t i;
+
+	if (ws != NULL) {
+		for (pp = &ws->queries; *pp != NULL; pp = &(*pp)->next) {
+			if (*pp == q) {
+				*pp = q->next;
+				ws->n_queries--;
+				break;
+			}
+		}
+	}
+	for (i = 0; i < q->n_rows; i++) {
+		if (q->rows[i].pending) {
+			q->rows[i].pending = 0;
+			q->rows[i].out.status = CTL_WHY_NO_ANSWER;
+		}
+	}
+	why_decide(q, &s);
+	rows = calloc(q->n_rows ? q->n_rows : 1, sizeof *rows);
+	if (rows != NULL) {
+		for (i = 0; i < q->n_rows; i++)
+			rows[i] = q->rows[i].out;
+	}
+	if (q->done != NULL)
+		q->done(q->arg, rows != NULL ? 0 : RUMOR_ENOMEM, &s, rows,
+			rows != NULL ? q->n_rows : 0);
+	free(rows);
+	why_query_free(q);
+}
+
+static void why_timeout(struct io_timer *t)
+{
+	why_finish(t->data);
+}
+
+/* Keeps v (hash given; value NULL when not carried) among q's distinct
+ * versions: its index, or SIZE_MAX when q holds WHY_VERSIONS_MAX others
+ * or memory ran out. */
+static size_t why_keep(struct why_query *q, const struct wire_why *m,
+		       const uint8_t *value)
+{
+	struct why_version *wv;
+	size_t i;
+
+	for (i = 0; i < q->n_vers; i++) {
+		wv = &q->vers[i];
+		if (wv->v.clock == m->clock && wv->v.seq == m->seq &&
+		    memcmp(wv->origin, m->origin, RUMOR_NODE_ID_BYTES) == 0 &&
+		    memcmp(wv->hash, m->hash, WIRE_WHY_HASH_BYTES) == 0) {
+			if (!wv->have_value && value != NULL) {
+				wv->value = malloc(m->value_len ? m->value_len : 1);
+				if (wv->value == NULL)
+					return SIZE_MAX;
+				memcpy(wv->value, value, m->value_len);
+				wv->have_value = 1;
+				wv->v.value = wv->value;
+				wv->v.value_len = (size_t)m->value_len;
+			}
+			return i;
+		}
+	}
+	if (q->n_vers == WHY_VERSIONS_MAX)
+		return SIZE_MAX;
+	wv = &q->vers[q->n_vers];
+	memset(wv, 0, sizeof *wv);
+	if (value != NULL) {
+		wv->value = malloc(m->value_len ? m->value_len : 1);
+		if (wv->value == NULL)
+			return SIZE_MAX;
+		memcpy(wv->value, value, m->value_len);
+		wv->have_value = 1;
+	}
+	memcpy(wv->origin, m->origin, RUMOR_NODE_ID_BYTES);
+	memcpy(wv->hash, m->hash, WIRE_WHY_HASH_BYTES);
+	wv->v.key = q->key;
+	wv->v.key_len = q->key_len;
+	/* A value too large to carry reaches the resolver as empty bytes:
+	 * why's answer may then differ from the store's for a resolver that
+	 * looks at values over WIRE_WHY_VALUE_MAX (rumorctl(1) says so). */
+	wv->v.value = m->deleted ? NULL : wv->value != NULL ? wv->value :
+		(const void *)"";
+	wv->v.value_len = m->deleted ? 0 : wv->have_value ?
+		(size_t)m->value_len : 0;
+	wv->v.deleted = m->deleted;
+	wv->v.clock = m->clock;
+	wv->v.wall_ms = m->wall_ms;
+	wv->v.origin = wv->origin;
+	wv->v.origin_len = RUMOR_NODE_ID_BYTES;
+	wv->v.seq = m->seq;
+	return q->n_vers++;
+}
+
+/* Fills row r from answer m (hwms: n_origins of them). 0, or -1 when
+ * the answer cannot be used (a bad answer). */
+static int why_fill_row(struct why_query *q, struct why_row *r,
+			const struct wire_why *m, const uint64_t *hwms,
+			size_t n_hwms)
+{
+	struct ctl_why_row *o = &r->out;
+	uint8_t hash[WIRE_WHY_HASH_BYTES];
+
+	if (n_hwms != q->n_origins)
+		return -1;
+	if (m->found && m->value != NULL) {
+		crypto_generichash(hash, sizeof hash, m->value,
+				   (size_t)m->value_len, NULL, 0);
+		if (memcmp(hash, m->hash, sizeof hash) != 0)
+			return -1;
+	}
+	o->symmetry_violations = m->symmetry_violations;
+	snprintf(o->resolver, sizeof o->resolver, "%.*s",
+		 (int)m->resolver_len, m->resolver);
+	if (q->n_origins > 0) {
+		r->hwms = malloc(q->n_origins * sizeof *r->hwms);
+		if (r->hwms == NULL)
+			return -1;
+		memcpy(r->hwms, hwms, q->n_origins * sizeof *r->hwms);
+	}
+	if (m->outside) {
+		o->role = CTL_WHY_OUTSIDE;
+		return 0;
+	}
+	if (!m->found)
+		return 0;
+	r->version = why_keep(q, m, m->value);
+	if (r->version == SIZE_MAX)
+		return -1;
+	o->found = 1;
+	o->clock = m->clock;
+	memcpy(o->origin, m->origin, RUMOR_NODE_ID_BYTES);
+	o->seq = m->seq;
+	o->wall_ms = m->wall_ms;
+	o->deleted = m->deleted;
+	o->value_len = m->value_len;
+	memcpy(o->hash, m->hash, WIRE_WHY_HASH_BYTES);
+	return 0;
+}
+
+static void why_on_answer(struct peer *p, const struct wire_why *m)
+{
+	struct why_state *ws = why_state(p->net->n);
+	struct why_query *q;
+	struct why_row *r;
+	size_t i;
+
+	if (ws == NULL)
+		return;
+	for (q = ws->queries; q != NULL; q = q->next)
+		if (q->id == m->id)
+			break;
+	if (q == NULL)
+		return;     /* late: its query ended */
+	for (i = 0; i < q->n_rows; i++) {
+		r = &q->rows[i];
+		if (!r->pending ||
+		    memcmp(r->out.id, p->id, RUMOR_NODE_ID_BYTES) != 0)
+			continue;
+		r->pending = 0;
+		q->n_pending--;
+		r->out.status = CTL_WHY_ANSWERED;
+		if (why_fill_row(q, r, m, m->hwms, m->n_hwms) != 0) {
+			free(r->hwms);
+			r->hwms = NULL;
+			r->version = SIZE_MAX;
+			memset(&r->out.found, 0,
+			       sizeof r->out - offsetof(struct ctl_why_row,
+							found));
+			r->out.status = CTL_WHY_BAD_ANSWER;
+			node_log(q->n, RUMOR_LOG_WARN, "why: peer %.8s "
+				 "answered something unusable", p->id_str);
+		}
+		break;
+	}
+	if (q->n_pending == 0 && !q->starting)
+		why_finish(q);
+}
+
+void why_on_message(struct peer *p, const struct wire_msg *m)
+{
+	if (m->type == WIRE_WHY_ASK)
+		why_on_ask(p, &m->u.why);
+	else
+		why_on_answer(p, &m->u.why);
+}
+
+void why_peer_closed(struct peer *p)
+{
+	struct why_state *ws = why_state(p->net->n);
+	struct why_query *q, *next;
+	size_t i;
+
+	if (ws == NULL)
+		return;
+	for (q = ws->queries; q != NULL; q = next) {
+		next = q->next;
+		for (i = 0; i < q->n_rows; i++) {
+			if (q->rows[i].pending &&
+			    memcmp(q->rows[i].out.id, p->id,
+				   RUMOR_NODE_ID_BYTES) == 0) {
+				q->rows[i].pending = 0;
+				q->rows[i].out.status = CTL_WHY_NO_ANSWER;
+				q->n_pending--;
+			}
+		}
+		if (q->n_pending == 0 && !q->starting)
+			why_finish(q);
+	}
+}
+
+/* This node's own row (rows[0]). */
+static int why_self_row(struct why_query *q)
+{
+	struct rumor *n = q->n;
+	struct why_row *r = &q->rows[0];
+	struct store_record *rec = NULL;
+	uint8_t hash[WIRE_WHY_HASH_BYTES];
+	uint64_t *hwms = NULL;
+	struct wire_why m;
+	size_t i;
+	int outside, rv;
+
+	memset(&m, 0, sizeof m);
+	memcpy(r->out.id, n->id.public_key, RUMOR_NODE_ID_BYTES);
+	r->out.status = CTL_WHY_SELF;
+	rv = why_local(n, q->key, q->key_len, &rec, hash, &outside, &m);
+	if (rv != 0)
+		return rv;
+	m.outside = outside;
+	/* Its own value whatever its size: the resolver sees it whole. */
+	if (m.found && !m.deleted)
+		m.value = rec->v.value != NULL ? rec->v.value :
+			(const uint8_t *)"";
+	if (q->n_origins > 0) {
+		hwms = calloc(q->n_origins, sizeof *hwms);
+		if (hwms == NULL) {
+			store_record_free(rec);
+			return RUMOR_ENOMEM;
+		}
+		for (i = 0; i < q->n_origins; i++)
+			hwms[i] = store_hwm(n->store, q->origins[i]);
+	}
+	rv = why_fill_row(q, r, &m, hwms, q->n_origins) != 0 ? RUMOR_ENOMEM : 0;
+	free(hwms);
+	store_record_free(rec);
+	return rv;
+}
+
+static int collect_origin(void *arg, const uint8_t *origin, uint64_t seq)
+{
+	struct why_query *q = arg;
+
+	(void)seq;
+	if (q->n_origins < WHY_ORIGINS_ASKED)
+		memcpy(q->origins[q->n_origins++], origin,
+		       RUMOR_NODE_ID_BYTES);
+	return 0;
+}
+
+/* Asks p for q's key (row r). 0, or -1 when it could not be sent. */
+static int why_send_ask(struct why_query *q, struct peer *p)
+{
+	const uint8_t *origins[WHY_ORIGINS_ASKED];
+	struct node_net *net = q->n->net;
+	struct wire_why m;
+	struct err err;
+	size_t i;
+
+	memset(&m, 0, sizeof m);
+	m.id = q->id;
+	m.key = q->key;
+	m.key_len = q->key_len;
+	for (i = 0; i < q->n_origins; i++)
+		origins[i] = q->origins[i];
+	m.origins = origins;
+	m.n_origins = q->n_origins;
+	err_clear(&err);
+	if (wire_encode_why(&net->out, WIRE_WHY_ASK, &m, &err) != 0) {
+		node_log(q->n, RUMOR_LOG_WARN, "why: cannot encode: %s",
+			 err.msg);
+		return -1;
+	}
+	return peer_send(p, &net->out) == 0 ? 0 : -1;
+}
+
+/* A row per member (after the node's own): asked when connected with
+ * the WHY bit, else unsupported or unreachable. */
+static void why_ask_members(struct why_query *q)
+{
+	struct node_net *net = q->n->net;
+	const struct member *mb;
+	struct why_row *r;
+	struct peer *p;
+	size_t i;
+
+	for (i = 0; i < members_count(&net->members) &&
+		    q->n_rows < 1 + WHY_MEMBERS_MAX; i++) {
+		mb = members_at(&net->members, i);
+		if (mb == NULL)
+			break;
+		r = &q->rows[q->n_rows++];
+		r->version = SIZE_MAX;
+		memcpy(r->out.id, mb->id, RUMOR_NODE_ID_BYTES);
+		p = peer_find_open(net, mb->id, NULL);
+		if (p == NULL || !p->hello || p->closed) {
+			r->out.status = CTL_WHY_UNREACHABLE;
+			continue;
+		}
+		if (!p->why) {
+			r->out.status = CTL_WHY_UNSUPPORTED;
+			continue;
+		}
+		r->pending = 1;
+		q->n_pending++;
+		if (why_send_ask(q, p) != 0) {
+			/* p may be closing now: its row is not waited for */
+			if (r->pending) {
+				r->pending = 0;
+				q->n_pending--;
+			}
+			r->out.status = CTL_WHY_NO_ANSWER;
+		}
+	}
+}
+
+int node_why(struct rumor *n, const void *key, size_t key_len,
+	     uint32_t timeout_ms, node_why_done_cb done, void *arg,
+	     struct err *err)
+{
+	struct why_state *ws = why_state(n);
+	struct why_query *q;
+	size_t members = n->net != NULL ? members_count(&n->net->members) : 0;
+	int rv;
+
+	if (key == NULL || key_len < 1 || key_len > RUMOR_KEY_MAX)
+		return err_set(err, RUMOR_EINVAL, "why: key of %zu bytes, "
+			       "want 1..%u", key_len, RUMOR_KEY_MAX);
+	if (n->net != NULL && (ws == NULL || n->net->closing))
+		return err_set(err, RUMOR_ECLOSED, "why: node closing");
+	if (ws != NULL && ws->n_queries >= WHY_QUERIES_MAX)
+		return err_set(err, RUMOR_EREFUSED, "why: %u queries in "
+			       "flight already", WHY_QUERIES_MAX);
+	if (members > WHY_MEMBERS_MAX)
+		members = WHY_MEMBERS_MAX;
+	q = calloc(1, sizeof *q);
+	if (q == NULL)
+		return err_set(err, RUMOR_ENOMEM, "why: out of memory");
+	q->n = n;
+	q->key = malloc(key_len);
+	q->origins = calloc(WHY_ORIGINS_ASKED, sizeof *q->origins);
+	q->rows = calloc(1 + members, sizeof *q->rows);
+	q->timer = io_timer_new(n->io, why_timeout, q);
+	if (q->key == NULL || q->origins == NULL || q->rows == NULL ||
+	    q->timer == NULL) {
+		why_query_free(q);
+		return err_set(err, RUMOR_ENOMEM, "why: out of memory");
+	}
+	memcpy(q->key, key, key_len);
+	q->key_len = key_len;
+	q->done = done;
+	q->arg = arg;
+	q->rows[0].version = SIZE_MAX;
+	q->n_rows = 1;
+	rv = node_hwms(n, collect_origin, q);
+	if (rv == 0)
+		rv = why_self_row(q);
+	if (rv != 0) {
+		why_query_free(q);
+		return err_set(err, rv, "why: cannot read the store");
+	}
+	if (ws == NULL) {
+		/* No network: the node's own row is the whole answer. */
+		why_finish(q);
+		return 0;
+	}
+	q->id = ++ws->next_id;
+	q->next = ws->queries;
+	ws->queries = q;
+	ws->n_queries++;
+	q->starting = 1;
+	why_ask_members(q);
+	q->starting = 0;
+	if (q->n_pending == 0) {
+		why_finish(q);
+		return 0;
+	}
+	io_timer_start(q->timer, timeout_ms ? timeout_ms :
+		       WHY_TIMEOUT_DEFAULT_MS, 0);
+	return 0;
+}
+
+int why_open(struct node_net *net)
+{
+	net->why = calloc(1, sizeof *net->why);
+	return net->why != NULL ? 0 : RUMOR_ENOMEM;
+}
+
+void why_close(struct node_net *net)
+{
+	if (net->why == NULL)
+		return;
+	while (net->why->queries != NULL)
+		why_finish(net->why->queries);
+	free(net->why);
+	net->why = NULL;
+}
