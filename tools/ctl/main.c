@@ -94,11 +94,14 @@ static void usage(FILE *f)
 		"hex\n"
 		"  --help         this text; COMMAND --help for a command\n"
 		"  --version      the version\n"
+		"  --offline DATA a stopped node's data dir, read from a copy "
+		"of its store\n"
 		"\n"
 		"Commands:\n");
 	for (i = 0; i < N_COMMANDS; i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name,
 			commands[i].summary);
+	offline_usage(f);
 	fprintf(f, "\nExit codes: 0 ok, 1 not found / refused, 2 usage, 3 "
 		"cannot reach the node.\n");
 }
@@ -263,6 +266,7 @@ static int parse_global_options(struct ctx *x, int argc, char **argv,
 		{"hex", no_argument, NULL, 'x'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
+		{"offline", required_argument, NULL, 'O'},
 		{NULL, 0, NULL, 0},
 	};
 	int ch;
@@ -281,6 +285,7 @@ static int parse_global_options(struct ctx *x, int argc, char **argv,
 		case 'V':
 			printf("rumorctl %s\n", PACKAGE_VERSION);
 			return -1;
+		case 'O': x->offline = optarg; break;
 		default:
 			fmt_fail(CTL_EXIT_USAGE, "unknown option '%s'",
 				 argv[optind - 1]);
@@ -313,9 +318,11 @@ int main(int argc, char **argv)
 	rv = parse_global_options(&x, argc, argv, &at);
 	if (rv != 0)
 		return rv < 0 ? CTL_EXIT_OK : rv;
-	x.cmd = command_find(argv[at]);
+	x.cmd = x.offline != NULL ? offline_command_find(argv[at])
+				  : command_find(argv[at]);
 	if (x.cmd == NULL) {
-		fmt_fail(CTL_EXIT_USAGE, "unknown command '%s'", argv[at]);
+		fmt_fail(CTL_EXIT_USAGE, "unknown command '%s'%s", argv[at],
+			 x.offline != NULL ? " with --offline" : "");
 		fputc('\n', stderr);
 		usage(stderr);
 		return CTL_EXIT_USAGE;
@@ -328,6 +335,7 @@ int main(int argc, char **argv)
 	if (rv == 0)
 		rv = x.cmd->fn(&x, argc, argv);
 	client_close(&x);
+	offline_close(&x);
 	if (fflush(stdout) != 0 && rv == 0)
 		rv = fmt_fail(CTL_EXIT_FAIL, "writing output: %s",
 			      strerror(errno));
