@@ -19,18 +19,27 @@
 
 /* ------------------------------------------------------------ opening */
 
-/* A store message names the private copy: name DATA/db instead. */
+/* A store message names the private copy: name DATA instead (every
+ * time: LevelDB's reasons repeat the path). */
 static void offline_message(const struct ctx *x, const char *msg, char *out,
 			    size_t size)
 {
-	const char *at = strstr(msg, x->offline_tmp);
+	size_t tlen = strlen(x->offline_tmp), used = 0;
+	const char *at;
 
-	if (x->offline_tmp[0] == '\0' || at == NULL) {
-		snprintf(out, size, "%s", msg);
-		return;
+	out[0] = '\0';
+	while (used + 1 < size) {
+		at = tlen > 0 ? strstr(msg, x->offline_tmp) : NULL;
+		if (at == NULL) {
+			snprintf(out + used, size - used, "%s", msg);
+			return;
+		}
+		used += (size_t)snprintf(out + used, size - used, "%.*s%s",
+					 (int)(at - msg), msg, x->offline);
+		if (used >= size)
+			return;
+		msg = at + tlen;
 	}
-	snprintf(out, size, "%.*s%s%s", (int)(at - msg), msg, x->offline,
-		 at + strlen(x->offline_tmp));
 }
 
 /* The store, or an exit code with the reason printed. */
