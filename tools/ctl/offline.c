@@ -10,10 +10,11 @@
  * a parent process waits for the one that works and removes it, also
  * when that one fails, crashes or is interrupted.
  *
- * Copied, not linked: LevelDB rewrites CURRENT and appends to the
- * MANIFEST and the write-ahead log of the database it opens, and a hard
- * link would carry those writes into DATA. A plain copy costs the
- * store's size in $TMPDIR and the time to read it once.
+ * Copied, not linked: a hard link shares the file with DATA, so any
+ * write LevelDB makes in place (appending to the MANIFEST and the log it
+ * recovers, with reuse_logs; its file handling is not a contract) would
+ * land in DATA. A plain copy costs the store's size in $TMPDIR and the
+ * time to read it once.
  *
  * In use: a node holds a POSIX record lock on DATA/db/LOCK (LevelDB's
  * posix env takes it with fcntl) while its store is open. F_GETLK asks
