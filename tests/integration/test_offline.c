@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -497,8 +498,8 @@ static void test_offline_check_reports_a_store_that_does_not_open(void **state)
 	assert_tmp_empty(f);
 }
 
-/* A process holding the store (an open store, as a node holds it)
- * makes every offline command refuse, changing nothing. */
+/* A process with a librumor node open on the data dir makes every
+ * offline command refuse, changing nothing. */
 static void test_offline_refuses_a_held_data_dir(void **state)
 {
 	struct fixture *f = *state;
@@ -511,15 +512,21 @@ static void test_offline_refuses_a_held_data_dir(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		struct store *s = open_store(f, f->dir);
+		struct rumor_options o;
+		struct rumor *n;
+		char msg[256];
 
+		rumor_options_init(&o);
+		o.data_dir = f->dir;
+		o.no_multicast = 1;
 		close(ready[0]);
 		close(release[1]);
-		if (write(ready[1], "r", 1) != 1)
+		if (rumor_open(&n, &o, msg, sizeof msg) != 0 ||
+		    write(ready[1], "r", 1) != 1)
 			_exit(1);
 		if (read(release[0], &c, 1) < 0)
 			_exit(1);
-		store_close(s);
+		rumor_close(n, NULL, NULL);
 		_exit(0);
 	}
 	close(ready[1]);
@@ -542,6 +549,65 @@ static void test_offline_refuses_a_held_data_dir(void **state)
 	assert_int_equal(ctl(f, "--offline", f->dir, "get", "user/1", NULL), 0);
 	free(before);
 	assert_tmp_empty(f);
+}
+
+static int tmp_has_copy(void *arg)
+{
+	const struct fixture *f = arg;
+	DIR *d = opendir(f->tmp);
+	struct dirent *e;
+	int found = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		found |= strncmp(e->d_name, "rumorctl-offline.", 17) == 0;
+	closedir(d);
+	return found;
+}
+
+/* Interrupted while it answers (its output blocked on a full pipe):
+ * rumorctl ends with 128 + the signal, and the private copy goes. */
+static void test_offline_interrupted_leaves_no_copy(void **state)
+{
+	struct fixture *f = *state;
+	char *bin = tu_builddir_path("tools/rumorctl"), value[1000];
+	struct rumor_options o;
+	struct rumor *n;
+	char msg[256], key[32];
+	int out[2], status, i;
+	pid_t pid;
+
+	rumor_options_init(&o);
+	o.data_dir = f->dir;
+	o.no_multicast = 1;
+	assert_int_equal(rumor_open(&n, &o, msg, sizeof msg), 0);
+	memset(value, 'v', sizeof value);
+	for (i = 0; i < 400; i++) {      /* 400 KB of scan: > a pipe */
+		snprintf(key, sizeof key, "big/%04d", i);
+		assert_int_equal(rumor_put(n, key, strlen(key), value,
+					   sizeof value), 0);
+	}
+	rumor_close(n, NULL, NULL);
+	assert_int_equal(pipe(out), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(out[1], 1);
+		close(out[0]);
+		close(out[1]);
+		setenv("TMPDIR", f->tmp, 1);
+		execl(bin, bin, "--offline", f->dir, "scan", "big/", (char *)NULL);
+		_exit(127);
+	}
+	close(out[1]);
+	assert_true(tu_wait_for(tmp_has_copy, NULL, f, 10000));
+	assert_int_equal(kill(pid, SIGTERM), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	close(out[0]);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 128 + SIGTERM);
+	assert_tmp_empty(f);
+	free(bin);
 }
 
 static void test_offline_bad_data_paths(void **state)
@@ -601,6 +667,9 @@ int main(void)
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_offline_refuses_a_held_data_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_offline_interrupted_leaves_no_copy, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_offline_bad_data_paths,
 						setup, teardown),
 	};

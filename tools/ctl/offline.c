@@ -216,7 +216,7 @@ static void offline_forward(int sig)
 /* The parent's part: waits for the worker, removes the copy, and ends
  * the process with the worker's exit code (128 + the signal that ended
  * it). Never returns. */
-static void offline_parent(struct ctx *x, pid_t pid)
+static void offline_parent(struct ctx *x, pid_t pid, const sigset_t *old)
 {
 	struct sigaction sa;
 	int status, code;
@@ -228,6 +228,9 @@ static void offline_parent(struct ctx *x, pid_t pid)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	/* A signal that came since the copy's directory was made is passed
+	 * on now. */
+	sigprocmask(SIG_SETMASK, old, NULL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	offline_remove(x->offline_tmp);
@@ -345,6 +348,7 @@ static int offline_prepare(struct ctx *x, struct err *err)
 int offline_open(struct ctx *x, struct err *err)
 {
 	const char *tmpdir = getenv("TMPDIR");
+	sigset_t stop, old;
 	pid_t pid;
 
 	if (tmpdir == NULL || tmpdir[0] == '\0')
@@ -353,19 +357,32 @@ int offline_open(struct ctx *x, struct err *err)
 		return fmt_fail(CTL_EXIT_USAGE, "TMPDIR is too long");
 	snprintf(x->offline_tmp, sizeof(x->offline_tmp),
 		 "%s/rumorctl-offline.XXXXXX", tmpdir);
-	if (mkdtemp(x->offline_tmp) == NULL)
+	/* From the directory's making on, an interrupt must reach the
+	 * parent's handler, never kill the parent before it (the copy would
+	 * stay): held until the handler is in place. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stop, &old);
+	if (mkdtemp(x->offline_tmp) == NULL) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		x->offline_tmp[0] = '\0';
 		return fmt_fail(CTL_EXIT_UNREACHABLE, "cannot make a private "
 				"directory for the copy of the store under %s "
 				"(set TMPDIR): %s", tmpdir, strerror(errno));
+	}
 	fflush(stdout);
 	fflush(stderr);
 	pid = fork();
 	if (pid < 0) {
 		offline_remove(x->offline_tmp);
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		return fmt_fail(CTL_EXIT_FAIL, "fork: %s", strerror(errno));
 	}
 	if (pid > 0)
-		offline_parent(x, pid);
+		offline_parent(x, pid, &old);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	return offline_prepare(x, err);
 }
 
