@@ -493,8 +493,9 @@ static void test_offline_check_reports_a_store_that_does_not_open(void **state)
 	assert_non_null(strstr(f->out, "unreadable meta"));
 	assert_non_null(strstr(f->out, f->dir));      /* DATA, not the copy */
 	assert_null(strstr(f->out, f->tmp));
-	assert_int_equal(ctl(f, "--offline", f->dir, "status", NULL), 1);
+	assert_int_equal(ctl(f, "--offline", f->dir, "status", NULL), 3);
 	assert_non_null(strstr(f->err, "unreadable meta"));
+	assert_non_null(strstr(f->err, "check lists what is wrong"));
 	assert_tmp_empty(f);
 }
 

@@ -42,7 +42,9 @@ static void offline_message(const struct ctx *x, const char *msg, char *out,
 	}
 }
 
-/* The store, or an exit code with the reason printed. */
+/* The store, or an exit code with the reason printed (3: the store
+ * cannot be read, a corrupt one included; `check` reports that as a
+ * fault instead). */
 static int offline_store(struct ctx *x, struct store **s)
 {
 	char msg[ERR_MSG_MAX + PATH_MAX];
@@ -54,9 +56,9 @@ static int offline_store(struct ctx *x, struct store **s)
 		return rv;
 	if (rv < 0) {
 		offline_message(x, err.msg, msg, sizeof(msg));
-		return fmt_fail(err.code == RUMOR_ECORRUPT ? CTL_EXIT_FAIL
-							    : CTL_EXIT_UNREACHABLE,
-				"%s", msg);
+		return fmt_fail(CTL_EXIT_UNREACHABLE, "%s%s", msg,
+				err.code == RUMOR_ECORRUPT ? " (rumorctl "
+				"--offline DATA check lists what is wrong)" : "");
 	}
 	*s = x->offline_store;
 	return 0;
@@ -637,14 +639,12 @@ static int offline_check(struct ctx *x, int argc, char **argv)
 	rv = offline_open(x, &err);
 	if (rv > 0)
 		return rv;
-	if (x->json)
-		printf("{\"broken\":[");
 	if (rv < 0 && err.code != RUMOR_ECORRUPT) {
-		if (x->json)
-			printf("]}\n");
 		offline_message(x, err.msg, msg, sizeof(msg));
 		return fmt_fail(CTL_EXIT_UNREACHABLE, "%s", msg);
 	}
+	if (x->json)
+		printf("{\"broken\":[");
 	if (rv < 0) {
 		/* The store does not even open: that fault is the one found. */
 		offline_message(x, err.msg, msg, sizeof(msg));
@@ -655,8 +655,9 @@ static int offline_check(struct ctx *x, int argc, char **argv)
 		err_clear(&err);
 		rv = store_check_all(s, check_report, &co, &found, &err);
 		if (rv != 0 && rv != RUMOR_ECORRUPT) {
+			/* The walk could not go on: not a clean store. */
 			if (x->json)
-				printf("]}\n");
+				printf("],\"ok\":false}\n");
 			return offline_failed(x, &err);
 		}
 	}
