@@ -13,6 +13,10 @@
  *   cmd_keys.c get, put, del, version, scan, watch, log
  *   keygen.c   keygen (no node needed)
  *   cmd_load.c load (many writes from standard input, pipelined)
+ *   offline.c  --offline DATA: the in-use test, the private copy of a
+ *              stopped node's store, the process that removes it
+ *   cmd_offline.c  the commands --offline runs (get, scan, version, log,
+ *              status, check) and their table
  *   main.c     the command table, --help, options, main
  *
  * Conventions:

@@ -3,7 +3,9 @@
  * rumorctl: talks to a running node over its control socket
  * (DATA/control.sock, protocol in src/wire/wire_ctl.h). One function per
  * command, listed in the command table below; every command has --help
- * and a --json form (format documented in rumorctl(1)).
+ * and a --json form (format documented in rumorctl(1)). With --offline
+ * DATA, the commands of cmd_offline.c's table read a stopped node's
+ * store instead (offline.c).
  *
  * Exit codes: 0 ok, 1 not found / refused / the node reported an error,
  * 2 usage, 3 cannot reach the node (socket missing or refused, the
