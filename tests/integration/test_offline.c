@@ -630,6 +630,8 @@ static void test_offline_bad_data_paths(void **state)
 	assert_int_equal(ctl(f, "--offline", f->dir, "frobnicate", NULL), 2);
 	assert_int_equal(ctl(f, "--offline", f->dir, "put", "k", "v", NULL), 2);
 	assert_non_null(strstr(f->err, "with --offline"));
+	assert_int_equal(ctl(f, "--data", f->dir, "check", NULL), 2);
+	assert_non_null(strstr(f->err, "rumorctl --offline DATA check"));
 	if (geteuid() != 0) {
 		/* root reads anything: no refusal to see. */
 		char *db = tu_join(f->dir, "db");

@@ -323,8 +323,14 @@ int main(int argc, char **argv)
 	x.cmd = x.offline != NULL ? offline_command_find(argv[at])
 				  : command_find(argv[at]);
 	if (x.cmd == NULL) {
-		fmt_fail(CTL_EXIT_USAGE, "unknown command '%s'%s", argv[at],
-			 x.offline != NULL ? " with --offline" : "");
+		if (x.offline == NULL && offline_command_find(argv[at]))
+			fmt_fail(CTL_EXIT_USAGE, "'%s' reads a stopped node's "
+				 "store: rumorctl --offline DATA %s", argv[at],
+				 argv[at]);
+		else
+			fmt_fail(CTL_EXIT_USAGE, "unknown command '%s'%s",
+				 argv[at], x.offline != NULL ? " with --offline"
+							     : "");
 		fputc('\n', stderr);
 		usage(stderr);
 		return CTL_EXIT_USAGE;
