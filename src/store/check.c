@@ -48,6 +48,11 @@ struct check {
 	uint64_t stored_feed_floor; /* s|feedfloor, 0 when absent */
 	uint64_t feed_entries, feed_last;
 	char hex[41];
+	/* store_check_all: each violation goes to report and the walk goes
+	 * on; NULL: the first one ends it (store_check). */
+	store_check_report_cb report;
+	void *report_arg;
+	size_t found;
 };
 
 /* The hex of a key, for a message of corrupt() (one a message). */
@@ -56,18 +61,27 @@ static const char *hex_of(struct check *c, const void *key, size_t len)
 	return format_key_hex(key, len, c->hex);
 }
 
-/* RUMOR_ECORRUPT with a message naming the store. */
+/* A violation: RUMOR_ECORRUPT with a message naming the store; with a
+ * report callback, the message goes to it (err keeps the first) and the
+ * walk goes on (0). */
 __attribute__((format(printf, 3, 4)))
 static int corrupt(struct check *c, struct err *err, const char *fmt, ...)
 {
 	char what[200];
+	struct err one;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof what, fmt, ap);
 	va_end(ap);
-	return err_set(err, RUMOR_ECORRUPT, "store %s: check: %s", c->s->dir,
-		       what);
+	if (c->report == NULL)
+		return err_set(err, RUMOR_ECORRUPT, "store %s: check: %s",
+			       c->s->dir, what);
+	err_set(&one, RUMOR_ECORRUPT, "store %s: check: %s", c->s->dir, what);
+	if (c->found++ == 0 && err != NULL)
+		*err = one;
+	c->report(c->report_arg, what);
+	return 0;
 }
 
 /* Reads raw key k (of the check's read options); *val NULL when absent. */
@@ -306,9 +320,11 @@ static int check_single(struct check *c, const char *k, size_t klen,
 	return 0;
 }
 
-int store_check(struct store *s, struct err *err)
+/* The walk and the comparisons after it; 0 when it ran to its end (in
+ * report mode, whatever it found). */
+static int check_walk(struct check *c, struct err *err)
 {
-	struct check c;
+	struct store *s = c->s;
 	leveldb_iterator_t *it;
 	const struct origin_state *own;
 	const struct check_hwm *h;
@@ -317,14 +333,7 @@ int store_check(struct store *s, struct err *err)
 	char *lerr = NULL;
 	int rv = 0;
 
-	if (s == NULL)
-		return err_set(err, RUMOR_EINVAL, "store_check: no store");
-	memset(&c, 0, sizeof c);
-	c.s = s;
-	c.ro = leveldb_readoptions_create();
-	leveldb_readoptions_set_verify_checksums(c.ro, 1);
-	leveldb_readoptions_set_fill_cache(c.ro, 0);
-	it = leveldb_create_iterator(s->db, c.ro);
+	it = leveldb_create_iterator(s->db, c->ro);
 	/* One walk in key order: f, h, l, m, s (a d entry of schema 1 is an
 	 * unknown prefix now). */
 	for (leveldb_iter_seek_to_first(it); rv == 0 && leveldb_iter_valid(it);
@@ -333,101 +342,154 @@ int store_check(struct store *s, struct err *err)
 		v = leveldb_iter_value(it, &vlen);
 		switch (klen > 0 ? k[0] : 0) {
 		case PFX_FEED:
-			rv = check_feed(&c, k, klen, v, vlen, err);
+			rv = check_feed(c, k, klen, v, vlen, err);
 			break;
 		case PFX_HWM:
-			rv = check_hwm_entry(&c, k, klen, v, vlen, err);
+			rv = check_hwm_entry(c, k, klen, v, vlen, err);
 			break;
 		case PFX_LOG:
-			rv = check_log(&c, k, klen, v, vlen, err);
+			rv = check_log(c, k, klen, v, vlen, err);
 			break;
 		case PFX_META:
-			rv = check_meta(&c, k, klen, v, vlen, err);
+			rv = check_meta(c, k, klen, v, vlen, err);
 			break;
 		case PFX_SINGLE:
-			rv = check_single(&c, k, klen, v, vlen, err);
+			rv = check_single(c, k, klen, v, vlen, err);
 			break;
 		case PFX_INTENT:
 		case PFX_OUTCOME:
 			break;  /* store__intent_check, below */
 		default:
-			rv = corrupt(&c, err, "entry with unknown prefix (%s)",
-				     hex_of(&c, k, klen));
+			rv = corrupt(c, err, "entry with unknown prefix (%s)",
+				     hex_of(c, k, klen));
 			break;
 		}
 	}
 	leveldb_iter_get_error(it, &lerr);
 	leveldb_iter_destroy(it);
 	if (lerr != NULL) {
-		rv = err_set(err, RUMOR_ECORRUPT, "store %s: check: %s", s->dir,
-			     lerr);
+		/* A bad checksum or an unreadable table: the walk stopped. */
+		if (rv == 0)
+			rv = corrupt(c, err, "LevelDB: %s", lerr);
 		leveldb_free(lerr);
 	}
 	if (rv != 0)
 		goto done;
 
-	if (!c.have_schema || !c.have_seq) {
-		rv = corrupt(&c, err, "missing singleton");
-		goto done;
+	if (!c->have_schema || !c->have_seq) {
+		rv = corrupt(c, err, "missing singleton");
+		if (rv != 0)
+			goto done;
 	}
 	own = store__origin_find(s, s->origin);
-	h = check_hwm_find(c.hwms, c.n_hwms, s->origin);
+	h = check_hwm_find(c->hwms, c->n_hwms, s->origin);
 	if (own == NULL || (h != NULL && h->seq > s->local_seq)) {
-		rv = corrupt(&c, err, "own HWM above the local seq counter");
-		goto done;
+		rv = corrupt(c, err, "own HWM above the local seq counter");
+		if (rv != 0)
+			goto done;
 	}
 	/* The counter is max(s|seq, own HWM). */
-	if (c.stored_seq > s->local_seq ||
-	    (c.stored_seq < s->local_seq && (h == NULL || h->seq != s->local_seq))) {
-		rv = corrupt(&c, err, "stored seq counter differs from memory");
-		goto done;
+	if (c->stored_seq > s->local_seq ||
+	    (c->stored_seq < s->local_seq && (h == NULL || h->seq != s->local_seq))) {
+		rv = corrupt(c, err, "stored seq counter differs from memory");
+		if (rv != 0)
+			goto done;
 	}
-	if (c.stored_floor != s->clock_floor) {
-		rv = corrupt(&c, err, "stored clock floor differs from memory");
-		goto done;
+	if (c->stored_floor != s->clock_floor) {
+		rv = corrupt(c, err, "stored clock floor differs from memory");
+		if (rv != 0)
+			goto done;
 	}
 	/* The feed: one entry per stored key (with check_feed's and
 	 * check_meta's position checks, a one-to-one map); the head is
 	 * the last entry or the floor, whichever is higher (a collected
 	 * tombstone may have held the highest position). Entries at or
 	 * below the floor are fine: the floor bounds collected ones. */
-	if (c.stored_feed_floor != s->feed_floor) {
-		rv = corrupt(&c, err, "stored feed floor differs from memory");
-		goto done;
+	if (c->stored_feed_floor != s->feed_floor) {
+		rv = corrupt(c, err, "stored feed floor differs from memory");
+		if (rv != 0)
+			goto done;
 	}
-	if (c.feed_entries != c.keys + c.tombstones) {
-		rv = corrupt(&c, err, "feed entries are not one per key (%llu entries, %llu keys)",
-			     (unsigned long long)c.feed_entries,
-			     (unsigned long long)(c.keys + c.tombstones));
-		goto done;
+	if (c->feed_entries != c->keys + c->tombstones) {
+		rv = corrupt(c, err, "feed entries are not one per key (%llu entries, %llu keys)",
+			     (unsigned long long)c->feed_entries,
+			     (unsigned long long)(c->keys + c->tombstones));
+		if (rv != 0)
+			goto done;
 	}
-	if (s->feed_head != (c.feed_last > s->feed_floor ? c.feed_last :
+	if (s->feed_head != (c->feed_last > s->feed_floor ? c->feed_last :
 			     s->feed_floor)) {
-		rv = corrupt(&c, err, "feed head %llu is neither the last entry nor the floor",
+		rv = corrupt(c, err, "feed head %llu is neither the last entry nor the floor",
 			     (unsigned long long)s->feed_head);
-		goto done;
+		if (rv != 0)
+			goto done;
 	}
 	for (i = 0; i < s->n_origins; i++) {
-		h = check_hwm_find(c.hwms, c.n_hwms, s->origins[i].origin);
+		h = check_hwm_find(c->hwms, c->n_hwms, s->origins[i].origin);
 		if (s->origins[i].hwm != (h != NULL ? h->seq : 0)) {
-			rv = corrupt(&c, err, "HWM in memory not stored (%s)",
-				     hex_of(&c, s->origins[i].origin, STORE_ORIGIN_BYTES));
-			goto done;
+			rv = corrupt(c, err, "HWM in memory not stored (%s)",
+				     hex_of(c, s->origins[i].origin, STORE_ORIGIN_BYTES));
+			if (rv != 0)
+				goto done;
 		}
 	}
-	if (c.log_entries != c.keys + c.tombstones) {
-		rv = corrupt(&c, err, "log entries are not one per key");
-		goto done;
+	if (c->log_entries != c->keys + c->tombstones) {
+		rv = corrupt(c, err, "log entries are not one per key");
+		if (rv != 0)
+			goto done;
 	}
-	if (c.keys != s->stats.keys || c.tombstones != s->stats.tombstones ||
-	    c.log_entries != s->stats.log_entries)
-		rv = corrupt(&c, err, "counts differ from the kept stats");
-	else if (s->tombs.n != c.tombstones)
-		rv = corrupt(&c, err, "the tombstone index names tombstones the store lacks");
-	if (rv == 0)
-		rv = store__intent_check(s, err);
+	if (c->keys != s->stats.keys || c->tombstones != s->stats.tombstones ||
+	    c->log_entries != s->stats.log_entries)
+		rv = corrupt(c, err, "counts differ from the kept stats");
+	else if (s->tombs.n != c->tombstones)
+		rv = corrupt(c, err, "the tombstone index names tombstones the store lacks");
+	if (rv == 0) {
+		struct err ierr;
+
+		err_clear(&ierr);
+		rv = store__intent_check(s, &ierr);
+		if (rv == RUMOR_ECORRUPT && c->report != NULL) {
+			/* Without intent.c's "store DIR: check: ". */
+			const char *what = strstr(ierr.msg, ": check: ");
+
+			rv = corrupt(c, err, "%s", what != NULL ? what + 9
+							      : ierr.msg);
+		} else if (rv != 0 && err != NULL) {
+			*err = ierr;
+		}
+	}
 done:
+	return rv;
+}
+
+int store_check(struct store *s, struct err *err)
+{
+	return store_check_all(s, NULL, NULL, NULL, err);
+}
+
+int store_check_all(struct store *s, store_check_report_cb report, void *arg,
+		    size_t *found, struct err *err)
+{
+	struct check c;
+	int rv;
+
+	if (found != NULL)
+		*found = 0;
+	if (s == NULL)
+		return err_set(err, RUMOR_EINVAL, "store_check: no store");
+	memset(&c, 0, sizeof c);
+	c.s = s;
+	c.report = report;
+	c.report_arg = arg;
+	c.ro = leveldb_readoptions_create();
+	leveldb_readoptions_set_verify_checksums(c.ro, 1);
+	leveldb_readoptions_set_fill_cache(c.ro, 0);
+	rv = check_walk(&c, err);
 	free(c.hwms);
 	leveldb_readoptions_destroy(c.ro);
+	if (found != NULL)
+		*found = c.found;
+	if (rv == 0 && c.found > 0)
+		rv = RUMOR_ECORRUPT;     /* err holds the first (corrupt()) */
 	return rv;
 }

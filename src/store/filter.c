@@ -199,6 +199,12 @@ int store__filter_open(struct store *s, const struct prefixes *want,
 	if (rv != 0)
 		goto done;
 	s->self_incomplete = flag != 0;
+	if (s->inspect) {
+		/* As it is: the set it holds, nothing written. */
+		prefixes_free(&s->repl);
+		rv = prefixes_copy(&s->repl, &stored, err);
+		goto done;
+	}
 	if (prefixes_equal(&stored, &s->repl))
 		goto done;
 	narrower = prefixes_within(&s->repl, &stored);

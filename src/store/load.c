@@ -256,6 +256,12 @@ int store__load(struct store *s, const struct prefixes *filter,
 	it = leveldb_create_iterator(s->db, s->ropts);
 	l.migrating = 1;
 	rv = load_schema(s, it, &empty, &l, err);
+	if (rv == 0 && !empty)
+		s->schema_found = l.schema;
+	if (rv == 0 && empty && s->inspect)
+		rv = err_set(err, RUMOR_ECORRUPT,
+			     "store %s: not a rumor store (an empty LevelDB)",
+			     s->dir);
 	if (rv == 0 && !empty && l.schema == STORE_SCHEMA_VERSION - 1) {
 		/* The iterator would not see the migration's writes. */
 		leveldb_iter_destroy(it);
@@ -307,4 +313,9 @@ done:
 	free(l.lhashes);
 	leveldb_iter_destroy(it);
 	return rv;
+}
+
+uint32_t store_schema_found(const struct store *s)
+{
+	return s->schema_found;
 }

@@ -358,10 +358,12 @@ int store_open(struct store **out, const char *dir,
 	memcpy(s->origin, opt->origin, STORE_ORIGIN_BYTES);
 	s->resolver = opt->resolver;
 	s->hooks = opt->hooks;
+	s->inspect = opt->inspect != 0;
+	s->schema_found = STORE_SCHEMA_VERSION;
 
 	/* leveldb_*_create abort on allocation failure (C++ new). */
 	s->options = leveldb_options_create();
-	leveldb_options_set_create_if_missing(s->options, 1);
+	leveldb_options_set_create_if_missing(s->options, !s->inspect);
 	leveldb_options_set_write_buffer_size(s->options,
 		opt->write_buffer_bytes ? opt->write_buffer_bytes
 					: STORE_DEFAULT_WRITE_BUFFER_BYTES);
@@ -392,6 +394,9 @@ int store_open(struct store **out, const char *dir,
 			rv = err_set(err, RUMOR_EBUSY,
 				     "store %s: the directory is in use by another store (%s)",
 				     dir, lerr);
+		else if (s->inspect && strstr(lerr, "does not exist") != NULL)
+			rv = err_set(err, RUMOR_ENOTFOUND,
+				     "store %s: no store here (%s)", dir, lerr);
 		else
 			rv = err_set(err, RUMOR_EIO, "store %s: cannot open: %s",
 				     dir, lerr);

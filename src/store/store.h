@@ -119,6 +119,13 @@ struct store_options {
 	/* Outcomes of strong writes kept (0: STORE_OUTCOMES_MAX); tests
 	 * make it small. */
 	size_t outcomes_max;
+	/* Inspection (rumorctl --offline, on a private copy of a stopped
+	 * node's store): open the store as it is. Never creates one (a
+	 * directory without a LevelDB is RUMOR_ENOTFOUND, an empty LevelDB
+	 * RUMOR_ECORRUPT: not a rumor store) and keeps the replicate set it
+	 * holds (filter is ignored: nothing is dropped, no HWM reset). A
+	 * schema 2 store is still upgraded (store_schema_found() tells). */
+	int inspect;
 };
 
 /* What store_open did to bring the store to opt->filter. */
@@ -376,6 +383,10 @@ int store_self_complete(const struct store *s);
 enum store_filter_event store_filter_opened(const struct store *s,
 					    uint64_t *dropped);
 
+/* The schema the store had when opened (before an upgrade at open; a
+ * new store: STORE_SCHEMA_VERSION). */
+uint32_t store_schema_found(const struct store *s);
+
 /* ------------------------------------------------------------ change feed */
 
 /* The position of the latest change (0: none yet), from memory. */
@@ -555,6 +566,15 @@ size_t store_outcomes_count(const struct store *s);
  * first violation found, RUMOR_ENOMEM. Reads everything (without filling
  * the block cache): for tests, tools and offline checks, not the loop. */
 int store_check(struct store *s, struct err *err);
+/* store_check that goes on past a violation: report(arg, message) is
+ * called for each one found (message: what is wrong, without the
+ * store's directory; valid during the call only; an entry with several
+ * faults reports its first), and the walk goes on. 0 when none was found; RUMOR_ECORRUPT with err holding the
+ * first message when some were (*found, if not NULL, gets how many);
+ * RUMOR_ENOMEM, RUMOR_EIO stop the walk. */
+typedef void (*store_check_report_cb)(void *arg, const char *message);
+int store_check_all(struct store *s, store_check_report_cb report, void *arg,
+		    size_t *found, struct err *err);
 
 struct store_stats {
 	uint64_t local_writes;

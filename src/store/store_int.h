@@ -153,6 +153,8 @@ struct store {
 	struct prefixes repl;
 	int self_incomplete;            /* s|selfincomplete */
 	enum store_filter_event filter_event;   /* what store_open did */
+	int inspect;                    /* store_options.inspect */
+	uint32_t schema_found;          /* the schema at open */
 	uint64_t filter_dropped;
 	struct origin_state *origins;   /* sorted by origin */
 	size_t n_origins;

@@ -6,9 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/endian.h"
+#include "lib/prefixes.h"
 #include "tests/lib/testutil.h"
 
 /* ------------------------------------------------------------ hooks */
@@ -565,6 +568,129 @@ static void test_crash_in_local_write_batch_is_all_or_nothing(void **state)
 	crash_at_each_commit(*state, CRASH_BATCH);
 }
 
+/* ------------------------------------------------------------ inspection */
+
+struct reports {
+	int n;
+	char msg[8][200];
+};
+
+static void record_report(void *arg, const char *message)
+{
+	struct reports *r = arg;
+
+	if (r->n < 8)
+		snprintf(r->msg[r->n], sizeof r->msg[0], "%s", message);
+	r->n++;
+}
+
+static int reported(const struct reports *r, const char *what)
+{
+	int i;
+
+	for (i = 0; i < r->n && i < 8; i++)
+		if (strstr(r->msg[i], what) != NULL)
+			return 1;
+	return 0;
+}
+
+static void test_check_all_reports_every_violation_and_walks_on(void **state)
+{
+	struct fx *f = *state;
+	uint8_t lk[1 + STORE_ORIGIN_BYTES + 8], fk[9];
+	struct store_record *rec = NULL;
+	struct reports r = {0};
+	struct err e = {0};
+	size_t found = 0;
+
+	put(f, "a", "1");
+	put(f, "b", "1");
+	put(f, "c", "1");
+	assert_int_equal(store_check_all(f->s, record_report, &r, &found, &e), 0);
+	assert_int_equal(found, 0);
+	assert_int_equal(r.n, 0);
+	/* b's log entry goes; a feed entry names a key without meta. */
+	rec = version_of(f->s, "b");
+	lk[0] = 'l';
+	memcpy(lk + 1, f->a, STORE_ORIGIN_BYTES);
+	endian_put_be64(lk + 1 + STORE_ORIGIN_BYTES, rec->v.seq);
+	store_record_free(rec);
+	assert_int_equal(store_debug_raw_del(f->s, lk, sizeof lk, NULL), 0);
+	fk[0] = 'f';
+	endian_put_be64(fk + 1, 2);
+	assert_int_equal(store_debug_raw_put(f->s, fk, sizeof fk, "zz", 2,
+					     NULL), 0);
+
+	/* store_check stops at the first; store_check_all goes on. */
+	assert_int_equal(store_check(f->s, &e), RUMOR_ECORRUPT);
+	assert_int_equal(store_check_all(f->s, record_report, &r, &found, &e),
+			 RUMOR_ECORRUPT);
+	assert_int_equal((int)found, r.n);
+	assert_true(r.n >= 3);
+	assert_true(reported(&r, "feed entry of a key without meta"));
+	assert_true(reported(&r, "meta without its log entry (key 62)"));
+	assert_true(reported(&r, "log entries are not one per key"));
+	/* err holds the first, naming the store; reports do not. */
+	assert_non_null(strstr(e.msg, r.msg[0]));
+	assert_non_null(strstr(e.msg, f->dir));
+	assert_null(strstr(r.msg[0], f->dir));
+}
+
+/* Open as it is: the stored replicate set kept (no keys dropped, no HWM
+ * reset), where an open with every key would reset the other HWMs. */
+static void test_inspect_open_keeps_the_stored_filter(void **state)
+{
+	struct fx *f = *state;
+	const void *p[1] = {"k"};
+	size_t plen = 1;
+	struct prefixes set = {0};
+	struct store_options o;
+	struct err e = {0};
+
+	assert_int_equal(prefixes_set(&set, p, &plen, 1, "replicate", &e), 0);
+	f->filter = &set;
+	fx_reopen(f);
+	put(f, "k1", "v");
+	apply1(f, ver("k2", "w", 1, f->b, 4, 1000), STORE_APPLIED);
+	store_close(f->s);
+	memset(&o, 0, sizeof o);
+	o.origin = f->a;
+	o.inspect = 1;
+	assert_int_equal(store_open(&f->s, f->dir, &o, &e), 0);
+	assert_int_equal(store_filter_opened(f->s, NULL), STORE_FILTER_SAME);
+	assert_int_equal(store_filter(f->s)->n, 1);
+	assert_int_equal(store_hwm(f->s, f->b), 4);
+	assert_int_equal(store_schema_found(f->s), STORE_SCHEMA_VERSION);
+	want_value(f->s, "k2", "w");
+	expect_check_ok(f->s);
+	/* The same store opened for every key: b's HWM goes back to 0. */
+	f->filter = NULL;
+	fx_reopen(f);
+	assert_int_equal(store_filter_opened(f->s, NULL), STORE_FILTER_WIDENED);
+	assert_int_equal(store_hwm(f->s, f->b), 0);
+	prefixes_free(&set);
+}
+
+static void test_inspect_open_never_creates_a_store(void **state)
+{
+	struct fx *f = *state;
+	struct store_options o;
+	struct store *s = NULL;
+	struct err e = {0};
+	char *empty = tu_join(f->dir, "empty"), *current;
+
+	assert_int_equal(mkdir(empty, 0700), 0);
+	memset(&o, 0, sizeof o);
+	o.origin = f->a;
+	o.inspect = 1;
+	assert_int_equal(store_open(&s, empty, &o, &e), RUMOR_ENOTFOUND);
+	assert_null(s);
+	current = tu_join(empty, "CURRENT");
+	assert_int_not_equal(access(current, F_OK), 0);
+	free(current);
+	free(empty);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -584,6 +710,9 @@ int main(void)
 		T(test_crash_in_local_delete_is_all_or_nothing),
 		T(test_crash_in_apply_batch_is_all_or_nothing),
 		T(test_crash_in_local_write_batch_is_all_or_nothing),
+		T(test_check_all_reports_every_violation_and_walks_on),
+		T(test_inspect_open_keeps_the_stored_filter),
+		T(test_inspect_open_never_creates_a_store),
 #undef T
 	};
 

@@ -56,27 +56,32 @@ static int prefix_request(struct ctx *x, int argc, char **argv,
 
 /* GET's VALUE: the value itself, so that `get k > file` keeps its
  * bytes; on a terminal, escaped, so that a value cannot drive it. */
-static void print_value(const struct ctx *x, const struct ctl_request *rq,
-			const struct ctl_reply *r)
+void show_value(const struct ctx *x, const void *key, size_t key_len,
+		const void *value, size_t value_len)
 {
 	if (x->json) {
 		/* VALUE carries no key: show the one asked for. */
 		printf("{\"key\":");
-		fmt_json_bytes(stdout, rq->key, rq->key_len);
+		fmt_json_bytes(stdout, key, key_len);
 		printf(",\"value\":");
-		fmt_json_bytes(stdout, r->rec.value, r->rec.value_len);
+		fmt_json_bytes(stdout, value, value_len);
 		printf("}\n");
 	} else if (x->hex) {
-		fmt_hex(stdout, r->rec.value, r->rec.value_len);
+		fmt_hex(stdout, value, value_len);
 		putchar('\n');
 	} else if (isatty(STDOUT_FILENO)) {
-		fmt_safe_put(stdout, (const char *)r->rec.value,
-			     r->rec.value_len);
+		fmt_safe_put(stdout, (const char *)value, value_len);
 		putchar('\n');
 	} else {
-		fwrite(r->rec.value, 1, r->rec.value_len, stdout);
+		fwrite(value, 1, value_len, stdout);
 		putchar('\n');
 	}
+}
+
+static void print_value(const struct ctx *x, const struct ctl_request *rq,
+			const struct ctl_reply *r)
+{
+	show_value(x, rq->key, rq->key_len, r->rec.value, r->rec.value_len);
 }
 
 /* PUT's and DEL's OK. */
@@ -151,18 +156,6 @@ int cmd_version(struct ctx *x, int argc, char **argv)
 			   print_version);
 }
 
-/* scan's text form: the first rows wait in rows[] so that values align
- * on the widest of their keys; later rows stream out at that width. */
-struct scan_rows {
-	struct scan_row {
-		uint8_t *key, *value;
-		size_t key_len, value_len;
-	} *row;
-	size_t n;
-	size_t width;
-	int aligned;
-};
-
 static void print_scan_row(const struct ctx *x, const struct scan_row *row,
 			   size_t width)
 {
@@ -196,26 +189,27 @@ static void scan_align(const struct ctx *x, struct scan_rows *s)
 /* One ITEM in text form: kept while the first rows are gathered, else
  * printed. */
 static int scan_item(const struct ctx *x, struct scan_rows *s,
-		     const struct rumor_version *v)
+		     const void *key, size_t key_len, const void *value,
+		     size_t value_len)
 {
-	struct scan_row row = {(uint8_t *)v->key, (uint8_t *)v->value,
-			       v->key_len, v->value_len};
+	struct scan_row row = {(uint8_t *)key, (uint8_t *)value, key_len,
+			       value_len};
 
 	if (!s->aligned && s->n < CTL_SCAN_ALIGN_ROWS) {
 		struct scan_row *keep = &s->row[s->n];
 
-		keep->key = malloc(v->key_len);
-		keep->value = malloc(v->value_len + 1);
+		keep->key = malloc(key_len);
+		keep->value = malloc(value_len + 1);
 		if (keep->key == NULL || keep->value == NULL) {
 			free(keep->key);
 			free(keep->value);
 			return fmt_fail(CTL_EXIT_FAIL, "out of memory");
 		}
-		memcpy(keep->key, v->key, v->key_len);
-		if (v->value_len > 0)
-			memcpy(keep->value, v->value, v->value_len);
-		keep->key_len = v->key_len;
-		keep->value_len = v->value_len;
+		memcpy(keep->key, key, key_len);
+		if (value_len > 0)
+			memcpy(keep->value, value, value_len);
+		keep->key_len = key_len;
+		keep->value_len = value_len;
 		s->n++;
 		return 0;
 	}
@@ -225,13 +219,63 @@ static int scan_item(const struct ctx *x, struct scan_rows *s,
 	return 0;
 }
 
+int scan_rows_begin(const struct ctx *x, struct scan_rows *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->row = calloc(CTL_SCAN_ALIGN_ROWS, sizeof(*s->row));
+	if (s->row == NULL)
+		return fmt_fail(CTL_EXIT_FAIL, "out of memory");
+	if (x->json)
+		printf("[");
+	return 0;
+}
+
+int scan_rows_add(const struct ctx *x, struct scan_rows *s, const void *key,
+		  size_t key_len, const void *value, size_t value_len)
+{
+	if (!x->json)
+		return scan_item(x, s, key, key_len, value, value_len);
+	printf("%s\n{\"key\":", s->shown ? "," : "");
+	fmt_json_bytes(stdout, key, key_len);
+	printf(",\"value\":");
+	fmt_json_bytes(stdout, value, value_len);
+	printf("}");
+	s->shown++;
+	return 0;
+}
+
+void scan_rows_end(const struct ctx *x, struct scan_rows *s, int truncated)
+{
+	if (x->json) {
+		printf("%s]\n", s->shown ? "\n" : "");
+		return;
+	}
+	if (!s->aligned)
+		scan_align(x, s);
+	if (truncated)
+		fprintf(stderr, "rumorctl: stopped at the limit of %"
+			PRIu64 " keys\n", x->limit);
+}
+
+void scan_rows_free(struct scan_rows *s)
+{
+	size_t i;
+
+	if (s->row != NULL)
+		for (i = 0; i < s->n; i++) {
+			free(s->row[i].key);
+			free(s->row[i].value);
+		}
+	free(s->row);
+	s->row = NULL;
+}
+
 int cmd_scan(struct ctx *x, int argc, char **argv)
 {
 	struct ctl_request rq = {.cmd = CTL_CMD_SCAN};
 	struct ctl_reply r;
 	struct scan_rows s = {0};
 	uint8_t *prefix = NULL;
-	size_t shown = 0, i;
 	int done = 0, rv;
 
 	rv = prefix_request(x, argc, argv, &rq, &prefix);
@@ -239,47 +283,20 @@ int cmd_scan(struct ctx *x, int argc, char **argv)
 		goto out;
 	rq.limit = x->have_limit ? x->limit : 0;
 	rv = client_request(x, &rq);
+	if (rv == 0)
+		rv = scan_rows_begin(x, &s);
 	if (rv != 0)
 		goto out;
-	if (x->json)
-		printf("[");
-	s.row = calloc(CTL_SCAN_ALIGN_ROWS, sizeof(*s.row));
-	if (s.row == NULL) {
-		rv = fmt_fail(CTL_EXIT_FAIL, "out of memory");
-		goto out;
-	}
 	while ((rv = client_next(x, CTL_R_ITEM, &r, &done)) == 0 && !done) {
-		if (!x->json) {
-			rv = scan_item(x, &s, &r.rec);
-			if (rv != 0)
-				goto out;
-			continue;
-		}
-		printf("%s\n{\"key\":", shown ? "," : "");
-		fmt_json_bytes(stdout, r.rec.key, r.rec.key_len);
-		printf(",\"value\":");
-		fmt_json_bytes(stdout, r.rec.value, r.rec.value_len);
-		printf("}");
-		shown++;
+		rv = scan_rows_add(x, &s, r.rec.key, r.rec.key_len,
+				   r.rec.value, r.rec.value_len);
+		if (rv != 0)
+			goto out;
 	}
-	if (rv != 0)
-		goto out;
-	if (x->json) {
-		printf("%s]\n", shown ? "\n" : "");
-	} else {
-		if (!s.aligned)
-			scan_align(x, &s);
-		if (r.truncated)
-			fprintf(stderr, "rumorctl: stopped at the limit of %"
-				PRIu64 " keys\n", x->limit);
-	}
+	if (rv == 0)
+		scan_rows_end(x, &s, r.truncated);
 out:
-	if (s.row != NULL)
-		for (i = 0; i < s.n; i++) {
-			free(s.row[i].key);
-			free(s.row[i].value);
-		}
-	free(s.row);
+	scan_rows_free(&s);
 	free(prefix);
 	return rv;
 }
@@ -339,25 +356,24 @@ out:
 	return client_interrupted() ? CTL_EXIT_OK : rv;
 }
 
-/* One RECORD of the log in text form, under a heading per origin. */
-static void print_log_entry(const struct ctx *x, const struct ctl_reply *r,
-			    char *last_origin, size_t size, size_t n)
+void show_log_entry(const struct ctx *x, const struct rumor_version *v,
+		    char *last_origin, size_t size, size_t n)
 {
 	char origin[CTL_ORIGIN_STRLEN], wall[48];
 
-	fmt_origin(r->rec.origin, r->rec.origin_len, origin, sizeof(origin));
+	fmt_origin(v->origin, v->origin_len, origin, sizeof(origin));
 	if (strcmp(origin, last_origin) != 0) {
 		printf("%sorigin %s\n", n ? "\n" : "", origin);
 		printf("  %8s  %8s  %-24s  %-3s  %s\n", "SEQ", "CLOCK",
 		       "WALL TIME", "OP", "KEY");
 		snprintf(last_origin, size, "%s", origin);
 	}
-	fmt_wall(r->rec.wall_ms, wall, sizeof(wall));
-	printf("  %8" PRIu64 "  %8" PRIu64 "  %-24s  %-3s  ", r->rec.seq,
-	       r->rec.clock, wall, r->rec.deleted ? "del" : "put");
-	fmt_bytes(stdout, x->hex, r->rec.key, r->rec.key_len);
-	if (!r->rec.deleted)
-		printf("  (%zu bytes)", r->rec.value_len);
+	fmt_wall(v->wall_ms, wall, sizeof(wall));
+	printf("  %8" PRIu64 "  %8" PRIu64 "  %-24s  %-3s  ", v->seq,
+	       v->clock, wall, v->deleted ? "del" : "put");
+	fmt_bytes(stdout, x->hex, v->key, v->key_len);
+	if (!v->deleted)
+		printf("  (%zu bytes)", v->value_len);
 	putchar('\n');
 }
 
@@ -384,8 +400,8 @@ int cmd_log(struct ctx *x, int argc, char **argv)
 			printf("%s\n", n ? "," : "");
 			show_record_json(stdout, &r, 0);
 		} else {
-			print_log_entry(x, &r, last_origin,
-					sizeof(last_origin), n);
+			show_log_entry(x, &r.rec, last_origin,
+				       sizeof(last_origin), n);
 		}
 		n++;
 	}

@@ -14,6 +14,10 @@
  *   keygen.c   keygen (no node needed)
  *   cmd_load.c load (many writes from standard input, pipelined)
  *   cmd_why.c  why (every member's version of a key, and a verdict)
+ *   offline.c  --offline DATA: the in-use test, the private copy of a
+ *              stopped node's store, the process that removes it
+ *   cmd_offline.c  the commands --offline runs (get, scan, version, log,
+ *              status, check) and their table
  *   main.c     the command table, --help, options, main
  *
  * Conventions:
@@ -65,6 +69,7 @@ enum {
 };
 
 struct ctx;
+struct store;
 
 /* One row of the command table (main.c). */
 struct command {
@@ -96,6 +101,14 @@ struct ctx {
 	int fd;                      /* -1 until connected */
 	uint8_t *frame;              /* the last reply frame's body */
 	size_t frame_cap;
+	/* --offline DATA (offline.c): the data dir, the private copy of its
+	 * store and the store opened on it, the node's own origin (from
+	 * DATA/node.key when readable). */
+	const char *offline;
+	char offline_tmp[PATH_MAX];
+	struct store *offline_store;
+	uint8_t offline_origin[32];
+	int offline_have_origin;
 };
 
 /* ------------------------------------------------------------ format.c */
@@ -217,5 +230,48 @@ int cmd_log(struct ctx *x, int argc, char **argv);
 int cmd_keygen(struct ctx *x, int argc, char **argv);
 int cmd_load(struct ctx *x, int argc, char **argv);
 int cmd_why(struct ctx *x, int argc, char **argv);
+
+/* ------------------------------------------------------------ offline */
+
+/* offline.c: makes a private copy of DATA/db (refused while a process
+ * holds its lock) and opens it as x->offline_store. Forks: the parent
+ * waits for the child, removes the copy and exits with the child's code
+ * (never returns); the child returns 0 with the store open, an exit
+ * code with the reason printed, or -1 with err set by store_open. */
+int offline_open(struct ctx *x, struct err *err);
+/* Closes the store (the copy goes when the parent sees the child end). */
+void offline_close(struct ctx *x);
+/* cmd_offline.c: the commands --offline runs, and their usage lines. */
+const struct command *offline_command_find(const char *name);
+void offline_usage(FILE *f);
+
+/* ------------------------------------------------------------ cmd_keys.c */
+/* The renderings of the key commands, shared with offline.c. */
+
+/* get's value (text, hex, JSON {"key","value"}) and a newline. */
+void show_value(const struct ctx *x, const void *key, size_t key_len,
+		const void *value, size_t value_len);
+/* One log entry in text form, under a heading per origin (last_origin,
+ * size bytes, keeps the heading's origin; n: entries shown before). */
+void show_log_entry(const struct ctx *x, const struct rumor_version *v,
+		    char *last_origin, size_t size, size_t n);
+/* scan's output: begin, add each key, end (truncated: stopped at
+ * --limit), free (whatever happened). The text form keeps the first
+ * CTL_SCAN_ALIGN_ROWS rows to align the values on the widest key. */
+struct scan_rows {
+	struct scan_row {
+		uint8_t *key, *value;
+		size_t key_len, value_len;
+	} *row;
+	size_t n;
+	size_t width;
+	int aligned;
+	size_t shown;                /* JSON: elements printed */
+};
+int scan_rows_begin(const struct ctx *x, struct scan_rows *s);
+int scan_rows_add(const struct ctx *x, struct scan_rows *s, const void *key,
+		  size_t key_len, const void *value, size_t value_len);
+void scan_rows_end(const struct ctx *x, struct scan_rows *s, int truncated);
+void scan_rows_free(struct scan_rows *s);
 
 #endif

@@ -3,7 +3,9 @@
  * rumorctl: talks to a running node over its control socket
  * (DATA/control.sock, protocol in src/wire/wire_ctl.h). One function per
  * command, listed in the command table below; every command has --help
- * and a --json form (format documented in rumorctl(1)).
+ * and a --json form (format documented in rumorctl(1)). With --offline
+ * DATA, the commands of cmd_offline.c's table read a stopped node's
+ * store instead (offline.c).
  *
  * Exit codes: 0 ok, 1 not found / refused / the node reported an error,
  * 2 usage, 3 cannot reach the node (socket missing or refused, the
@@ -98,11 +100,14 @@ static void usage(FILE *f)
 		"hex\n"
 		"  --help         this text; COMMAND --help for a command\n"
 		"  --version      the version\n"
+		"  --offline DATA a stopped node's data dir, read from a copy "
+		"of its store\n"
 		"\n"
 		"Commands:\n");
 	for (i = 0; i < N_COMMANDS; i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name,
 			commands[i].summary);
+	offline_usage(f);
 	fprintf(f, "\nExit codes: 0 ok, 1 not found / refused, 2 usage, 3 "
 		"cannot reach the node.\n");
 }
@@ -267,6 +272,7 @@ static int parse_global_options(struct ctx *x, int argc, char **argv,
 		{"hex", no_argument, NULL, 'x'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
+		{"offline", required_argument, NULL, 'O'},
 		{NULL, 0, NULL, 0},
 	};
 	int ch;
@@ -285,6 +291,7 @@ static int parse_global_options(struct ctx *x, int argc, char **argv,
 		case 'V':
 			printf("rumorctl %s\n", PACKAGE_VERSION);
 			return -1;
+		case 'O': x->offline = optarg; break;
 		default:
 			fmt_fail(CTL_EXIT_USAGE, "unknown option '%s'",
 				 argv[optind - 1]);
@@ -317,9 +324,17 @@ int main(int argc, char **argv)
 	rv = parse_global_options(&x, argc, argv, &at);
 	if (rv != 0)
 		return rv < 0 ? CTL_EXIT_OK : rv;
-	x.cmd = command_find(argv[at]);
+	x.cmd = x.offline != NULL ? offline_command_find(argv[at])
+				  : command_find(argv[at]);
 	if (x.cmd == NULL) {
-		fmt_fail(CTL_EXIT_USAGE, "unknown command '%s'", argv[at]);
+		if (x.offline == NULL && offline_command_find(argv[at]))
+			fmt_fail(CTL_EXIT_USAGE, "'%s' reads a stopped node's "
+				 "store: rumorctl --offline DATA %s", argv[at],
+				 argv[at]);
+		else
+			fmt_fail(CTL_EXIT_USAGE, "unknown command '%s'%s",
+				 argv[at], x.offline != NULL ? " with --offline"
+							     : "");
 		fputc('\n', stderr);
 		usage(stderr);
 		return CTL_EXIT_USAGE;
@@ -332,6 +347,7 @@ int main(int argc, char **argv)
 	if (rv == 0)
 		rv = x.cmd->fn(&x, argc, argv);
 	client_close(&x);
+	offline_close(&x);
 	if (fflush(stdout) != 0 && rv == 0)
 		rv = fmt_fail(CTL_EXIT_FAIL, "writing output: %s",
 			      strerror(errno));
