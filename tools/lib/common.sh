@@ -3,7 +3,7 @@
 # needs, and installing the missing ones.
 
 RUMOR_BUILD_PKGS=(gcc make autoconf automake libtool pkg-config
-	libuv1-dev libsodium-dev libleveldb-dev libcbor-dev)
+	libuv1-dev libsodium-dev libleveldb-dev libcbor-dev libmicrohttpd-dev)
 RUMOR_TEST_PKGS=(libcmocka-dev iproute2 util-linux clang libclang-rt-dev spin)
 
 say() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
