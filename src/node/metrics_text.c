@@ -89,19 +89,54 @@ static void mt_printf(struct mtext *t, const char *fmt, ...)
 	mt_put(t, buf, (size_t)n);
 }
 
+/* The length of the valid UTF-8 sequence at s (1 to 4), or 0 when the
+ * bytes there are not one (RFC 3629: no overlongs, no surrogates,
+ * nothing above U+10FFFF). */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;     /* a NUL ends the string here too */
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+		return 0;
+	return n;
+}
+
 /* s with \ and newline escaped, and " too in a label value (the
- * format's two escaping rules: HELP text and label values). */
+ * format's two escaping rules: HELP text and label values). The text
+ * must be UTF-8: a byte that is not part of a valid sequence becomes
+ * U+FFFD. */
 static void mt_escaped(struct mtext *t, const char *s, int quote)
 {
-	for (; *s != '\0'; s++) {
-		if (*s == '\\')
+	const unsigned char *u = (const unsigned char *)s;
+
+	while (*u != '\0') {
+		size_t n = utf8_len(u);
+
+		if (*u == '\\')
 			mt_put(t, "\\\\", 2);
-		else if (*s == '\n')
+		else if (*u == '\n')
 			mt_put(t, "\\n", 2);
-		else if (*s == '"' && quote)
+		else if (*u == '"' && quote)
 			mt_put(t, "\\\"", 2);
+		else if (n == 0)
+			mt_put(t, "\xef\xbf\xbd", 3);
 		else
-			mt_put(t, s, 1);
+			mt_put(t, (const char *)u, n);
+		u += n != 0 ? n : 1;
 	}
 }
 
