@@ -171,11 +171,15 @@ static int http_request(const struct env *e, const char *method,
 	return http_raw(e, req, (size_t)n, answer);
 }
 
+/* In the client thread: on a failed condition, keeps the first message
+ * and returns from the calling function. */
 #define CHECK(e, cond, ...)                                             \
 	do {                                                            \
-		if (!(cond) && (e)->failure[0] == '\0') {               \
-			snprintf((e)->failure, sizeof (e)->failure,     \
-				 __VA_ARGS__);                          \
+		if (!(cond)) {                                          \
+			if ((e)->failure[0] == '\0')                    \
+				snprintf((e)->failure,                  \
+					 sizeof (e)->failure,           \
+					 __VA_ARGS__);                  \
 			return;                                         \
 		}                                                       \
 	} while (0)

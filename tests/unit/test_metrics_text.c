@@ -289,6 +289,7 @@ static void test_random_snapshots_always_validate(void **state)
 		uint64_t *words;
 		size_t i, n;
 
+		free(f->text);     /* fixture_fill forgets it */
 		fixture_fill(f);
 		/* Every counter word of the status at random, then the
 		 * doubles and ints made sane (the renderer reads them as
