@@ -407,7 +407,8 @@ RUMOR_API RUMOR_MUST_CHECK int rumor_scan_after(struct rumor *n, const void *pre
 			       size_t after_len, rumor_scan_cb cb, void *arg);
 
 /* Frees memory the library handed over through a void ** (the value of
- * rumor_get). Nothing else: a record goes to rumor_record_free(), a
+ * rumor_get) or a char ** (the text of rumor_metrics). Nothing else: a
+ * record goes to rumor_record_free(), a
  * node to rumor_close(). NULL is a no-op. */
 RUMOR_API void rumor_free(void *p);
 
@@ -550,6 +551,21 @@ RUMOR_API void rumor_stats_init(struct rumor_stats *st);
  * memory and walks the open connections once; no disk access. */
 RUMOR_API RUMOR_MUST_CHECK int rumor_stats(struct rumor *n,
 					   struct rumor_stats *st);
+
+/* ------------------------------------------------------------ metrics */
+
+/* ---- version 5: Prometheus metrics (README, "Metrics") */
+/* The node's figures as Prometheus text, exposition format 0.0.4 (the
+ * names are listed in rumord(8)): every counter of rumor_stats, the
+ * refusals and announcement drops by reason, members by state, each
+ * member's lag, and histograms of sync round time and apply batch size.
+ * *text is NUL-terminated, *len its length without the NUL; free it
+ * with rumor_free(). Built fresh on each call from memory (no disk
+ * access), on the node's loop thread like every call. RUMOR_ENOMEM; on
+ * failure *text and *len are untouched. rumord serves it over HTTP
+ * (--metrics); an embedding program serves it as it likes. */
+RUMOR_API RUMOR_MUST_CHECK int rumor_metrics(struct rumor *n, char **text,
+					     size_t *len);
 
 /* The library version, e.g. "0.1.0". */
 RUMOR_API const char *rumor_library_version(void);

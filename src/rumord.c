@@ -16,6 +16,7 @@
 
 #include "rumor.h"
 #include "rumord_conf.h"
+#include "rumord_metrics.h"
 
 struct daemon {
 	int argc;
@@ -23,6 +24,7 @@ struct daemon {
 	uv_loop_t loop;
 	uv_signal_t sigterm, sigint, sighup;
 	struct rumor *node;
+	struct rumord_metrics *metrics;  /* --metrics, or NULL */
 	const struct rumord_conf *conf;  /* the settings the node opened with */
 	int log_level;
 	int stopping;
@@ -49,6 +51,15 @@ static void node_log_cb(void *arg, int level, const char *msg)
 {
 	(void)arg;
 	log_line(level, msg);
+}
+
+/* The metrics endpoint's lines, at the daemon's level. */
+static void metrics_log_cb(void *arg, int level, const char *msg)
+{
+	const struct daemon *d = arg;
+
+	if (level <= d->log_level)
+		log_line(level, msg);
 }
 
 static void logf_(struct daemon *d, int level, const char *fmt, ...)
@@ -166,6 +177,10 @@ static void daemon_reload(struct daemon *d)
 		logf_(d, RUMOR_LOG_WARN, "SIGHUP: --consistency, --quorum or "
 		      "--strong-timeout changed; they take effect only when "
 		      "rumord restarts");
+	if ((conf.metrics == NULL) != (d->conf->metrics == NULL) ||
+	    (conf.metrics != NULL && strcmp(conf.metrics, d->conf->metrics) != 0))
+		logf_(d, RUMOR_LOG_WARN, "SIGHUP: --metrics changed; it takes "
+		      "effect only when rumord restarts");
 	rumor_options_init(&o);
 	daemon_fill_options(&o, &conf);
 	rv = rumor_reload(d->node, &o);
@@ -200,6 +215,8 @@ static void daemon_on_signal(uv_signal_t *h, int signum)
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->sighup, NULL);
+	rumord_metrics_close(d->metrics);
+	d->metrics = NULL;
 	rumor_close(d->node, NULL, NULL);
 	d->node = NULL;
 }
@@ -266,9 +283,22 @@ int main(int argc, char **argv)
 	d.argv = argv;
 	d.conf = &conf;
 
+	/* The metrics port first: one in use stops rumord before the node
+	 * opens (it answers 503 until the node is open). */
+	if (conf.metrics != NULL &&
+	    rumord_metrics_start(&d.metrics, &d.loop, conf.metrics,
+				 metrics_log_cb, &d, msg, sizeof msg) != 0) {
+		fprintf(stderr, "rumord: %s\n", msg);
+		uv_run(&d.loop, UV_RUN_DEFAULT);
+		uv_loop_close(&d.loop);
+		rumord_conf_free(&conf);
+		return 1;
+	}
 	rv = rumor_open(&d.node, &o, msg, sizeof msg);
 	if (rv != 0) {
 		fprintf(stderr, "rumord: %s\n", msg);
+		rumord_metrics_close(d.metrics);
+		uv_run(&d.loop, UV_RUN_DEFAULT);
 		uv_loop_close(&d.loop);
 		rumord_conf_free(&conf);
 		return rv == RUMOR_EINVAL || rv == RUMOR_ECONFIG ? 2 : 1;
@@ -276,12 +306,19 @@ int main(int argc, char **argv)
 	rumor_node_id(d.node, id);
 	logf_(&d, RUMOR_LOG_INFO, "rumord %s ready: id %s, data %s",
 	      rumor_library_version(), id, conf.data);
+	if (d.metrics != NULL) {
+		rumord_metrics_set_node(d.metrics, d.node);
+		logf_(&d, RUMOR_LOG_INFO, "metrics: serving %s (port %u) at "
+		      "/metrics", conf.metrics,
+		      (unsigned)rumord_metrics_port(d.metrics));
+	}
 
 	if (daemon_watch_signals(&d) == 0) {
 		uv_run(&d.loop, UV_RUN_DEFAULT);
 	} else {
 		status = 1;
 	}
+	rumord_metrics_close(d.metrics);
 	if (d.node != NULL)
 		rumor_close(d.node, NULL, NULL);
 	uv_run(&d.loop, UV_RUN_DEFAULT);

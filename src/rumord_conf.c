@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "discovery/hostport.h"
 #include "lib/err.h"
 #include "lib/prefixes.h"
 #include "rumor.h"
@@ -34,6 +35,7 @@ enum {
 	SET_NAMESPACE = 1u << 17, SET_REPLICATE = 1u << 18,
 	SET_CONSISTENCY = 1u << 19, SET_QUORUM = 1u << 20,
 	SET_STRONG_TIMEOUT = 1u << 21,
+	SET_METRICS = 1u << 22,
 };
 
 enum conf_type {
@@ -48,6 +50,7 @@ enum conf_type {
 	CONF_COUNT,     /* a uint32_t field, a count 0..RUMORD_MAX_QUORUM */
 	CONF_IGNORED,   /* accepted for scripts, no effect */
 	CONF_CONFIG,    /* the config file: command line only */
+	CONF_ADDR,      /* a char * field: a numeric HOST:PORT, checked */
 };
 
 struct conf_word {
@@ -132,6 +135,8 @@ static const struct conf_key conf_keys[] = {
 	{"strong-timeout", CONF_MS, FIELD(strong_timeout_ms),
 	 SET_STRONG_TIMEOUT, NULL, MS_EXPECT},
 	{"foreground", CONF_IGNORED, 0, 0, NULL, NULL},
+	{"metrics", CONF_ADDR, FIELD(metrics), SET_METRICS, NULL,
+	 "a numeric HOST:PORT (e.g. 127.0.0.1:9464 or [::1]:9464)"},
 };
 #undef FIELD
 #define N_KEYS (sizeof conf_keys / sizeof conf_keys[0])
@@ -182,6 +187,9 @@ static const char usage_text[] =
 	"  --strong-timeout MS    bound of each phase of a strong write and of\n"
 	"                         the wait before an orphaned intent is resolved\n"
 	"                         (default 2000)\n"
+	"  --metrics HOST:PORT    serve Prometheus metrics over HTTP at\n"
+	"                         http://HOST:PORT/metrics (numeric address, e.g.\n"
+	"                         127.0.0.1:9464; default: off)\n"
 	"  --foreground           stay in the foreground (the default; accepted for scripts)\n"
 	"  --help                 this text\n"
 	"  --version              the version\n"
@@ -222,6 +230,8 @@ void rumord_conf_free(struct rumord_conf *c)
 	free(c->trusted_keys);
 	free(c->resolver);
 	free(c->config);
+	free(c->metrics);
+	c->metrics = NULL;
 	c->data = c->listen = c->multicast = c->network_key = NULL;
 	c->multicast6 = c->multicast6_interface = NULL;
 	c->trusted_keys = c->resolver = c->config = NULL;
@@ -416,6 +426,16 @@ static int conf_check_value(const struct conf_key *k, const char *value,
 		if (errno != 0 || *end != '\0' || v > RUMORD_MAX_QUORUM)
 			goto bad;
 		*num = (long long)v;
+	} else if (k->type == CONF_ADDR) {
+		struct sockaddr_storage ss;
+		struct err err;
+
+		err_clear(&err);
+		if (hostport_parse_addr(value, &ss, &err) != 0) {
+			fprintf(stderr, "rumord: %s: %s takes %s: %s\n", where,
+				k->name, k->expect, err.msg);
+			return RUMORD_CONF_EUSAGE;
+		}
 	} else if (k->type == CONF_NAMESPACE || k->type == CONF_REPLICATE) {
 		/* Checked here too, so that a config file's bad prefix is
 		 * refused even when a flag overrides it. */
@@ -458,6 +478,7 @@ static int conf_set(struct rumord_conf *c, const struct conf_key *k,
 	switch (k->type) {
 	case CONF_STRING:
 	case CONF_CONFIG:
+	case CONF_ADDR:
 		return conf_set_string(c, (char **)(base + k->field), value,
 				       k->name);
 	case CONF_MULTICAST:

@@ -60,6 +60,9 @@ struct rumord_conf {
 	int consistency;
 	uint32_t quorum;
 	uint32_t strong_timeout_ms;
+	/* --metrics: a numeric "HOST:PORT" to serve Prometheus metrics on
+	 * (NULL: off). */
+	char *metrics;
 	/* Which keys the command line set: those win over the config. */
 	unsigned set;
 

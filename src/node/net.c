@@ -595,6 +595,8 @@ int node_net_start(struct rumor *n, const struct rumor_options *o,
 	if (net == NULL)
 		return err_set(err, RUMOR_ENOMEM, "out of memory");
 	net->n = n;
+	histogram_init(&net->round_seconds, histogram_seconds_bounds,
+		       histogram_seconds_n);
 	wire_decoder_init(&net->dec);
 	wire_buf_init(&net->out);
 	if (o->trusted_keys_path != NULL) {

@@ -22,6 +22,7 @@
 #include "discovery/members.h"
 #include "io/io.h"
 #include "lib/err.h"
+#include "lib/histogram.h"
 #include "lib/prefixes.h"
 #include "node/node.h"
 #include "node/node_ctl.h"
@@ -193,6 +194,8 @@ struct node_net {
 	/* Everything refused from peers and the network, by reason
 	 * (lib/refuse.h); count and log through net_refuse(). */
 	struct refusals refused;
+	/* Durations of complete sync rounds, in seconds (metrics). */
+	struct histogram round_seconds;
 	/* members.changes when DATA/members was last written (or read). */
 	uint64_t members_saved;
 	int members_save_failed;      /* logged; quiet until a save works */

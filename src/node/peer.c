@@ -157,6 +157,10 @@ static void on_sync_complete(void *arg, const struct sync_round_stats *st)
 	/* Round figures are per round: the totals take each as it ends. */
 	net->entries_sent += st->entries_sent;
 	net->entries_received += st->entries_received;
+	if (st->finished_ms >= st->started_ms)
+		histogram_observe(&net->round_seconds,
+				  (double)(st->finished_ms - st->started_ms) /
+					  1000.0);
 	members_mark_sync(&net->members, p->id, net_now_ms(net));
 	node_log(net->n, RUMOR_LOG_DEBUG,
 		 "peer %.8s: round done: %llu sent, %llu received, %llu applied",

@@ -594,6 +594,8 @@ int store_apply_batch(struct store *s, const struct rumor_version *vs,
 
 	/* Durable: the memory view follows. */
 	apply_after_commit(s, vs, n, &sum);
+	if (n > 0)
+		histogram_observe(&s->stats.apply_batch, (double)n);
 	if (outcomes != NULL && n > 0)
 		memcpy(outcomes, s->outs, n * sizeof *outcomes);
 	for (i = 0; i < n; i++)

@@ -356,6 +356,8 @@ int store_open(struct store **out, const char *dir,
 		goto err_after_alloc;
 	}
 	memcpy(s->origin, opt->origin, STORE_ORIGIN_BYTES);
+	histogram_init(&s->stats.apply_batch, histogram_entries_bounds,
+		       histogram_entries_n);
 	s->resolver = opt->resolver;
 	s->hooks = opt->hooks;
 	s->inspect = opt->inspect != 0;

@@ -65,6 +65,7 @@
 
 #include "rumor/resolver.h"
 #include "lib/err.h"
+#include "lib/histogram.h"
 #include "lib/prefixes.h"
 
 #define STORE_ORIGIN_BYTES 32
@@ -591,6 +592,9 @@ struct store_stats {
 	uint64_t gc_cache_reads; /* of those, read through (and filling) the
 				    block cache: none since the tombstone
 				    index (kept to compare builds) */
+	/* Remote versions per store_apply_batch call that carried any
+	 * (HWM-only calls are not counted), in entries. */
+	struct histogram apply_batch;
 };
 /* Copies the counters into *st (from memory; never fails). */
 void store_get_stats(const struct store *s, struct store_stats *st);

@@ -35,6 +35,9 @@ grep -q "interval-max" "$CL_TMP/out" || fail "the message does not name interval
 printf 'colour = blue\n' >"$CL_TMP/bad2.conf"
 expect_usage_error colour --config "$CL_TMP/bad2.conf"
 expect_usage_error "$CL_TMP/missing.conf" --config "$CL_TMP/missing.conf"
+expect_usage_error metrics --metrics localhost:9464
+printf 'metrics = 127.0.0.1\n' >"$CL_TMP/bad3.conf"
+expect_usage_error "bad3.conf:1" --config "$CL_TMP/bad3.conf"
 [ ! -e "$CL_TMP/never" ] || fail "a refused start created its data dir"
 
 # --------------------------------------------------- a data dir in use
@@ -51,6 +54,25 @@ grep -q "in use" "$CL_TMP/out" ||
 	fail "the second rumord does not say the dir is in use: $(cat "$CL_TMP/out")"
 say "second rumord: exit $rv: $(head -n 1 "$CL_TMP/out")"
 ctl d status >/dev/null || fail "the first node stopped answering"
+
+# --------------------------------------------- a metrics port in use
+# The second rumord fails at start naming the port, before opening its
+# node (its data dir stays unmade); the first keeps serving.
+start_node m $flags --metrics 127.0.0.1:9464
+"$RUMORD" --data "$CL_TMP/m2" $flags --metrics 127.0.0.1:9464 >"$CL_TMP/out" 2>&1 &
+pid=$!
+wait_for 5 second_exited
+wait "$pid"
+rv=$?
+[ $rv -eq 1 ] || fail "a rumord on a metrics port in use exited $rv, not 1"
+grep -q "9464.*in use" "$CL_TMP/out" ||
+	fail "the message does not name the port in use: $(cat "$CL_TMP/out")"
+[ ! -e "$CL_TMP/m2" ] || fail "a refused start created its data dir"
+say "metrics port in use: exit $rv: $(head -n 1 "$CL_TMP/out")"
+"$top_builddir/tests/cluster/http_get" 9464 /metrics >"$CL_TMP/scrape" ||
+	fail "the first node stopped serving its metrics"
+grep -q '^rumor_node_info{' "$CL_TMP/scrape" || fail "no rumor_node_info"
+stop_node m
 ctl d put still-serving yes || fail "the first node refused a put"
 value_is d still-serving yes || fail "the first node lost a write"
 

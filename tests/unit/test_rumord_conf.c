@@ -327,6 +327,63 @@ static void test_parsing_twice_starts_over(void **state)
 	rumord_conf_free(&c);
 }
 
+/* --metrics and `metrics =`: a numeric HOST:PORT (IPv6 in brackets),
+ * off when not given; anything else is a usage error from either
+ * source, even when a flag overrides the file. */
+static void test_metrics_setting_is_a_numeric_host_port(void **state)
+{
+	static const char *const bad[] = {
+		"localhost:9464", "127.0.0.1", "127.0.0.1:65536", "::1:9464",
+		"127.0.0.1:x", "[::1]", "1.2.3:9464",
+	};
+	struct fixture *f = *state;
+	struct rumord_conf c;
+	char *with_config[] = {"rumord", "--config", f->config};
+	char *flag[] = {"rumord", "--config", f->config, "--metrics",
+			"[::1]:9100"};
+	char *none[] = {"rumord"};
+	char line[128];
+	size_t i;
+
+	rumord_conf_init(&c);
+	assert_int_equal(rumord_conf_parse_args(&c, ARGC(none), none),
+			 RUMORD_CONF_RUN);
+	assert_null(c.metrics);
+	rumord_conf_free(&c);
+
+	write_config(f, "metrics = 127.0.0.1:9464\n");
+	rumord_conf_init(&c);
+	assert_int_equal(rumord_conf_parse_args(&c, ARGC(with_config),
+						with_config),
+			 RUMORD_CONF_RUN);
+	assert_string_equal(c.metrics, "127.0.0.1:9464");
+	rumord_conf_free(&c);
+	assert_null(c.metrics);
+
+	rumord_conf_init(&c);
+	assert_int_equal(rumord_conf_parse_args(&c, ARGC(flag), flag),
+			 RUMORD_CONF_RUN);
+	assert_string_equal(c.metrics, "[::1]:9100");
+	rumord_conf_free(&c);
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char *bad_flag[] = {"rumord", "--metrics", (char *)bad[i]};
+
+		rumord_conf_init(&c);
+		if (rumord_conf_parse_args(&c, ARGC(bad_flag), bad_flag) !=
+		    RUMORD_CONF_EUSAGE)
+			fail_msg("--metrics %s accepted", bad[i]);
+		rumord_conf_free(&c);
+		snprintf(line, sizeof line, "metrics = %s\n", bad[i]);
+		write_config(f, line);
+		rumord_conf_init(&c);
+		if (rumord_conf_parse_args(&c, ARGC(flag), flag) !=
+		    RUMORD_CONF_EUSAGE)
+			fail_msg("config metrics = %s accepted", bad[i]);
+		rumord_conf_free(&c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -336,6 +393,7 @@ int main(void)
 		T(test_every_failed_allocation_fails_closed),
 		T(test_prefix_settings_are_unescaped),
 		T(test_bad_prefixes_are_usage_errors),
+		T(test_metrics_setting_is_a_numeric_host_port),
 #undef T
 		cmocka_unit_test(test_parsing_twice_starts_over),
 	};
