@@ -261,6 +261,18 @@ int client_next(struct ctx *x, enum ctl_reply_type want,
 	return 0;
 }
 
+int client_readable(struct ctx *x, int timeout_ms)
+{
+	struct pollfd pfd = {.fd = x->fd, .events = POLLIN};
+	int rv;
+
+	if (x->fd < 0)
+		return 1;
+	rv = poll(&pfd, 1, timeout_ms);
+	/* An error or an interrupt: let the read find out. */
+	return rv != 0;
+}
+
 void client_close(struct ctx *x)
 {
 	if (x->fd >= 0)

@@ -102,6 +102,22 @@ static void print_version(const struct ctx *x, const struct ctl_request *rq,
 	}
 }
 
+void ctl_write_wait(const struct ctx *x, struct ctl_request *rq)
+{
+	/* --no-wait sends the short form, which any node reads: today's
+	 * refusal at once. */
+	rq->has_wait = !x->no_wait;
+	rq->wait_ms = x->have_wait ? x->wait_ms : CTL_WAIT_DEFAULT;
+}
+
+uint64_t ctl_write_timeout(const struct ctx *x)
+{
+	if (x->no_wait)
+		return CTL_REPLY_TIMEOUT_MS;
+	/* The node ends the wait; the default one by its own bound. */
+	return CTL_REPLY_TIMEOUT_MS + (x->have_wait ? x->wait_ms : CTL_WAIT_MAX);
+}
+
 /* A command on one key: the request, one reply of type want, printed by
  * print. */
 static int key_command(struct ctx *x, int argc, char **argv,
@@ -116,8 +132,11 @@ static int key_command(struct ctx *x, int argc, char **argv,
 	int rv;
 
 	rv = key_request(x, argc, argv, &rq, &key, &value);
+	if (want == CTL_R_OK)
+		ctl_write_wait(x, &rq);
 	if (rv == 0)
-		rv = client_call(x, &rq, want, &r, CTL_REPLY_TIMEOUT_MS);
+		rv = client_call(x, &rq, want, &r, want == CTL_R_OK
+				 ? ctl_write_timeout(x) : CTL_REPLY_TIMEOUT_MS);
 	if (rv == 0) {
 		print(x, &rq, &r);
 		ctl_reply_free(&r);

@@ -13,6 +13,7 @@
  *   cmd_keys.c get, put, del, version, scan, watch, log
  *   keygen.c   keygen (no node needed)
  *   cmd_load.c load (many writes from standard input, pipelined)
+ *   warn.c     the open-key warning, once per terminal
  *   main.c     the command table, --help, options, main
  *
  * Conventions:
@@ -61,6 +62,7 @@ enum {
 	CTL_OPT_ID = 1u << 5,
 	CTL_OPT_SINCE = 1u << 6,
 	CTL_OPT_STRONG = 1u << 7,
+	CTL_OPT_WAIT = 1u << 8,      /* --wait MS, --no-wait */
 };
 
 struct ctx;
@@ -89,6 +91,11 @@ struct ctx {
 	uint64_t since;              /* watch --since POS */
 	int have_since;
 	int strong;                  /* put/del/load --strong */
+	/* put/del/load: wait for catch-up up to wait_ms (have_wait), not
+	 * at all (no_wait), or up to the node's bound (neither). */
+	int have_wait, no_wait;
+	uint64_t wait_ms;
+	int quiet;                   /* --quiet: no open-key warning */
 	uint64_t timeout_ms;
 	const char *network_key;
 	int want_id;
@@ -143,6 +150,20 @@ void fmt_ago(uint64_t ms, char *out, size_t size);
 int fmt_parse_bytes(int hex, const char *what, const char *s, uint8_t **out,
 		    size_t *len);
 
+/* ------------------------------------------------------------ write wait */
+
+/* Sets a PUT's or DEL's wait from --wait / --no-wait (cmd_keys.c). */
+void ctl_write_wait(const struct ctx *x, struct ctl_request *rq);
+/* How long to wait for the reply of such a write. */
+uint64_t ctl_write_timeout(const struct ctx *x);
+
+/* ------------------------------------------------------------ warn.c */
+
+/* After `status` (text) of a node on the built-in network key: the
+ * warning on stderr, at most once per terminal (see warn.c), never when
+ * stderr is not a terminal, never with --quiet. */
+void warn_open_network(const struct ctx *x);
+
 /* ------------------------------------------------------------ show.c */
 
 /* A peer as one row of the `peers` table, every field escaped. */
@@ -171,6 +192,9 @@ void show_change_json(FILE *f, const struct ctl_reply *r);
 void show_record_text(FILE *f, int hex, const struct ctl_reply *r);
 /* A RECORD as one line of `watch`. */
 void show_change(FILE *f, int hex, const struct ctl_reply *r);
+/* The catch-up progress of an extended STATUS, as one line of text
+ * ("1200 of at most 5000 entries, 400/s, about 12s left"). */
+void show_catchup_progress(char *out, size_t size, const struct ctl_status *st);
 /* A SYNC report; returns 1 when some peer did not complete. */
 int show_sync(FILE *f, int json, const struct ctl_sync_report *s);
 
@@ -198,6 +222,9 @@ int client_next(struct ctx *x, enum ctl_reply_type want,
 		struct ctl_reply *r, int *done);
 /* Says the node sent a reply of a type this command did not expect. */
 int client_unexpected(const struct ctl_reply *r);
+/* Whether a reply (or EOF, or an error) can be read within timeout_ms:
+ * 0 when the time passed without one. */
+int client_readable(struct ctx *x, int timeout_ms);
 /* Closes the connection and frees the frame buffer. */
 void client_close(struct ctx *x);
 

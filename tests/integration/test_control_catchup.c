@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_control_catchup: what a person or a script meets while a node
+ * catches up, through the built tools/rumorctl (issue 15, parts 4 to 6):
+ * writes wait for catch-up to end (--wait MS, --no-wait), status shows
+ * the catch-up progress and says the node is open without warning a
+ * script on every call, and sync prints no progress line into a pipe.
+ *
+ * The node's only seed is a port nothing listens on, so it catches up
+ * for its whole bound (CATCHUP_MS) and then accepts writes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "tests/integration/test_control_fixture.h"
+
+#define CATCHUP_MS 4000u
+
+static const char *const unreachable_seed[] = {"127.0.0.1:9"};
+
+static void tune_catching_up(struct rumor_options *o)
+{
+	o->catchup_wait_ms = CATCHUP_MS;
+	o->peers = unreachable_seed;
+	o->n_peers = 1;
+}
+
+static int setup_catching_up(void **state)
+{
+	return setup_tuned(state, tune_catching_up);
+}
+
+static int catching_up(struct fixture *f)
+{
+	struct rumor_stats st = RUMOR_STATS_INIT;
+
+	assert_int_equal(rumor_stats(f->node, &st), 0);
+	return st.catching_up;
+}
+
+/* While catching up, status tells the progress (nothing received, no
+ * digest yet, the bound); writes wait by default and are done once
+ * catch-up ends; --no-wait is refused at once and a short --wait after
+ * it, saying so; after catch-up the progress is gone. */
+static void test_writes_wait_for_catch_up_and_status_shows_it(void **state)
+{
+	struct fixture *f = *state;
+	struct proc p;
+	void *v = NULL;
+	size_t len = 0;
+
+	assert_true(catching_up(f));
+	assert_int_equal(RUN(&p, f, "status", "--json"), 0);
+	assert_json(p.out);
+	assert_non_null(strstr(p.out, "\"catching_up\":true"));
+	assert_non_null(strstr(p.out, "\"catchup_wait_ms\":4000"));
+	assert_non_null(strstr(p.out, "\"catchup_progress\":{\"received\":0,"
+				      "\"expected\":null,"));
+	assert_int_equal(RUN(&p, f, "status"), 0);
+	assert_non_null(strstr(p.out, "catch-up:    in progress"));
+	assert_non_null(strstr(p.out, "progress:    0 entries received, "
+				      "expected unknown"));
+
+	assert_int_equal(RUN(&p, f, "put", "--no-wait", "k", "early"), 1);
+	assert_non_null(strstr(p.err, "catching up"));
+	assert_null(strstr(p.err, "after waiting"));
+
+	assert_int_equal(RUN(&p, f, "put", "--wait", "200", "k", "soon"), 1);
+	assert_non_null(strstr(p.err, "still catching up with peers after "
+				      "waiting"));
+	assert_true(catching_up(f));    /* refused by the wait, not late */
+	assert_int_equal(RUN(&p, f, "del", "--wait", "100", "k"), 1);
+	assert_non_null(strstr(p.err, "after waiting"));
+
+	/* The default: up to the node's bound, which ends catch-up. */
+	assert_int_equal(RUN(&p, f, "put", "k", "later"), 0);
+	assert_false(catching_up(f));
+	assert_int_equal(rumor_get(f->node, "k", 1, &v, &len), 0);
+	assert_int_equal(len, 5);
+	assert_memory_equal(v, "later", 5);
+	rumor_free(v);
+
+	assert_int_equal(RUN(&p, f, "status", "--json"), 0);
+	assert_non_null(strstr(p.out, "\"catching_up\":false"));
+	assert_non_null(strstr(p.out, "\"catchup_progress\":null"));
+	assert_int_equal(RUN(&p, f, "status"), 0);
+	assert_non_null(strstr(p.out, "catch-up:    done\n"));
+	assert_null(strstr(p.out, "progress:"));
+	assert_int_equal(RUN(&p, f, "del", "--no-wait", "k"), 0);
+}
+
+/* rumorctl run by a script (stdout and stderr are pipes here): status
+ * says the node is open on its own line and in JSON, and nothing warns
+ * on stderr, neither there nor for other commands; sync writes no
+ * progress line. */
+static void test_scripts_get_no_warning_and_no_progress(void **state)
+{
+	struct fixture *f = *state;
+	struct proc p;
+
+	put(f, "x", "1");
+	assert_int_equal(RUN(&p, f, "status"), 0);
+	assert_non_null(strstr(p.out, "network:     OPEN"));
+	assert_string_equal(p.err, "");
+	assert_int_equal(RUN(&p, f, "status", "--json"), 0);
+	assert_non_null(strstr(p.out, "\"open_network\":true"));
+	assert_string_equal(p.err, "");
+	assert_int_equal(RUN(&p, f, "get", "x"), 0);
+	assert_string_equal(p.err, "");
+	assert_int_equal(RUN(&p, f, "--quiet", "status"), 0);
+	assert_string_equal(p.err, "");
+
+	(void)RUN(&p, f, "sync", "--timeout", "300");
+	assert_null(strchr(p.err, '\r'));
+	assert_null(strstr(p.err, "entries received"));
+	assert_null(strchr(p.out, '\r'));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			test_writes_wait_for_catch_up_and_status_shows_it,
+			setup_catching_up, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_scripts_get_no_warning_and_no_progress, setup,
+			teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
