@@ -39,7 +39,10 @@ static void on_catchup_ended(struct node_catchup_wait *w)
 
 	if (c->closing || c->stream != STREAM_WRITEWAIT)
 		return;
-	wait_over(c);
+	/* From the loop's next turn: catch-up may end inside a sync
+	 * session's callback, where a write (offered live to that very
+	 * session) must not run. */
+	io_timer_start(c->wait_timer, 0, 0);
 }
 
 static void on_wait_timer(struct io_timer *t)

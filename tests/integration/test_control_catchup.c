@@ -16,6 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "tests/integration/test_control_fixture.h"
@@ -122,6 +127,110 @@ static void test_scripts_get_no_warning_and_no_progress(void **state)
 	assert_null(strchr(p.out, '\r'));
 }
 
+/* ------------------------------------------------------------ terminal */
+
+/* One terminal session: a child that makes a new session on a new pty
+ * (its controlling terminal, stdout and stderr of everything it runs)
+ * and runs rumorctl status there once per entry of quiet (1: with
+ * --quiet), one after the other, a "--NEXT--" line between. The test
+ * pumps the node's loop meanwhile and returns what the terminal showed
+ * (malloc'd). */
+static char *terminal_session(struct fixture *f, const char *runtime,
+			      const int *quiet, int runs)
+{
+	size_t cap = 1 << 16, len = 0;
+	char *out = calloc(1, cap);
+	uint64_t waited = 0;
+	pid_t pid;
+	int m, st, done = 0;
+
+	assert_non_null(out);
+	m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	assert_true(m >= 0);
+	assert_int_equal(grantpt(m), 0);
+	assert_int_equal(unlockpt(m), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int s, i;
+
+		setsid();
+		s = open(ptsname(m), O_RDWR);
+		if (s < 0)
+			_exit(126);
+		dup2(s, 1);
+		dup2(s, 2);
+		setenv("XDG_RUNTIME_DIR", runtime, 1);
+		for (i = 0; i < runs; i++) {
+			pid_t c = fork();
+
+			if (c == 0) {
+				execl(f->rumorctl, f->rumorctl, "--socket",
+				      f->sock, quiet[i] ? "--quiet" : "status",
+				      quiet[i] ? "status" : NULL, (char *)NULL);
+				_exit(127);
+			}
+			waitpid(c, NULL, 0);
+			if (write(1, "--NEXT--\n", 9) != 9)
+				_exit(125);
+		}
+		_exit(0);
+	}
+	fcntl(m, F_SETFL, O_NONBLOCK);
+	while (!done || waited < 50) {
+		ssize_t r;
+
+		step_loop(f);
+		r = read(m, out + len, cap - 1 - len);
+		if (r > 0)
+			len += (size_t)r;
+		if (!done && waitpid(pid, &st, WNOHANG) == pid) {
+			done = 1;
+			assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		}
+		/* After the exit, a few more turns for what the pty holds. */
+		if (done)
+			waited++;
+	}
+	close(m);
+	out[len] = '\0';
+	return out;
+}
+
+/* On a terminal, status warns once per terminal session: the second
+ * status in one session does not; another session (another terminal)
+ * is told again; --quiet tells nothing and leaves the next status to
+ * tell. The network: line is there every time. */
+static void test_a_terminal_is_warned_once_per_session(void **state)
+{
+	static const char warning[] = "warning: this node uses the built-in";
+	struct fixture *f = *state;
+	const int plain[2] = {0, 0}, quiet_first[2] = {1, 0};
+	char *runtime = tu_join(f->dir, "run");
+	char *out, *next;
+
+	assert_int_equal(mkdir(runtime, 0700), 0);
+	out = terminal_session(f, runtime, plain, 2);
+	next = strstr(out, "--NEXT--");
+	assert_non_null(next);
+	*next = '\0';
+	assert_non_null(strstr(out, warning));
+	assert_non_null(strstr(out, "network:     OPEN"));
+	assert_null(strstr(next + 1, warning));
+	assert_non_null(strstr(next + 1, "network:     OPEN"));
+	free(out);
+
+	out = terminal_session(f, runtime, quiet_first, 2);
+	next = strstr(out, "--NEXT--");
+	assert_non_null(next);
+	*next = '\0';
+	assert_null(strstr(out, warning));
+	assert_non_null(strstr(out, "network:     OPEN"));
+	assert_non_null(strstr(next + 1, warning));
+	free(out);
+	free(runtime);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -130,6 +239,9 @@ int main(void)
 			setup_catching_up, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_scripts_get_no_warning_and_no_progress, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_a_terminal_is_warned_once_per_session, setup,
 			teardown),
 	};
 
