@@ -118,6 +118,13 @@ uint64_t ctl_write_timeout(const struct ctx *x)
 	return CTL_REPLY_TIMEOUT_MS + (x->have_wait ? x->wait_ms : CTL_WAIT_MAX);
 }
 
+/* For a node older than the wait: the write without it. */
+static void write_short(struct ctl_request *rq)
+{
+	rq->has_wait = 0;
+	rq->wait_ms = 0;
+}
+
 /* A command on one key: the request, one reply of type want, printed by
  * print. */
 static int key_command(struct ctx *x, int argc, char **argv,
@@ -134,9 +141,11 @@ static int key_command(struct ctx *x, int argc, char **argv,
 	rv = key_request(x, argc, argv, &rq, &key, &value);
 	if (want == CTL_R_OK)
 		ctl_write_wait(x, &rq);
-	if (rv == 0)
-		rv = client_call(x, &rq, want, &r, want == CTL_R_OK
-				 ? ctl_write_timeout(x) : CTL_REPLY_TIMEOUT_MS);
+	if (rv == 0 && rq.has_wait)
+		rv = client_call_ext(x, &rq, write_short, want, &r,
+				     ctl_write_timeout(x));
+	else if (rv == 0)
+		rv = client_call(x, &rq, want, &r, CTL_REPLY_TIMEOUT_MS);
 	if (rv == 0) {
 		print(x, &rq, &r);
 		ctl_reply_free(&r);

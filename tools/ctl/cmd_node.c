@@ -13,6 +13,11 @@
 #include "lib/array.h"
 #include "tools/ctl/ctl.h"
 
+static void status_short(struct ctl_request *rq)
+{
+	rq->status_version = 0;
+}
+
 int cmd_status(struct ctx *x, int argc, char **argv)
 {
 	struct ctl_request rq = {.cmd = CTL_CMD_STATUS,
@@ -22,7 +27,8 @@ int cmd_status(struct ctx *x, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	rv = client_call(x, &rq, CTL_R_STATUS, &r, CTL_REPLY_TIMEOUT_MS);
+	rv = client_call_ext(x, &rq, status_short, CTL_R_STATUS, &r,
+			     CTL_REPLY_TIMEOUT_MS);
 	if (rv != 0)
 		return rv;
 	show_status(stdout, x->json, &r);

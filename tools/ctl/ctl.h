@@ -96,6 +96,10 @@ struct ctx {
 	int have_wait, no_wait;
 	uint64_t wait_ms;
 	int quiet;                   /* --quiet: no open-key warning */
+	/* Set around a request in a form an older node may not know: its
+	 * protocol ERROR comes back as the reply instead of being printed
+	 * (client_recv_reply), so that the short form can be tried. */
+	int want_proto_error;
 	uint64_t timeout_ms;
 	const char *network_key;
 	int want_id;
@@ -212,6 +216,14 @@ int client_request(struct ctx *x, const struct ctl_request *rq);
  * Interrupted: returns 0 with client_interrupted() set. */
 int client_recv_reply(struct ctx *x, struct ctl_reply *r,
 		      uint64_t timeout_ms);
+/* client_call, first with the extended form of rq (a STATUS asking
+ * for progress, a write with a wait); when the node is older and
+ * refuses that form as a protocol error, again on a new connection
+ * with the short form (short says how: it clears the extension). */
+int client_call_ext(struct ctx *x, struct ctl_request *rq,
+		    void (*to_short)(struct ctl_request *rq),
+		    enum ctl_reply_type want, struct ctl_reply *r,
+		    uint64_t timeout_ms);
 /* One request, one reply of type want. */
 int client_call(struct ctx *x, const struct ctl_request *rq,
 		enum ctl_reply_type want, struct ctl_reply *r,
