@@ -317,8 +317,10 @@ static void status_text(FILE *f, const struct ctl_reply *r)
 	if (st->catching_up) {
 		char line[160];
 
-		fprintf(f, "catch-up:    in progress, writes wait for up to %"
-			PRIu64 " ms more\n", st->catchup_left_ms);
+		/* An older node (no extended STATUS) refuses at once. */
+		fprintf(f, "catch-up:    in progress, writes %s for up to %"
+			PRIu64 " ms more\n", st->extended ? "wait" : "refused",
+			st->catchup_left_ms);
 		if (st->extended) {
 			show_catchup_progress(line, sizeof(line), st);
 			fprintf(f, "progress:    %s\n", line);
