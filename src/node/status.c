@@ -48,9 +48,14 @@ void net_refuse(struct node_net *net, enum refuse_reason why,
  * as never contacted, and once its time ran out without an answer, as
  * unreachable. A member remembered from before a restart was known
  * first hand: its own state. */
+static int heard_from(const struct member *m)
+{
+	return m->last_contact_ms != 0 || m->connected || m->remembered;
+}
+
 static const char *peer_state_name(const struct member *m)
 {
-	if (m->last_contact_ms != 0 || m->connected || m->remembered)
+	if (heard_from(m))
 		return member_state_name(m->state);
 	return m->state == MEMBER_GONE ? "unreachable" : "never-contacted";
 }
@@ -63,8 +68,7 @@ static uint64_t count_contacted(struct node_net *net, enum member_state s)
 	for (size_t i = 0; i < members_count(&net->members); i++) {
 		const struct member *m = members_at(&net->members, i);
 
-		if (m->state == s && peer_state_name(m) ==
-		    member_state_name(m->state))
+		if (m->state == s && heard_from(m))
 			c++;
 	}
 	return c;
