@@ -100,6 +100,45 @@ static void test_writes_wait_for_catch_up_and_status_shows_it(void **state)
 	assert_int_equal(RUN(&p, f, "del", "--no-wait", "k"), 0);
 }
 
+/* Pipelined requests behind a waiting write (what load sends): each
+ * gets its reply in order once catch-up ends, the writes all done; a
+ * request without a wait behind them is not answered before them. */
+static void test_pipelined_writes_wait_in_order(void **state)
+{
+	struct fixture *f = *state;
+	struct ctl_request rq;
+	struct ctl_reply r;
+	struct raw c;
+	uint8_t *body = NULL;
+	const char *keys[3] = {"p1", "p2", "p3"};
+	int i;
+
+	assert_true(catching_up(f));
+	raw_init(&c, f);
+	for (i = 0; i < 3; i++) {
+		rq = (struct ctl_request){.cmd = CTL_CMD_PUT,
+					  .key = (const uint8_t *)keys[i],
+					  .key_len = 2,
+					  .value = (const uint8_t *)"v",
+					  .value_len = 1, .has_wait = 1,
+					  .wait_ms = CTL_WAIT_DEFAULT};
+		raw_request(c.fd, &rq);
+	}
+	rq = (struct ctl_request){.cmd = CTL_CMD_GET,
+				  .key = (const uint8_t *)"p3", .key_len = 2};
+	raw_request(c.fd, &rq);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(raw_reply(&c, &r, &body), 0);
+		assert_int_equal(r.type, CTL_R_OK);
+		assert_false(catching_up(f));
+	}
+	assert_int_equal(raw_reply(&c, &r, &body), 0);
+	assert_int_equal(r.type, CTL_R_VALUE);
+	assert_int_equal(r.rec.value_len, 1);
+	free(body);
+	raw_free(&c);
+}
+
 /* rumorctl run by a script (stdout and stderr are pipes here): status
  * says the node is open on its own line and in JSON, and nothing warns
  * on stderr, neither there nor for other commands; sync writes no
@@ -237,6 +276,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_writes_wait_for_catch_up_and_status_shows_it,
 			setup_catching_up, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_pipelined_writes_wait_in_order, setup_catching_up,
+			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_scripts_get_no_warning_and_no_progress, setup,
 			teardown),
