@@ -356,6 +356,9 @@ static void client_close(struct client *c)
 	if (c->closing)
 		return;
 	c->closing = 1;
+	/* Now, while the node is surely there: the stream's close callback
+	 * may come after the node is freed. */
+	control_write_wait_cancel(c);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else

@@ -137,7 +137,10 @@ int control_write_waits(struct client *c, const struct ctl_request *rq);
 /* The ERROR of a write refused with rv: after a wait, one that says
  * how long it waited. */
 void control_write_wait_refused(struct client *c, int rv);
-/* The client goes: its wait is cancelled, its timer freed. */
+/* The client starts closing: its wait for catch-up is cancelled (the
+ * node is still open then). */
+void control_write_wait_cancel(struct client *c);
+/* The client's memory goes: its timer is freed. */
 void control_write_wait_free(struct client *c);
 
 #endif

@@ -102,9 +102,14 @@ void control_write_wait_refused(struct client *c, int rv)
 	control_reply_error(c, rv, msg);
 }
 
-void control_write_wait_free(struct client *c)
+void control_write_wait_cancel(struct client *c)
 {
 	node_catchup_wait_cancel(c->ctl->node, &c->catchup_wait);
+}
+
+void control_write_wait_free(struct client *c)
+{
+	assert(!c->catchup_wait.linked);
 	if (c->wait_timer != NULL)
 		io_timer_free(c->wait_timer);
 	c->wait_timer = NULL;

@@ -282,9 +282,13 @@ int node_catchup_wait(struct rumor *n, struct node_catchup_wait *w)
 
 void node_catchup_wait_cancel(struct rumor *n, struct node_catchup_wait *w)
 {
-	struct node_net *net = n->net;
+	struct node_net *net;
 
-	if (!w->linked || net == NULL)
+	/* Not waiting: n is not touched (it may be gone). */
+	if (!w->linked)
+		return;
+	net = n->net;
+	if (net == NULL)
 		return;
 	if (w->prev != NULL)
 		w->prev->next = w->next;
