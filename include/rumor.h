@@ -530,6 +530,19 @@ struct rumor_stats {
 					  had aborted the intent */
 	uint32_t strong_quorum;        /* the quorum now (0: gossip mode) */
 	uint32_t strong_reachable;     /* nodes reachable now, self included */
+	/* ---- version 5: catch-up progress. While catching_up: entries
+	 * received since catch-up began; the entries the peers' digests say
+	 * this node lacks, summed over the exchanges of the catch-up (at
+	 * most: the peers' logs are compacted, so fewer may come;
+	 * UINT64_MAX until a digest told); the receive rate over the last
+	 * few seconds; the time left at that rate (UINT64_MAX: unknown).
+	 * All 0 once catch-up ended. catchup_wait_ms is the node's bound
+	 * (rumor_options.catchup_wait_ms), always set. */
+	uint64_t catchup_received;
+	uint64_t catchup_expected;
+	double catchup_rate;           /* entries per second */
+	uint64_t catchup_eta_ms;
+	uint32_t catchup_wait_ms;
 	/* Counters of later versions go here, at the end. */
 };
 

@@ -137,6 +137,8 @@ static const struct conf_key conf_keys[] = {
 	{"foreground", CONF_IGNORED, 0, 0, NULL, NULL},
 	{"metrics", CONF_ADDR, FIELD(metrics), SET_METRICS, NULL,
 	 "a numeric HOST:PORT (e.g. 127.0.0.1:9464 or [::1]:9464)"},
+	{"config-optional", CONF_CONFIG, FIELD(config_optional), 0, NULL,
+	 NULL},
 };
 #undef FIELD
 #define N_KEYS (sizeof conf_keys / sizeof conf_keys[0])
@@ -160,7 +162,10 @@ static const char usage_text[] =
 	"  --resolver FILE.so     conflict resolver shared object\n"
 	"  --mode peer|replica    a replica never originates writes (default peer)\n"
 	"  --config FILE          INI-style file with the same names as these flags;\n"
-	"                         flags given on the command line win\n"
+	"                         flags given on the command line win; a missing\n"
+	"                         FILE is an error\n"
+	"  --config-optional FILE the same, but a FILE that does not exist is fine\n"
+	"                         (the systemd unit's /etc/rumor/rumord.conf)\n"
 	"  --log-level LEVEL      error, warn, info (default) or debug\n"
 	"  --interval-min MS      fastest reconciliation interval (default 100)\n"
 	"  --interval-max MS      idle reconciliation interval (default 10000)\n"
@@ -232,6 +237,8 @@ void rumord_conf_free(struct rumord_conf *c)
 	free(c->config);
 	free(c->metrics);
 	c->metrics = NULL;
+	free(c->config_optional);
+	c->config_optional = NULL;
 	c->data = c->listen = c->multicast = c->network_key = NULL;
 	c->multicast6 = c->multicast6_interface = NULL;
 	c->trusted_keys = c->resolver = c->config = NULL;
@@ -591,11 +598,16 @@ int rumord_conf_read(struct rumord_conf *c, FILE *f, const char *path)
 	return rv;
 }
 
-static int conf_load(struct rumord_conf *c, const char *path)
+/* The config file at path; with optional, a path that does not exist
+ * (ENOENT, also for a missing directory) is taken as an empty file. Any
+ * other failure to read it is an error either way. */
+static int conf_load(struct rumord_conf *c, const char *path, int optional)
 {
 	FILE *f = fopen(path, "r");
 	int rv;
 
+	if (f == NULL && optional && errno == ENOENT)
+		return 0;
 	if (f == NULL) {
 		fprintf(stderr, "rumord: cannot read config %s: %s\n", path,
 			strerror(errno));
@@ -690,8 +702,14 @@ enum rumord_conf_result rumord_conf_parse_args(struct rumord_conf *c,
 			argv[optind]);
 		return RUMORD_CONF_EUSAGE;
 	}
-	if (c->config != NULL) {
-		rv = conf_load(c, c->config);
+	if (c->config != NULL && c->config_optional != NULL) {
+		fprintf(stderr, "rumord: --config and --config-optional: give "
+			"one of them\n");
+		return RUMORD_CONF_EUSAGE;
+	}
+	if (c->config != NULL || c->config_optional != NULL) {
+		rv = c->config != NULL ? conf_load(c, c->config, 0)
+				       : conf_load(c, c->config_optional, 1);
 		if (rv != 0)
 			return rv;
 	}

@@ -40,6 +40,9 @@ struct rumord_conf {
 	char *trusted_keys;
 	char *resolver;
 	char *config;
+	/* --config-optional: as config, but a file that does not exist is
+	 * no error (the systemd unit's default path on a fresh install). */
+	char *config_optional;
 	int mode;                  /* enum rumor_mode */
 	int log_level;             /* enum rumor_log_level */
 	uint32_t interval_min_ms;  /* 0: the library default */

@@ -277,7 +277,17 @@ static void process_input(struct client *c)
 		}
 		if (c->rlen - CTL_FRAME_HEADER < len)
 			break;
-		used = process_write_run(c);
+		err_clear(&err);
+		if (ctl_decode_request(c->rbuf + CTL_FRAME_HEADER, len, &rq,
+				       &err) != 0) {
+			reply_protocol_error(c, err.msg);
+			break;
+		}
+		/* A write that waits for catch-up stays at the head. */
+		if (control_write_waits(c, &rq))
+			break;
+		/* One that waited is answered alone. */
+		used = c->wait_done ? 0 : process_write_run(c);
 		if (used > 0) {
 			if (c->closing)
 				break;
@@ -285,14 +295,9 @@ static void process_input(struct client *c)
 			c->rlen -= used;
 			continue;
 		}
-		err_clear(&err);
-		if (ctl_decode_request(c->rbuf + CTL_FRAME_HEADER, len, &rq,
-				       &err) != 0) {
-			reply_protocol_error(c, err.msg);
-			break;
-		}
 		/* rq points into rbuf: handle it before moving the rest. */
 		control_handle_request(c, &rq);
+		c->wait_done = 0;
 		used = CTL_FRAME_HEADER + (size_t)len;
 		if (c->closing)
 			break;
@@ -310,6 +315,7 @@ static void process_input(struct client *c)
 	if (c->close_after_write ||
 	    c->stream == STREAM_SCAN || c->stream == STREAM_SYNC ||
 	    c->stream == STREAM_STRONG || c->stream == STREAM_GETWAIT ||
+	    c->stream == STREAM_WRITEWAIT ||
 	    (c->stream == STREAM_NONE && control_backlog(c) >= CONTROL_HIGH_WATER))
 		stop_reading(c);
 	else
@@ -330,6 +336,7 @@ static void on_client_closed(struct io_stream *s)
 		c->ticket->c = NULL;
 	if (c->get_timer != NULL)
 		io_timer_free(c->get_timer);
+	control_write_wait_free(c);
 	free(c->get_key);
 	wire_buf_free(&c->out);
 	free(c->rbuf);
@@ -349,6 +356,9 @@ static void client_close(struct client *c)
 	if (c->closing)
 		return;
 	c->closing = 1;
+	/* Now, while the node is surely there: the stream's close callback
+	 * may come after the node is freed. */
+	control_write_wait_cancel(c);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else

@@ -36,7 +36,7 @@ static int collect_hwm(void *arg, const uint8_t *origin, uint64_t seq)
 	return 0;
 }
 
-static void cmd_status(struct client *c)
+static void cmd_status(struct client *c, const struct ctl_request *rq)
 {
 	struct ctl_status *st;
 	struct hwm_collect h = {0};
@@ -50,6 +50,9 @@ static void cmd_status(struct client *c)
 		goto out;
 	}
 	rv = node_get_status(c->ctl->node, st);
+	/* The catch-up progress only for a client that asked: an older one
+	 * reads only the short form. */
+	st->extended = rq->status_version == CTL_STATUS_EXT;
 	if (rv == 0)
 		rv = node_hwms(c->ctl->node, collect_hwm, &h);
 	if (rv != 0) {
@@ -194,7 +197,7 @@ static void ticket_refused(struct client *c, struct sync_ticket *t, int rv)
 	c->ticket = NULL;
 	free(t);
 	c->stream = STREAM_NONE;
-	control_reply_node_error(c, rv);
+	control_write_wait_refused(c, rv);
 }
 
 /* In the node's callback: frees the ticket; the client to answer, or
@@ -264,7 +267,7 @@ static void cmd_strong(struct client *c, const struct ctl_request *rq,
 void control_reply_done(struct client *c, int rv)
 {
 	if (rv != 0) {
-		control_reply_node_error(c, rv);
+		control_write_wait_refused(c, rv);
 		return;
 	}
 	rv = ctl_encode_ok(&c->out);
@@ -590,7 +593,7 @@ void control_handle_request(struct client *c, const struct ctl_request *rq)
 
 	switch (rq->cmd) {
 	case CTL_CMD_STATUS:
-		cmd_status(c);
+		cmd_status(c, rq);
 		break;
 	case CTL_CMD_PEERS:
 		cmd_peers(c);

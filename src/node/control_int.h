@@ -29,6 +29,7 @@ enum stream_kind {
 	STREAM_SYNC,
 	STREAM_STRONG,   /* a strong write waits for its outcome */
 	STREAM_GETWAIT,  /* a GET waits for a strong write's lock */
+	STREAM_WRITEWAIT, /* a write waits for catch-up (control_wait.c) */
 };
 
 struct client;
@@ -77,6 +78,14 @@ struct client {
 	uint8_t *get_key;
 	size_t get_key_len;
 	uint64_t get_deadline;
+	/* WRITEWAIT: the request waits at the head of rbuf; when catch-up
+	 * ends or the timer fires, wait_expired makes the next pass handle
+	 * it; wait_done (set during that pass) makes a refusal say how long
+	 * it waited. */
+	struct node_catchup_wait catchup_wait;
+	struct io_timer *wait_timer;
+	uint64_t wait_started_ms, wait_refuse_ms;
+	int wait_expired, wait_done;
 };
 
 struct control {
@@ -117,5 +126,21 @@ void control_stream_finished(struct client *c);
 void control_handle_request(struct client *c, const struct ctl_request *rq);
 /* Sends more of a paused scan, until it ends or the backlog is high. */
 void control_scan_continue(struct client *c);
+
+/* ---- control_wait.c */
+
+/* Before the request at the head of the input is handled: 1 when it is
+ * a write that waits for catch-up (c->stream is STREAM_WRITEWAIT, the
+ * request stays in the input: handle nothing more); 0 when it is to be
+ * handled now. */
+int control_write_waits(struct client *c, const struct ctl_request *rq);
+/* The ERROR of a write refused with rv: after a wait, one that says
+ * how long it waited. */
+void control_write_wait_refused(struct client *c, int rv);
+/* The client starts closing: its wait for catch-up is cancelled (the
+ * node is still open then). */
+void control_write_wait_cancel(struct client *c);
+/* The client's memory goes: its timer is freed. */
+void control_write_wait_free(struct client *c);
 
 #endif

@@ -639,14 +639,9 @@ int node_net_start(struct rumor *n, const struct rumor_options *o,
 	rv = net_start_discovery(net, o, err);
 	if (rv != 0)
 		goto err_started;
-	if (net->mc != NULL || net->seeds != NULL) {
-		net->catching_up = o->catchup_wait_ms > 0;
-		net->catchup_deadline_ms = net_now_ms(net) + o->catchup_wait_ms;
-		if (net->catching_up)
-			node_log(n, RUMOR_LOG_INFO,
-				 "catching up with peers for up to %u ms before accepting writes",
-				 o->catchup_wait_ms);
-	}
+	net->catchup_wait_ms = o->catchup_wait_ms;
+	if (net->mc != NULL || net->seeds != NULL)
+		sched_catchup_start(net, o->catchup_wait_ms);
 	sched_start(net);
 	if (net->listener != NULL) {
 		struct multicast_stats ms = { 0 };
@@ -692,6 +687,9 @@ void node_net_close(struct rumor *n, void (*done)(struct rumor *n))
 	net->open_handles++;
 	request_finish_all(net);
 	why_close(net);
+	/* Writes held for catch-up are answered (refused: still catching
+	 * up) rather than left waiting on a network that is going. */
+	sched_catchup_wake(net);
 	for (p = net->peers; p != NULL; p = next) {
 		next = p->next;
 		if (p->open && !p->closed) {

@@ -50,6 +50,8 @@
 #define NET_PING_EVERY_MS 3000u       /* keepalive on a quiet connection */
 #define NET_SKEW_WARN_MS 5000u        /* warn of a peer clock this far off */
 #define NET_REDIAL_PER_TICK 8u        /* gone members redialed per tick */
+/* Catch-up's receive rate is taken over the last this many ticks. */
+#define NET_PROGRESS_SAMPLES 8u
 #define NET_MEMBERS_FILE "members"    /* in the data dir: the member table */
 /* Outbound connections (dialed, handshake not done) in flight at once;
  * more wait in the dial queue (net.c), which keeps NET_DIAL_QUEUE_MAX
@@ -175,6 +177,19 @@ struct node_net {
 
 	int catching_up;
 	uint64_t catchup_deadline_ms;
+	uint32_t catchup_wait_ms;     /* the bound (rumor_options) */
+	/* Catch-up progress (sched.c): entries received before it began,
+	 * the sum of what the digests of its exchanges said we lack, and
+	 * samples of the received count (one a tick) for the rate. */
+	uint64_t catchup_base;
+	uint64_t catchup_expected;
+	int catchup_told;             /* some digest came during catch-up */
+	struct net_progress_sample {
+		uint64_t ms, received;
+	} catchup_samples[NET_PROGRESS_SAMPLES];
+	size_t n_catchup_samples, next_catchup_sample;
+	/* Who waits for catch-up to end (node_catchup_wait). */
+	struct node_catchup_wait *catchup_waiters;
 
 	/* Totals of closed connections; live ones are added on demand. */
 	uint64_t bytes_in, bytes_out;
@@ -323,6 +338,21 @@ void sched_round(struct node_net *net);
 /* Ends catch-up when every connected peer completed an exchange or the
  * wait is over. */
 void sched_catchup_check(struct node_net *net);
+/* Starts catch-up for up to wait_ms (0: none). */
+void sched_catchup_start(struct node_net *net, uint32_t wait_ms);
+/* A peer's DIGEST during catch-up: what it says we lack is expected. */
+void sched_catchup_digest(struct node_net *net, const struct store_hwm *hwms,
+			  size_t n);
+/* The catch-up figures of struct rumor_stats (version 5). */
+void sched_catchup_progress(struct node_net *net, struct rumor_stats *st);
+/* Calls every catch-up waiter (catch-up ended, or the node closes). */
+void sched_catchup_wake(struct node_net *net);
+
+/* ---- status.c */
+
+/* Entries received from peers so far, rounds (those running included)
+ * and live. */
+uint64_t net_entries_received(struct node_net *net);
 
 /* ---- request.c */
 

@@ -401,6 +401,11 @@ int node_get_status(struct rumor *n, struct ctl_status *st)
 	st->velocity = st->stats.velocity;
 	st->interval_ms = st->stats.interval_ms;
 	st->catching_up = st->stats.catching_up;
+	st->catchup_received = st->stats.catchup_received;
+	st->catchup_expected = st->stats.catchup_expected;
+	st->catchup_rate = st->stats.catchup_rate;
+	st->catchup_eta_ms = st->stats.catchup_eta_ms;
+	st->catchup_wait_ms = st->stats.catchup_wait_ms;
 	/* The shape (normalised): st points into n->ns and the store's
 	 * replicate set, which outlive the reply's encoding. */
 	if (n->ns.n > 0) {

@@ -80,6 +80,21 @@ struct err;
 int node_why(struct rumor *n, const void *key, size_t key_len,
 	     uint32_t timeout_ms, node_why_done_cb done, void *arg,
 	     struct err *err);
+/* Waiting for catch-up to end (a write held by the control socket).
+ * done is called once, from the loop, when catch-up ends or the node's
+ * network closes; never from inside node_catchup_wait. */
+struct node_catchup_wait {
+	void (*done)(struct node_catchup_wait *w);
+	struct node_catchup_wait *prev, *next;
+	int linked;
+};
+/* 1: w waits (done will be called, unless cancelled first); 0: the node
+ * is not catching up (nothing registered). */
+int node_catchup_wait(struct rumor *n, struct node_catchup_wait *w);
+/* Unregisters w (nothing when it is not waiting). */
+void node_catchup_wait_cancel(struct rumor *n, struct node_catchup_wait *w);
+/* Whether the node is catching up, and for how long at most (ms). */
+int node_catchup_left(struct rumor *n, uint64_t *left_ms);
 
 /* Whether origin is this node's own (a change it wrote). */
 int node_is_own_origin(struct rumor *n, const uint8_t *origin, size_t len);

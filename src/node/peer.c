@@ -215,6 +215,7 @@ static void on_peer_digest(void *arg, const struct store_hwm *hwms, size_t n)
 	/* Lag in seqs: an upper bound on the entries it lacks from us. */
 	if (store_hwms(p->net->n->store, NULL, sum_lag, &l, &err) == 0)
 		members_set_lag(&p->net->members, p->id, l.lag);
+	sched_catchup_digest(p->net, hwms, n);
 }
 
 static void on_sync_applied(void *arg, uint64_t n)

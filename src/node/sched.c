@@ -133,12 +133,117 @@ static int tombstone_covered(void *arg, const uint8_t *origin, uint64_t seq)
 	return depends ? STORE_COVERED_KEY : 1;
 }
 
+/* ------------------------------------------------------------ catch-up */
+
+void sched_catchup_start(struct node_net *net, uint32_t wait_ms)
+{
+	uint64_t now = net_now_ms(net);
+
+	net->catching_up = wait_ms > 0;
+	net->catchup_deadline_ms = now + wait_ms;
+	if (!net->catching_up)
+		return;
+	net->catchup_base = net_entries_received(net);
+	net->catchup_expected = 0;
+	net->catchup_told = 0;
+	net->catchup_samples[0].ms = now;
+	net->catchup_samples[0].received = 0;
+	net->n_catchup_samples = 1;
+	net->next_catchup_sample = 1;
+	node_log(net->n, RUMOR_LOG_INFO,
+		 "catching up with peers for up to %u ms before accepting writes",
+		 wait_ms);
+}
+
+/* Each exchange streams us what its peer holds above the HWMs of our
+ * DIGEST, which are ours now: its lack adds to what is expected, as
+ * its entries add to what is received (two peers may both send an
+ * entry: both counts have it). An upper bound, the logs being
+ * compacted. */
+void sched_catchup_digest(struct node_net *net, const struct store_hwm *hwms,
+			  size_t n)
+{
+	uint64_t ours, lack = 0;
+	size_t i;
+
+	if (!net->catching_up)
+		return;
+	for (i = 0; i < n; i++) {
+		ours = store_hwm(net->n->store, hwms[i].origin);
+		if (hwms[i].seq > ours)
+			lack += hwms[i].seq - ours;
+	}
+	net->catchup_told = 1;
+	net->catchup_expected = lack > UINT64_MAX - net->catchup_expected
+		? UINT64_MAX - 1 : net->catchup_expected + lack;
+}
+
+/* One sample of the received count a tick: the rate is taken over the
+ * last NET_PROGRESS_SAMPLES. */
+static void catchup_sample(struct node_net *net)
+{
+	struct net_progress_sample *s;
+
+	s = &net->catchup_samples[net->next_catchup_sample];
+	s->ms = net_now_ms(net);
+	s->received = net_entries_received(net) - net->catchup_base;
+	net->next_catchup_sample = (net->next_catchup_sample + 1) %
+				   NET_PROGRESS_SAMPLES;
+	if (net->n_catchup_samples < NET_PROGRESS_SAMPLES)
+		net->n_catchup_samples++;
+}
+
+void sched_catchup_progress(struct node_net *net, struct rumor_stats *st)
+{
+	const struct net_progress_sample *oldest;
+	uint64_t now = net_now_ms(net);
+	size_t at;
+
+	st->catchup_wait_ms = net->catchup_wait_ms;
+	if (!net->catching_up)
+		return;
+	st->catchup_received = net_entries_received(net) - net->catchup_base;
+	st->catchup_expected = net->catchup_told ? net->catchup_expected
+						 : UINT64_MAX;
+	at = net->n_catchup_samples < NET_PROGRESS_SAMPLES
+		? 0 : net->next_catchup_sample;
+	oldest = &net->catchup_samples[at];
+	if (now > oldest->ms && st->catchup_received >= oldest->received)
+		st->catchup_rate = (double)(st->catchup_received -
+					    oldest->received) * 1000.0 /
+				   (double)(now - oldest->ms);
+	st->catchup_eta_ms = UINT64_MAX;
+	if (net->catchup_told && st->catchup_received >= net->catchup_expected)
+		st->catchup_eta_ms = 0;
+	else if (net->catchup_told && st->catchup_rate > 0.0)
+		st->catchup_eta_ms = (uint64_t)((double)(net->catchup_expected -
+							 st->catchup_received) *
+						1000.0 / st->catchup_rate);
+}
+
+void sched_catchup_wake(struct node_net *net)
+{
+	struct node_catchup_wait *w;
+
+	/* Each is unlinked before its call, which may register or cancel
+	 * others. */
+	while ((w = net->catchup_waiters) != NULL) {
+		net->catchup_waiters = w->next;
+		if (w->next != NULL)
+			w->next->prev = NULL;
+		w->next = w->prev = NULL;
+		w->linked = 0;
+		w->done(w);
+	}
+}
+
 static void catchup_end(struct node_net *net, const char *why)
 {
 	if (!net->catching_up)
 		return;
 	net->catching_up = 0;
 	node_log(net->n, RUMOR_LOG_INFO, "accepting local writes: %s", why);
+	sched_catchup_wake(net);
 }
 
 void sched_catchup_check(struct node_net *net)
@@ -215,6 +320,8 @@ void sched_tick_cb(struct io_timer *t)
 	members_tick(&net->members, net_now_ms(net));
 	redial_gone(net);
 	net_members_save(net);
+	if (net->catching_up)
+		catchup_sample(net);
 	sched_catchup_check(net);
 	err_clear(&err);
 	if (!net->catching_up)

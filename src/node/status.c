@@ -3,6 +3,7 @@
  * status: what a node's network side reports: status, stats, the peers
  * listing, and whether local writes wait for catch-up.
  */
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -39,6 +40,38 @@ void net_refuse(struct node_net *net, enum refuse_reason why,
 	else
 		node_log(net->n, RUMOR_LOG_WARN, "refused (%s): %s",
 			 refuse_name(why), detail);
+}
+
+/* The state a member is shown in. The table makes a member learned by
+ * gossip alive (so that it is dialed and, until forgotten, holds back
+ * tombstone collection), but nobody here has heard from it: it shows
+ * as never contacted, and once its time ran out without an answer, as
+ * unreachable. A member remembered from before a restart was known
+ * first hand: its own state. */
+static int heard_from(const struct member *m)
+{
+	return m->last_contact_ms != 0 || m->connected || m->remembered;
+}
+
+static const char *peer_state_name(const struct member *m)
+{
+	if (heard_from(m))
+		return member_state_name(m->state);
+	return m->state == MEMBER_GONE ? "unreachable" : "never-contacted";
+}
+
+/* Members in state s that were heard from (see peer_state_name). */
+static uint64_t count_contacted(struct node_net *net, enum member_state s)
+{
+	uint64_t c = 0;
+
+	for (size_t i = 0; i < members_count(&net->members); i++) {
+		const struct member *m = members_at(&net->members, i);
+
+		if (m->state == s && heard_from(m))
+			c++;
+	}
+	return c;
 }
 
 /* The announcement drops that happened, by reason name. */
@@ -78,8 +111,9 @@ void node_net_status(struct rumor *n, struct ctl_status *st)
 				      ? net->catchup_deadline_ms - net_now_ms(net)
 				      : 0;
 	st->peers_known = members_count(&net->members);
-	st->peers_alive = members_count_state(&net->members, MEMBER_ALIVE);
-	st->peers_suspect = members_count_state(&net->members, MEMBER_SUSPECT);
+	/* As `peers` shows them: a member never contacted is neither. */
+	st->peers_alive = count_contacted(net, MEMBER_ALIVE);
+	st->peers_suspect = count_contacted(net, MEMBER_SUSPECT);
 	st->members_refused = net->members_refused;
 	memcpy(st->refused, net->refused.n, sizeof st->refused);
 	node_net_dropped(net, st);
@@ -111,6 +145,22 @@ void live_stats_add(struct sync_live_stats *to,
 	to->lost += from->lost;
 	to->prunes_sent += from->prunes_sent;
 	to->grafts_sent += from->grafts_sent;
+}
+
+uint64_t net_entries_received(struct node_net *net)
+{
+	struct sync_live_stats live = net->live_closed;
+	uint64_t total = net->entries_received;
+	struct peer *p;
+
+	for (p = net->peers; p != NULL; p = p->next) {
+		if (p->sync == NULL)
+			continue;
+		live_stats_add(&live, sync_live_stats(p->sync));
+		if (sync_session_busy(p->sync))
+			total += sync_session_stats(p->sync)->entries_received;
+	}
+	return total + live.entries_received;
 }
 
 void node_net_stats(struct rumor *n, struct rumor_stats *st)
@@ -162,6 +212,7 @@ void node_net_stats(struct rumor *n, struct rumor_stats *st)
 			if (r != ANNOUNCE_OK)
 				st->announcements_dropped += ms.dropped[r];
 	}
+	sched_catchup_progress(net, st);
 }
 
 size_t node_peers(struct rumor *n, struct ctl_peer_info *out, size_t max)
@@ -188,7 +239,7 @@ size_t node_peers(struct rumor *n, struct ctl_peer_info *out, size_t max)
 					m->addrs[0].host, m->addrs[0].port);
 		}
 		o->learned = member_source_name(m->learned_via);
-		o->state = member_state_name(m->state);
+		o->state = peer_state_name(m);
 		o->connected = m->connected;
 		o->last_contact_ago_ms = m->last_contact_ms ? now - m->last_contact_ms
 							    : UINT64_MAX;
@@ -197,6 +248,56 @@ size_t node_peers(struct rumor *n, struct ctl_peer_info *out, size_t max)
 		o->lag = m->lag;
 	}
 	return total;
+}
+
+int node_catchup_left(struct rumor *n, uint64_t *left_ms)
+{
+	struct node_net *net = n->net;
+	uint64_t now;
+
+	*left_ms = 0;
+	if (net == NULL || !net->catching_up)
+		return 0;
+	now = net_now_ms(net);
+	*left_ms = net->catchup_deadline_ms > now ? net->catchup_deadline_ms - now
+						  : 0;
+	return 1;
+}
+
+int node_catchup_wait(struct rumor *n, struct node_catchup_wait *w)
+{
+	struct node_net *net = n->net;
+
+	assert(!w->linked);
+	if (net == NULL || !net->catching_up || net->closing)
+		return 0;
+	w->prev = NULL;
+	w->next = net->catchup_waiters;
+	if (w->next != NULL)
+		w->next->prev = w;
+	net->catchup_waiters = w;
+	w->linked = 1;
+	return 1;
+}
+
+void node_catchup_wait_cancel(struct rumor *n, struct node_catchup_wait *w)
+{
+	struct node_net *net;
+
+	/* Not waiting: n is not touched (it may be gone). */
+	if (!w->linked)
+		return;
+	net = n->net;
+	if (net == NULL)
+		return;
+	if (w->prev != NULL)
+		w->prev->next = w->next;
+	else
+		net->catchup_waiters = w->next;
+	if (w->next != NULL)
+		w->next->prev = w->prev;
+	w->next = w->prev = NULL;
+	w->linked = 0;
 }
 
 int node_net_refuses_writes(struct rumor *n, struct err *err)

@@ -59,6 +59,16 @@ struct ctl_status {
 	 * stats.strong_quorum and stats.strong_reachable. */
 	int consistency;
 	int ready;
+	/* The extended form (STATUS [1, CTL_STATUS_EXT]): catch-up
+	 * progress, all 0 when not catching up. extended says whether it is
+	 * encoded (encoder) or was received (decoder). */
+	int extended;
+	uint64_t catchup_received;     /* entries received so far */
+	uint64_t catchup_expected;     /* at most, from the peers' digests;
+					  CTL_UNKNOWN (UINT64_MAX): none yet */
+	double catchup_rate;           /* entries/s, last few seconds */
+	uint64_t catchup_eta_ms;       /* UINT64_MAX: unknown */
+	uint64_t catchup_wait_ms;      /* the node's catch-up bound */
 };
 
 struct ctl_peer_info {
@@ -66,7 +76,10 @@ struct ctl_peer_info {
 	char id_str[RUMOR_NODE_ID_STRLEN];
 	char address[96];              /* "HOST:PORT" best known, or "" */
 	const char *learned;           /* "multicast", "seed", "peer", "gossip" */
-	const char *state;             /* "alive", "suspect", "gone" */
+	/* "alive", "suspect", "gone"; for a member never contacted (known
+	 * only from another member's word): "never-contacted", or
+	 * "unreachable" once it went gone without ever answering. */
+	const char *state;
 	int connected;
 	uint64_t last_contact_ago_ms;  /* UINT64_MAX: never */
 	uint64_t last_sync_ago_ms;     /* UINT64_MAX: never */

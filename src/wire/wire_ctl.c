@@ -37,6 +37,12 @@ static const size_t request_items[CTL_CMD_MAX + 1] = {
 	[CTL_CMD_WHY] = 3,
 };
 
+/* The longer forms: STATUS [1, version], and the writes with a wait. */
+static const size_t request_items_ext[CTL_CMD_MAX + 1] = {
+	[CTL_CMD_STATUS] = 2, [CTL_CMD_PUT] = 4, [CTL_CMD_DEL] = 3,
+	[CTL_CMD_SPUT] = 4, [CTL_CMD_SDEL] = 3,
+};
+
 static const char *const cmd_names[CTL_CMD_MAX + 1] = {
 	[CTL_CMD_STATUS] = "STATUS", [CTL_CMD_PEERS] = "PEERS",
 	[CTL_CMD_GET] = "GET", [CTL_CMD_PUT] = "PUT", [CTL_CMD_DEL] = "DEL",
@@ -62,14 +68,19 @@ static const size_t reply_items[CTL_R_MAX + 1] = {
 	[CTL_R_GAP] = 2, [CTL_R_WHYROW] = 17, [CTL_R_WHY] = 11,
 };
 
+/* The extended STATUS: catch-up progress appended (CTL_STATUS_EXT). */
+static const size_t reply_items_ext[CTL_R_MAX + 1] = {
+	[CTL_R_STATUS] = 30,
+};
+
 const struct ctl_shape ctl_request_shape = {
 	"request", "command", "unknown command", 1, CTL_CMD_MAX, 4,
-	cmd_names, request_items,
+	cmd_names, request_items, request_items_ext,
 };
 
 const struct ctl_shape ctl_reply_shape = {
-	"reply", "type", "unknown reply type", 0, CTL_R_MAX, 25,
-	reply_names, reply_items,
+	"reply", "type", "unknown reply type", 0, CTL_R_MAX, 30,
+	reply_names, reply_items, reply_items_ext,
 };
 
 const char *ctl_cmd_name(int cmd)
@@ -158,23 +169,35 @@ static void put_text(struct enc *e, const char *s)
 	put_text_n(e, s, s != NULL ? strlen(s) : 0);
 }
 
-/* Begins a request frame: the array head and the command. */
-static void enc_request(struct enc *e, struct wire_buf *out, enum ctl_cmd cmd)
+/* Begins a request frame: the array head (the longer form when ext)
+ * and the command. */
+static void enc_request(struct enc *e, struct wire_buf *out, enum ctl_cmd cmd,
+			int ext)
 {
 	assert(cmd >= 1 && cmd <= CTL_CMD_MAX);
+	assert(!ext || ctl_request_shape.items_ext[cmd] != 0);
 	enc_begin(e, out);
-	put_array(e, ctl_request_shape.items[cmd]);
+	put_array(e, ext ? ctl_request_shape.items_ext[cmd]
+			 : ctl_request_shape.items[cmd]);
 	put_uint(e, cmd);
 }
 
 /* Begins a reply frame: the array head and the type. */
+static void enc_reply_form(struct enc *e, struct wire_buf *out,
+			   enum ctl_reply_type type, int ext)
+{
+	assert(type <= CTL_R_MAX);
+	assert(!ext || ctl_reply_shape.items_ext[type] != 0);
+	enc_begin(e, out);
+	put_array(e, ext ? ctl_reply_shape.items_ext[type]
+			 : ctl_reply_shape.items[type]);
+	put_uint(e, type);
+}
+
 static void enc_reply(struct enc *e, struct wire_buf *out,
 		      enum ctl_reply_type type)
 {
-	assert(type <= CTL_R_MAX);
-	enc_begin(e, out);
-	put_array(e, ctl_reply_shape.items[type]);
-	put_uint(e, type);
+	enc_reply_form(e, out, type, 0);
 }
 
 /* Writes the header; rolls the frame back (the buffer keeps its memory)
@@ -228,7 +251,7 @@ int ctl_encode_request(struct wire_buf *b, const struct ctl_request *rq,
 		       struct err *err)
 {
 	struct enc e;
-	int rv = 0;
+	int rv = 0, ext;
 
 	switch (rq->cmd) {
 	case CTL_CMD_GET:
@@ -271,10 +294,24 @@ int ctl_encode_request(struct wire_buf *b, const struct ctl_request *rq,
 		return err_set(err, RUMOR_ETOOBIG, "control: value of %zu bytes "
 			       "(at most %u allowed)", rq->value_len,
 			       RUMOR_VALUE_MAX);
+	if (rq->cmd == CTL_CMD_STATUS && rq->status_version != 0 &&
+	    rq->status_version != CTL_STATUS_EXT)
+		return err_set(err, RUMOR_EINVAL, "control: status version %llu",
+			       (unsigned long long)rq->status_version);
+	if (rq->has_wait && rq->wait_ms > CTL_WAIT_MAX &&
+	    rq->wait_ms != CTL_WAIT_DEFAULT)
+		return err_set(err, RUMOR_EINVAL, "control: wait of %llu ms (at "
+			       "most %u allowed)",
+			       (unsigned long long)rq->wait_ms, CTL_WAIT_MAX);
 
-	enc_request(&e, b, rq->cmd);
+	ext = rq->cmd == CTL_CMD_STATUS ? rq->status_version != 0 :
+	      rq->has_wait && ctl_request_shape.items_ext[rq->cmd] != 0;
+	enc_request(&e, b, rq->cmd, ext);
 	switch (rq->cmd) {
 	case CTL_CMD_STATUS:
+		if (ext)
+			put_uint(&e, rq->status_version);
+		break;
 	case CTL_CMD_PEERS:
 		break;
 	case CTL_CMD_GET:
@@ -282,6 +319,8 @@ int ctl_encode_request(struct wire_buf *b, const struct ctl_request *rq,
 	case CTL_CMD_SDEL:
 	case CTL_CMD_VERSION:
 		put_bytes(&e, rq->key, rq->key_len);
+		if (ext)
+			put_uint(&e, rq->wait_ms);
 		break;
 	case CTL_CMD_WATCH:
 		put_bytes(&e, rq->key, rq->key_len);
@@ -292,6 +331,8 @@ int ctl_encode_request(struct wire_buf *b, const struct ctl_request *rq,
 	case CTL_CMD_SPUT:
 		put_bytes(&e, rq->key, rq->key_len);
 		put_bytes(&e, rq->value, rq->value_len);
+		if (ext)
+			put_uint(&e, rq->wait_ms);
 		break;
 	case CTL_CMD_SCAN:
 		put_bytes(&e, rq->key, rq->key_len);
@@ -425,7 +466,7 @@ int ctl_encode_status(struct wire_buf *b, const struct ctl_status *st,
 	for (i = 0; i < n_hwm; i++)
 		if (hwm[i].origin_len > CTL_ORIGIN_MAX)
 			return RUMOR_EINVAL;
-	enc_reply(&e, b, CTL_R_STATUS);
+	enc_reply_form(&e, b, CTL_R_STATUS, st->extended);
 	put_text(&e, st->id);
 	put_uint(&e, (uint64_t)(st->mode < 0 ? 0 : st->mode));
 	put_text(&e, st->listen);
@@ -476,6 +517,13 @@ int ctl_encode_status(struct wire_buf *b, const struct ctl_status *st,
 	put_uint(&e, st->stats.strong_quorum);
 	put_uint(&e, st->stats.strong_reachable);
 	put_uint(&e, st->ready ? 1 : 0);
+	if (st->extended) {
+		put_uint(&e, st->catchup_received);
+		put_uint(&e, st->catchup_expected);
+		put_double(&e, st->catchup_rate);
+		put_uint(&e, st->catchup_eta_ms);
+		put_uint(&e, st->catchup_wait_ms);
+	}
 	return enc_end(&e, CTL_REPLY_MAX, NULL);
 }
 

@@ -13,6 +13,11 @@
  * Requests (client to node), one reply sequence each, in order:
  *
  *   STATUS  [1]                  -> STATUS
+ *   STATUS  [1, version]         -> STATUS (version CTL_STATUS_EXT: the
+ *                                   extended reply; a node answers [1]
+ *                                   with the short one, so a client
+ *                                   older than the extension still reads
+ *                                   it)
  *   PEERS   [2]                  -> PEER* END
  *   GET     [3, key]             -> VALUE | ERROR
  *   PUT     [4, key, value]      -> OK | ERROR
@@ -35,6 +40,11 @@
  *   WHY     [13, key, timeout_ms] -> WHYROW* WHY | ERROR  (`rumorctl why`:
  *                                   a row per node, the asking node first,
  *                                   then the verdict)
+ *   PUT, DEL, SPUT and SDEL may end with one more item, wait_ms: while
+ *   the node catches up, the reply waits until catch-up ends (the write
+ *   is then done) or wait_ms passes (ERROR RUMOR_EREFUSED). 0 (or no
+ *   item, an older client): refused at once; CTL_WAIT_DEFAULT: up to the
+ *   node's own catch-up bound.
  *
  * Replies (node to client):
  *
@@ -57,6 +67,11 @@
  *            prefix bstr, ...] (0..RUMOR_PREFIXES_MAX; none: every key),
  *            consistency (enum rumor_consistency), quorum (0 in gossip
  *            mode), reachable (nodes, self included), ready (0/1)]
+ *            The extended form (asked for by STATUS [1, CTL_STATUS_EXT])
+ *            appends the catch-up progress: catchup_received,
+ *            catchup_expected (CTL_UNKNOWN: no digest told yet),
+ *            catchup_rate (float, entries/s), catchup_eta_ms
+ *            (CTL_UNKNOWN: unknown), catchup_wait_ms (the node's bound)
  *   PEER    [7, id bstr(32), address tstr, learned tstr, state tstr,
  *            connected, last_contact_ago_ms, last_sync_ago_ms, lag]
  *            (UINT64_MAX: never)
@@ -113,6 +128,10 @@
 #define CTL_MESSAGE_MAX 255u          /* ERROR message bytes */
 #define CTL_ORIGIN_MAX 64u            /* origin bytes in a RECORD */
 #define CTL_WHY_TIMEOUT_MAX 60000u    /* WHY: at most a minute */
+#define CTL_STATUS_EXT 2u             /* STATUS version: with progress */
+#define CTL_WAIT_MAX 600000u          /* a write's wait: at most 10 min */
+#define CTL_WAIT_DEFAULT 0xffffffffu  /* a write's wait: the node's bound */
+#define CTL_UNKNOWN UINT64_MAX        /* a figure nobody knows yet */
 
 enum ctl_cmd {
 	CTL_CMD_STATUS = 1,
@@ -201,6 +220,10 @@ struct ctl_request {
 	int has_since;           /* WATCH: from position since (else from
 				    the head; since is 0) */
 	uint64_t since;
+	uint64_t status_version; /* STATUS: 0 (the short form) or
+				    CTL_STATUS_EXT */
+	int has_wait;            /* (S)PUT (S)DEL: wait_ms is sent */
+	uint64_t wait_ms;        /* 0..CTL_WAIT_MAX, or CTL_WAIT_DEFAULT */
 };
 
 int ctl_encode_request(struct wire_buf *b, const struct ctl_request *rq,

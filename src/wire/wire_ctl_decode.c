@@ -42,7 +42,7 @@ static int rd_text(struct wire_reader *r, const char *field, char *out,
 /* Reads the array head and the type, and checks that the array counts
  * as many items as that type has; from here on errors name the type. */
 static int read_head(struct wire_reader *r, const struct ctl_shape *m,
-		     uint64_t *type)
+		     uint64_t *type, int *ext)
 {
 	size_t n;
 	int rv;
@@ -54,7 +54,8 @@ static int read_head(struct wire_reader *r, const struct ctl_shape *m,
 		return wire_read_fail(r, m->type_field, "%s %llu", m->unknown,
 				      (unsigned long long)*type);
 	r->msg = m->names[*type];
-	if (n != m->items[*type])
+	*ext = m->items_ext[*type] != 0 && n == m->items_ext[*type];
+	if (n != m->items[*type] && !*ext)
 		return wire_read_fail(r, m->what, "%zu items, expected %zu",
 				      n, m->items[*type]);
 	return 0;
@@ -65,16 +66,24 @@ int ctl_decode_request(const uint8_t *body, size_t len,
 {
 	struct wire_reader r;
 	uint64_t cmd;
-	int rv;
+	int rv, ext = 0;
 
 	memset(rq, 0, sizeof(*rq));
 	wire_reader_init(&r, body, len, "control", "frame", err);
-	rv = read_head(&r, &ctl_request_shape, &cmd);
+	rv = read_head(&r, &ctl_request_shape, &cmd, &ext);
 	if (rv != 0)
 		return rv;
 	rq->cmd = (enum ctl_cmd)cmd;
 	switch (rq->cmd) {
 	case CTL_CMD_STATUS:
+		if (ext)
+			rv = wire_read_uint(&r, "version", UINT64_MAX,
+					    &rq->status_version);
+		if (rv == 0 && ext && rq->status_version != CTL_STATUS_EXT)
+			rv = wire_read_fail(&r, "version", "%llu unknown",
+					    (unsigned long long)
+					    rq->status_version);
+		break;
 	case CTL_CMD_PEERS:
 		break;
 	case CTL_CMD_GET:
@@ -137,6 +146,15 @@ int ctl_decode_request(const uint8_t *body, size_t len,
 			rv = wire_read_fail(&r, "timeout_ms", "must be at "
 					    "least 1");
 		break;
+	}
+	if (rv == 0 && ext && rq->cmd != CTL_CMD_STATUS) {
+		rq->has_wait = 1;
+		rv = wire_read_uint(&r, "wait_ms", UINT64_MAX, &rq->wait_ms);
+		if (rv == 0 && rq->wait_ms > CTL_WAIT_MAX &&
+		    rq->wait_ms != CTL_WAIT_DEFAULT)
+			rv = wire_read_fail(&r, "wait_ms", "%llu (at most %u)",
+					    (unsigned long long)rq->wait_ms,
+					    CTL_WAIT_MAX);
 	}
 	if (rv == 0)
 		rv = wire_read_end(&r);
@@ -280,7 +298,33 @@ static int decode_strong(struct wire_reader *r, struct ctl_status *st)
 	return wire_read_small(r, "ready", 1, &st->ready);
 }
 
-static int decode_status(struct wire_reader *r, struct ctl_reply *rp)
+/* The extended STATUS's catch-up progress. */
+static int decode_progress(struct wire_reader *r, struct ctl_status *st)
+{
+	struct wire_item it;
+	int rv;
+
+	st->extended = 1;
+	if ((rv = wire_read_uint(r, "catchup_received", UINT64_MAX,
+				 &st->catchup_received)) != 0 ||
+	    (rv = wire_read_uint(r, "catchup_expected", UINT64_MAX,
+				 &st->catchup_expected)) != 0 ||
+	    (rv = wire_read_item(r, "catchup_rate", &it)) != 0 ||
+	    (rv = wire_want_kind(r, "catchup_rate", &it,
+				 WIRE_ITEM_FLOAT)) != 0)
+		return rv;
+	if (!(it.d >= 0 && it.d <= 1e15))
+		return wire_read_fail(r, "catchup_rate", "out of range");
+	st->catchup_rate = it.d;
+	if ((rv = wire_read_uint(r, "catchup_eta_ms", UINT64_MAX,
+				 &st->catchup_eta_ms)) != 0)
+		return rv;
+	return wire_read_uint(r, "catchup_wait_ms", UINT32_MAX,
+			      &st->catchup_wait_ms);
+}
+
+static int decode_status(struct wire_reader *r, struct ctl_reply *rp,
+			 int ext)
 {
 	struct ctl_status *st = &rp->status;
 	size_t n, i;
@@ -364,9 +408,10 @@ static int decode_status(struct wire_reader *r, struct ctl_reply *rp)
 		rp->n_hwm = i + 1;
 	}
 	if ((rv = decode_refused(r, st)) != 0 ||
-	    (rv = decode_shape(r, st)) != 0)
+	    (rv = decode_shape(r, st)) != 0 ||
+	    (rv = decode_strong(r, st)) != 0)
 		return rv;
-	return decode_strong(r, st);
+	return ext ? decode_progress(r, st) : 0;
 }
 
 static int decode_peer(struct wire_reader *r, struct ctl_reply *rp)
@@ -510,11 +555,11 @@ int ctl_decode_reply(const uint8_t *body, size_t len, struct ctl_reply *rp,
 	struct wire_reader r;
 	uint64_t type;
 	const uint8_t *p = NULL;
-	int rv;
+	int rv, ext = 0;
 
 	memset(rp, 0, sizeof(*rp));
 	wire_reader_init(&r, body, len, "control", "frame", err);
-	rv = read_head(&r, &ctl_reply_shape, &type);
+	rv = read_head(&r, &ctl_reply_shape, &type, &ext);
 	if (rv != 0)
 		return rv;
 	rp->type = (enum ctl_reply_type)type;
@@ -548,7 +593,7 @@ int ctl_decode_reply(const uint8_t *body, size_t len, struct ctl_reply *rp,
 					     &rp->truncated);
 		break;
 	case CTL_R_STATUS:
-		rv = decode_status(&r, rp);
+		rv = decode_status(&r, rp, ext);
 		break;
 	case CTL_R_PEER:
 		rv = decode_peer(&r, rp);

@@ -22,6 +22,11 @@ struct ctl_shape {
 	size_t max_items;            /* the longest array of any type */
 	const char *const *names;    /* by type: "GET", "STATUS" */
 	const size_t *items;         /* by type: the array's length */
+	/* by type: a longer form it may also have (0: none). Requests:
+	 * STATUS asking for the extended reply, writes with a wait; replies:
+	 * the extended STATUS. An older peer of the protocol sends and
+	 * expects only the short forms. */
+	const size_t *items_ext;
 };
 
 extern const struct ctl_shape ctl_request_shape;

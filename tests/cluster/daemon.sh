@@ -38,6 +38,15 @@ expect_usage_error "$CL_TMP/missing.conf" --config "$CL_TMP/missing.conf"
 expect_usage_error metrics --metrics localhost:9464
 printf 'metrics = 127.0.0.1\n' >"$CL_TMP/bad3.conf"
 expect_usage_error "bad3.conf:1" --config "$CL_TMP/bad3.conf"
+expect_usage_error "one of them" --config "$CL_TMP/bad2.conf" \
+	--config-optional "$CL_TMP/bad2.conf"
+expect_usage_error colour --config-optional "$CL_TMP/bad2.conf"
+# The systemd unit's way: a config file that is not there yet is fine.
+start_node opt --no-multicast --listen 127.0.0.1:0 \
+	--config-optional "$CL_TMP/missing/rumord.conf"
+wait_for 5 has_listen opt
+ctl opt status >/dev/null || fail "rumord --config-optional MISSING did not start"
+say "rumord --config-optional with no such file: running"
 [ ! -e "$CL_TMP/never" ] || fail "a refused start created its data dir"
 
 # --------------------------------------------------- a data dir in use

@@ -382,6 +382,45 @@ static void test_metrics_setting_is_a_numeric_host_port(void **state)
 			fail_msg("config metrics = %s accepted", bad[i]);
 		rumord_conf_free(&c);
 	}
+/* The systemd unit names /etc/rumor/rumord.conf with --config-optional:
+ * on a fresh install the file does not exist and the node starts with
+ * the defaults. A file named with --config must exist (a typo must not
+ * silently run a node with other settings), and --config-optional still
+ * reads a file that exists, and refuses one it cannot read or parse. */
+static void test_a_missing_optional_config_is_fine_a_named_one_is_not(void **state)
+{
+	struct fixture *f = *state;
+	struct rumord_conf c;
+	char *optional[] = {"rumord", "--config-optional", f->config};
+	char *named[] = {"rumord", "--config", f->config};
+	char *both[] = {"rumord", "--config", f->config, "--config-optional",
+			f->config};
+
+	rumord_conf_init(&c);
+	assert_int_equal(rumord_conf_parse_args(&c, ARGC(optional), optional),
+			 RUMORD_CONF_RUN);
+	assert_null(c.network_key);
+	rumord_conf_free(&c);
+	rumord_conf_init(&c);
+	assert_int_equal(rumord_conf_parse_args(&c, ARGC(named), named),
+			 RUMORD_CONF_EUSAGE);
+	rumord_conf_free(&c);
+
+	write_config(f, "network-key = /etc/rumor/net.key\n");
+	rumord_conf_init(&c);
+	assert_int_equal(rumord_conf_parse_args(&c, ARGC(optional), optional),
+			 RUMORD_CONF_RUN);
+	assert_string_equal(c.network_key, "/etc/rumor/net.key");
+	rumord_conf_free(&c);
+	write_config(f, "no-such-setting = 1\n");
+	rumord_conf_init(&c);
+	assert_int_equal(rumord_conf_parse_args(&c, ARGC(optional), optional),
+			 RUMORD_CONF_EUSAGE);
+	rumord_conf_free(&c);
+	rumord_conf_init(&c);
+	assert_int_equal(rumord_conf_parse_args(&c, ARGC(both), both),
+			 RUMORD_CONF_EUSAGE);
+	rumord_conf_free(&c);
 }
 
 int main(void)
@@ -394,6 +433,7 @@ int main(void)
 		T(test_prefix_settings_are_unescaped),
 		T(test_bad_prefixes_are_usage_errors),
 		T(test_metrics_setting_is_a_numeric_host_port),
+		T(test_a_missing_optional_config_is_fine_a_named_one_is_not),
 #undef T
 		cmocka_unit_test(test_parsing_twice_starts_over),
 	};

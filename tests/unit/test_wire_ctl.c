@@ -181,7 +181,12 @@ static const struct malformed bad_requests[] = {
 	M("an indefinite array", 0x9f, 0x01, 0xff),
 	M("an array claiming 2^64-1 items", 0x9b, 0xff, 0xff, 0xff, 0xff,
 	  0xff, 0xff, 0xff, 0xff),
-	M("too many items", 0x84, 0x04, 0x41, 'a', 0x41, 'b', 0x00),
+	M("too many items", 0x85, 0x04, 0x41, 'a', 0x41, 'b', 0x00, 0x00),
+	M("PUT with a wait over the bound", 0x84, 0x04, 0x41, 'a', 0x41, 'b',
+	  0x1a, 0x00, 0x09, 0x27, 0xc1),
+	M("DEL with a text wait", 0x83, 0x05, 0x41, 'a', 0x61, '1'),
+	M("STATUS of an unknown version", 0x82, 0x01, 0x03),
+	M("GET with a wait", 0x83, 0x03, 0x41, 'a', 0x00),
 	M("command zero", 0x81, 0x00),
 	M("unknown command", 0x81, 0x0b),
 	M("huge command", 0x81, 0x1b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
@@ -610,6 +615,98 @@ static void test_status_strong_fields_out_of_range_are_refused(void **state)
 	wire_buf_free(&b);
 }
 
+/* The longer forms (issue 15): STATUS [1, CTL_STATUS_EXT] asks for the
+ * catch-up progress, a write may carry a wait. The short forms stay
+ * byte for byte what an older client or node sends and reads: a STATUS
+ * reply to [1] is the 25-item array an older rumorctl decodes. */
+static void test_extended_forms_round_trip_and_short_forms_stay(void **state)
+{
+	static const uint8_t key[] = "k";
+	struct ctl_request rq = {.cmd = CTL_CMD_STATUS}, out;
+	struct ctl_status st;
+	struct wire_buf b;
+	struct ctl_reply r;
+	struct err err;
+
+	(void)state;
+	wire_buf_init(&b);
+	assert_int_equal(ctl_encode_request(&b, &rq, &err), 0);
+	assert_int_equal(b.len, CTL_FRAME_HEADER + 2);        /* [1] */
+	assert_int_equal(ctl_decode_request(b.data + CTL_FRAME_HEADER,
+					    b.len - CTL_FRAME_HEADER, &out,
+					    &err), 0);
+	assert_int_equal(out.status_version, 0);
+	wire_buf_reset(&b);
+	rq.status_version = CTL_STATUS_EXT;
+	assert_int_equal(ctl_encode_request(&b, &rq, &err), 0);
+	assert_memory_equal(b.data + CTL_FRAME_HEADER, "\x82\x01\x02", 3);
+	assert_int_equal(ctl_decode_request(b.data + CTL_FRAME_HEADER,
+					    b.len - CTL_FRAME_HEADER, &out,
+					    &err), 0);
+	assert_int_equal(out.status_version, CTL_STATUS_EXT);
+
+	/* A PUT with a wait, a DEL with the node's default, and without. */
+	rq = (struct ctl_request){.cmd = CTL_CMD_PUT, .key = key, .key_len = 1,
+				  .value = key, .value_len = 1, .has_wait = 1,
+				  .wait_ms = 250};
+	wire_buf_reset(&b);
+	assert_int_equal(ctl_encode_request(&b, &rq, &err), 0);
+	assert_int_equal(ctl_decode_request(b.data + CTL_FRAME_HEADER,
+					    b.len - CTL_FRAME_HEADER, &out,
+					    &err), 0);
+	assert_true(out.has_wait);
+	assert_int_equal(out.wait_ms, 250);
+	rq = (struct ctl_request){.cmd = CTL_CMD_DEL, .key = key, .key_len = 1,
+				  .has_wait = 1, .wait_ms = CTL_WAIT_DEFAULT};
+	wire_buf_reset(&b);
+	assert_int_equal(ctl_encode_request(&b, &rq, &err), 0);
+	assert_int_equal(ctl_decode_request(b.data + CTL_FRAME_HEADER,
+					    b.len - CTL_FRAME_HEADER, &out,
+					    &err), 0);
+	assert_int_equal(out.wait_ms, CTL_WAIT_DEFAULT);
+	rq.wait_ms = CTL_WAIT_MAX + 1;
+	assert_int_equal(ctl_encode_request(&b, &rq, &err), RUMOR_EINVAL);
+	rq.has_wait = 0;
+	wire_buf_reset(&b);
+	assert_int_equal(ctl_encode_request(&b, &rq, &err), 0);
+	assert_memory_equal(b.data + CTL_FRAME_HEADER, "\x82\x05", 2);
+	assert_int_equal(ctl_decode_request(b.data + CTL_FRAME_HEADER,
+					    b.len - CTL_FRAME_HEADER, &out,
+					    &err), 0);
+	assert_false(out.has_wait);
+
+	/* STATUS replies: short (25 items), then extended (30). */
+	memset(&st, 0, sizeof(st));
+	st.catching_up = 1;
+	st.catchup_received = 1200;
+	st.catchup_expected = CTL_UNKNOWN;
+	st.catchup_rate = 400.5;
+	st.catchup_eta_ms = CTL_UNKNOWN;
+	st.catchup_wait_ms = 3000;
+	wire_buf_reset(&b);
+	assert_int_equal(ctl_encode_status(&b, &st, 0, NULL, 0), 0);
+	assert_memory_equal(b.data + CTL_FRAME_HEADER, "\x98\x19", 2);
+	assert_int_equal(ctl_decode_reply(b.data + CTL_FRAME_HEADER,
+					  b.len - CTL_FRAME_HEADER, &r, &err), 0);
+	assert_false(r.status.extended);
+	assert_int_equal(r.status.catchup_received, 0);
+	ctl_reply_free(&r);
+	st.extended = 1;
+	wire_buf_reset(&b);
+	assert_int_equal(ctl_encode_status(&b, &st, 0, NULL, 0), 0);
+	assert_memory_equal(b.data + CTL_FRAME_HEADER, "\x98\x1e", 2);
+	assert_int_equal(ctl_decode_reply(b.data + CTL_FRAME_HEADER,
+					  b.len - CTL_FRAME_HEADER, &r, &err), 0);
+	assert_true(r.status.extended);
+	assert_int_equal(r.status.catchup_received, 1200);
+	assert_true(r.status.catchup_expected == CTL_UNKNOWN);
+	assert_true(r.status.catchup_rate == 400.5);
+	assert_true(r.status.catchup_eta_ms == CTL_UNKNOWN);
+	assert_int_equal(r.status.catchup_wait_ms, 3000);
+	ctl_reply_free(&r);
+	wire_buf_free(&b);
+}
+
 static void test_status_with_more_hwms_than_its_total_is_refused(void **state)
 {
 	struct ctl_status st;
@@ -975,6 +1072,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_replies_are_refused),
 		cmocka_unit_test(test_status_with_more_hwms_than_its_total_is_refused),
 		cmocka_unit_test(test_status_strong_fields_out_of_range_are_refused),
+		cmocka_unit_test(test_extended_forms_round_trip_and_short_forms_stay),
 		cmocka_unit_test(test_random_bytes_never_decode_out_of_bounds),
 		cmocka_unit_test(test_replies_append_to_a_buffer_in_use),
 		cmocka_unit_test(test_frame_length_reads_big_endian),

@@ -188,6 +188,9 @@ int client_recv_reply(struct ctx *x, struct ctl_reply *r,
 	if (ctl_decode_reply(x->frame, len, r, &err) != 0)
 		return fmt_fail(CTL_EXIT_UNREACHABLE, "bad reply: %s",
 				err.msg);
+	if (r->type == CTL_R_ERROR && x->want_proto_error &&
+	    r->code == RUMOR_EPROTO)
+		return 0;
 	if (r->type == CTL_R_ERROR) {
 		/* The node's own words: fmt_fail escapes them. */
 		rv = fmt_fail(CTL_EXIT_FAIL, "%s", r->message);
@@ -242,6 +245,34 @@ int client_call(struct ctx *x, const struct ctl_request *rq,
 	return 0;
 }
 
+int client_call_ext(struct ctx *x, struct ctl_request *rq,
+		    void (*to_short)(struct ctl_request *rq),
+		    enum ctl_reply_type want, struct ctl_reply *r,
+		    uint64_t timeout_ms)
+{
+	int rv = client_request(x, rq);
+
+	if (rv != 0)
+		return rv;
+	x->want_proto_error = 1;
+	rv = client_recv_reply(x, r, timeout_ms);
+	x->want_proto_error = 0;
+	if (rv != 0)
+		return rv;
+	if (r->type == CTL_R_ERROR) {
+		/* An older node: it hangs up after a protocol error. */
+		ctl_reply_free(r);
+		client_close(x);
+		to_short(rq);
+		return client_call(x, rq, want, r, timeout_ms);
+	}
+	if (r->type != want) {
+		ctl_reply_free(r);
+		return client_unexpected(r);
+	}
+	return 0;
+}
+
 int client_next(struct ctx *x, enum ctl_reply_type want,
 		struct ctl_reply *r, int *done)
 {
@@ -259,6 +290,18 @@ int client_next(struct ctx *x, enum ctl_reply_type want,
 		return client_unexpected(r);
 	}
 	return 0;
+}
+
+int client_readable(struct ctx *x, int timeout_ms)
+{
+	struct pollfd pfd = {.fd = x->fd, .events = POLLIN};
+	int rv;
+
+	if (x->fd < 0)
+		return 1;
+	rv = poll(&pfd, 1, timeout_ms);
+	/* An error or an interrupt: let the read find out. */
+	return rv != 0;
 }
 
 void client_close(struct ctx *x)

@@ -107,6 +107,29 @@ static void print_version(const struct ctx *x, const struct ctl_request *rq,
 	}
 }
 
+void ctl_write_wait(const struct ctx *x, struct ctl_request *rq)
+{
+	/* --no-wait sends the short form, which any node reads: today's
+	 * refusal at once. */
+	rq->has_wait = !x->no_wait;
+	rq->wait_ms = x->have_wait ? x->wait_ms : CTL_WAIT_DEFAULT;
+}
+
+uint64_t ctl_write_timeout(const struct ctx *x)
+{
+	if (x->no_wait)
+		return CTL_REPLY_TIMEOUT_MS;
+	/* The node ends the wait; the default one by its own bound. */
+	return CTL_REPLY_TIMEOUT_MS + (x->have_wait ? x->wait_ms : CTL_WAIT_MAX);
+}
+
+/* For a node older than the wait: the write without it. */
+static void write_short(struct ctl_request *rq)
+{
+	rq->has_wait = 0;
+	rq->wait_ms = 0;
+}
+
 /* A command on one key: the request, one reply of type want, printed by
  * print. */
 static int key_command(struct ctx *x, int argc, char **argv,
@@ -121,7 +144,12 @@ static int key_command(struct ctx *x, int argc, char **argv,
 	int rv;
 
 	rv = key_request(x, argc, argv, &rq, &key, &value);
-	if (rv == 0)
+	if (want == CTL_R_OK)
+		ctl_write_wait(x, &rq);
+	if (rv == 0 && rq.has_wait)
+		rv = client_call_ext(x, &rq, write_short, want, &r,
+				     ctl_write_timeout(x));
+	else if (rv == 0)
 		rv = client_call(x, &rq, want, &r, CTL_REPLY_TIMEOUT_MS);
 	if (rv == 0) {
 		print(x, &rq, &r);

@@ -31,7 +31,7 @@ static int load_ack(struct ctx *x, struct load *l)
 	unsigned long line = l->line[l->head];
 	int rv;
 
-	rv = client_recv_reply(x, &r, CTL_REPLY_TIMEOUT_MS);
+	rv = client_recv_reply(x, &r, ctl_write_timeout(x));
 	if (rv == 0 && client_interrupted())
 		rv = fmt_fail(CTL_EXIT_FAIL, "load: interrupted");
 	if (rv == 0 && r.type != CTL_R_OK) {
@@ -70,6 +70,7 @@ static int load_send(struct ctx *x, struct load *l, char *text,
 	if (rv == 0) {
 		rq.key = key;
 		rq.value = value;
+		ctl_write_wait(x, &rq);
 		rv = client_request(x, &rq);
 	}
 	free(key);

@@ -6,27 +6,36 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "lib/array.h"
 #include "tools/ctl/ctl.h"
 
+static void status_short(struct ctl_request *rq)
+{
+	rq->status_version = 0;
+}
+
 int cmd_status(struct ctx *x, int argc, char **argv)
 {
-	struct ctl_request rq = {.cmd = CTL_CMD_STATUS};
+	struct ctl_request rq = {.cmd = CTL_CMD_STATUS,
+				 .status_version = CTL_STATUS_EXT};
 	struct ctl_reply r;
 	int rv;
 
 	(void)argc;
 	(void)argv;
-	rv = client_call(x, &rq, CTL_R_STATUS, &r, CTL_REPLY_TIMEOUT_MS);
+	rv = client_call_ext(x, &rq, status_short, CTL_R_STATUS, &r,
+			     CTL_REPLY_TIMEOUT_MS);
 	if (rv != 0)
 		return rv;
 	show_status(stdout, x->json, &r);
-	if (!x->json && r.status.open_network)
-		fprintf(stderr, "rumorctl: warning: this node uses the built-in "
-			"network key; anyone who can reach it can join (see "
-			"rumord(8) --network-key)\n");
+	if (r.status.open_network) {
+		fflush(stdout);
+		warn_open_network(x);
+	}
 	ctl_reply_free(&r);
 	return 0;
 }
@@ -79,6 +88,55 @@ out:
 	return rv;
 }
 
+/* The node's entries received so far, asked on a connection of its
+ * own (the first one waits for SYNC's reply); 0 when it cannot say. */
+static int sync_received(const struct ctx *x, uint64_t *received)
+{
+	struct ctl_request rq = {.cmd = CTL_CMD_STATUS};
+	struct ctl_reply r;
+	struct ctx y = *x;
+	int rv;
+
+	y.fd = -1;
+	y.frame = NULL;
+	y.frame_cap = 0;
+	rv = client_call(&y, &rq, CTL_R_STATUS, &r, CTL_REPLY_TIMEOUT_MS);
+	client_close(&y);
+	if (rv != 0)
+		return rv;
+	*received = r.status.stats.entries_received;
+	ctl_reply_free(&r);
+	return 0;
+}
+
+/* The progress line of `sync` on a terminal: one line on stderr,
+ * rewritten in place (\r) every SYNC_PROGRESS_MS until the reply comes,
+ * then erased. */
+#define SYNC_PROGRESS_MS 250
+static int sync_wait_with_progress(struct ctx *x)
+{
+	uint64_t base = 0, now = 0, ticks = 0;
+	int shown = 0;
+
+	if (sync_received(x, &base) != 0)
+		return 0;     /* no figures: wait without them */
+	while (!client_readable(x, SYNC_PROGRESS_MS) && !client_interrupted()) {
+		ticks++;
+		if (sync_received(x, &now) != 0)
+			break;
+		fprintf(stderr, "\rsync: %" PRIu64 " entries received, %.0f/s "
+			"(%" PRIu64 ".%" PRIu64 "s) ", now - base,
+			(double)(now - base) * 1000.0 /
+			(double)(ticks * SYNC_PROGRESS_MS),
+			ticks * SYNC_PROGRESS_MS / 1000,
+			ticks * SYNC_PROGRESS_MS % 1000 / 100);
+		shown = 1;
+	}
+	if (shown)
+		fputs("\r\033[K", stderr);
+	return 0;
+}
+
 int cmd_sync(struct ctx *x, int argc, char **argv)
 {
 	struct ctl_request rq = {.cmd = CTL_CMD_SYNC};
@@ -91,8 +149,23 @@ int cmd_sync(struct ctx *x, int argc, char **argv)
 				"[--timeout MS]");
 	rq.timeout_ms = x->timeout_ms != 0 ? x->timeout_ms :
 			CTL_SYNC_TIMEOUT_MS;
-	rv = client_call(x, &rq, CTL_R_SYNC, &r, rq.timeout_ms +
-			 CTL_REPLY_TIMEOUT_MS);
+	/* Progress only for a person: never in JSON, never into a pipe or
+	 * a file. */
+	if (!x->json && isatty(STDERR_FILENO) && isatty(STDOUT_FILENO)) {
+		rv = client_request(x, &rq);
+		if (rv == 0)
+			rv = sync_wait_with_progress(x);
+		if (rv == 0)
+			rv = client_recv_reply(x, &r, rq.timeout_ms +
+					       CTL_REPLY_TIMEOUT_MS);
+		if (rv == 0 && r.type != CTL_R_SYNC) {
+			ctl_reply_free(&r);
+			rv = client_unexpected(&r);
+		}
+	} else {
+		rv = client_call(x, &rq, CTL_R_SYNC, &r, rq.timeout_ms +
+				 CTL_REPLY_TIMEOUT_MS);
+	}
 	if (rv != 0)
 		return rv;
 	return show_sync(stdout, x->json, &r.sync) ? CTL_EXIT_FAIL : 0;

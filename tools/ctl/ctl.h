@@ -18,6 +18,7 @@
  *              stopped node's store, the process that removes it
  *   cmd_offline.c  the commands --offline runs (get, scan, version, log,
  *              status, check) and their table
+ *   warn.c     the open-key warning, once per terminal
  *   main.c     the command table, --help, options, main
  *
  * Conventions:
@@ -66,6 +67,7 @@ enum {
 	CTL_OPT_ID = 1u << 5,
 	CTL_OPT_SINCE = 1u << 6,
 	CTL_OPT_STRONG = 1u << 7,
+	CTL_OPT_WAIT = 1u << 8,      /* --wait MS, --no-wait */
 };
 
 struct ctx;
@@ -95,6 +97,15 @@ struct ctx {
 	uint64_t since;              /* watch --since POS */
 	int have_since;
 	int strong;                  /* put/del/load --strong */
+	/* put/del/load: wait for catch-up up to wait_ms (have_wait), not
+	 * at all (no_wait), or up to the node's bound (neither). */
+	int have_wait, no_wait;
+	uint64_t wait_ms;
+	int quiet;                   /* --quiet: no open-key warning */
+	/* Set around a request in a form an older node may not know: its
+	 * protocol ERROR comes back as the reply instead of being printed
+	 * (client_recv_reply), so that the short form can be tried. */
+	int want_proto_error;
 	uint64_t timeout_ms;
 	const char *network_key;
 	int want_id;
@@ -157,6 +168,20 @@ void fmt_ago(uint64_t ms, char *out, size_t size);
 int fmt_parse_bytes(int hex, const char *what, const char *s, uint8_t **out,
 		    size_t *len);
 
+/* ------------------------------------------------------------ write wait */
+
+/* Sets a PUT's or DEL's wait from --wait / --no-wait (cmd_keys.c). */
+void ctl_write_wait(const struct ctx *x, struct ctl_request *rq);
+/* How long to wait for the reply of such a write. */
+uint64_t ctl_write_timeout(const struct ctx *x);
+
+/* ------------------------------------------------------------ warn.c */
+
+/* After `status` (text) of a node on the built-in network key: the
+ * warning on stderr, at most once per terminal (see warn.c), never when
+ * stderr is not a terminal, never with --quiet. */
+void warn_open_network(const struct ctx *x);
+
 /* ------------------------------------------------------------ show.c */
 
 /* A peer as one row of the `peers` table, every field escaped. */
@@ -185,6 +210,9 @@ void show_change_json(FILE *f, const struct ctl_reply *r);
 void show_record_text(FILE *f, int hex, const struct ctl_reply *r);
 /* A RECORD as one line of `watch`. */
 void show_change(FILE *f, int hex, const struct ctl_reply *r);
+/* The catch-up progress of an extended STATUS, as one line of text
+ * ("1200 of at most 5000 entries, 400/s, about 12s left"). */
+void show_catchup_progress(char *out, size_t size, const struct ctl_status *st);
 /* A SYNC report; returns 1 when some peer did not complete. */
 int show_sync(FILE *f, int json, const struct ctl_sync_report *s);
 
@@ -202,6 +230,14 @@ int client_request(struct ctx *x, const struct ctl_request *rq);
  * Interrupted: returns 0 with client_interrupted() set. */
 int client_recv_reply(struct ctx *x, struct ctl_reply *r,
 		      uint64_t timeout_ms);
+/* client_call, first with the extended form of rq (a STATUS asking
+ * for progress, a write with a wait); when the node is older and
+ * refuses that form as a protocol error, again on a new connection
+ * with the short form (short says how: it clears the extension). */
+int client_call_ext(struct ctx *x, struct ctl_request *rq,
+		    void (*to_short)(struct ctl_request *rq),
+		    enum ctl_reply_type want, struct ctl_reply *r,
+		    uint64_t timeout_ms);
 /* One request, one reply of type want. */
 int client_call(struct ctx *x, const struct ctl_request *rq,
 		enum ctl_reply_type want, struct ctl_reply *r,
@@ -212,6 +248,9 @@ int client_next(struct ctx *x, enum ctl_reply_type want,
 		struct ctl_reply *r, int *done);
 /* Says the node sent a reply of a type this command did not expect. */
 int client_unexpected(const struct ctl_reply *r);
+/* Whether a reply (or EOF, or an error) can be read within timeout_ms:
+ * 0 when the time passed without one. */
+int client_readable(struct ctx *x, int timeout_ms);
 /* Closes the connection and frees the frame buffer. */
 void client_close(struct ctx *x);
 

@@ -32,10 +32,10 @@ static const struct command commands[] = {
 	 "sync, lag", NULL, 0},
 	{"get", cmd_get, CTL_OPT_JSON | CTL_OPT_HEX, "KEY",
 	 "Prints a key's value", NULL, 0},
-	{"put", cmd_put, CTL_OPT_JSON | CTL_OPT_HEX | CTL_OPT_STRONG,
-	 "KEY VALUE", "Writes a key", NULL, 0},
-	{"del", cmd_del, CTL_OPT_JSON | CTL_OPT_HEX | CTL_OPT_STRONG, "KEY",
-	 "Deletes a key", NULL, 0},
+	{"put", cmd_put, CTL_OPT_JSON | CTL_OPT_HEX | CTL_OPT_STRONG |
+	 CTL_OPT_WAIT, "KEY VALUE", "Writes a key", NULL, 0},
+	{"del", cmd_del, CTL_OPT_JSON | CTL_OPT_HEX | CTL_OPT_STRONG |
+	 CTL_OPT_WAIT, "KEY", "Deletes a key", NULL, 0},
 	{"scan", cmd_scan, CTL_OPT_JSON | CTL_OPT_HEX | CTL_OPT_LIMIT,
 	 "[PREFIX]",
 	 "Lists live keys (starting with PREFIX) and values in key order",
@@ -58,7 +58,8 @@ static const struct command commands[] = {
 	 "--network-key FILE | --id",
 	 "Writes a new network key file, or prints this node's id (no node "
 	 "needed)", NULL, 0},
-	{"load", cmd_load, CTL_OPT_JSON | CTL_OPT_HEX | CTL_OPT_STRONG,
+	{"load", cmd_load, CTL_OPT_JSON | CTL_OPT_HEX | CTL_OPT_STRONG |
+	 CTL_OPT_WAIT,
 	 "< LINES",
 	 "Writes every 'KEY VALUE' line of standard input (pipelined, in "
 	 "order); stops at the first refused one", NULL, 0},
@@ -88,7 +89,7 @@ static void usage(FILE *f)
 
 	fprintf(f,
 		"usage: rumorctl [--data DIR | --socket PATH] [--json] [--hex] "
-		"COMMAND [ARGS]\n"
+		"[--quiet] COMMAND [ARGS]\n"
 		"\n"
 		"Talks to a running rumord through DATA/control.sock.\n"
 		"\n"
@@ -98,6 +99,8 @@ static void usage(FILE *f)
 		"  --json         machine-readable output (see rumorctl(1))\n"
 		"  --hex          KEY, VALUE and PREFIX arguments and output in "
 		"hex\n"
+		"  --quiet        no warning about a node on the built-in "
+		"network key\n"
 		"  --help         this text; COMMAND --help for a command\n"
 		"  --version      the version\n"
 		"  --offline DATA a stopped node's data dir, read from a copy "
@@ -114,8 +117,9 @@ static void usage(FILE *f)
 
 static void command_usage(const struct command *c)
 {
-	printf("usage: rumorctl [global options] %s%s%s%s%s%s%s%s%s\n\n%s.\n",
+	printf("usage: rumorctl [global options] %s%s%s%s%s%s%s%s%s%s\n\n%s.\n",
 	       c->name, c->opts & CTL_OPT_STRONG ? " [--strong]" : "",
+	       c->opts & CTL_OPT_WAIT ? " [--wait MS | --no-wait]" : "",
 	       c->args[0] ? " " : "", c->args,
 	       c->opts & CTL_OPT_SINCE ? " [--since POS]" : "",
 	       c->opts & CTL_OPT_LIMIT ? " [--limit N]" : "",
@@ -127,6 +131,12 @@ static void command_usage(const struct command *c)
 		       "a quorum of the\n                members; returns once "
 		       "committed (always so on a node\n                in "
 		       "strong consistency)");
+	if (c->opts & CTL_OPT_WAIT)
+		printf("\n  --wait MS     while the node catches up with its "
+		       "peers, wait up to MS ms\n                for it to end "
+		       "(default: the node's catch-up bound)\n"
+		       "  --no-wait     refused at once while the node catches "
+		       "up");
 	if (c->opts & CTL_OPT_HEX)
 		printf("\n  --hex         arguments and output bytes in hex");
 	if (c->opts & CTL_OPT_LIMIT)
@@ -199,7 +209,22 @@ static int take_command_option(struct ctx *x, const struct command *c,
 	case 'k': x->network_key = optarg; break;
 	case 'i': x->want_id = 1; break;
 	case 'S': x->strong = 1; break;
+	case 'w':
+		/* 0 is allowed: the same as --no-wait. */
+		if (strcmp(optarg, "0") == 0) {
+			x->no_wait = 1;
+			break;
+		}
+		rv = parse_u64("--wait", optarg, CTL_WAIT_MAX, &x->wait_ms);
+		if (rv != 0)
+			return rv;
+		x->have_wait = 1;
+		break;
+	case 'W': x->no_wait = 1; break;
 	}
+	if (x->have_wait && x->no_wait)
+		return fmt_fail(CTL_EXIT_USAGE, "--wait and --no-wait: give "
+				"one of them");
 	return 0;
 }
 
@@ -219,6 +244,9 @@ static int parse_command_options(struct ctx *x, const struct command *c,
 		{"id", no_argument, NULL, 'i'},
 		{"since", required_argument, NULL, 's'},
 		{"strong", no_argument, NULL, 'S'},
+		{"wait", required_argument, NULL, 'w'},
+		{"no-wait", no_argument, NULL, 'W'},
+		{"quiet", no_argument, NULL, 'q'},
 		{NULL, 0, NULL, 0},
 	};
 	unsigned need;
@@ -233,6 +261,10 @@ static int parse_command_options(struct ctx *x, const struct command *c,
 		case 'h':
 			command_usage(c);
 			return -1;
+		case 'q':
+			/* A global option, also taken after the command. */
+			x->quiet = 1;
+			continue;
 		case 'j': need = CTL_OPT_JSON; break;
 		case 'x': need = CTL_OPT_HEX; break;
 		case 'l': need = CTL_OPT_LIMIT; break;
@@ -241,6 +273,8 @@ static int parse_command_options(struct ctx *x, const struct command *c,
 		case 'i': need = CTL_OPT_ID; break;
 		case 's': need = CTL_OPT_SINCE; break;
 		case 'S': need = CTL_OPT_STRONG; break;
+		case 'w':
+		case 'W': need = CTL_OPT_WAIT; break;
 		default:
 			return fmt_fail(CTL_EXIT_USAGE, "%s: unknown option "
 					"'%s' (see rumorctl %s --help)", c->name,
@@ -273,6 +307,7 @@ static int parse_global_options(struct ctx *x, int argc, char **argv,
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{"offline", required_argument, NULL, 'O'},
+		{"quiet", no_argument, NULL, 'q'},
 		{NULL, 0, NULL, 0},
 	};
 	int ch;
@@ -285,6 +320,7 @@ static int parse_global_options(struct ctx *x, int argc, char **argv,
 		case 's': x->socket = optarg; break;
 		case 'j': x->json = 1; break;
 		case 'x': x->hex = 1; break;
+		case 'q': x->quiet = 1; break;
 		case 'h':
 			usage(stdout);
 			return -1;

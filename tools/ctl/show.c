@@ -116,6 +116,70 @@ static void status_strong_text(FILE *f, const struct ctl_status *st)
 		s->strong_late);
 }
 
+/* "1m5s", "12s", "800ms" */
+static void fmt_duration(char *out, size_t size, uint64_t ms)
+{
+	if (ms < 1000)
+		snprintf(out, size, "%" PRIu64 "ms", ms);
+	else if (ms < 60000)
+		snprintf(out, size, "%" PRIu64 "s", (ms + 500) / 1000);
+	else
+		snprintf(out, size, "%" PRIu64 "m%" PRIu64 "s", ms / 60000,
+			 ms % 60000 / 1000);
+}
+
+void show_catchup_progress(char *out, size_t size,
+			   const struct ctl_status *st)
+{
+	char eta[32];
+	int n;
+
+	if (st->catchup_expected == CTL_UNKNOWN)
+		n = snprintf(out, size, "%" PRIu64 " entries received, "
+			     "expected unknown (no peer's digest yet)",
+			     st->catchup_received);
+	else
+		n = snprintf(out, size, "%" PRIu64 " of at most %" PRIu64
+			     " entries received", st->catchup_received,
+			     st->catchup_expected);
+	if (n < 0 || (size_t)n >= size)
+		return;
+	if (st->catchup_eta_ms != CTL_UNKNOWN) {
+		fmt_duration(eta, sizeof(eta), st->catchup_eta_ms);
+		snprintf(out + n, size - (size_t)n, ", %.0f/s, about %s left",
+			 st->catchup_rate, eta);
+	} else {
+		snprintf(out + n, size - (size_t)n, ", %.0f/s",
+			 st->catchup_rate);
+	}
+}
+
+/* The catch-up fields of JSON: the bound, and the progress (null when
+ * not catching up or when the node is older and did not say). */
+static void status_catchup_json(FILE *f, const struct ctl_status *st)
+{
+	if (!st->extended) {
+		fputs(",\"catchup_progress\":null", f);
+		return;
+	}
+	fprintf(f, ",\"catchup_wait_ms\":%" PRIu64, st->catchup_wait_ms);
+	if (!st->catching_up) {
+		fputs(",\"catchup_progress\":null", f);
+		return;
+	}
+	fprintf(f, ",\"catchup_progress\":{\"received\":%" PRIu64
+		",\"expected\":", st->catchup_received);
+	if (st->catchup_expected == CTL_UNKNOWN)
+		fputs("null", f);
+	else
+		fprintf(f, "%" PRIu64, st->catchup_expected);
+	fprintf(f, ",\"rate\":%.1f,\"eta_ms\":", st->catchup_rate);
+	if (st->catchup_eta_ms == CTL_UNKNOWN)
+		fputs("null}", f);
+	else
+		fprintf(f, "%" PRIu64 "}", st->catchup_eta_ms);
+}
+
 static void status_json(FILE *f, const struct ctl_reply *r)
 {
 	const struct ctl_status *st = &r->status;
@@ -137,12 +201,13 @@ static void status_json(FILE *f, const struct ctl_reply *r)
 		"\"catchup_left_ms\":%" PRIu64 ",\"velocity\":%.3f,"
 		"\"interval_ms\":%" PRIu32 ",\"local_seq\":%" PRIu64 ","
 		"\"peers\":{\"known\":%" PRIu64 ",\"alive\":%" PRIu64
-		",\"suspect\":%" PRIu64 ",\"connected\":%" PRIu64 "},"
-		"\"counters\":{",
+		",\"suspect\":%" PRIu64 ",\"connected\":%" PRIu64 "}",
 		st->open_network ? "true" : "false",
 		st->catching_up ? "true" : "false", st->catchup_left_ms,
 		st->velocity, st->interval_ms, st->local_seq, st->peers_known,
 		st->peers_alive, st->peers_suspect, st->peers_connected);
+	status_catchup_json(f, st);
+	fprintf(f, ",\"counters\":{");
 #define SHOW_COUNTER(name)                                             \
 	fprintf(f, "%s\"" #name "\":%" PRIu64, sep, st->stats.name);   \
 	sep = ",";
@@ -249,11 +314,20 @@ static void status_text(FILE *f, const struct ctl_reply *r)
 		"OPEN: built-in network key, anyone on the network can join" :
 		"private network key");
 	status_line(f, "resolver:    ", st->resolver, "default");
-	if (st->catching_up)
-		fprintf(f, "catch-up:    in progress, writes refused for up "
-			"to %" PRIu64 " ms more\n", st->catchup_left_ms);
-	else
+	if (st->catching_up) {
+		char line[160];
+
+		/* An older node (no extended STATUS) refuses at once. */
+		fprintf(f, "catch-up:    in progress, writes %s for up to %"
+			PRIu64 " ms more\n", st->extended ? "wait" : "refused",
+			st->catchup_left_ms);
+		if (st->extended) {
+			show_catchup_progress(line, sizeof(line), st);
+			fprintf(f, "progress:    %s\n", line);
+		}
+	} else {
 		fprintf(f, "catch-up:    done\n");
+	}
 	fprintf(f, "velocity:    %.2f writes/s\n", st->velocity);
 	fprintf(f, "interval:    %" PRIu32 " ms\n", st->interval_ms);
 	fprintf(f, "local seq:   %" PRIu64 "\n", st->local_seq);
