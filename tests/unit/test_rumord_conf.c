@@ -382,6 +382,8 @@ static void test_metrics_setting_is_a_numeric_host_port(void **state)
 			fail_msg("config metrics = %s accepted", bad[i]);
 		rumord_conf_free(&c);
 	}
+}
+
 /* The systemd unit names /etc/rumor/rumord.conf with --config-optional:
  * on a fresh install the file does not exist and the node starts with
  * the defaults. A file named with --config must exist (a typo must not
