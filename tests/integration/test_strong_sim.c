@@ -424,9 +424,13 @@ static void scenario_late_commit(struct simc *c, const char *base,
 			  rumor_strerror(rv));
 	settle(&s, 20000u + 8u * t);
 	for (i = 1; i <= 2; i++)
-		if (stats_of(c, i).strong_late != 1)
+		/* One COMMIT, and one more when the coordinator resends
+		 * it at half its commit bound (a participant that gave up
+		 * does not confirm): each is late. */
+		if (stats_of(c, i).strong_late < 1 ||
+		    stats_of(c, i).strong_late > 2)
 			simc_fail(c, "late commit: node %d counted %llu late "
-				  "COMMITs, not 1", i,
+				  "COMMITs, not 1 or 2", i,
 				  (unsigned long long)stats_of(c, i).strong_late);
 	simc_end(c);
 	sims_free(&s);
