@@ -64,6 +64,8 @@ static void metrics_log(struct rumord_metrics *m, int level,
 
 /* libmicrohttpd's own messages (malformed requests, limits reached) as
  * debug lines: a client, not the node, is at fault. */
+/* libmicrohttpd's format, checked as printf's by the attribute. */
+__attribute__((format(printf, 2, 0)))
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
 	struct rumord_metrics *m = cls;
