@@ -2,9 +2,10 @@
 /*
  * net: the network side of a node: start (listener, multicast, seeds,
  * timers), reload (trusted keys, seeds) and close; announcements and the
- * cap on outbound dials they (and gossip, and seeds) trigger. Connections are in
- * peer.c, the schedule in sched.c, requests in request.c, reports in
- * status.c. The member table survives restarts in DATA/members.
+ * cap on outbound dials they (and gossip, and seeds) trigger. Connections
+ * are in peer.c and peer_msg.c, the schedule in sched.c, requests in
+ * request.c, reports in status.c. The member table survives restarts in
+ * DATA/members.
  */
 #include <arpa/inet.h>
 #include <assert.h>

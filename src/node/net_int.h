@@ -2,11 +2,12 @@
 /*
  * net_int: what the files of a node's network side share (private to
  * src/node/). net.c starts, reloads and closes it; peer.c owns the
- * connections (HELLO, MEMBERS, duplicates, dials); sched.c the paced
- * rounds, the push after local writes, catch-up and the tick (pings,
- * member states, tombstone collection); live.c the live stream (offers,
- * flushes, lazy and graft timers); request.c `rumorctl sync`;
- * status.c what status, stats and peers report.
+ * connections (dials, accepts, duplicates, closing); peer_msg.c what
+ * goes over them (sends, the sync session's glue, HELLO, MEMBERS);
+ * sched.c the paced rounds, the push after local writes, catch-up and
+ * the tick (pings, member states, tombstone collection); live.c the
+ * live stream (offers, flushes, lazy and graft timers); request.c
+ * `rumorctl sync`; status.c what status, stats and peers report.
  */
 #ifndef RUMOR_NODE_NET_INT_H
 #define RUMOR_NODE_NET_INT_H
@@ -265,23 +266,9 @@ void net_members_save(struct node_net *net);
 /* An open, not closing connection to id other than except, or NULL. */
 struct peer *peer_find_open(struct node_net *net, const uint8_t *id,
 			    const struct peer *except);
-/* Sends b's message and empties b; RUMOR_ECLOSED (or another code,
- * logged) when it cannot. A message that would take p's queue past
- * NET_QUEUE_CAP is not sent: p is closed (peer_close: the caller must
- * check p->closed before touching p->sync) and RUMOR_ECLOSED returned. */
-int peer_send(struct peer *p, struct wire_buf *b);
 /* Starts closing p (at most once): ends its session, updates the member
  * table, the pending requests and the seeds; p is freed from the loop. */
 void peer_close(struct peer *p, int reason, const char *detail);
-/* Sends MEMBERS and starts a reconciliation round on an open peer
- * (nothing when it is not ready). */
-void peer_start_round(struct peer *p);
-/* After a call into p's sync session that returned rv: a failure
- * closes p (logged), pending work schedules the pump. */
-void peer_after_sync_call(struct peer *p, int rv, struct err *err);
-/* net->pump_timer: runs the pending sync work of every peer queued for
- * it. */
-void peer_pump_cb(struct io_timer *t);
 /* Dials a member at its address number addr (0: the best; past the
  * last: the best) unless a connection exists, through net_dial. 0, or
  * -1 when there is nothing to dial. */
@@ -298,6 +285,30 @@ void peer_on_seed_resolved(void *arg, size_t index, const char *seed,
 			   const struct sockaddr *addr);
 void peer_on_accept(struct io_listener *l, struct io_conn *c);
 void peer_on_reject(struct io_listener *l, int reason, const char *detail);
+
+/* ---- peer_msg.c */
+
+/* Sends b's message and empties b; RUMOR_ECLOSED (or another code,
+ * logged) when it cannot. A message that would take p's queue past
+ * NET_QUEUE_CAP is not sent: p is closed (peer_close: the caller must
+ * check p->closed before touching p->sync) and RUMOR_ECLOSED returned. */
+int peer_send(struct peer *p, struct wire_buf *b);
+/* Makes p->sync: a session over the node's store that sends on p->conn
+ * and reports to p (peer_new). 0, or sync_session_new's code. */
+int peer_sync_new(struct peer *p, struct err *err);
+/* Sends MEMBERS and starts a reconciliation round on an open peer
+ * (nothing when it is not ready). */
+void peer_start_round(struct peer *p);
+/* After a call into p's sync session that returned rv: a failure
+ * closes p (logged), pending work schedules the pump. */
+void peer_after_sync_call(struct peer *p, int rv, struct err *err);
+/* net->pump_timer: runs the pending sync work of every peer queued for
+ * it. */
+void peer_pump_cb(struct io_timer *t);
+/* p's connection handlers for a message and a drained queue (c->data
+ * is the peer). */
+void peer_on_message(struct io_conn *c, const uint8_t *msg, size_t len);
+void peer_on_drained(struct io_conn *c);
 
 /* ---- strong.c: PREPARE..ANSWER from p, and p closing (what waits on
  * it fails). */

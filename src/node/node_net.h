@@ -2,8 +2,8 @@
 /*
  * node_net: the network side of a node (connections, reconciliation
  * rounds, discovery, catch-up), all on the node's io. Internal to
- * src/node/; implemented by net.c, peer.c, sched.c, request.c and
- * status.c (net_int.h).
+ * src/node/; implemented by net.c, peer.c, peer_msg.c, sched.c,
+ * request.c and status.c (net_int.h).
  */
 #ifndef RUMOR_NODE_NET_H
 #define RUMOR_NODE_NET_H

@@ -784,7 +784,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_done_above_digest_is_clamped, hostile_setup,
 			hostile_teardown),
-		/* node bounds (src/node/peer.c, discovery/members.c) */
+		/* node bounds (src/node/peer_msg.c, discovery/members.c) */
 		cmocka_unit_test_setup_teardown(
 			test_ping_flood_keeps_the_queue_bounded, hostile_setup,
 			hostile_teardown),
