@@ -67,28 +67,10 @@ static int world_setup(void **state)
 	static struct world w;
 	struct hostile *h = &w.h;
 	struct simc_params p;
-	struct err err;
-	char *base;
-	int i;
 
 	memset(&w, 0, sizeof w);
-	memset(&p, 0, sizeof p);
-	p.n = NODES;
-	p.extra_hosts = 2;
-	p.interval_min_ms = 50;
-	p.interval_max_ms = 1000;
-	p.suspect_after_ms = 5000;
-	p.gone_after_ms = 30000;
-	base = tu_tmpdir("hostile_strong");
-	tu_rmrf(base);
-	simc_begin(&h->c, 14, base, "test_hostile_strong", &p);
-	free(base);
-	for (i = 0; i < NODES; i++)
-		simc_start(&h->c, i);
-	simc_run_until(&h->c, sim_now(h->c.sim) + 5 * SEC);
-	err_clear(&err);
-	assert_int_equal(network_key_load(h->c.netkey_path, h->netkey, &err),
-			 0);
+	hostile_params(&p, NODES, 2);
+	hostile_start(&h->c, h->netkey, &p, NODES, 14, "test_hostile_strong");
 	h->e = dial_strong(h, NODES, 1);
 	w.b = dial_strong(h, NODES + 1, 2);
 	/* Let the node see both HELLOs. */

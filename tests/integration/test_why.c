@@ -27,6 +27,7 @@
 #include "node/node_ctl.h"
 #include "wire/ctl_types.h"
 #include "wire/wire.h"
+#include "tests/integration/hostile_fixture.h"
 #include "tests/lib/sim_cluster.h"
 #include "tests/lib/sim_evil.h"
 #include "tests/lib/testutil.h"
@@ -91,29 +92,11 @@ static int world_setup(void **state)
 {
 	static struct world w;
 	struct simc_params p;
-	struct err err;
-	char *base;
-	int i;
 
 	memset(&w, 0, sizeof w);
-	memset(&p, 0, sizeof p);
-	p.n = N;
-	p.extra_hosts = 2;
-	p.interval_min_ms = 50;
-	p.interval_max_ms = 1000;
-	p.suspect_after_ms = 5000;
-	p.gone_after_ms = 30000;
+	hostile_params(&p, N, 2);
 	p.no_why_mask = 1u << 2;
-	base = tu_tmpdir("why");
-	tu_rmrf(base);
-	simc_begin(&w.c, 15, base, "test_why", &p);
-	free(base);
-	for (i = 0; i < N; i++)
-		simc_start(&w.c, i);
-	simc_run_until(&w.c, sim_now(w.c.sim) + 5 * SEC);
-	err_clear(&err);
-	assert_int_equal(network_key_load(w.c.netkey_path, w.netkey, &err),
-			 0);
+	hostile_start(&w.c, w.netkey, &p, N, 15, "test_why");
 	w.e = dial(&w, N, WIRE_HELLO_LIVE | WIRE_HELLO_FILTERS |
 		   WIRE_HELLO_WHY, 1);
 	w.u = dial(&w, N + 1, WIRE_HELLO_LIVE | WIRE_HELLO_FILTERS, 2);
