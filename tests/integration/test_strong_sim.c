@@ -127,6 +127,17 @@ static void start_all(struct simc *c)
 	(void)simc_run_cond(c, all_reachable, c, sim_now(c->sim) + 15000);
 }
 
+/* A run's world: the cluster of p with its seed, the checker s over it,
+ * every node started (start_all). */
+static void begin_run(struct simc *c, struct sims *s, uint64_t seed,
+		      const struct simc_params *p, const char *base,
+		      const char *prog)
+{
+	simc_begin(c, seed, base, prog, p);
+	sims_init(s, c);
+	start_all(c);
+}
+
 static void partition(struct simc *c)
 {
 	int g[SIMC_NODES_MAX], i;
@@ -277,9 +288,7 @@ static void run_race(struct simc *c, struct figures *f, uint64_t seed,
 	uint64_t ok0;
 
 	choose_params(seed, 3, &p);
-	simc_begin(c, seed, base, prog, &p);
-	sims_init(&s, c);
-	start_all(c);
+	begin_run(c, &s, seed, &p, base, prog);
 	ok0 = s.w_ok;
 	(void)sims_write(&s, 0, &key, 1, 0);
 	if (sim_below(c->sim, 2))
@@ -348,9 +357,7 @@ static void scenario_commit_fails(struct simc *c, const char *base,
 	int rv;
 
 	choose_params(7, 3, &p);
-	simc_begin(c, 7, base, prog, &p);
-	sims_init(&s, c);
-	start_all(c);
+	begin_run(c, &s, 7, &p, base, prog);
 	simc_arm_fail(c, 0, "strong commit");
 	(void)sims_write(&s, 0, &key, 1, 0);
 	if (!simc_run_cond(c, idle, &s, sim_now(c->sim) +
@@ -402,9 +409,7 @@ static void scenario_late_commit(struct simc *c, const char *base,
 
 	choose_params(11, 3, &p);
 	p.strong_timeout_ms = t = 300;
-	simc_begin(c, 11, base, prog, &p);
-	sims_init(&s, c);
-	start_all(c);
+	begin_run(c, &s, 11, &p, base, prog);
 	(void)sims_write(&s, 0, &key, 1, 0);
 	if (!simc_run_cond(c, both_prepared, c, sim_now(c->sim) + t))
 		simc_fail(c, "late commit: the participants did not prepare");
@@ -453,9 +458,7 @@ static void run_reads(struct simc *c, struct figures *f, uint64_t seed,
 
 	choose_params(seed, 0, &p);
 	p.quorum = 0;
-	simc_begin(c, seed, base, prog, &p);
-	sims_init(&s, c);
-	start_all(c);
+	begin_run(c, &s, seed, &p, base, prog);
 	w = (int)sim_below(c->sim, (uint32_t)p.n);
 	if (sim_below(c->sim, 2))
 		(void)sims_write(&s, w, &key, 1, 0);   /* a value to replace */
