@@ -259,6 +259,24 @@ start_node()
 	wait_for 15 cl_node_ready "$cl_name"
 }
 
+# start_three: starts nodes a, b and c (found by multicast), sets $ida,
+# $idb and $idc to their ids, and waits until each sees the other two
+# alive.
+start_three()
+{
+	for cl_n in a b c; do
+		start_node $cl_n
+	done
+	ida=$(node_id a) && idb=$(node_id b) && idc=$(node_id c) ||
+		fail "cannot read node ids"
+	wait_for 20 sees_alive a "$idb"
+	wait_for 20 sees_alive a "$idc"
+	wait_for 20 sees_alive b "$ida"
+	wait_for 20 sees_alive b "$idc"
+	wait_for 20 sees_alive c "$ida"
+	wait_for 20 sees_alive c "$idb"
+}
+
 # stop_node NAME [SIGNAL]: sends SIGNAL (default TERM) and waits for the
 # process; sets CL_STATUS to its exit status.
 stop_node()

@@ -10,14 +10,7 @@
 # flap (none did over 8 s, even at 1.5 s, with three nodes).
 CL_TIMING="--interval-max 1000 --catchup-wait 500 --suspect-after 2000 --gone-after 4500"
 
-for n in a b c; do
-	start_node $n
-done
-ida=$(node_id a) && idb=$(node_id b) && idc=$(node_id c) ||
-	fail "cannot read node ids"
-for n in a b c; do
-	wait_for 20 alive_is $n 2
-done
+start_three
 wait_for 10 caught_up a
 ctl a put before-kill 1 || fail "put on a failed"
 wait_for 15 value_is c before-kill 1

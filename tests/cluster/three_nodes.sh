@@ -5,19 +5,8 @@
 # the same version everywhere.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/cluster/lib.sh"
 
-for n in a b c; do
-	start_node $n
-done
-ida=$(node_id a) && idb=$(node_id b) && idc=$(node_id c) ||
-	fail "cannot read node ids"
-
-# Each sees the other two alive.
-wait_for 20 sees_alive a "$idb"
-wait_for 20 sees_alive a "$idc"
-wait_for 20 sees_alive b "$ida"
-wait_for 20 sees_alive b "$idc"
-wait_for 20 sees_alive c "$ida"
-wait_for 20 sees_alive c "$idb"
+# Each sees the other two alive, and no other member.
+start_three
 for n in a b c; do
 	alive_is $n 2 || fail "node $n does not hold exactly 2 alive members"
 done

@@ -7,14 +7,7 @@
 # converged. A key nobody holds is converged with no winner.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/cluster/lib.sh"
 
-for n in a b c; do
-	start_node $n
-done
-ida=$(node_id a) && idb=$(node_id b) && idc=$(node_id c) ||
-	fail "cannot read node ids"
-wait_for 20 sees_alive a "$idb"
-wait_for 20 sees_alive a "$idc"
-wait_for 20 sees_alive b "$idc"
+start_three
 
 # why_field NAME KEY FIELD: one field of `rumorctl --json why KEY` on NAME.
 why_field()
