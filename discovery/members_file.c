@@ -3,6 +3,7 @@
  * members_load; format in members.h). */
 #include "discovery/members.h"
 #include "discovery/members_int.h"
+#include "lib/bytes.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -64,23 +65,13 @@ static char *next_token(char **p)
 	return s;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool parse_id(const char *s, uint8_t id[MEMBER_ID_BYTES])
 {
 	if (strlen(s) != 2 * MEMBER_ID_BYTES)
 		return false;
 	for (size_t i = 0; i < MEMBER_ID_BYTES; i++) {
-		int hi = hex_value(s[2 * i]), lo = hex_value(s[2 * i + 1]);
+		int hi = bytes_hex_digit(s[2 * i]);
+		int lo = bytes_hex_digit(s[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return false;

@@ -183,17 +183,6 @@ int prefixes_decode(struct prefixes *ps, const void *buf, size_t len,
 	return 0;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int prefix_unescape(const char *text, unsigned char *out, size_t cap,
 		    size_t *len, struct err *err)
 {
@@ -207,8 +196,8 @@ int prefix_unescape(const char *text, unsigned char *out, size_t cap,
 			if (s[1] == '\\') {
 				s++;
 			} else if (s[1] == 'x' &&
-				   (hi = hex_digit(s[2])) >= 0 &&
-				   (lo = hex_digit(s[3])) >= 0) {
+				   (hi = bytes_hex_digit(s[2])) >= 0 &&
+				   (lo = bytes_hex_digit(s[3])) >= 0) {
 				c = (unsigned char)(hi << 4 | lo);
 				s += 3;
 			} else {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* lincheck_io: a history's storage and its file format (lincheck.h). */
 #include "tests/lib/lincheck.h"
+#include "lib/bytes.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -70,17 +71,6 @@ int lincheck_add(struct lincheck *h, const struct lc_op *op)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes a token (%XX escapes) into out (capacity >= strlen(tok)).
  * Returns the length, or -1 on a bad escape. */
 static long unescape(const char *tok, uint8_t *out)
@@ -95,8 +85,8 @@ static long unescape(const char *tok, uint8_t *out)
 
 			if (tok[1] == '\0' || tok[2] == '\0')
 				return -1;
-			a = hexval(tok[1]);
-			b = hexval(tok[2]);
+			a = bytes_hex_digit(tok[1]);
+			b = bytes_hex_digit(tok[2]);
 			if (a < 0 || b < 0)
 				return -1;
 			out[n++] = (uint8_t)(a * 16 + b);
