@@ -128,6 +128,22 @@ int node_check_key(struct rumor *n, const void *key, size_t key_len,
 		       key_len > 40 ? "..." : "", n->repl.n);
 }
 
+/* What a one-key local write must pass, in order: the node takes local
+ * writes, the key is inside its namespace and replicate set, no strong
+ * write holds it. 0, or the first check's code. */
+static int node_check_one_write(struct rumor *n, const void *key,
+				size_t key_len, struct err *err)
+{
+	int rv;
+
+	rv = node_check_writable(n, err);
+	if (rv == 0)
+		rv = node_check_key(n, key, key_len, "", err);
+	if (rv == 0)
+		rv = node_check_unlocked(n, key, key_len, err);
+	return rv;
+}
+
 int rumor_put(struct rumor *n, const void *key, size_t key_len,
 	      const void *value, size_t value_len)
 {
@@ -135,11 +151,7 @@ int rumor_put(struct rumor *n, const void *key, size_t key_len,
 	int rv;
 
 	err_clear(&err);
-	rv = node_check_writable(n, &err);
-	if (rv == 0)
-		rv = node_check_key(n, key, key_len, "", &err);
-	if (rv == 0)
-		rv = node_check_unlocked(n, key, key_len, &err);
+	rv = node_check_one_write(n, key, key_len, &err);
 	if (rv == 0)
 		rv = store_put(n->store, key, key_len, value, value_len, NULL,
 			       &err);
@@ -155,11 +167,7 @@ int rumor_del(struct rumor *n, const void *key, size_t key_len)
 	int rv;
 
 	err_clear(&err);
-	rv = node_check_writable(n, &err);
-	if (rv == 0)
-		rv = node_check_key(n, key, key_len, "", &err);
-	if (rv == 0)
-		rv = node_check_unlocked(n, key, key_len, &err);
+	rv = node_check_one_write(n, key, key_len, &err);
 	if (rv == 0)
 		rv = store_del(n->store, key, key_len, NULL, &err);
 	if (rv != 0)
