@@ -619,6 +619,40 @@ static void test_status_strong_fields_out_of_range_are_refused(void **state)
  * catch-up progress, a write may carry a wait. The short forms stay
  * byte for byte what an older client or node sends and reads: a STATUS
  * reply to [1] is the 25-item array an older rumorctl decodes. */
+/* Encodes rq into b (emptied first) and decodes it into out; the body
+ * starts with the head_len bytes of head (nothing checked for 0). */
+static void request_encodes_as(struct wire_buf *b,
+			       const struct ctl_request *rq, const char *head,
+			       size_t head_len, struct ctl_request *out)
+{
+	struct err err;
+
+	wire_buf_reset(b);
+	assert_int_equal(ctl_encode_request(b, rq, &err), 0);
+	if (head_len > 0)
+		assert_memory_equal(b->data + CTL_FRAME_HEADER, head,
+				    head_len);
+	assert_int_equal(ctl_decode_request(b->data + CTL_FRAME_HEADER,
+					    b->len - CTL_FRAME_HEADER, out,
+					    &err), 0);
+}
+
+/* Encodes st as a STATUS reply without HWMs into b (emptied first) and
+ * decodes it into r; the body starts with head, the array header that
+ * gives the reply's item count. */
+static void status_encodes_as(struct wire_buf *b, const struct ctl_status *st,
+			      const char head[2], struct ctl_reply *r)
+{
+	struct err err;
+
+	wire_buf_reset(b);
+	assert_int_equal(ctl_encode_status(b, st, 0, NULL, 0), 0);
+	assert_memory_equal(b->data + CTL_FRAME_HEADER, head, 2);
+	assert_int_equal(ctl_decode_reply(b->data + CTL_FRAME_HEADER,
+					  b->len - CTL_FRAME_HEADER, r, &err),
+			 0);
+}
+
 static void test_extended_forms_round_trip_and_short_forms_stay(void **state)
 {
 	static const uint8_t key[] = "k";
@@ -636,43 +670,25 @@ static void test_extended_forms_round_trip_and_short_forms_stay(void **state)
 					    b.len - CTL_FRAME_HEADER, &out,
 					    &err), 0);
 	assert_int_equal(out.status_version, 0);
-	wire_buf_reset(&b);
 	rq.status_version = CTL_STATUS_EXT;
-	assert_int_equal(ctl_encode_request(&b, &rq, &err), 0);
-	assert_memory_equal(b.data + CTL_FRAME_HEADER, "\x82\x01\x02", 3);
-	assert_int_equal(ctl_decode_request(b.data + CTL_FRAME_HEADER,
-					    b.len - CTL_FRAME_HEADER, &out,
-					    &err), 0);
+	request_encodes_as(&b, &rq, "\x82\x01\x02", 3, &out);
 	assert_int_equal(out.status_version, CTL_STATUS_EXT);
 
 	/* A PUT with a wait, a DEL with the node's default, and without. */
 	rq = (struct ctl_request){.cmd = CTL_CMD_PUT, .key = key, .key_len = 1,
 				  .value = key, .value_len = 1, .has_wait = 1,
 				  .wait_ms = 250};
-	wire_buf_reset(&b);
-	assert_int_equal(ctl_encode_request(&b, &rq, &err), 0);
-	assert_int_equal(ctl_decode_request(b.data + CTL_FRAME_HEADER,
-					    b.len - CTL_FRAME_HEADER, &out,
-					    &err), 0);
+	request_encodes_as(&b, &rq, NULL, 0, &out);
 	assert_true(out.has_wait);
 	assert_int_equal(out.wait_ms, 250);
 	rq = (struct ctl_request){.cmd = CTL_CMD_DEL, .key = key, .key_len = 1,
 				  .has_wait = 1, .wait_ms = CTL_WAIT_DEFAULT};
-	wire_buf_reset(&b);
-	assert_int_equal(ctl_encode_request(&b, &rq, &err), 0);
-	assert_int_equal(ctl_decode_request(b.data + CTL_FRAME_HEADER,
-					    b.len - CTL_FRAME_HEADER, &out,
-					    &err), 0);
+	request_encodes_as(&b, &rq, NULL, 0, &out);
 	assert_int_equal(out.wait_ms, CTL_WAIT_DEFAULT);
 	rq.wait_ms = CTL_WAIT_MAX + 1;
 	assert_int_equal(ctl_encode_request(&b, &rq, &err), RUMOR_EINVAL);
 	rq.has_wait = 0;
-	wire_buf_reset(&b);
-	assert_int_equal(ctl_encode_request(&b, &rq, &err), 0);
-	assert_memory_equal(b.data + CTL_FRAME_HEADER, "\x82\x05", 2);
-	assert_int_equal(ctl_decode_request(b.data + CTL_FRAME_HEADER,
-					    b.len - CTL_FRAME_HEADER, &out,
-					    &err), 0);
+	request_encodes_as(&b, &rq, "\x82\x05", 2, &out);
 	assert_false(out.has_wait);
 
 	/* STATUS replies: short (25 items), then extended (30). */
@@ -683,20 +699,12 @@ static void test_extended_forms_round_trip_and_short_forms_stay(void **state)
 	st.catchup_rate = 400.5;
 	st.catchup_eta_ms = CTL_UNKNOWN;
 	st.catchup_wait_ms = 3000;
-	wire_buf_reset(&b);
-	assert_int_equal(ctl_encode_status(&b, &st, 0, NULL, 0), 0);
-	assert_memory_equal(b.data + CTL_FRAME_HEADER, "\x98\x19", 2);
-	assert_int_equal(ctl_decode_reply(b.data + CTL_FRAME_HEADER,
-					  b.len - CTL_FRAME_HEADER, &r, &err), 0);
+	status_encodes_as(&b, &st, "\x98\x19", &r);
 	assert_false(r.status.extended);
 	assert_int_equal(r.status.catchup_received, 0);
 	ctl_reply_free(&r);
 	st.extended = 1;
-	wire_buf_reset(&b);
-	assert_int_equal(ctl_encode_status(&b, &st, 0, NULL, 0), 0);
-	assert_memory_equal(b.data + CTL_FRAME_HEADER, "\x98\x1e", 2);
-	assert_int_equal(ctl_decode_reply(b.data + CTL_FRAME_HEADER,
-					  b.len - CTL_FRAME_HEADER, &r, &err), 0);
+	status_encodes_as(&b, &st, "\x98\x1e", &r);
 	assert_true(r.status.extended);
 	assert_int_equal(r.status.catchup_received, 1200);
 	assert_true(r.status.catchup_expected == CTL_UNKNOWN);
