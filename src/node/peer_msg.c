@@ -51,6 +51,7 @@ int peer_send(struct peer *p, struct wire_buf *b)
 			 p->id_str, err.msg);
 	return rv;
 }
+
 /* ------------------------------------------------------------ sync glue */
 
 static int sync_send(void *arg, const uint8_t *frame, size_t len)
@@ -259,7 +260,6 @@ void peer_on_drained(struct io_conn *c)
 	if (!p->closed && p->sync != NULL)
 		schedule_pump(p);
 }
-
 
 /* ------------------------------------------------------------ messages */
 
