@@ -9,6 +9,7 @@
  * The node's only seed is a port nothing listens on, so it catches up
  * for its whole bound (CATCHUP_MS) and then accepts writes.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -285,9 +286,9 @@ static char *pty_run(struct fixture *f, int out_pipe, char **piped, int *code,
 	const char *argv[16];
 	size_t cap = 1 << 16, len = 0, plen = 0, n = 0;
 	char *out = calloc(1, cap), *pout = calloc(1, cap);
-	uint64_t after = 0;
+	uint64_t deadline = tu_now_ms() + DEADLINE_MS;
 	pid_t pid;
-	int m, p[2] = {-1, -1}, st, done = 0;
+	int m, p[2] = {-1, -1}, st, done = 0, pty_end = 0, pipe_end = !out_pipe;
 
 	assert_non_null(out);
 	assert_non_null(pout);
@@ -320,25 +321,31 @@ static char *pty_run(struct fixture *f, int out_pipe, char **piped, int *code,
 		fcntl(p[0], F_SETFL, O_NONBLOCK);
 	}
 	fcntl(m, F_SETFL, O_NONBLOCK);
-	while (!done || after < 50) {
+	/* To the end of both: the pty reads EIO once rumorctl, its only
+	 * holder, has exited and what it wrote has been read; the pipe
+	 * reads 0. */
+	while (!done || !pty_end || !pipe_end) {
 		ssize_t r;
 
-		assert_true(after < 50 || !done);
+		assert_true(tu_now_ms() < deadline);
 		step_loop(f);
 		r = read(m, out + len, cap - 1 - len);
 		if (r > 0)
 			len += (size_t)r;
-		if (out_pipe && (r = read(p[0], pout + plen,
-					  cap - 1 - plen)) > 0)
-			plen += (size_t)r;
+		else if (done && (r == 0 || (r < 0 && errno == EIO)))
+			pty_end = 1;
+		if (!pipe_end) {
+			r = read(p[0], pout + plen, cap - 1 - plen);
+			if (r > 0)
+				plen += (size_t)r;
+			else if (r == 0)
+				pipe_end = 1;
+		}
 		if (!done && waitpid(pid, &st, WNOHANG) == pid) {
 			done = 1;
 			assert_true(WIFEXITED(st));
 			*code = WEXITSTATUS(st);
 		}
-		/* After the exit, a few more turns for what the pty holds. */
-		if (done)
-			after++;
 	}
 	close(m);
 	if (out_pipe)
