@@ -4,10 +4,16 @@
  * catches up, through the built tools/rumorctl (issue 15, parts 4 to 6):
  * writes wait for catch-up to end (--wait MS, --no-wait), status shows
  * the catch-up progress and says the node is open without warning a
- * script on every call, and sync prints no progress line into a pipe.
+ * script on every call, and sync shows a progress line on a terminal
+ * and none into a pipe or in JSON; writes to a node older than the wait
+ * go again without it (put, del, and load once for the whole load).
  *
  * The node's only seed is a port nothing listens on, so it catches up
- * for its whole bound (CATCHUP_MS) and then accepts writes.
+ * for its whole bound (CATCHUP_MS) and then accepts writes. What a node
+ * will not do on demand (answer SYNC only after some STATUS requests, be
+ * older than the wait) a stand-in control socket does (ctl_fake.h).
+ * The same waits on virtual time, to the millisecond:
+ * test_control_wait_sim.c.
  */
 #include <errno.h>
 #include <setjmp.h>
