@@ -29,6 +29,8 @@ void step_loop(void *arg)
 
 	if (uv_run(&f->loop, UV_RUN_NOWAIT) == 0)
 		nanosleep(&pause, NULL);
+	if (f->also_step != NULL)
+		f->also_step(f->also_arg);
 }
 
 int setup(void **state)
@@ -159,6 +161,12 @@ void proc_start(struct proc *p, struct fixture *f, int socket_too,
 	p->pid = fork();
 	assert_true(p->pid >= 0);
 	if (p->pid == 0) {
+		if (f->ctl_stdin != NULL) {
+			int in = open(f->ctl_stdin, O_RDONLY);
+
+			if (in < 0 || dup2(in, 0) < 0)
+				_exit(126);
+		}
 		dup2(out[1], 1);
 		dup2(err[1], 2);
 		execv(argv[0], (char *const *)argv);

@@ -36,6 +36,14 @@ struct fixture {
 	struct control *ctl;
 	int ctl_closed;
 	int node_closed;
+	/* Called by step_loop after each turn of the loop when set: what
+	 * else the test serves while rumorctl runs (a fake control
+	 * socket). */
+	void (*also_step)(void *arg);
+	void *also_arg;
+	/* When set, the file the next rumorctl reads as standard input
+	 * (else it inherits the test's). */
+	const char *ctl_stdin;
 };
 
 /* cmocka setup: *state is a struct fixture whose node and control

@@ -210,6 +210,19 @@ void simc_ctl_write(struct simc *c, int i);
 /* GETs every key through node i's control socket and compares with the
  * model. */
 void simc_ctl_check(struct simc *c, int i);
+/* One control request to node i whose reply is awaited later:
+ * simc_ctl_start sends it; simc_ctl_answered(call) says whether its reply
+ * (or the end of the stream) came, a cond for simc_run_cond;
+ * simc_ctl_finish decodes the reply into r (0; free it as ctl_reply_free
+ * says, a VALUE's value with free too) or returns -1 when the stream
+ * ended first, and frees the call. */
+struct ctl_request;
+struct ctl_reply;
+struct simc_ctl_call;
+struct simc_ctl_call *simc_ctl_start(struct simc *c, int i,
+				     const struct ctl_request *rq);
+int simc_ctl_answered(void *call);
+int simc_ctl_finish(struct simc_ctl_call *call, struct ctl_reply *r);
 
 /* Checks (fail on violation) */
 void simc_check_tombstones(struct simc *c);

@@ -57,50 +57,66 @@ static int have_frame(void *arg)
 	       cl->len - CTL_FRAME_HEADER >= ctl_frame_length(cl->buf);
 }
 
-/* Sends rq to node i's control socket and waits (virtual time) for one
- * reply. 0 with *r decoded (free it with ctl_reply_free), or -1 when the
- * stream ended first (the node crashed or went down). */
-static int ctl_call(struct simc *c, int i, const struct ctl_request *rq,
-		    struct ctl_reply *r)
-{
+struct simc_ctl_call {
 	struct ctl_client cl;
 	struct io_stream *st;
+	int node;
+};
+
+struct simc_ctl_call *simc_ctl_start(struct simc *c, int i,
+				     const struct ctl_request *rq)
+{
+	struct simc_ctl_call *call = calloc(1, sizeof(*call));
 	struct wire_buf b;
 	struct err err = { 0 };
 	char *path;
 	int rv;
 
-	memset(&cl, 0, sizeof(cl));
-	cl.c = c;
+	if (call == NULL)
+		simc_fail(c, "out of memory");
+	call->cl.c = c;
+	call->node = i;
 	path = tu_join(c->nodes[i].dir, CTL_SOCKET_NAME);
-	rv = sim_stream_connect(c->sim, path, &client_handlers, &cl, &st,
-				&err);
+	rv = sim_stream_connect(c->sim, path, &client_handlers, &call->cl,
+				&call->st, &err);
 	free(path);
 	if (rv != 0)
 		simc_fail(c, "control socket of node %d: %s", i, err.msg);
 	wire_buf_init(&b);
 	if (ctl_encode_request(&b, rq, &err) != 0 ||
-	    io_stream_write(st, b.data, b.len, &err) != 0)
+	    io_stream_write(call->st, b.data, b.len, &err) != 0)
 		simc_fail(c, "control request: %s", err.msg);
 	wire_buf_free(&b);
-	if (!simc_run_cond(c, have_frame, &cl, sim_now(c->sim) + 30000))
-		simc_fail(c, "node %d's control socket did not answer in 30 s",
-			  i);
-	rv = -1;
-	if (have_frame(&cl) && !(cl.closed && cl.len < CTL_FRAME_HEADER)) {
-		if (cl.len >= CTL_FRAME_HEADER &&
-		    cl.len - CTL_FRAME_HEADER >= ctl_frame_length(cl.buf)) {
-			if (ctl_decode_reply(cl.buf + CTL_FRAME_HEADER,
-					     ctl_frame_length(cl.buf), r,
+	return call;
+}
+
+int simc_ctl_answered(void *call)
+{
+	return have_frame(&((struct simc_ctl_call *)call)->cl);
+}
+
+int simc_ctl_finish(struct simc_ctl_call *call, struct ctl_reply *r)
+{
+	struct ctl_client *cl = &call->cl;
+	struct simc *c = cl->c;
+	struct err err = { 0 };
+	int rv = -1;
+
+	if (have_frame(cl) && !(cl->closed && cl->len < CTL_FRAME_HEADER)) {
+		if (cl->len >= CTL_FRAME_HEADER &&
+		    cl->len - CTL_FRAME_HEADER >= ctl_frame_length(cl->buf)) {
+			if (ctl_decode_reply(cl->buf + CTL_FRAME_HEADER,
+					     ctl_frame_length(cl->buf), r,
 					     &err) != 0)
-				simc_fail(c, "control reply of node %d: %s", i,
-					  err.msg);
+				simc_fail(c, "control reply of node %d: %s",
+					  call->node, err.msg);
 			rv = 0;
 		}
 	}
-	io_stream_close(st, NULL);
+	io_stream_close(call->st, NULL);
 	/* r's keys and values point into the buffer: copy what is needed
-	 * before it goes (the callers use only scalars and VALUE). */
+	 * before it goes (the callers use only scalars, the message and
+	 * VALUE). */
 	if (rv == 0 && r->type == CTL_R_VALUE) {
 		uint8_t *v = malloc(r->rec.value_len + 1);
 
@@ -109,8 +125,24 @@ static int ctl_call(struct simc *c, int i, const struct ctl_request *rq,
 		memcpy(v, r->rec.value, r->rec.value_len);
 		r->rec.value = v;
 	}
-	free(cl.buf);
+	free(cl->buf);
+	free(call);
 	return rv;
+}
+
+/* Sends rq to node i's control socket and waits (virtual time) for one
+ * reply. 0 with *r decoded (free it with ctl_reply_free), or -1 when the
+ * stream ended first (the node crashed or went down). */
+static int ctl_call(struct simc *c, int i, const struct ctl_request *rq,
+		    struct ctl_reply *r)
+{
+	struct simc_ctl_call *call = simc_ctl_start(c, i, rq);
+
+	if (!simc_run_cond(c, simc_ctl_answered, call,
+			   sim_now(c->sim) + 30000))
+		simc_fail(c, "node %d's control socket did not answer in 30 s",
+			  i);
+	return simc_ctl_finish(call, r);
 }
 
 static void reply_done(struct ctl_reply *r)

@@ -123,8 +123,7 @@ uint64_t ctl_write_timeout(const struct ctx *x)
 	return CTL_REPLY_TIMEOUT_MS + (x->have_wait ? x->wait_ms : CTL_WAIT_MAX);
 }
 
-/* For a node older than the wait: the write without it. */
-static void write_short(struct ctl_request *rq)
+void ctl_write_short(struct ctl_request *rq)
 {
 	rq->has_wait = 0;
 	rq->wait_ms = 0;
@@ -147,7 +146,7 @@ static int key_command(struct ctx *x, int argc, char **argv,
 	if (want == CTL_R_OK)
 		ctl_write_wait(x, &rq);
 	if (rv == 0 && rq.has_wait)
-		rv = client_call_ext(x, &rq, write_short, want, &r,
+		rv = client_call_ext(x, &rq, ctl_write_short, want, &r,
 				     ctl_write_timeout(x));
 	else if (rv == 0)
 		rv = client_call(x, &rq, want, &r, CTL_REPLY_TIMEOUT_MS);

@@ -22,6 +22,7 @@ struct load {
 	unsigned long line[LOAD_WINDOW];   /* line number of each in flight */
 	size_t head, n;                    /* ring of requests in flight */
 	unsigned long acked;
+	int probed;                        /* the first write was answered */
 };
 
 /* Waits for the oldest answer in flight. An ERROR names its line. */
@@ -48,8 +49,38 @@ static int load_ack(struct ctx *x, struct load *l)
 	return 0;
 }
 
-/* Sends line (without its newline) as a PUT (SPUT with --strong): KEY, one space, VALUE (the
- * rest, possibly empty; hex digits with --hex). */
+/* The first write of a load that carries a wait goes alone, answered
+ * before any other is sent: a node older than the wait refuses it as a
+ * protocol error and hangs up having done nothing, and client_call_ext
+ * sends it again in the short form. Then the whole load goes short, as
+ * --no-wait would send it (refused at once during catch-up, as such a
+ * node always did): one fallback for the load, not one per line. */
+static int load_first(struct ctx *x, struct load *l, struct ctl_request *rq,
+		      unsigned long lineno)
+{
+	struct ctl_reply r;
+	int rv;
+
+	l->probed = 1;
+	rv = client_call_ext(x, rq, ctl_write_short, CTL_R_OK, &r,
+			     ctl_write_timeout(x));
+	if (rv == 0 && client_interrupted())
+		rv = fmt_fail(CTL_EXIT_FAIL, "load: interrupted");
+	else if (rv == 0)
+		ctl_reply_free(&r);
+	if (rv != 0)
+		return fmt_fail(rv, "load: line %lu not written (%lu lines "
+				"before it were)", lineno, l->acked);
+	if (!rq->has_wait)
+		x->no_wait = 1;    /* the node took the short form */
+	l->acked++;
+	return 0;
+}
+
+/* Sends line (without its newline) as a PUT (SPUT with --strong): KEY,
+ * one space, VALUE (the rest, possibly empty; hex digits with --hex).
+ * The first line that carries a wait is answered before it returns
+ * (load_first). */
 static int load_send(struct ctx *x, struct load *l, char *text,
 		     unsigned long lineno)
 {
@@ -57,7 +88,7 @@ static int load_send(struct ctx *x, struct load *l, char *text,
 						  : CTL_CMD_PUT};
 	uint8_t *key = NULL, *value = NULL;
 	char *sp = strchr(text, ' ');
-	int rv;
+	int rv, first = 0;
 
 	if (sp == NULL || sp == text)
 		return fmt_fail(CTL_EXIT_USAGE, "load: line %lu: expected "
@@ -71,10 +102,16 @@ static int load_send(struct ctx *x, struct load *l, char *text,
 		rq.key = key;
 		rq.value = value;
 		ctl_write_wait(x, &rq);
-		rv = client_request(x, &rq);
+		first = rq.has_wait && !l->probed;
+		if (first)
+			rv = load_first(x, l, &rq, lineno);
+		else
+			rv = client_request(x, &rq);
 	}
 	free(key);
 	free(value);
+	if (first)
+		return rv;
 	if (rv != 0)
 		return fmt_fail(rv, "load: line %lu not sent", lineno);
 	l->line[(l->head + l->n) % LOAD_WINDOW] = lineno;
@@ -84,7 +121,7 @@ static int load_send(struct ctx *x, struct load *l, char *text,
 
 int cmd_load(struct ctx *x, int argc, char **argv)
 {
-	struct load l = {{0}, 0, 0, 0};
+	struct load l = {{0}, 0, 0, 0, 0};
 	char *text = NULL;
 	size_t cap = 0;
 	ssize_t len;

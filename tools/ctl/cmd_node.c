@@ -110,13 +110,16 @@ static int sync_received(const struct ctx *x, uint64_t *received)
 }
 
 /* The progress line of `sync` on a terminal: one line on stderr,
- * rewritten in place (\r) every SYNC_PROGRESS_MS until the reply comes,
- * then erased. */
+ * rewritten in place (\r, padded with spaces over a longer one before
+ * it) every SYNC_PROGRESS_MS until the reply comes, then ended with a
+ * newline, so that the last figures stay above the report. Plain text
+ * only: no terminal escape, which a dumb terminal or a log of the
+ * session would show as junk. */
 #define SYNC_PROGRESS_MS 250
 static int sync_wait_with_progress(struct ctx *x)
 {
 	uint64_t base = 0, now = 0, ticks = 0;
-	int shown = 0;
+	int width = 0, n;
 
 	if (sync_received(x, &base) != 0)
 		return 0;     /* no figures: wait without them */
@@ -124,16 +127,21 @@ static int sync_wait_with_progress(struct ctx *x)
 		ticks++;
 		if (sync_received(x, &now) != 0)
 			break;
-		fprintf(stderr, "\rsync: %" PRIu64 " entries received, %.0f/s "
-			"(%" PRIu64 ".%" PRIu64 "s) ", now - base,
-			(double)(now - base) * 1000.0 /
-			(double)(ticks * SYNC_PROGRESS_MS),
-			ticks * SYNC_PROGRESS_MS / 1000,
-			ticks * SYNC_PROGRESS_MS % 1000 / 100);
-		shown = 1;
+		n = fprintf(stderr, "\rsync: %" PRIu64 " entries received, "
+			    "%.0f/s (%" PRIu64 ".%" PRIu64 "s)", now - base,
+			    (double)(now - base) * 1000.0 /
+			    (double)(ticks * SYNC_PROGRESS_MS),
+			    ticks * SYNC_PROGRESS_MS / 1000,
+			    ticks * SYNC_PROGRESS_MS % 1000 / 100);
+		/* n counts the \r: the line itself is n - 1 columns. */
+		if (n > 0 && n - 1 < width)
+			fprintf(stderr, "%*s", width - (n - 1), "");
+		if (n > 0 && n - 1 > width)
+			width = n - 1;
+		fflush(stderr);
 	}
-	if (shown)
-		fputs("\r\033[K", stderr);
+	if (width > 0)
+		fputc('\n', stderr);
 	return 0;
 }
 

@@ -174,6 +174,9 @@ int fmt_parse_bytes(int hex, const char *what, const char *s, uint8_t **out,
 void ctl_write_wait(const struct ctx *x, struct ctl_request *rq);
 /* How long to wait for the reply of such a write. */
 uint64_t ctl_write_timeout(const struct ctx *x);
+/* For a node older than the wait: the write without it (the short
+ * form, the to_short of client_call_ext). */
+void ctl_write_short(struct ctl_request *rq);
 
 /* ------------------------------------------------------------ warn.c */
 
