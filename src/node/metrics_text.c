@@ -276,7 +276,7 @@ struct field {
 enum list_kind {
 	LIST_NONE,
 	LIST_REFUSALS,      /* one per refusal reason (lib/refuse.h) */
-	LIST_MEMBER_STATES, /* one per member state */
+	LIST_MEMBER_STATES, /* one per member state, counted over peers */
 	LIST_DROPPED,       /* one per announcement drop reason */
 	LIST_PEERS,         /* one per member: fields[0] of its peer info */
 };
@@ -294,6 +294,12 @@ struct family_def {
 	enum list_kind list;
 };
 
+/* A member's states as `rumorctl peers` names them (struct
+ * ctl_peer_info): every one has its series, zeros included. */
+static const char *const member_states[] = {
+	"alive", "suspect", "gone", "unreachable", "never-contacted",
+};
+
 /* The i-th sample of a list family f: 1 with *label and *v set, or 0
  * past its end. */
 static int list_at(const struct metrics_snapshot *s,
@@ -301,7 +307,7 @@ static int list_at(const struct metrics_snapshot *s,
 		   struct mvalue *v)
 {
 	const struct ctl_status *st = s->status;
-	uint64_t gone;
+	size_t k;
 
 	memset(v, 0, sizeof *v);
 	switch (f->list) {
@@ -314,15 +320,13 @@ static int list_at(const struct metrics_snapshot *s,
 		v->u = st->refused[i];
 		return 1;
 	case LIST_MEMBER_STATES:
-		gone = st->peers_known > st->peers_alive + st->peers_suspect
-			       ? st->peers_known - st->peers_alive -
-					 st->peers_suspect
-			       : 0;
-		if (i > 2)
+		if (i >= sizeof member_states / sizeof member_states[0])
 			return 0;
-		*label = i == 0 ? "alive" : i == 1 ? "suspect" : "gone";
-		v->u = i == 0 ? st->peers_alive
-		       : i == 1 ? st->peers_suspect : gone;
+		*label = member_states[i];
+		for (k = 0; k < s->n_peers; k++)
+			if (s->peers[k].state != NULL &&
+			    strcmp(s->peers[k].state, member_states[i]) == 0)
+				v->u++;
 		return 1;
 	case LIST_DROPPED:
 		if (i >= s->n_dropped)
@@ -369,9 +373,9 @@ static const struct family_def families[] = {
 		"Conflicts the resolver decided differently when asked in "
 		"the other order."),
 	COUNTER("rumor_received_bytes_total", stats.bytes_in,
-		"Bytes received from peers (whole frames)."),
+		"Bytes read from peer connections, handshakes included."),
 	COUNTER("rumor_sent_bytes_total", stats.bytes_out,
-		"Bytes sent to peers (whole frames)."),
+		"Bytes written to peer connections, handshakes included."),
 	COUNTER("rumor_entries_sent_total", stats.entries_sent,
 		"Log entries sent to peers, by rounds and live."),
 	COUNTER("rumor_entries_received_total", stats.entries_received,
@@ -380,17 +384,20 @@ static const struct family_def families[] = {
 		"Entries pushed live to peers."),
 	COUNTER("rumor_live_entries_received_total", stats.live_received,
 		"Entries received live."),
-	COUNTER("rumor_live_duplicates_total", stats.live_duplicates,
-		"Live entries already held (pruned)."),
-	COUNTER("rumor_live_lost_total", stats.live_lost,
-		"Live entries dropped over credit (a round repairs them)."),
+	COUNTER("rumor_live_entries_duplicate_total", stats.live_duplicates,
+		"Entries received live that were already held (pruned)."),
+	COUNTER("rumor_live_entries_lost_total", stats.live_lost,
+		"Entries not pushed live for want of credit (a round repairs "
+		"them)."),
 	COUNTER("rumor_live_grafts_total", stats.live_grafts,
 		"Lazy origins made eager again."),
 	COUNTER("rumor_members_refused_total", members_refused,
-		"Members the member table could not take."),
-	COUNTER("rumor_strong_prepared_total", stats.strong_prepared,
+		"Members or member addresses the member table could not "
+		"take."),
+	COUNTER("rumor_strong_intents_prepared_total", stats.strong_prepared,
 		"Strong-write intents this node prepared."),
-	COUNTER("rumor_strong_recovered_total", stats.strong_recovered,
+	COUNTER("rumor_strong_intents_recovered_total",
+		stats.strong_recovered,
 		"Strong-write intents resolved by asking."),
 	COUNTER("rumor_strong_late_commits_total", stats.strong_late,
 		"Commits that came after this node had aborted the intent."),
@@ -402,25 +409,26 @@ static const struct family_def families[] = {
 	      "The highest seq this node wrote as an origin."),
 	GAUGE("rumor_unsynced_changes", FIELD_U64, unsynced_changes,
 	      "Changes not yet known to be fsynced."),
-	GAUGE("rumor_peers_connected", FIELD_U64, peers_connected,
-	      "Peers with an open connection (handshake done)."),
+	GAUGE("rumor_peer_connections", FIELD_U64, peers_connected,
+	      "Connections to peers open now (handshake done)."),
 	GAUGE("rumor_catching_up", FIELD_BOOL, catching_up,
 	      "1 while the node catches up and refuses local writes."),
 	GAUGE("rumor_catchup_remaining_seconds", FIELD_MS_U64,
 	      catchup_left_ms,
 	      "Most time left in the catch-up wait (0 when not catching "
 	      "up)."),
-	GAUGE("rumor_interval_seconds", FIELD_MS_U32, interval_ms,
-	      "The current reconciliation interval."),
-	GAUGE("rumor_write_velocity", FIELD_DOUBLE, velocity,
-	      "Writes per second, moving average (the pace's input)."),
+	GAUGE("rumor_sync_interval_seconds", FIELD_MS_U32, interval_ms,
+	      "The current interval between sync rounds."),
+	GAUGE("rumor_write_velocity_per_second", FIELD_DOUBLE, velocity,
+	      "Writes per second, local and from peers, a moving average "
+	      "(what sets the sync interval)."),
 	GAUGE("rumor_open_network", FIELD_BOOL, open_network,
 	      "1 when the built-in (open) network key is in use."),
 	GAUGE("rumor_ready", FIELD_BOOL, ready,
 	      "1 when a strong write could reach its quorum now."),
-	GAUGE("rumor_strong_pending_intents", FIELD_U64,
+	GAUGE("rumor_strong_intents_pending", FIELD_U64,
 	      stats.strong_pending, "Strong-write intents held now."),
-	GAUGE("rumor_strong_quorum", FIELD_U32, stats.strong_quorum,
+	GAUGE("rumor_strong_quorum_nodes", FIELD_U32, stats.strong_quorum,
 	      "Nodes that must prepare a strong write (0: gossip mode)."),
 	GAUGE("rumor_strong_reachable_nodes", FIELD_U32,
 	      stats.strong_reachable,
@@ -448,7 +456,8 @@ static const struct family_def families[] = {
 	 .fields = {LABELLED("committed", stats.strong_committed),
 		    LABELLED("aborted", stats.strong_aborted)}},
 	LISTED("rumor_members", "gauge", "state", LIST_MEMBER_STATES,
-	       "Members of the member table, by state."),
+	       "Members of the member table, by state (the states of "
+	       "rumorctl peers)."),
 	LISTED("rumor_announcements_dropped_total", "counter", "reason",
 	       LIST_DROPPED, "Multicast announcements dropped, by reason."),
 	PER_PEER("rumor_peer_lag_entries", FIELD_U64, lag,
