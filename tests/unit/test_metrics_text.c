@@ -93,6 +93,27 @@ static void fixture_fill(struct fixture *f)
 	f->snap.version = "9.8.7";
 }
 
+/* Each test that renders gets a filled fixture; its text is freed
+ * after. */
+static int fixture_setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+
+	assert_non_null(f);
+	fixture_fill(f);
+	*state = f;
+	return 0;
+}
+
+static int fixture_teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	free(f->text);
+	free(f);
+	return 0;
+}
+
 static void render(struct fixture *f)
 {
 	struct err err;
@@ -124,10 +145,8 @@ static void assert_line(const char *text, const char *line)
 
 static void test_known_snapshot_renders_exact_lines(void **state)
 {
-	struct fixture *f = calloc(1, sizeof *f);
+	struct fixture *f = *state;
 
-	(void)state;
-	fixture_fill(f);
 	render(f);
 	assert_line(f->text, "rumor_node_info{id=\"NODEid\",version=\"9.8.7\","
 			     "mode=\"peer\",consistency=\"gossip\"} 1");
@@ -165,17 +184,13 @@ static void test_known_snapshot_renders_exact_lines(void **state)
 	assert_line(f->text, "rumor_announcements_dropped_total{reason=\"bad_magic\"} 0");
 	assert_line(f->text, "rumor_peer_lag_entries{peer=\"peerA\"} 43");
 	assert_line(f->text, "rumor_peer_connected{peer=\"peerA\"} 1");
-	free(f->text);
-	free(f);
 }
 
 static void test_every_family_has_help_and_type_first(void **state)
 {
-	struct fixture *f = calloc(1, sizeof *f);
+	struct fixture *f = *state;
 	const char *s;
 
-	(void)state;
-	fixture_fill(f);
 	render(f);
 	/* Every sample's name (up to { or space, histogram suffixes off)
 	 * has "# TYPE name " earlier in the text, right after its HELP. */
@@ -217,8 +232,6 @@ static void test_every_family_has_help_and_type_first(void **state)
 	for (s = strstr(f->text, " counter\n"); s != NULL;
 	     s = strstr(s + 1, " counter\n"))
 		assert_memory_equal(s - 6, "_total", 6);
-	free(f->text);
-	free(f);
 }
 
 /* The families, their types and their order are what dashboards and
@@ -269,12 +282,10 @@ static void test_family_names_and_types_are_the_documented_ones(void **state)
 		"rumor_sync_round_duration_seconds histogram",
 		"rumor_apply_batch_entries histogram",
 	};
-	struct fixture *f = calloc(1, sizeof *f);
+	struct fixture *f = *state;
 	const char *s;
 	size_t k = 0;
 
-	(void)state;
-	fixture_fill(f);
 	render(f);
 	for (s = f->text; *s != '\0'; s = strchr(s, '\n') + 1) {
 		size_t n = strcspn(s, "\n"), m;
@@ -312,16 +323,12 @@ static void test_family_names_and_types_are_the_documented_ones(void **state)
 		}
 	}
 	assert_int_equal(k, sizeof want / sizeof want[0]);
-	free(f->text);
-	free(f);
 }
 
 static void test_label_values_are_escaped(void **state)
 {
-	struct fixture *f = calloc(1, sizeof *f);
+	struct fixture *f = *state;
 
-	(void)state;
-	fixture_fill(f);
 	render(f);
 	assert_line(f->text, "rumor_peer_lag_entries{peer=\"a\\\"b\\\\c\\nd\"} 0");
 	/* Not UTF-8: U+FFFD in its place; UTF-8 kept as it is. */
@@ -329,16 +336,12 @@ static void test_label_values_are_escaped(void **state)
 		 "x\xffy\xc3\xa9");
 	render(f);
 	assert_line(f->text, "rumor_peer_lag_entries{peer=\"x\xef\xbf\xbdy\xc3\xa9\"} 0");
-	free(f->text);
-	free(f);
 }
 
 static void test_histogram_buckets_are_cumulative_to_inf(void **state)
 {
-	struct fixture *f = calloc(1, sizeof *f);
+	struct fixture *f = *state;
 
-	(void)state;
-	fixture_fill(f);
 	histogram_observe(&f->rounds, 0.0005);
 	histogram_observe(&f->rounds, 0.001);   /* on a bound: that bucket */
 	histogram_observe(&f->rounds, 0.003);
@@ -364,8 +367,6 @@ static void test_histogram_buckets_are_cumulative_to_inf(void **state)
 	assert_line(f->text, "rumor_apply_batch_entries_bucket{le=\"+Inf\"} 3");
 	assert_line(f->text, "rumor_apply_batch_entries_sum 100004");
 	assert_line(f->text, "rumor_apply_batch_entries_count 3");
-	free(f->text);
-	free(f);
 }
 
 /* xorshift64*: a seeded stream, so that a failure replays. */
@@ -379,12 +380,11 @@ static uint64_t rnd(uint64_t *s)
 
 static void test_random_snapshots_always_validate(void **state)
 {
-	struct fixture *f = calloc(1, sizeof *f);
+	struct fixture *f = *state;
 	uint64_t seed = 0x9e3779b97f4a7c15ull;
 	char msg[400];
 	int round;
 
-	(void)state;
 	for (round = 0; round < 300; round++) {
 		uint64_t *words;
 		size_t i, n;
@@ -430,8 +430,6 @@ static void test_random_snapshots_always_validate(void **state)
 		if (promcheck(f->text, f->len, msg, sizeof msg) != 0)
 			fail_msg("round %d: %s", round, msg);
 	}
-	free(f->text);
-	free(f);
 }
 
 static void test_validator_refuses_broken_text(void **state)
@@ -464,13 +462,19 @@ static void test_validator_refuses_broken_text(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_known_snapshot_renders_exact_lines),
-		cmocka_unit_test(test_every_family_has_help_and_type_first),
-		cmocka_unit_test(
-			test_family_names_and_types_are_the_documented_ones),
-		cmocka_unit_test(test_label_values_are_escaped),
-		cmocka_unit_test(test_histogram_buckets_are_cumulative_to_inf),
-		cmocka_unit_test(test_random_snapshots_always_validate),
+		cmocka_unit_test_setup_teardown(test_known_snapshot_renders_exact_lines,
+						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_every_family_has_help_and_type_first,
+						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_family_names_and_types_are_the_documented_ones,
+			fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_label_values_are_escaped,
+						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_histogram_buckets_are_cumulative_to_inf,
+						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_random_snapshots_always_validate,
+						fixture_setup, fixture_teardown),
 		cmocka_unit_test(test_validator_refuses_broken_text),
 	};
 
