@@ -28,11 +28,10 @@ struct rumord_metrics;
  * port 0: any) and serves on loop from now on. A connection that sends
  * nothing for idle_timeout_s seconds (at least 1; rumord gives
  * RUMORD_METRICS_TIMEOUT_S) is closed, with or without part of a
- * request. Until
- * rumord_metrics_set_node() names a node, /metrics answers 503. log
- * (may be NULL) gets libmicrohttpd's messages and ours. Returns 0 with
- * *out set, or -1 with a message naming addr and the reason (a bad
- * address, the port in use...) in errmsg. */
+ * request. Until rumord_metrics_set_node() names a node, /metrics
+ * answers 503. log (may be NULL) gets libmicrohttpd's messages and ours.
+ * Returns 0 with *out set, or -1 with a message naming addr and the
+ * reason (a bad address, the port in use...) in errmsg. */
 int rumord_metrics_start(struct rumord_metrics **out, uv_loop_t *loop,
 			 const char *addr, unsigned idle_timeout_s,
 			 void (*log)(void *arg, int level, const char *msg),
