@@ -5,9 +5,12 @@
  * so the unit test checks exact lines for a known snapshot.
  *
  * Conventions (prometheus.io, "Metric and label naming"): every name
- * starts with rumor_, counters end in _total, durations are in seconds,
- * sizes in bytes or entries; one family has one # HELP and one # TYPE
- * line before its samples.
+ * starts with rumor_; counters, and nothing else, end in _total;
+ * durations are in seconds, sizes in bytes or entries, the unit the
+ * name's suffix; label names are snake_case and a family's samples all
+ * have the same label names; one family has one # HELP and one # TYPE
+ * line before its samples. Every family but rumor_node_info and the
+ * histograms is one entry of families[] below.
  */
 #include <math.h>
 #include <stdarg.h>
