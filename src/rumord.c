@@ -287,7 +287,8 @@ int main(int argc, char **argv)
 	 * opens (it answers 503 until the node is open). */
 	if (conf.metrics != NULL &&
 	    rumord_metrics_start(&d.metrics, &d.loop, conf.metrics,
-				 metrics_log_cb, &d, msg, sizeof msg) != 0) {
+				 RUMORD_METRICS_TIMEOUT_S, metrics_log_cb, &d,
+				 msg, sizeof msg) != 0) {
 		fprintf(stderr, "rumord: %s\n", msg);
 		uv_run(&d.loop, UV_RUN_DEFAULT);
 		uv_loop_close(&d.loop);

@@ -39,6 +39,7 @@ struct rumord_metrics {
 	struct rumor *node;
 	uv_poll_t poll;
 	uv_timer_t timer;
+	unsigned timeout_s;       /* idle connections closed after it */
 	int handles;              /* open uv handles, for the close */
 	int closing;
 	void (*log)(void *arg, int level, const char *msg);
@@ -187,21 +188,40 @@ static void on_timer(uv_timer_t *h)
 	metrics_run(h->data);
 }
 
+/* The connections libmicrohttpd holds now. */
+static unsigned metrics_connections(struct rumord_metrics *m)
+{
+	const union MHD_DaemonInfo *info =
+		MHD_get_daemon_info(m->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+	return info != NULL ? info->num_connections : 0;
+}
+
 /* Lets libmicrohttpd do what is ready, then arms the timer for its next
  * deadline (none: only the descriptor wakes us). */
 static void metrics_run(struct rumord_metrics *m)
 {
 	MHD_UNSIGNED_LONG_LONG ms = 0;
+	unsigned before, runs = 0;
 
 	if (m->closing)
 		return;
-	(void)MHD_run(m->mhd);
+	/* At the connection limit libmicrohttpd takes its listening socket
+	 * out of its epoll set, and puts it back only at the start of a run
+	 * after connections closed (it counts the closes at the end of the
+	 * run that saw them). So a run that closed connections is followed
+	 * by another; else, with no other event due, the endpoint would
+	 * accept nothing more (test_metrics_http's total-limit test). */
+	do {
+		before = metrics_connections(m);
+		(void)MHD_run(m->mhd);
+	} while (metrics_connections(m) < before && ++runs < 4);
 	uv_timer_stop(&m->timer);
 	if (MHD_get_timeout(m->mhd, &ms) == MHD_YES) {
 		/* A timeout of 0 means work is pending now: the next loop
 		 * turn, after other handles had theirs. */
-		if (ms > (MHD_UNSIGNED_LONG_LONG)RUMORD_METRICS_TIMEOUT_S * 1000u)
-			ms = (MHD_UNSIGNED_LONG_LONG)RUMORD_METRICS_TIMEOUT_S * 1000u;
+		if (ms > (MHD_UNSIGNED_LONG_LONG)m->timeout_s * 1000u)
+			ms = (MHD_UNSIGNED_LONG_LONG)m->timeout_s * 1000u;
 		uv_timer_start(&m->timer, on_timer, (uint64_t)ms, 0);
 	}
 }
@@ -265,7 +285,7 @@ static void metrics_stop_mhd(struct rumord_metrics *m)
 }
 
 int rumord_metrics_start(struct rumord_metrics **out, uv_loop_t *loop,
-			 const char *addr,
+			 const char *addr, unsigned idle_timeout_s,
 			 void (*log)(void *arg, int level, const char *msg),
 			 void *log_arg, char *errmsg, size_t errlen)
 {
@@ -279,6 +299,7 @@ int rumord_metrics_start(struct rumord_metrics **out, uv_loop_t *loop,
 		return -1;
 	}
 	m->loop = loop;
+	m->timeout_s = idle_timeout_s > 0 ? idle_timeout_s : 1;
 	m->log = log;
 	m->log_arg = log_arg;
 	if (metrics_listen(addr, &m->listen_fd, &m->port, errmsg, errlen) != 0)
@@ -292,8 +313,7 @@ int rumord_metrics_start(struct rumord_metrics **out, uv_loop_t *loop,
 		(unsigned int)RUMORD_METRICS_CONNECTIONS,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 		(unsigned int)RUMORD_METRICS_PER_IP,
-		MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned int)RUMORD_METRICS_TIMEOUT_S,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)m->timeout_s,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		(size_t)RUMORD_METRICS_CONN_MEMORY, MHD_OPTION_END);
 	if (m->mhd == NULL) {

@@ -12,7 +12,9 @@
 #include "node/net_int.h"
 
 /* Every announcement drop reason with its count (zeros when the node
- * has no multicast). out has room for ANNOUNCE_REASON_COUNT. */
+ * has no multicast). Not ANNOUNCE_DUPLICATE: the same announcement
+ * through the other address family is not a drop, and multicast never
+ * counts it as one. out has room for ANNOUNCE_REASON_COUNT. */
 static size_t metrics_dropped(struct rumor *n, struct metrics_count *out)
 {
 	struct multicast_stats ms;
@@ -23,7 +25,7 @@ static size_t metrics_dropped(struct rumor *n, struct metrics_count *out)
 	if (n->net != NULL && n->net->mc != NULL)
 		multicast_stats(n->net->mc, &ms);
 	for (r = 0; r < ANNOUNCE_REASON_COUNT; r++) {
-		if (r == ANNOUNCE_OK)
+		if (r == ANNOUNCE_OK || r == ANNOUNCE_DUPLICATE)
 			continue;
 		out[k].name = announce_reason_name((enum announce_reason)r);
 		out[k].count = ms.dropped[r];

@@ -5,9 +5,12 @@
  * so the unit test checks exact lines for a known snapshot.
  *
  * Conventions (prometheus.io, "Metric and label naming"): every name
- * starts with rumor_, counters end in _total, durations are in seconds,
- * sizes in bytes or entries; one family has one # HELP and one # TYPE
- * line before its samples.
+ * starts with rumor_; counters, and nothing else, end in _total;
+ * durations are in seconds, sizes in bytes or entries, the unit the
+ * name's suffix; label names are snake_case and a family's samples all
+ * have the same label names; one family has one # HELP and one # TYPE
+ * line before its samples. Every family but rumor_node_info and the
+ * histograms is one entry of families[] below.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -201,228 +204,305 @@ static void sample_double(struct mtext *t, const char *name,
 	mt_printf(t, " %s\n", num);
 }
 
-/* ------------------------------------------------------------ scalars */
+/* ------------------------------------------------------------ the table */
 
-enum scalar_kind {
-	SCALAR_U64,
-	SCALAR_U32,
-	SCALAR_INT,
-	SCALAR_DOUBLE,
-	SCALAR_MS_U64,    /* milliseconds, exposed in seconds */
-	SCALAR_MS_U32,
+/* How a field is read and shown. FIELD_NONE (0) ends a family's list
+ * of fields. */
+enum field_kind {
+	FIELD_NONE,
+	FIELD_U64,
+	FIELD_U32,
+	FIELD_BOOL,       /* an int, shown as 0 or 1 */
+	FIELD_DOUBLE,
+	FIELD_MS_U64,     /* milliseconds, shown in seconds */
+	FIELD_MS_U32,
 };
 
-/* A family of one unlabelled sample, read from struct ctl_status. */
-struct scalar {
+/* One sample's number: an integer, or a double when is_double. */
+struct mvalue {
+	int is_double;
+	uint64_t u;
+	double d;
+};
+
+/* The field of the given kind at off in the struct at base. */
+static struct mvalue field_value(const void *base, size_t off,
+				 enum field_kind kind)
+{
+	const char *p = (const char *)base + off;
+	struct mvalue v = {0, 0, 0.0};
+	uint32_t u32;
+	int i;
+
+	switch (kind) {
+	case FIELD_NONE:
+		break;
+	case FIELD_U64:
+		memcpy(&v.u, p, sizeof v.u);
+		break;
+	case FIELD_U32:
+		memcpy(&u32, p, sizeof u32);
+		v.u = u32;
+		break;
+	case FIELD_BOOL:
+		memcpy(&i, p, sizeof i);
+		v.u = i != 0;
+		break;
+	case FIELD_DOUBLE:
+		v.is_double = 1;
+		memcpy(&v.d, p, sizeof v.d);
+		break;
+	case FIELD_MS_U64:
+		v.is_double = 1;
+		memcpy(&v.u, p, sizeof v.u);
+		v.d = (double)v.u / 1000.0;
+		break;
+	case FIELD_MS_U32:
+		v.is_double = 1;
+		memcpy(&u32, p, sizeof u32);
+		v.d = (double)u32 / 1000.0;
+		break;
+	}
+	return v;
+}
+
+/* One sample: the value of the family's label (NULL in a family
+ * without one) and where its number is (in struct ctl_status, or in
+ * struct ctl_peer_info for a LIST_PEERS family). */
+struct field {
+	const char *label;
+	size_t off;
+	enum field_kind kind;
+};
+
+/* Families whose samples are a list rather than fixed fields. */
+enum list_kind {
+	LIST_NONE,
+	LIST_REFUSALS,      /* one per refusal reason (lib/refuse.h) */
+	LIST_MEMBER_STATES, /* one per member state, counted over peers */
+	LIST_DROPPED,       /* one per announcement drop reason */
+	LIST_PEERS,         /* one per member: fields[0] of its peer info */
+};
+
+#define FIELDS_MAX 3
+
+/* A family: its # HELP and # TYPE, then its samples: its fields (up
+ * to FIELDS_MAX, in order) or, for a list, one per item of the list. */
+struct family_def {
 	const char *name;
 	const char *type;
 	const char *help;
-	size_t off;
-	enum scalar_kind kind;
+	const char *key;                  /* the label's name, NULL: none */
+	struct field fields[FIELDS_MAX];
+	enum list_kind list;
 };
 
-#define ST(m) offsetof(struct ctl_status, m)
-#define SS(m) offsetof(struct ctl_status, stats.m)
-static const struct scalar scalars[] = {
-	{"rumor_writes_total", "counter",
-	 "Puts and deletes written on this node.", SS(local_writes),
-	 SCALAR_U64},
-	{"rumor_resolver_symmetry_violations_total", "counter",
-	 "Conflicts the resolver decided differently when asked in the "
-	 "other order.", SS(symmetry_violations), SCALAR_U64},
-	{"rumor_received_bytes_total", "counter",
-	 "Bytes received from peers (whole frames).", SS(bytes_in),
-	 SCALAR_U64},
-	{"rumor_sent_bytes_total", "counter",
-	 "Bytes sent to peers (whole frames).", SS(bytes_out), SCALAR_U64},
-	{"rumor_entries_sent_total", "counter",
-	 "Log entries sent to peers, by rounds and live.", SS(entries_sent),
-	 SCALAR_U64},
-	{"rumor_entries_received_total", "counter",
-	 "Log entries received from peers, by rounds and live.",
-	 SS(entries_received), SCALAR_U64},
-	{"rumor_live_entries_sent_total", "counter",
-	 "Entries pushed live to peers.", SS(live_sent), SCALAR_U64},
-	{"rumor_live_entries_received_total", "counter",
-	 "Entries received live.", SS(live_received), SCALAR_U64},
-	{"rumor_live_duplicates_total", "counter",
-	 "Live entries already held (pruned).", SS(live_duplicates),
-	 SCALAR_U64},
-	{"rumor_live_lost_total", "counter",
-	 "Live entries dropped over credit (a round repairs them).",
-	 SS(live_lost), SCALAR_U64},
-	{"rumor_live_grafts_total", "counter",
-	 "Lazy origins made eager again.", SS(live_grafts), SCALAR_U64},
-	{"rumor_members_refused_total", "counter",
-	 "Members the member table could not take.", ST(members_refused),
-	 SCALAR_U64},
-	{"rumor_strong_prepared_total", "counter",
-	 "Strong-write intents this node prepared.", SS(strong_prepared),
-	 SCALAR_U64},
-	{"rumor_strong_recovered_total", "counter",
-	 "Strong-write intents resolved by asking.", SS(strong_recovered),
-	 SCALAR_U64},
-	{"rumor_strong_late_commits_total", "counter",
-	 "Commits that came after this node had aborted the intent.",
-	 SS(strong_late), SCALAR_U64},
-	{"rumor_keys", "gauge", "Live keys (approximate).", SS(keys),
-	 SCALAR_U64},
-	{"rumor_tombstones", "gauge", "Deletions still kept.", SS(tombstones),
-	 SCALAR_U64},
-	{"rumor_local_seq", "gauge",
-	 "The highest seq this node wrote as an origin.", ST(local_seq),
-	 SCALAR_U64},
-	{"rumor_unsynced_changes", "gauge",
-	 "Changes not yet known to be fsynced.", ST(unsynced_changes),
-	 SCALAR_U64},
-	{"rumor_peers_connected", "gauge",
-	 "Peers with an open connection (handshake done).",
-	 ST(peers_connected), SCALAR_U64},
-	{"rumor_catching_up", "gauge",
-	 "1 while the node catches up and refuses local writes.",
-	 ST(catching_up), SCALAR_INT},
-	{"rumor_catchup_remaining_seconds", "gauge",
-	 "Most time left in the catch-up wait (0 when not catching up).",
-	 ST(catchup_left_ms), SCALAR_MS_U64},
-	{"rumor_interval_seconds", "gauge",
-	 "The current reconciliation interval.", ST(interval_ms),
-	 SCALAR_MS_U32},
-	{"rumor_write_velocity", "gauge",
-	 "Writes per second, moving average (the pace's input).",
-	 ST(velocity), SCALAR_DOUBLE},
-	{"rumor_open_network", "gauge",
-	 "1 when the built-in (open) network key is in use.",
-	 ST(open_network), SCALAR_INT},
-	{"rumor_ready", "gauge",
-	 "1 when a strong write could reach its quorum now.", ST(ready),
-	 SCALAR_INT},
-	{"rumor_strong_pending_intents", "gauge",
-	 "Strong-write intents held now.", SS(strong_pending), SCALAR_U64},
-	{"rumor_strong_quorum", "gauge",
-	 "Nodes that must prepare a strong write (0: gossip mode).",
-	 SS(strong_quorum), SCALAR_U32},
-	{"rumor_strong_reachable_nodes", "gauge",
-	 "Nodes reachable now for strong writes, this one included.",
-	 SS(strong_reachable), SCALAR_U32},
+/* A member's states as `rumorctl peers` names them (struct
+ * ctl_peer_info): every one has its series, zeros included. */
+static const char *const member_states[] = {
+	"alive", "suspect", "gone", "unreachable", "never-contacted",
 };
-#undef ST
-#undef SS
 
-static void render_scalar(struct mtext *t, const struct ctl_status *st,
-			  const struct scalar *sc)
+/* The i-th sample of a list family f: 1 with *label and *v set, or 0
+ * past its end. */
+static int list_at(const struct metrics_snapshot *s,
+		   const struct family_def *f, size_t i, const char **label,
+		   struct mvalue *v)
 {
-	const char *base = (const char *)st + sc->off;
-	uint64_t u64;
-	uint32_t u32;
-	double d;
-	int i;
+	const struct ctl_status *st = s->status;
+	size_t k;
 
-	family(t, sc->name, sc->type, sc->help);
-	switch (sc->kind) {
-	case SCALAR_U64:
-		memcpy(&u64, base, sizeof u64);
-		sample_u64(t, sc->name, NULL, NULL, u64);
-		break;
-	case SCALAR_U32:
-		memcpy(&u32, base, sizeof u32);
-		sample_u64(t, sc->name, NULL, NULL, u32);
-		break;
-	case SCALAR_INT:
-		memcpy(&i, base, sizeof i);
-		sample_u64(t, sc->name, NULL, NULL, i != 0);
-		break;
-	case SCALAR_DOUBLE:
-		memcpy(&d, base, sizeof d);
-		sample_double(t, sc->name, NULL, NULL, d);
-		break;
-	case SCALAR_MS_U64:
-		memcpy(&u64, base, sizeof u64);
-		sample_double(t, sc->name, NULL, NULL, (double)u64 / 1000.0);
-		break;
-	case SCALAR_MS_U32:
-		memcpy(&u32, base, sizeof u32);
-		sample_double(t, sc->name, NULL, NULL, (double)u32 / 1000.0);
-		break;
+	memset(v, 0, sizeof *v);
+	switch (f->list) {
+	case LIST_NONE:
+		return 0;
+	case LIST_REFUSALS:
+		if (i >= REFUSE_COUNT)
+			return 0;
+		*label = refuse_name((int)i);
+		v->u = st->refused[i];
+		return 1;
+	case LIST_MEMBER_STATES:
+		if (i >= sizeof member_states / sizeof member_states[0])
+			return 0;
+		*label = member_states[i];
+		for (k = 0; k < s->n_peers; k++)
+			if (s->peers[k].state != NULL &&
+			    strcmp(s->peers[k].state, member_states[i]) == 0)
+				v->u++;
+		return 1;
+	case LIST_DROPPED:
+		if (i >= s->n_dropped)
+			return 0;
+		*label = s->dropped[i].name;
+		v->u = s->dropped[i].count;
+		return 1;
+	case LIST_PEERS:
+		if (i >= s->n_peers)
+			return 0;
+		*label = s->peers[i].id_str;
+		*v = field_value(&s->peers[i], f->fields[0].off,
+				 f->fields[0].kind);
+		return 1;
 	}
+	return 0;
 }
 
-/* ------------------------------------------------------------ labelled */
+#define AT(m) offsetof(struct ctl_status, m)
+/* A family of one unlabelled sample: field m of struct ctl_status. */
+#define ONE(n, ty, k, m, h)                                             \
+	{.name = n, .type = ty, .help = h,                              \
+	 .fields = {{.off = AT(m), .kind = k}}}
+#define COUNTER(n, m, h) ONE(n, "counter", FIELD_U64, m, h)
+#define GAUGE(n, k, m, h) ONE(n, "gauge", k, m, h)
+/* One sample of a labelled family: label value v, field m. */
+#define LABELLED(v, m) {.label = v, .off = AT(m), .kind = FIELD_U64}
+/* A family whose samples are list l, with label key_. */
+#define LISTED(n, ty, key_, l, h)                                       \
+	{.name = n, .type = ty, .help = h, .key = key_, .list = l}
+/* A family with one sample per member: field m of its peer info. */
+#define PER_PEER(n, k, m, h)                                            \
+	{.name = n, .type = "gauge", .help = h, .key = "peer",          \
+	 .fields = {{.off = offsetof(struct ctl_peer_info, m), .kind = k}}, \
+	 .list = LIST_PEERS}
 
-static void render_labelled(struct mtext *t, const struct ctl_status *st)
+/* Every family but rumor_node_info and the histograms, in the order
+ * they are rendered: a new figure is one entry here. */
+static const struct family_def families[] = {
+	COUNTER("rumor_writes_total", stats.local_writes,
+		"Puts and deletes written on this node."),
+	COUNTER("rumor_resolver_symmetry_violations_total",
+		stats.symmetry_violations,
+		"Conflicts the resolver decided differently when asked in "
+		"the other order."),
+	COUNTER("rumor_received_bytes_total", stats.bytes_in,
+		"Bytes read from peer connections, handshakes included."),
+	COUNTER("rumor_sent_bytes_total", stats.bytes_out,
+		"Bytes written to peer connections, handshakes included."),
+	COUNTER("rumor_entries_sent_total", stats.entries_sent,
+		"Log entries sent to peers, by rounds and live."),
+	COUNTER("rumor_entries_received_total", stats.entries_received,
+		"Log entries received from peers, by rounds and live."),
+	COUNTER("rumor_live_entries_sent_total", stats.live_sent,
+		"Entries pushed live to peers."),
+	COUNTER("rumor_live_entries_received_total", stats.live_received,
+		"Entries received live."),
+	COUNTER("rumor_live_entries_duplicate_total", stats.live_duplicates,
+		"Entries received live that were already held (pruned)."),
+	COUNTER("rumor_live_entries_lost_total", stats.live_lost,
+		"Entries not pushed live for want of credit (a round repairs "
+		"them)."),
+	COUNTER("rumor_live_grafts_total", stats.live_grafts,
+		"Lazy origins made eager again."),
+	COUNTER("rumor_members_refused_total", members_refused,
+		"Members or member addresses the member table could not "
+		"take."),
+	COUNTER("rumor_strong_intents_prepared_total", stats.strong_prepared,
+		"Strong-write intents this node prepared."),
+	COUNTER("rumor_strong_intents_recovered_total",
+		stats.strong_recovered,
+		"Strong-write intents resolved by asking."),
+	COUNTER("rumor_strong_late_commits_total", stats.strong_late,
+		"Commits that came after this node had aborted the intent."),
+	GAUGE("rumor_keys", FIELD_U64, stats.keys,
+	      "Live keys (approximate)."),
+	GAUGE("rumor_tombstones", FIELD_U64, stats.tombstones,
+	      "Deletions still kept."),
+	GAUGE("rumor_local_seq", FIELD_U64, local_seq,
+	      "The highest seq this node wrote as an origin."),
+	GAUGE("rumor_unsynced_changes", FIELD_U64, unsynced_changes,
+	      "Changes not yet known to be fsynced."),
+	GAUGE("rumor_peer_connections", FIELD_U64, peers_connected,
+	      "Connections to peers open now (handshake done)."),
+	GAUGE("rumor_catching_up", FIELD_BOOL, catching_up,
+	      "1 while the node catches up and refuses local writes."),
+	GAUGE("rumor_catchup_remaining_seconds", FIELD_MS_U64,
+	      catchup_left_ms,
+	      "Most time left in the catch-up wait (0 when not catching "
+	      "up)."),
+	GAUGE("rumor_sync_interval_seconds", FIELD_MS_U32, interval_ms,
+	      "The current interval between sync rounds."),
+	GAUGE("rumor_write_velocity_per_second", FIELD_DOUBLE, velocity,
+	      "Writes per second, local and from peers, a moving average "
+	      "(what sets the sync interval)."),
+	GAUGE("rumor_open_network", FIELD_BOOL, open_network,
+	      "1 when the built-in (open) network key is in use."),
+	GAUGE("rumor_ready", FIELD_BOOL, ready,
+	      "1 when a strong write could reach its quorum now."),
+	GAUGE("rumor_strong_intents_pending", FIELD_U64,
+	      stats.strong_pending, "Strong-write intents held now."),
+	GAUGE("rumor_strong_quorum_nodes", FIELD_U32, stats.strong_quorum,
+	      "Nodes that must prepare a strong write (0: gossip mode)."),
+	GAUGE("rumor_strong_reachable_nodes", FIELD_U32,
+	      stats.strong_reachable,
+	      "Nodes reachable now for strong writes, this one included."),
+	{.name = "rumor_remote_versions_total", .type = "counter",
+	 .help = "Versions received from peers, by what the store did with "
+		 "them: applied (won and stored), stale (the stored one "
+		 "won), identical (already held).",
+	 .key = "outcome",
+	 .fields = {LABELLED("applied", stats.remote_applied),
+		    LABELLED("stale", stats.remote_stale),
+		    LABELLED("identical", stats.remote_identical)}},
+	{.name = "rumor_conflicts_total", .type = "counter",
+	 .help = "Same-clock conflicts, by who decided: the default order "
+		 "or the user's resolver.",
+	 .key = "resolver",
+	 .fields = {LABELLED("default", stats.conflicts_default),
+		    LABELLED("user", stats.conflicts_resolver)}},
+	LISTED("rumor_refusals_total", "counter", "reason", LIST_REFUSALS,
+	       "What the node refused from peers and the network, by "
+	       "reason (rumorctl status names the same reasons)."),
+	{.name = "rumor_strong_writes_total", .type = "counter",
+	 .help = "Strong writes this node coordinated, by outcome.",
+	 .key = "outcome",
+	 .fields = {LABELLED("committed", stats.strong_committed),
+		    LABELLED("aborted", stats.strong_aborted)}},
+	LISTED("rumor_members", "gauge", "state", LIST_MEMBER_STATES,
+	       "Members of the member table, by state (the states of "
+	       "rumorctl peers)."),
+	LISTED("rumor_announcements_dropped_total", "counter", "reason",
+	       LIST_DROPPED, "Multicast announcements dropped, by reason."),
+	PER_PEER("rumor_peer_lag_entries", FIELD_U64, lag,
+		 "Entries a member lacks that this node holds, from its last "
+		 "digest."),
+	PER_PEER("rumor_peer_connected", FIELD_BOOL, connected,
+		 "1 when the member has an open connection to this node."),
+};
+#undef PER_PEER
+#undef LISTED
+#undef LABELLED
+#undef GAUGE
+#undef COUNTER
+#undef ONE
+#undef AT
+
+static void sample_value(struct mtext *t, const struct family_def *f,
+			 const char *label, struct mvalue v)
 {
-	const struct rumor_stats *s = &st->stats;
-	uint64_t gone;
-	int r;
-
-	family(t, "rumor_remote_versions_total", "counter",
-	       "Versions received from peers, by what the store did with "
-	       "them: applied (won and stored), stale (the stored one won), "
-	       "identical (already held).");
-	sample_u64(t, "rumor_remote_versions_total", "outcome", "applied",
-		   s->remote_applied);
-	sample_u64(t, "rumor_remote_versions_total", "outcome", "stale",
-		   s->remote_stale);
-	sample_u64(t, "rumor_remote_versions_total", "outcome", "identical",
-		   s->remote_identical);
-
-	family(t, "rumor_conflicts_total", "counter",
-	       "Same-clock conflicts, by who decided: the default order or "
-	       "the user's resolver.");
-	sample_u64(t, "rumor_conflicts_total", "resolver", "default",
-		   s->conflicts_default);
-	sample_u64(t, "rumor_conflicts_total", "resolver", "user",
-		   s->conflicts_resolver);
-
-	family(t, "rumor_refusals_total", "counter",
-	       "What the node refused from peers and the network, by reason "
-	       "(rumorctl status names the same reasons).");
-	for (r = 0; r < REFUSE_COUNT; r++)
-		sample_u64(t, "rumor_refusals_total", "reason", refuse_name(r),
-			   st->refused[r]);
-
-	family(t, "rumor_strong_writes_total", "counter",
-	       "Strong writes this node coordinated, by outcome.");
-	sample_u64(t, "rumor_strong_writes_total", "outcome", "committed",
-		   s->strong_committed);
-	sample_u64(t, "rumor_strong_writes_total", "outcome", "aborted",
-		   s->strong_aborted);
-
-	family(t, "rumor_members", "gauge",
-	       "Members of the member table, by state.");
-	sample_u64(t, "rumor_members", "state", "alive", st->peers_alive);
-	sample_u64(t, "rumor_members", "state", "suspect", st->peers_suspect);
-	gone = st->peers_known > st->peers_alive + st->peers_suspect
-		       ? st->peers_known - st->peers_alive - st->peers_suspect
-		       : 0;
-	sample_u64(t, "rumor_members", "state", "gone", gone);
+	if (v.is_double)
+		sample_double(t, f->name, f->key, label, v.d);
+	else
+		sample_u64(t, f->name, f->key, label, v.u);
 }
 
-static void render_dropped(struct mtext *t, const struct metrics_snapshot *s)
+static void render_family(struct mtext *t, const struct metrics_snapshot *s,
+			  const struct family_def *f)
 {
+	const char *label = NULL;
+	struct mvalue v;
 	size_t i;
 
-	family(t, "rumor_announcements_dropped_total", "counter",
-	       "Multicast announcements dropped, by reason.");
-	for (i = 0; i < s->n_dropped; i++)
-		sample_u64(t, "rumor_announcements_dropped_total", "reason",
-			   s->dropped[i].name, s->dropped[i].count);
-}
-
-static void render_peers(struct mtext *t, const struct metrics_snapshot *s)
-{
-	size_t i;
-
-	family(t, "rumor_peer_lag_entries", "gauge",
-	       "Entries a member lacks that this node holds, from its last "
-	       "digest.");
-	for (i = 0; i < s->n_peers; i++)
-		sample_u64(t, "rumor_peer_lag_entries", "peer",
-			   s->peers[i].id_str, s->peers[i].lag);
-	family(t, "rumor_peer_connected", "gauge",
-	       "1 when the member has an open connection to this node.");
-	for (i = 0; i < s->n_peers; i++)
-		sample_u64(t, "rumor_peer_connected", "peer",
-			   s->peers[i].id_str, s->peers[i].connected != 0);
+	family(t, f->name, f->type, f->help);
+	if (f->list != LIST_NONE) {
+		for (i = 0; list_at(s, f, i, &label, &v); i++)
+			sample_value(t, f, label, v);
+		return;
+	}
+	for (i = 0; i < FIELDS_MAX && f->fields[i].kind != FIELD_NONE; i++)
+		sample_value(t, f, f->fields[i].label,
+			     field_value(s->status, f->fields[i].off,
+					 f->fields[i].kind));
 }
 
 static void render_info(struct mtext *t, const struct metrics_snapshot *s)
@@ -475,11 +555,8 @@ int metrics_render(const struct metrics_snapshot *s, char **text,
 	size_t i;
 
 	render_info(&t, s);
-	for (i = 0; i < sizeof scalars / sizeof scalars[0]; i++)
-		render_scalar(&t, s->status, &scalars[i]);
-	render_labelled(&t, s->status);
-	render_dropped(&t, s);
-	render_peers(&t, s);
+	for (i = 0; i < sizeof families / sizeof families[0]; i++)
+		render_family(&t, s, &families[i]);
 	render_histogram(&t, "rumor_sync_round_duration_seconds",
 			 "Time from a sync round's DIGEST to its completion "
 			 "in both directions.", s->round_seconds);

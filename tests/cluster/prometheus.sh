@@ -94,9 +94,9 @@ wait_for 30 is "rumor_sync_round_duration_seconds_count{$A}" '>' 0
 wait_for 30 is "rumor_sync_round_duration_seconds_bucket{$A,le=\"+Inf\"}" '>' 0
 for n in "$A" "$B"; do
 	is "rumor_members{$n,state=\"alive\"}" == 1 || fail "members alive on $n"
-	is "rumor_peers_connected{$n}" '>=' 1 || fail "peers connected on $n"
-	is "rumor_interval_seconds{$n}" '>' 0 || fail "interval on $n"
-	is "rumor_interval_seconds{$n}" '<=' 1 || fail "interval on $n over --interval-max"
+	is "rumor_peer_connections{$n}" '>=' 1 || fail "peers connected on $n"
+	is "rumor_sync_interval_seconds{$n}" '>' 0 || fail "interval on $n"
+	is "rumor_sync_interval_seconds{$n}" '<=' 1 || fail "interval on $n over --interval-max"
 	is "rumor_catching_up{$n}" == 0 || fail "catching up on $n"
 	is "rumor_received_bytes_total{$n}" '>' 0 || fail "bytes in on $n"
 	is "rumor_sent_bytes_total{$n}" '>' 0 || fail "bytes out on $n"

@@ -7,8 +7,13 @@
  * HEAD /metrics answer Prometheus text whose figures follow the node's
  * writes; other paths, other methods, junk bytes, oversized headers and
  * connections over the limits get a 4xx or are closed, and change
- * nothing; the node serves writes and scrapes afterwards. (The idle
- * timeout, 10 s, is left to libmicrohttpd: no test waits for it.)
+ * nothing; the node serves writes and scrapes afterwards. The limits
+ * on what clients hold: an idle connection (silent, or with half a
+ * request) is closed after the idle timeout (1 s here, a parameter of
+ * rumord_metrics_start; rumord gives 10 s), connections over the total
+ * limit from several addresses (127.0.0.x) and over the per-address
+ * limit are not served, and a client trickling its request byte by byte
+ * does not hold the loop: scrapes go on between its bytes.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,6 +39,10 @@
 #include "tests/lib/testutil.h"
 
 #define CLIENT_TIMEOUT_MS 5000
+/* The idle timeout of the tests that wait for it (setup_short_timeout),
+ * and how long they wait at most for the close it brings. */
+#define SHORT_TIMEOUT_S 1u
+#define IDLE_CLOSE_WAIT_MS 8000
 
 struct env {
 	uv_loop_t loop;
@@ -50,8 +59,10 @@ struct env {
 
 /* ------------------------------------------------------------ the client */
 
-/* A connected socket to the endpoint, or -1. */
-static int http_connect(const struct env *e)
+/* A socket connected to the endpoint from source address from (a
+ * numeric IPv4 address on loopback, 127.0.0.x; NULL: the system's
+ * choice), or -1. */
+static int http_connect_from(const struct env *e, const char *from)
 {
 	struct sockaddr_in sa;
 	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -60,6 +71,12 @@ static int http_connect(const struct env *e)
 		return -1;
 	memset(&sa, 0, sizeof sa);
 	sa.sin_family = AF_INET;
+	if (from != NULL &&
+	    (inet_pton(AF_INET, from, &sa.sin_addr) != 1 ||
+	     bind(s, (struct sockaddr *)&sa, sizeof sa) != 0)) {
+		close(s);
+		return -1;
+	}
 	sa.sin_port = htons(e->port);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (connect(s, (struct sockaddr *)&sa, sizeof sa) != 0) {
@@ -67,6 +84,11 @@ static int http_connect(const struct env *e)
 		return -1;
 	}
 	return s;
+}
+
+static int http_connect(const struct env *e)
+{
+	return http_connect_from(e, NULL);
 }
 
 static int send_all(int s, const void *buf, size_t len)
@@ -87,14 +109,14 @@ static int send_all(int s, const void *buf, size_t len)
 }
 
 /* Reads until the peer closes (every answer here has Connection: close
- * or is the last on its connection) or the deadline passes: the bytes
- * read into a malloc'd, NUL-terminated *out. Returns bytes read, or -1
- * on a timeout. A reset counts as a close. */
-static ssize_t recv_all(int s, char **out)
+ * or is the last on its connection) or timeout_ms pass: the bytes read
+ * into a malloc'd, NUL-terminated *out. Returns bytes read, or -1 on a
+ * timeout. A reset counts as a close. */
+static ssize_t recv_until(int s, char **out, uint64_t timeout_ms)
 {
 	size_t len = 0, cap = 1 << 16;
 	char *buf = malloc(cap);
-	uint64_t deadline = tu_now_ms() + CLIENT_TIMEOUT_MS;
+	uint64_t deadline = tu_now_ms() + timeout_ms;
 
 	if (buf == NULL)
 		return -1;
@@ -128,6 +150,11 @@ static ssize_t recv_all(int s, char **out)
 	buf[len] = '\0';
 	*out = buf;
 	return (ssize_t)len;
+}
+
+static ssize_t recv_all(int s, char **out)
+{
+	return recv_until(s, out, CLIENT_TIMEOUT_MS);
 }
 
 /* Sends raw request bytes on a new connection and reads the whole
@@ -218,6 +245,21 @@ static void scrape(struct env *e, const char *series, double *v)
 	free(a);
 }
 
+/* GET /metrics until it answers 200 or CLIENT_TIMEOUT_MS pass (closes
+ * reach the server in its own time); the last status. */
+static int scrape_eventually(struct env *e)
+{
+	uint64_t deadline = tu_now_ms() + CLIENT_TIMEOUT_MS;
+	int st;
+
+	for (;;) {
+		st = http_request(e, "GET", "/metrics", NULL);
+		if (st == 200 || tu_now_ms() >= deadline)
+			return st;
+		usleep(20000);
+	}
+}
+
 /* ------------------------------------------------------------ the harness */
 
 static void on_done(uv_async_t *h)
@@ -250,7 +292,7 @@ static void run_client(struct env *e, void (*fn)(struct env *e))
 		fail_msg("%s", e->failure);
 }
 
-static int setup(void **state)
+static int setup_with_timeout(void **state, unsigned idle_timeout_s)
 {
 	struct env *e = calloc(1, sizeof *e);
 	struct rumor_options o;
@@ -262,8 +304,8 @@ static int setup(void **state)
 	e->done.data = e;
 	e->dir = tu_tmpdir("metrics_http");
 	assert_int_equal(rumord_metrics_start(&e->metrics, &e->loop,
-					      "127.0.0.1:0", NULL, NULL, msg,
-					      sizeof msg), 0);
+					      "127.0.0.1:0", idle_timeout_s,
+					      NULL, NULL, msg, sizeof msg), 0);
 	e->port = rumord_metrics_port(e->metrics);
 	assert_true(e->port != 0);
 	rumor_options_init(&o);
@@ -274,6 +316,18 @@ static int setup(void **state)
 	rumord_metrics_set_node(e->metrics, e->node);
 	*state = e;
 	return 0;
+}
+
+/* rumord's idle timeout: the tests that hold idle connections need
+ * them to stay open while they run. */
+static int setup(void **state)
+{
+	return setup_with_timeout(state, RUMORD_METRICS_TIMEOUT_S);
+}
+
+static int setup_short_timeout(void **state)
+{
+	return setup_with_timeout(state, SHORT_TIMEOUT_S);
 }
 
 static int teardown(void **state)
@@ -437,19 +491,208 @@ static void client_many_connections(struct env *e)
 	}
 	for (i = 0; i < RUMORD_METRICS_PER_IP; i++)
 		close(idle[i]);
-	/* The closes reach the server in its own time: retry a little. */
-	for (i = 0; i < 50; i++) {
-		st = http_request(e, "GET", "/metrics", NULL);
-		if (st == 200)
-			break;
-		usleep(20000);
-	}
+	st = scrape_eventually(e);
 	CHECK(e, st == 200, "no scrape after the idle connections closed");
 }
 
 static void test_connections_over_the_limit_are_closed(void **state)
 {
 	run_client(*state, client_many_connections);
+}
+
+/* A silent connection and one with half a request are closed once the
+ * idle timeout (1 s) passes, without an answer; not before it, and other
+ * clients are served meanwhile. */
+static void client_idle_timeout(struct env *e)
+{
+	static const char half[] = "GET /metrics HTTP/1.1\r\nHost: x\r\n";
+	int silent, partial, st;
+	uint64_t t0 = tu_now_ms(), took;
+	char *a = NULL;
+
+	silent = http_connect(e);
+	partial = http_connect(e);
+	CHECK(e, silent >= 0 && partial >= 0, "connect");
+	CHECK(e, send_all(partial, half, sizeof half - 1) == 0, "send");
+	st = http_request(e, "GET", "/metrics", NULL);
+	CHECK(e, st == 200, "a scrape beside two idle connections: %d", st);
+	CHECK(e, recv_until(silent, &a, IDLE_CLOSE_WAIT_MS) >= 0,
+	      "a silent connection still open after %d ms",
+	      IDLE_CLOSE_WAIT_MS);
+	CHECK(e, a[0] == '\0', "a silent connection got an answer:\n%.200s",
+	      a);
+	free(a);
+	CHECK(e, recv_until(partial, &a, IDLE_CLOSE_WAIT_MS) >= 0,
+	      "half a request still open after %d ms", IDLE_CLOSE_WAIT_MS);
+	CHECK(e, strncmp(a, "HTTP/1.1 200", 12) != 0,
+	      "half a request was served");
+	free(a);
+	took = tu_now_ms() - t0;
+	/* Not closed at once: the timeout, not some other rule, closed
+	 * them (the server can only be later than 1 s, never earlier). */
+	CHECK(e, took >= SHORT_TIMEOUT_S * 1000u / 2,
+	      "idle connections closed after %llu ms, before the timeout",
+	      (unsigned long long)took);
+	close(silent);
+	close(partial);
+	st = scrape_eventually(e);
+	CHECK(e, st == 200, "no scrape after the idle closes: %d", st);
+}
+
+static void test_idle_connections_are_closed_after_the_timeout(void **state)
+{
+	run_client(*state, client_idle_timeout);
+}
+
+/* Sends a whole request on s, a connection over a limit, and checks
+ * that it is not served: closed (libmicrohttpd does that over the
+ * per-address limit), or left unanswered for half a second (over the
+ * total limit it stops accepting: the connection waits in the listen
+ * queue). Returns 1 when s waits, 0 when it was closed. */
+static int check_not_served(struct env *e, int s, const char *what)
+{
+	static const char req[] = "GET /metrics HTTP/1.1\r\nHost: x\r\n"
+				  "Connection: close\r\n\r\n";
+	char *a = NULL;
+	ssize_t n;
+
+	if (s < 0) {
+		snprintf(e->failure, sizeof e->failure, "%s: connect", what);
+		return 0;
+	}
+	if (send_all(s, req, sizeof req - 1) != 0)
+		return 0;       /* closed before the request was in */
+	n = recv_until(s, &a, 500);
+	if (n < 0)
+		return 1;
+	if (strncmp(a, "HTTP/1.1 200", 12) == 0 && e->failure[0] == '\0')
+		snprintf(e->failure, sizeof e->failure, "%s was served", what);
+	free(a);
+	return 0;
+}
+
+#define HELD_ADDRS (RUMORD_METRICS_CONNECTIONS / RUMORD_METRICS_PER_IP)
+
+/* RUMORD_METRICS_CONNECTIONS idle connections, RUMORD_METRICS_PER_IP
+ * from each of 127.0.0.2, .3, ...: a fifth from one address, and a
+ * seventeenth from another, are not served; once the idle ones close,
+ * the one that waited is served, and so is a new scrape. */
+static void client_total_limit(struct env *e)
+{
+	int held[RUMORD_METRICS_CONNECTIONS], extra, waiting = -1, st;
+	char from[32], *a = NULL;
+	size_t i, n = 0;
+
+	for (i = 0; i < RUMORD_METRICS_CONNECTIONS; i++)
+		held[i] = -1;
+	for (i = 0; i < RUMORD_METRICS_CONNECTIONS; i++) {
+		snprintf(from, sizeof from, "127.0.0.%zu",
+			 2 + i / RUMORD_METRICS_PER_IP);
+		held[i] = http_connect_from(e, from);
+		if (held[i] < 0)
+			break;
+		n++;
+		if (send_all(held[i], "GET /metr", 9) != 0)
+			break;
+		if (i == RUMORD_METRICS_PER_IP - 1) {
+			/* The first address is at its own limit. */
+			extra = http_connect_from(e, from);
+			check_not_served(e, extra, "a 5th connection from one "
+						   "address");
+			if (extra >= 0)
+				close(extra);
+			if (e->failure[0] != '\0')
+				break;
+		}
+	}
+	if (n == RUMORD_METRICS_CONNECTIONS && e->failure[0] == '\0') {
+		snprintf(from, sizeof from, "127.0.0.%u", 2u + HELD_ADDRS);
+		waiting = http_connect_from(e, from);
+		if (!check_not_served(e, waiting, "a connection over the "
+						  "total limit")) {
+			if (waiting >= 0)
+				close(waiting);
+			waiting = -1;
+		}
+	}
+	for (i = 0; i < n; i++)
+		close(held[i]);
+	CHECK(e, n == RUMORD_METRICS_CONNECTIONS, "connect %zu from %s: %s",
+	      n, from, strerror(errno));
+	if (e->failure[0] != '\0')
+		return;
+	if (waiting >= 0) {
+		/* Its turn comes once the held connections are gone. */
+		st = recv_all(waiting, &a) < 0 ? -1 : 0;
+		close(waiting);
+		CHECK(e, st == 0, "the waiting connection got no answer once "
+				  "the others closed");
+		CHECK(e, strncmp(a, "HTTP/1.1 200", 12) == 0,
+		      "the waiting connection:\n%.200s", a);
+		free(a);
+	}
+	st = scrape_eventually(e);
+	CHECK(e, st == 200, "no scrape after the held connections closed: %d",
+	      st);
+}
+
+static void test_connections_over_the_total_limit_are_not_served(
+	void **state)
+{
+	run_client(*state, client_total_limit);
+}
+
+/* One connection sends its request a byte at a time; between its
+ * bytes, other scrapes are answered, and then so is it. */
+static void client_trickle(struct env *e)
+{
+	static const char req[] = "GET /metrics HTTP/1.1\r\nHost: x\r\n"
+				  "Connection: close\r\n\r\n";
+	char *a = NULL;
+	int slow, st;
+	size_t i;
+
+	slow = http_connect(e);
+	CHECK(e, slow >= 0, "connect");
+	for (i = 0; i + 1 < sizeof req; i++) {
+		CHECK(e, send_all(slow, req + i, 1) == 0,
+		      "the slow connection was closed at byte %zu", i);
+		st = http_request(e, "GET", "/metrics", NULL);
+		CHECK(e, st == 200, "a scrape after byte %zu of a slow "
+				    "request: %d", i, st);
+	}
+	CHECK(e, recv_all(slow, &a) >= 0, "the slow request got no answer");
+	CHECK(e, strncmp(a, "HTTP/1.1 200", 12) == 0,
+	      "the slow request:\n%.200s", a);
+	free(a);
+	close(slow);
+}
+
+static void test_a_slow_client_does_not_hold_the_loop(void **state)
+{
+	run_client(*state, client_trickle);
+}
+
+/* metrics.c lists every announcement drop reason, at 0 without
+ * multicast, but not "duplicate", which is not a drop. */
+static void client_drop_reasons(struct env *e)
+{
+	char *a = NULL;
+	int st = http_request(e, "GET", "/metrics", &a);
+
+	CHECK(e, st == 200, "GET /metrics: %d", st);
+	CHECK(e, strstr(a, "\nrumor_announcements_dropped_total{reason="
+			   "\"forged\"} 0\n") != NULL, "no forged series");
+	CHECK(e, strstr(a, "reason=\"duplicate\"") == NULL,
+	      "a duplicate drop series");
+	CHECK(e, strstr(a, "\nrumor_members{state=\"never-contacted\"} 0\n") !=
+		      NULL, "no never-contacted series");
+	free(a);
+}
+
+static void test_drop_reasons_are_the_drops(void **state)
+{
+	run_client(*state, client_drop_reasons);
 }
 
 static void client_503(struct env *e)
@@ -477,11 +720,13 @@ static void test_port_in_use_is_a_clear_error(void **state)
 	char addr[64], msg[256];
 
 	snprintf(addr, sizeof addr, "127.0.0.1:%u", (unsigned)e->port);
-	assert_int_equal(rumord_metrics_start(&m, &e->loop, addr, NULL, NULL,
-					      msg, sizeof msg), -1);
+	assert_int_equal(rumord_metrics_start(&m, &e->loop, addr,
+					      RUMORD_METRICS_TIMEOUT_S, NULL,
+					      NULL, msg, sizeof msg), -1);
 	assert_non_null(strstr(msg, "in use"));
 	assert_int_equal(rumord_metrics_start(&m, &e->loop, "localhost:9464",
-					      NULL, NULL, msg, sizeof msg), -1);
+					      RUMORD_METRICS_TIMEOUT_S, NULL,
+					      NULL, msg, sizeof msg), -1);
 	assert_non_null(strstr(msg, "--metrics"));
 }
 
@@ -498,6 +743,17 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_connections_over_the_limit_are_closed, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_idle_connections_are_closed_after_the_timeout,
+			setup_short_timeout, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_connections_over_the_total_limit_are_not_served,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_a_slow_client_does_not_hold_the_loop, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_drop_reasons_are_the_drops,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_without_a_node_answers_503,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
