@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "config.h"
-#include "lib/array.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -468,95 +467,16 @@ int node_hwms(struct rumor *n, node_hwm_cb cb, void *arg)
 	return rv == 0 ? 0 : node_fail(n, &err);
 }
 
-/* The last max entries of one origin's log, kept in a ring while the
- * log is scanned forward (the store has no reverse scan). */
-struct log_ring {
-	struct rumor_version *v;   /* max slots; key bytes copied */
-	uint8_t **keys;
-	size_t max, count, next;
-};
-
-static int log_ring_add(void *arg, const struct rumor_version *v)
-{
-	struct log_ring *r = arg;
-	size_t i = r->next;
-	uint8_t *key = realloc(r->keys[i], v->key_len);
-
-	if (key == NULL)
-		return 1;
-	memcpy(key, v->key, v->key_len);
-	r->keys[i] = key;
-	r->v[i] = *v;
-	r->v[i].key = key;
-	r->v[i].value = NULL;      /* sizes only: values are not kept */
-	r->next = (i + 1) % r->max;
-	if (r->count < r->max)
-		r->count++;
-	return 0;
-}
-
-struct log_origins {
-	uint8_t (*origins)[STORE_ORIGIN_BYTES];
-	size_t n, cap;
-};
-
-static int log_collect_origin(void *arg, const uint8_t *origin, uint64_t seq)
-{
-	struct log_origins *o = arg;
-
-	(void)seq;
-	if (o->n == o->cap) {
-		void *p = array_grow(o->origins, &o->cap, o->n + 1,
-				     sizeof *o->origins, 16);
-		if (p == NULL)
-			return 1;
-		o->origins = p;
-	}
-	memcpy(o->origins[o->n++], origin, STORE_ORIGIN_BYTES);
-	return 0;
-}
-
 int node_log_entries(struct rumor *n, size_t max_per_origin, node_log_cb cb,
 		     void *arg)
 {
-	struct log_origins origins = {0};
-	struct log_ring ring = {0};
 	struct err err;
-	size_t i, k;
-	int rv = 0;
 
 	err_clear(&err);
 	if (max_per_origin == 0)
 		return 0;
-	ring.max = max_per_origin;
-	ring.v = calloc(ring.max, sizeof *ring.v);
-	ring.keys = calloc(ring.max, sizeof *ring.keys);
-	if (ring.v == NULL || ring.keys == NULL) {
-		rv = err_set(&err, RUMOR_ENOMEM, "out of memory");
-		goto out;
-	}
-	rv = store_hwms(n->store, NULL, log_collect_origin, &origins, &err);
-	if (rv != 0)
-		goto out;
-	for (i = 0; i < origins.n && rv == 0; i++) {
-		ring.count = ring.next = 0;
-		rv = store_log_scan(n->store, NULL, origins.origins[i], 0, 0,
-				    log_ring_add, &ring, NULL, &err);
-		for (k = 0; k < ring.count && rv == 0; k++) {
-			size_t at = (ring.next + ring.max - 1 - k) % ring.max;
-			/* The scan's origin pointer died with its iterator;
-			 * every entry of this pass has this origin. */
-			ring.v[at].origin = origins.origins[i];
-			ring.v[at].origin_len = STORE_ORIGIN_BYTES;
-			if (cb(arg, &ring.v[at]) != 0)
-				goto out;
-		}
-	}
-out:
-	for (i = 0; ring.keys != NULL && i < ring.max; i++)
-		free(ring.keys[i]);
-	free(ring.keys);
-	free(ring.v);
-	free(origins.origins);
-	return rv == 0 ? 0 : node_fail(n, &err);
+	if (store_log_newest(n->store, NULL, max_per_origin, cb, arg,
+			     &err) != 0)
+		return node_fail(n, &err);
+	return 0;
 }

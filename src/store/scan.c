@@ -247,26 +247,87 @@ int store_hwms(struct store *s, const struct store_snapshot *snap,
 	return rv;
 }
 
+/* The version of the log entry of origin under the iterator, read
+ * through ro: its key points into the entry, its origin is origin, its
+ * value (NULL for a deletion) into *raw, the meta the value is read from
+ * (which must name this very entry), for the caller to leveldb_free()
+ * (NULL when none, also on error). RUMOR_ECORRUPT, RUMOR_EIO. */
+static int log_entry_read(struct store *s, const leveldb_readoptions_t *ro,
+			  leveldb_iterator_t *it, const uint8_t *origin,
+			  struct rumor_version *v, char **raw, struct err *err)
+{
+	char mkey[1 + RUMOR_KEY_MAX];
+	struct log_value lv;
+	struct meta m;
+	const char *k, *val;
+	size_t klen, vlen, rlen;
+	char *lerr = NULL;
+	char hex[41];
+
+	*raw = NULL;
+	k = leveldb_iter_key(it, &klen);
+	val = leveldb_iter_value(it, &vlen);
+	if (format_log_decode(val, vlen, &lv) != 0)
+		return err_set(err, RUMOR_ECORRUPT,
+			       "store %s: unreadable log entry", s->dir);
+	v->key = lv.key;
+	v->key_len = lv.key_len;
+	v->deleted = lv.deleted;
+	v->clock = lv.clock;
+	v->wall_ms = lv.wall_ms;
+	v->origin = origin;
+	v->origin_len = STORE_ORIGIN_BYTES;
+	v->seq = endian_get_be64((const uint8_t *)k + 1 + STORE_ORIGIN_BYTES);
+	v->value = NULL;
+	v->value_len = 0;
+	if (lv.deleted)
+		return 0;
+	mkey[0] = PFX_META;
+	memcpy(mkey + 1, lv.key, lv.key_len);
+	*raw = leveldb_get(s->db, ro, mkey, 1 + lv.key_len, &rlen, &lerr);
+	if (lerr != NULL)
+		return store__db_error(s, lerr, "scanning the log", err);
+	if (*raw == NULL || format_meta_decode(*raw, rlen, &m) != 0 ||
+	    m.deleted || m.seq != v->seq ||
+	    memcmp(m.origin, origin, STORE_ORIGIN_BYTES) != 0)
+		return err_set(err, RUMOR_ECORRUPT,
+			       "store %s: log entry of key %s without its meta",
+			       s->dir, format_key_hex(lv.key, lv.key_len, hex));
+	v->value = m.value;
+	v->value_len = m.value_len;
+	return 0;
+}
+
+/* Destroys a log iterator; a LevelDB error it met is the result if rv
+ * is 0. */
+static int log_iter_end(struct store *s, leveldb_iterator_t *it, int rv,
+			struct err *err)
+{
+	char *lerr = NULL;
+
+	leveldb_iter_get_error(it, &lerr);
+	leveldb_iter_destroy(it);
+	if (lerr != NULL && rv == 0)
+		return store__db_error(s, lerr, "scanning the log", err);
+	leveldb_free(lerr);
+	return rv;
+}
+
 int store_log_scan(struct store *s, const struct store_snapshot *snap,
 		   const uint8_t origin[STORE_ORIGIN_BYTES], uint64_t after_seq,
 		   size_t max, store_log_cb cb, void *arg, uint64_t *last_seq,
 		   struct err *err)
 {
 	struct store_snapshot *own_snap = NULL;
-	const leveldb_readoptions_t *ro;
 	leveldb_iterator_t *it;
 	struct rumor_version v;
-	struct log_value lv;
-	struct meta m;
 	char start[LOG_KEY_BYTES];
-	char mkey[1 + RUMOR_KEY_MAX];
 	uint8_t origin_copy[STORE_ORIGIN_BYTES];
-	const char *k, *val;
-	char *lerr = NULL, *raw = NULL;
-	size_t klen, vlen, rlen, given = 0;
+	const char *k;
+	char *raw;
+	size_t klen, given = 0;
 	uint64_t last = after_seq;
 	int rv = 0, stop;
-	char hex[41];
 
 	if (s == NULL || origin == NULL || cb == NULL)
 		return err_set(err, RUMOR_EINVAL,
@@ -287,9 +348,8 @@ int store_log_scan(struct store *s, const struct store_snapshot *snap,
 				       "store %s: out of memory", s->dir);
 		snap = own_snap;
 	}
-	ro = snap->ropts;
 	format_log_key(start, origin_copy, after_seq + 1);
-	it = leveldb_create_iterator(s->db, ro);
+	it = leveldb_create_iterator(s->db, snap->ropts);
 	for (leveldb_iter_seek(it, start, sizeof start);
 	     leveldb_iter_valid(it) && (max == 0 || given < max);
 	     leveldb_iter_next(it)) {
@@ -297,61 +357,132 @@ int store_log_scan(struct store *s, const struct store_snapshot *snap,
 		if (klen != LOG_KEY_BYTES ||
 		    memcmp(k, start, 1 + STORE_ORIGIN_BYTES) != 0)
 			break;
-		val = leveldb_iter_value(it, &vlen);
-		if (format_log_decode(val, vlen, &lv) != 0) {
-			rv = err_set(err, RUMOR_ECORRUPT,
-				     "store %s: unreadable log entry", s->dir);
+		rv = log_entry_read(s, snap->ropts, it, origin_copy, &v, &raw,
+				    err);
+		if (rv != 0) {
+			leveldb_free(raw);
 			break;
-		}
-		v.key = lv.key;
-		v.key_len = lv.key_len;
-		v.deleted = lv.deleted;
-		v.clock = lv.clock;
-		v.wall_ms = lv.wall_ms;
-		v.origin = origin_copy;
-		v.origin_len = STORE_ORIGIN_BYTES;
-		v.seq = endian_get_be64((const uint8_t *)k + 1 + STORE_ORIGIN_BYTES);
-		v.value = NULL;
-		v.value_len = 0;
-		if (!lv.deleted) {
-			/* The value is in the key's meta, which must name
-			 * this very entry. */
-			mkey[0] = PFX_META;
-			memcpy(mkey + 1, lv.key, lv.key_len);
-			raw = leveldb_get(s->db, ro, mkey, 1 + lv.key_len,
-					  &rlen, &lerr);
-			if (lerr != NULL)
-				break;
-			if (raw == NULL || format_meta_decode(raw, rlen, &m) != 0 ||
-			    m.deleted || m.seq != v.seq ||
-			    memcmp(m.origin, origin_copy,
-				   STORE_ORIGIN_BYTES) != 0) {
-				rv = err_set(err, RUMOR_ECORRUPT,
-					     "store %s: log entry of key %s without its meta",
-					     s->dir, format_key_hex(lv.key, lv.key_len,
-							     hex));
-				break;
-			}
-			v.value = m.value;
-			v.value_len = m.value_len;
 		}
 		given++;
 		last = v.seq;
 		stop = cb(arg, &v);
 		leveldb_free(raw);
-		raw = NULL;
 		if (stop)
 			break;
 	}
-	leveldb_free(raw);
-	if (lerr == NULL)
-		leveldb_iter_get_error(it, &lerr);
-	leveldb_iter_destroy(it);
+	rv = log_iter_end(s, it, rv, err);
 	store_snapshot_free(s, own_snap);
 	if (last_seq != NULL)
 		*last_seq = last;
-	if (lerr != NULL)
-		return store__db_error(s, lerr, "scanning the log", err);
+	return rv;
+}
+
+/* Whether the iterator is on the key k (LOG_KEY_BYTES). */
+static int log_iter_at(leveldb_iterator_t *it, const char *k)
+{
+	const char *at;
+	size_t len;
+
+	if (!leveldb_iter_valid(it))
+		return 0;
+	at = leveldb_iter_key(it, &len);
+	return len == LOG_KEY_BYTES && memcmp(at, k, LOG_KEY_BYTES) == 0;
+}
+
+/* From the newest entry of origin (it has one at or after the
+ * iterator), backwards, up to max entries (0: all) to cb, sizes only.
+ * *stop when cb stopped. */
+static int log_newest_of(struct store *s, const leveldb_readoptions_t *ro,
+			 leveldb_iterator_t *it, const uint8_t *origin,
+			 size_t max, store_log_cb cb, void *arg, int *stop,
+			 struct err *err)
+{
+	char end[LOG_KEY_BYTES];
+	struct rumor_version v;
+	const char *k;
+	char *raw;
+	size_t klen, given = 0;
+	int rv;
+
+	/* The origin's entries run up to l|origin|2^64-1: its newest is that
+	 * key, or the last one before it (the end of the log when no key
+	 * follows it). */
+	format_log_key(end, origin, UINT64_MAX);
+	leveldb_iter_seek(it, end, sizeof end);
+	if (!leveldb_iter_valid(it))
+		leveldb_iter_seek_to_last(it);
+	else if (!log_iter_at(it, end))
+		leveldb_iter_prev(it);
+	for (; leveldb_iter_valid(it) && (max == 0 || given < max);
+	     leveldb_iter_prev(it)) {
+		k = leveldb_iter_key(it, &klen);
+		if (klen != LOG_KEY_BYTES ||
+		    memcmp(k, end, 1 + STORE_ORIGIN_BYTES) != 0)
+			break;
+		rv = log_entry_read(s, ro, it, origin, &v, &raw, err);
+		/* Sizes only: the value, all that points into raw, goes. */
+		leveldb_free(raw);
+		if (rv != 0)
+			return rv;
+		v.value = NULL;
+		given++;
+		*stop = cb(arg, &v) != 0;
+		if (*stop)
+			break;
+	}
+	return 0;
+}
+
+int store_log_newest(struct store *s, const uint8_t *origin, size_t max,
+		     store_log_cb cb, void *arg, struct err *err)
+{
+	struct store_snapshot *snap;
+	leveldb_iterator_t *it;
+	uint8_t cur[STORE_ORIGIN_BYTES];
+	char at[LOG_KEY_BYTES];
+	const char *k;
+	size_t klen;
+	int rv = 0, stop = 0;
+
+	if (s == NULL || cb == NULL)
+		return err_set(err, RUMOR_EINVAL,
+			       "store_log_newest: NULL argument");
+	/* One view for every origin, the metas' point reads included. */
+	snap = store_snapshot_new(s);
+	if (snap == NULL)
+		return err_set(err, RUMOR_ENOMEM, "store %s: out of memory",
+			       s->dir);
+	it = leveldb_create_iterator(s->db, snap->ropts);
+	at[0] = PFX_LOG;
+	if (origin != NULL)
+		memcpy(at + 1, origin, STORE_ORIGIN_BYTES);
+	leveldb_iter_seek(it, at, origin != NULL ? 1 + STORE_ORIGIN_BYTES : 1);
+	/* At the first entry of an origin: its newest entries, then on to
+	 * the first entry after its last, the next origin's first. */
+	while (rv == 0 && !stop && leveldb_iter_valid(it)) {
+		k = leveldb_iter_key(it, &klen);
+		if (klen < 1 || k[0] != PFX_LOG ||
+		    (origin != NULL &&
+		     (klen < 1 + STORE_ORIGIN_BYTES ||
+		      memcmp(k + 1, origin, STORE_ORIGIN_BYTES) != 0)))
+			break;
+		if (klen != LOG_KEY_BYTES) {
+			rv = err_set(err, RUMOR_ECORRUPT,
+				     "store %s: unreadable log key", s->dir);
+			break;
+		}
+		memcpy(cur, k + 1, sizeof cur);
+		rv = log_newest_of(s, snap->ropts, it, cur, max, cb, arg,
+				   &stop, err);
+		if (rv != 0 || stop || origin != NULL)
+			break;
+		format_log_key(at, cur, UINT64_MAX);
+		leveldb_iter_seek(it, at, sizeof at);
+		if (log_iter_at(it, at))
+			leveldb_iter_next(it);
+	}
+	rv = log_iter_end(s, it, rv, err);
+	store_snapshot_free(s, snap);
 	return rv;
 }
 

@@ -349,6 +349,20 @@ int store_log_scan(struct store *s, const struct store_snapshot *snap,
 		   size_t max, store_log_cb cb, void *arg, uint64_t *last_seq,
 		   struct err *err);
 
+/* The newest entries of the log, for listing it (rumorctl's log, online
+ * and offline): for origin (NULL: every origin that has log entries, in
+ * origin order), its newest max entries (0: all), newest first, until cb
+ * returns nonzero. Sizes only: v->value is NULL and v->value_len the
+ * live value's size (0 for a deletion). The log is read backwards from
+ * each origin's end, so the cost is the entries given, not the log's
+ * length. The version cb gets is valid during the call only. One
+ * snapshot for the whole walk: the callback may write, the walk does not
+ * see it. 0 when the entries ran out or cb stopped; RUMOR_ECORRUPT (an
+ * unreadable log entry, or a live one whose key's meta does not name
+ * it), RUMOR_EIO, RUMOR_ENOMEM. */
+int store_log_newest(struct store *s, const uint8_t *origin, size_t max,
+		     store_log_cb cb, void *arg, struct err *err);
+
 /* Calls cb for each stored version (tombstones included) in key order,
  * with its value (NULL for a deletion), starting after the key (after,
  * after_len) or at the first key when after is NULL, until cb returns

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* bench_store: what the store benchmark's files share (store.c: puts and
  * applies against raw LevelDB; store_upkeep.c: gc and fsync; store_layout.c: entry layouts in raw
- * LevelDB). */
+ * LevelDB; store_log.c: listing the log). */
 #ifndef RUMOR_BENCH_STORE_H
 #define RUMOR_BENCH_STORE_H
 
@@ -20,5 +20,6 @@ int bstore_open(struct store **s, const char *dir, const uint8_t *origin);
 int bench_store_gc(int argc, char **argv);
 int bench_store_fsync(int argc, char **argv);
 int bench_store_layout(int argc, char **argv);
+int bench_store_log(int argc, char **argv);
 
 #endif

@@ -13,7 +13,8 @@
  * as when a fresh node catches up: the store's key filter spares the meta
  * read, so overwrites (which read) are not measured here. Two more modes:
  * "store gc" (store_collect_tombstones on a 1M-key store, CPU and reads a
- * call) and "store fsync" (put latency beside a store_sync a second).
+ * call), "store fsync" (put latency beside a store_sync a second) and
+ * "store log" (listing each origin's newest log entries, store_log.c).
  */
 #include "config.h"
 
@@ -57,6 +58,7 @@ static void usage(FILE *out)
 		"       rumor-bench store fsync [--seconds S] [--keys N]\n"
 		"       rumor-bench store layout [--count N] [--batch B] [--rounds R]\n"
 		"                    [--compression 0|1]\n"
+		"       rumor-bench store log [--keys N] [--limit L] [--calls C]\n"
 		"  --count N        keys written in each phase (default %d)\n"
 		"  --value-bytes B  bytes per value (default %d)\n"
 		"  --key-bytes K    bytes per key, at least 8 (default %d)\n"
@@ -362,6 +364,8 @@ int bench_store_main(int argc, char **argv)
 		return bench_store_fsync(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "layout") == 0)
 		return bench_store_layout(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "log") == 0)
+		return bench_store_log(argc - 1, argv + 1);
 	if (parse_args(argc, argv, &o) != 0)
 		return 2;
 	if (base == NULL || base[0] == '\0')

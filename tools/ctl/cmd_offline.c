@@ -74,85 +74,105 @@ static int offline_failed(const struct ctx *x, const struct err *err)
 	return fmt_fail(CTL_EXIT_FAIL, "%s", msg);
 }
 
-/* KEY (get, version): *key malloc'd, the caller frees it. */
-static int offline_key(struct ctx *x, int argc, char **argv, uint8_t **key,
-		       size_t *len)
-{
-	int rv;
+/* ------------------------------------------------------------ the runner */
 
-	*key = NULL;
-	if (argc != 2)
+/* What a command takes after its name. */
+enum offline_arg {
+	OFFLINE_ARG_NONE = 0,
+	OFFLINE_ARG_KEY,             /* KEY: required, not empty */
+	OFFLINE_ARG_PREFIX,          /* [PREFIX]: optional, may be empty */
+};
+
+/* A row of the table: the command main.c runs (every fn is offline_run),
+ * what it takes and how it answers. */
+struct offline_command {
+	struct command c;            /* first: x->cmd points to it */
+	enum offline_arg arg;
+	const char *usage;           /* what follows the name in its usage */
+	int opens;                   /* 0: run opens the store (check) */
+	/* The answer, from the store (NULL unless opens) and the argument
+	 * (NULL and 0 when none was given). */
+	int (*run)(struct ctx *x, struct store *s, const uint8_t *arg,
+		   size_t arg_len);
+};
+
+/* Every command: its arguments (usage, exit 2), then the store opened
+ * (unless the command does it), then its answer. */
+static int offline_run(struct ctx *x, int argc, char **argv)
+{
+	const struct offline_command *oc =
+		(const struct offline_command *)x->cmd;
+	int min = oc->arg == OFFLINE_ARG_KEY ? 2 : 1;
+	int max = oc->arg != OFFLINE_ARG_NONE ? 2 : 1;
+	const char *what = oc->arg == OFFLINE_ARG_KEY ? "KEY" : "PREFIX";
+	struct store *s = NULL;
+	uint8_t *arg = NULL;
+	size_t len = 0;
+	int rv = 0;
+
+	if (argc < min || argc > max)
 		return fmt_fail(CTL_EXIT_USAGE, "usage: rumorctl --offline DATA "
-				"%s %s", x->cmd->name, x->cmd->args);
-	rv = fmt_parse_bytes(x->hex, "KEY", argv[1], key, len);
-	if (rv == 0 && *len == 0)
+				"%s%s%s", oc->c.name, oc->usage[0] ? " " : "",
+				oc->usage);
+	if (argc == 2)
+		rv = fmt_parse_bytes(x->hex, what, argv[1], &arg, &len);
+	if (rv == 0 && oc->arg == OFFLINE_ARG_KEY && len == 0)
 		rv = fmt_fail(CTL_EXIT_USAGE, "KEY must not be empty");
+	if (rv == 0 && oc->opens)
+		rv = offline_store(x, &s);
+	if (rv == 0)
+		rv = oc->run(x, s, arg, len);
+	free(arg);
 	return rv;
+}
+
+/* A failed read of one key: not found, or why (exit 1). */
+static int offline_key_failed(const struct ctx *x, const struct err *err)
+{
+	return err->code == RUMOR_ENOTFOUND
+		       ? fmt_fail(CTL_EXIT_FAIL, "not found")
+		       : offline_failed(x, err);
 }
 
 /* ------------------------------------------------------------ get, version */
 
-static int offline_get(struct ctx *x, int argc, char **argv)
+static int offline_get(struct ctx *x, struct store *s, const uint8_t *key,
+		       size_t len)
 {
-	struct store *s;
 	struct err err;
-	uint8_t *key;
-	void *value = NULL;
-	size_t len, vlen;
-	int rv;
+	void *value;
+	size_t vlen;
 
-	rv = offline_key(x, argc, argv, &key, &len);
-	if (rv == 0)
-		rv = offline_store(x, &s);
-	if (rv == 0) {
-		err_clear(&err);
-		if (store_get(s, key, len, &value, &vlen, &err) != 0)
-			rv = err.code == RUMOR_ENOTFOUND
-				     ? fmt_fail(CTL_EXIT_FAIL, "not found")
-				     : offline_failed(x, &err);
-		else
-			show_value(x, key, len, value, vlen);
-	}
+	err_clear(&err);
+	if (store_get(s, key, len, &value, &vlen, &err) != 0)
+		return offline_key_failed(x, &err);
+	show_value(x, key, len, value, vlen);
 	free(value);
-	free(key);
-	return rv;
+	return 0;
 }
 
-static int offline_version(struct ctx *x, int argc, char **argv)
+static int offline_version(struct ctx *x, struct store *s, const uint8_t *key,
+			   size_t len)
 {
-	struct store_record *rec = NULL;
+	struct store_record *rec;
 	struct ctl_reply r;
-	struct store *s;
 	struct err err;
-	uint8_t *key;
-	size_t len;
-	int rv;
 
-	rv = offline_key(x, argc, argv, &key, &len);
-	if (rv == 0)
-		rv = offline_store(x, &s);
-	if (rv == 0) {
-		err_clear(&err);
-		if (store_get_version(s, key, len, &rec, &err) != 0) {
-			rv = err.code == RUMOR_ENOTFOUND
-				     ? fmt_fail(CTL_EXIT_FAIL, "not found")
-				     : offline_failed(x, &err);
-		} else {
-			memset(&r, 0, sizeof(r));
-			r.type = CTL_R_RECORD;
-			r.rec = rec->v;
-			r.pos = rec->pos;
-			if (x->json) {
-				show_record_json(stdout, &r, 0);
-				putchar('\n');
-			} else {
-				show_record_text(stdout, x->hex, &r);
-			}
-		}
+	err_clear(&err);
+	if (store_get_version(s, key, len, &rec, &err) != 0)
+		return offline_key_failed(x, &err);
+	memset(&r, 0, sizeof(r));
+	r.type = CTL_R_RECORD;
+	r.rec = rec->v;
+	r.pos = rec->pos;
+	if (x->json) {
+		show_record_json(stdout, &r, 0);
+		putchar('\n');
+	} else {
+		show_record_text(stdout, x->hex, &r);
 	}
 	store_record_free(rec);
-	free(key);
-	return rv;
+	return 0;
 }
 
 /* ------------------------------------------------------------ scan */
@@ -180,24 +200,14 @@ static int offline_scan_key(void *arg, const void *key, size_t key_len,
 	return os->rv != 0;
 }
 
-static int offline_scan(struct ctx *x, int argc, char **argv)
+static int offline_scan(struct ctx *x, struct store *s, const uint8_t *prefix,
+			size_t len)
 {
 	struct offline_scan os = {.x = x};
-	struct store *s;
 	struct err err;
-	uint8_t *prefix = NULL;
-	size_t len = 0;
 	int rv;
 
-	if (argc > 2)
-		return fmt_fail(CTL_EXIT_USAGE, "usage: rumorctl --offline DATA "
-				"scan [PREFIX]");
-	rv = argc == 2 ? fmt_parse_bytes(x->hex, "PREFIX", argv[1], &prefix,
-					 &len) : 0;
-	if (rv == 0)
-		rv = offline_store(x, &s);
-	if (rv == 0)
-		rv = scan_rows_begin(x, &os.rows);
+	rv = scan_rows_begin(x, &os.rows);
 	if (rv == 0) {
 		err_clear(&err);
 		if (store_scan(s, prefix, len, offline_scan_key, &os, &err) != 0)
@@ -208,129 +218,53 @@ static int offline_scan(struct ctx *x, int argc, char **argv)
 			scan_rows_end(x, &os.rows, os.truncated);
 	}
 	scan_rows_free(&os.rows);
-	free(prefix);
 	return rv;
 }
 
 /* ------------------------------------------------------------ log */
 
-/* The newest entries of one origin: a ring of the last max, kept while
- * its log is read forward (the store has no reverse scan); the same
- * order as the node's LOG (src/node/node.c). */
-struct log_ring {
-	struct rumor_version *v;
-	uint8_t **keys;
-	size_t max, count, next;
+struct offline_log {
+	const struct ctx *x;
+	char last[CTL_ORIGIN_STRLEN];    /* show_log_entry's heading */
+	size_t n;                        /* entries printed */
 };
 
-static int log_ring_add(void *arg, const struct rumor_version *v)
+/* One entry as the online `log` prints it. */
+static int offline_log_entry(void *arg, const struct rumor_version *v)
 {
-	struct log_ring *r = arg;
-	size_t i = r->next;
-	uint8_t *key = realloc(r->keys[i], v->key_len);
-
-	if (key == NULL)
-		return 1;
-	memcpy(key, v->key, v->key_len);
-	r->keys[i] = key;
-	r->v[i] = *v;
-	r->v[i].key = key;
-	r->v[i].value = NULL;            /* as LOG: sizes only */
-	r->next = (i + 1) % r->max;
-	if (r->count < r->max)
-		r->count++;
-	return 0;
-}
-
-struct log_origins {
-	uint8_t (*origin)[STORE_ORIGIN_BYTES];
-	size_t n, cap;
-};
-
-static int log_origin_add(void *arg, const uint8_t *origin, uint64_t seq)
-{
-	struct log_origins *o = arg;
-	void *grown;
-
-	(void)seq;
-	if (o->n == o->cap) {
-		grown = array_grow(o->origin, &o->cap, o->n + 1,
-				   sizeof(*o->origin), 16);
-		if (grown == NULL)
-			return 1;
-		o->origin = grown;
-	}
-	memcpy(o->origin[o->n++], origin, STORE_ORIGIN_BYTES);
-	return 0;
-}
-
-/* One entry as `log` prints it (n: entries printed before). */
-static void log_print(const struct ctx *x, const struct rumor_version *v,
-		      char *last, size_t size, size_t n)
-{
+	struct offline_log *ol = arg;
 	struct ctl_reply r;
 
-	if (!x->json) {
-		show_log_entry(x, v, last, size, n);
-		return;
+	if (!ol->x->json) {
+		show_log_entry(ol->x, v, ol->last, sizeof(ol->last), ol->n++);
+		return 0;
 	}
 	memset(&r, 0, sizeof(r));
 	r.rec = *v;
-	printf("%s\n", n ? "," : "");
+	printf("%s\n", ol->n++ ? "," : "");
 	show_record_json(stdout, &r, 0);
+	return 0;
 }
 
-/* The write log per origin, newest first, as the online `log`. */
+/* The write log per origin, newest first: the node's LOG, from the
+ * same store function (store_log_newest). */
 static int offline_log_origins(struct ctx *x, struct store *s)
 {
-	struct log_origins origins = {0};
-	struct log_ring ring = {0};
-	char last[CTL_ORIGIN_STRLEN] = "";
+	struct offline_log ol = {.x = x};
 	struct err err;
-	size_t i, k, n = 0;
-	int rv = 0;
 
 	err_clear(&err);
-	ring.max = x->have_limit ? (size_t)x->limit : CTL_LOG_LIMIT_DEFAULT;
-	ring.v = calloc(ring.max, sizeof(*ring.v));
-	ring.keys = calloc(ring.max, sizeof(*ring.keys));
-	if (ring.v == NULL || ring.keys == NULL) {
-		rv = fmt_fail(CTL_EXIT_FAIL, "out of memory");
-		goto out;
-	}
-	if (store_hwms(s, NULL, log_origin_add, &origins, &err) != 0) {
-		rv = offline_failed(x, &err);
-		goto out;
-	}
 	if (x->json)
 		printf("[");
-	for (i = 0; i < origins.n && rv == 0; i++) {
-		ring.count = ring.next = 0;
-		if (store_log_scan(s, NULL, origins.origin[i], 0, 0,
-				   log_ring_add, &ring, NULL, &err) != 0) {
-			rv = offline_failed(x, &err);
-			break;
-		}
-		for (k = 0; k < ring.count; k++) {
-			size_t at = (ring.next + ring.max - 1 - k) % ring.max;
-
-			/* The scan's origin pointer died with it. */
-			ring.v[at].origin = origins.origin[i];
-			ring.v[at].origin_len = STORE_ORIGIN_BYTES;
-			log_print(x, &ring.v[at], last, sizeof(last), n++);
-		}
-	}
-	if (rv == 0 && x->json)
-		printf("%s]\n", n ? "\n" : "");
-	else if (rv == 0 && n == 0)
+	if (store_log_newest(s, NULL, x->have_limit ? (size_t)x->limit
+						    : CTL_LOG_LIMIT_DEFAULT,
+			     offline_log_entry, &ol, &err) != 0)
+		return offline_failed(x, &err);
+	if (x->json)
+		printf("%s]\n", ol.n ? "\n" : "");
+	else if (ol.n == 0)
 		printf("(the log is empty)\n");
-out:
-	for (i = 0; ring.keys != NULL && i < ring.max; i++)
-		free(ring.keys[i]);
-	free(ring.keys);
-	free(ring.v);
-	free(origins.origin);
-	return rv;
+	return 0;
 }
 
 struct offline_feed {
@@ -389,18 +323,11 @@ static int offline_log_since(struct ctx *x, struct store *s)
 	return 0;
 }
 
-static int offline_log(struct ctx *x, int argc, char **argv)
+static int offline_log(struct ctx *x, struct store *s, const uint8_t *arg,
+		       size_t len)
 {
-	struct store *s;
-	int rv;
-
-	(void)argv;
-	if (argc != 1)
-		return fmt_fail(CTL_EXIT_USAGE, "usage: rumorctl --offline DATA "
-				"log [--since POS] [--limit N]");
-	rv = offline_store(x, &s);
-	if (rv != 0)
-		return rv;
+	(void)arg;
+	(void)len;
 	return x->have_since ? offline_log_since(x, s)
 			     : offline_log_origins(x, s);
 }
@@ -408,9 +335,8 @@ static int offline_log(struct ctx *x, int argc, char **argv)
 /* ------------------------------------------------------------ status */
 
 struct status_hwms {
-	uint8_t (*origin)[STORE_ORIGIN_BYTES];
-	uint64_t *seq;
-	size_t n, cap, cap_seq;
+	struct store_hwm *v;
+	size_t n, cap;
 };
 
 static int status_hwm_add(void *arg, const uint8_t *origin, uint64_t seq)
@@ -419,21 +345,13 @@ static int status_hwm_add(void *arg, const uint8_t *origin, uint64_t seq)
 	void *grown;
 
 	if (h->n == h->cap) {
-		grown = array_grow(h->origin, &h->cap, h->n + 1,
-				   sizeof(*h->origin), 16);
+		grown = array_grow(h->v, &h->cap, h->n + 1, sizeof(*h->v), 16);
 		if (grown == NULL)
 			return 1;
-		h->origin = grown;
+		h->v = grown;
 	}
-	if (h->n == h->cap_seq) {
-		grown = array_grow(h->seq, &h->cap_seq, h->n + 1,
-				   sizeof(*h->seq), 16);
-		if (grown == NULL)
-			return 1;
-		h->seq = grown;
-	}
-	memcpy(h->origin[h->n], origin, STORE_ORIGIN_BYTES);
-	h->seq[h->n++] = seq;
+	memcpy(h->v[h->n].origin, origin, STORE_ORIGIN_BYTES);
+	h->v[h->n++].seq = seq;
 	return 0;
 }
 
@@ -519,10 +437,10 @@ static void status_print(const struct ctx *x, struct store *s,
 		       store_feed_head(s), store_feed_floor(s),
 		       store_intents_count(s), store_outcomes_count(s), h->n);
 		for (i = 0; i < h->n; i++) {
-			fmt_origin(h->origin[i], STORE_ORIGIN_BYTES, origin,
+			fmt_origin(h->v[i].origin, STORE_ORIGIN_BYTES, origin,
 				   sizeof(origin));
 			printf("%s{\"origin\":\"%s\",\"seq\":%" PRIu64 "}",
-			       i ? "," : "", origin, h->seq[i]);
+			       i ? "," : "", origin, h->v[i].seq);
 		}
 		printf("]");
 		return;         /* the caller adds the intents and '}' */
@@ -549,30 +467,25 @@ static void status_print(const struct ctx *x, struct store *s,
 	       store_intents_count(s), store_outcomes_count(s));
 	printf("hwm:         %zu origin%s\n", h->n, h->n == 1 ? "" : "s");
 	for (i = 0; i < h->n; i++) {
-		fmt_origin(h->origin[i], STORE_ORIGIN_BYTES, origin,
+		fmt_origin(h->v[i].origin, STORE_ORIGIN_BYTES, origin,
 			   sizeof(origin));
-		printf("  %-44s %" PRIu64 "%s\n", origin, h->seq[i],
+		printf("  %-44s %" PRIu64 "%s\n", origin, h->v[i].seq,
 		       x->offline_have_origin &&
-		       memcmp(h->origin[i], x->offline_origin,
+		       memcmp(h->v[i].origin, x->offline_origin,
 			      STORE_ORIGIN_BYTES) == 0 ? "  (this node)" : "");
 	}
 }
 
-static int offline_status(struct ctx *x, int argc, char **argv)
+static int offline_status(struct ctx *x, struct store *s, const uint8_t *arg,
+			  size_t len)
 {
 	struct status_intents si = {.x = x};
 	struct status_hwms h = {0};
-	struct store *s;
 	struct err err;
-	int rv;
+	int rv = 0;
 
-	(void)argv;
-	if (argc != 1)
-		return fmt_fail(CTL_EXIT_USAGE, "usage: rumorctl --offline DATA "
-				"status");
-	rv = offline_store(x, &s);
-	if (rv != 0)
-		return rv;
+	(void)arg;
+	(void)len;
 	err_clear(&err);
 	if (store_hwms(s, NULL, status_hwm_add, &h, &err) != 0) {
 		rv = err.code != 0 ? offline_failed(x, &err)
@@ -592,8 +505,7 @@ static int offline_status(struct ctx *x, int argc, char **argv)
 	if (x->json)
 		printf("]}\n");
 out:
-	free(h.origin);
-	free(h.seq);
+	free(h.v);
 	return rv;
 }
 
@@ -622,20 +534,19 @@ static void check_report(void *arg, const char *message)
 	check_line(co->x, co->n++, message);
 }
 
-static int offline_check(struct ctx *x, int argc, char **argv)
+/* Opens the store itself: one that does not open is a fault to list. */
+static int offline_check(struct ctx *x, struct store *s, const uint8_t *arg,
+			 size_t len)
 {
 	char msg[ERR_MSG_MAX + PATH_MAX];
 	struct check_out co = {.x = x};
 	struct store_stats st;
-	struct store *s = NULL;
 	struct err err;
 	size_t found = 0;
 	int rv;
 
-	(void)argv;
-	if (argc != 1)
-		return fmt_fail(CTL_EXIT_USAGE, "usage: rumorctl --offline DATA "
-				"check");
+	(void)arg;
+	(void)len;
 	rv = offline_open(x, &err);
 	if (rv > 0)
 		return rv;
@@ -683,28 +594,34 @@ static int offline_check(struct ctx *x, int argc, char **argv)
 
 /* ------------------------------------------------------------ the table */
 
-static const struct command offline_commands[] = {
-	{"status", offline_status, CTL_OPT_JSON, "",
-	 "The store's schema, own seq, replicate set, counts of keys, "
-	 "tombstones and log entries, pending intents, HWM vector", NULL, 0},
-	{"get", offline_get, CTL_OPT_JSON | CTL_OPT_HEX, "KEY",
-	 "Prints a key's value", NULL, 0},
-	{"scan", offline_scan, CTL_OPT_JSON | CTL_OPT_HEX | CTL_OPT_LIMIT,
-	 "[PREFIX]",
-	 "Lists live keys (starting with PREFIX) and values in key order",
-	 "stop after N keys", UINT64_MAX},
-	{"version", offline_version, CTL_OPT_JSON | CTL_OPT_HEX, "KEY",
-	 "Shows a key's version: clock, origin, seq, wall time, deleted",
-	 NULL, 0},
-	{"log", offline_log,
-	 CTL_OPT_JSON | CTL_OPT_HEX | CTL_OPT_LIMIT | CTL_OPT_SINCE, "",
-	 "Prints the write log per origin, newest first; with --since POS, "
-	 "the changes after position POS in position order",
-	 "entries per origin (default 20, at most 10000); with --since, "
-	 "changes in all", CTL_LOG_LIMIT_MAX},
-	{"check", offline_check, CTL_OPT_JSON, "",
-	 "Walks the whole store and lists each broken invariant (exit 1 when "
-	 "any)", NULL, 0},
+static const struct offline_command offline_commands[] = {
+	{{"status", offline_run, CTL_OPT_JSON, "",
+	  "The store's schema, own seq, replicate set, counts of keys, "
+	  "tombstones and log entries, pending intents, HWM vector", NULL, 0},
+	 OFFLINE_ARG_NONE, "", 1, offline_status},
+	{{"get", offline_run, CTL_OPT_JSON | CTL_OPT_HEX, "KEY",
+	  "Prints a key's value", NULL, 0},
+	 OFFLINE_ARG_KEY, "KEY", 1, offline_get},
+	{{"scan", offline_run, CTL_OPT_JSON | CTL_OPT_HEX | CTL_OPT_LIMIT,
+	  "[PREFIX]",
+	  "Lists live keys (starting with PREFIX) and values in key order",
+	  "stop after N keys", UINT64_MAX},
+	 OFFLINE_ARG_PREFIX, "[PREFIX]", 1, offline_scan},
+	{{"version", offline_run, CTL_OPT_JSON | CTL_OPT_HEX, "KEY",
+	  "Shows a key's version: clock, origin, seq, wall time, deleted",
+	  NULL, 0},
+	 OFFLINE_ARG_KEY, "KEY", 1, offline_version},
+	{{"log", offline_run,
+	  CTL_OPT_JSON | CTL_OPT_HEX | CTL_OPT_LIMIT | CTL_OPT_SINCE, "",
+	  "Prints the write log per origin, newest first; with --since POS, "
+	  "the changes after position POS in position order",
+	  "entries per origin (default 20, at most 10000); with --since, "
+	  "changes in all", CTL_LOG_LIMIT_MAX},
+	 OFFLINE_ARG_NONE, "[--since POS] [--limit N]", 1, offline_log},
+	{{"check", offline_run, CTL_OPT_JSON, "",
+	  "Walks the whole store and lists each broken invariant (exit 1 when "
+	  "any)", NULL, 0},
+	 OFFLINE_ARG_NONE, "", 0, offline_check},
 };
 
 #define N_OFFLINE (sizeof(offline_commands) / sizeof(offline_commands[0]))
@@ -714,8 +631,8 @@ const struct command *offline_command_find(const char *name)
 	size_t i;
 
 	for (i = 0; i < N_OFFLINE; i++)
-		if (strcmp(name, offline_commands[i].name) == 0)
-			return &offline_commands[i];
+		if (strcmp(name, offline_commands[i].c.name) == 0)
+			return &offline_commands[i].c;
 	return NULL;
 }
 
@@ -726,6 +643,6 @@ void offline_usage(FILE *f)
 	fprintf(f, "\nWith --offline DATA (a stopped node's data dir, read from "
 		"a private copy; never written):\n");
 	for (i = 0; i < N_OFFLINE; i++)
-		fprintf(f, "  %-8s %s\n", offline_commands[i].name,
-			offline_commands[i].summary);
+		fprintf(f, "  %-8s %s\n", offline_commands[i].c.name,
+			offline_commands[i].c.summary);
 }

@@ -16,6 +16,13 @@
  * land in DATA. A plain copy costs the store's size in $TMPDIR and the
  * time to read it once.
  *
+ * What is read: DATA is only opened for reading, and only regular
+ * files are read from it: a symbolic link (which could lead outside
+ * DATA), a FIFO, a device or a directory in DATA/db is refused before
+ * anything is copied. The copy is all or nothing: its size is checked
+ * against the free space of $TMPDIR first (a clear refusal), and each
+ * file must copy whole, as big as it was when opened.
+ *
  * In use: a node holds a POSIX record lock on DATA/db/LOCK (LevelDB's
  * posix env takes it with fcntl) while its store is open. F_GETLK asks
  * whether another process holds it, without taking it; the file is
@@ -27,10 +34,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,6 +49,8 @@
 
 #define OFFLINE_STORE_DIR "db"      /* NODE_DB_DIR */
 #define OFFLINE_KEY_FILE_MAX 4096u
+/* Room beyond the store's files that the opened copy may take. */
+#define OFFLINE_COPY_SLACK (1u << 20)
 
 /* The files of LevelDB's directory the copy leaves out: the lock (the
  * open takes its own) and LevelDB's info logs (text for people). */
@@ -49,16 +60,49 @@ static int offline_skipped(const char *name)
 	       strcmp(name, "LOG.old") == 0;
 }
 
-/* Opens path read-only without following a symbolic link, and without
- * touching its access time where the kernel lets us (our own files). */
-static int open_ro(int dirfd, const char *name)
+/* Opens the regular file name of dirfd read-only, never anything else:
+ * not through a symbolic link (it could lead outside DATA), not a FIFO
+ * or a device (opening one may block or act), refused on its lstat
+ * before any open, and again if the file opened is not the one seen.
+ * Access times stay where the kernel lets us (our own files). *st gets
+ * its status. -1 with errno set: ELOOP for a link, EINVAL for a file
+ * that is not regular, or the system's reason. */
+static int open_regular(int dirfd, const char *name, struct stat *st)
 {
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
-			O_NOATIME);
+	const int flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
+	struct stat seen;
+	int fd;
 
+	if (fstatat(dirfd, name, &seen, AT_SYMLINK_NOFOLLOW) != 0)
+		return -1;
+	if (!S_ISREG(seen.st_mode)) {
+		errno = S_ISLNK(seen.st_mode) ? ELOOP : EINVAL;
+		return -1;
+	}
+	fd = openat(dirfd, name, flags | O_NOATIME);
 	if (fd < 0 && errno == EPERM)
-		fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		fd = openat(dirfd, name, flags);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) ||
+	    st->st_dev != seen.st_dev || st->st_ino != seen.st_ino) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
 	return fd;
+}
+
+/* Why open_regular failed, for a message after the file's name. */
+static const char *open_why(int e)
+{
+	if (e == ELOOP)
+		return "a symbolic link: refused (a store's files are regular "
+		       "files; a link could make rumorctl read outside DATA)";
+	if (e == EINVAL)
+		return "not a regular file: refused (a store holds only "
+		       "regular files)";
+	return strerror(e);
 }
 
 /* ------------------------------------------------------------ in use */
@@ -68,15 +112,16 @@ static int open_ro(int dirfd, const char *name)
 static int offline_check_lock(const struct ctx *x, int dbfd)
 {
 	struct flock fl;
+	struct stat st;
 	int fd, rv = 0;
 
-	fd = open_ro(dbfd, "LOCK");
+	fd = open_regular(dbfd, "LOCK", &st);
 	if (fd < 0 && errno == ENOENT)
 		return 0;               /* never opened: nobody holds it */
 	if (fd < 0)
 		return fmt_fail(CTL_EXIT_UNREACHABLE, "%s/%s/LOCK: cannot open "
 				"it to see whether a node holds it: %s",
-				x->offline, OFFLINE_STORE_DIR, strerror(errno));
+				x->offline, OFFLINE_STORE_DIR, open_why(errno));
 	memset(&fl, 0, sizeof(fl));
 	fl.l_type = F_WRLCK;
 	fl.l_whence = SEEK_SET;
@@ -96,11 +141,13 @@ static int offline_check_lock(const struct ctx *x, int dbfd)
 
 /* ------------------------------------------------------------ the copy */
 
-static int copy_fd(int in, int out)
+/* Copies in to out; the bytes copied in *copied. */
+static int copy_fd(int in, int out, off_t *copied)
 {
 	char buf[65536];
 	ssize_t got, put, off;
 
+	*copied = 0;
 	for (;;) {
 		got = read(in, buf, sizeof(buf));
 		if (got < 0 && errno == EINTR)
@@ -114,32 +161,33 @@ static int copy_fd(int in, int out)
 			else if (put < 0)
 				return -1;
 		}
+		*copied += got;
 	}
 }
 
-/* Copies the regular file name of dbfd into dir todir. */
+/* Copies the file name of dbfd into the directory tofd: all of it, as
+ * it was when opened, or an exit code with the reason printed. */
 static int copy_one(const struct ctx *x, int dbfd, int tofd, const char *name)
 {
 	struct stat st;
+	off_t copied = 0;
 	int in, out, rv = 0;
 
-	in = open_ro(dbfd, name);
-	if (in < 0 && (errno == ELOOP || errno == ENOENT))
-		return 0;       /* a link is no LevelDB file; gone: see below */
+	in = open_regular(dbfd, name, &st);
 	if (in < 0)
 		return fmt_fail(CTL_EXIT_UNREACHABLE, "%s/%s/%s: %s", x->offline,
-				OFFLINE_STORE_DIR, name, strerror(errno));
-	if (fstat(in, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(in);
-		return 0;
-	}
+				OFFLINE_STORE_DIR, name, open_why(errno));
 	out = openat(tofd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (out < 0 || copy_fd(in, out) != 0)
+	if (out < 0 || copy_fd(in, out, &copied) != 0)
 		rv = fmt_fail(CTL_EXIT_UNREACHABLE, "copying %s/%s/%s to %s: "
 			      "%s%s", x->offline, OFFLINE_STORE_DIR, name,
 			      x->offline_tmp, strerror(errno),
 			      errno == ENOSPC ? " (set TMPDIR to a file system "
 			      "with room for a copy of the store)" : "");
+	else if (copied != st.st_size)
+		rv = fmt_fail(CTL_EXIT_UNREACHABLE, "%s/%s/%s changed while it "
+			      "was copied (is a node running on it?)",
+			      x->offline, OFFLINE_STORE_DIR, name);
 	if (out >= 0 && close(out) != 0 && rv == 0)
 		rv = fmt_fail(CTL_EXIT_UNREACHABLE, "copying %s: %s", name,
 			      strerror(errno));
@@ -147,10 +195,74 @@ static int copy_one(const struct ctx *x, int dbfd, int tofd, const char *name)
 	return rv;
 }
 
-/* Every LevelDB file of DATA/db into the private directory. */
+/* The bytes the copy of the store takes, every file checked as
+ * open_regular will (nothing copied yet when one is refused). */
+static int copy_size(const struct ctx *x, int dbfd, DIR *d, uint64_t *need,
+		     uint64_t *files)
+{
+	struct dirent *e;
+	struct stat st;
+	size_t len;
+
+	*need = *files = 0;
+	while ((errno = 0, e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.' || offline_skipped(e->d_name))
+			continue;
+		if (fstatat(dbfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			return fmt_fail(CTL_EXIT_UNREACHABLE, "%s/%s/%s: %s",
+					x->offline, OFFLINE_STORE_DIR,
+					e->d_name, strerror(errno));
+		if (!S_ISREG(st.st_mode))
+			return fmt_fail(CTL_EXIT_UNREACHABLE, "%s/%s/%s: %s",
+					x->offline, OFFLINE_STORE_DIR, e->d_name,
+					open_why(S_ISLNK(st.st_mode) ? ELOOP
+								    : EINVAL));
+		*need += (uint64_t)st.st_size;
+		(*files)++;
+		/* Opening the copy replays a write-ahead log into a table
+		 * beside it: room for that too. */
+		len = strlen(e->d_name);
+		if (len > 4 && strcmp(e->d_name + len - 4, ".log") == 0)
+			*need += (uint64_t)st.st_size;
+	}
+	if (errno != 0)
+		return fmt_fail(CTL_EXIT_UNREACHABLE, "listing %s/%s: %s",
+				x->offline, OFFLINE_STORE_DIR, strerror(errno));
+	return 0;
+}
+
+/* The copy must fit where it goes: a clear refusal before a byte is
+ * written, not a copy cut short. need: bytes, files: files to make. */
+static int copy_fits(const struct ctx *x, const char *to, uint64_t need,
+		     uint64_t files)
+{
+	struct statvfs vfs;
+	uint64_t room, inodes;
+
+	/* LevelDB's MANIFEST, LOG and CURRENT of the open copy. */
+	need += OFFLINE_COPY_SLACK;
+	if (statvfs(to, &vfs) != 0)
+		return fmt_fail(CTL_EXIT_UNREACHABLE, "%s: %s", to,
+				strerror(errno));
+	room = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	inodes = vfs.f_favail;
+	if (room < need || (vfs.f_files > 0 && inodes < files + 8))
+		return fmt_fail(CTL_EXIT_UNREACHABLE, "the copy of %s/%s needs "
+				"%" PRIu64 " bytes in %" PRIu64 " files, and the "
+				"file system of %s has %" PRIu64 " bytes free "
+				"(set TMPDIR to a file system with room for a "
+				"copy of the store)", x->offline,
+				OFFLINE_STORE_DIR, need, files,
+				x->offline_tmp, room);
+	return 0;
+}
+
+/* Every LevelDB file of DATA/db into the private directory, once it is
+ * known to fit. */
 static int offline_copy(const struct ctx *x, int dbfd, const char *to)
 {
 	struct dirent *e;
+	uint64_t need, files;
 	DIR *d;
 	int dupfd, tofd, rv = 0;
 
@@ -164,6 +276,10 @@ static int offline_copy(const struct ctx *x, int dbfd, const char *to)
 			close(dupfd);
 		goto out;
 	}
+	rewinddir(d);
+	rv = copy_size(x, dbfd, d, &need, &files);
+	if (rv == 0)
+		rv = copy_fits(x, to, need, files);
 	rewinddir(d);
 	while (rv == 0 && (errno = 0, e = readdir(d)) != NULL) {
 		if (e->d_name[0] == '.' || offline_skipped(e->d_name))
@@ -233,6 +349,7 @@ static void offline_parent(struct ctx *x, pid_t pid, const sigset_t *old)
 	sigprocmask(SIG_SETMASK, old, NULL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	offline_child = 0;              /* reaped: its pid may be reused */
 	offline_remove(x->offline_tmp);
 	if (WIFEXITED(status))
 		code = WEXITSTATUS(status);
@@ -249,16 +366,17 @@ static void offline_read_key(struct ctx *x, int datafd)
 {
 	uint8_t buf[OFFLINE_KEY_FILE_MAX];
 	struct identity id;
+	struct stat st;
 	struct err err;
 	char path[PATH_MAX];
 	ssize_t len;
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", x->offline, IDENTITY_FILE);
-	fd = open_ro(datafd, IDENTITY_FILE);
+	fd = open_regular(datafd, IDENTITY_FILE, &st);
 	if (fd < 0) {
 		fprintf(stderr, "rumorctl: warning: %s: %s; this node's own "
-			"origin is unknown\n", path, strerror(errno));
+			"origin is unknown\n", path, open_why(errno));
 		return;
 	}
 	len = read(fd, buf, sizeof(buf));
