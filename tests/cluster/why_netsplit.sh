@@ -251,10 +251,12 @@ say "on c: $(ctl c why --timeout 1000 colour | tail -n 1)"
 split_off >"$CL_TMP/filter.err" 2>&1 ||
 	fail "$filter_tool cannot remove its rules: $(cat "$CL_TMP/filter.err")"
 say "partition off"
-# TCP's retransmission backoff and the redial backoff both grow during
-# the partition: the deadline allows for them.
-wait_for 60 value_is c colour red
-wait_for 30 converged_on a
+# Each side's TCP retransmission backoff grows while the partition
+# lasts (to about 13 s after 25 s of it), and each side resends on its
+# own timer: c may hear a well before a hears c. The deadlines allow
+# for a few backoff steps.
+wait_for 90 value_is c colour red
+wait_for 90 converged_on a
 wait_for 30 converged_on c
 out=$(ctl a --json why colour) || fail "why on a failed"
 why_row "$out" "$idc" | grep -q '"status":"answered","role":"current"' ||
