@@ -36,7 +36,8 @@
 /* Queries in flight on one node; more are refused. */
 #define WHY_QUERIES_MAX 4u
 #define WHY_TIMEOUT_DEFAULT_MS 2000u
-/* Members listed (asked or not) beyond the node itself. */
+/* Members listed (asked or not) beyond the node itself, connected
+ * nodes the member table forgot included. */
 #define WHY_MEMBERS_MAX 4096u
 
 struct why_version {
@@ -644,43 +645,84 @@ static int why_send_ask(struct why_query *q, struct peer *p)
 	return peer_send(p, &net->out) == 0 ? 0 : -1;
 }
 
-/* A row per member (after the node's own): asked when connected with
- * the WHY bit, else unsupported or unreachable. */
-static void why_ask_members(struct why_query *q)
+/* Row r for peer p (NULL: not connected): asked when p is connected
+ * with the WHY bit, else unsupported or unreachable. */
+static void why_ask_row(struct why_query *q, struct why_row *r,
+			struct peer *p)
+{
+	if (p == NULL || !p->hello || p->closed) {
+		r->out.status = CTL_WHY_UNREACHABLE;
+		return;
+	}
+	if (!p->why) {
+		r->out.status = CTL_WHY_UNSUPPORTED;
+		return;
+	}
+	r->pending = 1;
+	q->n_pending++;
+	if (why_send_ask(q, p) != 0) {
+		/* p may be closing now: its row is not waited for */
+		if (r->pending) {
+			r->pending = 0;
+			q->n_pending--;
+		}
+		r->out.status = CTL_WHY_NO_ANSWER;
+	}
+}
+
+/* Whether p is a connection (HELLO done) to a node that is not in the
+ * member table: one forgotten while its connection stayed open (a
+ * partition that outlasts the forget time on a connection nothing
+ * resets). */
+static int why_stranger(const struct node_net *net, const struct peer *p)
+{
+	return p->open && p->hello && !p->closed &&
+	       members_find(&net->members, p->id) == NULL &&
+	       memcmp(p->id, net->n->id.public_key, RUMOR_NODE_ID_BYTES) != 0;
+}
+
+/* Whether q has a row for id from row from on. */
+static int why_has_row(const struct why_query *q, size_t from,
+		       const uint8_t *id)
+{
+	size_t i;
+
+	for (i = from; i < q->n_rows; i++)
+		if (memcmp(q->rows[i].out.id, id, RUMOR_NODE_ID_BYTES) == 0)
+			return 1;
+	return 0;
+}
+
+/* A row per member (after the node's own), then one per connected node
+ * the member table no longer holds (at most max_rows in all): while a
+ * connection is open its node is in the cluster, and a verdict that
+ * left it out could say converged while it holds something else. */
+static void why_ask_members(struct why_query *q, size_t max_rows)
 {
 	struct node_net *net = q->n->net;
 	const struct member *mb;
 	struct why_row *r;
 	struct peer *p;
-	size_t i;
+	size_t i, first;
 
 	for (i = 0; i < members_count(&net->members) &&
-		    q->n_rows < 1 + WHY_MEMBERS_MAX; i++) {
+		    q->n_rows < max_rows; i++) {
 		mb = members_at(&net->members, i);
 		if (mb == NULL)
 			break;
 		r = &q->rows[q->n_rows++];
 		r->version = SIZE_MAX;
 		memcpy(r->out.id, mb->id, RUMOR_NODE_ID_BYTES);
-		p = peer_find_open(net, mb->id, NULL);
-		if (p == NULL || !p->hello || p->closed) {
-			r->out.status = CTL_WHY_UNREACHABLE;
+		why_ask_row(q, r, peer_find_open(net, mb->id, NULL));
+	}
+	first = q->n_rows;
+	for (p = net->peers; p != NULL && q->n_rows < max_rows; p = p->next) {
+		if (!why_stranger(net, p) || why_has_row(q, first, p->id))
 			continue;
-		}
-		if (!p->why) {
-			r->out.status = CTL_WHY_UNSUPPORTED;
-			continue;
-		}
-		r->pending = 1;
-		q->n_pending++;
-		if (why_send_ask(q, p) != 0) {
-			/* p may be closing now: its row is not waited for */
-			if (r->pending) {
-				r->pending = 0;
-				q->n_pending--;
-			}
-			r->out.status = CTL_WHY_NO_ANSWER;
-		}
+		r = &q->rows[q->n_rows++];
+		r->version = SIZE_MAX;
+		memcpy(r->out.id, p->id, RUMOR_NODE_ID_BYTES);
+		why_ask_row(q, r, p);
 	}
 }
 
@@ -690,7 +732,8 @@ int node_why(struct rumor *n, const void *key, size_t key_len,
 {
 	struct why_state *ws = why_state(n);
 	struct why_query *q;
-	size_t members = n->net != NULL ? members_count(&n->net->members) : 0;
+	const struct peer *p;
+	size_t members = 0;
 	int rv;
 
 	if (key == NULL || key_len < 1 || key_len > RUMOR_KEY_MAX)
@@ -701,6 +744,12 @@ int node_why(struct rumor *n, const void *key, size_t key_len,
 	if (ws != NULL && ws->n_queries >= WHY_QUERIES_MAX)
 		return err_set(err, RUMOR_EREFUSED, "why: %u queries in "
 			       "flight already", WHY_QUERIES_MAX);
+	if (n->net != NULL) {
+		/* a forgotten node is counted once per connection */
+		members = members_count(&n->net->members);
+		for (p = n->net->peers; p != NULL; p = p->next)
+			members += (size_t)why_stranger(n->net, p);
+	}
 	if (members > WHY_MEMBERS_MAX)
 		members = WHY_MEMBERS_MAX;
 	q = calloc(1, sizeof *q);
@@ -739,7 +788,7 @@ int node_why(struct rumor *n, const void *key, size_t key_len,
 	ws->queries = q;
 	ws->n_queries++;
 	q->starting = 1;
-	why_ask_members(q);
+	why_ask_members(q, 1 + members);
 	q->starting = 0;
 	if (q->n_pending == 0) {
 		why_finish(q);

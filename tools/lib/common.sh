@@ -6,8 +6,9 @@ RUMOR_BUILD_PKGS=(gcc make autoconf automake libtool pkg-config
 	libuv1-dev libsodium-dev libleveldb-dev libcbor-dev libmicrohttpd-dev)
 RUMOR_TEST_PKGS=(libcmocka-dev iproute2 util-linux clang libclang-rt-dev spin)
 # Installed when possible; a test that needs one skips (exit 77) without
-# it: prometheus (and its promtool) for tests/cluster/prometheus.sh.
-RUMOR_OPTIONAL_TEST_PKGS=(prometheus)
+# it: prometheus (and its promtool) for tests/cluster/prometheus.sh,
+# nftables (nft; iptables also does) for tests/cluster/why_netsplit.sh.
+RUMOR_OPTIONAL_TEST_PKGS=(prometheus nftables)
 
 say() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
 
