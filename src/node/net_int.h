@@ -274,6 +274,10 @@ void peer_close(struct peer *p, int reason, const char *detail);
  * -1 when there is nothing to dial. */
 int peer_dial_member(struct node_net *net, const struct member *m,
 		     size_t addr);
+/* p's frame came from a node the member table forgot (its connection
+ * lived on): it enters the table again, connected. 0, or -1 when the
+ * table cannot take it (p is closed then). */
+int peer_readmit_member(struct peer *p, uint64_t now);
 /* A dial to id is under way or done (a peer not closed). */
 int peer_exists(struct node_net *net, const uint8_t *id);
 /* Dials now, bypassing the cap (net_dial's): the new peer, or NULL

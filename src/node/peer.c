@@ -198,6 +198,19 @@ static int peer_admit_member(struct peer *p, uint64_t now)
 	return -1;
 }
 
+int peer_readmit_member(struct peer *p, uint64_t now)
+{
+	/* A frame is direct contact (discovery/members.h): a node the table
+	 * forgot while its connection lived on, silent across a long
+	 * partition that reset nothing, comes back as it first came. */
+	if (peer_admit_member(p, now) != 0)
+		return -1;
+	members_set_connected(&p->net->members, p->id, true);
+	node_log(p->net->n, RUMOR_LOG_INFO, "peer %.8s: heard again after "
+		 "the member table forgot it", p->id_str);
+	return 0;
+}
+
 static void peer_became_open(struct peer *p)
 {
 	struct node_net *net = p->net;

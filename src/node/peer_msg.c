@@ -449,7 +449,10 @@ void peer_on_message(struct io_conn *c, const uint8_t *msg, size_t len)
 		return;
 	}
 	p->last_heard_ms = net_now_ms(net);
-	members_mark_contact(&net->members, p->id, p->last_heard_ms);
+	if (members_mark_contact(&net->members, p->id, p->last_heard_ms) ==
+		    RUMOR_ENOTFOUND && p->open &&
+	    peer_readmit_member(p, p->last_heard_ms) != 0)
+		return;
 	if (!p->hello && m.type != WIRE_HELLO && m.type != WIRE_BYE) {
 		peer_close(p, RUMOR_EPROTO, "a message before HELLO");
 		return;

@@ -433,6 +433,19 @@ static int forgotten(void *arg)
 	return 1;
 }
 
+/* Whether node 0's member table holds f->id as connected. */
+static int member_connected(const struct forgotten *f)
+{
+	struct ctl_peer_info info[ROWS_MAX];
+	size_t i, n;
+
+	n = node_peers(node(f->w, 0), info, ROWS_MAX);
+	for (i = 0; i < n && i < ROWS_MAX; i++)
+		if (memcmp(info[i].id, f->id, RUMOR_NODE_ID_BYTES) == 0)
+			return info[i].connected;
+	return 0;
+}
+
 /* E and U stay silent past the forget time (10 x gone_after here) on
  * connections that stay open, as across a partition that drops packets
  * without a reset: node 0's member table forgets them, yet they are
@@ -481,6 +494,11 @@ static void test_a_forgotten_node_still_connected_is_asked(void **state)
 			 CTL_WHY_UNSUPPORTED);
 	assert_int_equal(r.s.verdict, CTL_WHY_CONVERGING);
 	assert_int_equal(w->u->received[WIRE_WHY_ASK], 0);
+	/* E's answer was direct contact on its open connection: E is a
+	 * member again, and connected (gossip from the other nodes may
+	 * bring a forgotten id back, but never as connected). */
+	assert_true(member_connected(&fe));
+	assert_false(member_connected(&fu));
 	rumor_record_free(rec);
 }
 
