@@ -29,6 +29,11 @@
  * quorum all such a write never returned 0, since this node never
  * confirmed it: its writer got RUMOR_ETIMEDOUT or no answer, and an
  * indeterminate write may take effect late).
+ * With a quorum below all, the coordinator decides on the first Q yes
+ * votes; a yes vote that comes after the decision gets it at once
+ * (strong_late.c: COMMIT or ABORT from the commit in memory or the kept
+ * outcome, nothing when this node does not know it), so that voter does
+ * not hold its keys locked until it asks.
  * A tombstone of a key an intent holds is not collected until the intent
  * ends (sched.c): a yes vote that came after the quorum, or an intent
  * resolved by ASK, applies the write's version late, and it must still
@@ -676,8 +681,7 @@ void strong_coord_timer(struct strong_tx *tx)
 	}
 }
 
-/* The participant index of id in tx, or 0 (self, never a sender). */
-static size_t part_index(const struct strong_tx *tx, const uint8_t *id)
+size_t strong_part_index(const struct strong_tx *tx, const uint8_t *id)
 {
 	size_t i;
 
@@ -695,12 +699,13 @@ void strong_on_vote(struct peer *p, const struct wire_strong *m)
 	size_t i, k;
 
 	if (tx == NULL || tx->state != TX_PREPARING) {
-		net_refuse(p->net, REFUSE_STRONG_UNKNOWN,
-			   "peer %.8s: a VOTE for no prepare in progress",
-			   p->id_str);
+		if (strong_late_vote(p, m) != 0)
+			net_refuse(p->net, REFUSE_STRONG_UNKNOWN,
+				   "peer %.8s: a VOTE for no prepare in progress",
+				   p->id_str);
 		return;
 	}
-	i = part_index(tx, p->id);
+	i = strong_part_index(tx, p->id);
 	if (i == 0 || tx->marks[i] != MARK_SENT) {
 		net_refuse(p->net, REFUSE_STRONG_SENDER,
 			   "peer %.8s: a VOTE it was not asked for", p->id_str);
@@ -726,14 +731,15 @@ void strong_on_committed(struct peer *p, const struct wire_strong *m)
 	size_t i;
 
 	if (tx == NULL || tx->state != TX_COMMITTING) {
-		/* Late confirmations after the result are normal. */
-		if (tx == NULL)
+		/* Late confirmations after the result are normal (the
+		 * answer to a COMMIT sent again, or to a late vote). */
+		if (tx == NULL && !strong_late_committed(n, m->txid))
 			net_refuse(p->net, REFUSE_STRONG_UNKNOWN,
 				   "peer %.8s: a COMMITTED for no commit in progress",
 				   p->id_str);
 		return;
 	}
-	i = part_index(tx, p->id);
+	i = strong_part_index(tx, p->id);
 	if (i != 0 && tx->marks[i] == MARK_COMMITTED)
 		return;      /* the answer to a COMMIT sent again */
 	if (i == 0 || tx->marks[i] != MARK_COMMIT_SENT) {
@@ -755,7 +761,7 @@ void strong_coord_peer_closed(struct strong *s, const uint8_t *id)
 		next = tx->next;
 		if (tx->role != STRONG_COORD)
 			continue;
-		i = part_index(tx, id);
+		i = strong_part_index(tx, id);
 		if (i == 0)
 			continue;
 		if (tx->state == TX_PREPARING && tx->marks[i] == MARK_SENT) {

@@ -123,11 +123,24 @@ struct strong_tx *strong_find(struct strong *s, const uint8_t *txid,
 void strong_tx_free(struct strong *s, struct strong_tx *tx);
 /* Releases tx's locks and its count of intents (once). */
 void strong_release(struct strong *s, struct strong_tx *tx);
+/* The participant index of id in tx, or 0 (self, never a sender). */
+size_t strong_part_index(const struct strong_tx *tx, const uint8_t *id);
 /* The coordinator's handlers. */
 void strong_on_vote(struct peer *p, const struct wire_strong *m);
 void strong_on_committed(struct peer *p, const struct wire_strong *m);
 void strong_coord_timer(struct strong_tx *tx);
 void strong_coord_peer_closed(struct strong *s, const uint8_t *id);
+
+/* ---- strong_late.c */
+/* Whether tx is a coordinator's transaction committed here (its
+ * versions, first_seq and clocks, known). */
+int strong_coord_committed(const struct strong_tx *tx);
+/* A VOTE for a transaction of this node that is no longer preparing:
+ * the decision, if this node knows it, goes to the voter. 0 when txid
+ * is known here, -1 when not (the caller refuses it). */
+int strong_late_vote(struct peer *p, const struct wire_strong *m);
+/* Whether this node keeps the outcome "committed" for txid. */
+int strong_late_committed(struct rumor *n, const uint8_t *txid);
 
 /* ---- strong_part.c */
 /* Nonzero when a key of tx's ops, or key, is held by another

@@ -448,9 +448,7 @@ void strong_on_ask(struct peer *p, const struct wire_strong *m)
 	struct wire_strong a = {.txid = m->txid, .state = WIRE_TX_UNKNOWN};
 	struct store_tx_outcome oc = {0};
 
-	if (tx != NULL && tx->role == STRONG_COORD &&
-	    (tx->state == TX_COMMITTING ||
-	     (tx->state == TX_DONE && tx->clocks != NULL))) {
+	if (tx != NULL && strong_coord_committed(tx)) {
 		a.state = WIRE_TX_COMMITTED;
 		a.first_seq = tx->first_seq;
 		a.wall_ms = tx->wall_ms;
