@@ -62,6 +62,9 @@ int strong_late_vote(struct peer *p, const struct wire_strong *m)
 		if (strong_send(n, p, WIRE_COMMIT, &c) == 0 &&
 		    tx->state == TX_COMMITTING && tx->marks[i] == MARK_SENT)
 			tx->marks[i] = MARK_COMMIT_SENT;
+		node_log(n, RUMOR_LOG_DEBUG,
+			 "strong: a yes vote from %.8s after the commit: COMMIT sent",
+			 p->id_str);
 		return 0;
 	}
 	err_clear(&err);
@@ -80,8 +83,14 @@ int strong_late_vote(struct peer *p, const struct wire_strong *m)
 		c.clocks = oc.clocks;
 		c.n_clocks = oc.n_clocks;
 		(void)strong_send(n, p, WIRE_COMMIT, &c);
+		node_log(n, RUMOR_LOG_DEBUG,
+			 "strong: a yes vote from %.8s after the commit: COMMIT sent (kept outcome)",
+			 p->id_str);
 	} else if (m->yes && oc.state == STORE_TX_ABORTED) {
 		(void)strong_send(n, p, WIRE_ABORT, &c);
+		node_log(n, RUMOR_LOG_DEBUG,
+			 "strong: a yes vote from %.8s after the abort: ABORT sent",
+			 p->id_str);
 	}
 	free((void *)oc.clocks);
 	return 0;
