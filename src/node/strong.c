@@ -149,6 +149,7 @@ void strong_tx_free(struct strong *s, struct strong_tx *tx)
 			break;
 		}
 	strong_release(s, tx);
+	strong_sync_unlink(s, tx);
 	io_timer_free(tx->timer);
 	for (i = 0; i < tx->n_ops; i++)
 		free(tx->ops[i].key);
@@ -157,6 +158,7 @@ void strong_tx_free(struct strong *s, struct strong_tx *tx)
 	free(tx->marks);
 	free(tx->clock_max);
 	free(tx->clocks);
+	free(tx->vote_clocks);
 	free(tx);
 }
 
@@ -570,15 +572,12 @@ static void coord_renew(struct strong_tx *tx)
 
 /* An attempt of a write (the first from the call's first loop turn, the
  * others after a backoff): readiness, locks (a key locked here: retry),
- * the own intent (durable before any PREPARE leaves), then PREPARE to
- * every reachable participant. */
+ * the own intent queued for this turn's group sync; once it is durable,
+ * strong_coord_synced sends PREPARE to every reachable participant. */
 static void coord_start(struct strong_tx *tx)
 {
 	struct rumor *n = tx->n;
 	struct strong *s = n->strong;
-	struct wire_strong m = {.txid = tx->txid};
-	struct wire_op *wops;
-	struct err err;
 	size_t i, k, reach;
 
 	coord_renew(tx);
@@ -616,13 +615,25 @@ static void coord_start(struct strong_tx *tx)
 			     "strong write aborted: too many strong writes in flight");
 		return;
 	}
-	err_clear(&err);
-	if (strong_store_intent(s, tx, node_wall_ms(n) +
-				n->opt.strong_timeout_ms, &err) != 0) {
-		coord_finish(tx, err.code, "%s", err.msg);
-		return;
-	}
-	if (strong_step(s, "coord-prepared"))
+	tx->state = TX_SYNCING;
+	strong_queue_intent(s, tx, node_wall_ms(n) + n->opt.strong_timeout_ms);
+}
+
+void strong_coord_sync_failed(struct strong_tx *tx, const struct err *err)
+{
+	coord_finish(tx, err->code, "%s", err->msg);
+}
+
+/* The attempt's intent is durable (strong_sync.c): PREPARE to every
+ * reachable participant. */
+void strong_coord_synced(struct strong_tx *tx)
+{
+	struct rumor *n = tx->n;
+	struct wire_strong m = {.txid = tx->txid};
+	struct wire_op *wops;
+	size_t i;
+
+	if (strong_step(n->strong, "coord-prepared"))
 		return;
 	wops = calloc(tx->n_ops, sizeof *wops);
 	if (wops == NULL) {

@@ -444,14 +444,15 @@ static void scenario_late_commit(struct simc *c, const char *base,
 struct on_node {
 	struct simc *c;
 	int i;
-	uint64_t committed0;
+	uint64_t committed0, prepared0;
 };
 
+/* Node i stored an intent since prepared0 (its yes vote leaves then). */
 static int node_prepared(void *arg)
 {
 	struct on_node *o = arg;
 
-	return stats_of(o->c, o->i).strong_pending > 0;
+	return stats_of(o->c, o->i).strong_prepared > o->prepared0;
 }
 
 static int node_unlocked(void *arg)
@@ -517,6 +518,8 @@ static void scenario_late_vote(struct simc *c, const char *base,
 	o1.i = 1;
 	o2.i = 2;
 	o0.committed0 = stats_of(c, 0).strong_committed;
+	o1.prepared0 = stats_of(c, 1).strong_prepared;
+	o2.prepared0 = stats_of(c, 2).strong_prepared;
 	sim_pause(c->sim, 2, in_memory ? 60 : 100);
 	if (sims_write(&s, 0, &key, 1, 0) != 0)
 		simc_fail(c, "%s: the write did not start", how);
@@ -536,7 +539,7 @@ static void scenario_late_vote(struct simc *c, const char *base,
 	/* The setup, or the test proves nothing: node 0 decided while
 	 * node 2 had not even seen the PREPARE. */
 	if (sim_host_state(c->sim, 2) != SIM_HOST_PAUSED ||
-	    stats_of(c, 2).strong_pending != 0)
+	    stats_of(c, 2).strong_prepared != o2.prepared0)
 		simc_fail(c, "%s: node 2 prepared before node 0 decided", how);
 	if (!simc_run_cond(c, node_prepared, &o2, sim_now(c->sim) + 200))
 		simc_fail(c, "%s: node 2 did not prepare after its pause",
