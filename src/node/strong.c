@@ -38,6 +38,9 @@
  * ends (sched.c): a yes vote that came after the quorum, or an intent
  * resolved by ASK, applies the write's version late, and it must still
  * lose to a newer tombstone the node got meanwhile.
+ * Intents are made durable in groups (strong_sync.c): one synced batch
+ * at the end of the loop turn for every intent queued in it; a yes vote
+ * and a coordinator's PREPAREs leave only after their intent is stored.
  * With quorum Q below the member count, a write returns once Q nodes
  * committed; the others may miss it until gossip brings it (a read there
  * may be stale meanwhile).
