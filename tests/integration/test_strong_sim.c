@@ -23,7 +23,8 @@
  *   quorum 2 of 3, a yes vote that comes after the decision gets it at
  *   once (from the kept outcome; from the commit in memory, where it
  *   completes the quorum of COMMITTED), so its key is free within a
- *   round trip.
+ *   round trip; a participant whose intent cannot be stored votes no
+ *   (a yes vote promises a durable intent), so nothing commits.
  *
  * Environment:
  *   RUMOR_SIM_SEED=S        first seed (default 1)
@@ -32,7 +33,8 @@
  *   RUMOR_SIM_READS=N       reader runs (default 100)
  *   RUMOR_SIM_SCENARIOS=0   skips the fixed scenarios (a commit that
  *                           fails on its coordinator, a late COMMIT,
- *                           late yes votes)
+ *                           an intent that cannot be stored, late yes
+ *                           votes)
  *   RUMOR_SIM_TRACE=1       every step and the nodes' logs
  * A failure prints the command line that replays it.
  */
@@ -373,6 +375,46 @@ static void scenario_commit_fails(struct simc *c, const char *base,
 	sims_free(&s);
 }
 
+/* A participant's intent cannot be stored (its store commit "intent"
+ * fails, the node lives on): it must not vote yes, since a yes vote
+ * promises a durable intent; with quorum all the write cannot commit
+ * anywhere and must fail as aborted (its no vote says why). Votes leave
+ * only after the turn's group sync: a vote sent before the sync, as
+ * the intent is queued, would let node 0 commit here. */
+static void scenario_intent_fails(struct simc *c, const char *base,
+				  const char *prog)
+{
+	struct simc_params p;
+	struct sims s;
+	unsigned key = 0;
+	uint64_t committed0;
+	int rv;
+
+	choose_params(17, 3, &p);
+	simc_begin(c, 17, base, prog, &p);
+	sims_init(&s, c);
+	start_all(c);
+	committed0 = stats_of(c, 0).strong_committed;
+	simc_arm_fail(c, 1, "intent");
+	(void)sims_write(&s, 0, &key, 1, 0);
+	if (!simc_run_cond(c, idle, &s, sim_now(c->sim) +
+			   4u * p.strong_timeout_ms))
+		simc_fail(c, "intent fails: no cb");
+	rv = s.last_result[0];
+	if (c->nodes[1].fails != 1)
+		simc_fail(c, "intent fails: node 1's intent commit did not "
+			  "fail (%llu failed)",
+			  (unsigned long long)c->nodes[1].fails);
+	if (stats_of(c, 0).strong_committed != committed0 ||
+	    rv != RUMOR_EABORTED)
+		simc_fail(c, "intent fails: node 0 committed (cb %s) though "
+			  "node 1 could not store its intent: a yes vote left "
+			  "before the intent was durable", rumor_strerror(rv));
+	settle(&s, 20000u + 8u * p.strong_timeout_ms);
+	simc_end(c);
+	sims_free(&s);
+}
+
 static int both_prepared(void *arg)
 {
 	struct simc *c = arg;
@@ -684,6 +726,7 @@ int main(int argc, char **argv)
 	if (env_u64("RUMOR_SIM_SCENARIOS", 1)) {
 		scenario_commit_fails(&c, base, scen_prog);
 		scenario_late_commit(&c, base, scen_prog);
+		scenario_intent_fails(&c, base, scen_prog);
 		scenario_late_vote(&c, base, scen_prog, 0);
 		scenario_late_vote(&c, base, scen_prog, 1);
 	}
