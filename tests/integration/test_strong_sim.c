@@ -410,6 +410,26 @@ static void scenario_intent_fails(struct simc *c, const char *base,
 		simc_fail(c, "intent fails: node 0 committed (cb %s) though "
 			  "node 1 could not store its intent: a yes vote left "
 			  "before the intent was durable", rumor_strerror(rv));
+	/* The coordinator's own intent: no PREPARE leaves before it is
+	 * stored, so no participant prepares. */
+	{
+		uint64_t p1 = stats_of(c, 1).strong_prepared;
+		uint64_t p2 = stats_of(c, 2).strong_prepared;
+
+		simc_arm_fail(c, 0, "intent");
+		(void)sims_write(&s, 0, &key, 1, 0);
+		if (!simc_run_cond(c, idle, &s, sim_now(c->sim) +
+				   4u * p.strong_timeout_ms))
+			simc_fail(c, "intent fails: no cb (coordinator)");
+		simc_run_until(c, sim_now(c->sim) + 50);
+		if (c->nodes[0].fails != 1 || s.last_result[0] == 0 ||
+		    stats_of(c, 1).strong_prepared != p1 ||
+		    stats_of(c, 2).strong_prepared != p2)
+			simc_fail(c, "intent fails: the coordinator's intent "
+				  "was not stored, yet a participant prepared "
+				  "(or the cb said %s)",
+				  rumor_strerror(s.last_result[0]));
+	}
 	settle(&s, 20000u + 8u * p.strong_timeout_ms);
 	simc_end(c);
 	sims_free(&s);
