@@ -29,10 +29,18 @@
  * quorum all such a write never returned 0, since this node never
  * confirmed it: its writer got RUMOR_ETIMEDOUT or no answer, and an
  * indeterminate write may take effect late).
+ * With a quorum below all, the coordinator decides on the first Q yes
+ * votes; a yes vote that comes after the decision gets it at once
+ * (strong_late.c: COMMIT or ABORT from the commit in memory or the kept
+ * outcome, nothing when this node does not know it), so that voter does
+ * not hold its keys locked until it asks.
  * A tombstone of a key an intent holds is not collected until the intent
  * ends (sched.c): a yes vote that came after the quorum, or an intent
  * resolved by ASK, applies the write's version late, and it must still
  * lose to a newer tombstone the node got meanwhile.
+ * Intents are made durable in groups (strong_sync.c): one synced batch
+ * at the end of the loop turn for every intent queued in it; a yes vote
+ * and a coordinator's PREPAREs leave only after their intent is stored.
  * With quorum Q below the member count, a write returns once Q nodes
  * committed; the others may miss it until gossip brings it (a read there
  * may be stale meanwhile).
@@ -144,6 +152,7 @@ void strong_tx_free(struct strong *s, struct strong_tx *tx)
 			break;
 		}
 	strong_release(s, tx);
+	strong_sync_unlink(s, tx);
 	io_timer_free(tx->timer);
 	for (i = 0; i < tx->n_ops; i++)
 		free(tx->ops[i].key);
@@ -152,6 +161,7 @@ void strong_tx_free(struct strong *s, struct strong_tx *tx)
 	free(tx->marks);
 	free(tx->clock_max);
 	free(tx->clocks);
+	free(tx->vote_clocks);
 	free(tx);
 }
 
@@ -565,15 +575,12 @@ static void coord_renew(struct strong_tx *tx)
 
 /* An attempt of a write (the first from the call's first loop turn, the
  * others after a backoff): readiness, locks (a key locked here: retry),
- * the own intent (durable before any PREPARE leaves), then PREPARE to
- * every reachable participant. */
+ * the own intent queued for this turn's group sync; once it is durable,
+ * strong_coord_synced sends PREPARE to every reachable participant. */
 static void coord_start(struct strong_tx *tx)
 {
 	struct rumor *n = tx->n;
 	struct strong *s = n->strong;
-	struct wire_strong m = {.txid = tx->txid};
-	struct wire_op *wops;
-	struct err err;
 	size_t i, k, reach;
 
 	coord_renew(tx);
@@ -611,13 +618,25 @@ static void coord_start(struct strong_tx *tx)
 			     "strong write aborted: too many strong writes in flight");
 		return;
 	}
-	err_clear(&err);
-	if (strong_store_intent(s, tx, node_wall_ms(n) +
-				n->opt.strong_timeout_ms, &err) != 0) {
-		coord_finish(tx, err.code, "%s", err.msg);
-		return;
-	}
-	if (strong_step(s, "coord-prepared"))
+	tx->state = TX_SYNCING;
+	strong_queue_intent(s, tx, node_wall_ms(n) + n->opt.strong_timeout_ms);
+}
+
+void strong_coord_sync_failed(struct strong_tx *tx, const struct err *err)
+{
+	coord_finish(tx, err->code, "%s", err->msg);
+}
+
+/* The attempt's intent is durable (strong_sync.c): PREPARE to every
+ * reachable participant. */
+void strong_coord_synced(struct strong_tx *tx)
+{
+	struct rumor *n = tx->n;
+	struct wire_strong m = {.txid = tx->txid};
+	struct wire_op *wops;
+	size_t i;
+
+	if (strong_step(n->strong, "coord-prepared"))
 		return;
 	wops = calloc(tx->n_ops, sizeof *wops);
 	if (wops == NULL) {
@@ -676,8 +695,7 @@ void strong_coord_timer(struct strong_tx *tx)
 	}
 }
 
-/* The participant index of id in tx, or 0 (self, never a sender). */
-static size_t part_index(const struct strong_tx *tx, const uint8_t *id)
+size_t strong_part_index(const struct strong_tx *tx, const uint8_t *id)
 {
 	size_t i;
 
@@ -695,12 +713,13 @@ void strong_on_vote(struct peer *p, const struct wire_strong *m)
 	size_t i, k;
 
 	if (tx == NULL || tx->state != TX_PREPARING) {
-		net_refuse(p->net, REFUSE_STRONG_UNKNOWN,
-			   "peer %.8s: a VOTE for no prepare in progress",
-			   p->id_str);
+		if (strong_late_vote(p, m) != 0)
+			net_refuse(p->net, REFUSE_STRONG_UNKNOWN,
+				   "peer %.8s: a VOTE for no prepare in progress",
+				   p->id_str);
 		return;
 	}
-	i = part_index(tx, p->id);
+	i = strong_part_index(tx, p->id);
 	if (i == 0 || tx->marks[i] != MARK_SENT) {
 		net_refuse(p->net, REFUSE_STRONG_SENDER,
 			   "peer %.8s: a VOTE it was not asked for", p->id_str);
@@ -726,14 +745,15 @@ void strong_on_committed(struct peer *p, const struct wire_strong *m)
 	size_t i;
 
 	if (tx == NULL || tx->state != TX_COMMITTING) {
-		/* Late confirmations after the result are normal. */
-		if (tx == NULL)
+		/* Late confirmations after the result are normal (the
+		 * answer to a COMMIT sent again, or to a late vote). */
+		if (tx == NULL && !strong_late_committed(n, m->txid))
 			net_refuse(p->net, REFUSE_STRONG_UNKNOWN,
 				   "peer %.8s: a COMMITTED for no commit in progress",
 				   p->id_str);
 		return;
 	}
-	i = part_index(tx, p->id);
+	i = strong_part_index(tx, p->id);
 	if (i != 0 && tx->marks[i] == MARK_COMMITTED)
 		return;      /* the answer to a COMMIT sent again */
 	if (i == 0 || tx->marks[i] != MARK_COMMIT_SENT) {
@@ -755,7 +775,7 @@ void strong_coord_peer_closed(struct strong *s, const uint8_t *id)
 		next = tx->next;
 		if (tx->role != STRONG_COORD)
 			continue;
-		i = part_index(tx, id);
+		i = strong_part_index(tx, id);
 		if (i == 0)
 			continue;
 		if (tx->state == TX_PREPARING && tx->marks[i] == MARK_SENT) {

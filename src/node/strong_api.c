@@ -251,6 +251,10 @@ int strong_open(struct rumor *n, const struct node_env *env,
 	s->step_arg = env->hook_arg;
 	strong_parse_fault(s);
 	n->strong = s;
+	if (strong_sync_open(s) != 0) {
+		strong_close(n);
+		return err_set(err, RUMOR_ENOMEM, "out of memory");
+	}
 	rv = strong_recover_open(s, err);
 	if (rv != 0) {
 		strong_close(n);
@@ -293,6 +297,7 @@ void strong_close(struct rumor *n)
 		if (cb != NULL)
 			cb(arg, result, result == 0 ? NULL : msg);
 	}
+	strong_sync_close(s);
 	n->strong = NULL;
 	free(s);
 }

@@ -34,6 +34,8 @@ enum strong_state {
 	TX_BACKOFF,          /* coordinator: an attempt lost a lock race or its
 			      * votes, nothing held; the next starts from the
 			      * timer */
+	TX_SYNCING,          /* coordinator: keys locked, its intent waits for
+			      * the turn's group sync (strong_sync.c) */
 };
 
 /* The coordinator's view of one participant. */
@@ -69,6 +71,13 @@ struct strong_tx {
 	size_t bytes;                /* key and value bytes held */
 	int held;                    /* counted in n_intents, keys locked */
 	struct io_timer *timer;
+	/* strong_sync.c: queued for the group sync (1), in the group being
+	 * written (2), else 0; the intent's deadline (wall ms) */
+	int syncing;
+	struct strong_tx *sync_next;
+	uint64_t intent_deadline_ms;
+	/* participant: the clocks its yes vote carries (n_ops_total) */
+	uint64_t *vote_clocks;
 	/* coordinator */
 	uint8_t *marks;              /* enum strong_mark per participant */
 	uint64_t *clock_max;         /* per op: highest clock voted */
@@ -101,6 +110,9 @@ struct strong {
 	/* ring of the last txids given up on (strong_part.c) */
 	uint8_t gave_up[STRONG_GAVE_UP_MAX][WIRE_TXID_BYTES];
 	size_t gave_up_next, gave_up_n;
+	/* intents queued for the group sync (strong_sync.c) */
+	struct strong_tx *sync_head;
+	struct io_timer *sync_timer;
 };
 
 /* ---- strong.c */
@@ -123,11 +135,28 @@ struct strong_tx *strong_find(struct strong *s, const uint8_t *txid,
 void strong_tx_free(struct strong *s, struct strong_tx *tx);
 /* Releases tx's locks and its count of intents (once). */
 void strong_release(struct strong *s, struct strong_tx *tx);
+/* The participant index of id in tx, or 0 (self, never a sender). */
+size_t strong_part_index(const struct strong_tx *tx, const uint8_t *id);
 /* The coordinator's handlers. */
 void strong_on_vote(struct peer *p, const struct wire_strong *m);
 void strong_on_committed(struct peer *p, const struct wire_strong *m);
 void strong_coord_timer(struct strong_tx *tx);
+/* The coordinator's intent is durable: PREPAREs go out. */
+void strong_coord_synced(struct strong_tx *tx);
+/* Its intent could not be stored: the write fails with err. */
+void strong_coord_sync_failed(struct strong_tx *tx, const struct err *err);
 void strong_coord_peer_closed(struct strong *s, const uint8_t *id);
+
+/* ---- strong_late.c */
+/* Whether tx is a coordinator's transaction committed here (its
+ * versions, first_seq and clocks, known). */
+int strong_coord_committed(const struct strong_tx *tx);
+/* A VOTE for a transaction of this node that is no longer preparing:
+ * the decision, if this node knows it, goes to the voter. 0 when txid
+ * is known here, -1 when not (the caller refuses it). */
+int strong_late_vote(struct peer *p, const struct wire_strong *m);
+/* Whether this node keeps the outcome "committed" for txid. */
+int strong_late_committed(struct rumor *n, const uint8_t *txid);
 
 /* ---- strong_part.c */
 /* Nonzero when a key of tx's ops, or key, is held by another
@@ -148,9 +177,21 @@ int strong_recover_open(struct strong *s, struct err *err);
 struct strong_tx *strong_tx_new(struct strong *s, int role,
 				const uint8_t *txid, const struct wire_op *ops,
 				size_t n_ops, const int *keep);
-/* The stored intent of tx (deadline_ms: wall ms). */
-int strong_store_intent(struct strong *s, struct strong_tx *tx,
-			uint64_t deadline_ms, struct err *err);
+/* The participant's intent is durable: its yes vote goes out. */
+void strong_part_synced(struct strong_tx *tx);
+/* Its intent could not be stored: a no vote, tx freed. */
+void strong_part_sync_failed(struct strong_tx *tx, const struct err *err);
+
+/* ---- strong_sync.c */
+/* Locks tx's keys and counts its intent now, and queues the intent
+ * (deadline_ms: wall ms) for the group sync at the end of this loop
+ * turn, after which tx goes on (strong_*_synced). */
+void strong_queue_intent(struct strong *s, struct strong_tx *tx,
+			 uint64_t deadline_ms);
+/* Takes tx out of the queue (it ends before its intent was written). */
+void strong_sync_unlink(struct strong *s, struct strong_tx *tx);
+int strong_sync_open(struct strong *s);
+void strong_sync_close(struct strong *s);
 
 /* ---- for node.c, node_open.c, peer.c (also declared in node.h) */
 #endif

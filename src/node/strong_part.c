@@ -35,43 +35,6 @@ int strong_locked(struct strong *s, const void *key, size_t len,
 	return 0;
 }
 
-int strong_store_intent(struct strong *s, struct strong_tx *tx,
-			uint64_t deadline_ms, struct err *err)
-{
-	struct store_intent in;
-	struct store_intent_op *ops;
-	size_t i;
-	int rv;
-
-	ops = calloc(tx->n_ops > 0 ? tx->n_ops : 1, sizeof *ops);
-	if (ops == NULL)
-		return err_set(err, RUMOR_ENOMEM, "out of memory");
-	for (i = 0; i < tx->n_ops; i++) {
-		ops[i].index = tx->ops[i].index;
-		ops[i].del = tx->ops[i].del;
-		ops[i].key = tx->ops[i].key;
-		ops[i].key_len = tx->ops[i].key_len;
-		ops[i].value = tx->ops[i].value;
-		ops[i].value_len = tx->ops[i].value_len;
-	}
-	memcpy(in.txid, tx->txid, WIRE_TXID_BYTES);
-	memcpy(in.coordinator, tx->coordinator, RUMOR_NODE_ID_BYTES);
-	in.deadline_ms = deadline_ms;
-	in.participants = tx->parts;
-	in.n_participants = tx->n_parts;
-	in.ops = ops;
-	in.n_ops = tx->n_ops;
-	rv = store_intent_put(s->n->store, &in, err);
-	free(ops);
-	if (rv != 0)
-		return rv;
-	tx->held = 1;
-	s->n_intents++;
-	s->intent_bytes += tx->bytes;
-	s->prepared++;
-	return 0;
-}
-
 /* ------------------------------------------------------------ resolution */
 
 static void part_vote_no(struct peer *p, const uint8_t *txid, int reason)
@@ -255,18 +218,17 @@ static int part_clocks(struct rumor *n, const struct wire_strong *m,
 	return 0;
 }
 
-/* PREPARE: bounded, checked, then the intent is stored durably (synced)
- * and its keys locked before the yes vote leaves. */
+/* PREPARE: bounded, checked, then its keys are locked and its intent
+ * queued for this turn's group sync; the yes vote leaves only once the
+ * intent is durable (strong_part_synced). */
 void strong_on_prepare(struct peer *p, const struct wire_strong *m)
 {
 	struct rumor *n = p->net->n;
 	struct strong *s = n->strong;
 	struct store_tx_outcome oc;
-	struct wire_strong v = {.txid = m->txid, .yes = 1};
 	struct strong_tx *tx;
 	uint64_t *clocks = NULL;
 	int *keep = NULL;
-	struct err err;
 	size_t i, bytes = 0;
 	/* The sender's ttl, but never beyond this node's own bound: a
 	 * PREPARE cannot hold a key here longer than our timeouts say. */
@@ -333,30 +295,45 @@ void strong_on_prepare(struct peer *p, const struct wire_strong *m)
 	       m->n_participants * RUMOR_NODE_ID_BYTES);
 	tx->n_parts = m->n_participants;
 	tx->state = TX_PREPARED;
-	err_clear(&err);
-	if (strong_store_intent(s, tx, node_wall_ms(n) + ttl, &err) != 0) {
-		node_log(n, RUMOR_LOG_ERROR, "strong: storing an intent: %s",
-			 err.msg);
-		strong_tx_free(s, tx);
-		goto refuse_store;
-	}
+	tx->vote_clocks = clocks;
 	free(keep);
 	/* Undecided after its ttl and one more timeout: ask. */
 	io_timer_start(tx->timer, ttl + n->opt.strong_timeout_ms, 0);
-	if (strong_step(s, "part-prepared")) {
-		free(clocks);
-		return;
-	}
-	v.clocks = clocks;
-	v.n_clocks = m->n_ops;
-	(void)strong_send(n, p, WIRE_VOTE, &v);
-	free(clocks);
+	/* The yes vote leaves once the intent is durable (this turn's
+	 * group sync: strong_part_synced). */
+	strong_queue_intent(s, tx, node_wall_ms(n) + ttl);
 	return;
 
 refuse_store:
 	free(keep);
 	free(clocks);
 	part_vote_no(p, m->txid, WIRE_REFUSE_STORE);
+}
+
+void strong_part_synced(struct strong_tx *tx)
+{
+	struct rumor *n = tx->n;
+	struct wire_strong v = {.txid = tx->txid, .yes = 1,
+				.clocks = tx->vote_clocks,
+				.n_clocks = tx->n_ops_total};
+
+	if (strong_step(n->strong, "part-prepared"))
+		return;
+	(void)strong_send(n, strong_peer(n, tx->coordinator), WIRE_VOTE, &v);
+}
+
+void strong_part_sync_failed(struct strong_tx *tx, const struct err *err)
+{
+	struct rumor *n = tx->n;
+	struct peer *p = strong_peer(n, tx->coordinator);
+	uint8_t txid[WIRE_TXID_BYTES];
+
+	node_log(n, RUMOR_LOG_ERROR, "strong: storing an intent: %s",
+		 err->msg);
+	memcpy(txid, tx->txid, sizeof txid);
+	strong_tx_free(n->strong, tx);
+	if (p != NULL)
+		part_vote_no(p, txid, WIRE_REFUSE_STORE);
 }
 
 static void part_send_committed(struct rumor *n, struct peer *p,
@@ -448,9 +425,7 @@ void strong_on_ask(struct peer *p, const struct wire_strong *m)
 	struct wire_strong a = {.txid = m->txid, .state = WIRE_TX_UNKNOWN};
 	struct store_tx_outcome oc = {0};
 
-	if (tx != NULL && tx->role == STRONG_COORD &&
-	    (tx->state == TX_COMMITTING ||
-	     (tx->state == TX_DONE && tx->clocks != NULL))) {
+	if (tx != NULL && strong_coord_committed(tx)) {
 		a.state = WIRE_TX_COMMITTED;
 		a.first_seq = tx->first_seq;
 		a.wall_ms = tx->wall_ms;

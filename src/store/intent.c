@@ -182,20 +182,17 @@ static void resolve_end(struct store *s, struct resolve *r)
 		outq_push(s, r->txid, r->n);
 }
 
-int store_intent_put(struct store *s, const struct store_intent *in,
-		     struct err *err)
+/* Checks in (its ops, counts and bounds) and that txid is new here. */
+static int intent_check(struct store *s, const struct store_intent *in,
+			struct err *err)
 {
-	char ik[INTENT_KEY_BYTES];
-	uint8_t *buf;
-	size_t i, len, bytes = 0;
+	size_t i, bytes = 0;
 	int rv, found;
 
-	if (s == NULL || in == NULL || (in->ops == NULL && in->n_ops > 0) ||
-	    in->participants == NULL)
+	if (in->ops == NULL && in->n_ops > 0)
 		return err_set(err, RUMOR_EINVAL, "store_intent_put: NULL argument");
-	rv = store__check_writable(s, "store_intent_put", err);
-	if (rv != 0)
-		return rv;
+	if (in->participants == NULL)
+		return err_set(err, RUMOR_EINVAL, "store_intent_put: NULL argument");
 	if (in->n_participants == 0 ||
 	    in->n_participants > STORE_INTENT_PARTICIPANTS_MAX)
 		return err_set(err, RUMOR_EINVAL,
@@ -222,29 +219,68 @@ int store_intent_put(struct store *s, const struct store_intent *in,
 				       "store_intent_put: more than %u bytes",
 				       STORE_WRITE_BATCH_BYTES);
 	}
-	if (outq_alloc(s) != 0)
-		return err_set(err, RUMOR_ENOMEM, "store %s: out of memory",
-			       s->dir);
 	rv = intent_exists(s, in->txid, &found, err);
 	if (rv != 0)
 		return rv;
 	if (found || outq_find(s, in->txid) != NULL)
 		return err_set(err, RUMOR_EINVAL,
 			       "store_intent_put: the transaction is known already");
-	buf = malloc(format_intent_size(in));
-	if (buf == NULL)
+	return 0;
+}
+
+int store_intent_put(struct store *s, const struct store_intent *in,
+		     struct err *err)
+{
+	if (in == NULL)
+		return err_set(err, RUMOR_EINVAL, "store_intent_put: NULL argument");
+	return store_intents_put(s, in, 1, err);
+}
+
+int store_intents_put(struct store *s, const struct store_intent *ins,
+		      size_t n, struct err *err)
+{
+	char ik[INTENT_KEY_BYTES];
+	uint8_t *buf;
+	size_t i, j, len;
+	int rv;
+
+	if (s == NULL || ins == NULL || n == 0)
+		return err_set(err, RUMOR_EINVAL, "store_intent_put: NULL argument");
+	rv = store__check_writable(s, "store_intent_put", err);
+	if (rv != 0)
+		return rv;
+	if (outq_alloc(s) != 0)
 		return err_set(err, RUMOR_ENOMEM, "store %s: out of memory",
 			       s->dir);
-	len = format_intent_encode(buf, in);
-	format_intent_key(ik, in->txid);
+	for (i = 0; i < n; i++) {
+		rv = intent_check(s, &ins[i], err);
+		if (rv != 0)
+			return rv;
+		for (j = 0; j < i; j++)
+			if (memcmp(ins[j].txid, ins[i].txid,
+				   STORE_TXID_BYTES) == 0)
+				return err_set(err, RUMOR_EINVAL,
+					       "store_intent_put: a transaction twice in one batch");
+	}
 	leveldb_writebatch_clear(s->batch);
-	leveldb_writebatch_put(s->batch, ik, sizeof ik, (const char *)buf, len);
-	free(buf);
-	/* Synced: the vote that follows promises the intent is kept. */
+	for (i = 0; i < n; i++) {
+		buf = malloc(format_intent_size(&ins[i]));
+		if (buf == NULL) {
+			leveldb_writebatch_clear(s->batch);
+			return err_set(err, RUMOR_ENOMEM,
+				       "store %s: out of memory", s->dir);
+		}
+		len = format_intent_encode(buf, &ins[i]);
+		format_intent_key(ik, ins[i].txid);
+		leveldb_writebatch_put(s->batch, ik, sizeof ik,
+				       (const char *)buf, len);
+		free(buf);
+	}
+	/* Synced: the votes that follow promise the intents are kept. */
 	rv = store__commit_sync(s, "intent", err);
 	if (rv != 0)
 		return rv;
-	s->n_intents++;
+	s->n_intents += n;
 	return 0;
 }
 

@@ -521,6 +521,11 @@ struct store_tx_outcome {
  * (before_commit's what: "intent"), RUMOR_ENOMEM. */
 int store_intent_put(struct store *s, const struct store_intent *in,
 		     struct err *err);
+/* Stores the n intents ins (distinct txids) durably in ONE synced
+ * WriteBatch: all or none. Errors as store_intent_put, for the first
+ * intent that fails its checks (nothing written). */
+int store_intents_put(struct store *s, const struct store_intent *ins,
+		      size_t n, struct err *err);
 /* Ends txid as aborted: its intent (if any) goes and the outcome
  * "aborted" is recorded (unless one is already), one synced batch
  * ("intent abort"). RUMOR_EIO, RUMOR_ENOMEM. */

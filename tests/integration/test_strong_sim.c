@@ -17,9 +17,14 @@
  *   diverge, and the history is linearizable.
  * - readers: a strong write of a hot key while every node reads it
  *   every virtual ms (reads must honour the locks: planted bug S2).
- * - two fixed scenarios: the coordinator's commit fails (the cb must not
+ * - fixed scenarios: the coordinator's commit fails (the cb must not
  *   say aborted); the coordinator stalls until its participants gave up,
- *   then commits (no outcome guessed, the late COMMIT counted).
+ *   then commits (no outcome guessed, the late COMMIT counted); with
+ *   quorum 2 of 3, a yes vote that comes after the decision gets it at
+ *   once (from the kept outcome; from the commit in memory, where it
+ *   completes the quorum of COMMITTED), so its key is free within a
+ *   round trip; a participant whose intent cannot be stored votes no
+ *   (a yes vote promises a durable intent), so nothing commits.
  *
  * Environment:
  *   RUMOR_SIM_SEED=S        first seed (default 1)
@@ -27,7 +32,9 @@
  *   RUMOR_SIM_RACES=N       races (default 1000)
  *   RUMOR_SIM_READS=N       reader runs (default 100)
  *   RUMOR_SIM_SCENARIOS=0   skips the fixed scenarios (a commit that
- *                           fails on its coordinator, a late COMMIT)
+ *                           fails on its coordinator, a late COMMIT,
+ *                           an intent that cannot be stored, late yes
+ *                           votes)
  *   RUMOR_SIM_TRACE=1       every step and the nodes' logs
  * A failure prints the command line that replays it.
  */
@@ -375,6 +382,66 @@ static void scenario_commit_fails(struct simc *c, const char *base,
 	sims_free(&s);
 }
 
+/* A participant's intent cannot be stored (its store commit "intent"
+ * fails, the node lives on): it must not vote yes, since a yes vote
+ * promises a durable intent; with quorum all the write cannot commit
+ * anywhere and must fail as aborted (its no vote says why). Votes leave
+ * only after the turn's group sync: a vote sent before the sync, as
+ * the intent is queued, would let node 0 commit here. */
+static void scenario_intent_fails(struct simc *c, const char *base,
+				  const char *prog)
+{
+	struct simc_params p;
+	struct sims s;
+	unsigned key = 0;
+	uint64_t committed0;
+	int rv;
+
+	choose_params(17, 3, &p);
+	simc_begin(c, 17, base, prog, &p);
+	sims_init(&s, c);
+	start_all(c);
+	committed0 = stats_of(c, 0).strong_committed;
+	simc_arm_fail(c, 1, "intent");
+	(void)sims_write(&s, 0, &key, 1, 0);
+	if (!simc_run_cond(c, idle, &s, sim_now(c->sim) +
+			   4u * p.strong_timeout_ms))
+		simc_fail(c, "intent fails: no cb");
+	rv = s.last_result[0];
+	if (c->nodes[1].fails != 1)
+		simc_fail(c, "intent fails: node 1's intent commit did not "
+			  "fail (%llu failed)",
+			  (unsigned long long)c->nodes[1].fails);
+	if (stats_of(c, 0).strong_committed != committed0 ||
+	    rv != RUMOR_EABORTED)
+		simc_fail(c, "intent fails: node 0 committed (cb %s) though "
+			  "node 1 could not store its intent: a yes vote left "
+			  "before the intent was durable", rumor_strerror(rv));
+	/* The coordinator's own intent: no PREPARE leaves before it is
+	 * stored, so no participant prepares. */
+	{
+		uint64_t p1 = stats_of(c, 1).strong_prepared;
+		uint64_t p2 = stats_of(c, 2).strong_prepared;
+
+		simc_arm_fail(c, 0, "intent");
+		(void)sims_write(&s, 0, &key, 1, 0);
+		if (!simc_run_cond(c, idle, &s, sim_now(c->sim) +
+				   4u * p.strong_timeout_ms))
+			simc_fail(c, "intent fails: no cb (coordinator)");
+		simc_run_until(c, sim_now(c->sim) + 50);
+		if (c->nodes[0].fails != 1 || s.last_result[0] == 0 ||
+		    stats_of(c, 1).strong_prepared != p1 ||
+		    stats_of(c, 2).strong_prepared != p2)
+			simc_fail(c, "intent fails: the coordinator's intent "
+				  "was not stored, yet a participant prepared "
+				  "(or the cb said %s)",
+				  rumor_strerror(s.last_result[0]));
+	}
+	settle(&s, 20000u + 8u * p.strong_timeout_ms);
+	simc_end(c);
+	sims_free(&s);
+}
+
 static int both_prepared(void *arg)
 {
 	struct simc *c = arg;
@@ -437,6 +504,155 @@ static void scenario_late_commit(struct simc *c, const char *base,
 			simc_fail(c, "late commit: node %d counted %llu late "
 				  "COMMITs, not 1 or 2", i,
 				  (unsigned long long)stats_of(c, i).strong_late);
+	simc_end(c);
+	sims_free(&s);
+}
+
+struct on_node {
+	struct simc *c;
+	int i;
+	uint64_t committed0, prepared0;
+};
+
+/* Node i stored an intent since prepared0 (its yes vote leaves then). */
+static int node_prepared(void *arg)
+{
+	struct on_node *o = arg;
+
+	return stats_of(o->c, o->i).strong_prepared > o->prepared0;
+}
+
+static int node_unlocked(void *arg)
+{
+	struct on_node *o = arg;
+
+	return stats_of(o->c, o->i).strong_pending == 0;
+}
+
+static int node_committed(void *arg)
+{
+	struct on_node *o = arg;
+
+	return stats_of(o->c, o->i).strong_committed > o->committed0;
+}
+
+/* The value of key on node i: 0 with *v (rumor_free) or the code. */
+static int get_key(struct simc *c, int i, unsigned key, void **v,
+		   size_t *len)
+{
+	uint8_t k[SIMC_KEY_LEN];
+
+	simc_key(key, k);
+	*v = NULL;
+	*len = 0;
+	return rumor_get(c->nodes[i].r, k, sizeof(k), v, len);
+}
+
+/* Quorum 2 of 3, T = 1 s, latency 2-8 ms: node 2's host is paused when
+ * node 0's PREPARE reaches it, so its yes vote comes after node 0
+ * decided on its own and node 1's. in_memory 0: node 0's write has
+ * returned (its transaction freed), so the answer comes from the kept
+ * outcome; 1: node 1 stalls right after its vote, so node 0 is still
+ * waiting for a second COMMITTED when node 2's vote comes (the answer
+ * comes from the commit in memory, and node 2's COMMITTED completes the
+ * quorum while node 1 is still paused). Either way node 2 must release
+ * its key within a round trip of its vote (before: only its recovery,
+ * ttl + T = 2 s later, did), hold the committed value, and take a
+ * strong write of its own. */
+static void scenario_late_vote(struct simc *c, const char *base,
+			       const char *prog, int in_memory)
+{
+	const uint32_t lat_max = 8;
+	struct simc_params p;
+	struct sims s;
+	struct on_node o1, o2, o0;
+	unsigned key = 0;
+	uint64_t t_vote, waited;
+	void *v0, *v2;
+	size_t l0, l2;
+	const char *how = in_memory ? "late vote (in memory)" :
+			  "late vote (kept outcome)";
+
+	choose_params(13, 3, &p);
+	p.quorum = 2;
+	p.strong_timeout_ms = 1000;
+	simc_begin(c, 13, base, prog, &p);
+	sims_init(&s, c);
+	start_all(c);
+	sim_set_latency(c->sim, 2, lat_max);
+	o0.c = o1.c = o2.c = c;
+	o0.i = 0;
+	o1.i = 1;
+	o2.i = 2;
+	o0.committed0 = stats_of(c, 0).strong_committed;
+	o1.prepared0 = stats_of(c, 1).strong_prepared;
+	o2.prepared0 = stats_of(c, 2).strong_prepared;
+	sim_pause(c->sim, 2, in_memory ? 60 : 100);
+	if (sims_write(&s, 0, &key, 1, 0) != 0)
+		simc_fail(c, "%s: the write did not start", how);
+	if (in_memory) {
+		if (!simc_run_cond(c, node_prepared, &o1,
+				   sim_now(c->sim) + 50))
+			simc_fail(c, "%s: node 1 did not prepare", how);
+		sim_pause(c->sim, 1, 400);
+		if (!simc_run_cond(c, node_committed, &o0,
+				   sim_now(c->sim) + 50))
+			simc_fail(c, "%s: node 0 did not commit", how);
+	} else if (!simc_run_cond(c, idle, &s, sim_now(c->sim) + 50) ||
+		   s.last_result[0] != 0) {
+		simc_fail(c, "%s: node 0's write did not return 0 on the "
+			  "votes of nodes 0 and 1", how);
+	}
+	/* The setup, or the test proves nothing: node 0 decided while
+	 * node 2 had not even seen the PREPARE. */
+	if (sim_host_state(c->sim, 2) != SIM_HOST_PAUSED ||
+	    stats_of(c, 2).strong_prepared != o2.prepared0)
+		simc_fail(c, "%s: node 2 prepared before node 0 decided", how);
+	if (!simc_run_cond(c, node_prepared, &o2, sim_now(c->sim) + 200))
+		simc_fail(c, "%s: node 2 did not prepare after its pause",
+			  how);
+	t_vote = sim_now(c->sim);       /* its vote leaves now */
+	if (!simc_run_cond(c, node_unlocked, &o2, sim_now(c->sim) +
+			   4u * p.strong_timeout_ms))
+		simc_fail(c, "%s: node 2 still holds the intent", how);
+	waited = sim_now(c->sim) - t_vote;
+	SIMC_TRACE(c, "%s: node 2 released the key %llu ms after its vote",
+		   how, (unsigned long long)waited);
+	if (waited > 2u * lat_max + 4u)
+		simc_fail(c, "%s: node 2 released the key %llu ms after its "
+			  "late yes vote, not within a round trip (%u ms)",
+			  how, (unsigned long long)waited, 2u * lat_max);
+	if (stats_of(c, 2).strong_recovered != 0 ||
+	    stats_of(c, 2).strong_late != 0)
+		simc_fail(c, "%s: node 2 resolved its intent by recovery or "
+			  "a late COMMIT, not by the answer to its vote", how);
+	if (in_memory) {
+		/* node 2's COMMITTED is the second of the quorum */
+		if (!simc_run_cond(c, idle, &s, sim_now(c->sim) + 50) ||
+		    s.last_result[0] != 0)
+			simc_fail(c, "%s: the write did not return 0", how);
+		if (sim_host_state(c->sim, 1) != SIM_HOST_PAUSED)
+			simc_fail(c, "%s: the write returned only after node "
+				  "1 resumed: node 2's COMMITTED did not count",
+				  how);
+	}
+	if (get_key(c, 0, key, &v0, &l0) != 0)
+		simc_fail(c, "%s: node 0 cannot read the key", how);
+	if (get_key(c, 2, key, &v2, &l2) != 0 || l0 != l2 ||
+	    memcmp(v0, v2, l0) != 0)
+		simc_fail(c, "%s: node 2 does not read the committed value",
+			  how);
+	rumor_free(v0);
+	rumor_free(v2);
+	/* writable: a strong write of its own on node 2 */
+	(void)simc_run_cond(c, idle, &s, sim_now(c->sim) + 1000);
+	if (sims_write(&s, 2, &key, 1, 0) != 0 ||
+	    !simc_run_cond(c, idle, &s, sim_now(c->sim) +
+			   2u * p.strong_timeout_ms) ||
+	    s.last_result[2] != 0)
+		simc_fail(c, "%s: node 2's own strong write of the key "
+			  "failed", how);
+	settle(&s, 20000u + 8u * p.strong_timeout_ms);
 	simc_end(c);
 	sims_free(&s);
 }
@@ -533,6 +749,9 @@ int main(int argc, char **argv)
 	if (env_u64("RUMOR_SIM_SCENARIOS", 1)) {
 		scenario_commit_fails(&c, base, scen_prog);
 		scenario_late_commit(&c, base, scen_prog);
+		scenario_intent_fails(&c, base, scen_prog);
+		scenario_late_vote(&c, base, scen_prog, 0);
+		scenario_late_vote(&c, base, scen_prog, 1);
 	}
 	tu_rmrf(top);
 	free(base);

@@ -5,7 +5,8 @@
  * versions, drops the intent and records the outcome in one WriteBatch,
  * all or nothing under a refused or crashed commit; the outcome list
  * keeps the newest, the oldest dropped first; store_check accepts and
- * checks the keyspaces. */
+ * checks the keyspaces; intents written as a group are one batch, all
+ * or none. */
 #include "tests/unit/test_store_fixture.h"
 
 #include <stdio.h>
@@ -119,6 +120,48 @@ static void test_intent_comes_back_after_reopen(void **state)
 		assert_int_equal(store_get(f->s, "k1", 2, &v, &vl, NULL),
 				 RUMOR_ENOTFOUND);
 	}
+}
+
+/* Intents written as a group (the node's group sync: one synced batch
+ * for the intents of one loop turn): all come back, in one commit; a
+ * group with a txid twice, or one already known, or one bad op writes
+ * nothing at all. */
+static void test_group_put_is_one_batch_all_or_none(void **state)
+{
+	struct fx *f = *state;
+	struct store_intent ins[3], bad[2];
+	struct seen s;
+	struct err e = {0};
+	int commits;
+
+	ins[0] = intent_of(f, 21);
+	ins[1] = intent_of(f, 22);
+	ins[2] = intent_of(f, 23);
+	commits = f->commits;
+	assert_int_equal(store_intents_put(f->s, ins, 3, NULL), 0);
+	assert_int_equal(f->commits, commits + 1);
+	assert_int_equal(store_intents_count(f->s), 3);
+	memset(&s, 0, sizeof s);
+	assert_int_equal(store_intents_scan(f->s, collect_cb, &s, NULL), 0);
+	assert_int_equal(s.n, 3);
+	/* a known txid in the group: nothing of it written */
+	bad[0] = intent_of(f, 24);
+	bad[1] = intent_of(f, 22);
+	assert_int_equal(store_intents_put(f->s, bad, 2, &e), RUMOR_EINVAL);
+	/* the same txid twice in one group */
+	bad[1] = intent_of(f, 24);
+	assert_int_equal(store_intents_put(f->s, bad, 2, &e), RUMOR_EINVAL);
+	assert_non_null(strstr(e.msg, "twice"));
+	fx_reopen(f);
+	assert_int_equal(store_intents_count(f->s), 3);
+	memset(&s, 0, sizeof s);
+	assert_int_equal(store_intents_scan(f->s, collect_cb, &s, NULL), 0);
+	assert_int_equal(s.n, 3);
+	expect_check_ok(f->s);
+	/* an abort of one of them ends that one only */
+	assert_int_equal(store_intent_abort(f->s, ins[1].txid, NULL), 0);
+	assert_int_equal(store_intents_count(f->s), 2);
+	expect_check_ok(f->s);
 }
 
 static void test_abort_drops_and_records(void **state)
@@ -415,6 +458,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 		T(test_intent_comes_back_after_reopen),
+		T(test_group_put_is_one_batch_all_or_none),
 		T(test_abort_drops_and_records),
 		T(test_drop_records_no_outcome),
 		T(test_local_commit_is_one_batch),
