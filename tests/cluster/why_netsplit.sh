@@ -17,36 +17,9 @@
 # neither nft nor iptables is installed or can load rules here.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/cluster/lib.sh"
 
-skip()
-{
-	say "SKIP: $*"
-	exit 77
-}
-
-command -v nsenter >/dev/null 2>&1 || skip "nsenter is missing"
-
 # ------------------------------------------------------------ network
 
-# The second namespace lives as long as this process; listed as a node,
-# so that lib.sh's cleanup ends it by its saved pid.
-unshare -n sleep 100000 &
-holder=$!
-echo "$holder" >"$CL_TMP/ns2.pid"
-CL_NODES="$CL_NODES ns2"
-in_ns2()
-{
-	nsenter --net="/proc/$holder/ns/net" "$@"
-}
-ns2_ready()
-{
-	[ "$(readlink "/proc/$holder/ns/net")" != "$(readlink /proc/self/ns/net)" ]
-}
-wait_for 5 ns2_ready
-
-ip link add va type veth peer name vb 2>"$CL_TMP/veth.err" ||
-	skip "cannot make a veth pair: $(cat "$CL_TMP/veth.err")"
-ip link set vb netns "$holder" 2>"$CL_TMP/veth.err" ||
-	skip "cannot move a veth end to another namespace: $(cat "$CL_TMP/veth.err")"
+ns2_veth
 # IPv4 only on the link: the filters then have one family to cover.
 if [ -e /proc/sys/net/ipv6/conf/va ]; then
 	echo 1 >/proc/sys/net/ipv6/conf/va/disable_ipv6
