@@ -100,10 +100,40 @@ static int worker_with_copy(void *arg)
 	return tmp_has_copy((void *)r->f) && worker_of(r->pid) > 0;
 }
 
+/* The mask of process pid's status line name ("SigCgt:", "SigIgn:"), or
+ * 0. */
+static unsigned long long sig_mask(pid_t pid, const char *name)
+{
+	char path[64], line[256];
+	unsigned long long m = 0;
+	FILE *fp;
+
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	fp = fopen(path, "r");
+	if (fp == NULL)
+		return 0;
+	while (fgets(line, sizeof line, fp) != NULL)
+		if (strncmp(line, name, strlen(name)) == 0)
+			m = strtoull(line + strlen(name), NULL, 16);
+	fclose(fp);
+	return m;
+}
+
+#define SIG_BIT(sig) (1ull << ((sig) - 1))
+
+/* rumorctl's handlers are in place: SIGTERM's is the last it sets. */
+static int catches_term(void *arg)
+{
+	const struct run *r = arg;
+
+	return (sig_mask(r->pid, "SigCgt:") & SIG_BIT(SIGTERM)) != 0;
+}
+
 /* A scan of 400 KB (more than a pipe holds, its reader never reads):
  * sig to rumorctl (worker: to the process that answers) once its copy
  * is there; rumorctl ends with 128 + sig, and the copy goes. */
-static void interrupt_scan(struct fixture *f, int sig, int worker)
+static void interrupt_scan(struct fixture *f, int sig, int worker,
+			   int hup_ignored)
 {
 	char *bin = tu_builddir_path("tools/rumorctl");
 	struct run r = {f, 0};
@@ -113,6 +143,15 @@ static void interrupt_scan(struct fixture *f, int sig, int worker)
 	r.pid = fork();
 	assert_true(r.pid >= 0);
 	if (r.pid == 0) {
+		sigset_t none;
+
+		/* As from a shell at a terminal, whatever ran this test
+		 * (nohup ignores SIGHUP, and the ignoring is inherited). */
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, hup_ignored ? SIG_IGN : SIG_DFL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		dup2(out[1], 1);
 		close(out[0]);
 		close(out[1]);
@@ -122,6 +161,14 @@ static void interrupt_scan(struct fixture *f, int sig, int worker)
 	}
 	close(out[1]);
 	assert_true(tu_wait_for(worker_with_copy, NULL, &r, 10000));
+	if (hup_ignored) {
+		/* Started under nohup: a hangup stays ignored (forwarded,
+		 * it would end nothing, the worker ignoring it too, and
+		 * the parent would wait on). */
+		assert_true(tu_wait_for(catches_term, NULL, &r, 10000));
+		assert_true(sig_mask(r.pid, "SigIgn:") & SIG_BIT(SIGHUP));
+		assert_false(sig_mask(r.pid, "SigCgt:") & SIG_BIT(SIGHUP));
+	}
 	assert_int_equal(kill(worker ? worker_of(r.pid) : r.pid, sig), 0);
 	assert_int_equal(waitpid(r.pid, &status, 0), r.pid);
 	close(out[0]);
@@ -132,7 +179,8 @@ static void interrupt_scan(struct fixture *f, int sig, int worker)
 }
 
 /* Interrupted while it answers (SIGINT, SIGTERM, SIGHUP), or its worker
- * killed outright: the private copy never stays. */
+ * killed outright: the private copy never stays. Under nohup, SIGHUP
+ * stays ignored. */
 static void test_offline_interrupted_leaves_no_copy(void **state)
 {
 	struct fixture *f = *state;
@@ -152,10 +200,11 @@ static void test_offline_interrupted_leaves_no_copy(void **state)
 					   sizeof value), 0);
 	}
 	rumor_close(n, NULL, NULL);
-	interrupt_scan(f, SIGTERM, 0);
-	interrupt_scan(f, SIGINT, 0);
-	interrupt_scan(f, SIGHUP, 0);
-	interrupt_scan(f, SIGKILL, 1);
+	interrupt_scan(f, SIGTERM, 0, 0);
+	interrupt_scan(f, SIGINT, 0, 0);
+	interrupt_scan(f, SIGHUP, 0, 0);
+	interrupt_scan(f, SIGKILL, 1, 0);
+	interrupt_scan(f, SIGTERM, 0, 1);
 }
 
 /* Only regular files are read in DATA: a symbolic link in db/ (it could

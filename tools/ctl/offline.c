@@ -329,6 +329,18 @@ static void offline_forward(int sig)
 		kill((pid_t)offline_child, sig);
 }
 
+/* Forwards sig to the worker, unless sig is ignored (under nohup,
+ * SIGHUP): the worker inherited the ignoring, so a forwarded signal
+ * would end nothing while the parent went on waiting. */
+static void offline_catch(int sig, const struct sigaction *sa)
+{
+	struct sigaction was;
+
+	if (sigaction(sig, NULL, &was) == 0 && was.sa_handler == SIG_IGN)
+		return;
+	sigaction(sig, sa, NULL);
+}
+
 /* The parent's part: waits for the worker, removes the copy, and ends
  * the process with the worker's exit code (128 + the signal that ended
  * it). Never returns. */
@@ -341,9 +353,9 @@ static void offline_parent(struct ctx *x, pid_t pid, const sigset_t *old)
 	sa.sa_handler = offline_forward;
 	sigemptyset(&sa.sa_mask);
 	offline_child = pid;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	offline_catch(SIGHUP, &sa);
+	offline_catch(SIGINT, &sa);
+	offline_catch(SIGTERM, &sa);
 	/* A signal that came since the copy's directory was made is passed
 	 * on now. */
 	sigprocmask(SIG_SETMASK, old, NULL);
