@@ -168,10 +168,10 @@ static int peer_settle_duplicate(struct peer *p)
 	return 1;
 }
 
-/* Enters an open peer in the member table. A peer the table cannot
- * take (full of members that are not gone) is refused and closed: one
- * outside the table would be left out of what tombstone collection
- * waits for. 0, or -1 with p closing. */
+/* Enters an open peer in the member table, connected. A peer the table
+ * cannot take (full of members that are not gone) is refused and
+ * closed: one outside the table would be left out of what tombstone
+ * collection waits for. 0, or -1 with p closing. */
 static int peer_admit_member(struct peer *p, uint64_t now)
 {
 	struct node_net *net = p->net;
@@ -189,8 +189,10 @@ static int peer_admit_member(struct peer *p, uint64_t now)
 		rv = members_upsert(&net->members, p->id, NULL, 0,
 				    MEMBER_VIA_PEER, now, &err);
 	}
-	if (rv >= 0)
+	if (rv >= 0) {
+		members_set_connected(&net->members, p->id, true);
 		return 0;
+	}
 	net->members_refused++;
 	net_refuse(net, REFUSE_MEMBERS_FULL, "peer %.8s: %s", p->id_str,
 		   err.msg);
@@ -205,7 +207,6 @@ int peer_readmit_member(struct peer *p, uint64_t now)
 	 * partition that reset nothing, comes back as it first came. */
 	if (peer_admit_member(p, now) != 0)
 		return -1;
-	members_set_connected(&p->net->members, p->id, true);
 	node_log(p->net->n, RUMOR_LOG_INFO, "peer %.8s: heard again after "
 		 "the member table forgot it", p->id_str);
 	return 0;
@@ -235,7 +236,6 @@ static void peer_became_open(struct peer *p)
 	 * announcement alone proves at most the network key). */
 	if (peer_admit_member(p, now) != 0)
 		return;
-	members_set_connected(&net->members, p->id, true);
 	if (p->seed >= 0 && net->seeds != NULL)
 		seeds_report_success(net->seeds, (size_t)p->seed);
 	node_log(net->n, RUMOR_LOG_INFO, "peer %.8s: connected (%s)",
